@@ -1,0 +1,1 @@
+"""Intake: documents as received — stored first, content-addressed, deduplicated, with their status."""

@@ -1,0 +1,74 @@
+"""Receiving a document: store the bytes, then record the arrival. Nothing happens before the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.events import record_event
+from intake.errors import DocumentTooLarge, EmptyDocument
+from intake.models import Document, DocumentStatus, Receipt
+from intake.sniff import sniff_media_type
+from intake.storage import BlobStore
+
+
+@dataclass(frozen=True)
+class Received:
+    """What receiving produced: the document, this arrival, and whether the bytes were seen before."""
+
+    document: Document
+    receipt: Receipt
+    is_duplicate: bool
+
+
+def receive_document(
+    session: Session,
+    store: BlobStore,
+    *,
+    content: bytes,
+    filename: str,
+    channel: str,
+    source_key: str | None = None,
+    sender: str | None = None,
+    max_bytes: int | None = None,
+) -> Received:
+    """Store the bytes (blob first), then insert or find the Document and record the Receipt. Flushes only."""
+    if max_bytes is not None and len(content) > max_bytes:
+        raise DocumentTooLarge(f"{filename}: {len(content)} bytes is over the {max_bytes}-byte limit")
+    if not content:
+        raise EmptyDocument(f"{filename}: the file is empty")
+    digest = store.put(content)  # the bytes are safe on disk before any row exists
+    if source_key is not None:
+        prior = session.scalar(select(Receipt).where(Receipt.channel == channel, Receipt.source_key == source_key))
+        if prior is not None:  # the same connector item again (a retry): answer what we answered before
+            return Received(prior.document, prior, prior.is_duplicate)
+    document = session.scalar(select(Document).where(Document.sha256 == digest))
+    is_duplicate = document is not None
+    if document is None:
+        document = Document(
+            sha256=digest,
+            media_type=sniff_media_type(content, filename),
+            filename=filename,
+            size_bytes=len(content),
+            channel=channel,
+            source_key=source_key,
+            sender=sender,
+            status=DocumentStatus.RECEIVED,
+        )
+        try:
+            with session.begin_nested():
+                session.add(document)
+                session.flush()
+        except IntegrityError:  # a concurrent receiver stored the same bytes first
+            document = session.scalars(select(Document).where(Document.sha256 == digest)).one()
+            is_duplicate = True
+    receipt = Receipt(document_id=document.id, channel=channel, source_key=source_key, filename=filename,
+                      is_duplicate=is_duplicate)
+    session.add(receipt)
+    session.flush()
+    record_event(session, "document.duplicate" if is_duplicate else "document.received", "document", document.id,
+                 filename=filename, channel=channel, sha256=digest)
+    return Received(document, receipt, is_duplicate)

@@ -1,0 +1,1 @@
+"""Ledger: master data, prices, orders, invoices, payments, cash applications and the journal."""

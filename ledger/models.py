@@ -1,0 +1,255 @@
+"""Ledger tables. Money is NUMERIC(19, 4) and Decimal; every posting has a unique idempotency key.
+
+The ledger knows nothing of intake: documents are referred to by plain ids (source_extraction_id)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, utcnow
+
+NUM = Numeric(19, 4, asdecimal=True)
+
+
+class Customer(Base):
+    """A customer from the ERP's master data."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    email_domains: Mapped[list] = mapped_column(JSON, default=list)
+    address: Mapped[str | None] = mapped_column(Text)
+    credit_limit: Mapped[Decimal | None] = mapped_column(NUM)
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_terms: Mapped[str | None] = mapped_column(String(64))
+    on_hold: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Product(Base):
+    """A product (SKU) with its list price."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(512))
+    uom: Mapped[str] = mapped_column(String(16), default="EA")
+    unit_price: Mapped[Decimal] = mapped_column(NUM)
+    currency: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ContractPrice(Base):
+    """A customer's contract price for a SKU from a minimum quantity, valid in a date window."""
+
+    __tablename__ = "contract_prices"
+    __table_args__ = (UniqueConstraint("customer_id", "sku", "min_quantity", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    unit_price: Mapped[Decimal] = mapped_column(NUM)
+    min_quantity: Mapped[Decimal] = mapped_column(NUM, default=Decimal("0"))
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+
+
+class CustomerPartNumber(Base):
+    """A customer's own part number for one of our SKUs (grown by reviewer resolutions)."""
+
+    __tablename__ = "customer_part_numbers"
+    __table_args__ = (UniqueConstraint("customer_id", "part_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    part_number: Mapped[str] = mapped_column(String(128))
+    sku: Mapped[str] = mapped_column(String(64))
+    provenance: Mapped[str | None] = mapped_column(String(256))
+
+
+class Order(Base):
+    """A posted sales order. (customer_id, po_number) is unique: a PO never posts twice."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("customer_id", "po_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    po_number: Mapped[str] = mapped_column(String(128))
+    order_date: Mapped[date | None]
+    requested_delivery_date: Mapped[date | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    ship_to: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[Decimal] = mapped_column(NUM)
+    status: Mapped[str] = mapped_column(String(16), default="posted")
+    source_extraction_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    price_variances: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    lines: Mapped[list[OrderLineRow]] = relationship(back_populates="order", order_by="OrderLineRow.line_no",
+                                                     cascade="all, delete-orphan")
+
+
+class OrderLineRow(Base):
+    """One line of a posted order."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(512))
+    quantity: Mapped[Decimal] = mapped_column(NUM)
+    uom: Mapped[str | None] = mapped_column(String(16))
+    unit_price: Mapped[Decimal] = mapped_column(NUM)
+    amount: Mapped[Decimal] = mapped_column(NUM)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class NumberSequence(Base):
+    """A gap-free number sequence (invoice numbers); incremented under a row lock in the posting transaction."""
+
+    __tablename__ = "number_sequences"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    next_value: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Invoice(Base):
+    """An open or settled receivable: issued by o2c or imported from the ERP's open AR."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint("open_amount >= 0", name="open_not_negative"),
+        CheckConstraint("open_amount <= amount", name="open_within_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    invoice_date: Mapped[date]
+    due_date: Mapped[date | None]
+    amount: Mapped[Decimal] = mapped_column(NUM)
+    tax_amount: Mapped[Decimal] = mapped_column(NUM, default=Decimal("0"))
+    open_amount: Mapped[Decimal] = mapped_column(NUM, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    po_number: Mapped[str | None] = mapped_column(String(128), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
+    payment_terms: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16), default="issued")  # issued | imported
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Payment(Base):
+    """Cash received, as told by a remittance advice (or a bank line); unapplied_amount stays on account."""
+
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("unapplied_amount >= 0", name="unapplied_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payer_name: Mapped[str | None] = mapped_column(String(256))
+    payment_date: Mapped[date | None]
+    payment_reference: Mapped[str | None] = mapped_column(String(128))
+    payment_method: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(NUM)
+    unapplied_amount: Mapped[Decimal] = mapped_column(NUM)
+    source_extraction_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    items: Mapped[list[RemittanceLine]] = relationship(back_populates="payment", order_by="RemittanceLine.line_no",
+                                                       cascade="all, delete-orphan")
+
+
+class RemittanceLine(Base):
+    """One item of the remittance that explains a payment."""
+
+    __tablename__ = "remittance_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    invoice_reference: Mapped[str | None] = mapped_column(String(128))
+    amount_paid: Mapped[Decimal | None] = mapped_column(NUM)
+    discount: Mapped[Decimal | None] = mapped_column(NUM)
+    invoice_amount: Mapped[Decimal | None] = mapped_column(NUM)
+
+    payment: Mapped[Payment] = relationship(back_populates="items")
+
+
+class CashApplication(Base):
+    """Part of a payment applied to an invoice (plus any discount taken). Reversed, never edited."""
+
+    __tablename__ = "cash_applications"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(NUM)
+    discount: Mapped[Decimal] = mapped_column(NUM, default=Decimal("0"))
+    rule: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("cash_applications.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class JournalEntry(Base):
+    """A balanced double-entry posting; immutable once written, corrected only by a reversing entry."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    entry_date: Mapped[date]
+    memo: Mapped[str | None] = mapped_column(String(512))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[JournalLine]] = relationship(back_populates="entry", cascade="all, delete-orphan")
+
+
+class JournalLine(Base):
+    """One side of a journal entry: an account debited or credited in one currency."""
+
+    __tablename__ = "journal_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    debit: Mapped[Decimal] = mapped_column(NUM, default=Decimal("0"))
+    credit: Mapped[Decimal] = mapped_column(NUM, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3))
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="lines")
