@@ -74,3 +74,84 @@ def decimal_str(value: Decimal | None) -> str | None:
         return None
     text = format(value, "f")
     return text
+
+
+_NEGATIVE_WRAP = re.compile(r"^\((.*)\)$")
+_NUMBER_CHARS = re.compile(r"[^0-9.,'\s\u00a0\u202f-]")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def parse_amount(text: str | None, decimal_comma: bool | None = None) -> Decimal | None:
+    """A Decimal from a printed amount ('1,234.50', '1.234,50', '$(12.00)', '12.00-', 'EUR 1 234,50').
+
+    decimal_comma forces the decimal separator (True: ',' as in German, False: '.'); None infers it from
+    the text, reading a lone separator followed by exactly three digits as a thousands separator only when
+    it is a comma. Returns None when the text is not one amount.
+    """
+    if text is None:
+        return None
+    s = text.strip()
+    if not s:
+        return None
+    negative = False
+    wrapped = _NEGATIVE_WRAP.match(s)
+    if wrapped:
+        negative, s = True, wrapped.group(1).strip()
+    credit = re.search(r"(?i)\s*\bCR\.?$", s)
+    if credit:  # a trailing CR marks a credit, printed as a negative
+        negative, s = True, s[: credit.start()]
+    s = _NUMBER_CHARS.sub("", s).strip()
+    if s.endswith("-"):
+        negative, s = True, s[:-1].strip()
+    if s.startswith("-"):
+        negative, s = True, s[1:].strip()
+    if not s or not any(c.isdigit() for c in s) or "-" in s:
+        return None
+    number = _canonical(s, decimal_comma)
+    if number is None:
+        return None
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
+def _canonical(s: str, decimal_comma: bool | None) -> str | None:
+    """'1.234,50' -> '1234.50' given (or after inferring) the decimal separator; None if malformed."""
+    s = _SPACES.sub(" ", s)
+    if " " in s:
+        # spaces may only group thousands: '1 234,50'
+        if not re.fullmatch(r"\d{1,3}( \d{3})+([.,']\d*)?", s):
+            return None
+        s = s.replace(" ", "")
+    if "'" in s:  # Swiss grouping: 1'234.50
+        s = s.replace("'", "")
+    if decimal_comma is None:
+        decimal_comma = _infers_decimal_comma(s)
+    decimal_sep, group_sep = (",", ".") if decimal_comma else (".", ",")
+    if s.count(decimal_sep) > 1:
+        return None
+    whole, _, frac = s.partition(decimal_sep)
+    if group_sep in whole:
+        if not re.fullmatch(r"\d{1,3}(\%s\d{3})+" % group_sep, whole):
+            return None
+        whole = whole.replace(group_sep, "")
+    if not whole.isdigit() and whole != "":
+        return None
+    if frac and not frac.isdigit():
+        return None
+    if group_sep in frac:
+        return None
+    return f"{whole or '0'}.{frac}" if frac else (whole or None)
+
+
+def _infers_decimal_comma(s: str) -> bool:
+    """True when the last separator in s is a decimal comma."""
+    last_comma, last_dot = s.rfind(","), s.rfind(".")
+    if last_comma >= 0 and last_dot >= 0:
+        return last_comma > last_dot
+    if last_comma >= 0:
+        tail = s[last_comma + 1:]
+        return s.count(",") == 1 and len(tail) != 3
+    return s.count(".") > 1  # '1.234.567' groups with dots

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class Settings(BaseSettings):
     price_tolerance_pct: Decimal = Decimal("0")
     tax_rate: Decimal = Decimal("0")
     max_invoices_per_payment: int = 4
+    business_date: date | None = Field(default=None, description="Fixed posting date (demos, tests); unset = today.")
 
     api_keys: str = Field(
         default="",

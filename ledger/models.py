@@ -17,9 +17,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, utcnow
+from ledger.references import normalize_reference
 
 NUM = Numeric(19, 4, asdecimal=True)
 
@@ -147,6 +148,8 @@ class Invoice(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_number: Mapped[str] = mapped_column(String(64), unique=True)
+    # normalize_reference(invoice_number), indexed so a printed reference finds its invoice in one query.
+    reference_key: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
     invoice_date: Mapped[date]
     due_date: Mapped[date | None]
@@ -162,6 +165,11 @@ class Invoice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("invoice_number")
+    def _set_reference_key(self, _key, value: str) -> str:
+        self.reference_key = normalize_reference(value)
+        return value
 
 
 class Payment(Base):

@@ -1,0 +1,30 @@
+# o2c: the API by default; the same image runs `o2c worker`. Install steps mirror scripts/install (CI runs those).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 OMP_THREAD_LIMIT=1 PIP_NO_CACHE_DIR=1 \
+    O2C_DATA_DIR=/var/lib/o2c
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu poppler-utils \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 10001 o2c && mkdir -p /var/lib/o2c && chown o2c:o2c /var/lib/o2c
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY intake ./intake
+COPY extraction ./extraction
+COPY matching ./matching
+COPY ledger ./ledger
+COPY review ./review
+COPY api ./api
+COPY cli ./cli
+COPY migrations ./migrations
+COPY pipeline.py worker.py feeds.py ./
+COPY tests/fixtures/samples ./tests/fixtures/samples
+RUN pip install -e .
+
+USER o2c
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request;urllib.request.urlopen('http://127.0.0.1:8000/health')"
+CMD ["o2c", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,62 @@
+"""The FastAPI application: a thin shell over the pipeline, review and ledger services."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.routes import documents, erp, exceptions
+from core.errors import O2CError
+from core.settings import Settings, load_settings
+from pipeline import build_context
+
+DESCRIPTION = """
+o2c reads purchase orders and remittance advices, checks them against your master data, posts what it is sure
+of and queues the rest for review.
+
+**Authentication**: send `X-API-Key: <key>`. Keys are configured with `O2C_API_KEYS="key:role,..."`; roles are
+`connector` (push documents), `reviewer` (exception queue), `erp` (pull results, push master data) and `admin`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app from settings (the environment when none are given)."""
+    settings = settings or load_settings()
+    app = FastAPI(title="o2c", version="0.1.0", description=DESCRIPTION,
+                  openapi_tags=[{"name": "documents", "description": "Push documents in (connectors)."},
+                                {"name": "exceptions", "description": "The review queue (reviewers)."},
+                                {"name": "erp", "description": "Pull results, push master data (ERP)."}])
+    app.state.ctx = build_context(settings)
+    app.state.settings = settings
+    app.state.api_keys = settings.api_key_roles()
+
+    @app.exception_handler(O2CError)
+    def _o2c_error(_request: Request, exc: O2CError) -> JSONResponse:
+        return JSONResponse(exc.to_json(), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"error": "invalid_request", "message": "the request is malformed",
+                             "detail": {"fields": fields}}, status_code=422)
+
+    @app.get("/health", tags=["documents"], summary="Liveness: the database answers")
+    def health() -> dict:
+        with app.state.ctx.session_factory() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "queue": "redis" if app.state.ctx.queue else "inline"}
+
+    app.include_router(documents.router)
+    app.include_router(exceptions.router)
+    app.include_router(erp.router)
+    return app

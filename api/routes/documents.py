@@ -1,0 +1,123 @@
+"""Connectors push documents here; anyone with a role may look one up."""
+
+from __future__ import annotations
+
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import require
+from api.schemas import DocumentView, ErrorBody, IngestResponse
+from core.db import unit_of_work
+from core.errors import NotFound
+from extraction.models import ExtractionRecord
+from intake.errors import DocumentTooLarge
+from intake.models import Document
+from intake.sniff import is_supported, sniff_media_type
+from pipeline import document_outcomes, duplicate_outcome, process_document, receive
+
+router = APIRouter(tags=["documents"])
+ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+CHUNK = 1024 * 1024
+
+
+def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := upload.file.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise DocumentTooLarge(f"{upload.filename}: over the {limit}-byte upload limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _accept(request: Request, *, content: bytes, filename: str, channel: str, source_key: str | None,
+            sender: str | None) -> JSONResponse:
+    ctx = request.app.state.ctx
+    arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
+                      sender=sender)
+    media_type = sniff_media_type(content, filename)
+    if ctx.queue is not None and is_supported(media_type):
+        ctx.queue.enqueue_after_commit("worker.process_document_job", arrival.document_id,
+                                       job_id=f"o2c-process-{arrival.document_id}")
+        ctx.queue.flush()
+        outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx,
+                                                                                               arrival.document_id)
+        body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
+        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+    process_document(ctx, arrival.document_id)  # unsupported files are rejected here, and kept
+    outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx, arrival.document_id)
+    body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
+    if not is_supported(media_type):
+        body.update(error="unsupported_media_type", message=f"{filename}: {media_type} is not a document type "
+                                                              "o2c reads; it was stored and rejected")
+        return JSONResponse(body, status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+    return JSONResponse(body, status_code=status.HTTP_200_OK if arrival.is_duplicate else status.HTTP_201_CREATED)
+
+
+@router.post("/documents", response_model=IngestResponse, status_code=201, summary="Upload a document",
+             responses={**ERRORS, 202: {"model": IngestResponse, "description": "Queued for a worker"},
+                        200: {"model": IngestResponse, "description": "Duplicate of a stored document"},
+                        413: {"model": ErrorBody}, 415: {"description": "Stored and rejected: unsupported type"}})
+def upload_document(request: Request, file: UploadFile = File(..., description="PDF, image, .eml or text"),
+                    source_key: str | None = Form(None, description="The connector's own id for this item; "
+                                                                    "a retry with the same key is answered as before"),
+                    caller: str = Depends(require("connector"))) -> JSONResponse:
+    """Store the file first, then process it (inline) or queue it (with Redis). Duplicates point at the original."""
+    declared = request.headers.get("content-length")
+    limit = request.app.state.ctx.max_upload_bytes
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise DocumentTooLarge(f"upload of {declared} bytes is over the {limit}-byte limit")
+    content = _read_limited(file, limit)
+    return _accept(request, content=content, filename=file.filename or "upload", channel="upload",
+                   source_key=source_key, sender=None)
+
+
+@router.post("/documents/email", response_model=IngestResponse, status_code=201, summary="Push a raw email",
+             openapi_extra={"requestBody": {"required": True, "content": {"message/rfc822": {
+                 "schema": {"type": "string", "format": "binary"}}}}},
+             responses={**ERRORS, 202: {"model": IngestResponse}, 413: {"model": ErrorBody}})
+async def push_email(request: Request, caller: str = Depends(require("connector"))) -> JSONResponse:
+    """Post the raw RFC 822 message as the body. Each attachment or body document becomes its own outcome."""
+    limit = request.app.state.ctx.max_upload_bytes
+    content = b""
+    async for chunk in request.stream():
+        content += chunk
+        if len(content) > limit:
+            raise DocumentTooLarge(f"email over the {limit}-byte limit")
+    headers = BytesHeaderParser().parsebytes(content) if content else {}
+    message_id = (headers.get("Message-ID") or "").strip() or None
+    sender = parseaddr(headers.get("From") or "")[1] or None
+    subject = (headers.get("Subject") or "email").strip()[:80] or "email"
+    filename = "".join(c if c.isalnum() or c in "-_ ." else "_" for c in subject) + ".eml"
+    return await run_in_threadpool(_accept, request, content=content, filename=filename, channel="email",
+                                   source_key=message_id, sender=sender)
+
+
+@router.get("/documents/{document_id}", response_model=DocumentView, summary="A document, its extraction and outcome",
+            responses={**ERRORS, 404: {"model": ErrorBody}})
+def get_document(document_id: int, request: Request,
+                 caller: str = Depends(require("connector", "reviewer", "erp"))) -> dict:
+    """Status, every arrival, what was read (with confidence and provenance) and what became of it."""
+    ctx = request.app.state.ctx
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
+        records = session.scalars(select(ExtractionRecord).where(ExtractionRecord.document_id == document_id)
+                                  .order_by(ExtractionRecord.part_index))
+        view = {
+            "id": document.id, "filename": document.filename, "media_type": document.media_type,
+            "sha256": document.sha256, "channel": document.channel, "status": document.status.value,
+            "error": document.error, "received_at": document.received_at.isoformat(),
+            "receipts": [{"channel": r.channel, "source_key": r.source_key, "filename": r.filename,
+                          "duplicate": r.is_duplicate, "received_at": r.received_at.isoformat()}
+                         for r in document.receipts],
+            "extractions": [{"id": r.id, "status": r.status.value, **r.payload} for r in records],
+        }
+    view["outcomes"] = document_outcomes(ctx, document_id)
+    return view

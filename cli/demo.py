@@ -1,0 +1,91 @@
+"""`o2c demo`: the whole road on the embedded default, with the sample documents from tests/fixtures."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from cli.output import err, progress
+from core.db import unit_of_work
+from core.settings import load_settings
+from feeds import read_feed
+from ledger.masterdata import import_master_data
+from pipeline import build_context, ingest
+
+SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "samples"
+MASTER_DATA = ("customers", "products", "prices", "invoices")
+NOT_DOCUMENTS = {"customers.csv", "products.csv", "prices.csv", "invoices.csv", "outcomes.json", "README.md"}
+
+
+def sample_documents(samples: Path) -> list[Path]:
+    """The sample documents (not master data, not golden files), in name order."""
+    return sorted(p for p in samples.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS
+                  and not p.name.startswith("."))
+
+
+def run_demo(*, data_dir: Path | None, samples: Path | None) -> list[dict]:
+    """Import master data, ingest every sample inline, print postings and exceptions; returns the outcomes."""
+    samples = samples or SAMPLES
+    if not samples.is_dir():
+        raise SystemExit(f"sample folder not found: {samples}")
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="o2c-demo-"))
+    settings = load_settings(data_dir=data_dir, database_url=None, redis_url=None, storage_dir=None)
+    err.print(f"[bold]o2c demo[/] — embedded SQLite at {settings.effective_database_url}, inline processing")
+    ctx = build_context(settings)
+    with unit_of_work(ctx.session_factory) as session:
+        for kind in MASTER_DATA:
+            report = import_master_data(session, kind, (samples / f"{kind}.csv").read_bytes())
+            err.print(f"  imported {kind}: {report}")
+    outcomes: list[dict] = []
+    for path in progress(sample_documents(samples), "ingesting samples"):
+        outcomes += ingest(ctx, content=path.read_bytes(), filename=path.name, channel="cli")
+    _print_report(ctx, outcomes)
+    return outcomes
+
+
+def _print_report(ctx, outcomes: list[dict]) -> None:
+    out = Console()
+    docs = Table(title="Documents", show_lines=False)
+    for col in ("source", "type", "status", "customer", "result", "reasons"):
+        docs.add_column(col)
+    for o in outcomes:
+        result = o.get("invoice_number") or ", ".join(
+            f"{a['invoice_number']} {a['amount']}" + (f" (disc {a['discount']})" if a.get("discount") not in
+                                                      (None, "0", "0.00", "0.0000") else "")
+            for a in o.get("applications") or []) or ""
+        docs.add_row(o["source"], o.get("document_type") or "", _status(o["status"]), o.get("customer_id") or "",
+                     result, ", ".join(o.get("reasons") or []))
+    out.print(docs)
+    with unit_of_work(ctx.session_factory) as session:
+        orders = read_feed(session, "orders", limit=1000)["items"]
+        invoices = [i for i in read_feed(session, "invoices", limit=1000)["items"] if i.get("order_id")]
+        applications = read_feed(session, "applications", limit=1000)["items"]
+        exceptions = read_feed(session, "exceptions", limit=1000)["items"]
+    out.print(f"\n[bold green]Posted orders:[/] {len(orders)}   [bold green]Invoices issued:[/] {len(invoices)}   "
+              f"[bold green]Cash applications:[/] {len(applications)}   [bold yellow]Exceptions:[/] {len(exceptions)}")
+    if invoices:
+        table = Table(title="Invoices issued")
+        for col in ("invoice", "customer", "PO", "date", "due", "amount", "currency"):
+            table.add_column(col)
+        for i in invoices:
+            table.add_row(i["invoice_number"], i["customer_id"], i.get("po_number") or "", i["invoice_date"],
+                          i.get("due_date") or "", i["amount"], i["currency"])
+        out.print(table)
+    if exceptions:
+        table = Table(title="Exception queue (for a reviewer)")
+        for col in ("id", "type", "customer", "reasons", "first evidence"):
+            table.add_column(col)
+        for e in exceptions:
+            first = (e.get("evidence") or [{}])[0]
+            hint = " ".join(f"{k}={first[k]}" for k in ("field", "read", "expected", "rule") if first.get(k))
+            table.add_row(str(e["id"]), e["document_type"], e.get("customer_id") or "", ", ".join(e["reasons"]),
+                          hint[:90])
+        out.print(table)
+
+
+def _status(status: str) -> str:
+    colour = {"posted": "green", "exception": "yellow", "duplicate": "cyan", "rejected": "red"}.get(status, "white")
+    return f"[{colour}]{status}[/]"

@@ -1,0 +1,51 @@
+"""Background jobs: RQ on Redis when O2C_REDIS_URL is set, otherwise the caller runs the work inline.
+
+Jobs carry ids only and have deterministic job ids; enqueueing happens after the commit that made the
+rows visible, so no worker ever looks for a row that was rolled back."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVALS = [10, 60, 300]
+
+
+@dataclass
+class JobQueue:
+    """A thin wrapper over an RQ queue; `pending` holds jobs buffered until the transaction commits."""
+
+    redis_url: str
+    name: str = "o2c"
+    pending: list[tuple[str, tuple, str]] = field(default_factory=list)
+
+    def _queue(self):
+        return Queue(self.name, connection=Redis.from_url(self.redis_url))
+
+    def enqueue_after_commit(self, func_path: str, *args: int | str, job_id: str) -> None:
+        """Buffer a job; it is sent by flush() once the caller's transaction has committed."""
+        self.pending.append((func_path, args, job_id))
+
+    def flush(self) -> list[str]:
+        """Send the buffered jobs (idempotent per job id: a job already queued is not queued twice)."""
+        sent: list[str] = []
+        queue = self._queue() if self.pending else None
+        while self.pending:
+            func_path, args, job_id = self.pending.pop(0)
+            try:
+                queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
+                                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                sent.append(job_id)
+            except DuplicateJobError:
+                log.info("job %s is already queued", job_id)
+        return sent
+
+    def ping(self) -> bool:
+        """True when Redis answers."""
+        return bool(Redis.from_url(self.redis_url).ping())

@@ -1,0 +1,87 @@
+"""Purchase order, remittance advice or other: keyword evidence (titles weigh most), never forcing a type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extraction.nlp import entity_counts
+from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
+
+_PO_TITLE = re.compile(r"(?i)\b(purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
+                       r"bon\s+de\s+commande|orden\s+de\s+compra|commande)\b")
+_PO_EVIDENCE = re.compile(r"(?i)\b(po\s*(#|no\.?|number)|p\.o\.|purchase\s+order|bestellnummer|bestell-?nr|"
+                          r"ship\s+to|lieferadresse|delivery\s+date|required\s+by|liefertermin|please\s+ship|"
+                          r"please\s+(supply|deliver)|we\s+(would\s+like\s+to\s+)?order|unit\s+price|"
+                          r"einzelpreis|qty|quantity|menge)\b")
+_REMIT_TITLE = re.compile(r"(?i)\b(remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
+                          r"payment\s+notification|zahlungsbenachrichtigung)\b")
+_REMIT_EVIDENCE = re.compile(r"(?i)\b(amount\s+paid|payment\s+(amount|date|reference|method)|paid\s+invoices?|"
+                             r"ach|wire|eft|sepa|cheque|check\s+(no|number|#)|remit|zahlbetrag|zahlungsdatum|"
+                             r"skonto|we\s+(have\s+)?(paid|sent|transferred)|payment\s+of|has\s+been\s+paid|"
+                             r"trace\s+(no|number))\b")
+_INVOICE_TITLE = re.compile(r"(?i)\b(invoice|rechnung|facture|factura|fattura|tax\s+invoice|credit\s+note|"
+                            r"gutschrift|avoir)\b")
+_INVOICE_EVIDENCE = re.compile(r"(?i)\b(invoice\s+(number|no\.?|#|date)|amount\s+due|balance\s+due|bill\s+to|"
+                               r"rechnungsnummer|rechnungsdatum|zahlbar\s+bis|due\s+date|invoice\s+total|"
+                               r"steuernummer|ust-?id|vat\s+(no|number|reg))\b")
+_OTHER_TITLE = re.compile(r"(?i)\b(packing\s+(slip|list)|lieferschein|statement(\s+of\s+account)?|kontoauszug|"
+                          r"receipt|quotation|angebot|delivery\s+note)\b")
+
+
+@dataclass
+class Classification:
+    """The document type with a confidence and the evidence behind it."""
+
+    document_type: str
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def classify_document(text: str, *, title_text: str | None = None, free_text: bool = False) -> Classification:
+    """Classify a document from its text; title_text is the top of the first page, where titles carry most weight."""
+    title = title_text if title_text is not None else text[:400]
+    scores = {PURCHASE_ORDER: 0.0, REMITTANCE_ADVICE: 0.0, OTHER: 0.0}
+    reasons: list[str] = []
+
+    def add(kind: str, weight: float, why: str) -> None:
+        scores[kind] += weight
+        reasons.append(f"{kind}: {why}")
+
+    if m := _PO_TITLE.search(title):
+        add(PURCHASE_ORDER, 3.0, f"title '{m.group(0)}'")
+    if m := _REMIT_TITLE.search(title):
+        add(REMITTANCE_ADVICE, 3.0, f"title '{m.group(0)}'")
+    invoice_title = _INVOICE_TITLE.search(title)
+    if invoice_title and not _REMIT_TITLE.search(title):
+        add(OTHER, 2.5, f"title '{invoice_title.group(0)}' (a supplier invoice)")
+    if m := _OTHER_TITLE.search(title):
+        add(OTHER, 2.5, f"title '{m.group(0)}'")
+    po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)}
+    remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)}
+    invoice_hits = {m.group(0).lower() for m in _INVOICE_EVIDENCE.finditer(text)}
+    if po_hits:
+        add(PURCHASE_ORDER, min(len(po_hits), 4) * 0.5, f"terms {sorted(po_hits)[:4]}")
+    if remit_hits:
+        add(REMITTANCE_ADVICE, min(len(remit_hits), 4) * 0.5, f"terms {sorted(remit_hits)[:4]}")
+    if invoice_hits:
+        add(OTHER, min(len(invoice_hits), 4) * 0.6, f"invoice terms {sorted(invoice_hits)[:4]}")
+    if free_text:
+        counts = entity_counts(text)
+        if counts.get("PO_REF"):
+            add(PURCHASE_ORDER, 1.0, "PO reference in text")
+        if counts.get("INVOICE_REF") and (counts.get("MONEY") or counts.get("PAY_METHOD")):
+            add(REMITTANCE_ADVICE, 1.0, "invoice references with payment terms in text")
+        if counts.get("PAY_METHOD") and counts.get("MONEY"):
+            add(REMITTANCE_ADVICE, 0.5, "payment method and amount in text")
+    best = max(scores, key=lambda k: scores[k])
+    ranked = sorted(scores.values(), reverse=True)
+    if best == OTHER or ranked[0] < 1.5:
+        return Classification(OTHER, _confidence(scores[OTHER] + 1.0, ranked[1]), reasons)
+    return Classification(best, _confidence(ranked[0], ranked[1]), reasons)
+
+
+def _confidence(top: float, runner_up: float) -> float:
+    """Margin between the best and the second-best evidence, mapped into [0.5, 0.99]."""
+    margin = top - runner_up
+    return round(min(0.99, 0.5 + 0.12 * margin + 0.04 * top), 3)

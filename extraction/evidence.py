@@ -1,0 +1,78 @@
+"""Per-field confidence and provenance, recorded as fields are read; OCR'd words pull confidence down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extraction.layout import bbox
+from extraction.pages import OCR, Page, Word
+
+OCR_PENALTY = 0.05
+LOW_WORD_CONFIDENCE = 0.80
+
+
+@dataclass
+class Evidence:
+    """Confidence and provenance by field path, plus warnings, for one business document."""
+
+    part: str | None = None
+    page_sources: dict[int, str] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_pages(cls, pages: list[Page], part: str | None = None) -> Evidence:
+        """Evidence that knows which pages were OCR'd."""
+        return cls(part=part, page_sources={p.number: p.source for p in pages})
+
+    def record(self, path: str, base: float, words: list[Word] | None = None, *, page: int | None = None,
+               text: str | None = None) -> None:
+        """Record a field read from words (or derived, when words is None) with a base confidence."""
+        conf = base
+        if words:
+            if self.page_sources.get(page) == OCR:
+                conf -= OCR_PENALTY
+                lowest = min(w.confidence for w in words)
+                if lowest < LOW_WORD_CONFIDENCE:
+                    conf = min(conf, 0.35 + 0.5 * lowest)
+            self.provenance[path] = self._where(words, page, text)
+        self.confidence[path] = round(max(0.0, min(conf, 0.99)), 4)
+
+    def missing(self, path: str, why: str) -> None:
+        """A required field that could not be read: zero confidence and a warning."""
+        self.confidence[path] = 0.0
+        self.warnings.append(why)
+
+    def adjust(self, prefix: str, value: float, *, floor: bool = False) -> None:
+        """Set every recorded confidence under prefix to value (raise or cap; floor=True only raises)."""
+        for path in self.confidence:
+            if path.startswith(prefix):
+                current = self.confidence[path]
+                self.confidence[path] = round(max(current, value) if floor else min(current, value), 4)
+
+    def raise_to(self, prefix: str, value: float) -> None:
+        """Raise confidences under prefix to value, still capped by the OCR quality of their words."""
+        for path, current in self.confidence.items():
+            if path.startswith(prefix) and current >= 0.5:
+                cap = 0.99 - (OCR_PENALTY if self.provenance.get(path, {}).get("ocr") else 0)
+                self.confidence[path] = round(max(current, min(value, cap)), 4)
+
+    def _where(self, words: list[Word], page: int | None, text: str | None) -> dict[str, Any]:
+        shown = text if text is not None else " ".join(w.text for w in words)
+        spans = [w.span for w in words if w.span]
+        if spans:
+            return {"part": self.part or "body", "span": [min(s[0] for s in spans), max(s[1] for s in spans)],
+                    "text": shown}
+        where: dict[str, Any] = {"page": page, "bbox": bbox(words), "text": shown}
+        if self.part:
+            where["part"] = self.part
+        if self.page_sources.get(page) == OCR:
+            where["ocr"] = True
+        return where
+
+    def record_span(self, path: str, base: float, start: int, end: int, text: str) -> None:
+        """Record a field read from free text by character span."""
+        self.confidence[path] = round(max(0.0, min(base, 0.99)), 4)
+        self.provenance[path] = {"part": self.part or "body", "span": [start, end], "text": text}

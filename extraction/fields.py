@@ -1,0 +1,101 @@
+"""Shared reading helpers for orders and remittances: letterheads, totals rows, currencies, amounts in cells."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from core.money import parse_amount
+from extraction.layout import Hit, LabelSet, Line
+from extraction.pages import Word
+
+_TITLE = re.compile(r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
+                    r"page\s+\d|seite\s+\d|order)\b")
+_LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
+
+TOTAL_LABELS = {
+    "subtotal": ["Subtotal", "Sub-Total", "Sub Total", "Zwischensumme", "Nettobetrag", "Summe netto", "Net Total",
+                 "Warenwert"],
+    "tax": ["Tax", "Sales Tax", "VAT", "MwSt", "MwSt.", "USt", "USt.", "Umsatzsteuer", "Mehrwertsteuer", "GST"],
+    "freight": ["Freight", "Shipping", "Shipping & Handling", "Versand", "Versandkosten", "Fracht", "Delivery"],
+    "total": ["Total", "Grand Total", "Order Total", "Total Amount", "Total Due", "PO Total", "Gesamtsumme",
+              "Gesamtbetrag", "Endbetrag", "Summe", "Gesamt", "Bestellsumme", "Total Payment", "Total Paid",
+              "Total Net Paid", "Payment Total", "Total Amount Paid", "Zahlbetrag gesamt"],
+}
+TOTALS = LabelSet(TOTAL_LABELS)
+
+
+def decide_decimal_comma(text: str) -> bool | None:
+    """True when the document writes amounts as 1.234,50; False for 1,234.50; None when it cannot tell."""
+    comma = len(re.findall(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,])", text))
+    dot = len(re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.])", text))
+    if comma == dot:
+        return None
+    return comma > dot
+
+
+def amount_in(words: list[Word], decimal_comma: bool | None) -> tuple[Decimal | None, list[Word]]:
+    """The amount printed in a cell (the whole cell, else its rightmost amount-like word)."""
+    if not words:
+        return None, []
+    value = parse_amount(" ".join(w.text for w in words), decimal_comma)
+    if value is not None:
+        return value, words
+    for word in reversed(words):
+        if re.search(r"\d", word.text):
+            value = parse_amount(word.text, decimal_comma)
+            if value is not None:
+                return value, [word]
+    return None, []
+
+
+def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -> dict[str, tuple[Decimal, Hit]]:
+    """Subtotal, tax, freight and total rows: a label at the start of a segment, the line's rightmost amount."""
+    found: dict[str, tuple[Decimal, Hit]] = {}
+    for line in lines:
+        if id(line) in skip:
+            continue
+        for si, segment in enumerate(line.segments):
+            hit = TOTALS.match_at(segment, 0)
+            if not hit:
+                continue
+            tail = [w for seg in line.segments[si:] for w in seg][hit[1]:]
+            value, words = amount_in([w for w in tail if re.search(r"\d", w.text)][-1:], decimal_comma)
+            if value is None or not words:
+                continue
+            if re.fullmatch(r"\d{1,2}([.,]\d+)?%?\)?", words[0].text) and "%" in line.text and len(tail) < 2:
+                continue  # 'VAT 19%' with no amount
+            found[hit[0]] = (value, Hit(hit[0], words[0].text, words, line.page, hit[2]))
+            break
+    return found
+
+
+def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) -> Hit | None:
+    """The issuer's name at the top of page 1: the first segment that is no title, label or page number."""
+    for line in lines[:8]:
+        if line.page != lines[0].page:
+            break
+        for segment in line.segments:
+            found = labels.match_at(segment, 0)
+            if found and found[0] in stop_fields:
+                return None
+            text = " ".join(w.text for w in segment)
+            if found or _TITLE.match(text) or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text) or ":" in text:
+                continue
+            name = _LETTERHEAD_SPLIT.split(text)[0].strip()
+            words = segment[: max(1, len(name.split()))]
+            return Hit("letterhead", name, words, line.page)
+    return None
+
+
+def first_token(hit: Hit) -> tuple[str, list[Word]]:
+    """A reference number: the first word of the value that holds a digit (else the first word)."""
+    for word in hit.words:
+        if re.search(r"\d", word.text):
+            return word.text.strip(",;"), [word]
+    return hit.words[0].text.strip(",;"), hit.words[:1]
+
+
+def section_lines(lines: list[Line]) -> str:
+    """All lines' text, one per line (for classification, dates and currency)."""
+    return "\n".join(line.text for line in lines)

@@ -1,0 +1,262 @@
+"""Layout: words into lines and segments, labelled values (right of or below the label), address blocks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import median
+
+from extraction.pages import Page, Word
+
+
+def compact(text: str) -> str:
+    """A label's comparison key: lower case, letters, digits and '#' only ('P.O. Number:' -> 'ponumber')."""
+    return re.sub(r"[^a-z0-9#äöüß]", "", text.lower())
+
+
+@dataclass
+class Line:
+    """Words sharing a baseline, left to right, split into segments wherever a column gap opens."""
+
+    page: int
+    words: list[Word]
+    segments: list[list[Word]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The line's words joined by single spaces."""
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def top(self) -> float:
+        """Top of the highest word."""
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        """Bottom of the lowest word."""
+        return max(w.bottom for w in self.words)
+
+    @property
+    def height(self) -> float:
+        """Median word height: the line's font size, roughly."""
+        return median(w.height for w in self.words)
+
+
+@dataclass
+class Hit:
+    """A value found for a field: its text, the words it was read from, and the label that led to it."""
+
+    field: str
+    text: str
+    words: list[Word]
+    page: int
+    label: str = ""
+
+    @property
+    def bbox(self) -> list[float]:
+        """[x0, top, x1, bottom] around the value's words."""
+        return bbox(self.words)
+
+    @property
+    def ocr_confidence(self) -> float:
+        """The lowest word confidence (1.0 for a text layer)."""
+        return min((w.confidence for w in self.words), default=1.0)
+
+
+def bbox(words: list[Word]) -> list[float]:
+    """[x0, top, x1, bottom] around words, rounded to 0.1 pt."""
+    return [round(min(w.x0 for w in words), 1), round(min(w.top for w in words), 1),
+            round(max(w.x1 for w in words), 1), round(max(w.bottom for w in words), 1)]
+
+
+def group_lines(page: Page) -> list[Line]:
+    """The page's words grouped into lines (by vertical overlap) and each line into gap-split segments."""
+    words = sorted(_split_glued_labels(page.words), key=lambda w: (w.top, w.x0))
+    lines: list[list[Word]] = []
+    for word in words:
+        centre = (word.top + word.bottom) / 2
+        for line in reversed(lines[-3:]):
+            top = median(w.top for w in line)
+            bottom = median(w.bottom for w in line)
+            if top - 0.5 <= centre <= bottom + 0.5:
+                line.append(word)
+                break
+        else:
+            lines.append([word])
+    out = []
+    for line_words in lines:
+        line_words.sort(key=lambda w: w.x0)
+        line = Line(page.number, line_words)
+        line.segments = _segments(line_words, line.height)
+        out.append(line)
+    out.sort(key=lambda ln: ln.top)
+    return out
+
+
+def _segments(words: list[Word], height: float) -> list[list[Word]]:
+    gap = max(0.8 * height, 4.0)
+    segments: list[list[Word]] = [[words[0]]]
+    for prev, word in zip(words, words[1:], strict=False):
+        if word.x0 - prev.x1 > gap:
+            segments.append([word])
+        else:
+            segments[-1].append(word)
+    return segments
+
+
+def _split_glued_labels(words: list[Word]) -> list[Word]:
+    """'PO#:45821' or 'Datum:14.03.2026' printed without a space: split at the colon so labels match."""
+    out = []
+    for w in words:
+        m = re.match(r"^([A-Za-zÄÖÜäöüß.#\- ]{2,}:)(\S.*)$", w.text)
+        if not m or re.fullmatch(r"https?:", m.group(1), re.I):
+            out.append(w)
+            continue
+        cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
+        left_span = right_span = None
+        if w.span:
+            left_span = (w.span[0], w.span[0] + len(m.group(1)))
+            right_span = (left_span[1], w.span[1])
+        out.append(Word(m.group(1), w.x0, w.top, cut, w.bottom, w.confidence, left_span))
+        out.append(Word(m.group(2), cut, w.top, w.x1, w.bottom, w.confidence, right_span))
+    return out
+
+
+class LabelSet:
+    """Field names and their printed labels (English and German), matched on compacted text."""
+
+    def __init__(self, labels: dict[str, list[str]]):
+        self.keys: list[tuple[str, str, int]] = []  # (compact label, field, words in label)
+        for name, synonyms in labels.items():
+            for synonym in synonyms:
+                self.keys.append((compact(synonym), name, len(synonym.split())))
+        self.keys.sort(key=lambda k: len(k[0]), reverse=True)
+
+    def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
+        """(field, words consumed, label key) when a label starts at words[i], longest label first."""
+        for n in range(min(5, len(words) - i), 0, -1):
+            key = compact("".join(w.text for w in words[i:i + n]))
+            if not key:
+                continue
+            for label, name, _ in self.keys:
+                if key == label or key == label + "#":
+                    return name, n, label
+        return None
+
+
+def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None = None) -> dict[str, list[Hit]]:
+    """Every labelled value in reading order: the rest of the label's segment, else the next segment, else below."""
+    hits: dict[str, list[Hit]] = {}
+    skip = skip or set()
+    for li, line in enumerate(lines):
+        if id(line) in skip:
+            continue
+        for si, segment in enumerate(line.segments):
+            i = 0
+            while i < len(segment):
+                found = labels.match_at(segment, i)
+                if not found or not _label_position_ok(segment, i, found[1]):
+                    i += 1
+                    continue
+                name, n, key = found
+                value = _value_right(segment, i + n, labels)
+                if not value:
+                    value = _next_segment(line, si, labels)
+                if not value:
+                    value = _value_below(lines, li, segment[i:i + n], labels)
+                if value:
+                    text = " ".join(w.text for w in value)
+                    hits.setdefault(name, []).append(Hit(name, text, value, line.page, key))
+                i += n + (len(value) if value and value[0] in segment else 0)
+    return hits
+
+
+def _label_position_ok(segment: list[Word], i: int, n: int) -> bool:
+    """A label starts a segment, or ends in ':' (so 'Date' inside a sentence is not a label)."""
+    return i == 0 or segment[i + n - 1].text.endswith(":") or (
+        i + n < len(segment) and segment[i + n].text in (":", "#", "#:"))
+
+
+def _value_right(segment: list[Word], start: int, labels: LabelSet) -> list[Word]:
+    value: list[Word] = []
+    for j in range(start, len(segment)):
+        found = labels.match_at(segment, j) if value else None
+        if found and segment[j + found[1] - 1].text.endswith(":"):
+            break  # another 'Label:' on the same segment
+        value.append(segment[j])
+    while value and value[0].text in (":", "#", "#:", "-", "–"):
+        value = value[1:]
+    return value
+
+
+def _next_segment(line: Line, si: int, labels: LabelSet) -> list[Word]:
+    if si + 1 >= len(line.segments):
+        return []
+    nxt = line.segments[si + 1]
+    found = labels.match_at(nxt, 0)
+    if found and (found[1] == len(nxt) or nxt[found[1] - 1].text.endswith(":")):
+        return []  # the next segment is another label
+    return _value_right(nxt, 0, labels)
+
+
+def _value_below(lines: list[Line], li: int, label_words: list[Word], labels: LabelSet) -> list[Word]:
+    line = lines[li]
+    x0, x1 = label_words[0].x0, label_words[-1].x1
+    for below in lines[li + 1:li + 3]:
+        if below.page != line.page or below.top - line.bottom > 2.5 * line.height:
+            return []
+        for segment in below.segments:
+            if segment[0].x0 < x1 + 10 and segment[-1].x1 > x0 - 10:
+                found = labels.match_at(segment, 0)
+                if found and found[1] < len(segment) + 1 and segment[found[1] - 1].text.endswith(":"):
+                    return []
+                return segment
+    return []
+
+
+def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lines: int = 6) -> Hit | None:
+    """An address block under (or right of) a label, confined to the label's column when blocks sit side by side."""
+    for li, line in enumerate(lines):
+        for si, segment in enumerate(line.segments):
+            found = labels.match_at(segment, 0)
+            if not found or found[0] != label_field:
+                continue
+            label_words = segment[:found[1]]
+            left = label_words[0].x0 - 4
+            right = _column_right_edge(line, si)
+            collected: list[list[Word]] = []
+            rest = _value_right(segment, found[1], labels)
+            if rest:
+                collected.append(rest)
+            last_bottom = line.bottom
+            for below in lines[li + 1:li + 1 + max_lines]:
+                if below.page != line.page or below.top - last_bottom > 1.8 * line.height:
+                    break
+                words = [w for w in below.words if left <= (w.x0 + w.x1) / 2 < right]
+                if not words:
+                    if collected:
+                        break
+                    continue
+                seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
+                if labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":"):
+                    break
+                collected.append(seg)
+                last_bottom = below.bottom
+            if collected:
+                words = [w for row in collected for w in row]
+                text = ", ".join(" ".join(w.text for w in row) for row in collected)
+                return Hit(label_field, text, words, line.page, found[2])
+    return None
+
+
+def _column_right_edge(line: Line, si: int) -> float:
+    """Where the next block label on the same line starts (side-by-side Bill To / Ship To), else far right."""
+    if si + 1 < len(line.segments):
+        return line.segments[si + 1][0].x0 - 4
+    return float("inf")
+
+
+def all_lines(pages: list[Page]) -> list[Line]:
+    """Lines of every page, in page order."""
+    return [line for page in pages for line in group_lines(page)]

@@ -1,0 +1,166 @@
+"""Tables: a header row names the columns (any order); rows are read by x-overlap with the header cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.money import parse_amount
+from extraction.layout import LabelSet, Line, bbox
+from extraction.pages import Word
+
+NUMERIC = {"quantity", "unit_price", "amount", "amount_paid", "discount", "invoice_amount"}
+IGNORED = "_ignored"
+
+
+@dataclass
+class Column:
+    """One header cell: the field it names and its horizontal extent."""
+
+    name: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class Row:
+    """One table row: cell words per column, plus the page it sits on."""
+
+    page: int
+    cells: dict[str, list[Word]] = field(default_factory=dict)
+
+    def text(self, name: str) -> str | None:
+        """A cell's text, or None when empty."""
+        words = self.cells.get(name)
+        return " ".join(w.text for w in words) if words else None
+
+    def words(self) -> list[Word]:
+        """Every word of the row."""
+        return [w for name, ws in self.cells.items() if name != IGNORED for w in ws]
+
+    def bbox(self, name: str) -> list[float] | None:
+        """The box of one cell."""
+        words = self.cells.get(name)
+        return bbox(words) if words else None
+
+
+@dataclass
+class Table:
+    """Rows read under one or more header rows (a table may continue across pages)."""
+
+    columns: list[Column]
+    rows: list[Row] = field(default_factory=list)
+    line_ids: set[int] = field(default_factory=set)  # lines consumed (header and rows)
+
+
+def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[Column] | None:
+    """The columns a line names when it is a table header, else None."""
+    found: list[Column] = []
+    words = line.words
+    i = unmatched = 0
+    while i < len(words):
+        hit = columns.match_at(words, i)
+        if hit:
+            name, n, _ = hit
+            found.append(Column(name, words[i].x0, words[i + n - 1].x1))
+            i += n
+        else:
+            unmatched += 1
+            i += 1
+    names = {c.name for c in found if c.name != IGNORED}
+    if len(names) < min_columns or unmatched > len(found):
+        return None
+    # the same name twice: keep the first (e.g. 'Item' as sku beside 'Item Description')
+    seen: set[str] = set()
+    unique = []
+    for c in found:
+        if c.name in seen and c.name != IGNORED:
+            c = Column(IGNORED, c.x0, c.x1)
+        seen.add(c.name)
+        unique.append(c)
+    return unique
+
+
+def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required: set[str],
+               decimal_comma: bool | None) -> Table | None:
+    """The first table in lines: rows until a totals row, a wide gap or text outside the columns; later pages continue it."""
+    table: Table | None = None
+    open_page: int | None = None
+    last_bottom = 0.0
+    for line in lines:
+        header = find_header(line, columns)
+        if header and required & {c.name for c in header} == required:
+            if table is None:
+                table = Table(header)
+            table.columns = header
+            table.line_ids.add(id(line))
+            open_page, last_bottom = line.page, line.bottom
+            continue
+        if table is None or open_page is None:
+            continue
+        if line.page != open_page:
+            if not table.rows:
+                open_page = None
+                continue
+            open_page, last_bottom = line.page, line.top - line.height  # the table may go on over the page
+            continued = True
+        else:
+            continued = False
+        if _is_stop(line, stop):
+            open_page = None
+            continue
+        cells = assign(line, table.columns)
+        numeric = [n for n in cells if n in NUMERIC and _has_number(cells[n], decimal_comma)]
+        gap = line.top - last_bottom
+        if numeric and (len(numeric) >= 2 or not continued):
+            if gap > 6 * line.height and table.rows:
+                open_page = None
+                continue
+            table.rows.append(Row(line.page, cells))
+            table.line_ids.add(id(line))
+            last_bottom = line.bottom
+        elif table.rows and not numeric and gap < 1.2 * line.height and _is_wrap(cells):
+            previous = table.rows[-1]
+            for name, words in cells.items():
+                previous.cells.setdefault(name, []).extend(words)
+            table.line_ids.add(id(line))
+            last_bottom = line.bottom
+        elif continued:
+            open_page = line.page  # a running page header above the continued rows: skip it
+        elif table.rows or gap > 3 * line.height:
+            open_page = None
+    return table
+
+
+def _is_stop(line: Line, stop: LabelSet) -> bool:
+    return any(stop.match_at(seg, 0) for seg in line.segments)
+
+
+def _is_wrap(cells: dict[str, list[Word]]) -> bool:
+    return bool(cells) and set(cells) <= {"description", "sku", IGNORED}
+
+
+def _has_number(words: list[Word], decimal_comma: bool | None) -> bool:
+    return any(parse_amount(w.text, decimal_comma) is not None for w in words)
+
+
+def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
+    """Each segment (or, when it straddles columns, each word) goes to the header cell it overlaps most."""
+    cells: dict[str, list[Word]] = {}
+    for segment in line.segments:
+        x0, x1 = segment[0].x0, segment[-1].x1
+        overlapping = [c for c in columns if min(x1, c.x1) - max(x0, c.x0) > 0]
+        if len(overlapping) > 1 and len(segment) > 1:
+            for word in segment:
+                cells.setdefault(_nearest(word.x0, word.x1, columns).name, []).append(word)
+        else:
+            cells.setdefault(_nearest(x0, x1, columns).name, []).extend(segment)
+    return cells
+
+
+def _nearest(x0: float, x1: float, columns: list[Column]) -> Column:
+    def score(c: Column) -> float:
+        overlap = min(x1, c.x1) - max(x0, c.x0)
+        if overlap > 0:
+            return -overlap
+        return min(abs(x0 - c.x1), abs(c.x0 - x1))
+    return min(columns, key=score)

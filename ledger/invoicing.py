@@ -1,0 +1,64 @@
+"""Invoices: gap-free numbering and issuing an invoice (with its AR/REVENUE/TAX entry) for a posted order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.db import is_postgres
+from core.money import quantize
+from ledger.errors import InvoiceNumberTaken, UnknownCustomer
+from ledger.journal import AR, REVENUE, TAX, credit, debit, post_entry
+from ledger.models import Customer, Invoice, NumberSequence, Order
+from ledger.policy import LedgerPolicy
+from ledger.terms import due_date, parse_terms
+
+
+def next_number(session: Session, name: str, prefix: str) -> str:
+    """Take the next number of a sequence inside the caller's transaction (gap-free: a rollback gives it back)."""
+    stmt = select(NumberSequence).where(NumberSequence.name == name)
+    # Postgres: the row lock serialises concurrent posters. SQLite: the database write lock does the same.
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    seq = session.scalar(stmt)
+    if seq is None:
+        try:
+            with session.begin_nested():
+                session.add(NumberSequence(name=name, prefix=prefix, next_value=1))
+                session.flush()
+        except IntegrityError:
+            pass  # created concurrently; lock the winner's row below
+        seq = session.scalar(stmt)
+    value = seq.next_value
+    seq.next_value = value + 1
+    session.flush()
+    return f"{seq.prefix}{value:06d}"
+
+
+def issue_invoice(session: Session, order: Order, *, policy: LedgerPolicy, today: date) -> Invoice:
+    """Issue the invoice for a posted order (idempotent per order): number, due date, tax and journal entry."""
+    existing = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    if existing is not None:
+        return existing
+    customer = session.scalar(select(Customer).where(Customer.customer_id == order.customer_id))
+    if customer is None:
+        raise UnknownCustomer(f"customer {order.customer_id} not in master data")
+    net = quantize(order.total, policy.rounding)
+    tax = quantize(net * policy.tax_rate, policy.rounding)
+    number = next_number(session, policy.invoice_sequence, policy.invoice_prefix)
+    if session.scalar(select(Invoice.id).where(Invoice.invoice_number == number)) is not None:
+        raise InvoiceNumberTaken(f"invoice number {number} already exists", invoice_number=number)
+    invoice = Invoice(invoice_number=number, customer_id=order.customer_id, invoice_date=today,
+                      due_date=due_date(today, parse_terms(customer.payment_terms)), amount=net + tax,
+                      tax_amount=tax, open_amount=net + tax, currency=order.currency, po_number=order.po_number,
+                      order_id=order.id, payment_terms=customer.payment_terms, origin="issued")
+    session.add(invoice)
+    session.flush()
+    cur, cust = order.currency, order.customer_id
+    post_entry(session, "invoice", f"invoice:{invoice.id}", today,
+               [debit(AR, net + tax, cur, cust), credit(REVENUE, net, cur, cust), credit(TAX, tax, cur, cust)],
+               memo=f"invoice {number} for PO {order.po_number}")
+    return invoice

@@ -1,0 +1,213 @@
+"""Master-data import from the ERP's CSV exports: validate every row, then upsert all of them or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.errors import MasterDataError
+from ledger.models import ContractPrice, Customer, Invoice, Product
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "name", "aliases", "email_domains", "address", "credit_limit", "currency",
+                  "payment_terms"),
+    "products": ("sku", "description", "uom", "unit_price", "currency"),
+    "prices": ("customer_id", "sku", "unit_price", "min_quantity", "valid_from", "valid_to"),
+    "invoices": ("invoice_number", "customer_id", "invoice_date", "due_date", "amount", "open_amount", "currency",
+                 "po_number"),
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, rows created, rows updated."""
+
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+class _RowError(ValueError):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+def _text(row: dict, col: str, *, required: bool = True) -> str | None:
+    value = (row.get(col) or "").strip()
+    if not value and required:
+        raise _RowError(col, "required")
+    return value or None
+
+
+def _decimal(row: dict, col: str, *, required: bool = True, minimum: Decimal | None = Decimal("0")) -> Decimal | None:
+    text = _text(row, col, required=required)
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _RowError(col, f"not a decimal number: {text!r}") from None
+    if not value.is_finite():
+        raise _RowError(col, f"not a finite number: {text!r}")
+    if minimum is not None and value < minimum:
+        raise _RowError(col, f"must be >= {minimum}")
+    return value
+
+
+def _date(row: dict, col: str, *, required: bool = True) -> date | None:
+    text = _text(row, col, required=required)
+    if text is None:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _RowError(col, f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def _currency(row: dict, col: str = "currency") -> str:
+    text = (_text(row, col) or "").upper()
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise _RowError(col, f"not a 3-letter currency code: {text!r}")
+    return text
+
+
+def _list(row: dict, col: str) -> list[str]:
+    return [part.strip() for part in (row.get(col) or "").split(";") if part.strip()]
+
+
+def _customer(row: dict, _session: Session) -> dict:
+    return {"customer_id": _text(row, "customer_id"), "name": _text(row, "name"), "aliases": _list(row, "aliases"),
+            "email_domains": [d.lower().lstrip("@") for d in _list(row, "email_domains")],
+            "address": _text(row, "address", required=False),
+            "credit_limit": _decimal(row, "credit_limit", required=False), "currency": _currency(row),
+            "payment_terms": _text(row, "payment_terms", required=False)}
+
+
+def _product(row: dict, _session: Session) -> dict:
+    return {"sku": _text(row, "sku"), "description": _text(row, "description"),
+            "uom": (_text(row, "uom", required=False) or "EA").upper(),
+            "unit_price": _decimal(row, "unit_price"), "currency": _currency(row)}
+
+
+def _price(row: dict, session: Session) -> dict:
+    values = {"customer_id": _text(row, "customer_id"), "sku": _text(row, "sku"),
+              "unit_price": _decimal(row, "unit_price"),
+              "min_quantity": _decimal(row, "min_quantity", required=False) or Decimal("0"),
+              "valid_from": _date(row, "valid_from", required=False), "valid_to": _date(row, "valid_to", required=False)}
+    if values["valid_from"] and values["valid_to"] and values["valid_from"] > values["valid_to"]:
+        raise _RowError("valid_to", "valid_to is before valid_from")
+    _require(session, Customer.customer_id, values["customer_id"], "customer_id")
+    _require(session, Product.sku, values["sku"], "sku")
+    return values
+
+
+def _invoice(row: dict, session: Session) -> dict:
+    values = {"invoice_number": _text(row, "invoice_number"), "customer_id": _text(row, "customer_id"),
+              "invoice_date": _date(row, "invoice_date"), "due_date": _date(row, "due_date", required=False),
+              "amount": _decimal(row, "amount"), "open_amount": _decimal(row, "open_amount"),
+              "currency": _currency(row), "po_number": _text(row, "po_number", required=False)}
+    if values["open_amount"] > values["amount"]:
+        raise _RowError("open_amount", "open_amount exceeds amount")
+    _require(session, Customer.customer_id, values["customer_id"], "customer_id")
+    origin = session.scalar(select(Invoice.origin).where(Invoice.invoice_number == values["invoice_number"]))
+    if origin == "issued":
+        raise _RowError("invoice_number", "issued by o2c; the ERP copy does not overwrite it")
+    return values
+
+
+def _require(session: Session, column, value: str, col: str) -> None:
+    if session.scalar(select(column).where(column == value)) is None:
+        raise _RowError(col, f"unknown {col} {value!r} (import it first)")
+
+
+_PARSERS: dict[str, Callable[[dict, Session], dict]] = {
+    "customers": _customer, "products": _product, "prices": _price, "invoices": _invoice}
+
+
+def _natural_key(kind: str, values: dict) -> tuple:
+    if kind == "prices":
+        return values["customer_id"], values["sku"], values["min_quantity"], values["valid_from"]
+    return (values[{"customers": "customer_id", "products": "sku", "invoices": "invoice_number"}[kind]],)
+
+
+def _find(session: Session, kind: str, values: dict):
+    if kind == "customers":
+        return session.scalar(select(Customer).where(Customer.customer_id == values["customer_id"]))
+    if kind == "products":
+        return session.scalar(select(Product).where(Product.sku == values["sku"]))
+    if kind == "invoices":
+        return session.scalar(select(Invoice).where(Invoice.invoice_number == values["invoice_number"]))
+    valid_from = values["valid_from"]
+    return session.scalar(select(ContractPrice).where(
+        ContractPrice.customer_id == values["customer_id"], ContractPrice.sku == values["sku"],
+        ContractPrice.min_quantity == values["min_quantity"],
+        ContractPrice.valid_from.is_(None) if valid_from is None else ContractPrice.valid_from == valid_from))
+
+
+def _new(session: Session, kind: str, values: dict):
+    if kind == "customers":
+        return Customer(**values)
+    if kind == "products":
+        return Product(**values)
+    if kind == "prices":
+        return ContractPrice(**values)
+    terms = session.scalar(select(Customer.payment_terms).where(Customer.customer_id == values["customer_id"]))
+    return Invoice(**values, origin="imported", payment_terms=terms)
+
+
+def import_master_data(session: Session, kind: str, content: bytes | str) -> ImportReport:
+    """Upsert customers|products|prices|invoices from CSV by natural key; any bad row -> MasterDataError, none applied."""
+    if kind not in COLUMNS:
+        raise MasterDataError(f"unknown master-data kind {kind!r}", kinds=sorted(COLUMNS))
+    try:
+        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content.lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise MasterDataError(f"{kind}: file is not UTF-8 ({exc.reason})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [col for col in COLUMNS[kind] if col not in header]
+    if missing:
+        raise MasterDataError(f"{kind}: missing columns {', '.join(missing)}", missing_columns=missing)
+    reader.fieldnames = header
+    parsed, errors, seen = [], [], {}
+    for row_number, row in enumerate(reader, start=2):  # row 1 is the header
+        try:
+            values = _PARSERS[kind](row, session)
+        except _RowError as err:
+            errors.append({"row": row_number, "column": err.column, "message": err.message})
+            continue
+        key = _natural_key(kind, values)
+        if key in seen:
+            errors.append({"row": row_number, "column": COLUMNS[kind][0],
+                           "message": f"duplicate of row {seen[key]}"})
+            continue
+        seen[key] = row_number
+        parsed.append(values)
+    if errors:
+        raise MasterDataError(f"{kind}: {len(errors)} bad row(s); nothing imported", errors=errors)
+    report = ImportReport(kind=kind, rows=len(parsed))
+    for values in parsed:
+        current = _find(session, kind, values)
+        if current is None:
+            session.add(_new(session, kind, values))
+            report.created += 1
+        else:
+            for name, value in values.items():
+                setattr(current, name, value)
+            report.updated += 1
+        report.keys.append("/".join(str(part) for part in _natural_key(kind, values) if part is not None))
+    session.flush()
+    return report

@@ -1,0 +1,348 @@
+"""The document's road, as one ordered step table used by the inline mode, the CLI, the API and the worker.
+
+    receive  -> store the bytes, record the arrival (duplicate bytes stop here)
+    extract  -> read the stored file into business documents (outside any transaction)
+    decide   -> per business document: resolve, validate, then post or open an exception
+
+Every step re-reads the state it needs and does nothing if its work is already done, so any step may be
+retried after a crash without losing a document or posting twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.events import record_event
+from core.queue import JobQueue
+from core.settings import Settings
+from extraction.errors import UnreadableDocument
+from extraction.models import BusinessDocumentStatus, ExtractionRecord
+from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
+from intake.models import Document, DocumentStatus
+from intake.service import receive_document
+from intake.storage import BlobStore
+from ledger.cash import post_payment
+from ledger.orders import post_order
+from ledger.policy import LedgerPolicy
+from matching.policy import MatchingPolicy
+from matching.service import decide_order, decide_remittance
+from migrations.runner import upgrade_database
+from review import service as review
+from review.models import ReviewItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineContext:
+    """What the steps need, built once at a composition root from Settings."""
+
+    session_factory: sessionmaker[Session]
+    store: BlobStore
+    limits: ExtractionLimits
+    matching: MatchingPolicy
+    ledger: LedgerPolicy
+    max_upload_bytes: int
+    queue: JobQueue | None = None
+    business_date: date | None = None
+    today: Callable[[], date] = field(default=date.today)
+
+    def posting_date(self) -> date:
+        """The date postings carry (a fixed business date in demos and tests)."""
+        return self.business_date or self.today()
+
+
+def build_context(settings: Settings, *, migrate: bool | None = None) -> PipelineContext:
+    """Engine, blob store, policies and queue from settings; the embedded default migrates itself."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate if migrate is not None else settings.is_embedded:
+        upgrade_database(url)
+    engine = make_engine(url)
+    return PipelineContext(
+        session_factory=make_session_factory(engine),
+        store=BlobStore(settings.effective_storage_dir),
+        limits=ExtractionLimits.from_settings(settings),
+        matching=MatchingPolicy.from_settings(settings),
+        ledger=LedgerPolicy.from_settings(settings),
+        max_upload_bytes=settings.max_upload_bytes,
+        queue=JobQueue(settings.redis_url, settings.queue_name) if settings.redis_url else None,
+        business_date=settings.business_date,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- receive
+@dataclass(frozen=True)
+class Arrival:
+    """The result of the receive step."""
+
+    document_id: int
+    is_duplicate: bool
+    filename: str
+
+
+def receive(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
+            sender: str | None = None) -> Arrival:
+    """Step 1: store the bytes and record the arrival, in its own short transaction."""
+    with unit_of_work(ctx.session_factory) as session:
+        received = receive_document(session, ctx.store, content=content, filename=filename, channel=channel,
+                                    source_key=source_key, sender=sender, max_bytes=ctx.max_upload_bytes)
+        return Arrival(received.document.id, received.is_duplicate, filename)
+
+
+# ---------------------------------------------------------------------------------------------- extract
+def extract_step(ctx: PipelineContext, document_id: int) -> None:
+    """Step 2: read the stored file (no transaction open while reading), then store the extractions."""
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        if document is None or document.status != DocumentStatus.RECEIVED:
+            return
+        sha256, filename, media_type = document.sha256, document.filename, document.media_type
+    try:
+        extractions = extract_document(ctx.store.get(sha256), filename=filename, media_type=media_type,
+                                       limits=ctx.limits)
+    except UnreadableDocument as exc:
+        _reject(ctx, document_id, exc.message, exc.reason)
+        return
+    except Exception as exc:  # an extractor bug must not lose the document: keep it, with its error
+        log.exception("extraction of document %s failed", document_id)
+        _reject(ctx, document_id, f"extraction failed: {type(exc).__name__}: {exc}", "unreadable")
+        return
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id, with_for_update=True)
+        if document.status != DocumentStatus.RECEIVED:
+            return  # another worker stored them first
+        for index, extraction in enumerate(extractions):
+            payload = extraction.to_contract()
+            session.add(ExtractionRecord(
+                document_id=document_id, part_index=index, source=extraction.source,
+                document_type=extraction.document_type, extractor_version=EXTRACTOR_VERSION, payload=payload,
+                confidence=payload["confidence"], min_confidence=extraction.min_confidence(),
+                status=BusinessDocumentStatus.EXTRACTED,
+            ))
+        document.status = DocumentStatus.EXTRACTED
+        session.flush()
+        record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
+
+
+def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        document.status = DocumentStatus.REJECTED
+        document.error = message
+        review.open_exception(session, document_id=document_id, extraction_id=None, document_type=OTHER,
+                              reasons=["unreadable"], evidence=[{"field": "document", "read": message,
+                                                                 "rule": reason}])
+        record_event(session, "document.rejected", "document", document_id, reason=reason, error=message)
+
+
+# ---------------------------------------------------------------------------------------------- decide
+def decide_step(ctx: PipelineContext, document_id: int) -> None:
+    """Step 3: decide every business document of the file that is still undecided, one transaction each."""
+    with unit_of_work(ctx.session_factory) as session:
+        ids = list(session.scalars(select(ExtractionRecord.id).where(
+            ExtractionRecord.document_id == document_id,
+            ExtractionRecord.status == BusinessDocumentStatus.EXTRACTED).order_by(ExtractionRecord.part_index)))
+    for extraction_id in ids:
+        decide_business_document(ctx, extraction_id)
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        if document.status == DocumentStatus.EXTRACTED:
+            document.status = DocumentStatus.PROCESSED
+            record_event(session, "document.processed", "document", document_id)
+
+
+def decide_business_document(ctx: PipelineContext, extraction_id: int, *, actor: str = "system") -> None:
+    """Resolve, validate and post one business document, or open an exception with reasons and evidence."""
+    with unit_of_work(ctx.session_factory) as session:
+        record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+        if record.status != BusinessDocumentStatus.EXTRACTED:
+            return
+        extraction = Extraction.from_contract(record.payload)
+        if extraction.document_type == PURCHASE_ORDER and extraction.order is not None:
+            _decide_order(ctx, session, record, extraction, actor)
+        elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
+            _decide_remittance(ctx, session, record, extraction, actor)
+        else:
+            record.status = BusinessDocumentStatus.OTHER
+            record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
+            record_event(session, "document.not_business", "extraction", record.id)
+
+
+def _decide_order(ctx, session, record, extraction, actor) -> None:
+    decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
+    if decision.postable:
+        posted = post_order(session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger,
+                            today=ctx.posting_date())
+        record.status = BusinessDocumentStatus.POSTED
+        record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
+                          "order_id": posted.order_id, "invoice_number": posted.invoice_number}
+        record_event(session, "order.posted", "extraction", record.id, actor=actor, order_id=posted.order_id,
+                     invoice_number=posted.invoice_number)
+    else:
+        _open_exception(session, record, decision)
+
+
+def _decide_remittance(ctx, session, record, extraction, actor) -> None:
+    decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
+    if decision.postable:
+        posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
+        record.status = BusinessDocumentStatus.POSTED
+        record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
+                          "payment_id": posted.payment_id, "applications": posted.applications}
+        record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
+    else:
+        _open_exception(session, record, decision)
+
+
+def _open_exception(session, record, decision) -> None:
+    item = review.open_exception(
+        session, document_id=record.document_id, extraction_id=record.id, document_type=record.document_type,
+        reasons=decision.reasons, evidence=decision.evidence, customer_id=decision.customer_id,
+        amount_at_risk=decision.amount_at_risk, currency=decision.currency)
+    record.status = BusinessDocumentStatus.EXCEPTION
+    record.outcome = {"status": "exception", "reasons": item.reasons, "customer_id": decision.customer_id,
+                      "exception_id": item.id}
+
+
+STEPS: list[tuple[str, Callable[[PipelineContext, int], None]]] = [
+    ("extract", extract_step),
+    ("decide", decide_step),
+]
+
+
+def process_document(ctx: PipelineContext, document_id: int) -> None:
+    """Run every step after receive, in order; each step is a no-op when its work is done."""
+    for _name, step in STEPS:
+        step(ctx, document_id)
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
+           sender: str | None = None) -> list[dict[str, Any]]:
+    """Receive a file and, inline, process it; with a queue, hand it to a worker. Returns ingest outcomes."""
+    arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
+                      sender=sender)
+    if ctx.queue is not None:
+        ctx.queue.enqueue_after_commit("worker.process_document_job", arrival.document_id,
+                                       job_id=f"o2c-process-{arrival.document_id}")
+        ctx.queue.flush()
+        if arrival.is_duplicate:
+            return [duplicate_outcome(arrival)]
+        return [{"source": filename, "document_id": arrival.document_id, "document_type": None,
+                 "status": "queued", "reasons": [], "customer_id": None, "order_id": None,
+                 "invoice_number": None, "applications": []}]
+    process_document(ctx, arrival.document_id)  # also resumes an original whose processing was cut short
+    if arrival.is_duplicate:
+        return [duplicate_outcome(arrival)]
+    return document_outcomes(ctx, arrival.document_id)
+
+
+def duplicate_outcome(arrival: Arrival) -> dict[str, Any]:
+    """The outcome for bytes seen before: points at the original document."""
+    return {"source": arrival.filename, "document_id": arrival.document_id, "document_type": None,
+            "status": "duplicate", "reasons": [], "customer_id": None, "order_id": None, "invoice_number": None,
+            "applications": [], "duplicate_of": arrival.document_id}
+
+
+def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, Any]]:
+    """The contract's ingest outcome for each business document of a file (or one for a rejected file)."""
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            return []
+        if document.status == DocumentStatus.REJECTED:
+            item = session.scalar(select(ReviewItem).where(ReviewItem.document_id == document_id,
+                                                           ReviewItem.extraction_id.is_(None)))
+            return [{"source": document.filename, "document_id": document_id, "document_type": None,
+                     "status": "rejected", "reasons": ["unreadable"], "customer_id": None, "order_id": None,
+                     "invoice_number": None, "applications": [], "error": document.error,
+                     "exception_id": item.id if item else None}]
+        records = session.scalars(select(ExtractionRecord).where(ExtractionRecord.document_id == document_id)
+                                  .order_by(ExtractionRecord.part_index))
+        return [_record_outcome(document, record) for record in records]
+
+
+def _record_outcome(document: Document, record: ExtractionRecord) -> dict[str, Any]:
+    outcome = dict(record.outcome or {"status": "processing", "reasons": []})
+    result = {"source": record.source, "document_id": document.id, "document_type": record.document_type,
+              "status": outcome.pop("status"), "reasons": outcome.pop("reasons", []),
+              "customer_id": outcome.pop("customer_id", None), "order_id": outcome.pop("order_id", None),
+              "invoice_number": outcome.pop("invoice_number", None),
+              "applications": outcome.pop("applications", []), "extraction_id": record.id}
+    result.update(outcome)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- review
+def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: review.Resolution, *,
+                      reviewer: str) -> dict[str, Any]:
+    """Record a reviewer's decision and put the document back on the road exactly where automation would."""
+    with unit_of_work(ctx.session_factory) as session:
+        item = review.record_resolution(session, exception_id, resolution, reviewer=reviewer)
+        extraction_id = item.extraction_id
+        if extraction_id is not None:
+            record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+            if resolution.action == "correct":
+                corrected = merge_corrections(record.payload, resolution.changes or {})
+                # a reviewer's value is certain
+                corrected["confidence"] = {**corrected.get("confidence", {}),
+                                           **{path: 1.0 for path in _paths(resolution.changes or {})}}
+                record.payload = corrected
+                record.status = BusinessDocumentStatus.EXTRACTED
+            elif resolution.action == "dismiss":
+                record.status = BusinessDocumentStatus.OTHER
+                record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
+            else:
+                record.status = BusinessDocumentStatus.REJECTED
+                record.outcome = {"status": "rejected", "reasons": item.reasons}
+        document_id = item.document_id
+    if extraction_id is not None and resolution.action == "correct":
+        decide_business_document(ctx, extraction_id, actor=reviewer)
+    outcomes = document_outcomes(ctx, document_id)
+    return next((o for o in outcomes if o.get("extraction_id") == extraction_id), outcomes[0] if outcomes else {})
+
+
+def merge_corrections(payload: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge a reviewer's corrected fields into an extraction's JSON (lists are replaced whole)."""
+    merged = dict(payload)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_corrections(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _paths(changes: dict[str, Any], prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    for key, value in changes.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            paths += _paths(value, path + ".")
+        elif isinstance(value, list):
+            for i, entry in enumerate(value):
+                paths += _paths(entry, f"{path}[{i}].") if isinstance(entry, dict) else [f"{path}[{i}]"]
+        else:
+            paths.append(path)
+    return paths
+
+
+def pending_documents(ctx: PipelineContext) -> list[int]:
+    """Documents whose processing was cut short (received or extracted but not finished): for the sweep."""
+    with unit_of_work(ctx.session_factory) as session:
+        return list(session.scalars(select(Document.id).where(
+            Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED])).order_by(Document.id)))
+
+
+__all__ = ["PipelineContext", "build_context", "ingest", "receive", "process_document", "document_outcomes",
+           "resolve_exception", "pending_documents", "STEPS"]

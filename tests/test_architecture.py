@@ -1,0 +1,75 @@
+"""The packages follow the document's path: imports point down only (STYLE.md's dependency rule)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# package -> packages it may import (besides itself, core and the standard library / third parties)
+ALLOWED = {
+    "core": set(),
+    "intake": set(),
+    "extraction": {"intake"},
+    "ledger": set(),
+    "matching": {"extraction", "intake", "ledger"},
+    "review": {"matching", "extraction", "intake", "ledger"},
+    "pipeline": {"review", "matching", "extraction", "intake", "ledger", "migrations"},
+    "feeds": {"review", "ledger"},
+}
+OURS = {"core", "intake", "extraction", "matching", "ledger", "review", "pipeline", "feeds", "api", "cli",
+        "worker", "migrations"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found & OURS
+
+
+def _sources(package: str) -> list[Path]:
+    single = ROOT / f"{package}.py"
+    return [single] if single.exists() else sorted((ROOT / package).rglob("*.py"))
+
+
+def test_imports_point_down_only():
+    """No package imports a package that lies after it on the document's road."""
+    broken = []
+    for package, allowed in ALLOWED.items():
+        for path in _sources(package):
+            for name in _imports(path) - allowed - {package, "core"}:
+                broken.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not broken, "\n".join(broken)
+
+
+def test_no_function_level_imports_of_our_packages():
+    """A deferred import of our own code hides a cycle; STYLE.md forbids it."""
+    offenders = []
+    for package in OURS - {"migrations"}:
+        for path in _sources(package):
+            tree = ast.parse(path.read_text())
+            for func in ast.walk(tree):
+                if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                    for node in ast.walk(func):
+                        if isinstance(node, ast.ImportFrom | ast.Import) and _imports_node(node) & OURS:
+                            offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
+
+
+def _imports_node(node) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name.split(".")[0] for a in node.names}
+    return {node.module.split(".")[0]} if node.module and node.level == 0 else set()
+
+
+def test_the_rule_catches_a_violation(tmp_path):
+    """The checker itself works: an upward import is found."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from pipeline import ingest\nimport ledger.models\n")
+    assert _imports(bad) == {"pipeline", "ledger"}
