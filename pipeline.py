@@ -117,6 +117,10 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         log.exception("extraction of document %s failed", document_id)
         _reject(ctx, document_id, f"extraction failed: {type(exc).__name__}: {exc}", "unreadable")
         return
+    if not extractions:  # an outcome for every file: "nothing to post here" is said, never implied
+        extractions = [Extraction(source=filename, document_type=OTHER,
+                                  confidence={"document_type": 1.0},
+                                  warnings=["no purchase order or remittance advice found"])]
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id, with_for_update=True)
         if document.status != DocumentStatus.RECEIVED:

@@ -3,6 +3,7 @@ admin: everything. No key -> 401; a key without the role -> 403."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ def caller_role(request: Request, key: str | None = Depends(api_key_header)) -> 
                             headers={"WWW-Authenticate": "APIKey"})
     for known, role in request.app.state.api_keys.items():
         if hmac.compare_digest(known.encode(), key.encode()):
-            return known[:6] + "…", role
+            return "key-" + hashlib.sha256(known.encode()).hexdigest()[:8], role
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "APIKey"})
 
 

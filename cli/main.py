@@ -114,6 +114,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders."),
             continue
         for outcome in outcomes:
             emit(outcome)
+            if outcome["status"] == "rejected" and outcome.get("error"):
+                failed += 1
+                err.print(f"[red]{path}: rejected: {outcome['error']}")
     raise typer.Exit(1 if failed else 0)
 
 

@@ -99,3 +99,31 @@ def first_token(hit: Hit) -> tuple[str, list[Word]]:
 def section_lines(lines: list[Line]) -> str:
     """All lines' text, one per line (for classification, dates and currency)."""
     return "\n".join(line.text for line in lines)
+
+
+_COMPANY = re.compile(r"(?i)\b(inc|inc\.|llc|ltd|ltd\.|gmbh|ag|corp|corp\.|co\.|company|corporation|s\.a\.|plc|kg|"
+                      r"limited|group|industries)\s*$")
+_TERMS = re.compile(r"(?i)\b(net\s+\d{1,3}(?:\s+days)?|\d{1,2}\s*/\s*\d{1,2}\s+net\s+\d{1,3}|due\s+on\s+receipt|"
+                    r"\d{1,3}\s+tage\s+netto|sofort\s+netto)\b")
+
+
+def signature_company(text: str) -> tuple[str, int, int] | None:
+    """The company named in an email's sign-off ('Purchasing, Acme Manufacturing Inc.'), with its span."""
+    lines = text.rstrip().splitlines()
+    offset = len(text.rstrip()) - sum(len(x) + 1 for x in lines) + 1
+    spans = []
+    for line in lines:
+        spans.append((offset, line))
+        offset += len(line) + 1
+    for start, line in reversed(spans[-8:]):
+        name = line.split(",")[-1].strip()
+        if _COMPANY.search(name) and len(name) < 80:
+            begin = start + line.rfind(name)
+            return name, begin, begin + len(name)
+    return None
+
+
+def payment_terms_in(text: str) -> tuple[str, int, int] | None:
+    """Payment terms written in prose ('Terms as usual (Net 30)' -> 'Net 30')."""
+    m = _TERMS.search(text)
+    return (m.group(0), m.start(), m.end()) if m else None

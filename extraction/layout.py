@@ -231,7 +231,7 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                 collected.append(rest)
             last_bottom = line.bottom
             for below in lines[li + 1:li + 1 + max_lines]:
-                if below.page != line.page or below.top - last_bottom > 1.8 * line.height:
+                if below.page != line.page or below.top - last_bottom > 1.0 * line.height:
                     break
                 words = [w for w in below.words if left <= (w.x0 + w.x1) / 2 < right]
                 if not words:
@@ -239,13 +239,14 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                         break
                     continue
                 seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
-                if labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":"):
+                if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (
+                        seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)):
                     break
                 collected.append(seg)
                 last_bottom = below.bottom
             if collected:
                 words = [w for row in collected for w in row]
-                text = ", ".join(" ".join(w.text for w in row) for row in collected)
+                text = "\n".join(" ".join(w.text for w in row) for row in collected)
                 return Hit(label_field, text, words, line.page, found[2])
     return None
 

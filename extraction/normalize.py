@@ -123,5 +123,6 @@ def clean_text(value: str | None) -> str | None:
     """Collapse whitespace and strip separators left over from a label ('PO #: 123' -> '123')."""
     if value is None:
         return None
-    value = re.sub(r"\s+", " ", value).strip(" :#\t-–")
+    value = "\n".join(re.sub(r"[ \t]+", " ", part).strip(" :#\t-–") for part in value.split("\n"))
+    value = value.strip()
     return value or None

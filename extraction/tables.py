@@ -144,23 +144,18 @@ def _has_number(words: list[Word], decimal_comma: bool | None) -> bool:
 
 
 def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
-    """Each segment (or, when it straddles columns, each word) goes to the header cell it overlaps most."""
+    """Each word goes to the column whose region it sits in: from its header's left edge to the next header's.
+
+    Regions rather than header overlap, because numbers are printed right-aligned under left-aligned headers
+    (and right-aligned headers sit over right-aligned numbers, which regions handle as well).
+    """
+    ordered = sorted(columns, key=lambda c: c.x0)
     cells: dict[str, list[Word]] = {}
-    for segment in line.segments:
-        x0, x1 = segment[0].x0, segment[-1].x1
-        overlapping = [c for c in columns if min(x1, c.x1) - max(x0, c.x0) > 0]
-        if len(overlapping) > 1 and len(segment) > 1:
-            for word in segment:
-                cells.setdefault(_nearest(word.x0, word.x1, columns).name, []).append(word)
-        else:
-            cells.setdefault(_nearest(x0, x1, columns).name, []).extend(segment)
+    for word in line.words:
+        centre = (word.x0 + word.x1) / 2
+        chosen = ordered[0]
+        for column in ordered:
+            if centre >= column.x0 - 2:
+                chosen = column
+        cells.setdefault(chosen.name, []).append(word)
     return cells
-
-
-def _nearest(x0: float, x1: float, columns: list[Column]) -> Column:
-    def score(c: Column) -> float:
-        overlap = min(x1, c.x1) - max(x0, c.x0)
-        if overlap > 0:
-            return -overlap
-        return min(abs(x0 - c.x1), abs(c.x0 - x1))
-    return min(columns, key=score)

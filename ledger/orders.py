@@ -71,6 +71,14 @@ class PostedOrder:
     invoice_number: str
 
 
+def _num(value: Decimal | None) -> str | None:
+    """A decimal string with at least two decimals and no further trailing zeros ('4.1000' -> '4.10')."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return decimal_str(quantize(value)) if value == quantize(value) else decimal_str(value.normalize())
+
+
 def _line_amount(line: DraftLine) -> Decimal | None:
     if line.amount is not None:
         return line.amount
@@ -114,15 +122,15 @@ def validate_order(session: Session, draft: OrderDraft, policy: LedgerPolicy, *,
         issues.extend(_line_issues(session, customer, currency, index, line, price_date, policy))
     lines_total = draft.lines_total()
     if draft.total is not None and draft.lines and abs(draft.total - lines_total) > LINE_ROUNDING:
-        issues.append(Issue(AMOUNT_MISMATCH, {"field": "order.total", "read": decimal_str(draft.total),
-                                              "expected": decimal_str(lines_total), "rule": "sum of line amounts"}))
+        issues.append(Issue(AMOUNT_MISMATCH, {"field": "order.total", "read": _num(draft.total),
+                                              "expected": _num(lines_total), "rule": "sum of line amounts"}))
     if customer.credit_limit is not None:
         exposure = quantize(lines_total * (1 + policy.tax_rate), policy.rounding)
         open_ar = open_receivables(session, customer.customer_id, customer.currency)
         if open_ar + exposure > customer.credit_limit:
             issues.append(Issue(CREDIT_HOLD, {
-                "field": "order.total", "read": decimal_str(exposure), "expected": decimal_str(customer.credit_limit),
-                "rule": f"open AR {decimal_str(open_ar)} + order {decimal_str(exposure)} > credit limit"}))
+                "field": "order.total", "read": _num(exposure), "expected": _num(customer.credit_limit),
+                "rule": f"open AR {_num(open_ar)} + order {_num(exposure)} > credit limit"}))
     return issues
 
 
@@ -139,7 +147,7 @@ def _line_issues(session: Session, customer: Customer, currency: str, index: int
     if issues:
         return issues
     if line.quantity <= 0:
-        return [Issue(MISSING_FIELD, {"field": f"{path}.quantity", "read": decimal_str(line.quantity),
+        return [Issue(MISSING_FIELD, {"field": f"{path}.quantity", "read": _num(line.quantity),
                                       "rule": "quantity must be positive"})]
     expected = lookup_price(session, customer_id=customer.customer_id, sku=product.sku, quantity=line.quantity,
                             on_date=price_date)
@@ -149,13 +157,13 @@ def _line_issues(session: Session, customer: Customer, currency: str, index: int
     check = check_line_price(line.unit_price, expected.unit_price, policy.price_tolerance_abs,
                              policy.price_tolerance_pct)
     if not check.ok:
-        issues.append(Issue(PRICE_MISMATCH, {"field": f"{path}.unit_price", "read": decimal_str(line.unit_price),
-                                             "expected": decimal_str(expected.unit_price),
-                                             "difference": decimal_str(check.difference), "rule": expected.rule}))
+        issues.append(Issue(PRICE_MISMATCH, {"field": f"{path}.unit_price", "read": _num(line.unit_price),
+                                             "expected": _num(expected.unit_price),
+                                             "difference": _num(check.difference), "rule": expected.rule}))
     computed = quantize(line.quantity * line.unit_price)
     if line.amount is not None and abs(line.amount - computed) > LINE_ROUNDING:
-        issues.append(Issue(AMOUNT_MISMATCH, {"field": f"{path}.amount", "read": decimal_str(line.amount),
-                                              "expected": decimal_str(computed), "rule": "quantity x unit price"}))
+        issues.append(Issue(AMOUNT_MISMATCH, {"field": f"{path}.amount", "read": _num(line.amount),
+                                              "expected": _num(computed), "rule": "quantity x unit price"}))
     return issues
 
 
@@ -165,8 +173,8 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
     for index, line in enumerate(draft.lines):
         applied = lookup_price(session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity,
                                on_date=on_date)
-        out.append({"line": index, "sku": line.sku, "expected": decimal_str(applied.unit_price),
-                    "found": decimal_str(line.unit_price), "difference": decimal_str(line.unit_price - applied.unit_price),
+        out.append({"line": index, "sku": line.sku, "expected": _num(applied.unit_price),
+                    "found": _num(line.unit_price), "difference": _num(line.unit_price - applied.unit_price),
                     "rule": applied.rule})
     return out
 

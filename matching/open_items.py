@@ -42,12 +42,16 @@ class CombinationResult:
         return self.solutions[0] if len(self.solutions) == 1 and not self.too_many_candidates else None
 
 
-def open_invoices(session: Session, customer_id: str, currency: str | None = None) -> list[Invoice]:
-    """The customer's invoices with an open amount (indexed by customer_id), oldest first."""
+def open_invoices(session: Session, customer_id: str, currency: str | None = None, *,
+                  max_open: Decimal | None = None, limit: int | None = None) -> list[Invoice]:
+    """The customer's invoices with an open amount (indexed by customer_id), oldest first; optionally bounded."""
     stmt = select(Invoice).where(Invoice.customer_id == customer_id, Invoice.open_amount > 0)
     if currency:
         stmt = stmt.where(Invoice.currency == currency)
-    return list(session.scalars(stmt.order_by(Invoice.invoice_date, Invoice.id)))
+    if max_open is not None:
+        stmt = stmt.where(Invoice.open_amount <= max_open)
+    stmt = stmt.order_by(Invoice.invoice_date, Invoice.id)
+    return list(session.scalars(stmt.limit(limit) if limit is not None else stmt))
 
 
 def invoices_by_reference(session: Session, references: Sequence[str]) -> list[Invoice]:

@@ -56,13 +56,17 @@ def _accept(request: Request, *, content: bytes, filename: str, channel: str, so
         body.update(error="unsupported_media_type", message=f"{filename}: {media_type} is not a document type "
                                                               "o2c reads; it was stored and rejected")
         return JSONResponse(body, status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+    if outcomes and all(o["status"] == "rejected" and o.get("error") for o in outcomes):
+        body.update(error="unreadable", message=outcomes[0]["error"])
+        return JSONResponse(body, status_code=422)
     return JSONResponse(body, status_code=status.HTTP_200_OK if arrival.is_duplicate else status.HTTP_201_CREATED)
 
 
 @router.post("/documents", response_model=IngestResponse, status_code=201, summary="Upload a document",
              responses={**ERRORS, 202: {"model": IngestResponse, "description": "Queued for a worker"},
                         200: {"model": IngestResponse, "description": "Duplicate of a stored document"},
-                        413: {"model": ErrorBody}, 415: {"description": "Stored and rejected: unsupported type"}})
+                        413: {"model": ErrorBody}, 415: {"description": "Stored and rejected: unsupported type"},
+                        422: {"description": "Stored and rejected: unreadable (corrupt, encrypted, empty...)"}})
 def upload_document(request: Request, file: UploadFile = File(..., description="PDF, image, .eml or text"),
                     source_key: str | None = Form(None, description="The connector's own id for this item; "
                                                                     "a retry with the same key is answered as before"),

@@ -1,0 +1,202 @@
+"""Email messages: the body as text and every attachment (nested messages recursively), within part/depth limits."""
+
+from __future__ import annotations
+
+import email
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+from html.parser import HTMLParser
+
+from extraction.errors import UnreadableDocument
+
+BODY = "body"
+_BUSINESS_TYPES = ("application/pdf", "image/", "message/rfc822", "text/plain", "text/html", "application/octet")
+
+
+@dataclass
+class MessagePart:
+    """One readable part of an email: a body (text) or an attachment (bytes), named for provenance."""
+
+    name: str
+    media_type: str
+    content: bytes = b""
+    text: str | None = None
+    sender: str | None = None
+
+
+@dataclass
+class _Walk:
+    max_parts: int
+    max_depth: int
+    seen: int = 0
+    parts: list[MessagePart] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_message(content: bytes, *, max_parts: int, max_depth: int) -> tuple[list[MessagePart], list[str]]:
+    """The bodies and attachments of an email (.eml bytes), plus warnings about anything skipped."""
+    if not content.strip():
+        raise UnreadableDocument("email is empty", reason="empty")
+    try:
+        message = email.message_from_bytes(content, policy=policy.default)
+    except Exception as exc:  # the parser is lenient; anything that escapes it is beyond recovery
+        raise UnreadableDocument(f"email cannot be parsed: {exc!r}", reason="corrupt") from exc
+    if not message.keys() and not message.get_payload():
+        raise UnreadableDocument("no email headers or body", reason="corrupt")
+    walk = _Walk(max_parts, max_depth)
+    _read(message, walk, prefix="", depth=0)
+    return walk.parts, walk.warnings
+
+
+def sender_of(message: Message) -> str | None:
+    """The From address (lower case), tolerant of malformed headers."""
+    try:
+        raw = message.get_all("From") or []
+        addresses = [addr for _, addr in getaddresses([str(h) for h in raw]) if addr]
+    except Exception:  # a header the parser cannot fold
+        return None
+    return addresses[0].strip().lower() if addresses else None
+
+
+def _read(message: Message, walk: _Walk, *, prefix: str, depth: int) -> None:
+    sender = sender_of(message)
+    body_part = _body_part(message)
+    if body_part is not None:
+        text = _text_of(body_part)
+        if body_part.get_content_type() == "text/html":
+            text = html_to_text(text)
+        walk.parts.append(MessagePart(prefix + BODY, "text/plain", text=text, sender=sender))
+    for index, part in enumerate(_leaves(message, walk), 1):
+        if part is body_part:
+            continue
+        media_type = part.get_content_type()
+        name = _part_name(part, index, media_type)
+        if media_type == "message/rfc822":
+            if depth + 1 > walk.max_depth:
+                walk.warnings.append(f"{prefix}{name}: nested deeper than {walk.max_depth} messages; skipped")
+                continue
+            inner = _inner_message(part)
+            if inner is not None:
+                _read(inner, walk, prefix=f"{prefix}{name}/", depth=depth + 1)
+            continue
+        if not part.get_filename() and media_type.startswith("text/"):
+            continue  # an alternative rendering of the body, or a signature
+        if not media_type.startswith(_BUSINESS_TYPES) and not part.get_filename():
+            continue
+        payload = part.get_payload(decode=True) or b""
+        walk.parts.append(MessagePart(prefix + name, media_type, content=payload, sender=sender))
+
+
+def _leaves(message: Message, walk: _Walk):
+    """Leaf parts and nested messages, counting every part against the limit."""
+    stack = [message]
+    while stack:
+        part = stack.pop(0)
+        walk.seen += 1
+        if walk.seen > walk.max_parts:
+            walk.warnings.append(f"email has more than {walk.max_parts} parts; the rest were skipped")
+            return
+        if part.get_content_type() == "message/rfc822" and part is not message:
+            yield part
+        elif part.is_multipart():
+            payload = part.get_payload()
+            stack[0:0] = payload if isinstance(payload, list) else []
+        elif part is not message:
+            yield part
+        else:
+            yield part
+
+
+def _body_part(message: Message) -> Message | None:
+    if isinstance(message, EmailMessage):
+        try:
+            body = message.get_body(preferencelist=("plain", "html"))
+        except Exception:  # malformed multipart structure
+            body = None
+        if body is not None and not body.get_filename():
+            return body
+    if not message.is_multipart() and message.get_content_maintype() == "text":
+        return message
+    return None
+
+
+def _text_of(part: Message) -> str:
+    """A text part's content; unknown or lying charsets fall back to UTF-8, then Latin-1, with replacement."""
+    try:
+        content = part.get_content()
+        if isinstance(content, str):
+            return content
+    except Exception:  # LookupError for an unknown charset, decoding errors
+        pass
+    raw = part.get_payload(decode=True) or b""
+    for charset in (part.get_content_charset() or "utf-8", "utf-8"):
+        try:
+            return raw.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return raw.decode("latin-1", errors="replace")
+
+
+def _inner_message(part: Message) -> Message | None:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload:
+        return payload[0]
+    raw = part.get_payload(decode=True)
+    if raw:
+        return email.message_from_bytes(raw, policy=policy.default)
+    return None
+
+
+def _part_name(part: Message, index: int, media_type: str) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:  # an undecodable RFC 2231 name
+        name = None
+    if name:
+        return re.sub(r"[\r\n#/\\]+", "_", str(name)).strip() or f"part-{index}"
+    extension = {"application/pdf": ".pdf", "message/rfc822": ".eml", "image/png": ".png", "image/jpeg": ".jpg",
+                 "image/tiff": ".tif", "text/plain": ".txt", "text/html": ".html"}.get(media_type, "")
+    return f"part-{index}{extension}"
+
+
+class _HTMLText(HTMLParser):
+    _BREAKS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "section"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag in self._BREAKS:
+            self.chunks.append("\n")
+        elif tag in ("td", "th"):
+            self.chunks.append("\t")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BREAKS:
+            self.chunks.append("\n")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.chunks.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML body, with line breaks at blocks and tabs between table cells."""
+    parser = _HTMLText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # HTMLParser rarely fails; keep whatever was read
+        pass
+    text = "".join(parser.chunks)
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

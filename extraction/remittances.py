@@ -1,0 +1,230 @@
+"""Remittance advices: payer, payment date/reference/method/amount and the invoices paid, checked against the total."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from core.money import parse_amount
+from extraction.evidence import Evidence
+from extraction.fields import (TOTALS, amount_in, decide_decimal_comma, first_token, letterhead, read_totals,
+                               section_lines, signature_company)
+from extraction.layout import LabelSet, Line, find_labelled
+from extraction.nlp import find_entities
+from extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
+from extraction.schema import ExtractedRemittance, RemittanceItem
+from extraction.tables import IGNORED, read_table
+
+REMITTANCE_LABELS = LabelSet({
+    "payer_name": ["Payer", "Paid By", "From", "Remitter", "Customer", "Company", "Zahler", "Auftraggeber"],
+    "payment_date": ["Payment Date", "Date", "Value Date", "Paid On", "Cheque Date", "Check Date",
+                     "Zahlungsdatum", "Valuta", "Datum", "Wertstellung"],
+    "payment_reference": ["Payment Reference", "Payment Ref", "Reference", "Ref", "Payment No.", "Payment Number",
+                          "Check No.", "Check Number", "Check #", "Cheque No.", "Cheque Number", "Trace Number",
+                          "Trace No.", "Transaction ID", "Confirmation No.", "Zahlungsreferenz", "Referenz"],
+    "payment_method": ["Payment Method", "Method", "Payment Type", "Zahlungsart", "Zahlweise"],
+    "amount": ["Payment Amount", "Amount Paid", "Total Paid", "Total Payment", "Zahlbetrag", "Überweisungsbetrag"],
+    "currency": ["Currency", "Währung"],
+    "payee": ["Payee", "To", "Vendor", "Supplier", "Empfänger", "Zahlungsempfänger"],
+})
+ITEM_COLUMNS = LabelSet({
+    "invoice_number": ["Invoice", "Invoice No.", "Invoice Number", "Invoice #", "Inv. No.", "Inv #", "Your Invoice",
+                       "Rechnung", "Rechnungsnr.", "Rechnungsnummer", "Document No.", "Doc. No.", "Belegnummer"],
+    "amount_paid": ["Amount Paid", "Paid", "Payment", "Payment Amount", "Net Paid", "Net Amount", "Zahlbetrag",
+                    "Bezahlt", "Amount", "Betrag", "Net"],
+    "discount": ["Discount", "Skonto", "Deduction", "Deductions", "Abzug", "Disc."],
+    "invoice_amount": ["Invoice Amount", "Gross", "Gross Amount", "Original Amount", "Inv. Amount", "Rechnungsbetrag",
+                       "Invoice Total", "Brutto"],
+    "po_number": ["PO", "PO Number", "PO #", "PO No.", "Bestellnr.", "Bestellnummer"],
+    IGNORED: ["Our Ref", "Invoice Date", "Inv. Date", "Date", "Datum", "Rechnungsdatum", "Due Date", "Description",
+              "Voucher", "Line"],
+})
+_METHODS = (("ach", "ACH"), ("wire", "Wire"), ("sepa", "SEPA"), ("cheque", "Cheque"), ("check", "Check"),
+            ("eft", "EFT"), ("überweisung", "Überweisung"), ("bank transfer", "Bank transfer"),
+            ("credit card", "Card"))
+_REFERENCE = re.compile(r"(?i)\b(?:reference|ref\.?|trace|check|cheque|confirmation|transaction)\s*"
+                        r"(?:no\.?|number|#|id)?\s*[:#]?\s*(?P<ref>[A-Z0-9][A-Z0-9\-/]{3,})")
+_AFTER_REF = re.compile(r"^\s*(?:[:(=\-–]|for|of)?\s*(?P<amt>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*\d)")
+
+
+def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None) -> ExtractedRemittance:
+    """An ExtractedRemittance from laid-out lines (free_text, for email bodies, adds prose rules)."""
+    text = section_lines(lines)
+    dates = decide_date_order(text)
+    decimal_comma = decide_decimal_comma(text)
+    remittance = ExtractedRemittance()
+    table = read_table(lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma)
+    consumed = table.line_ids if table else set()
+    hits = find_labelled(lines, REMITTANCE_LABELS, skip=consumed)
+
+    if free_text is not None:
+        company = signature_company(free_text)
+        if company:
+            remittance.payer_name = company[0]
+            evidence.record_span("remittance.payer_name", 0.75, company[1], company[2], company[0])
+    elif "payer_name" in hits:
+        hit = hits["payer_name"][0]
+        remittance.payer_name = clean_text(hit.text)
+        evidence.record("remittance.payer_name", 0.88, hit.words, page=hit.page)
+    else:
+        head = letterhead(lines, REMITTANCE_LABELS, stop_fields={"payee"})
+        if head:
+            remittance.payer_name = head.text
+            evidence.record("remittance.payer_name", 0.8, head.words, page=head.page)
+    for hit in hits.get("payment_date", []):
+        value = parse_date(hit.text, dates)
+        if value:
+            remittance.payment_date = value
+            evidence.record("remittance.payment_date", 0.95, hit.words, page=hit.page)
+            break
+    if "payment_reference" in hits:
+        hit = hits["payment_reference"][0]
+        remittance.payment_reference, words = first_token(hit)
+        evidence.record("remittance.payment_reference", 0.92, words, page=hit.page)
+    if "payment_method" in hits:
+        hit = hits["payment_method"][0]
+        remittance.payment_method = clean_text(hit.text)
+        evidence.record("remittance.payment_method", 0.92, hit.words, page=hit.page)
+    for hit in hits.get("currency", []):
+        code = re.search(r"\b[A-Z]{3}\b", hit.text)
+        if code:
+            remittance.currency = code.group(0)
+            evidence.record("remittance.currency", 0.97, hit.words, page=hit.page)
+            break
+    if not remittance.currency:
+        code, conf = detect_currency(text)
+        if code:
+            remittance.currency = code
+            evidence.record("remittance.currency", conf)
+    _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence)
+    if table:
+        _read_items(remittance, table, decimal_comma, evidence)
+    if free_text is not None:
+        _read_prose(remittance, free_text, evidence, dates)
+    _check_consistency(remittance, evidence)
+    if remittance.amount is None:
+        evidence.missing("remittance.amount", "no payment amount found")
+    if not remittance.items:
+        evidence.missing("remittance.items", "no paid invoices found")
+    return remittance
+
+
+def _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence) -> None:
+    for hit in hits.get("amount", []):
+        value, words = amount_in(hit.words, decimal_comma)
+        if value is not None:
+            remittance.amount = value
+            evidence.record("remittance.amount", 0.93, words, page=hit.page)
+            return
+    totals = read_totals(lines, consumed, decimal_comma)
+    if "total" in totals:
+        value, hit = totals["total"]
+        remittance.amount = value
+        evidence.record("remittance.amount", 0.93, hit.words, page=hit.page)
+
+
+def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence: Evidence) -> None:
+    for row in table.rows:
+        words = row.cells.get("invoice_number")
+        if not words:
+            continue
+        i = len(remittance.items)
+        path = f"remittance.items[{i}]"
+        item = RemittanceItem(invoice_number=words[0].text.strip(",;"))
+        evidence.record(f"{path}.invoice_number", 0.92, words[:1], page=row.page)
+        for name in ("amount_paid", "discount", "invoice_amount"):
+            value, cell = amount_in(row.cells.get(name, []), decimal_comma)
+            if value is not None:
+                setattr(item, name, value)
+                evidence.record(f"{path}.{name}", 0.9, cell, page=row.page)
+        po_words = row.cells.get("po_number")
+        if po_words:
+            item.po_number = po_words[0].text
+            evidence.record(f"{path}.po_number", 0.88, po_words[:1], page=row.page)
+        remittance.items.append(item)
+
+
+def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, dates) -> None:
+    """Payment facts written as a sentence: 'ACH payment of $12,345.67 for INV-1001 and INV-1002'."""
+    decimal_comma = decide_decimal_comma(text)
+    entities = find_entities(text)
+    if remittance.payment_method is None:
+        lowered = text.lower()
+        for key, name in _METHODS:
+            m = re.search(rf"\b{re.escape(key)}\b", lowered)
+            if m:
+                remittance.payment_method = name
+                evidence.record_span("remittance.payment_method", 0.85, m.start(), m.end(), text[m.start():m.end()])
+                break
+    if remittance.amount is None:
+        money = [e for e in entities if e.label == "MONEY"]
+        if money:
+            first = money[0]
+            remittance.amount = parse_amount(first.text, decimal_comma)
+            evidence.record_span("remittance.amount", 0.85, first.start, first.end, first.text)
+            if remittance.currency is None:
+                code, conf = detect_currency(first.text)
+                remittance.currency = code
+                if code:
+                    evidence.record_span("remittance.currency", conf, first.start, first.end, first.text)
+    if remittance.payment_date is None:
+        found = find_dates(text, dates)
+        if found:
+            value, start, end = found[0]
+            remittance.payment_date = value
+            evidence.record_span("remittance.payment_date", 0.85, start, end, text[start:end])
+    if remittance.payment_reference is None:
+        m = _REFERENCE.search(text)
+        if m and not re.fullmatch(r"(?i)(INV|RE)[-#]?\d.*", m.group("ref")):
+            remittance.payment_reference = m.group("ref")
+            evidence.record_span("remittance.payment_reference", 0.8, m.start("ref"), m.end("ref"), m.group("ref"))
+    if remittance.items:
+        return
+    for entity in entities:
+        if entity.label != "INVOICE_REF":
+            continue
+        ref = re.search(r"[A-Za-z]{0,6}[-/#]?\d[\w\-/.]*$", entity.text)
+        if not ref:
+            continue
+        number = ref.group(0).lstrip("#").rstrip(".")
+        known = [k for k, it in enumerate(remittance.items) if it.invoice_number == number]
+        if known:
+            i, item = known[0], remittance.items[known[0]]
+        else:
+            i = len(remittance.items)
+            item = RemittanceItem(invoice_number=number)
+            start = entity.start + ref.start()
+            evidence.record_span(f"remittance.items[{i}].invoice_number", 0.85, start, start + len(number), number)
+            remittance.items.append(item)
+        path = f"remittance.items[{i}]"
+        after = _AFTER_REF.match(text[entity.end:entity.end + 40])
+        if after and item.amount_paid is None:
+            item.amount_paid = parse_amount(after.group("amt"), decimal_comma)
+            s, e = entity.end + after.start("amt"), entity.end + after.end("amt")
+            evidence.record_span(f"{path}.amount_paid", 0.8, s, e, after.group("amt"))
+    if len(remittance.items) == 1 and remittance.items[0].amount_paid is None and remittance.amount is not None:
+        remittance.items[0].amount_paid = remittance.amount
+        evidence.record("remittance.items[0].amount_paid", 0.8)
+
+
+def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> None:
+    """Items' paid amounts summing to the payment amount confirm both; invoice - discount = paid confirms a row."""
+    for i, item in enumerate(remittance.items):
+        if item.invoice_amount is not None and item.amount_paid is not None:
+            if item.invoice_amount - (item.discount or 0) == item.amount_paid:
+                evidence.raise_to(f"remittance.items[{i}].", 0.97)
+            else:
+                evidence.warnings.append(
+                    f"item {i + 1}: {item.invoice_amount} - {item.discount or 0} != paid {item.amount_paid}")
+                evidence.adjust(f"remittance.items[{i}].", 0.6)
+    paid = [it.amount_paid for it in remittance.items]
+    if remittance.amount is None or not paid or any(p is None for p in paid):
+        return
+    total = sum(paid, Decimal("0"))
+    if total == remittance.amount:
+        evidence.raise_to("remittance.items[", 0.99)
+        evidence.raise_to("remittance.amount", 0.99)
+    else:
+        evidence.adjust("remittance.items[", 0.55)
+        evidence.adjust("remittance.amount", 0.6)
+        evidence.warnings.append(f"paid items sum to {total}, payment amount is {remittance.amount}")

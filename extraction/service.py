@@ -1,0 +1,187 @@
+"""extract_document: bytes in, one Extraction per business document found (PDF, image, email, plain text)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extraction import ocr
+from extraction.classify import classify_document
+from extraction.emails import MessagePart, html_to_text, read_message
+from extraction.errors import UnreadableDocument
+from extraction.evidence import Evidence
+from extraction.layout import all_lines
+from extraction.orders import extract_order
+from extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
+from extraction.remittances import extract_remittance
+from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from intake.sniff import sniff_media_type
+
+EXTRACTOR_VERSION = "1.0.0"
+_IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}
+_TEXT_TYPES = {"text/plain", "text/html", "text/csv"}
+
+
+@dataclass(frozen=True)
+class ExtractionLimits:
+    """What extraction refuses to read: page, pixel and email-part limits, and how it runs OCR."""
+
+    max_pdf_pages: int = 200
+    max_image_pixels: int = 60_000_000
+    max_email_parts: int = 100
+    max_email_depth: int = 5
+    ocr_dpi: int = 300
+    ocr_languages: str = "eng"
+
+    @classmethod
+    def from_settings(cls, settings) -> ExtractionLimits:
+        """The limits configured in core.settings.Settings."""
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
+def extract_document(content: bytes, *, filename: str, media_type: str | None = None,
+                     limits: ExtractionLimits | None = None) -> list[Extraction]:
+    """Every business document in a file, each an Extraction; UnreadableDocument if the file cannot be read."""
+    limits = limits or ExtractionLimits()
+    if not content:
+        raise UnreadableDocument("file is empty", reason="empty")
+    media_type = _resolve_type(content, filename, media_type)
+    if media_type == "message/rfc822":
+        return _extract_email(content, filename, limits)
+    if media_type in _TEXT_TYPES:
+        text = _decode_text(content)
+        if media_type == "text/html":
+
+            text = html_to_text(text)
+        extraction = extract_text(text, source=filename, part=None)
+        return [extraction] if extraction else [_other(filename, None, "no text", channel="digital")]
+    pages = read_pages(content, media_type, limits)
+    return [extract_pages(pages, source=filename, part=None)]
+
+
+def read_pages(content: bytes, media_type: str, limits: ExtractionLimits) -> list[Page]:
+    """A PDF or image as pages of words (text layer first, OCR for pages without one)."""
+    if media_type == "application/pdf":
+        pages = read_text_layer(content, max_pages=limits.max_pdf_pages)
+        return [ocr.ocr_pdf_page(content, p.number - 1, dpi=limits.ocr_dpi, languages=limits.ocr_languages)
+                if needs_ocr(p) else p for p in pages]
+    if media_type in _IMAGE_TYPES:
+        return ocr.read_image_pages(content, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages,
+                                    languages=limits.ocr_languages)
+    raise UnreadableDocument(f"cannot read {media_type} documents", reason="unsupported", media_type=media_type)
+
+
+def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: str | None = None) -> Extraction:
+    """Classify laid-out pages and read them as an order, a remittance or nothing."""
+    lines = all_lines(pages)
+    text = "\n".join(line.text for line in lines)
+    title = "\n".join(line.text for line in lines if line.page == pages[0].number)[:600]
+    verdict = classify_document(text, title_text=title)
+    evidence = Evidence.for_pages(pages, part)
+    channel = "ocr" if any(p.source == OCR for p in pages) else "digital"
+    extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
+                            channel=channel, pages=len(pages))
+    if verdict.document_type == PURCHASE_ORDER:
+        extraction.order = extract_order(lines, evidence)
+    elif verdict.document_type == REMITTANCE_ADVICE:
+        extraction.remittance = extract_remittance(lines, evidence)
+    if not any(w for p in pages for w in p.words):
+        evidence.warnings.append("no text could be read")
+    return _finish(extraction, evidence, verdict.confidence)
+
+
+def extract_text(text: str, *, source: str, part: str | None, sender: str | None = None) -> Extraction | None:
+    """Read free text (an email body, a .txt file); None when it holds nothing substantive."""
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < 6 and not re.search(r"\d", text):
+        return None
+    page = text_page(text)
+    lines = all_lines([page]) if page.words else []
+    verdict = classify_document(text, title_text=text[:600], free_text=True)
+    evidence = Evidence(part=part or "body")
+    extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
+                            channel="email" if part else "digital", pages=0)
+    if verdict.document_type == PURCHASE_ORDER:
+        extraction.order = extract_order(lines, evidence, free_text=text)
+        if not extraction.order.lines:  # a cover note that mentions a PO is not itself an order
+            return _substantive_other(text, source, part, sender, verdict.confidence)
+    elif verdict.document_type == REMITTANCE_ADVICE:
+        extraction.remittance = extract_remittance(lines, evidence, free_text=text)
+        r = extraction.remittance
+        if r.amount is None and not r.items:
+            return _substantive_other(text, source, part, sender, verdict.confidence)
+    else:
+        return _substantive_other(text, source, part, sender, verdict.confidence)
+    return _finish(extraction, evidence, verdict.confidence)
+
+
+def _extract_email(content: bytes, filename: str, limits: ExtractionLimits) -> list[Extraction]:
+    parts, warnings = read_message(content, max_parts=limits.max_email_parts, max_depth=limits.max_email_depth)
+    results: list[Extraction] = []
+    for message_part in parts:
+        results.extend(_extract_part(message_part, filename, limits))
+    for extraction in results:
+        extraction.warnings.extend(warnings)
+    return results
+
+
+def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLimits) -> list[Extraction]:
+    source = f"{filename}#{message_part.name}"
+    sender = message_part.sender
+    if message_part.text is not None:
+        extraction = extract_text(message_part.text, source=source, part=message_part.name, sender=sender)
+        return [extraction] if extraction else []
+    media_type = _resolve_type(message_part.content, message_part.name, message_part.media_type)
+    try:
+        if media_type in _TEXT_TYPES:
+            extraction = extract_text(_decode_text(message_part.content), source=source, part=message_part.name,
+                                      sender=sender)
+            return [extraction or _other(source, message_part.name, "no text", sender=sender)]
+        pages = read_pages(message_part.content, media_type, limits)
+    except UnreadableDocument as exc:
+        # one unreadable attachment must not lose the rest of the email: keep it visible as 'other'
+        return [_other(source, message_part.name, f"attachment unreadable ({exc.reason}): {exc.message}",
+                       sender=sender)]
+    extraction = extract_pages(pages, source=source, part=message_part.name, sender=sender)
+    for path, where in extraction.provenance.items():
+        where.setdefault("part", message_part.name)
+    return [extraction]
+
+
+def _resolve_type(content: bytes, filename: str, media_type: str | None) -> str:
+    sniffed = sniff_media_type(content, filename)
+    if sniffed != "application/octet-stream":
+        return sniffed
+    return (media_type or sniffed).split(";")[0].strip().lower()
+
+
+def _decode_text(content: bytes) -> str:
+    for charset in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("latin-1", errors="replace")
+
+
+def _substantive_other(text, source, part, sender, confidence) -> Extraction | None:
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < 6:
+        return None
+    extraction = Extraction(source=source, document_type=OTHER, part=part, sender=sender,
+                            channel="email" if part else "digital")
+    extraction.confidence["document_type"] = confidence
+    return extraction
+
+
+def _other(source: str, part: str | None, warning: str, *, sender: str | None = None,
+           channel: str = "email") -> Extraction:
+    extraction = Extraction(source=source, document_type=OTHER, part=part, sender=sender, channel=channel)
+    extraction.confidence["document_type"] = 0.5
+    extraction.warnings.append(warning)
+    return extraction
+
+
+def _finish(extraction: Extraction, evidence: Evidence, type_confidence: float) -> Extraction:
+    extraction.confidence = {"document_type": type_confidence, **evidence.confidence}
+    extraction.provenance = evidence.provenance
+    extraction.warnings = list(dict.fromkeys(evidence.warnings))
+    return extraction

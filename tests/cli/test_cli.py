@@ -1,0 +1,90 @@
+"""The CLI as a person runs it: real processes, JSON Lines checked by the shared contract checker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.demo import sample_documents
+from tests.conftest import SHARED
+
+CHECK = SHARED / "contract" / "check.py"
+
+
+def o2c(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "O2C_DATA_DIR": str(data_dir), "O2C_BUSINESS_DATE": "2026-03-20",
+                   "OMP_THREAD_LIMIT": "1", **env}
+    environment.pop("O2C_DATABASE_URL", None)
+    environment.pop("O2C_REDIS_URL", None)
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,
+                          env=environment, input=stdin, timeout=600)
+
+
+def _check(mode: str, jsonl: str) -> subprocess.CompletedProcess:
+    if not CHECK.exists():
+        pytest.fail(f"the contract checker is missing at {CHECK}")
+    return subprocess.run([sys.executable, str(CHECK), mode], input=jsonl, capture_output=True, text=True)
+
+
+def test_help_on_every_command(tmp_path):
+    for command in ([], ["extract"], ["import"], ["ingest"], ["export"], ["serve"], ["worker"], ["demo"],
+                    ["db", "upgrade"]):
+        run = o2c(*command, "--help", data_dir=tmp_path)
+        assert run.returncode == 0 and "Usage" in run.stdout, (command, run.stderr)
+
+
+def test_extract_and_ingest_follow_the_contract(tmp_path, samples):
+    digital = [p for p in sample_documents(samples) if p.name != "scan_po.pdf"]
+    extracted = o2c("extract", *map(str, digital), data_dir=tmp_path)
+    assert extracted.returncode == 0, extracted.stderr
+    assert not (tmp_path / "o2c.sqlite3").exists(), "extract needs no database"
+    check = _check("extract", extracted.stdout)
+    assert check.returncode == 0, check.stdout
+    lines = [json.loads(line) for line in extracted.stdout.splitlines()]
+    assert {"purchase_order", "remittance_advice"} <= {line["document_type"] for line in lines}
+
+    for kind in ("customers", "products", "prices", "invoices"):
+        run = o2c("import", kind, str(samples / f"{kind}.csv"), data_dir=tmp_path)
+        assert run.returncode == 0, run.stderr
+    ingested = o2c("ingest", *map(str, digital), data_dir=tmp_path)
+    assert ingested.returncode == 0, ingested.stderr
+    check = _check("ingest", ingested.stdout)
+    assert check.returncode == 0, check.stdout
+    statuses = {json.loads(line)["status"] for line in ingested.stdout.splitlines()}
+    assert {"posted", "exception"} <= statuses
+
+    exported = o2c("export", "invoices", "--format", "csv", data_dir=tmp_path)
+    assert exported.returncode == 0 and exported.stdout.startswith("id,invoice_number")
+    orders = o2c("export", "orders", data_dir=tmp_path)
+    assert all(json.loads(line)["po_number"] for line in orders.stdout.splitlines())
+
+
+def test_bad_inputs_give_a_message_and_non_zero_exit_but_the_batch_goes_on(tmp_path, samples):
+    bad_pdf = tmp_path / "bad.pdf"
+    bad_pdf.write_bytes(b"%PDF-1.4 this is not a pdf")
+    good = samples / "po_acme_45810.pdf"
+    run = o2c("extract", str(bad_pdf), str(good), data_dir=tmp_path)
+    assert run.returncode == 1 and "bad.pdf" in run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["source"] == "po_acme_45810.pdf"
+
+    bad_csv = tmp_path / "customers.csv"
+    bad_csv.write_text("customer_id,name\nC-9,Nobody\n")
+    run = o2c("import", "customers", str(bad_csv), data_dir=tmp_path)
+    assert run.returncode != 0 and "currency" in run.stderr
+
+    run = o2c("ingest", str(bad_pdf), str(good), data_dir=tmp_path)
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 1 and [o["status"] for o in outcomes][0] == "rejected"
+    assert len(outcomes) == 2, "the batch goes on past a bad file"
+
+
+def test_demo_runs_on_the_embedded_default(tmp_path):
+    run = o2c("demo", "--data-dir", str(tmp_path / "demo"), data_dir=tmp_path, COLUMNS="200")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Posted orders" in run.stdout and "Exception queue" in run.stdout
+    assert "credit_hold" in run.stdout and "price_mismatch" in run.stdout

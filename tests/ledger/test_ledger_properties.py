@@ -1,0 +1,84 @@
+"""Property test: any sequence of invoices, payments, applications and reversals keeps the ledger's invariants."""
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from core.errors import O2CError
+from ledger.cash import PaymentDraft, apply_cash, post_payment, reverse_application
+from ledger.journal import account_balances
+from ledger.masterdata import import_master_data
+from ledger.models import CashApplication, Invoice, JournalLine, Payment
+
+TODAY = date(2024, 3, 20)
+CUSTOMERS = ("customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
+             "C1,One,,,,,USD,2/10 Net 30\nC2,Two,,,,,EUR,Net 30\n")
+
+cents = st.integers(1, 50_000).map(lambda c: Decimal(c) / 100)
+step = st.one_of(
+    st.tuples(st.just("invoice"), st.sampled_from(["C1", "C2"]), cents),
+    st.tuples(st.just("payment"), st.sampled_from(["C1", "C2"]), cents),
+    st.tuples(st.just("apply"), st.integers(0, 20), st.integers(0, 20), cents, st.integers(0, 3)),
+    st.tuples(st.just("reverse"), st.integers(0, 40)),
+)
+
+
+def run_step(session, s, n):
+    kind = s[0]
+    if kind == "invoice":
+        currency = "USD" if s[1] == "C1" else "EUR"
+        import_master_data(session, "invoices", "invoice_number,customer_id,invoice_date,due_date,amount,"
+                           f"open_amount,currency,po_number\nI-{n},{s[1]},2024-03-15,,{s[2]},{s[2]},{currency},\n")
+    elif kind == "payment":
+        post_payment(session, PaymentDraft(s[1], None, TODAY, None, None, "USD" if s[1] == "C1" else "EUR", s[2]),
+                     source_extraction_id=n, today=TODAY)
+    elif kind == "apply":
+        invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
+        payments = session.scalars(select(Payment).order_by(Payment.id)).all()
+        if invoices and payments:
+            invoice, payment = invoices[s[1] % len(invoices)], payments[s[2] % len(payments)]
+            discount = (invoice.amount * Decimal("0.02")).quantize(Decimal("0.01")) if s[4] == 0 else Decimal("0")
+            apply_cash(session, payment_id=payment.id, invoice_id=invoice.id, amount=s[3], discount=discount,
+                       rule="test", idempotency_key=f"k{n}", today=TODAY)
+    else:
+        apps = session.scalars(select(CashApplication).order_by(CashApplication.id)).all()
+        if apps:
+            reverse_application(session, apps[s[1] % len(apps)].id, today=TODAY)
+
+
+def check_invariants(session):
+    for invoice in session.scalars(select(Invoice)):
+        applied = session.scalar(select(func.coalesce(func.sum(CashApplication.amount + CashApplication.discount), 0))
+                                 .where(CashApplication.invoice_id == invoice.id,
+                                        CashApplication.reversed_by_id.is_(None), CashApplication.rule != "reversal"))
+        assert 0 <= invoice.open_amount <= invoice.amount
+        assert invoice.open_amount == invoice.amount - applied  # never over-applied, nothing lost
+    for payment in session.scalars(select(Payment)):
+        applied = session.scalar(select(func.coalesce(func.sum(CashApplication.amount), 0))
+                                 .where(CashApplication.payment_id == payment.id,
+                                        CashApplication.reversed_by_id.is_(None), CashApplication.rule != "reversal"))
+        assert 0 <= payment.unapplied_amount == payment.amount - applied
+    for currency in ("USD", "EUR"):
+        total = session.scalar(select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
+                               .where(JournalLine.currency == currency))
+        assert total == 0
+    balances = account_balances(session)
+    cash = sum(p.amount for p in session.scalars(select(Payment)))
+    assert sum(v for (acct, _), v in balances.items() if acct == "CASH") == cash
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=25))
+def test_random_postings_keep_invariants(open_session, steps):
+    with open_session() as session:
+        import_master_data(session, "customers", CUSTOMERS)
+        for n, s in enumerate(steps):
+            try:
+                with session.begin_nested():
+                    run_step(session, s, n)
+            except O2CError:
+                pass  # a refused posting must leave no trace: the invariants below prove it
+            check_invariants(session)
