@@ -70,6 +70,11 @@ def read_feed(session: Session, feed: str, *, cursor: str | None = None, limit: 
     if model is Payment:
         query = query.options(selectinload(Payment.items))
     rows = list(session.scalars(query))
-    items = [to_dict(row) for row in rows]
+    if model is CashApplication:  # the ERP needs the invoice number, not our row id
+        numbers = dict(session.execute(select(Invoice.id, Invoice.invoice_number).where(
+            Invoice.id.in_({row.invoice_id for row in rows}))).all()) if rows else {}
+        items = [application_to_dict(row, numbers.get(row.invoice_id)) for row in rows]
+    else:
+        items = [to_dict(row) for row in rows]
     last = rows[-1].id if rows else after
     return {"items": items, "next_cursor": encode_cursor(feed, last) if rows else cursor}

@@ -74,6 +74,14 @@ def _print_report(ctx, outcomes: list[dict]) -> None:
             table.add_row(i["invoice_number"], i["customer_id"], i.get("po_number") or "", i["invoice_date"],
                           i.get("due_date") or "", i["amount"], i["currency"])
         out.print(table)
+    if applications:
+        table = Table(title="Cash applied")
+        for col in ("payment", "invoice", "amount", "discount", "rule"):
+            table.add_column(col)
+        for a in applications:
+            table.add_row(str(a.get("payment_id")), a.get("invoice_number") or str(a.get("invoice_id")),
+                          a["amount"], a.get("discount") or "", a.get("rule") or "")
+        out.print(table)
     if exceptions:
         table = Table(title="Exception queue (for a reviewer)")
         for col in ("id", "type", "customer", "reasons", "first evidence"):

@@ -101,6 +101,8 @@ def parse_amount(text: str | None, decimal_comma: bool | None = None) -> Decimal
     if credit:  # a trailing CR marks a credit, printed as a negative
         negative, s = True, s[: credit.start()]
     s = _NUMBER_CHARS.sub("", s).strip()
+    if re.search(r"\d[.,]\d{1,2}[.,]$", s):  # a sentence's full stop after the amount: '221.40.'
+        s = s[:-1]
     if s.endswith("-"):
         negative, s = True, s[:-1].strip()
     if s.startswith("-"):
@@ -134,7 +136,7 @@ def _canonical(s: str, decimal_comma: bool | None) -> str | None:
         return None
     whole, _, frac = s.partition(decimal_sep)
     if group_sep in whole:
-        if not re.fullmatch(r"\d{1,3}(\%s\d{3})+" % group_sep, whole):
+        if not re.fullmatch(rf"\d{{1,3}}(\{group_sep}\d{{3}})+", whole):
             return None
         whole = whole.replace(group_sep, "")
     if not whole.isdigit() and whole != "":

@@ -1,1 +1,1 @@
-"""Extraction: bytes and pages in, ExtractedOrder / ExtractedRemittance out, each field with confidence and provenance."""
+"""Extraction: bytes in, ExtractedOrder / ExtractedRemittance out, each field with confidence and provenance."""

@@ -20,7 +20,7 @@ _REMIT_EVIDENCE = re.compile(r"(?i)\b(amount\s+paid|payment\s+(amount|date|refer
                              r"ach|wire|eft|sepa|cheque|check\s+(no|number|#)|remit|zahlbetrag|zahlungsdatum|"
                              r"skonto|we\s+(have\s+)?(paid|sent|transferred)|payment\s+of|has\s+been\s+paid|"
                              r"trace\s+(no|number))\b")
-_INVOICE_TITLE = re.compile(r"(?i)\b(invoice|rechnung|facture|factura|fattura|tax\s+invoice|credit\s+note|"
+_INVOICE_TITLE = re.compile(r"(?i)\b(invoice|\w*rechnung(?:en)?|facture|factura|fattura|tax\s+invoice|credit\s+note|"
                             r"gutschrift|avoir)\b")
 _INVOICE_EVIDENCE = re.compile(r"(?i)\b(invoice\s+(number|no\.?|#|date)|amount\s+due|balance\s+due|bill\s+to|"
                                r"rechnungsnummer|rechnungsdatum|zahlbar\s+bis|due\s+date|invoice\s+total|"
@@ -48,15 +48,19 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
         scores[kind] += weight
         reasons.append(f"{kind}: {why}")
 
-    if m := _PO_TITLE.search(title):
-        add(PURCHASE_ORDER, 3.0, f"title '{m.group(0)}'")
-    if m := _REMIT_TITLE.search(title):
-        add(REMITTANCE_ADVICE, 3.0, f"title '{m.group(0)}'")
-    invoice_title = _INVOICE_TITLE.search(title)
-    if invoice_title and not _REMIT_TITLE.search(title):
-        add(OTHER, 2.5, f"title '{invoice_title.group(0)}' (a supplier invoice)")
-    if m := _OTHER_TITLE.search(title):
-        add(OTHER, 2.5, f"title '{m.group(0)}'")
+    # the title printed first is the document's own; later ones are references ('Rechnung gemäß Bestellung')
+    titles = []
+    for kind, pattern in ((PURCHASE_ORDER, _PO_TITLE), (REMITTANCE_ADVICE, _REMIT_TITLE), (OTHER, _INVOICE_TITLE),
+                          (OTHER, _OTHER_TITLE)):
+        m = pattern.search(title)
+        if m:
+            titles.append((m.start(), kind, m.group(0)))
+    titles.sort()
+    remittance_titled = any(kind == REMITTANCE_ADVICE for _, kind, _ in titles)
+    for rank, (_, kind, word) in enumerate(titles):
+        if kind == OTHER and remittance_titled and _INVOICE_TITLE.fullmatch(word):
+            continue  # 'invoice' inside a remittance advice names what was paid
+        add(kind, 3.0 if rank == 0 else 1.5, f"title '{word}'")
     po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)}
     remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)}
     invoice_hits = {m.group(0).lower() for m in _INVOICE_EVIDENCE.finditer(text)}

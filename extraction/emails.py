@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
@@ -13,6 +14,8 @@ from html.parser import HTMLParser
 from extraction.errors import UnreadableDocument
 
 BODY = "body"
+_SKIPPED = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",
+            "application/pgp-keys", "text/calendar", "text/x-vcard", "text/vcard"}
 _BUSINESS_TYPES = ("application/pdf", "image/", "message/rfc822", "text/plain", "text/html", "application/octet")
 
 
@@ -25,6 +28,7 @@ class MessagePart:
     content: bytes = b""
     text: str | None = None
     sender: str | None = None
+    sent_on: date | None = None
 
 
 @dataclass
@@ -34,6 +38,15 @@ class _Walk:
     seen: int = 0
     parts: list[MessagePart] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def add(self, part: MessagePart) -> None:
+        """Keep a part, renaming it when an earlier part has the same name (names are provenance keys)."""
+        names = {p.name for p in self.parts}
+        base, n = part.name, 2
+        while part.name in names:
+            part.name = f"{base}~{n}"
+            n += 1
+        self.parts.append(part)
 
 
 def read_message(content: bytes, *, max_parts: int, max_depth: int) -> tuple[list[MessagePart], list[str]]:
@@ -61,14 +74,25 @@ def sender_of(message: Message) -> str | None:
     return addresses[0].strip().lower() if addresses else None
 
 
+def sent_on(message: Message) -> date | None:
+    """The day the message was sent, from its Date header (None if absent or unparseable)."""
+    try:
+        header = message.get("Date")
+        moment = getattr(header, "datetime", None)
+    except Exception:  # a Date header the parser rejects
+        return None
+    return moment.date() if moment else None
+
+
 def _read(message: Message, walk: _Walk, *, prefix: str, depth: int) -> None:
     sender = sender_of(message)
+    day = sent_on(message)
     body_part = _body_part(message)
     if body_part is not None:
         text = _text_of(body_part)
         if body_part.get_content_type() == "text/html":
             text = html_to_text(text)
-        walk.parts.append(MessagePart(prefix + BODY, "text/plain", text=text, sender=sender))
+        walk.add(MessagePart(prefix + BODY, "text/plain", text=text, sender=sender, sent_on=day))
     for index, part in enumerate(_leaves(message, walk), 1):
         if part is body_part:
             continue
@@ -82,12 +106,14 @@ def _read(message: Message, walk: _Walk, *, prefix: str, depth: int) -> None:
             if inner is not None:
                 _read(inner, walk, prefix=f"{prefix}{name}/", depth=depth + 1)
             continue
+        if media_type in _SKIPPED or media_type.startswith(("audio/", "video/")):
+            continue  # signatures and media carry no business document
         if not part.get_filename() and media_type.startswith("text/"):
             continue  # an alternative rendering of the body, or a signature
         if not media_type.startswith(_BUSINESS_TYPES) and not part.get_filename():
             continue
         payload = part.get_payload(decode=True) or b""
-        walk.parts.append(MessagePart(prefix + name, media_type, content=payload, sender=sender))
+        walk.add(MessagePart(prefix + name, media_type, content=payload, sender=sender, sent_on=day))
 
 
 def _leaves(message: Message, walk: _Walk):
@@ -104,8 +130,6 @@ def _leaves(message: Message, walk: _Walk):
         elif part.is_multipart():
             payload = part.get_payload()
             stack[0:0] = payload if isinstance(payload, list) else []
-        elif part is not message:
-            yield part
         else:
             yield part
 

@@ -39,6 +39,8 @@ def amount_in(words: list[Word], decimal_comma: bool | None) -> tuple[Decimal | 
     if not words:
         return None, []
     value = parse_amount(" ".join(w.text for w in words), decimal_comma)
+    if value is None and len(words) == 1 and re.fullmatch(r"\d{1,3}[.,]\d{2}", words[0].text):
+        value = parse_amount(words[0].text.replace(",", "."))  # '139,20' in a 1,234.50 document: OCR misread
     if value is not None:
         return value, words
     for word in reversed(words):

@@ -235,8 +235,6 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                     break
                 words = [w for w in below.words if left <= (w.x0 + w.x1) / 2 < right]
                 if not words:
-                    if collected:
-                        break
                     continue
                 seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
                 if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (

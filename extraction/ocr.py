@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 
 import pypdfium2
@@ -86,13 +87,59 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str) -> list[Word]:
     except pytesseract.TesseractError as exc:
         raise UnreadableDocument(f"OCR failed: {exc}", reason="ocr_failed") from exc
     scale = POINTS_PER_INCH / dpi
-    words: list[Word] = []
+    raw = []
     for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
+        text = _clean_ocr_word(text or "")
         conf = float(data["conf"][i])
         if not text or conf < 0:
             continue
-        left, top, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
-        words.append(Word(text, left * scale, top * scale, (left + w) * scale, (top + h) * scale,
-                          confidence=max(0.0, min(conf / 100.0, 1.0))))
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        raw.append((key, text, data["left"][i], data["top"][i], data["width"][i], data["height"][i], conf))
+    slope = _skew(raw)
+    words: list[Word] = []
+    for _key, text, left, top, w, h, conf in raw:
+        # undo a slightly rotated scan so that a table row's words share one baseline again
+        shift = slope * (left + w / 2)
+        for piece, x0, x1 in _split_rule(text, left, left + w):
+            words.append(Word(piece, x0 * scale, (top - shift) * scale, x1 * scale, (top + h - shift) * scale,
+                              confidence=max(0.0, min(conf / 100.0, 1.0))))
     return words
+
+
+def _skew(raw) -> float:
+    """The page's skew (dy/dx), the median over Tesseract's own text lines that span some width."""
+    lines: dict[tuple, list[tuple[float, float]]] = {}
+    for key, _text, left, top, w, h, _conf in raw:
+        lines.setdefault(key, []).append((left + w / 2, top + h))
+    slopes = []
+    for points in lines.values():
+        if len(points) < 3 or points[-1][0] - points[0][0] < 150:
+            continue
+        n = len(points)
+        mx = sum(x for x, _ in points) / n
+        my = sum(y for _, y in points) / n
+        sxx = sum((x - mx) ** 2 for x, _ in points)
+        if sxx:
+            slopes.append(sum((x - mx) * (y - my) for x, y in points) / sxx)
+    if not slopes:
+        return 0.0
+    slopes.sort()
+    slope = slopes[len(slopes) // 2]
+    return slope if abs(slope) < 0.1 else 0.0
+
+
+_RULE = re.compile(r"^(\d+(?:[.,]\d+)?)[|)\]/!]([A-Za-z]{1,4})$")
+
+
+def _clean_ocr_word(text: str) -> str:
+    """Drop table rules read as characters ('|', '[') at a word's edges."""
+    return text.strip().strip("|[]{}")
+
+
+def _split_rule(text: str, x0: float, x1: float):
+    """'24)EA' (a quantity, a ruling line read as ')', a unit) becomes two words."""
+    m = _RULE.match(text)
+    if not m:
+        return [(text, x0, x1)]
+    cut = x0 + (x1 - x0) * len(m.group(1)) / len(text)
+    return [(m.group(1), x0, cut), (m.group(2), cut + (x1 - x0) / len(text), x1)]

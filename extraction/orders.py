@@ -8,8 +8,17 @@ from decimal import Decimal
 
 from core.money import parse_amount, quantize
 from extraction.evidence import Evidence
-from extraction.fields import (TOTALS, amount_in, decide_decimal_comma, first_token, letterhead,
-                               payment_terms_in, read_totals, section_lines, signature_company)
+from extraction.fields import (
+    TOTALS,
+    amount_in,
+    decide_decimal_comma,
+    first_token,
+    letterhead,
+    payment_terms_in,
+    read_totals,
+    section_lines,
+    signature_company,
+)
 from extraction.layout import LabelSet, Line, find_labelled, read_block
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, parse_date
@@ -139,7 +148,7 @@ def _read_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence) ->
         order.buyer_name = head.text
         evidence.record("order.buyer_name", 0.8, head.words, page=head.page)
     elif order.bill_to:
-        order.buyer_name = order.bill_to.split(",")[0].strip()
+        order.buyer_name = order.bill_to.split("\n")[0].strip()
         evidence.record("order.buyer_name", 0.7)
 
 

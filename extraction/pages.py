@@ -113,11 +113,8 @@ def text_page(text: str, number: int = 1) -> Page:
     for row, raw_line in enumerate(text.splitlines(keepends=True)):
         line = raw_line.rstrip("\r\n")
         column = 0
-        position = 0
         for m in re.finditer(r"\S+|\t| ", line):
             # tabs advance to the next multiple of 8 columns, so tab-aligned tables keep their columns
-            column += (m.start() - position)
-            position = m.end()
             if m.group() == "\t":
                 column = (column // 8 + 1) * 8
                 continue

@@ -7,8 +7,16 @@ from decimal import Decimal
 
 from core.money import parse_amount
 from extraction.evidence import Evidence
-from extraction.fields import (TOTALS, amount_in, decide_decimal_comma, first_token, letterhead, read_totals,
-                               section_lines, signature_company)
+from extraction.fields import (
+    TOTALS,
+    amount_in,
+    decide_decimal_comma,
+    first_token,
+    letterhead,
+    read_totals,
+    section_lines,
+    signature_company,
+)
 from extraction.layout import LabelSet, Line, find_labelled
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
@@ -44,7 +52,7 @@ _METHODS = (("ach", "ACH"), ("wire", "Wire"), ("sepa", "SEPA"), ("cheque", "Cheq
             ("credit card", "Card"))
 _REFERENCE = re.compile(r"(?i)\b(?:reference|ref\.?|trace|check|cheque|confirmation|transaction)\s*"
                         r"(?:no\.?|number|#|id)?\s*[:#]?\s*(?P<ref>[A-Z0-9][A-Z0-9\-/]{3,})")
-_AFTER_REF = re.compile(r"^\s*(?:[:(=\-–]|for|of)?\s*(?P<amt>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*\d)")
+_AFTER_REF = re.compile(r"^\s*(?:[:(=\-–]|for|of)?\s*(?P<amt>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*\d)(?![\d/.\-])")
 
 
 def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None) -> ExtractedRemittance:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from extraction import ocr
 from extraction.classify import classify_document
@@ -90,7 +91,8 @@ def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: s
     return _finish(extraction, evidence, verdict.confidence)
 
 
-def extract_text(text: str, *, source: str, part: str | None, sender: str | None = None) -> Extraction | None:
+def extract_text(text: str, *, source: str, part: str | None, sender: str | None = None,
+                 sent_on: date | None = None, emit_other: bool = True) -> Extraction | None:
     """Read free text (an email body, a .txt file); None when it holds nothing substantive."""
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 6 and not re.search(r"\d", text):
         return None
@@ -101,34 +103,40 @@ def extract_text(text: str, *, source: str, part: str | None, sender: str | None
     extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
                             channel="email" if part else "digital", pages=0)
     if verdict.document_type == PURCHASE_ORDER:
-        extraction.order = extract_order(lines, evidence, free_text=text)
+        extraction.order = extract_order(lines, evidence, free_text=text, sent_on=sent_on)
         if not extraction.order.lines:  # a cover note that mentions a PO is not itself an order
-            return _substantive_other(text, source, part, sender, verdict.confidence)
+            return _substantive_other(text, source, part, sender, verdict.confidence) if emit_other else None
     elif verdict.document_type == REMITTANCE_ADVICE:
         extraction.remittance = extract_remittance(lines, evidence, free_text=text)
         r = extraction.remittance
         if r.amount is None and not r.items:
-            return _substantive_other(text, source, part, sender, verdict.confidence)
-    else:
+            return _substantive_other(text, source, part, sender, verdict.confidence) if emit_other else None
+    elif emit_other:
         return _substantive_other(text, source, part, sender, verdict.confidence)
+    else:
+        return None
     return _finish(extraction, evidence, verdict.confidence)
 
 
 def _extract_email(content: bytes, filename: str, limits: ExtractionLimits) -> list[Extraction]:
     parts, warnings = read_message(content, max_parts=limits.max_email_parts, max_depth=limits.max_email_depth)
     results: list[Extraction] = []
+    # a body beside attachments is a cover note unless it is itself an order or a remittance
+    has_attachments = any(p.text is None for p in parts)
     for message_part in parts:
-        results.extend(_extract_part(message_part, filename, limits))
+        results.extend(_extract_part(message_part, filename, limits, emit_other=not has_attachments))
     for extraction in results:
         extraction.warnings.extend(warnings)
     return results
 
 
-def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLimits) -> list[Extraction]:
+def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLimits, *,
+                  emit_other: bool) -> list[Extraction]:
     source = f"{filename}#{message_part.name}"
     sender = message_part.sender
     if message_part.text is not None:
-        extraction = extract_text(message_part.text, source=source, part=message_part.name, sender=sender)
+        extraction = extract_text(message_part.text, source=source, part=message_part.name, sender=sender,
+                                  sent_on=message_part.sent_on, emit_other=emit_other)
         return [extraction] if extraction else []
     media_type = _resolve_type(message_part.content, message_part.name, message_part.media_type)
     try:
@@ -142,7 +150,7 @@ def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLi
         return [_other(source, message_part.name, f"attachment unreadable ({exc.reason}): {exc.message}",
                        sender=sender)]
     extraction = extract_pages(pages, source=source, part=message_part.name, sender=sender)
-    for path, where in extraction.provenance.items():
+    for where in extraction.provenance.values():
         where.setdefault("part", message_part.name)
     return [extraction]
 

@@ -82,7 +82,7 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
 
 def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required: set[str],
                decimal_comma: bool | None) -> Table | None:
-    """The first table in lines: rows until a totals row, a wide gap or text outside the columns; later pages continue it."""
+    """The first table in lines: rows until a totals row, a wide gap or stray text; later pages continue it."""
     table: Table | None = None
     open_page: int | None = None
     last_bottom = 0.0

@@ -1,4 +1,4 @@
-"""Cash: record a payment, apply it to invoices, reverse applications. Every rule is re-checked at posting time."""
+"""Cash: record payments, apply them to invoices, reverse applications; rules re-checked at posting."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.db import is_postgres
 from core.events import record_event
-from core.money import decimal_str
+from core.money import decimal_str, quantize
 from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
@@ -66,7 +66,7 @@ class PaymentDraft:
 
 @dataclass(frozen=True)
 class PostedPayment:
-    """The posted payment and what it was applied to ([{"invoice_number", "amount", "discount"}])."""
+    """The posted payment and its applications: [{"invoice_number", "amount", "discount"}], money as strings."""
 
     payment_id: int
     applications: list[dict]
@@ -81,20 +81,32 @@ def _lock(session: Session, model, ident: int):
     return session.scalar(stmt.execution_options(populate_existing=True))
 
 
+def _money(value: Decimal) -> str:
+    return decimal_str(quantize(Decimal(value)))
+
+
 def _result(session: Session, payment: Payment) -> PostedPayment:
     rows = session.execute(
         select(Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
         .join(Invoice, Invoice.id == CashApplication.invoice_id)
-        .where(CashApplication.payment_id == payment.id, CashApplication.reversed_by_id.is_(None),
-               CashApplication.rule != "reversal")
-        .order_by(CashApplication.id)).all()
-    return PostedPayment(payment.id, [{"invoice_number": n, "amount": a, "discount": d} for n, a, d in rows],
-                         payment.unapplied_amount)
+        .where(
+            CashApplication.payment_id == payment.id,
+            CashApplication.reversed_by_id.is_(None),
+            CashApplication.rule != "reversal",
+        )
+        .order_by(CashApplication.id)
+    ).all()
+    return PostedPayment(
+        payment.id,
+        [{"invoice_number": n, "amount": _money(a), "discount": _money(d)} for n, a, d in rows],
+        payment.unapplied_amount,
+    )
 
 
-def post_payment(session: Session, draft: PaymentDraft, *, source_extraction_id: int | None,
-                 today: date) -> PostedPayment:
-    """Record the payment (CASH/UNAPPLIED) and apply it as planned; the same source_extraction_id posts once."""
+def post_payment(
+    session: Session, draft: PaymentDraft, *, source_extraction_id: int | None, today: date
+) -> PostedPayment:
+    """Record the payment (CASH/UNAPPLIED) and apply it as planned; one posting per source_extraction_id."""
     if source_extraction_id is not None:
         existing = session.scalar(select(Payment).where(Payment.source_extraction_id == source_extraction_id))
         if existing is not None:
@@ -103,16 +115,32 @@ def post_payment(session: Session, draft: PaymentDraft, *, source_extraction_id:
         raise InsufficientUnappliedBalance("a payment amount must be positive", amount=decimal_str(draft.amount))
     planned = sum((a.amount for a in draft.applications), ZERO)
     if planned > draft.amount:
-        raise InsufficientUnappliedBalance(f"applications {planned} exceed the payment {draft.amount}",
-                                           planned=decimal_str(planned), amount=decimal_str(draft.amount))
-    payment = Payment(customer_id=draft.customer_id, payer_name=draft.payer_name, payment_date=draft.payment_date,
-                      payment_reference=draft.payment_reference, payment_method=draft.payment_method,
-                      currency=draft.currency, amount=draft.amount, unapplied_amount=draft.amount,
-                      source_extraction_id=source_extraction_id,
-                      items=[RemittanceLine(line_no=i + 1, invoice_reference=r.invoice_reference,
-                                            amount_paid=r.amount_paid, discount=r.discount,
-                                            invoice_amount=r.invoice_amount)
-                             for i, r in enumerate(draft.remittance_lines)])
+        raise InsufficientUnappliedBalance(
+            f"applications {planned} exceed the payment {draft.amount}",
+            planned=decimal_str(planned),
+            amount=decimal_str(draft.amount),
+        )
+    payment = Payment(
+        customer_id=draft.customer_id,
+        payer_name=draft.payer_name,
+        payment_date=draft.payment_date,
+        payment_reference=draft.payment_reference,
+        payment_method=draft.payment_method,
+        currency=draft.currency,
+        amount=draft.amount,
+        unapplied_amount=draft.amount,
+        source_extraction_id=source_extraction_id,
+        items=[
+            RemittanceLine(
+                line_no=i + 1,
+                invoice_reference=r.invoice_reference,
+                amount_paid=r.amount_paid,
+                discount=r.discount,
+                invoice_amount=r.invoice_amount,
+            )
+            for i, r in enumerate(draft.remittance_lines)
+        ],
+    )
     try:
         with session.begin_nested():
             session.add(payment)
@@ -122,21 +150,50 @@ def post_payment(session: Session, draft: PaymentDraft, *, source_extraction_id:
         if existing is None:
             raise
         return _result(session, existing)
-    post_entry(session, "payment", f"payment:{payment.id}", draft.payment_date or today,
-               [debit(CASH, draft.amount, draft.currency, draft.customer_id),
-                credit(UNAPPLIED, draft.amount, draft.currency, draft.customer_id)],
-               memo=f"payment {draft.payment_reference or payment.id} from {draft.payer_name or draft.customer_id}")
+    post_entry(
+        session,
+        "payment",
+        f"payment:{payment.id}",
+        draft.payment_date or today,
+        [
+            debit(CASH, draft.amount, draft.currency, draft.customer_id),
+            credit(UNAPPLIED, draft.amount, draft.currency, draft.customer_id),
+        ],
+        memo=f"payment {draft.payment_reference or payment.id} from {draft.payer_name or draft.customer_id}",
+    )
     for index, plan in enumerate(draft.applications):
-        apply_cash(session, payment_id=payment.id, invoice_id=plan.invoice_id, amount=plan.amount,
-                   discount=plan.discount, rule=plan.rule, idempotency_key=f"payment:{payment.id}:{index}",
-                   today=today)
-    record_event(session, "payment.posted", "payment", payment.id, amount=decimal_str(payment.amount),
-                 applications=len(draft.applications))
+        apply_cash(
+            session,
+            payment_id=payment.id,
+            invoice_id=plan.invoice_id,
+            amount=plan.amount,
+            discount=plan.discount,
+            rule=plan.rule,
+            idempotency_key=f"payment:{payment.id}:{index}",
+            today=today,
+        )
+    record_event(
+        session,
+        "payment.posted",
+        "payment",
+        payment.id,
+        amount=decimal_str(payment.amount),
+        applications=len(draft.applications),
+    )
     return _result(session, payment)
 
 
-def apply_cash(session: Session, *, payment_id: int, invoice_id: int, amount: Decimal, discount: Decimal = ZERO,
-               rule: str, idempotency_key: str, today: date) -> CashApplication:
+def apply_cash(
+    session: Session,
+    *,
+    payment_id: int,
+    invoice_id: int,
+    amount: Decimal,
+    discount: Decimal = ZERO,
+    rule: str,
+    idempotency_key: str,
+    today: date,
+) -> CashApplication:
     """Apply part of a payment (plus a discount earned) to one invoice, under row locks; idempotent by key."""
     existing = session.scalar(select(CashApplication).where(CashApplication.idempotency_key == idempotency_key))
     if existing is not None:
@@ -145,8 +202,12 @@ def apply_cash(session: Session, *, payment_id: int, invoice_id: int, amount: De
     invoice = _lock(session, Invoice, invoice_id)
     if invoice is None:
         raise InvoiceNotFound(f"invoice {invoice_id} not found")
-    detail = {"invoice_number": invoice.invoice_number, "amount": decimal_str(amount),
-              "discount": decimal_str(discount), "open_amount": decimal_str(invoice.open_amount)}
+    detail = {
+        "invoice_number": invoice.invoice_number,
+        "amount": decimal_str(amount),
+        "discount": decimal_str(discount),
+        "open_amount": decimal_str(invoice.open_amount),
+    }
     if amount < 0 or discount < 0 or amount + discount <= 0:
         raise OverApplication("an application must be positive", **detail)
     if invoice.currency != payment.currency:
@@ -156,23 +217,42 @@ def apply_cash(session: Session, *, payment_id: int, invoice_id: int, amount: De
     if amount + discount > invoice.open_amount:
         raise OverApplication(f"invoice {invoice.invoice_number} has only {invoice.open_amount} open", **detail)
     if amount > payment.unapplied_amount:
-        raise InsufficientUnappliedBalance(f"payment {payment.id} has only {payment.unapplied_amount} unapplied",
-                                           **detail)
-    if discount and not discount_allowed(parse_terms(invoice.payment_terms), invoice_date=invoice.invoice_date,
-                                         invoice_amount=invoice.amount, payment_date=payment.payment_date,
-                                         discount=discount):
+        raise InsufficientUnappliedBalance(
+            f"payment {payment.id} has only {payment.unapplied_amount} unapplied", **detail
+        )
+    if discount and not discount_allowed(
+        parse_terms(invoice.payment_terms),
+        invoice_date=invoice.invoice_date,
+        invoice_amount=invoice.amount,
+        payment_date=payment.payment_date,
+        discount=discount,
+    ):
         raise DiscountNotAllowed(f"terms {invoice.payment_terms!r} allow no such discount", **detail)
-    application = CashApplication(payment_id=payment.id, invoice_id=invoice.id, amount=amount, discount=discount,
-                                  rule=rule, idempotency_key=idempotency_key)
+    application = CashApplication(
+        payment_id=payment.id,
+        invoice_id=invoice.id,
+        amount=amount,
+        discount=discount,
+        rule=rule,
+        idempotency_key=idempotency_key,
+    )
     invoice.open_amount = invoice.open_amount - amount - discount
     payment.unapplied_amount = payment.unapplied_amount - amount
     session.add(application)
     session.flush()  # the Invoice version check fails here if another transaction changed the invoice
     cur, cust = invoice.currency, invoice.customer_id
-    post_entry(session, "cash_application", f"cash_application:{idempotency_key}", payment.payment_date or today,
-               [debit(UNAPPLIED, amount, cur, cust), debit(DISCOUNTS, discount, cur, cust),
-                credit(AR, amount + discount, cur, cust)],
-               memo=f"apply payment {payment.id} to {invoice.invoice_number} ({rule})")
+    post_entry(
+        session,
+        "cash_application",
+        f"cash_application:{idempotency_key}",
+        payment.payment_date or today,
+        [
+            debit(UNAPPLIED, amount, cur, cust),
+            debit(DISCOUNTS, discount, cur, cust),
+            credit(AR, amount + discount, cur, cust),
+        ],
+        memo=f"apply payment {payment.id} to {invoice.invoice_number} ({rule})",
+    )
     return application
 
 
@@ -185,17 +265,23 @@ def reverse_application(session: Session, application_id: int, *, today: date) -
         raise AlreadyReversed(f"cash application {application_id} was already reversed")
     payment = _lock(session, Payment, original.payment_id)
     invoice = _lock(session, Invoice, original.invoice_id)
-    reversal = CashApplication(payment_id=payment.id, invoice_id=invoice.id, amount=original.amount,
-                               discount=original.discount, rule="reversal",
-                               idempotency_key=f"reversal:{original.idempotency_key}")
+    reversal = CashApplication(
+        payment_id=payment.id,
+        invoice_id=invoice.id,
+        amount=original.amount,
+        discount=original.discount,
+        rule="reversal",
+        idempotency_key=f"reversal:{original.idempotency_key}",
+    )
     session.add(reversal)
     session.flush()
     original.reversed_by_id = reversal.id
     invoice.open_amount = invoice.open_amount + original.amount + original.discount
     payment.unapplied_amount = payment.unapplied_amount + original.amount
     session.flush()
-    entry = session.scalar(select(JournalEntry).where(
-        JournalEntry.idempotency_key == f"cash_application:{original.idempotency_key}"))
+    entry = session.scalar(
+        select(JournalEntry).where(JournalEntry.idempotency_key == f"cash_application:{original.idempotency_key}")
+    )
     reverse_entry(session, entry, entry_date=today, memo=f"reverse application {original.id}")
     record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id)
     return reversal
@@ -203,7 +289,11 @@ def reverse_application(session: Session, application_id: int, *, today: date) -
 
 def applied_total(session: Session, invoice_id: int) -> Decimal:
     """Cash plus discounts applied to an invoice and not reversed."""
-    total = session.scalar(select(func.sum(CashApplication.amount + CashApplication.discount)).where(
-        CashApplication.invoice_id == invoice_id, CashApplication.reversed_by_id.is_(None),
-        CashApplication.rule != "reversal"))
+    total = session.scalar(
+        select(func.sum(CashApplication.amount + CashApplication.discount)).where(
+            CashApplication.invoice_id == invoice_id,
+            CashApplication.reversed_by_id.is_(None),
+            CashApplication.rule != "reversal",
+        )
+    )
     return Decimal(total or 0)

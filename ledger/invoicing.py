@@ -18,7 +18,7 @@ from ledger.terms import due_date, parse_terms
 
 
 def next_number(session: Session, name: str, prefix: str) -> str:
-    """Take the next number of a sequence inside the caller's transaction (gap-free: a rollback gives it back)."""
+    """Take a sequence's next number in the caller's transaction (gap-free: a rollback gives it back)."""
     stmt = select(NumberSequence).where(NumberSequence.name == name)
     # Postgres: the row lock serialises concurrent posters. SQLite: the database write lock does the same.
     if is_postgres(session):
@@ -39,7 +39,7 @@ def next_number(session: Session, name: str, prefix: str) -> str:
 
 
 def issue_invoice(session: Session, order: Order, *, policy: LedgerPolicy, today: date) -> Invoice:
-    """Issue the invoice for a posted order (idempotent per order): number, due date, tax and journal entry."""
+    """Issue a posted order's invoice (once per order): number, due date, tax and journal entry."""
     existing = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     if existing is not None:
         return existing
@@ -51,14 +51,29 @@ def issue_invoice(session: Session, order: Order, *, policy: LedgerPolicy, today
     number = next_number(session, policy.invoice_sequence, policy.invoice_prefix)
     if session.scalar(select(Invoice.id).where(Invoice.invoice_number == number)) is not None:
         raise InvoiceNumberTaken(f"invoice number {number} already exists", invoice_number=number)
-    invoice = Invoice(invoice_number=number, customer_id=order.customer_id, invoice_date=today,
-                      due_date=due_date(today, parse_terms(customer.payment_terms)), amount=net + tax,
-                      tax_amount=tax, open_amount=net + tax, currency=order.currency, po_number=order.po_number,
-                      order_id=order.id, payment_terms=customer.payment_terms, origin="issued")
+    invoice = Invoice(
+        invoice_number=number,
+        customer_id=order.customer_id,
+        invoice_date=today,
+        due_date=due_date(today, parse_terms(customer.payment_terms)),
+        amount=net + tax,
+        tax_amount=tax,
+        open_amount=net + tax,
+        currency=order.currency,
+        po_number=order.po_number,
+        order_id=order.id,
+        payment_terms=customer.payment_terms,
+        origin="issued",
+    )
     session.add(invoice)
     session.flush()
     cur, cust = order.currency, order.customer_id
-    post_entry(session, "invoice", f"invoice:{invoice.id}", today,
-               [debit(AR, net + tax, cur, cust), credit(REVENUE, net, cur, cust), credit(TAX, tax, cur, cust)],
-               memo=f"invoice {number} for PO {order.po_number}")
+    post_entry(
+        session,
+        "invoice",
+        f"invoice:{invoice.id}",
+        today,
+        [debit(AR, net + tax, cur, cust), credit(REVENUE, net, cur, cust), credit(TAX, tax, cur, cust)],
+        memo=f"invoice {number} for PO {order.po_number}",
+    )
     return invoice

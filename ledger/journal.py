@@ -16,7 +16,14 @@ from ledger.errors import AlreadyReversed, UnbalancedEntry
 from ledger.models import JournalEntry, JournalLine
 
 AR, REVENUE, TAX, CASH, DISCOUNTS, UNAPPLIED, DEDUCTIONS = (
-    "AR", "REVENUE", "TAX", "CASH", "DISCOUNTS", "UNAPPLIED", "DEDUCTIONS")
+    "AR",
+    "REVENUE",
+    "TAX",
+    "CASH",
+    "DISCOUNTS",
+    "UNAPPLIED",
+    "DEDUCTIONS",
+)
 ACCOUNTS = frozenset({AR, REVENUE, TAX, CASH, DISCOUNTS, UNAPPLIED, DEDUCTIONS})
 ZERO = Decimal("0")
 
@@ -58,18 +65,41 @@ def check_balanced(lines: Sequence[Posting]) -> None:
         raise UnbalancedEntry(f"entry does not balance: {off}", imbalance=off)
 
 
-def post_entry(session: Session, kind: str, idempotency_key: str, entry_date: date, lines: Sequence[Posting], *,
-               memo: str | None = None, reverses_id: int | None = None) -> JournalEntry:
+def post_entry(
+    session: Session,
+    kind: str,
+    idempotency_key: str,
+    entry_date: date,
+    lines: Sequence[Posting],
+    *,
+    memo: str | None = None,
+    reverses_id: int | None = None,
+) -> JournalEntry:
     """Write a balanced entry, or return the entry already posted under idempotency_key (flushes only)."""
     existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
-    postings = [line for line in lines if line.debit or line.credit]  # zero lines (no tax, no discount) add nothing
+    postings = [
+        line for line in lines if line.debit or line.credit
+    ]  # zero lines (no tax, no discount) add nothing
     check_balanced(postings)
-    entry = JournalEntry(kind=kind, idempotency_key=idempotency_key, entry_date=entry_date, memo=memo,
-                         reverses_id=reverses_id,
-                         lines=[JournalLine(account=p.account, customer_id=p.customer_id, debit=p.debit,
-                                            credit=p.credit, currency=p.currency) for p in postings])
+    entry = JournalEntry(
+        kind=kind,
+        idempotency_key=idempotency_key,
+        entry_date=entry_date,
+        memo=memo,
+        reverses_id=reverses_id,
+        lines=[
+            JournalLine(
+                account=p.account,
+                customer_id=p.customer_id,
+                debit=p.debit,
+                credit=p.credit,
+                currency=p.currency,
+            )
+            for p in postings
+        ],
+    )
     try:
         with session.begin_nested():
             session.add(entry)
@@ -83,7 +113,9 @@ def post_entry(session: Session, kind: str, idempotency_key: str, entry_date: da
     return entry
 
 
-def reverse_entry(session: Session, entry: JournalEntry, *, entry_date: date, memo: str | None = None) -> JournalEntry:
+def reverse_entry(
+    session: Session, entry: JournalEntry, *, entry_date: date, memo: str | None = None
+) -> JournalEntry:
     """Post the mirror image of an entry (debits become credits); an entry is reversed at most once."""
     key = f"reversal:{entry.idempotency_key}"
     if entry.reverses_id is not None:
@@ -91,10 +123,19 @@ def reverse_entry(session: Session, entry: JournalEntry, *, entry_date: date, me
     already = session.scalar(select(JournalEntry).where(JournalEntry.reverses_id == entry.id))
     if already is not None and already.idempotency_key != key:
         raise AlreadyReversed(f"journal entry {entry.id} was already reversed by {already.id}")
-    mirror = [Posting(ln.account, ln.currency, debit=ln.credit, credit=ln.debit, customer_id=ln.customer_id)
-              for ln in entry.lines]
-    return post_entry(session, f"{entry.kind}.reversal", key, entry_date, mirror,
-                      memo=memo or f"reverses entry {entry.id}", reverses_id=entry.id)
+    mirror = [
+        Posting(ln.account, ln.currency, debit=ln.credit, credit=ln.debit, customer_id=ln.customer_id)
+        for ln in entry.lines
+    ]
+    return post_entry(
+        session,
+        f"{entry.kind}.reversal",
+        key,
+        entry_date,
+        mirror,
+        memo=memo or f"reverses entry {entry.id}",
+        reverses_id=entry.id,
+    )
 
 
 def account_balances(session: Session, customer_id: str | None = None) -> dict[tuple[str, str], Decimal]:
@@ -109,5 +150,7 @@ def account_balances(session: Session, customer_id: str | None = None) -> dict[t
 @event.listens_for(Session, "before_flush")
 def _refuse_journal_edits(session: Session, _ctx, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, JournalEntry | JournalLine) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, JournalEntry | JournalLine) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
             raise UnbalancedEntry("posted journal entries are immutable; post a reversal instead")

@@ -17,12 +17,28 @@ from ledger.errors import MasterDataError
 from ledger.models import ContractPrice, Customer, Invoice, Product
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": ("customer_id", "name", "aliases", "email_domains", "address", "credit_limit", "currency",
-                  "payment_terms"),
+    "customers": (
+        "customer_id",
+        "name",
+        "aliases",
+        "email_domains",
+        "address",
+        "credit_limit",
+        "currency",
+        "payment_terms",
+    ),
     "products": ("sku", "description", "uom", "unit_price", "currency"),
     "prices": ("customer_id", "sku", "unit_price", "min_quantity", "valid_from", "valid_to"),
-    "invoices": ("invoice_number", "customer_id", "invoice_date", "due_date", "amount", "open_amount", "currency",
-                 "po_number"),
+    "invoices": (
+        "invoice_number",
+        "customer_id",
+        "invoice_date",
+        "due_date",
+        "amount",
+        "open_amount",
+        "currency",
+        "po_number",
+    ),
 }
 
 
@@ -50,7 +66,9 @@ def _text(row: dict, col: str, *, required: bool = True) -> str | None:
     return value or None
 
 
-def _decimal(row: dict, col: str, *, required: bool = True, minimum: Decimal | None = Decimal("0")) -> Decimal | None:
+def _decimal(
+    row: dict, col: str, *, required: bool = True, minimum: Decimal | None = Decimal("0")
+) -> Decimal | None:
     text = _text(row, col, required=required)
     if text is None:
         return None
@@ -89,24 +107,37 @@ def _list(row: dict, col: str) -> list[str]:
 
 
 def _customer(row: dict, _session: Session) -> dict:
-    return {"customer_id": _text(row, "customer_id"), "name": _text(row, "name"), "aliases": _list(row, "aliases"),
-            "email_domains": [d.lower().lstrip("@") for d in _list(row, "email_domains")],
-            "address": _text(row, "address", required=False),
-            "credit_limit": _decimal(row, "credit_limit", required=False), "currency": _currency(row),
-            "payment_terms": _text(row, "payment_terms", required=False)}
+    return {
+        "customer_id": _text(row, "customer_id"),
+        "name": _text(row, "name"),
+        "aliases": _list(row, "aliases"),
+        "email_domains": [d.lower().lstrip("@") for d in _list(row, "email_domains")],
+        "address": _text(row, "address", required=False),
+        "credit_limit": _decimal(row, "credit_limit", required=False),
+        "currency": _currency(row),
+        "payment_terms": _text(row, "payment_terms", required=False),
+    }
 
 
 def _product(row: dict, _session: Session) -> dict:
-    return {"sku": _text(row, "sku"), "description": _text(row, "description"),
-            "uom": (_text(row, "uom", required=False) or "EA").upper(),
-            "unit_price": _decimal(row, "unit_price"), "currency": _currency(row)}
+    return {
+        "sku": _text(row, "sku"),
+        "description": _text(row, "description"),
+        "uom": (_text(row, "uom", required=False) or "EA").upper(),
+        "unit_price": _decimal(row, "unit_price"),
+        "currency": _currency(row),
+    }
 
 
 def _price(row: dict, session: Session) -> dict:
-    values = {"customer_id": _text(row, "customer_id"), "sku": _text(row, "sku"),
-              "unit_price": _decimal(row, "unit_price"),
-              "min_quantity": _decimal(row, "min_quantity", required=False) or Decimal("0"),
-              "valid_from": _date(row, "valid_from", required=False), "valid_to": _date(row, "valid_to", required=False)}
+    values = {
+        "customer_id": _text(row, "customer_id"),
+        "sku": _text(row, "sku"),
+        "unit_price": _decimal(row, "unit_price"),
+        "min_quantity": _decimal(row, "min_quantity", required=False) or Decimal("0"),
+        "valid_from": _date(row, "valid_from", required=False),
+        "valid_to": _date(row, "valid_to", required=False),
+    }
     if values["valid_from"] and values["valid_to"] and values["valid_from"] > values["valid_to"]:
         raise _RowError("valid_to", "valid_to is before valid_from")
     _require(session, Customer.customer_id, values["customer_id"], "customer_id")
@@ -115,10 +146,16 @@ def _price(row: dict, session: Session) -> dict:
 
 
 def _invoice(row: dict, session: Session) -> dict:
-    values = {"invoice_number": _text(row, "invoice_number"), "customer_id": _text(row, "customer_id"),
-              "invoice_date": _date(row, "invoice_date"), "due_date": _date(row, "due_date", required=False),
-              "amount": _decimal(row, "amount"), "open_amount": _decimal(row, "open_amount"),
-              "currency": _currency(row), "po_number": _text(row, "po_number", required=False)}
+    values = {
+        "invoice_number": _text(row, "invoice_number"),
+        "customer_id": _text(row, "customer_id"),
+        "invoice_date": _date(row, "invoice_date"),
+        "due_date": _date(row, "due_date", required=False),
+        "amount": _decimal(row, "amount"),
+        "open_amount": _decimal(row, "open_amount"),
+        "currency": _currency(row),
+        "po_number": _text(row, "po_number", required=False),
+    }
     if values["open_amount"] > values["amount"]:
         raise _RowError("open_amount", "open_amount exceeds amount")
     _require(session, Customer.customer_id, values["customer_id"], "customer_id")
@@ -134,7 +171,11 @@ def _require(session: Session, column, value: str, col: str) -> None:
 
 
 _PARSERS: dict[str, Callable[[dict, Session], dict]] = {
-    "customers": _customer, "products": _product, "prices": _price, "invoices": _invoice}
+    "customers": _customer,
+    "products": _product,
+    "prices": _price,
+    "invoices": _invoice,
+}
 
 
 def _natural_key(kind: str, values: dict) -> tuple:
@@ -151,10 +192,16 @@ def _find(session: Session, kind: str, values: dict):
     if kind == "invoices":
         return session.scalar(select(Invoice).where(Invoice.invoice_number == values["invoice_number"]))
     valid_from = values["valid_from"]
-    return session.scalar(select(ContractPrice).where(
-        ContractPrice.customer_id == values["customer_id"], ContractPrice.sku == values["sku"],
-        ContractPrice.min_quantity == values["min_quantity"],
-        ContractPrice.valid_from.is_(None) if valid_from is None else ContractPrice.valid_from == valid_from))
+    return session.scalar(
+        select(ContractPrice).where(
+            ContractPrice.customer_id == values["customer_id"],
+            ContractPrice.sku == values["sku"],
+            ContractPrice.min_quantity == values["min_quantity"],
+            ContractPrice.valid_from.is_(None)
+            if valid_from is None
+            else ContractPrice.valid_from == valid_from,
+        )
+    )
 
 
 def _new(session: Session, kind: str, values: dict):
@@ -164,12 +211,14 @@ def _new(session: Session, kind: str, values: dict):
         return Product(**values)
     if kind == "prices":
         return ContractPrice(**values)
-    terms = session.scalar(select(Customer.payment_terms).where(Customer.customer_id == values["customer_id"]))
+    terms = session.scalar(
+        select(Customer.payment_terms).where(Customer.customer_id == values["customer_id"])
+    )
     return Invoice(**values, origin="imported", payment_terms=terms)
 
 
 def import_master_data(session: Session, kind: str, content: bytes | str) -> ImportReport:
-    """Upsert customers|products|prices|invoices from CSV by natural key; any bad row -> MasterDataError, none applied."""
+    """Upsert customers|products|prices|invoices CSV by natural key; a bad row -> MasterDataError, none applied."""
     if kind not in COLUMNS:
         raise MasterDataError(f"unknown master-data kind {kind!r}", kinds=sorted(COLUMNS))
     try:
@@ -191,8 +240,9 @@ def import_master_data(session: Session, kind: str, content: bytes | str) -> Imp
             continue
         key = _natural_key(kind, values)
         if key in seen:
-            errors.append({"row": row_number, "column": COLUMNS[kind][0],
-                           "message": f"duplicate of row {seen[key]}"})
+            errors.append(
+                {"row": row_number, "column": COLUMNS[kind][0], "message": f"duplicate of row {seen[key]}"}
+            )
             continue
         seen[key] = row_number
         parsed.append(values)

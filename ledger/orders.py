@@ -1,4 +1,4 @@
-"""Sales orders: validate a draft against master data and policy, then post it (order + invoice) exactly once."""
+"""Sales orders: validate a draft against master data and policy, then post it (order + invoice) once."""
 
 from __future__ import annotations
 
@@ -89,53 +89,124 @@ def _line_amount(line: DraftLine) -> Decimal | None:
 
 def open_receivables(session: Session, customer_id: str, currency: str) -> Decimal:
     """The customer's open AR in a currency."""
-    total = session.scalar(select(func.sum(Invoice.open_amount)).where(
-        Invoice.customer_id == customer_id, Invoice.currency == currency, Invoice.open_amount > 0))
+    total = session.scalar(
+        select(func.sum(Invoice.open_amount)).where(
+            Invoice.customer_id == customer_id, Invoice.currency == currency, Invoice.open_amount > 0
+        )
+    )
     return Decimal(total or 0)
 
 
-def validate_order(session: Session, draft: OrderDraft, policy: LedgerPolicy, *,
-                   on_date: date | None = None) -> list[Issue]:
+def validate_order(
+    session: Session, draft: OrderDraft, policy: LedgerPolicy, *, on_date: date | None = None
+) -> list[Issue]:
     """Every reason the draft may not post (empty list = postable). Prices are checked on the order date."""
     customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
     if customer is None:
-        return [Issue(UNKNOWN_CUSTOMER, {"field": "order.customer_id", "read": draft.customer_id,
-                                         "rule": "customer must exist in master data"})]
+        return [
+            Issue(
+                UNKNOWN_CUSTOMER,
+                {
+                    "field": "order.customer_id",
+                    "read": draft.customer_id,
+                    "rule": "customer must exist in master data",
+                },
+            )
+        ]
     issues: list[Issue] = []
     currency = draft.currency or customer.currency
     if customer.on_hold:
-        issues.append(Issue(CUSTOMER_ON_HOLD, {"field": "order.customer_id", "read": customer.customer_id,
-                                               "rule": "customer is on hold in master data"}))
+        issues.append(
+            Issue(
+                CUSTOMER_ON_HOLD,
+                {
+                    "field": "order.customer_id",
+                    "read": customer.customer_id,
+                    "rule": "customer is on hold in master data",
+                },
+            )
+        )
     if currency != customer.currency:
-        issues.append(Issue(CURRENCY_MISMATCH, {"field": "order.currency", "read": currency,
-                                                "expected": customer.currency, "rule": "customer currency"}))
+        issues.append(
+            Issue(
+                CURRENCY_MISMATCH,
+                {
+                    "field": "order.currency",
+                    "read": currency,
+                    "expected": customer.currency,
+                    "rule": "customer currency",
+                },
+            )
+        )
     if not draft.po_number:
-        issues.append(Issue(MISSING_FIELD, {"field": "order.po_number", "read": None, "rule": "PO number required"}))
-    elif session.scalar(select(Order.id).where(Order.customer_id == customer.customer_id,
-                                               Order.po_number == draft.po_number)) is not None:
-        issues.append(Issue(DUPLICATE_ORDER, {"field": "order.po_number", "read": draft.po_number,
-                                              "rule": f"PO already posted for {customer.customer_id}"}))
+        issues.append(
+            Issue(MISSING_FIELD, {"field": "order.po_number", "read": None, "rule": "PO number required"})
+        )
+    elif (
+        session.scalar(
+            select(Order.id).where(
+                Order.customer_id == customer.customer_id, Order.po_number == draft.po_number
+            )
+        )
+        is not None
+    ):
+        issues.append(
+            Issue(
+                DUPLICATE_ORDER,
+                {
+                    "field": "order.po_number",
+                    "read": draft.po_number,
+                    "rule": f"PO already posted for {customer.customer_id}",
+                },
+            )
+        )
     if not draft.lines:
-        issues.append(Issue(MISSING_FIELD, {"field": "order.lines", "read": None, "rule": "an order needs lines"}))
+        issues.append(
+            Issue(MISSING_FIELD, {"field": "order.lines", "read": None, "rule": "an order needs lines"})
+        )
     price_date = draft.order_date or on_date or date.today()
     for index, line in enumerate(draft.lines):
         issues.extend(_line_issues(session, customer, currency, index, line, price_date, policy))
     lines_total = draft.lines_total()
     if draft.total is not None and draft.lines and abs(draft.total - lines_total) > LINE_ROUNDING:
-        issues.append(Issue(AMOUNT_MISMATCH, {"field": "order.total", "read": _num(draft.total),
-                                              "expected": _num(lines_total), "rule": "sum of line amounts"}))
+        issues.append(
+            Issue(
+                AMOUNT_MISMATCH,
+                {
+                    "field": "order.total",
+                    "read": _num(draft.total),
+                    "expected": _num(lines_total),
+                    "rule": "sum of line amounts",
+                },
+            )
+        )
     if customer.credit_limit is not None:
         exposure = quantize(lines_total * (1 + policy.tax_rate), policy.rounding)
         open_ar = open_receivables(session, customer.customer_id, customer.currency)
         if open_ar + exposure > customer.credit_limit:
-            issues.append(Issue(CREDIT_HOLD, {
-                "field": "order.total", "read": _num(exposure), "expected": _num(customer.credit_limit),
-                "rule": f"open AR {_num(open_ar)} + order {_num(exposure)} > credit limit"}))
+            issues.append(
+                Issue(
+                    CREDIT_HOLD,
+                    {
+                        "field": "order.total",
+                        "read": _num(exposure),
+                        "expected": _num(customer.credit_limit),
+                        "rule": f"open AR {_num(open_ar)} + order {_num(exposure)} > credit limit",
+                    },
+                )
+            )
     return issues
 
 
-def _line_issues(session: Session, customer: Customer, currency: str, index: int, line: DraftLine,
-                 price_date: date, policy: LedgerPolicy) -> list[Issue]:
+def _line_issues(
+    session: Session,
+    customer: Customer,
+    currency: str,
+    index: int,
+    line: DraftLine,
+    price_date: date,
+    policy: LedgerPolicy,
+) -> list[Issue]:
     path = f"order.lines[{index}]"
     product = session.scalar(select(Product).where(Product.sku == line.sku)) if line.sku else None
     if product is None:
@@ -147,23 +218,60 @@ def _line_issues(session: Session, customer: Customer, currency: str, index: int
     if issues:
         return issues
     if line.quantity <= 0:
-        return [Issue(MISSING_FIELD, {"field": f"{path}.quantity", "read": _num(line.quantity),
-                                      "rule": "quantity must be positive"})]
-    expected = lookup_price(session, customer_id=customer.customer_id, sku=product.sku, quantity=line.quantity,
-                            on_date=price_date)
+        return [
+            Issue(
+                MISSING_FIELD,
+                {
+                    "field": f"{path}.quantity",
+                    "read": _num(line.quantity),
+                    "rule": "quantity must be positive",
+                },
+            )
+        ]
+    expected = lookup_price(
+        session, customer_id=customer.customer_id, sku=product.sku, quantity=line.quantity, on_date=price_date
+    )
     if expected.source == "list" and product.currency != currency:
-        issues.append(Issue(CURRENCY_MISMATCH, {"field": f"{path}.unit_price", "read": currency,
-                                                "expected": product.currency, "rule": f"list price {product.sku}"}))
-    check = check_line_price(line.unit_price, expected.unit_price, policy.price_tolerance_abs,
-                             policy.price_tolerance_pct)
+        issues.append(
+            Issue(
+                CURRENCY_MISMATCH,
+                {
+                    "field": f"{path}.unit_price",
+                    "read": currency,
+                    "expected": product.currency,
+                    "rule": f"list price {product.sku}",
+                },
+            )
+        )
+    check = check_line_price(
+        line.unit_price, expected.unit_price, policy.price_tolerance_abs, policy.price_tolerance_pct
+    )
     if not check.ok:
-        issues.append(Issue(PRICE_MISMATCH, {"field": f"{path}.unit_price", "read": _num(line.unit_price),
-                                             "expected": _num(expected.unit_price),
-                                             "difference": _num(check.difference), "rule": expected.rule}))
+        issues.append(
+            Issue(
+                PRICE_MISMATCH,
+                {
+                    "field": f"{path}.unit_price",
+                    "read": _num(line.unit_price),
+                    "expected": _num(expected.unit_price),
+                    "difference": _num(check.difference),
+                    "rule": expected.rule,
+                },
+            )
+        )
     computed = quantize(line.quantity * line.unit_price)
     if line.amount is not None and abs(line.amount - computed) > LINE_ROUNDING:
-        issues.append(Issue(AMOUNT_MISMATCH, {"field": f"{path}.amount", "read": _num(line.amount),
-                                              "expected": _num(computed), "rule": "quantity x unit price"}))
+        issues.append(
+            Issue(
+                AMOUNT_MISMATCH,
+                {
+                    "field": f"{path}.amount",
+                    "read": _num(line.amount),
+                    "expected": _num(computed),
+                    "rule": "quantity x unit price",
+                },
+            )
+        )
     return issues
 
 
@@ -171,11 +279,19 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
     """Per line: expected price, price found, difference and the rule that gave the expected price."""
     out = []
     for index, line in enumerate(draft.lines):
-        applied = lookup_price(session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity,
-                               on_date=on_date)
-        out.append({"line": index, "sku": line.sku, "expected": _num(applied.unit_price),
-                    "found": _num(line.unit_price), "difference": _num(line.unit_price - applied.unit_price),
-                    "rule": applied.rule})
+        applied = lookup_price(
+            session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity, on_date=on_date
+        )
+        out.append(
+            {
+                "line": index,
+                "sku": line.sku,
+                "expected": _num(applied.unit_price),
+                "found": _num(line.unit_price),
+                "difference": _num(line.unit_price - applied.unit_price),
+                "rule": applied.rule,
+            }
+        )
     return out
 
 
@@ -189,28 +305,56 @@ def _existing(session: Session, source_extraction_id: int | None) -> PostedOrder
     return PostedOrder(order.id, number)
 
 
-def post_order(session: Session, draft: OrderDraft, *, source_extraction_id: int | None, policy: LedgerPolicy,
-               today: date) -> PostedOrder:
+def post_order(
+    session: Session,
+    draft: OrderDraft,
+    *,
+    source_extraction_id: int | None,
+    policy: LedgerPolicy,
+    today: date,
+) -> PostedOrder:
     """Post a valid draft as an order and issue its invoice; the same source_extraction_id posts only once."""
     done = _existing(session, source_extraction_id)
     if done is not None:
         return done
     issues = validate_order(session, draft, policy, on_date=today)
     if any(issue.reason == DUPLICATE_ORDER for issue in issues):
-        raise DuplicateOrder(f"PO {draft.po_number} already posted for {draft.customer_id}",
-                             customer_id=draft.customer_id, po_number=draft.po_number)
+        raise DuplicateOrder(
+            f"PO {draft.po_number} already posted for {draft.customer_id}",
+            customer_id=draft.customer_id,
+            po_number=draft.po_number,
+        )
     if issues:
-        raise OrderNotPostable("order fails validation", reasons=[i.reason for i in issues],
-                               evidence=[i.evidence for i in issues])
+        raise OrderNotPostable(
+            "order fails validation",
+            reasons=[i.reason for i in issues],
+            evidence=[i.evidence for i in issues],
+        )
     customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
     order_date = draft.order_date or today
-    order = Order(customer_id=draft.customer_id, po_number=draft.po_number, order_date=draft.order_date,
-                  requested_delivery_date=draft.requested_delivery_date, currency=draft.currency or customer.currency,
-                  ship_to=draft.ship_to, total=draft.lines_total(), source_extraction_id=source_extraction_id,
-                  price_variances=price_variances(session, draft, order_date),
-                  lines=[OrderLineRow(line_no=i + 1, sku=ln.sku, description=ln.description, quantity=ln.quantity,
-                                      uom=ln.uom, unit_price=ln.unit_price, amount=_line_amount(ln))
-                         for i, ln in enumerate(draft.lines)])
+    order = Order(
+        customer_id=draft.customer_id,
+        po_number=draft.po_number,
+        order_date=draft.order_date,
+        requested_delivery_date=draft.requested_delivery_date,
+        currency=draft.currency or customer.currency,
+        ship_to=draft.ship_to,
+        total=draft.lines_total(),
+        source_extraction_id=source_extraction_id,
+        price_variances=price_variances(session, draft, order_date),
+        lines=[
+            OrderLineRow(
+                line_no=i + 1,
+                sku=ln.sku,
+                description=ln.description,
+                quantity=ln.quantity,
+                uom=ln.uom,
+                unit_price=ln.unit_price,
+                amount=_line_amount(ln),
+            )
+            for i, ln in enumerate(draft.lines)
+        ],
+    )
     try:
         with session.begin_nested():
             session.add(order)
@@ -220,9 +364,18 @@ def post_order(session: Session, draft: OrderDraft, *, source_extraction_id: int
         done = _existing(session, source_extraction_id)
         if done is not None:
             return done
-        raise DuplicateOrder(f"PO {draft.po_number} already posted for {draft.customer_id}",
-                             customer_id=draft.customer_id, po_number=draft.po_number) from exc
+        raise DuplicateOrder(
+            f"PO {draft.po_number} already posted for {draft.customer_id}",
+            customer_id=draft.customer_id,
+            po_number=draft.po_number,
+        ) from exc
     invoice = issue_invoice(session, order, policy=policy, today=today)
-    record_event(session, "order.posted", "order", order.id, po_number=order.po_number,
-                 invoice_number=invoice.invoice_number)
+    record_event(
+        session,
+        "order.posted",
+        "order",
+        order.id,
+        po_number=order.po_number,
+        invoice_number=invoice.invoice_number,
+    )
     return PostedOrder(order.id, invoice.invoice_number)

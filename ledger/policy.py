@@ -24,12 +24,18 @@ class LedgerPolicy:
         """The policy from a core.settings.Settings (missing knobs keep their defaults)."""
         defaults = cls()
         return cls(
-            price_tolerance_abs=Decimal(str(getattr(settings, "price_tolerance_abs", defaults.price_tolerance_abs))),
-            price_tolerance_pct=Decimal(str(getattr(settings, "price_tolerance_pct", defaults.price_tolerance_pct))),
+            price_tolerance_abs=Decimal(
+                str(getattr(settings, "price_tolerance_abs", defaults.price_tolerance_abs))
+            ),
+            price_tolerance_pct=Decimal(
+                str(getattr(settings, "price_tolerance_pct", defaults.price_tolerance_pct))
+            ),
             tax_rate=Decimal(str(getattr(settings, "tax_rate", defaults.tax_rate))),
             rounding=getattr(settings, "rounding", defaults.rounding),
-            max_invoices_per_payment=int(getattr(settings, "max_invoices_per_payment",
-                                                 defaults.max_invoices_per_payment)),
-            max_combination_candidates=int(getattr(settings, "max_combination_candidates",
-                                                   defaults.max_combination_candidates)),
+            max_invoices_per_payment=int(
+                getattr(settings, "max_invoices_per_payment", defaults.max_invoices_per_payment)
+            ),
+            max_combination_candidates=int(
+                getattr(settings, "max_combination_candidates", defaults.max_combination_candidates)
+            ),
         )

@@ -47,11 +47,20 @@ class PriceCheck:
 
 
 def _valid_on(tier: PriceTier, on_date: date) -> bool:
-    return (tier.valid_from is None or tier.valid_from <= on_date) and (tier.valid_to is None or on_date <= tier.valid_to)
+    return (tier.valid_from is None or tier.valid_from <= on_date) and (
+        tier.valid_to is None or on_date <= tier.valid_to
+    )
 
 
-def applicable_price(*, customer_id: str, sku: str, quantity: Decimal, on_date: date,
-                     contract_rows: Iterable[PriceTier], list_price: Decimal | None) -> AppliedPrice | None:
+def applicable_price(
+    *,
+    customer_id: str,
+    sku: str,
+    quantity: Decimal,
+    on_date: date,
+    contract_rows: Iterable[PriceTier],
+    list_price: Decimal | None,
+) -> AppliedPrice | None:
     """The contract tier with the largest min_quantity <= quantity valid on on_date, else the list price.
 
     Among tiers with the same min_quantity the one that started latest wins (a renewed contract).
@@ -82,19 +91,28 @@ def _plain(value: Decimal | None) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
 
 
-def check_line_price(found: Decimal, expected: Decimal, tolerance_abs: Decimal,
-                     tolerance_pct: Decimal = Decimal("0")) -> PriceCheck:
+def check_line_price(
+    found: Decimal, expected: Decimal, tolerance_abs: Decimal, tolerance_pct: Decimal = Decimal("0")
+) -> PriceCheck:
     """Within tolerance when |found - expected| <= max(tolerance_abs, expected * tolerance_pct / 100)."""
     tolerance = max(Decimal(tolerance_abs), abs(expected) * Decimal(tolerance_pct) / Decimal(100))
     difference = found - expected
     return PriceCheck(abs(difference) <= tolerance, found, expected, difference, tolerance)
 
 
-def lookup_price(session: Session, *, customer_id: str, sku: str, quantity: Decimal,
-                 on_date: date) -> AppliedPrice | None:
-    """applicable_price with the customer's contract rows and the product's list price read from the database."""
-    rows = session.scalars(select(ContractPrice).where(ContractPrice.customer_id == customer_id,
-                                                       ContractPrice.sku == sku)).all()
+def lookup_price(
+    session: Session, *, customer_id: str, sku: str, quantity: Decimal, on_date: date
+) -> AppliedPrice | None:
+    """applicable_price with the contract rows and list price read from the database."""
+    rows = session.scalars(
+        select(ContractPrice).where(ContractPrice.customer_id == customer_id, ContractPrice.sku == sku)
+    ).all()
     list_price = session.scalar(select(Product.unit_price).where(Product.sku == sku))
-    return applicable_price(customer_id=customer_id, sku=sku, quantity=quantity, on_date=on_date,
-                            contract_rows=rows, list_price=list_price)
+    return applicable_price(
+        customer_id=customer_id,
+        sku=sku,
+        quantity=quantity,
+        on_date=on_date,
+        contract_rows=rows,
+        list_price=list_price,
+    )

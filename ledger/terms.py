@@ -16,7 +16,7 @@ _RECEIPT = re.compile(r"\b(?:due\s+(?:up)?on\s+receipt|cash\s+on\s+delivery|cod|
 
 @dataclass(frozen=True)
 class PaymentTerms:
-    """Parsed terms: pay within net_days; discount_pct % off when paid within discount_days of the invoice date."""
+    """Parsed terms: due in net_days; discount_pct % off if paid within discount_days of the invoice date."""
 
     net_days: int
     discount_pct: Decimal = Decimal("0")
@@ -62,8 +62,14 @@ def discount_deadline(invoice_date: date, terms: PaymentTerms | None) -> date | 
     return invoice_date + timedelta(days=terms.discount_days)
 
 
-def allowed_discount(terms: PaymentTerms | None, *, invoice_date: date, invoice_amount: Decimal,
-                     payment_date: date | None, rounding: str = ROUND_HALF_UP) -> Decimal:
+def allowed_discount(
+    terms: PaymentTerms | None,
+    *,
+    invoice_date: date,
+    invoice_amount: Decimal,
+    payment_date: date | None,
+    rounding: str = ROUND_HALF_UP,
+) -> Decimal:
     """The largest discount the terms allow for a payment on payment_date (0 when late, unknown or none)."""
     deadline = discount_deadline(invoice_date, terms)
     if deadline is None or payment_date is None or payment_date > deadline:
@@ -71,10 +77,17 @@ def allowed_discount(terms: PaymentTerms | None, *, invoice_date: date, invoice_
     return quantize(invoice_amount * terms.discount_pct / Decimal(100), rounding)
 
 
-def discount_allowed(terms: PaymentTerms | None, *, invoice_date: date, invoice_amount: Decimal,
-                     payment_date: date | None, discount: Decimal) -> bool:
+def discount_allowed(
+    terms: PaymentTerms | None,
+    *,
+    invoice_date: date,
+    invoice_amount: Decimal,
+    payment_date: date | None,
+    discount: Decimal,
+) -> bool:
     """True when taking `discount` is within the terms for a payment on payment_date."""
     if discount <= 0:
         return discount == 0
-    return discount <= allowed_discount(terms, invoice_date=invoice_date, invoice_amount=invoice_amount,
-                                        payment_date=payment_date)
+    return discount <= allowed_discount(
+        terms, invoice_date=invoice_date, invoice_amount=invoice_amount, payment_date=payment_date
+    )

@@ -16,13 +16,14 @@ from matching.policy import MatchingPolicy
 
 _LEGAL_FORMS = re.compile(
     r"\b(incorporated|inc|corporation|corp|company|co|limited|ltd|llc|l\s?l\s?c|gmbh|ag|kg|plc|sa|sas|sarl|bv|"
-    r"nv|srl|spa|pty|lp|llp)\b")
+    r"nv|srl|spa|pty|lp|llp)\b"
+)
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
 class CustomerMatch:
-    """The resolved customer (None when unknown or ambiguous), its score, why, and the candidates considered."""
+    """The resolved customer (None if unknown or ambiguous), its score, why, and the candidates considered."""
 
     customer_id: str | None
     score: float
@@ -53,8 +54,15 @@ def _domain_matches(domain: str, owned: str) -> bool:
     return domain == owned or domain.endswith("." + owned)
 
 
-def resolve_customer(session: Session, *, customer_id_hint: str | None, name: str | None,
-                     email_domain: str | None, address: str | None, policy: MatchingPolicy) -> CustomerMatch:
+def resolve_customer(
+    session: Session,
+    *,
+    customer_id_hint: str | None,
+    name: str | None,
+    email_domain: str | None,
+    address: str | None,
+    policy: MatchingPolicy,
+) -> CustomerMatch:
     """Printed customer id, exact name/alias, legal-form-normalized name, email domain, then fuzzy name.
 
     Exact signals that point at different customers make the match ambiguous (None). v1 reads all customers
@@ -80,25 +88,37 @@ def resolve_customer(session: Session, *, customer_id_hint: str | None, name: st
         if domain and any(_domain_matches(domain, d.lower()) for d in customer.email_domains or []):
             strong[customer.customer_id].append(f"customer.email_domain {domain!r}")
     if len(strong) == 1:
-        (customer_id, reasons), = strong.items()
-        return CustomerMatch(customer_id, 100.0, reasons + notes, [{"customer_id": customer_id, "score": 100.0,
-                                                                     "reasons": reasons}])
+        ((customer_id, reasons),) = strong.items()
+        return CustomerMatch(
+            customer_id,
+            100.0,
+            reasons + notes,
+            [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}],
+        )
     if len(strong) > 1:
-        candidates = [{"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())]
+        candidates = [
+            {"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())
+        ]
         return CustomerMatch(None, 0.0, notes + ["exact signals point at different customers"], candidates)
     return _fuzzy(customers, legal or exact, address, policy, notes)
 
 
-def _fuzzy(customers, query: str, address: str | None, policy: MatchingPolicy, notes: list[str]) -> CustomerMatch:
+def _fuzzy(
+    customers, query: str, address: str | None, policy: MatchingPolicy, notes: list[str]
+) -> CustomerMatch:
     if not query:
         return CustomerMatch(None, 0.0, notes + ["no name to match"], [])
     scored = []
     for customer in customers:
-        best = max(max(fuzz.token_sort_ratio(query, legal_name(n)), fuzz.WRatio(query, legal_name(n)))
-                   for n in [customer.name, *(customer.aliases or [])])
+        best = max(
+            max(fuzz.token_sort_ratio(query, legal_name(n)), fuzz.WRatio(query, legal_name(n)))
+            for n in [customer.name, *(customer.aliases or [])]
+        )
         entry = {"customer_id": customer.customer_id, "name": customer.name, "score": round(best, 1)}
         if address and customer.address:
-            entry["address_score"] = round(fuzz.token_set_ratio(simple_name(address), simple_name(customer.address)), 1)
+            entry["address_score"] = round(
+                fuzz.token_set_ratio(simple_name(address), simple_name(customer.address)), 1
+            )
         scored.append(entry)
     scored.sort(key=lambda c: (-c["score"], c["customer_id"]))
     candidates = scored[: policy.max_candidates]

@@ -14,8 +14,17 @@ from extraction.schema import RemittanceItem
 from ledger.models import Invoice
 from ledger.references import normalize_reference, ocr_key
 
-__all__ = ["ItemMatch", "CombinationResult", "normalize_reference", "ocr_key", "match_item", "find_combinations",
-           "open_invoices", "invoices_by_reference", "amount_only_match"]
+__all__ = [
+    "ItemMatch",
+    "CombinationResult",
+    "normalize_reference",
+    "ocr_key",
+    "match_item",
+    "find_combinations",
+    "open_invoices",
+    "invoices_by_reference",
+    "amount_only_match",
+]
 
 
 @dataclass
@@ -31,7 +40,7 @@ class ItemMatch:
 
 @dataclass(frozen=True)
 class CombinationResult:
-    """Amount-only search outcome: the solutions found (at most two are looked for) and whether it was cut short."""
+    """Amount-only search outcome: solutions found (at most `limit` are sought) and whether it refused."""
 
     solutions: list[tuple[int, ...]]
     too_many_candidates: bool = False
@@ -42,9 +51,15 @@ class CombinationResult:
         return self.solutions[0] if len(self.solutions) == 1 and not self.too_many_candidates else None
 
 
-def open_invoices(session: Session, customer_id: str, currency: str | None = None, *,
-                  max_open: Decimal | None = None, limit: int | None = None) -> list[Invoice]:
-    """The customer's invoices with an open amount (indexed by customer_id), oldest first; optionally bounded."""
+def open_invoices(
+    session: Session,
+    customer_id: str,
+    currency: str | None = None,
+    *,
+    max_open: Decimal | None = None,
+    limit: int | None = None,
+) -> list[Invoice]:
+    """The customer's open invoices (indexed by customer_id), oldest first, optionally bounded."""
     stmt = select(Invoice).where(Invoice.customer_id == customer_id, Invoice.open_amount > 0)
     if currency:
         stmt = stmt.where(Invoice.currency == currency)
@@ -65,8 +80,13 @@ def invoices_by_reference(session: Session, references: Sequence[str]) -> list[I
 
 
 def _candidate(invoice: Invoice, rule: str) -> dict:
-    return {"invoice_number": invoice.invoice_number, "customer_id": invoice.customer_id,
-            "open_amount": decimal_str(invoice.open_amount), "amount": decimal_str(invoice.amount), "rule": rule}
+    return {
+        "invoice_number": invoice.invoice_number,
+        "customer_id": invoice.customer_id,
+        "open_amount": decimal_str(invoice.open_amount),
+        "amount": decimal_str(invoice.amount),
+        "rule": rule,
+    }
 
 
 def _amount_agrees(item: RemittanceItem, invoice: Invoice) -> bool:
@@ -77,7 +97,7 @@ def _amount_agrees(item: RemittanceItem, invoice: Invoice) -> bool:
 
 
 def match_item(item: RemittanceItem, candidates: Sequence[Invoice]) -> ItemMatch:
-    """Exact number, normalized reference, OCR-confusable reference (only if the amount agrees), then PO number."""
+    """Exact number, normalized reference, OCR-confusable reference (only if the amount agrees), then PO."""
     ref = (item.invoice_number or "").strip()
     if ref:
         exact = [inv for inv in candidates if inv.invoice_number == ref]
@@ -86,34 +106,65 @@ def match_item(item: RemittanceItem, candidates: Sequence[Invoice]) -> ItemMatch
         key = normalize_reference(ref)
         normalized = [inv for inv in candidates if key and inv.reference_key == key]
         if len(normalized) == 1:
-            return ItemMatch(normalized[0], "reference.normalized", [f"reference {ref!r} ~ {normalized[0].invoice_number!r}"])
+            return ItemMatch(
+                normalized[0],
+                "reference.normalized",
+                [f"reference {ref!r} ~ {normalized[0].invoice_number!r}"],
+            )
         if len(normalized) > 1:
-            return ItemMatch(None, None, [f"reference {ref!r} fits several invoices"],
-                             [_candidate(inv, "reference.normalized") for inv in normalized], ambiguous=True)
+            return ItemMatch(
+                None,
+                None,
+                [f"reference {ref!r} fits several invoices"],
+                [_candidate(inv, "reference.normalized") for inv in normalized],
+                ambiguous=True,
+            )
         garbled = ocr_key(ref)
         ocr = [inv for inv in candidates if garbled and ocr_key(inv.invoice_number) == garbled]
         agreeing = [inv for inv in ocr if _amount_agrees(item, inv)]
         if len(agreeing) == 1:
-            return ItemMatch(agreeing[0], "reference.ocr+amount",
-                             [f"reference {ref!r} read as {agreeing[0].invoice_number!r}; amount agrees"])
+            return ItemMatch(
+                agreeing[0],
+                "reference.ocr+amount",
+                [f"reference {ref!r} read as {agreeing[0].invoice_number!r}; amount agrees"],
+            )
         if ocr:
-            return ItemMatch(None, None, [f"reference {ref!r} resembles an invoice but the amount does not agree"],
-                             [_candidate(inv, "reference.ocr") for inv in ocr], ambiguous=len(agreeing) > 1)
+            return ItemMatch(
+                None,
+                None,
+                [f"reference {ref!r} resembles an invoice but the amount does not agree"],
+                [_candidate(inv, "reference.ocr") for inv in ocr],
+                ambiguous=len(agreeing) > 1,
+            )
     po = (item.po_number or "").strip()
     if po:
-        by_po = [inv for inv in candidates if inv.po_number and normalize_reference(inv.po_number) ==
-                 normalize_reference(po)]
+        by_po = [
+            inv
+            for inv in candidates
+            if inv.po_number and normalize_reference(inv.po_number) == normalize_reference(po)
+        ]
         if len(by_po) == 1:
             return ItemMatch(by_po[0], "po_number", [f"PO {po!r} -> {by_po[0].invoice_number!r}"])
         if len(by_po) > 1:
-            return ItemMatch(None, None, [f"PO {po!r} has several open invoices"],
-                             [_candidate(inv, "po_number") for inv in by_po], ambiguous=True)
+            return ItemMatch(
+                None,
+                None,
+                [f"PO {po!r} has several open invoices"],
+                [_candidate(inv, "po_number") for inv in by_po],
+                ambiguous=True,
+            )
     return ItemMatch(None, None, [f"no open invoice for reference {ref or po or None!r}"])
 
 
-def find_combinations(amount: Decimal, items: Sequence[tuple[int, Decimal]], *, max_size: int,
-                      max_candidates: int, limit: int = 2) -> CombinationResult:
-    """Sets of at most max_size items (id, open amount) summing exactly to amount; stops after `limit` solutions.
+def find_combinations(
+    amount: Decimal,
+    items: Sequence[tuple[int, Decimal]],
+    *,
+    max_size: int,
+    max_candidates: int,
+    limit: int = 2,
+) -> CombinationResult:
+    """Sets of at most max_size (id, open amount) items summing exactly to amount; stops at `limit` solutions.
 
     Only items with 0 < open <= amount take part; with more than max_candidates of them the search refuses
     (too_many_candidates) rather than risk calling a partial answer unique."""
@@ -148,8 +199,13 @@ def find_combinations(amount: Decimal, items: Sequence[tuple[int, Decimal]], *, 
     return CombinationResult(solutions)
 
 
-def amount_only_match(invoices: Sequence[Invoice], amount: Decimal, *, max_size: int,
-                      max_candidates: int) -> CombinationResult:
+def amount_only_match(
+    invoices: Sequence[Invoice], amount: Decimal, *, max_size: int, max_candidates: int
+) -> CombinationResult:
     """find_combinations over invoices (by id and open amount)."""
-    return find_combinations(amount, [(inv.id, inv.open_amount) for inv in invoices], max_size=max_size,
-                             max_candidates=max_candidates)
+    return find_combinations(
+        amount,
+        [(inv.id, inv.open_amount) for inv in invoices],
+        max_size=max_size,
+        max_candidates=max_candidates,
+    )

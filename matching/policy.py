@@ -23,6 +23,7 @@ class MatchingPolicy:
             auto_post_confidence=float(getattr(settings, "auto_post_confidence", d.auto_post_confidence)),
             customer_match_score=float(getattr(settings, "customer_match_score", d.customer_match_score)),
             customer_match_margin=float(getattr(settings, "customer_match_margin", d.customer_match_margin)),
-            classification_confidence=float(getattr(settings, "classification_confidence",
-                                                    d.classification_confidence)),
+            classification_confidence=float(
+                getattr(settings, "classification_confidence", d.classification_confidence)
+            ),
         )

@@ -25,15 +25,21 @@ class ProductMatch:
 
 
 def normalize_sku(text: str | None) -> str:
-    """Uppercase with spaces, dashes, dots, slashes and underscores removed ('brg 6204-2rs' -> 'BRG62042RS')."""
+    """Uppercase without spaces, dashes, dots, slashes, underscores ('brg 6204-2rs' -> 'BRG62042RS')."""
     return _SEPARATORS.sub("", (text or "").upper())
 
 
-def resolve_product(session: Session, *, customer_id: str | None, sku: str | None,
-                    description: str | None, max_candidates: int = 3) -> ProductMatch:
+def resolve_product(
+    session: Session,
+    *,
+    customer_id: str | None,
+    sku: str | None,
+    description: str | None,
+    max_candidates: int = 3,
+) -> ProductMatch:
     """Exact SKU, normalized SKU, customer part number (exact then normalized); else fuzzy suggestions only.
 
-    v1 scans the catalogue for the normalized and fuzzy steps; a stored normalized-SKU column would index it."""
+    v1 scans the catalogue for the normalized and fuzzy steps (a normalized-SKU column would index it)."""
     read = (sku or "").strip()
     if read:
         if session.scalar(select(Product.sku).where(Product.sku == read)) is not None:
@@ -43,8 +49,12 @@ def resolve_product(session: Session, *, customer_id: str | None, sku: str | Non
         if len(hits) == 1:
             return ProductMatch(hits[0], "sku.normalized", [f"sku {read!r} -> {hits[0]!r}"])
         if len(hits) > 1:
-            return ProductMatch(None, None, [f"sku {read!r} normalizes to several SKUs"],
-                                [{"sku": s, "rule": "sku.normalized"} for s in sorted(hits)])
+            return ProductMatch(
+                None,
+                None,
+                [f"sku {read!r} normalizes to several SKUs"],
+                [{"sku": s, "rule": "sku.normalized"} for s in sorted(hits)],
+            )
         if customer_id:
             match = _part_number(session, customer_id, read)
             if match is not None:
@@ -54,17 +64,27 @@ def resolve_product(session: Session, *, customer_id: str | None, sku: str | Non
 
 
 def _part_number(session: Session, customer_id: str, read: str) -> ProductMatch | None:
-    rows = session.scalars(select(CustomerPartNumber).where(CustomerPartNumber.customer_id == customer_id)).all()
+    rows = session.scalars(
+        select(CustomerPartNumber).where(CustomerPartNumber.customer_id == customer_id)
+    ).all()
     exact = [r for r in rows if r.part_number == read]
     if len(exact) == 1:
-        return ProductMatch(exact[0].sku, "customer_part_number", [f"part number {read!r} -> {exact[0].sku!r}"])
+        return ProductMatch(
+            exact[0].sku, "customer_part_number", [f"part number {read!r} -> {exact[0].sku!r}"]
+        )
     key = normalize_sku(read)
     skus = sorted({r.sku for r in rows if normalize_sku(r.part_number) == key})
     if len(skus) == 1:
-        return ProductMatch(skus[0], "customer_part_number.normalized", [f"part number {read!r} -> {skus[0]!r}"])
+        return ProductMatch(
+            skus[0], "customer_part_number.normalized", [f"part number {read!r} -> {skus[0]!r}"]
+        )
     if len(skus) > 1:
-        return ProductMatch(None, None, [f"part number {read!r} maps to several SKUs"],
-                            [{"sku": s, "rule": "customer_part_number"} for s in skus])
+        return ProductMatch(
+            None,
+            None,
+            [f"part number {read!r} maps to several SKUs"],
+            [{"sku": s, "rule": "customer_part_number"} for s in skus],
+        )
     return None
 
 
@@ -73,5 +93,8 @@ def _suggestions(session: Session, description: str | None, limit: int) -> list[
         return []
     catalogue = dict(session.execute(select(Product.sku, Product.description)).all())
     found = process.extract(description, catalogue, scorer=fuzz.token_set_ratio, limit=limit)
-    return [{"sku": sku, "description": text, "score": round(score, 1), "rule": "description.fuzzy (suggestion)"}
-            for text, score, sku in found if score >= 50]
+    return [
+        {"sku": sku, "description": text, "score": round(score, 1), "rule": "description.fuzzy (suggestion)"}
+        for text, score, sku in found
+        if score >= 50
+    ]

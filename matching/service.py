@@ -34,11 +34,15 @@ UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, MISSING_FIELD = "unknown_customer", "unknown_
 UNMATCHED_INVOICE, AMOUNT_MISMATCH, AMBIGUOUS = "unmatched_invoice", "amount_mismatch", "ambiguous_match"
 CURRENCY_MISMATCH, UNEARNED_DISCOUNT = "currency_mismatch", "unearned_discount"
 
+# Fields whose misreading could post something wrong. Names and printed customer ids are left out: they are
+# verified by customer resolution against master data (exact key, or fuzzy score plus margin) instead.
 _ORDER_REQUIRED = re.compile(
-    r"order\.(po_number|customer_id|buyer_name|order_date|currency|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))")
+    r"order\.(po_number|order_date|currency|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))"
+)
 _REMITTANCE_REQUIRED = re.compile(
-    r"remittance\.(payer_name|customer_id|payment_date|currency|amount|"
-    r"items\[\d+\]\.(invoice_number|amount_paid|discount|po_number))")
+    r"remittance\.(payment_date|currency|amount|"
+    r"items\[\d+\]\.(invoice_number|amount_paid|discount|po_number))"
+)
 _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
@@ -105,16 +109,28 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _check_confidence(decision: _Decision, extraction: Extraction, required: re.Pattern, policy: MatchingPolicy):
+def _check_confidence(
+    decision: _Decision, extraction: Extraction, required: re.Pattern, policy: MatchingPolicy
+):
     doc_conf = extraction.confidence.get("document_type")
     if doc_conf is not None and doc_conf < policy.classification_confidence:
-        decision.flag(LOW_CONFIDENCE, field="document_type", read=extraction.document_type, confidence=doc_conf,
-                      rule=f"classification confidence < {policy.classification_confidence}")
+        decision.flag(
+            LOW_CONFIDENCE,
+            field="document_type",
+            read=extraction.document_type,
+            confidence=doc_conf,
+            rule=f"classification confidence < {policy.classification_confidence}",
+        )
     for path, conf in sorted(extraction.confidence.items()):
         if required.fullmatch(path) and conf < policy.auto_post_confidence:
-            decision.flag(LOW_CONFIDENCE, field=path, read=_jsonable(read_field(extraction, path)),
-                          confidence=conf, provenance=extraction.provenance.get(path),
-                          rule=f"confidence < {policy.auto_post_confidence}")
+            decision.flag(
+                LOW_CONFIDENCE,
+                field=path,
+                read=_jsonable(read_field(extraction, path)),
+                confidence=conf,
+                provenance=extraction.provenance.get(path),
+                rule=f"confidence < {policy.auto_post_confidence}",
+            )
 
 
 def sender_domain(sender: str | None) -> str | None:
@@ -124,42 +140,83 @@ def sender_domain(sender: str | None) -> str | None:
 
 
 def _customer_evidence(match: CustomerMatch, field_path: str, read: str | None) -> dict:
-    return {"field": field_path, "read": read, "rule": "; ".join(match.reasons), "candidates": match.candidates}
+    return {
+        "field": field_path,
+        "read": read,
+        "rule": "; ".join(match.reasons),
+        "candidates": match.candidates,
+    }
 
 
-def decide_order(session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy,
-                 today: date | None = None) -> OrderDecision:
+def decide_order(
+    session: Session,
+    extraction: Extraction,
+    *,
+    matching: MatchingPolicy,
+    ledger: LedgerPolicy,
+    today: date | None = None,
+) -> OrderDecision:
     """Resolve customer and products, check confidence, then validate prices, credit and duplicates."""
     decision = OrderDecision()
     order = extraction.order
     if extraction.document_type != PURCHASE_ORDER or order is None:
-        decision.flag(UNSUPPORTED, field="document_type", read=extraction.document_type,
-                      rule="expected a purchase order")
+        decision.flag(
+            UNSUPPORTED,
+            field="document_type",
+            read=extraction.document_type,
+            rule="expected a purchase order",
+        )
         return decision
     decision.amount_at_risk, decision.currency = order.total, order.currency
     _check_confidence(decision, extraction, _ORDER_REQUIRED, matching)
-    customer = resolve_customer(session, customer_id_hint=order.customer_id, name=order.buyer_name,
-                                email_domain=sender_domain(extraction.sender), address=order.bill_to,
-                                policy=matching)
+    customer = resolve_customer(
+        session,
+        customer_id_hint=order.customer_id,
+        name=order.buyer_name,
+        email_domain=sender_domain(extraction.sender),
+        address=order.bill_to,
+        policy=matching,
+    )
     if not customer.resolved:
         decision.flag(UNKNOWN_CUSTOMER, **_customer_evidence(customer, "order.buyer_name", order.buyer_name))
     lines = []
     for index, line in enumerate(order.lines):
-        product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku,
-                                  description=line.description)
+        product = resolve_product(
+            session, customer_id=customer.customer_id, sku=line.sku, description=line.description
+        )
         if product.sku is None:
-            decision.flag(UNKNOWN_PRODUCT, field=f"order.lines[{index}].sku", read=line.sku,
-                          rule="; ".join(product.reasons), candidates=product.candidates)
-        lines.append(DraftLine(product.sku or line.sku, line.description, line.quantity, line.uom,
-                               line.unit_price, line.amount))
+            decision.flag(
+                UNKNOWN_PRODUCT,
+                field=f"order.lines[{index}].sku",
+                read=line.sku,
+                rule="; ".join(product.reasons),
+                candidates=product.candidates,
+            )
+        lines.append(
+            DraftLine(
+                product.sku or line.sku,
+                line.description,
+                line.quantity,
+                line.uom,
+                line.unit_price,
+                line.amount,
+            )
+        )
     if not customer.resolved:
         return decision
     decision.customer_id = customer.customer_id
     master = session.scalar(select(Customer).where(Customer.customer_id == customer.customer_id))
     decision.currency = order.currency or master.currency
-    draft = OrderDraft(customer_id=customer.customer_id, po_number=order.po_number, order_date=order.order_date,
-                       currency=decision.currency, ship_to=order.ship_to,
-                       requested_delivery_date=order.requested_delivery_date, lines=lines, total=order.total)
+    draft = OrderDraft(
+        customer_id=customer.customer_id,
+        po_number=order.po_number,
+        order_date=order.order_date,
+        currency=decision.currency,
+        ship_to=order.ship_to,
+        requested_delivery_date=order.requested_delivery_date,
+        lines=lines,
+        total=order.total,
+    )
     decision.draft = draft
     if decision.amount_at_risk is None:
         decision.amount_at_risk = draft.lines_total()
@@ -169,11 +226,18 @@ def decide_order(session: Session, extraction: Extraction, *, matching: Matching
     return decision
 
 
-def _resolve_payer(session: Session, extraction: Extraction, matching: MatchingPolicy,
-                   decision: RemittanceDecision) -> str | None:
+def _resolve_payer(
+    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision
+) -> str | None:
     remittance = extraction.remittance
-    match = resolve_customer(session, customer_id_hint=remittance.customer_id, name=remittance.payer_name,
-                             email_domain=sender_domain(extraction.sender), address=None, policy=matching)
+    match = resolve_customer(
+        session,
+        customer_id_hint=remittance.customer_id,
+        name=remittance.payer_name,
+        email_domain=sender_domain(extraction.sender),
+        address=None,
+        policy=matching,
+    )
     if match.resolved:
         return match.customer_id
     references = [item.invoice_number for item in remittance.items if item.invoice_number]
@@ -187,20 +251,29 @@ def _resolve_payer(session: Session, extraction: Extraction, matching: MatchingP
     return None
 
 
-def decide_remittance(session: Session, extraction: Extraction, *, matching: MatchingPolicy,
-                      ledger: LedgerPolicy) -> RemittanceDecision:
+def decide_remittance(
+    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy
+) -> RemittanceDecision:
     """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile."""
     decision = RemittanceDecision()
     remittance = extraction.remittance
     if extraction.document_type != REMITTANCE_ADVICE or remittance is None:
-        decision.flag(UNSUPPORTED, field="document_type", read=extraction.document_type,
-                      rule="expected a remittance advice")
+        decision.flag(
+            UNSUPPORTED,
+            field="document_type",
+            read=extraction.document_type,
+            rule="expected a remittance advice",
+        )
         return decision
     decision.amount_at_risk, decision.currency = remittance.amount, remittance.currency
     _check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
     if remittance.amount is None or remittance.amount <= 0:
-        decision.flag(MISSING_FIELD, field="remittance.amount", read=_jsonable(remittance.amount),
-                      rule="a positive payment amount is required")
+        decision.flag(
+            MISSING_FIELD,
+            field="remittance.amount",
+            read=_jsonable(remittance.amount),
+            rule="a positive payment amount is required",
+        )
     payer = _resolve_payer(session, extraction, matching, decision)
     if payer is None:
         return decision
@@ -214,16 +287,30 @@ def decide_remittance(session: Session, extraction: Extraction, *, matching: Mat
     else:
         applications = _by_amount(session, remittance.amount, payer, currency, ledger, decision)
     decision.draft = PaymentDraft(
-        customer_id=payer, payer_name=remittance.payer_name, payment_date=remittance.payment_date,
-        payment_reference=remittance.payment_reference, payment_method=remittance.payment_method,
-        currency=currency, amount=remittance.amount, applications=applications,
-        remittance_lines=[RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount)
-                          for i in remittance.items])
+        customer_id=payer,
+        payer_name=remittance.payer_name,
+        payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference,
+        payment_method=remittance.payment_method,
+        currency=currency,
+        amount=remittance.amount,
+        applications=applications,
+        remittance_lines=[
+            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount)
+            for i in remittance.items
+        ],
+    )
     return decision
 
 
-def _by_reference(session: Session, extraction: Extraction, payer: str, currency: str, master: Customer,
-                  decision: RemittanceDecision) -> list[PlannedApplication]:
+def _by_reference(
+    session: Session,
+    extraction: Extraction,
+    payer: str,
+    currency: str,
+    master: Customer,
+    decision: RemittanceDecision,
+) -> list[PlannedApplication]:
     remittance = extraction.remittance
     candidates = open_invoices(session, payer)
     applications: list[PlannedApplication] = []
@@ -233,64 +320,125 @@ def _by_reference(session: Session, extraction: Extraction, payer: str, currency
         match = match_item(item, candidates)
         invoice = match.invoice
         if invoice is None:
-            elsewhere = [_candidate(inv, "closed or another customer's") for inv in
-                         invoices_by_reference(session, [item.invoice_number] if item.invoice_number else [])
-                         if inv not in candidates]
-            decision.flag(AMBIGUOUS if match.ambiguous else UNMATCHED_INVOICE, field=f"{path}.invoice_number",
-                          read=item.invoice_number, rule="; ".join(match.reasons),
-                          candidates=match.candidates + elsewhere)
+            elsewhere = [
+                _candidate(inv, "closed or another customer's")
+                for inv in invoices_by_reference(
+                    session, [item.invoice_number] if item.invoice_number else []
+                )
+                if inv not in candidates
+            ]
+            decision.flag(
+                AMBIGUOUS if match.ambiguous else UNMATCHED_INVOICE,
+                field=f"{path}.invoice_number",
+                read=item.invoice_number,
+                rule="; ".join(match.reasons),
+                candidates=match.candidates + elsewhere,
+            )
             continue
         if invoice.id in used:
-            decision.flag(AMBIGUOUS, field=f"{path}.invoice_number", read=item.invoice_number,
-                          rule=f"invoice {invoice.invoice_number} is paid by two items")
+            decision.flag(
+                AMBIGUOUS,
+                field=f"{path}.invoice_number",
+                read=item.invoice_number,
+                rule=f"invoice {invoice.invoice_number} is paid by two items",
+            )
             continue
         used.add(invoice.id)
         if invoice.currency != currency:
-            decision.flag(CURRENCY_MISMATCH, field="remittance.currency", read=currency, expected=invoice.currency,
-                          rule=f"invoice {invoice.invoice_number} currency")
+            decision.flag(
+                CURRENCY_MISMATCH,
+                field="remittance.currency",
+                read=currency,
+                expected=invoice.currency,
+                rule=f"invoice {invoice.invoice_number} currency",
+            )
             continue
         if item.amount_paid is None:
             decision.flag(MISSING_FIELD, field=f"{path}.amount_paid", read=None, rule="amount paid required")
             continue
         discount = item.discount or Decimal("0")
         if item.amount_paid + discount != invoice.open_amount or item.amount_paid < 0 or discount < 0:
-            decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
-                          expected=decimal_str(invoice.open_amount), discount=decimal_str(discount),
-                          rule=f"paid + discount must equal the open amount of {invoice.invoice_number}")
+            decision.flag(
+                AMOUNT_MISMATCH,
+                field=f"{path}.amount_paid",
+                read=decimal_str(item.amount_paid),
+                expected=decimal_str(invoice.open_amount),
+                discount=decimal_str(discount),
+                rule=f"paid + discount must equal the open amount of {invoice.invoice_number}",
+            )
             continue
         if discount > 0:
             terms_text = invoice.payment_terms or master.payment_terms
-            allowed = allowed_discount(parse_terms(terms_text), invoice_date=invoice.invoice_date,
-                                       invoice_amount=invoice.amount, payment_date=remittance.payment_date)
+            allowed = allowed_discount(
+                parse_terms(terms_text),
+                invoice_date=invoice.invoice_date,
+                invoice_amount=invoice.amount,
+                payment_date=remittance.payment_date,
+            )
             if discount > allowed:
-                decision.flag(UNEARNED_DISCOUNT, field=f"{path}.discount", read=decimal_str(discount),
-                              expected=decimal_str(allowed),
-                              rule=f"terms {terms_text!r}, invoice date {invoice.invoice_date.isoformat()}, "
-                                   f"payment date {_jsonable(remittance.payment_date)}")
+                decision.flag(
+                    UNEARNED_DISCOUNT,
+                    field=f"{path}.discount",
+                    read=decimal_str(discount),
+                    expected=decimal_str(allowed),
+                    rule=f"terms {terms_text!r}, invoice date {invoice.invoice_date.isoformat()}, "
+                    f"payment date {_jsonable(remittance.payment_date)}",
+                )
                 continue
         applications.append(PlannedApplication(invoice.id, item.amount_paid, discount, match.rule))
     paid = sum((item.amount_paid or Decimal("0") for item in remittance.items), Decimal("0"))
     if paid != remittance.amount:
-        decision.flag(AMOUNT_MISMATCH, field="remittance.amount", read=decimal_str(remittance.amount),
-                      expected=decimal_str(paid), rule="items must sum to the payment amount")
+        decision.flag(
+            AMOUNT_MISMATCH,
+            field="remittance.amount",
+            read=decimal_str(remittance.amount),
+            expected=decimal_str(paid),
+            rule="items must sum to the payment amount",
+        )
     return applications
 
 
-def _by_amount(session: Session, amount: Decimal, payer: str, currency: str, ledger: LedgerPolicy,
-               decision: RemittanceDecision) -> list[PlannedApplication]:
-    invoices = open_invoices(session, payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1)
-    result = amount_only_match(invoices, amount, max_size=ledger.max_invoices_per_payment,
-                               max_candidates=ledger.max_combination_candidates)
+def _by_amount(
+    session: Session,
+    amount: Decimal,
+    payer: str,
+    currency: str,
+    ledger: LedgerPolicy,
+    decision: RemittanceDecision,
+) -> list[PlannedApplication]:
+    invoices = open_invoices(
+        session, payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1
+    )
+    result = amount_only_match(
+        invoices,
+        amount,
+        max_size=ledger.max_invoices_per_payment,
+        max_candidates=ledger.max_combination_candidates,
+    )
     by_id = {inv.id: inv for inv in invoices}
     if result.unique:
-        return [PlannedApplication(i, by_id[i].open_amount, Decimal("0"), "amount_only") for i in result.unique]
+        return [
+            PlannedApplication(i, by_id[i].open_amount, Decimal("0"), "amount_only") for i in result.unique
+        ]
     if result.too_many_candidates or len(result.solutions) > 1:
         sets = [[by_id[i].invoice_number for i in solution] for solution in result.solutions]
-        decision.flag(AMBIGUOUS, field="remittance.amount", read=decimal_str(amount),
-                      rule=("too many open invoices to search" if result.too_many_candidates else
-                            "several sets of open invoices sum to the amount"), candidates=sets)
+        decision.flag(
+            AMBIGUOUS,
+            field="remittance.amount",
+            read=decimal_str(amount),
+            rule=(
+                "too many open invoices to search"
+                if result.too_many_candidates
+                else "several sets of open invoices sum to the amount"
+            ),
+            candidates=sets,
+        )
     else:
-        decision.flag(UNMATCHED_INVOICE, field="remittance.amount", read=decimal_str(amount),
-                      rule=f"no set of at most {ledger.max_invoices_per_payment} open invoices sums to the amount",
-                      candidates=[_candidate(inv, "open item") for inv in invoices[:10]])
+        decision.flag(
+            UNMATCHED_INVOICE,
+            field="remittance.amount",
+            read=decimal_str(amount),
+            rule=f"no set of at most {ledger.max_invoices_per_payment} open invoices sums to the amount",
+            candidates=[_candidate(inv, "open item") for inv in invoices[:10]],
+        )
     return []

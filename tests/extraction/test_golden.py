@@ -28,7 +28,8 @@ def _differences(expected, actual, path="") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {len(expected)} items, got {actual!r}"]
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for d in _differences(e, a, f"{path}[{i}]")]
+        pairs = enumerate(zip(expected, actual, strict=True))
+        return [d for i, (e, a) in pairs for d in _differences(e, a, f"{path}[{i}]")]
     if path.rsplit(".", 1)[-1] in _DECIMALS and expected is not None and actual is not None:
         return [] if Decimal(expected) == Decimal(actual) else [f"{path}: expected {expected}, got {actual}"]
     return [] if expected == actual else [f"{path}: expected {expected!r}, got {actual!r}"]

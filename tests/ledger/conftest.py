@@ -19,14 +19,30 @@ from core.db import Base, make_engine
 from core.events import Event
 from ledger.masterdata import import_master_data
 
-TABLES = [m.__table__ for m in (lm.Customer, lm.Product, lm.ContractPrice, lm.CustomerPartNumber, lm.Order,
-                                lm.OrderLineRow, lm.NumberSequence, lm.Invoice, lm.Payment, lm.RemittanceLine,
-                                lm.CashApplication, lm.JournalEntry, lm.JournalLine, Event)]
+TABLES = [
+    m.__table__
+    for m in (
+        lm.Customer,
+        lm.Product,
+        lm.ContractPrice,
+        lm.CustomerPartNumber,
+        lm.Order,
+        lm.OrderLineRow,
+        lm.NumberSequence,
+        lm.Invoice,
+        lm.Payment,
+        lm.RemittanceLine,
+        lm.CashApplication,
+        lm.JournalEntry,
+        lm.JournalLine,
+        Event,
+    )
+]
 PG_URL = os.environ.get("O2C_TEST_POSTGRES_URL")
 TODAY = date(2024, 3, 20)
 
 CUSTOMERS = """customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms
-C-1001,Acme Industrial Supply Inc.,ACME;Acme Supply,acme.com;acme-supply.com,"1 Main St, Springfield",50000,USD,2/10 Net 30
+C-1001,Acme Industrial Supply Inc.,ACME;Acme Supply,acme.com;acme-supply.com,"1 Main St",50000,USD,2/10 Net 30
 C-1002,Bolt & Nut GmbH,,boltnut.de,"Hauptstr. 5, Berlin",10000,EUR,Net 30
 C-1003,Globex Corporation,Globex,globex.com,"9 Elm Rd, Shelbyville",1500,USD,Net 45
 """
@@ -78,6 +94,7 @@ def pg_engine():
 def open_session(request):
     """A factory of isolated sessions (use it directly in hypothesis tests: one per example)."""
     if request.param == "sqlite":
+
         @contextmanager
         def factory():
             engine = make_engine("sqlite://")
@@ -87,6 +104,7 @@ def open_session(request):
                     yield session
             finally:
                 engine.dispose()
+
         return factory
 
     engine = request.getfixturevalue("pg_engine")
@@ -102,6 +120,7 @@ def open_session(request):
             session.close()
             outer.rollback()
             conn.close()
+
     return pg_factory
 
 

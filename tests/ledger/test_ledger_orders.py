@@ -20,8 +20,17 @@ POLICY = LedgerPolicy()
 def draft(po="PO-1", customer="C-1001", qty="100", price="4.10", sku="BRG-6204", currency="USD", **kw):
     q, p = Decimal(qty), Decimal(price)
     line = DraftLine(sku, "bearing", q, "EA", p, (q * p).quantize(Decimal("0.01")))
-    return OrderDraft(customer_id=customer, po_number=po, order_date=date(2024, 3, 18), currency=currency,
-                      ship_to="Dock 4", requested_delivery_date=None, lines=[line], total=line.amount, **kw)
+    return OrderDraft(
+        customer_id=customer,
+        po_number=po,
+        order_date=date(2024, 3, 18),
+        currency=currency,
+        ship_to="Dock 4",
+        requested_delivery_date=None,
+        lines=[line],
+        total=line.amount,
+        **kw,
+    )
 
 
 def reasons(issues):
@@ -32,12 +41,24 @@ def test_valid_order_posts_with_invoice_and_journal(seeded):
     posted = post_order(seeded, draft(), source_extraction_id=11, policy=POLICY, today=TODAY)
     assert posted.invoice_number == "INV-000001"
     order = seeded.get(Order, posted.order_id)
-    assert order.price_variances == [{"line": 0, "sku": "BRG-6204", "expected": "4.10", "found": "4.10",
-                                      "difference": "0.00", "rule": order.price_variances[0]["rule"]}]
+    assert order.price_variances == [
+        {
+            "line": 0,
+            "sku": "BRG-6204",
+            "expected": "4.10",
+            "found": "4.10",
+            "difference": "0.00",
+            "rule": order.price_variances[0]["rule"],
+        }
+    ]
     assert "min_qty 100" in order.price_variances[0]["rule"]
     invoice = seeded.scalar(select(Invoice).where(Invoice.order_id == order.id))
     assert (invoice.amount, invoice.open_amount, invoice.invoice_date, invoice.due_date) == (
-        Decimal("410.00"), Decimal("410.00"), TODAY, date(2024, 4, 19))
+        Decimal("410.00"),
+        Decimal("410.00"),
+        TODAY,
+        date(2024, 4, 19),
+    )
     balances = account_balances(seeded)
     assert balances[("AR", "USD")] == Decimal("410.00") and balances[("REVENUE", "USD")] == Decimal("-410.00")
     # idempotent by source extraction
@@ -55,9 +76,14 @@ def test_invoice_numbers_are_gap_free_across_rollbacks(seeded):
 
 def test_tax_and_rounding_from_policy(seeded):
     policy = LedgerPolicy(tax_rate=Decimal("0.0725"))
-    posted = post_order(seeded, draft(qty="3", price="4.50"), source_extraction_id=5, policy=policy, today=TODAY)
+    posted = post_order(
+        seeded, draft(qty="3", price="4.50"), source_extraction_id=5, policy=policy, today=TODAY
+    )
     invoice = seeded.scalar(select(Invoice).where(Invoice.invoice_number == posted.invoice_number))
-    assert (invoice.tax_amount, invoice.amount) == (Decimal("0.98"), Decimal("14.48"))  # 13.50 * 7.25 % = 0.97875
+    assert (invoice.tax_amount, invoice.amount) == (
+        Decimal("0.98"),
+        Decimal("14.48"),
+    )  # 13.50 * 7.25 % = 0.97875
 
 
 def test_duplicate_po_is_refused(seeded):
@@ -69,7 +95,9 @@ def test_duplicate_po_is_refused(seeded):
 
 def test_duplicate_po_caught_by_the_constraint_when_validation_races(seeded, monkeypatch):
     post_order(seeded, draft(), source_extraction_id=1, policy=POLICY, today=TODAY)
-    monkeypatch.setattr(orders, "validate_order", lambda *a, **k: [])  # as if a concurrent post was not yet visible
+    monkeypatch.setattr(
+        orders, "validate_order", lambda *a, **k: []
+    )  # as if a concurrent post was not yet visible
     with pytest.raises(DuplicateOrder):
         post_order(seeded, draft(), source_extraction_id=2, policy=POLICY, today=TODAY)
     assert len(seeded.scalars(select(Order)).all()) == 1  # the session is still usable after the savepoint
@@ -86,15 +114,21 @@ def test_credit_hold(seeded):
     with pytest.raises(OrderNotPostable):
         post_order(seeded, over, source_extraction_id=9, policy=POLICY, today=TODAY)
     post_order(seeded, ok, source_extraction_id=10, policy=POLICY, today=TODAY)  # AR now 500
-    assert reasons(validate_order(seeded, draft("PO-2", customer="C-1003", qty="201", price="5.00"),
-                                  POLICY)) == ["credit_hold"]
+    assert reasons(
+        validate_order(seeded, draft("PO-2", customer="C-1003", qty="201", price="5.00"), POLICY)
+    ) == ["credit_hold"]
 
 
 def test_price_currency_hold_and_unknowns(seeded):
     issues = validate_order(seeded, draft(price="4.50"), POLICY)  # 100+ tier is 4.10
     assert reasons(issues) == ["price_mismatch"]
-    assert issues[0].evidence == {"field": "order.lines[0].unit_price", "read": "4.50", "expected": "4.10",
-                                  "difference": "0.40", "rule": issues[0].evidence["rule"]}
+    assert issues[0].evidence == {
+        "field": "order.lines[0].unit_price",
+        "read": "4.50",
+        "expected": "4.10",
+        "difference": "0.40",
+        "rule": issues[0].evidence["rule"],
+    }
     assert reasons(validate_order(seeded, draft(price="4.11"), POLICY)) == []  # within 0.01
     assert reasons(validate_order(seeded, draft(currency="EUR"), POLICY)) == ["currency_mismatch"]
     assert reasons(validate_order(seeded, draft(sku="NOPE"), POLICY)) == ["unknown_product"]

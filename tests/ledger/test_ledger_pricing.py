@@ -27,8 +27,14 @@ TIERS = [
 
 
 def price(qty, on, customer="C1", list_price=Decimal("5.00")):
-    return applicable_price(customer_id=customer, sku="A", quantity=Decimal(qty), on_date=on,
-                            contract_rows=TIERS, list_price=list_price)
+    return applicable_price(
+        customer_id=customer,
+        sku="A",
+        quantity=Decimal(qty),
+        on_date=on,
+        contract_rows=TIERS,
+        list_price=list_price,
+    )
 
 
 def test_largest_min_quantity_at_or_below_quantity_wins():

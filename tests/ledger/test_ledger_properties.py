@@ -1,4 +1,4 @@
-"""Property test: any sequence of invoices, payments, applications and reversals keeps the ledger's invariants."""
+"""Property test: any sequence of invoices, payments, applications and reversals keeps the invariants."""
 
 from datetime import date
 from decimal import Decimal
@@ -14,8 +14,10 @@ from ledger.masterdata import import_master_data
 from ledger.models import CashApplication, Invoice, JournalLine, Payment
 
 TODAY = date(2024, 3, 20)
-CUSTOMERS = ("customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
-             "C1,One,,,,,USD,2/10 Net 30\nC2,Two,,,,,EUR,Net 30\n")
+CUSTOMERS = (
+    "customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
+    "C1,One,,,,,USD,2/10 Net 30\nC2,Two,,,,,EUR,Net 30\n"
+)
 
 cents = st.integers(1, 50_000).map(lambda c: Decimal(c) / 100)
 step = st.one_of(
@@ -30,19 +32,37 @@ def run_step(session, s, n):
     kind = s[0]
     if kind == "invoice":
         currency = "USD" if s[1] == "C1" else "EUR"
-        import_master_data(session, "invoices", "invoice_number,customer_id,invoice_date,due_date,amount,"
-                           f"open_amount,currency,po_number\nI-{n},{s[1]},2024-03-15,,{s[2]},{s[2]},{currency},\n")
+        import_master_data(
+            session,
+            "invoices",
+            "invoice_number,customer_id,invoice_date,due_date,amount,"
+            f"open_amount,currency,po_number\nI-{n},{s[1]},2024-03-15,,{s[2]},{s[2]},{currency},\n",
+        )
     elif kind == "payment":
-        post_payment(session, PaymentDraft(s[1], None, TODAY, None, None, "USD" if s[1] == "C1" else "EUR", s[2]),
-                     source_extraction_id=n, today=TODAY)
+        post_payment(
+            session,
+            PaymentDraft(s[1], None, TODAY, None, None, "USD" if s[1] == "C1" else "EUR", s[2]),
+            source_extraction_id=n,
+            today=TODAY,
+        )
     elif kind == "apply":
         invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
         payments = session.scalars(select(Payment).order_by(Payment.id)).all()
         if invoices and payments:
             invoice, payment = invoices[s[1] % len(invoices)], payments[s[2] % len(payments)]
-            discount = (invoice.amount * Decimal("0.02")).quantize(Decimal("0.01")) if s[4] == 0 else Decimal("0")
-            apply_cash(session, payment_id=payment.id, invoice_id=invoice.id, amount=s[3], discount=discount,
-                       rule="test", idempotency_key=f"k{n}", today=TODAY)
+            discount = (
+                (invoice.amount * Decimal("0.02")).quantize(Decimal("0.01")) if s[4] == 0 else Decimal("0")
+            )
+            apply_cash(
+                session,
+                payment_id=payment.id,
+                invoice_id=invoice.id,
+                amount=s[3],
+                discount=discount,
+                rule="test",
+                idempotency_key=f"k{n}",
+                today=TODAY,
+            )
     else:
         apps = session.scalars(select(CashApplication).order_by(CashApplication.id)).all()
         if apps:
@@ -51,19 +71,30 @@ def run_step(session, s, n):
 
 def check_invariants(session):
     for invoice in session.scalars(select(Invoice)):
-        applied = session.scalar(select(func.coalesce(func.sum(CashApplication.amount + CashApplication.discount), 0))
-                                 .where(CashApplication.invoice_id == invoice.id,
-                                        CashApplication.reversed_by_id.is_(None), CashApplication.rule != "reversal"))
+        applied = session.scalar(
+            select(func.coalesce(func.sum(CashApplication.amount + CashApplication.discount), 0)).where(
+                CashApplication.invoice_id == invoice.id,
+                CashApplication.reversed_by_id.is_(None),
+                CashApplication.rule != "reversal",
+            )
+        )
         assert 0 <= invoice.open_amount <= invoice.amount
         assert invoice.open_amount == invoice.amount - applied  # never over-applied, nothing lost
     for payment in session.scalars(select(Payment)):
-        applied = session.scalar(select(func.coalesce(func.sum(CashApplication.amount), 0))
-                                 .where(CashApplication.payment_id == payment.id,
-                                        CashApplication.reversed_by_id.is_(None), CashApplication.rule != "reversal"))
+        applied = session.scalar(
+            select(func.coalesce(func.sum(CashApplication.amount), 0)).where(
+                CashApplication.payment_id == payment.id,
+                CashApplication.reversed_by_id.is_(None),
+                CashApplication.rule != "reversal",
+            )
+        )
         assert 0 <= payment.unapplied_amount == payment.amount - applied
     for currency in ("USD", "EUR"):
-        total = session.scalar(select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
-                               .where(JournalLine.currency == currency))
+        total = session.scalar(
+            select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0)).where(
+                JournalLine.currency == currency
+            )
+        )
         assert total == 0
     balances = account_balances(session)
     cash = sum(p.amount for p in session.scalars(select(Payment)))

@@ -10,16 +10,19 @@ from hypothesis import strategies as st
 from ledger.terms import PaymentTerms, allowed_discount, discount_allowed, due_date, parse_terms
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Net 30", PaymentTerms(30, text="Net 30")),
-    ("Net 30 Days", PaymentTerms(30, text="Net 30 Days")),
-    ("NET30", PaymentTerms(30, text="NET30")),
-    ("2/10 Net 30", PaymentTerms(30, Decimal("2"), 10, "2/10 Net 30")),
-    ("2% 10, Net 45", PaymentTerms(45, Decimal("2"), 10, "2% 10, Net 45")),
-    ("1.5/15 N 60", PaymentTerms(60, Decimal("1.5"), 15, "1.5/15 N 60")),
-    ("Due on receipt", PaymentTerms(0, text="Due on receipt")),
-    ("Due upon receipt", PaymentTerms(0, text="Due upon receipt")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Net 30", PaymentTerms(30, text="Net 30")),
+        ("Net 30 Days", PaymentTerms(30, text="Net 30 Days")),
+        ("NET30", PaymentTerms(30, text="NET30")),
+        ("2/10 Net 30", PaymentTerms(30, Decimal("2"), 10, "2/10 Net 30")),
+        ("2% 10, Net 45", PaymentTerms(45, Decimal("2"), 10, "2% 10, Net 45")),
+        ("1.5/15 N 60", PaymentTerms(60, Decimal("1.5"), 15, "1.5/15 N 60")),
+        ("Due on receipt", PaymentTerms(0, text="Due on receipt")),
+        ("Due upon receipt", PaymentTerms(0, text="Due upon receipt")),
+    ],
+)
 def test_parse_terms(text, expected):
     assert parse_terms(text) == expected
 
@@ -34,16 +37,19 @@ def test_due_date_and_discount_window():
     invoiced = date(2024, 3, 1)
     assert due_date(invoiced, terms) == date(2024, 3, 31)
     assert due_date(invoiced, None) is None
-    assert allowed_discount(terms, invoice_date=invoiced, invoice_amount=Decimal("1000"),
-                            payment_date=date(2024, 3, 11)) == Decimal("20.00")
-    assert allowed_discount(terms, invoice_date=invoiced, invoice_amount=Decimal("1000"),
-                            payment_date=date(2024, 3, 12)) == Decimal("0")
+    assert allowed_discount(
+        terms, invoice_date=invoiced, invoice_amount=Decimal("1000"), payment_date=date(2024, 3, 11)
+    ) == Decimal("20.00")
+    assert allowed_discount(
+        terms, invoice_date=invoiced, invoice_amount=Decimal("1000"), payment_date=date(2024, 3, 12)
+    ) == Decimal("0")
     kwargs = {"invoice_date": invoiced, "invoice_amount": Decimal("1000"), "payment_date": date(2024, 3, 5)}
     assert discount_allowed(terms, discount=Decimal("20.00"), **kwargs)
     assert not discount_allowed(terms, discount=Decimal("20.01"), **kwargs)
     assert not discount_allowed(parse_terms("Net 30"), discount=Decimal("1"), **kwargs)
-    assert not discount_allowed(terms, discount=Decimal("5"), invoice_date=invoiced,
-                                invoice_amount=Decimal("1000"), payment_date=None)
+    assert not discount_allowed(
+        terms, discount=Decimal("5"), invoice_date=invoiced, invoice_amount=Decimal("1000"), payment_date=None
+    )
 
 
 @given(net=st.integers(0, 365), pct=st.decimals("0.1", "9.9", places=1), days=st.integers(0, 365))

@@ -1,0 +1,57 @@
+"""Customer and product resolution: exact keys first, fuzzy only with score and margin; descriptions suggest."""
+
+from decimal import Decimal
+
+from ledger.models import Customer, CustomerPartNumber, Product
+from matching.customers import legal_name, resolve_customer
+from matching.policy import MatchingPolicy
+from matching.products import resolve_product
+
+POLICY = MatchingPolicy()
+
+
+def resolve(session, name=None, hint=None, domain=None):
+    return resolve_customer(
+        session, customer_id_hint=hint, name=name, email_domain=domain, address=None, policy=POLICY
+    )
+
+
+def test_legal_name():
+    assert legal_name("ACME Industrial Supply, Inc.") == legal_name("Acme Industrial Supply Incorporated")
+    assert legal_name("Bolt & Nut GmbH") == "bolt and nut"
+
+
+def test_exact_signals(seeded):
+    assert resolve(seeded, hint="c-1002").customer_id == "C-1002"
+    assert resolve(seeded, name="ACME").customer_id == "C-1001"  # alias
+    assert resolve(seeded, name="Acme Industrial Supply Incorporated").customer_id == "C-1001"
+    assert resolve(seeded, domain="mail.globex.com").customer_id == "C-1003"
+    conflict = resolve(seeded, name="Globex", domain="acme.com")
+    assert conflict.customer_id is None and {c["customer_id"] for c in conflict.candidates} == {
+        "C-1001",
+        "C-1003",
+    }
+
+
+def test_fuzzy_needs_score_and_margin(seeded):
+    match = resolve(seeded, name="Acme Industrial Suply")
+    assert match.customer_id == "C-1001" and match.score >= 90
+    seeded.add(Customer(customer_id="C-2001", name="Acme Industrial Supplies Ltd", currency="USD"))
+    seeded.flush()
+    close = resolve(seeded, name="Acme Industrial Suppl")
+    assert close.customer_id is None and len(close.candidates) >= 2
+    assert resolve(seeded, name="Totally Unknown Traders").customer_id is None
+
+
+def test_products(seeded):
+    assert resolve_product(seeded, customer_id="C-1001", sku="BRG-6204", description=None).rule == "sku.exact"
+    assert resolve_product(seeded, customer_id="C-1001", sku="brg 6204", description=None).sku == "BRG-6204"
+    seeded.add(CustomerPartNumber(customer_id="C-1001", part_number="ACME-778", sku="GRS-1KG"))
+    seeded.flush()
+    assert resolve_product(seeded, customer_id="C-1001", sku="ACME-778", description=None).sku == "GRS-1KG"
+    assert resolve_product(seeded, customer_id="C-1002", sku="ACME-778", description=None).sku is None
+    suggestion = resolve_product(seeded, customer_id="C-1001", sku=None, description="grease lithium 1kg")
+    assert suggestion.sku is None and suggestion.candidates[0]["sku"] == "GRS-1KG"
+    seeded.add(Product(sku="BRG6204", description="dup", unit_price=Decimal("1"), currency="USD"))
+    seeded.flush()
+    assert resolve_product(seeded, customer_id=None, sku="brg.6204", description=None).sku is None

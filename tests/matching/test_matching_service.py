@@ -1,0 +1,194 @@
+"""The façade: extraction in, postable draft or reasons with evidence out; postable drafts post end to end."""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from extraction.schema import (
+    PURCHASE_ORDER,
+    REMITTANCE_ADVICE,
+    ExtractedOrder,
+    ExtractedRemittance,
+    Extraction,
+    OrderLine,
+    RemittanceItem,
+)
+from ledger.cash import post_payment
+from ledger.models import Invoice
+from ledger.orders import post_order
+from ledger.policy import LedgerPolicy
+from matching.policy import MatchingPolicy
+from matching.service import decide_order, decide_remittance
+
+TODAY = date(2024, 3, 20)
+M, L = MatchingPolicy(), LedgerPolicy()
+
+
+def po(lines=None, **kw):
+    fields = {
+        "po_number": "PO-5001",
+        "order_date": date(2024, 3, 18),
+        "buyer_name": "Acme Industrial Supply Inc.",
+        "currency": "USD",
+        "total": Decimal("420.00"),
+    }
+    fields.update(kw)
+    lines = lines or [
+        OrderLine("BRG-6204", "Ball bearing", Decimal("100"), "EA", Decimal("4.10"), Decimal("410.00")),
+        OrderLine("BLT-M8", "Hex bolt", Decimal("50"), "EA", Decimal("0.20"), Decimal("10.00")),
+    ]
+    return Extraction(
+        source="po.pdf",
+        document_type=PURCHASE_ORDER,
+        order=ExtractedOrder(lines=lines, **fields),
+        sender="buyer@acme.com",
+    )
+
+
+def remittance(items, amount, payer="Acme Industrial Supply Inc.", paid=date(2024, 3, 22), **kw):
+    return Extraction(
+        source="ra.pdf",
+        document_type=REMITTANCE_ADVICE,
+        remittance=ExtractedRemittance(
+            payer_name=payer,
+            payment_date=paid,
+            payment_reference="ACH-77",
+            currency="USD",
+            amount=Decimal(amount),
+            items=items,
+            **kw,
+        ),
+    )
+
+
+def item(ref, paid, discount=None, po=None):
+    return RemittanceItem(ref, Decimal(paid), Decimal(discount) if discount else None, po_number=po)
+
+
+def test_clean_order_is_postable_and_posts(seeded):
+    decision = decide_order(seeded, po(), matching=M, ledger=L, today=TODAY)
+    assert decision.reasons == [] and decision.postable and decision.customer_id == "C-1001"
+    assert (decision.amount_at_risk, decision.currency) == (Decimal("420.00"), "USD")
+    posted = post_order(seeded, decision.draft, source_extraction_id=1, policy=L, today=TODAY)
+    assert posted.invoice_number == "INV-000001"
+    again = decide_order(seeded, po(), matching=M, ledger=L, today=TODAY)
+    assert again.reasons == ["duplicate_order"]
+
+
+def test_price_mismatch_evidence(seeded):
+    lines = [OrderLine("BRG-6204", "Ball bearing", Decimal("100"), "EA", Decimal("4.50"), Decimal("450.00"))]
+    decision = decide_order(seeded, po(lines, total=Decimal("450.00")), matching=M, ledger=L, today=TODAY)
+    assert decision.reasons == ["price_mismatch"] and not decision.postable
+    ev = decision.evidence[0]
+    assert (ev["field"], ev["read"], ev["expected"]) == ("order.lines[0].unit_price", "4.50", "4.10")
+    assert "contract C-1001/BRG-6204 min_qty 100" in ev["rule"]
+
+
+def test_low_confidence_carries_provenance(seeded):
+    extraction = po()
+    extraction.confidence = {"order.po_number": 0.99, "order.lines[0].unit_price": 0.55, "order.ship_to": 0.1}
+    extraction.provenance = {
+        "order.lines[0].unit_price": {"page": 1, "bbox": [10, 20, 30, 40], "text": "4.10"}
+    }
+    decision = decide_order(seeded, extraction, matching=M, ledger=L, today=TODAY)
+    assert decision.reasons == ["low_confidence"]
+    assert decision.evidence == [
+        {
+            "reason": "low_confidence",
+            "field": "order.lines[0].unit_price",
+            "read": "4.10",
+            "confidence": 0.55,
+            "provenance": extraction.provenance["order.lines[0].unit_price"],
+            "rule": "confidence < 0.9",
+        }
+    ]
+
+
+def test_unknown_customer_and_product(seeded):
+    lines = [OrderLine("XX-1", "lithium grease 1kg", Decimal("1"), "EA", Decimal("12.50"), Decimal("12.50"))]
+    decision = decide_order(seeded, po(lines, total=Decimal("12.50")), matching=M, ledger=L, today=TODAY)
+    assert decision.reasons == ["unknown_product"]
+    assert decision.evidence[0]["candidates"][0]["sku"] == "GRS-1KG"
+    stranger = po(buyer_name="Initech Ltd")
+    stranger.sender = "x@initech.com"
+    assert decide_order(seeded, stranger, matching=M, ledger=L, today=TODAY).reasons == ["unknown_customer"]
+    assert decide_order(seeded, remittance([], "1"), matching=M, ledger=L).reasons == ["unsupported_document"]
+
+
+def test_remittance_exact_and_normalized_references_post(seeded):
+    decision = decide_remittance(
+        seeded,
+        remittance([item("INV-090002", "250.00"), item("90003", "750.00")], "1000.00"),
+        matching=M,
+        ledger=L,
+    )
+    assert decision.postable, decision.evidence
+    assert [a.rule for a in decision.draft.applications] == ["reference.exact", "reference.normalized"]
+    posted = post_payment(seeded, decision.draft, source_extraction_id=5, today=TODAY)
+    assert [a["invoice_number"] for a in posted.applications] == ["INV-090002", "INV-090003"]
+    replay = decide_remittance(
+        seeded, remittance([item("INV-090002", "250.00")], "250.00"), matching=M, ledger=L
+    )
+    assert replay.reasons == ["unmatched_invoice"]  # already paid: evidence names the closed invoice
+    assert replay.evidence[0]["candidates"][0]["invoice_number"] == "INV-090002"
+
+
+def test_remittance_ocr_reference_needs_agreeing_amount(seeded):
+    ok = decide_remittance(seeded, remittance([item("INV-O9OOO2", "250.00")], "250.00"), matching=M, ledger=L)
+    assert ok.postable and ok.draft.applications[0].rule == "reference.ocr+amount"
+    bad = decide_remittance(
+        seeded, remittance([item("INV-O9OOO2", "240.00")], "240.00"), matching=M, ledger=L
+    )
+    assert bad.reasons == ["unmatched_invoice"]
+
+
+def test_remittance_discount_earned_and_unearned(seeded):
+    # INV-090001: 1000.00 dated 2024-03-15, C-1001 terms 2/10 Net 30
+    earned = decide_remittance(
+        seeded, remittance([item("INV-090001", "980.00", "20.00")], "980.00"), matching=M, ledger=L
+    )
+    assert earned.postable
+    post_payment(seeded, earned.draft, source_extraction_id=1, today=TODAY)
+    assert seeded.scalar(select(Invoice.open_amount).where(Invoice.invoice_number == "INV-090001")) == 0
+
+
+def test_remittance_unearned_discount_and_amount_mismatch(seeded):
+    late = decide_remittance(
+        seeded,
+        remittance([item("INV-090001", "980.00", "20.00")], "980.00", paid=date(2024, 3, 26)),
+        matching=M,
+        ledger=L,
+    )
+    assert late.reasons == ["unearned_discount"] and late.evidence[0]["expected"] == "0.00"
+    short = decide_remittance(
+        seeded, remittance([item("INV-090002", "240.00")], "240.00"), matching=M, ledger=L
+    )
+    assert short.reasons == ["amount_mismatch"]
+    total = decide_remittance(
+        seeded, remittance([item("INV-090002", "250.00")], "260.00"), matching=M, ledger=L
+    )
+    assert total.reasons == ["amount_mismatch"] and total.evidence[0]["field"] == "remittance.amount"
+
+
+def test_remittance_amount_only_unique_and_ambiguous(seeded):
+    unique = decide_remittance(seeded, remittance([], "1250.00"), matching=M, ledger=L)  # 1000 + 250 only
+    assert unique.postable and sorted(a.amount for a in unique.draft.applications) == [
+        Decimal("250.00"),
+        Decimal("1000.00"),
+    ]
+    ambiguous = decide_remittance(seeded, remittance([], "1000.00"), matching=M, ledger=L)  # 1000 | 250 + 750
+    assert ambiguous.reasons == ["ambiguous_match"] and len(ambiguous.evidence[0]["candidates"]) == 2
+    none = decide_remittance(seeded, remittance([], "123.45"), matching=M, ledger=L)
+    assert none.reasons == ["unmatched_invoice"]
+
+
+def test_payer_from_referenced_invoices(seeded):
+    decision = decide_remittance(
+        seeded, remittance([item("INV-090002", "250.00")], "250.00", payer="AP Dept 4"), matching=M, ledger=L
+    )
+    assert decision.customer_id == "C-1001" and decision.postable
+    unknown = decide_remittance(
+        seeded, remittance([item("INV-404", "250.00")], "250.00", payer="AP Dept 4"), matching=M, ledger=L
+    )
+    assert unknown.reasons == ["unknown_customer"]
