@@ -183,7 +183,8 @@ def decide_business_document(ctx: PipelineContext, extraction_id: int, *, actor:
 
 
 def _decide_order(ctx, session, record, extraction, actor) -> None:
-    decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
+    decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger,
+                            today=ctx.posting_date())
     if decision.postable:
         posted = post_order(session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger,
                             today=ctx.posting_date())

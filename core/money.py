@@ -93,6 +93,8 @@ def parse_amount(text: str | None, decimal_comma: bool | None = None) -> Decimal
     s = text.strip()
     if not s:
         return None
+    if re.search(r"\d\s*[/:]\s*\d", s):  # a date (03/28/2026) or a time is never an amount
+        return None
     negative = False
     wrapped = _NEGATIVE_WRAP.match(s)
     if wrapped:

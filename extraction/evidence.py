@@ -55,7 +55,7 @@ class Evidence:
     def raise_to(self, prefix: str, value: float) -> None:
         """Raise confidences under prefix to value, still capped by the OCR quality of their words."""
         for path, current in self.confidence.items():
-            if path.startswith(prefix) and current >= 0.5:
+            if path.startswith(prefix) and current >= 0.3:  # arithmetic can vouch for a shaky OCR read
                 cap = 0.99 - (OCR_PENALTY if self.provenance.get(path, {}).get("ocr") else 0)
                 self.confidence[path] = round(max(current, min(value, cap)), 4)
 

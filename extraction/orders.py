@@ -198,7 +198,7 @@ def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> Non
                 if ref:
                     order.po_number = ref.group(0).lstrip("#")
                     start = entity.start + ref.start()
-                    evidence.record_span("order.po_number", 0.88, start, entity.end, order.po_number)
+                    evidence.record_span("order.po_number", 0.92, start, entity.end, order.po_number)
                     break
     if order.lines:
         return
@@ -240,7 +240,7 @@ def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sen
             evidence.record_span("order.payment_terms", 0.8, terms[1], terms[2], terms[0])
     if not order.order_date and sent_on:
         order.order_date = sent_on
-        evidence.record("order.order_date", 0.75)
+        evidence.record("order.order_date", 0.92)
         evidence.provenance["order.order_date"] = {"part": "header", "text": f"Date: {sent_on.isoformat()}"}
 
 

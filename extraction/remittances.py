@@ -169,7 +169,7 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
         if money:
             first = money[0]
             remittance.amount = parse_amount(first.text, decimal_comma)
-            evidence.record_span("remittance.amount", 0.85, first.start, first.end, first.text)
+            evidence.record_span("remittance.amount", 0.92, first.start, first.end, first.text)
             if remittance.currency is None:
                 code, conf = detect_currency(first.text)
                 remittance.currency = code
@@ -180,7 +180,7 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
         if found:
             value, start, end = found[0]
             remittance.payment_date = value
-            evidence.record_span("remittance.payment_date", 0.85, start, end, text[start:end])
+            evidence.record_span("remittance.payment_date", 0.92, start, end, text[start:end])
     if remittance.payment_reference is None:
         m = _REFERENCE.search(text)
         if m and not re.fullmatch(r"(?i)(INV|RE)[-#]?\d.*", m.group("ref")):
@@ -202,7 +202,7 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
             i = len(remittance.items)
             item = RemittanceItem(invoice_number=number)
             start = entity.start + ref.start()
-            evidence.record_span(f"remittance.items[{i}].invoice_number", 0.85, start, start + len(number), number)
+            evidence.record_span(f"remittance.items[{i}].invoice_number", 0.92, start, start + len(number), number)
             remittance.items.append(item)
         path = f"remittance.items[{i}]"
         after = _AFTER_REF.match(text[entity.end:entity.end + 40])

@@ -34,15 +34,15 @@ UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, MISSING_FIELD = "unknown_customer", "unknown_
 UNMATCHED_INVOICE, AMOUNT_MISMATCH, AMBIGUOUS = "unmatched_invoice", "amount_mismatch", "ambiguous_match"
 CURRENCY_MISMATCH, UNEARNED_DISCOUNT = "currency_mismatch", "unearned_discount"
 
-# Fields whose misreading could post something wrong. Names and printed customer ids are left out: they are
-# verified by customer resolution against master data (exact key, or fuzzy score plus margin) instead.
-_ORDER_REQUIRED = re.compile(
-    r"order\.(po_number|order_date|currency|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))"
-)
+# Fields whose misreading could post something wrong. Left out because a later check verifies them: names and
+# printed customer ids (customer resolution: exact key, or fuzzy score plus margin), currencies (customer and
+# invoice currency checks), and a remittance's payment date unless a discount is taken (the discount window).
+_ORDER_REQUIRED = re.compile(r"order\.(po_number|order_date|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))")
 _REMITTANCE_REQUIRED = re.compile(
-    r"remittance\.(payment_date|currency|amount|"
+    r"remittance\.(amount|"
     r"items\[\d+\]\.(invoice_number|amount_paid|discount|po_number))"
 )
+_PAYMENT_DATE = re.compile(r"remittance\.payment_date")
 _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
@@ -110,10 +110,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def _check_confidence(
-    decision: _Decision, extraction: Extraction, required: re.Pattern, policy: MatchingPolicy
-):
+    decision: _Decision,
+    extraction: Extraction,
+    required: re.Pattern,
+    policy: MatchingPolicy,
+    *,
+    classification: bool = True,
+) -> None:
     doc_conf = extraction.confidence.get("document_type")
-    if doc_conf is not None and doc_conf < policy.classification_confidence:
+    if classification and doc_conf is not None and doc_conf < policy.classification_confidence:
         decision.flag(
             LOW_CONFIDENCE,
             field="document_type",
@@ -146,6 +151,15 @@ def _customer_evidence(match: CustomerMatch, field_path: str, read: str | None) 
         "rule": "; ".join(match.reasons),
         "candidates": match.candidates,
     }
+
+
+def _net_total(order) -> Decimal | None:
+    """The printed total net of tax (the draft's total is compared with the sum of the lines)."""
+    if order.subtotal is not None:
+        return order.subtotal
+    if order.total is not None and order.tax is not None:
+        return order.total - order.tax
+    return order.total
 
 
 def decide_order(
@@ -181,9 +195,7 @@ def decide_order(
         decision.flag(UNKNOWN_CUSTOMER, **_customer_evidence(customer, "order.buyer_name", order.buyer_name))
     lines = []
     for index, line in enumerate(order.lines):
-        product = resolve_product(
-            session, customer_id=customer.customer_id, sku=line.sku, description=line.description
-        )
+        product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)
         if product.sku is None:
             decision.flag(
                 UNKNOWN_PRODUCT,
@@ -215,7 +227,7 @@ def decide_order(
         ship_to=order.ship_to,
         requested_delivery_date=order.requested_delivery_date,
         lines=lines,
-        total=order.total,
+        total=_net_total(order),
     )
     decision.draft = draft
     if decision.amount_at_risk is None:
@@ -267,6 +279,8 @@ def decide_remittance(
         return decision
     decision.amount_at_risk, decision.currency = remittance.amount, remittance.currency
     _check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
+    if any(item.discount for item in remittance.items):
+        _check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
     if remittance.amount is None or remittance.amount <= 0:
         decision.flag(
             MISSING_FIELD,
@@ -296,8 +310,7 @@ def decide_remittance(
         amount=remittance.amount,
         applications=applications,
         remittance_lines=[
-            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount)
-            for i in remittance.items
+            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount) for i in remittance.items
         ],
     )
     return decision
@@ -322,9 +335,7 @@ def _by_reference(
         if invoice is None:
             elsewhere = [
                 _candidate(inv, "closed or another customer's")
-                for inv in invoices_by_reference(
-                    session, [item.invoice_number] if item.invoice_number else []
-                )
+                for inv in invoices_by_reference(session, [item.invoice_number] if item.invoice_number else [])
                 if inv not in candidates
             ]
             decision.flag(
@@ -406,9 +417,7 @@ def _by_amount(
     ledger: LedgerPolicy,
     decision: RemittanceDecision,
 ) -> list[PlannedApplication]:
-    invoices = open_invoices(
-        session, payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1
-    )
+    invoices = open_invoices(session, payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1)
     result = amount_only_match(
         invoices,
         amount,
@@ -417,9 +426,7 @@ def _by_amount(
     )
     by_id = {inv.id: inv for inv in invoices}
     if result.unique:
-        return [
-            PlannedApplication(i, by_id[i].open_amount, Decimal("0"), "amount_only") for i in result.unique
-        ]
+        return [PlannedApplication(i, by_id[i].open_amount, Decimal("0"), "amount_only") for i in result.unique]
     if result.too_many_candidates or len(result.solutions) > 1:
         sets = [[by_id[i].invoice_number for i in solution] for solution in result.solutions]
         decision.flag(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 03:49:12.253609
+Create Date: 2026-11-26 03:55:22.413152
 """
 from alembic import op
 import sqlalchemy as sa

@@ -70,9 +70,7 @@ def items(*amounts):
 
 
 def test_combination_unique_ambiguous_none_and_bounded():
-    unique = find_combinations(
-        Decimal("350"), items("100", "250", "400", "75"), max_size=4, max_candidates=10
-    )
+    unique = find_combinations(Decimal("350"), items("100", "250", "400", "75"), max_size=4, max_candidates=10)
     assert unique.unique == (1, 2)
     ambiguous = find_combinations(Decimal("300"), items("100", "200", "300"), max_size=4, max_candidates=10)
     assert len(ambiguous.solutions) == 2 and ambiguous.unique is None

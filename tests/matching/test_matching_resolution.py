@@ -11,9 +11,7 @@ POLICY = MatchingPolicy()
 
 
 def resolve(session, name=None, hint=None, domain=None):
-    return resolve_customer(
-        session, customer_id_hint=hint, name=name, email_domain=domain, address=None, policy=POLICY
-    )
+    return resolve_customer(session, customer_id_hint=hint, name=name, email_domain=domain, address=None, policy=POLICY)
 
 
 def test_legal_name():

@@ -88,9 +88,7 @@ def test_price_mismatch_evidence(seeded):
 def test_low_confidence_carries_provenance(seeded):
     extraction = po()
     extraction.confidence = {"order.po_number": 0.99, "order.lines[0].unit_price": 0.55, "order.ship_to": 0.1}
-    extraction.provenance = {
-        "order.lines[0].unit_price": {"page": 1, "bbox": [10, 20, 30, 40], "text": "4.10"}
-    }
+    extraction.provenance = {"order.lines[0].unit_price": {"page": 1, "bbox": [10, 20, 30, 40], "text": "4.10"}}
     decision = decide_order(seeded, extraction, matching=M, ledger=L, today=TODAY)
     assert decision.reasons == ["low_confidence"]
     assert decision.evidence == [
@@ -127,9 +125,7 @@ def test_remittance_exact_and_normalized_references_post(seeded):
     assert [a.rule for a in decision.draft.applications] == ["reference.exact", "reference.normalized"]
     posted = post_payment(seeded, decision.draft, source_extraction_id=5, today=TODAY)
     assert [a["invoice_number"] for a in posted.applications] == ["INV-090002", "INV-090003"]
-    replay = decide_remittance(
-        seeded, remittance([item("INV-090002", "250.00")], "250.00"), matching=M, ledger=L
-    )
+    replay = decide_remittance(seeded, remittance([item("INV-090002", "250.00")], "250.00"), matching=M, ledger=L)
     assert replay.reasons == ["unmatched_invoice"]  # already paid: evidence names the closed invoice
     assert replay.evidence[0]["candidates"][0]["invoice_number"] == "INV-090002"
 
@@ -137,9 +133,7 @@ def test_remittance_exact_and_normalized_references_post(seeded):
 def test_remittance_ocr_reference_needs_agreeing_amount(seeded):
     ok = decide_remittance(seeded, remittance([item("INV-O9OOO2", "250.00")], "250.00"), matching=M, ledger=L)
     assert ok.postable and ok.draft.applications[0].rule == "reference.ocr+amount"
-    bad = decide_remittance(
-        seeded, remittance([item("INV-O9OOO2", "240.00")], "240.00"), matching=M, ledger=L
-    )
+    bad = decide_remittance(seeded, remittance([item("INV-O9OOO2", "240.00")], "240.00"), matching=M, ledger=L)
     assert bad.reasons == ["unmatched_invoice"]
 
 
@@ -161,13 +155,9 @@ def test_remittance_unearned_discount_and_amount_mismatch(seeded):
         ledger=L,
     )
     assert late.reasons == ["unearned_discount"] and late.evidence[0]["expected"] == "0.00"
-    short = decide_remittance(
-        seeded, remittance([item("INV-090002", "240.00")], "240.00"), matching=M, ledger=L
-    )
+    short = decide_remittance(seeded, remittance([item("INV-090002", "240.00")], "240.00"), matching=M, ledger=L)
     assert short.reasons == ["amount_mismatch"]
-    total = decide_remittance(
-        seeded, remittance([item("INV-090002", "250.00")], "260.00"), matching=M, ledger=L
-    )
+    total = decide_remittance(seeded, remittance([item("INV-090002", "250.00")], "260.00"), matching=M, ledger=L)
     assert total.reasons == ["amount_mismatch"] and total.evidence[0]["field"] == "remittance.amount"
 
 
@@ -192,3 +182,20 @@ def test_payer_from_referenced_invoices(seeded):
         seeded, remittance([item("INV-404", "250.00")], "250.00", payer="AP Dept 4"), matching=M, ledger=L
     )
     assert unknown.reasons == ["unknown_customer"]
+
+
+def test_printed_total_with_tax_is_compared_net(seeded):
+    gross = po(total=Decimal("453.60"), tax=Decimal("33.60"))
+    assert decide_order(seeded, gross, matching=M, ledger=L, today=TODAY).reasons == []
+    assert decide_order(seeded, po(total=Decimal("453.60")), matching=M, ledger=L, today=TODAY).reasons == [
+        "amount_mismatch"
+    ]
+
+
+def test_payment_date_confidence_matters_only_with_a_discount(seeded):
+    plain = remittance([item("INV-090002", "250.00")], "250.00")
+    plain.confidence = {"remittance.payment_date": 0.5, "remittance.currency": 0.5}
+    assert decide_remittance(seeded, plain, matching=M, ledger=L).reasons == []
+    discounted = remittance([item("INV-090001", "980.00", "20.00")], "980.00")
+    discounted.confidence = {"remittance.payment_date": 0.5}
+    assert decide_remittance(seeded, discounted, matching=M, ledger=L).reasons == ["low_confidence"]
