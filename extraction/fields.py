@@ -63,7 +63,8 @@ def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -
             if not hit:
                 continue
             tail = [w for seg in line.segments[si:] for w in seg][hit[1]:]
-            value, words = amount_in([w for w in tail if re.search(r"\d", w.text)][-1:], decimal_comma)
+            # a total prints cents: '400 Harbor Blvd' after 'Shipping & Receiving' is an address, not freight
+            value, words = amount_in([w for w in tail if re.search(r"\d[.,]\d{2}\b", w.text)][-1:], decimal_comma)
             if value is None or not words:
                 continue
             if re.fullmatch(r"\d{1,2}([.,]\d+)?%?\)?", words[0].text) and "%" in line.text and len(tail) < 2:

@@ -17,6 +17,7 @@ from core.db import unit_of_work
 from core.settings import Settings
 from ledger.masterdata import import_master_data
 from ledger.models import Order
+from migrations.runner import upgrade_database
 from pipeline import build_context, document_outcomes, ingest
 from worker import process_document_job
 
@@ -79,6 +80,7 @@ def test_queued_documents_are_processed_by_a_real_worker_process(queued_settings
 
 
 def test_api_answers_202_with_redis_and_the_worker_finishes(queued_settings, samples):
+    upgrade_database(queued_settings.database_url)  # `o2c db upgrade`: PostgreSQL is never migrated implicitly
     with TestClient(create_app(queued_settings)) as client:
         _load_master_data(client.app.state.ctx, samples)
         with open(samples / "po_acme_45810.pdf", "rb") as fh:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tests.api.conftest import KEYS, headers
 
 
@@ -35,10 +37,13 @@ def test_price_mismatch_goes_to_review_with_evidence_and_a_correction_posts_it(l
     field = evidence[0]["field"]  # order.lines[i].unit_price
     index = int(field.split("[")[1].split("]")[0])
     lines[index]["unit_price"] = evidence[0]["expected"]
-    from decimal import Decimal
     lines[index]["amount"] = str(Decimal(lines[index]["quantity"]) * Decimal(evidence[0]["expected"]))
+    order = view["extractions"][0]["order"]
+    old_net = Decimal(order["total"]) - Decimal(order.get("tax") or "0")
+    new_net = sum((Decimal(line["amount"]) for line in lines), Decimal("0"))
+    total = str(Decimal(order["total"]) + new_net - old_net)
     resolved = loaded_client.post(f"/exceptions/{exception_id}/resolve",
-                                  json={"action": "correct", "changes": {"order": {"lines": lines}},
+                                  json={"action": "correct", "changes": {"order": {"lines": lines, "total": total}},
                                         "note": "contract price applies"}, headers=headers("reviewer"))
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "posted", resolved.json()
