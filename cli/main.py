@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -32,14 +32,14 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-class MasterDataKind(str, Enum):
+class MasterDataKind(StrEnum):
     customers = "customers"
     products = "products"
     prices = "prices"
     invoices = "invoices"
 
 
-class FeedKind(str, Enum):
+class FeedKind(StrEnum):
     orders = "orders"
     invoices = "invoices"
     payments = "payments"
@@ -47,7 +47,7 @@ class FeedKind(str, Enum):
     exceptions = "exceptions"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 60, 300]
+_ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 @dataclass
@@ -38,12 +40,19 @@ class JobQueue:
         queue = self._queue() if self.pending else None
         while self.pending:
             func_path, args, job_id = self.pending.pop(0)
-            try:
-                queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
-                                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
-                sent.append(job_id)
-            except DuplicateJobError:
-                log.info("job %s is already queued", job_id)
+            job_id = f"{self.name}-{job_id}"  # one queue's ids never collide with another's
+            for _attempt in range(2):
+                try:
+                    queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
+                                       retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                    sent.append(job_id)
+                    break
+                except DuplicateJobError:
+                    existing = Job.fetch(job_id, connection=queue.connection)
+                    if existing.get_status(refresh=True) in _ACTIVE:
+                        log.info("job %s is already queued or running", job_id)
+                        break
+                    existing.delete()  # a finished or failed run of the same work: run it again (steps are idempotent)
         return sent
 
     def ping(self) -> bool:

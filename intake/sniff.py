@@ -45,7 +45,8 @@ def sniff_media_type(content: bytes, filename: str = "") -> str:
         return "image/tiff"
     if head[:4] == b"PK\x03\x04":
         ext = PurePath(filename).suffix.lower()
-        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if ext == ".xlsx" else "application/zip"
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return xlsx if ext == ".xlsx" else "application/zip"
     ext = PurePath(filename).suffix.lower()
     if ext in _EXT:
         return _EXT[ext]

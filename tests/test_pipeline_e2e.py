@@ -8,12 +8,12 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from cli.demo import sample_documents
 from core.db import unit_of_work
 from intake.models import Document, DocumentStatus
 from ledger.masterdata import import_master_data
 from ledger.models import CashApplication, Invoice, JournalLine, Order
 from pipeline import document_outcomes, extract_step, ingest, process_document, receive
-from cli.demo import sample_documents
 
 
 def _load(ctx, samples):
@@ -89,7 +89,8 @@ def test_a_crash_between_steps_is_resumed_without_double_posting(database_url, m
 @pytest.mark.parametrize("name,content", [
     ("corrupt.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage"),
     ("truncated.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
-    ("broken.eml", b"From: \xff\xfe\nSubject: =?utf-8?b?####?=\nContent-Type: multipart/mixed; boundary=\"x\"\n\n--x\n"),
+    ("broken.eml", b"From: \xff\xfe\nSubject: =?utf-8?b?####?=\n"
+                   b"Content-Type: multipart/mixed; boundary=\"x\"\n\n--x\n"),
 ])
 def test_bad_files_are_kept_and_rejected_never_crash(make_context, tmp_path, name, content):
     ctx = make_context(f"sqlite:///{tmp_path / 'bad.sqlite3'}")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from core.db import unit_of_work
+from core.queue import JobQueue
 from core.settings import Settings
 from ledger.masterdata import import_master_data
 from ledger.models import Order
@@ -91,3 +92,15 @@ def test_api_answers_202_with_redis_and_the_worker_finishes(queued_settings, sam
         assert _run_worker(queued_settings).returncode == 0
         (outcome,) = document_outcomes(client.app.state.ctx, document_id)
         assert outcome["status"] == "posted" and outcome["invoice_number"]
+
+
+def test_a_finished_job_can_be_queued_again_but_a_waiting_one_only_once(queued_settings):
+    upgrade_database(queued_settings.database_url)
+    queue = JobQueue(queued_settings.redis_url, queued_settings.queue_name)
+    queue.enqueue_after_commit("worker.sweep_job", job_id="sweep")
+    queue.enqueue_after_commit("worker.sweep_job", job_id="sweep")
+    assert queue.flush() == [f"{queued_settings.queue_name}-sweep"], "a waiting job is not queued twice"
+    assert _run_worker(queued_settings).returncode == 0
+    queue.enqueue_after_commit("worker.sweep_job", job_id="sweep")
+    assert queue.flush() == [f"{queued_settings.queue_name}-sweep"], "a finished job may run again"
+    assert _run_worker(queued_settings).returncode == 0
