@@ -85,6 +85,22 @@ class CustomerPartNumber(Base):
     provenance: Mapped[str | None] = mapped_column(String(256))
 
 
+class CustomerAlias(Base):
+    """Another name a customer goes by on documents (a payer name, a buyer name), learned from a reviewer's choice
+    or given by master data; `active` = False retires it without losing its history."""
+
+    __tablename__ = "customer_aliases"
+    __table_args__ = (UniqueConstraint("alias_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    alias: Mapped[str] = mapped_column(String(256))
+    alias_key: Mapped[str] = mapped_column(String(256))  # normalized for lookup (casefolded, legal forms removed)
+    provenance: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Order(Base):
     """A posted sales order. (customer_id, po_number) is unique: a PO never posts twice."""
 

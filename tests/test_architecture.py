@@ -17,9 +17,10 @@ ALLOWED = {
     "review": {"matching", "extraction", "intake", "ledger"},
     "pipeline": {"review", "matching", "extraction", "intake", "ledger", "migrations"},
     "feeds": {"review", "ledger"},
+    "resolutions": {"pipeline", "review", "matching", "extraction", "intake", "ledger"},
 }
-OURS = {"core", "intake", "extraction", "matching", "ledger", "review", "pipeline", "feeds", "api", "cli",
-        "worker", "migrations"}
+OURS = {"core", "intake", "extraction", "matching", "ledger", "review", "pipeline", "feeds", "resolutions", "api",
+        "cli", "worker", "migrations"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -8,7 +8,7 @@ from api.auth import require
 from api.schemas import ErrorBody, Outcome, Page, ResolveRequest
 from core.db import unit_of_work
 from feeds import encode_cursor, exception_to_dict
-from pipeline import resolve_exception
+from resolutions import resolve_exception
 from review import service as review
 
 router = APIRouter(tags=["exceptions"])

@@ -2,10 +2,11 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 03:55:22.413152
+Create Date: 2026-11-26 04:01:53.036987
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -29,6 +30,20 @@ def upgrade() -> None:
     with op.batch_alter_table('contract_prices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contract_prices_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contract_prices_sku'), ['sku'], unique=False)
+
+    op.create_table('customer_aliases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=False),
+    sa.Column('alias', sa.String(length=256), nullable=False),
+    sa.Column('alias_key', sa.String(length=256), nullable=False),
+    sa.Column('provenance', sa.String(length=256), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_aliases')),
+    sa.UniqueConstraint('alias_key', name=op.f('uq_customer_aliases_alias_key'))
+    )
+    with op.batch_alter_table('customer_aliases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_aliases_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('customer_part_numbers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -399,6 +414,10 @@ def downgrade() -> None:
     op.drop_table('documents')
     op.drop_table('customers')
     op.drop_table('customer_part_numbers')
+    with op.batch_alter_table('customer_aliases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_aliases_customer_id'))
+
+    op.drop_table('customer_aliases')
     with op.batch_alter_table('contract_prices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_prices_sku'))
         batch_op.drop_index(batch_op.f('ix_contract_prices_customer_id'))
