@@ -10,18 +10,7 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 o2c && mkdir -p /var/lib/o2c && chown o2c:o2c /var/lib/o2c
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY core ./core
-COPY intake ./intake
-COPY extraction ./extraction
-COPY matching ./matching
-COPY ledger ./ledger
-COPY review ./review
-COPY api ./api
-COPY cli ./cli
-COPY migrations ./migrations
-COPY pipeline.py worker.py feeds.py ./
-COPY tests/fixtures/samples ./tests/fixtures/samples
+COPY . .
 RUN pip install -e .
 
 USER o2c

@@ -32,9 +32,11 @@ from intake.storage import BlobStore
 from ledger.cash import post_payment
 from ledger.orders import post_order
 from ledger.policy import LedgerPolicy
+from ledger.views import order_reference
 from matching.policy import MatchingPolicy
 from matching.service import decide_order, decide_remittance
 from migrations.runner import upgrade_database
+from review import learning
 from review import service as review
 from review.models import ReviewItem
 
@@ -193,11 +195,20 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
                           "order_id": posted.order_id, "invoice_number": posted.invoice_number}
         record_event(session, "order.posted", "extraction", record.id, actor=actor, order_id=posted.order_id,
                      invoice_number=posted.invoice_number)
+    elif decision.duplicate_of_order_id is not None:  # same customer + PO + total again, other bytes/channel
+        original = order_reference(session, decision.duplicate_of_order_id)
+        source = session.get(ExtractionRecord, original["source_extraction_id"] or -1)
+        record.status = BusinessDocumentStatus.REJECTED
+        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
+                          "order_id": original["order_id"], "invoice_number": original["invoice_number"],
+                          "duplicate_of": source.document_id if source else None}
+        record_event(session, "order.duplicate", "extraction", record.id, actor=actor, order_id=original["order_id"])
     else:
         _open_exception(session, record, decision)
 
 
 def _decide_remittance(ctx, session, record, extraction, actor) -> None:
+    extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
     decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())

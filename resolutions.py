@@ -1,14 +1,29 @@
 """Reviewer resolutions: record the decision, then put the business document back on the road exactly where an
-automatic decision would have taken it, so the same ledger rules judge it."""
+automatic decision would have taken it, so the same ledger rules judge it. What a reviewer chose is learned."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.db import unit_of_work
+from core.events import record_event
 from extraction.models import BusinessDocumentStatus, ExtractionRecord
+from extraction.schema import PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
 from pipeline import PipelineContext, decide_business_document, document_outcomes
+from review import learning
 from review import service as review
+from review.errors import InvalidResolution, NotApplicable
+from review.models import ReviewItem
+
+RERUN = {"correct", "choose_customer", "choose_product", "choose_invoice", "approve_price"}
+CASH = {"apply_cash", "on_account"}
+_PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
 def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: review.Resolution, *,
@@ -16,27 +31,142 @@ def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: revie
     """Record a reviewer's decision and put the document back on the road exactly where automation would."""
     with unit_of_work(ctx.session_factory) as session:
         item = review.record_resolution(session, exception_id, resolution, reviewer=reviewer)
-        extraction_id = item.extraction_id
-        if extraction_id is not None:
-            record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
-            if resolution.action == "correct":
-                corrected = merge_corrections(record.payload, resolution.changes or {})
-                # a reviewer's value is certain
-                corrected["confidence"] = {**corrected.get("confidence", {}),
-                                           **{path: 1.0 for path in _paths(resolution.changes or {})}}
-                record.payload = corrected
-                record.status = BusinessDocumentStatus.EXTRACTED
-            elif resolution.action == "dismiss":
-                record.status = BusinessDocumentStatus.OTHER
-                record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
-            else:
-                record.status = BusinessDocumentStatus.REJECTED
-                record.outcome = {"status": "rejected", "reasons": item.reasons}
-        document_id = item.document_id
-    if extraction_id is not None and resolution.action == "correct":
-        decide_business_document(ctx, extraction_id, actor=reviewer)
+        extraction_id, document_id = item.extraction_id, item.document_id
+        record = session.get(ExtractionRecord, extraction_id, with_for_update=True) if extraction_id else None
+        if record is None and resolution.action not in ("reject", "dismiss"):
+            raise NotApplicable(f"exception {exception_id} has no business document to {resolution.action}; "
+                                "reject or dismiss it")
+        policy_ctx = ctx
+        if resolution.action in RERUN:
+            changes = _changes(session, item, record, resolution, reviewer)
+            _apply_changes(session, item, record, changes, reviewer)
+            if resolution.action == "approve_price":
+                policy_ctx = _with_price_override(ctx, item)
+        elif resolution.action in CASH:
+            _post_cash(ctx, session, item, record, resolution, reviewer)
+        elif record is not None and resolution.action == "dismiss":
+            record.status = BusinessDocumentStatus.OTHER
+            record.outcome = {"status": "rejected", "reasons": ["unsupported_document"], "exception_id": item.id}
+        elif record is not None:
+            record.status = BusinessDocumentStatus.REJECTED
+            record.outcome = {"status": "rejected", "reasons": item.reasons, "exception_id": item.id}
+    if record is not None and resolution.action in RERUN:
+        decide_business_document(policy_ctx, extraction_id, actor=reviewer)
     outcomes = document_outcomes(ctx, document_id)
     return next((o for o in outcomes if o.get("extraction_id") == extraction_id), outcomes[0] if outcomes else {})
+
+
+def _changes(session: Session, item: ReviewItem, record: ExtractionRecord, resolution: review.Resolution,
+             reviewer: str) -> dict[str, Any]:
+    """The extraction fields this resolution sets; a choice of candidate is also learned for next time."""
+    payload, action = record.payload, resolution.action
+    if action == "correct":
+        return resolution.changes or {}
+    if action == "choose_customer":
+        learning.require_customer(session, resolution.customer_id)
+        part = "order" if record.document_type == PURCHASE_ORDER else "remittance"
+        name_field = "buyer_name" if part == "order" else "payer_name"
+        learning.learn_customer_alias(session, name=(payload.get(part) or {}).get(name_field),
+                                      customer_id=resolution.customer_id, reviewer=reviewer, exception_id=item.id)
+        return {part: {"customer_id": resolution.customer_id}}
+    if action == "choose_product":
+        lines = list(_part(payload, PURCHASE_ORDER, record).get("lines") or [])
+        if not 0 <= resolution.line < len(lines):
+            raise InvalidResolution(f"the order has no line {resolution.line}", field="line")
+        learning.require_product(session, resolution.sku)
+        learning.learn_part_number(session, customer_id=_customer_of(item, payload, "order"),
+                                   part_number=lines[resolution.line].get("sku"), sku=resolution.sku,
+                                   reviewer=reviewer, exception_id=item.id)
+        lines[resolution.line] = {**lines[resolution.line], "sku": resolution.sku}
+        return {"order": {"lines": lines}}
+    if action == "choose_invoice":
+        items = list(_part(payload, REMITTANCE_ADVICE, record).get("items") or [])
+        if not 0 <= resolution.item < len(items):
+            raise InvalidResolution(f"the remittance has no item {resolution.item}", field="item")
+        invoice = learning.require_invoice(session, resolution.invoice_number)
+        learning.learn_reference(session, customer_id=invoice.customer_id,
+                                 reference=items[resolution.item].get("invoice_number"),
+                                 invoice_number=invoice.invoice_number, reviewer=reviewer, exception_id=item.id)
+        items[resolution.item] = {**items[resolution.item], "invoice_number": invoice.invoice_number}
+        return {"remittance": {"items": items}}
+    return {}  # approve_price changes no field: the price read stands
+
+
+def _part(payload: dict, document_type: str, record: ExtractionRecord) -> dict:
+    if record.document_type != document_type:
+        raise NotApplicable(f"this resolution needs a {document_type}, not a {record.document_type}")
+    return payload.get("order" if document_type == PURCHASE_ORDER else "remittance") or {}
+
+
+def _customer_of(item: ReviewItem, payload: dict, part: str) -> str | None:
+    return item.customer_id or (payload.get(part) or {}).get("customer_id")
+
+
+def _apply_changes(session: Session, item: ReviewItem, record: ExtractionRecord, changes: dict[str, Any],
+                   reviewer: str) -> None:
+    """Merge the changes (a reviewer's value is certain), mark the document undecided, audit before/after."""
+    paths = _paths(changes)
+    before = {path: _read(record.payload, path) for path in paths}
+    corrected = merge_corrections(record.payload, changes)
+    corrected["confidence"] = {**corrected.get("confidence", {}), **{path: 1.0 for path in paths}}
+    record.payload = corrected
+    record.status = BusinessDocumentStatus.EXTRACTED
+    changed = [{"field": p, "before": before[p], "after": _read(corrected, p)} for p in paths
+               if before[p] != _read(corrected, p)]
+    record_event(session, "extraction.corrected", "exception", item.id, actor=reviewer, extraction_id=record.id,
+                 changed=changed)
+
+
+def _with_price_override(ctx: PipelineContext, item: ReviewItem) -> PipelineContext:
+    """The same rules with the tolerance widened just enough for the prices the reviewer approved."""
+    differences = [abs(Decimal(str(e["difference"]))) for e in item.evidence or []
+                   if e.get("reason") == "price_mismatch" and e.get("difference") is not None]
+    if not differences:
+        raise NotApplicable("there is no price mismatch to approve", rule="approve_price needs a price_mismatch")
+    widened = max([ctx.ledger.price_tolerance_abs, *differences])
+    return dataclasses.replace(ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened))
+
+
+def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record: ExtractionRecord,
+               resolution: review.Resolution, reviewer: str) -> None:
+    """Post the payment with the reviewer's applications (or none: on account) through the ledger's rules."""
+    _part(record.payload, REMITTANCE_ADVICE, record)
+    remittance = Extraction.from_contract(record.payload).remittance
+    customer_id = resolution.customer_id or item.customer_id
+    if not customer_id:
+        raise InvalidResolution("the payer is unknown: give customer_id", fields=["customer_id"])
+    customer = learning.require_customer(session, customer_id)
+    if remittance.amount is None or remittance.amount <= 0:
+        raise NotApplicable("the payment amount was not read; correct it first", rule="a payment must be positive")
+    if resolution.customer_id and resolution.customer_id != item.customer_id:
+        learning.learn_customer_alias(session, name=remittance.payer_name, customer_id=customer_id,
+                                      reviewer=reviewer, exception_id=item.id)
+    plans = [_plan(session, entry) for entry in (resolution.applications or [])] if resolution.action == "apply_cash" \
+        else []
+    draft = PaymentDraft(
+        customer_id=customer_id, payer_name=remittance.payer_name, payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference, payment_method=remittance.payment_method,
+        currency=remittance.currency or customer.currency, amount=remittance.amount, applications=plans,
+        remittance_lines=[RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount)
+                          for i in remittance.items])
+    posted = post_payment(session, draft, source_extraction_id=record.id, today=ctx.posting_date())
+    record.status = BusinessDocumentStatus.POSTED
+    record.outcome = {"status": "posted", "reasons": [], "customer_id": customer_id, "payment_id": posted.payment_id,
+                      "applications": posted.applications, "exception_id": item.id,
+                      "unapplied_amount": str(posted.unapplied_amount)}
+    record_event(session, "payment.posted", "extraction", record.id, actor=reviewer, payment_id=posted.payment_id,
+                 manual=resolution.action)
+
+
+def _plan(session: Session, entry: dict) -> PlannedApplication:
+    try:
+        amount = Decimal(str(entry["amount"]))
+        discount = Decimal(str(entry.get("discount") or "0"))
+    except (KeyError, InvalidOperation) as exc:
+        raise InvalidResolution(f"an application needs invoice_number and a decimal amount: {entry}",
+                                field="applications") from exc
+    invoice = learning.require_invoice(session, str(entry.get("invoice_number") or ""))
+    return PlannedApplication(invoice.id, amount, discount, "manual")
 
 
 def merge_corrections(payload: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +178,17 @@ def merge_corrections(payload: dict[str, Any], changes: dict[str, Any]) -> dict[
         else:
             merged[key] = value
     return merged
+
+
+def _read(payload: Any, path: str) -> Any:
+    value = payload
+    for name, index in _PATH_PART.findall(path):
+        value = value.get(name) if isinstance(value, dict) else None
+        if value is not None and index:
+            value = value[int(index)] if isinstance(value, list) and int(index) < len(value) else None
+        if value is None:
+            return None
+    return value
 
 
 def _paths(changes: dict[str, Any], prefix: str = "") -> list[str]:

@@ -12,8 +12,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker, get_current_job
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from banking import match_pending
 from core.settings import Settings, load_settings
+from matching.bank import BankPolicy
 from pipeline import PipelineContext, build_context, document_outcomes, pending_documents, process_document
+from review.outbox import WebhookPolicy, deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,21 @@ def sweep_job() -> list[int]:
                                            job_id=f"o2c-process-{document_id}")
         ctx.queue.flush()
     return ids
+
+
+def deliver_webhooks_job() -> dict:
+    """Stage new events into the webhook outbox and send the due ones (schedule it, e.g. every minute)."""
+    settings = load_settings()
+    policy = WebhookPolicy.from_settings(settings)
+    if policy is None:
+        return {"skipped": "O2C_WEBHOOK_URL is not set"}
+    return deliver_due(_context().session_factory, policy)
+
+
+def match_bank_credits_job() -> list[dict]:
+    """Re-decide bank credits still waiting for their remittance advice (schedule it, e.g. hourly)."""
+    settings = load_settings()
+    return match_pending(_context(), policy=BankPolicy.from_settings(settings))
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.routes import documents, erp, exceptions
+from api.routes import ar, documents, erp, exceptions, metrics, pages, webhooks
 from core.errors import O2CError
 from core.settings import Settings, load_settings
 from pipeline import build_context
@@ -28,14 +28,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="o2c", version="0.1.0", description=DESCRIPTION,
                   openapi_tags=[{"name": "documents", "description": "Push documents in (connectors)."},
                                 {"name": "exceptions", "description": "The review queue (reviewers)."},
-                                {"name": "erp", "description": "Pull results, push master data (ERP)."}])
+                                {"name": "erp", "description": "Pull results, push master data (ERP)."},
+                                {"name": "operations", "description": "Summary and Prometheus metrics."},
+                                {"name": "webhooks", "description": "The webhook outbox (admin)."}])
     app.state.ctx = build_context(settings)
     app.state.settings = settings
     app.state.api_keys = settings.api_key_roles()
 
     @app.exception_handler(O2CError)
     def _o2c_error(_request: Request, exc: O2CError) -> JSONResponse:
-        return JSONResponse(exc.to_json(), status_code=exc.status)
+        body = exc.to_json()
+        if exc.status == 409:  # name the broken rule: each named error's docstring states it
+            body["rule"] = (type(exc).__doc__ or "").strip().splitlines()[0]
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -59,4 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(exceptions.router)
     app.include_router(erp.router)
+    app.include_router(ar.router)
+    app.include_router(pages.router)
+    app.include_router(metrics.router)
+    app.include_router(webhooks.router)
     return app

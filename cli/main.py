@@ -11,25 +11,35 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from cli.ar import ar_app
+from cli.bank import bank_app
+from cli.connectors import folder_app, mailbox_app
 from cli.demo import run_demo
 from cli.output import emit, err, expand_paths, progress
+from cli.review import summary, webhooks_app
 from core.db import unit_of_work
 from core.errors import O2CError
 from core.settings import load_settings
 from extraction.errors import UnreadableDocument
 from extraction.service import ExtractionLimits, extract_document
 from feeds import read_feed
+from gateway import ingest as ingest_file
 from intake.models import Channel
 from ledger.masterdata import import_master_data
 from migrations.runner import upgrade_database
 from pipeline import build_context
-from pipeline import ingest as ingest_file
 from worker import run_worker
 
 app = typer.Typer(help="o2c: purchase orders and remittances in, postings and exceptions out.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(bank_app, name="bank")
+app.add_typer(ar_app, name="ar")
+app.add_typer(webhooks_app, name="webhooks")
+app.command("summary")(summary)
+app.add_typer(mailbox_app, name="mailbox")
+app.add_typer(folder_app, name="folder")
 
 
 class MasterDataKind(StrEnum):

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,12 +38,37 @@ class Settings(BaseSettings):
     price_tolerance_pct: Decimal = Decimal("0")
     tax_rate: Decimal = Decimal("0")
     max_invoices_per_payment: int = 4
+    max_combination_candidates: int = Field(default=40, description="Amount-only search refuses above this.")
+    rounding: str = Field(default="ROUND_HALF_UP", description="Decimal rounding mode for invoice tax and totals.",
+                          pattern="^ROUND_(HALF_UP|HALF_EVEN|HALF_DOWN|UP|DOWN|CEILING|FLOOR)$")
+    bank_advice_wait_hours: float = Field(
+        default=48.0, description="How long a bank credit without structured remittance waits for its advice "
+        "before amount-only matching (then review).")
+    bank_date_window_days: int = Field(default=7, description="Days between a remittance's payment date and "
+                                       "the bank credit's value date that still link them.")
     business_date: date | None = Field(default=None, description="Fixed posting date (demos, tests); unset = today.")
+
+    webhook_url: str | None = Field(default=None, description="Where events are POSTed (unset = no webhooks).")
+    webhook_secret: str = Field(default="", description="Shared secret for the HMAC-SHA256 webhook signature.")
+    webhook_backoff: str = Field(default="5,30,120,600,1800", description="Seconds before each retry, comma-separated.")
 
     api_keys: str = Field(
         default="",
         description="Comma-separated 'key:role' pairs; roles: connector, reviewer, erp, admin.",
     )
+
+    imap_host: str | None = Field(default=None, description="IMAP server of the mailbox connector.")
+    imap_port: int | None = Field(default=None, description="IMAP port; default 993 with SSL, 143 without.")
+    imap_ssl: bool = True
+    imap_user: str | None = None
+    imap_password: SecretStr | None = Field(default=None, description="Password login (or use the OAuth2 token).")
+    imap_oauth2_token: SecretStr | None = Field(default=None, description="XOAUTH2 access token; wins over password.")
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str | None = Field(default=None, description="Move handled mail here; unset = flag it.")
+    imap_processed_flag: str = Field(default="$O2CProcessed", description="Keyword set on handled mail.")
+    imap_poll_seconds: float = 60.0
+    imap_timeout_seconds: float = 30.0
+    folder_poll_seconds: float = 5.0
 
     @property
     def effective_database_url(self) -> str:

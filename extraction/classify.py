@@ -13,7 +13,8 @@ _PO_TITLE = re.compile(r"(?i)\b(purchase\s+order|bestellung|einkaufsbestellung|o
 _PO_EVIDENCE = re.compile(r"(?i)\b(po\s*(#|no\.?|number)|p\.o\.|purchase\s+order|bestellnummer|bestell-?nr|"
                           r"ship\s+to|lieferadresse|delivery\s+date|required\s+by|liefertermin|please\s+ship|"
                           r"please\s+(supply|deliver)|we\s+(would\s+like\s+to\s+)?order|unit\s+price|"
-                          r"einzelpreis|qty|quantity|menge)\b")
+                          r"einzelpreis|qty|quantity|menge|order\s+(no\.?|number|#)|unit\s+cost|required\s+date|"
+                          r"deliver\s+(to|by)|need\s+by|bestelldatum|lieferdatum|your\s+sku|part\s+no\.?)(?!\w)")
 _REMIT_TITLE = re.compile(r"(?i)\b(remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
                           r"payment\s+notification|zahlungsbenachrichtigung)\b")
 _REMIT_EVIDENCE = re.compile(r"(?i)\b(amount\s+paid|payment\s+(amount|date|reference|method)|paid\s+invoices?|"

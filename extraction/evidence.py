@@ -9,7 +9,12 @@ from extraction.layout import bbox
 from extraction.pages import OCR, Page, Word
 
 OCR_PENALTY = 0.05
-LOW_WORD_CONFIDENCE = 0.80
+LOW_WORD_CONFIDENCE = 0.90  # below this Tesseract word confidence an OCR'd field stays under 0.9 (bench-calibrated)
+# arithmetic (qty x price = amount, items summing to the payment) vouches for numbers; for codes and names only
+# where their letters are fairly sure anyway (text layer, or OCR words at or above CODE_WORD_CONFIDENCE)
+CODE_WORD_CONFIDENCE = 0.80  # an OCR'd code in a row whose sums agree counts as read from this word confidence
+CHECKED_BY_ARITHMETIC = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
+                         "invoice_amount"}
 
 
 @dataclass
@@ -36,7 +41,7 @@ class Evidence:
                 conf -= OCR_PENALTY
                 lowest = min(w.confidence for w in words)
                 if lowest < LOW_WORD_CONFIDENCE:
-                    conf = min(conf, 0.35 + 0.5 * lowest)
+                    conf = min(conf, 0.5 + 0.4 * lowest)
             self.provenance[path] = self._where(words, page, text)
         self.confidence[path] = round(max(0.0, min(conf, 0.99)), 4)
 
@@ -55,9 +60,14 @@ class Evidence:
     def raise_to(self, prefix: str, value: float) -> None:
         """Raise confidences under prefix to value, still capped by the OCR quality of their words."""
         for path, current in self.confidence.items():
-            if path.startswith(prefix) and current >= 0.3:  # arithmetic can vouch for a shaky OCR read
-                cap = 0.99 - (OCR_PENALTY if self.provenance.get(path, {}).get("ocr") else 0)
-                self.confidence[path] = round(max(current, min(value, cap)), 4)
+            if not path.startswith(prefix) or current < 0.3:
+                continue
+            where = self.provenance.get(path, {})
+            if path.rsplit(".", 1)[-1] not in CHECKED_BY_ARITHMETIC and where.get("ocr") and (
+                    where.get("ocr_confidence", 0.0) < CODE_WORD_CONFIDENCE):
+                continue  # sums confirm a row's numbers and its cells' boundaries, not shaky OCR letters in a code
+            cap = 0.99 - (OCR_PENALTY if where.get("ocr") else 0)  # arithmetic can vouch for a shaky OCR number
+            self.confidence[path] = round(max(current, min(value, cap)), 4)
 
     def _where(self, words: list[Word], page: int | None, text: str | None) -> dict[str, Any]:
         shown = text if text is not None else " ".join(w.text for w in words)
@@ -70,6 +80,7 @@ class Evidence:
             where["part"] = self.part
         if self.page_sources.get(page) == OCR:
             where["ocr"] = True
+            where["ocr_confidence"] = round(min(w.confidence for w in words), 3)
         return where
 
     def record_span(self, path: str, base: float, start: int, end: int, text: str) -> None:

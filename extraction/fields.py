@@ -11,6 +11,8 @@ from extraction.pages import Word
 
 _TITLE = re.compile(r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
                     r"page\s+\d|seite\s+\d|order)\b")
+_SQUEEZED_TITLE = re.compile(r"(?i)^(purchaseorder|bestellung|remittanceadvice|paymentadvice|zahlungsavis|"
+                             r"paymentnotification|remittance|order)")
 _LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
 
 TOTAL_LABELS = {
@@ -84,7 +86,10 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
             if found and found[0] in stop_fields:
                 return None
             text = " ".join(w.text for w in segment)
-            if found or _TITLE.match(text) or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text) or ":" in text:
+            # OCR spaces out big title letters ('PU RCH A SE ORDER'): compare titles without spaces
+            squeezed = re.sub(r"\s+", "", text)
+            if (found or _TITLE.match(text) or _SQUEEZED_TITLE.match(squeezed)
+                    or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text) or ":" in text):
                 continue
             name = _LETTERHEAD_SPLIT.split(text)[0].strip()
             words = segment[: max(1, len(name.split()))]
@@ -131,3 +136,18 @@ def payment_terms_in(text: str) -> tuple[str, int, int] | None:
     """Payment terms written in prose ('Terms as usual (Net 30)' -> 'Net 30')."""
     m = _TERMS.search(text)
     return (m.group(0), m.start(), m.end()) if m else None
+
+
+_CURRENCY_MARKS = {"USD": ("USD", "$", "US$"), "EUR": ("EUR", "€"), "GBP": ("GBP", "£"), "CHF": ("CHF",),
+                   "CAD": ("CAD", "C$"), "AUD": ("AUD", "A$"), "JPY": ("JPY", "¥")}
+
+
+def currency_words(lines: list[Line], code: str) -> tuple[list[Word], int | None]:
+    """The first word that shows a currency (its code or symbol), so a currency read from text has a source."""
+    marks = _CURRENCY_MARKS.get(code, (code,))
+    for line in lines:
+        for word in line.words:
+            if word.text.strip("():,") in marks or any(m in word.text for m in marks if not m.isalpha()):
+                return [word], line.page
+    return [], None
+

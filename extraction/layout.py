@@ -95,7 +95,11 @@ def group_lines(page: Page) -> list[Line]:
 
 
 def _segments(words: list[Word], height: float) -> list[list[Word]]:
-    gap = max(0.8 * height, 4.0)
+    # OCR boxes hug the ink, so a line's height undersells its font size; a typewriter font's word spacing is a
+    # full character cell wide. Either way a column gap is wider than 1.6 characters of the line's own text.
+    widths = [(w.x1 - w.x0) / len(w.text) for w in words if len(w.text) >= 3]
+    char = median(widths) if widths else 0.0
+    gap = max(0.8 * height, 1.6 * char, 4.0)
     segments: list[list[Word]] = [[words[0]]]
     for prev, word in zip(words, words[1:], strict=False):
         if word.x0 - prev.x1 > gap:
@@ -237,6 +241,8 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                 if not words:
                     continue
                 seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
+                if not seg:
+                    break  # nothing under the label any more: the block has ended
                 if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (
                         seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)):
                     break

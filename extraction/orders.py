@@ -11,6 +11,7 @@ from extraction.evidence import Evidence
 from extraction.fields import (
     TOTALS,
     amount_in,
+    currency_words,
     decide_decimal_comma,
     first_token,
     letterhead,
@@ -48,14 +49,16 @@ LINE_COLUMNS = LabelSet({
     "quantity": ["Qty", "Quantity", "Qty.", "Menge", "Anzahl", "Qty Ordered", "Ordered"],
     "sku": ["SKU", "Item #", "Item No.", "Item Number", "Item Code", "Part No.", "Part Number", "Part #",
             "Item / Part No.", "Art.-Nr.", "Artikelnummer", "Artikel-Nr.", "Artikelnr.", "Product Code",
-            "Material", "Catalog No.", "Code"],
+            "Material", "Catalog No.", "Code", "Your SKU", "Your Part No.", "Your Item No.", "Our Ref",
+            "Supplier Part No.", "Vendor Part No.", "Vendor SKU", "Supplier SKU"],
     "item": ["Item", "Artikel", "Product"],
     "description": ["Description", "Item Description", "Bezeichnung", "Beschreibung", "Artikelbezeichnung",
                     "Details", "Leistung"],
     "unit_price": ["Unit Price", "Price", "Unit Cost", "Rate", "Einzelpreis", "Preis", "Price/Unit",
                    "Stückpreis", "E-Preis"],
     "amount": ["Amount", "Total", "Line Total", "Ext. Price", "Extended Price", "Ext. Amount", "Extension",
-               "Gesamt", "Betrag", "Gesamtpreis", "Net Amount"],
+               "Gesamt", "Betrag", "Gesamtpreis", "Net Amount", "Ext", "Ext.", "Extended", "Ext. Cost",
+               "Extended Cost", "Line Amount", "Net Value", "Value", "Wert"],
     "uom": ["UOM", "Unit", "U/M", "Einheit", "ME"],
     IGNORED: ["Line", "Pos.", "Pos", "#", "No.", "Nr.", "Tax", "Disc.", "Discount"],
 })
@@ -104,7 +107,7 @@ def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | Non
         if block:
             setattr(order, name, clean_text(block.text))
             evidence.record(f"order.{name}", 0.88, block.words, page=block.page)
-    _read_currency(order, hits, text, evidence)
+    _read_currency(order, hits, text, evidence, lines)
     if free_text is None:
         _read_buyer(order, lines, evidence)
     _read_lines(order, table, evidence, decimal_comma)
@@ -129,7 +132,7 @@ def _line_table(lines: list[Line], decimal_comma: bool | None):
     return read_table(lines, LINE_COLUMNS, TOTALS, required={"quantity"}, decimal_comma=decimal_comma)
 
 
-def _read_currency(order: ExtractedOrder, hits, text: str, evidence: Evidence) -> None:
+def _read_currency(order: ExtractedOrder, hits, text: str, evidence: Evidence, lines: list[Line]) -> None:
     for hit in hits.get("currency", []):
         code = re.search(r"\b[A-Z]{3}\b", hit.text)
         if code:
@@ -139,7 +142,8 @@ def _read_currency(order: ExtractedOrder, hits, text: str, evidence: Evidence) -
     code, conf = detect_currency(text)
     if code:
         order.currency = code
-        evidence.record("order.currency", conf)
+        words, page = currency_words(lines, code)
+        evidence.record("order.currency", conf, words or None, page=page)
 
 
 def _read_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence) -> None:
@@ -182,6 +186,8 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
             if value is not None:
                 setattr(line, name, value)
                 evidence.record(f"{path}.{name}", 0.9, words, page=row.page)
+        if line.sku and row.page in evidence.page_sources and evidence.page_sources[row.page] == "ocr":
+            line.sku = line.sku.rstrip(".,;:'")  # specks after a part number read as punctuation
         if not line.sku and line.description and "sku" not in names:
             first, _, rest = line.description.partition(" ")
             if rest and re.fullmatch(r"[A-Z0-9]+[-/.][A-Z0-9\-/.]+|[A-Z]{2,}\d{2,}", first):
@@ -196,9 +202,12 @@ def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> Non
             if entity.label == "PO_REF":
                 ref = re.search(r"[A-Za-z]{0,6}[-#]?\d[\w\-/]*$", entity.text)
                 if ref:
-                    order.po_number = ref.group(0).lstrip("#")
                     start = entity.start + ref.start()
-                    evidence.record_span("order.po_number", 0.92, start, entity.end, order.po_number)
+                    # spaCy splits '1006-27577' at the hyphen: read the whole reference from the text itself
+                    whole = re.match(r"[A-Za-z]{0,6}[-#]?\d[\w\-/]*(?<![-/])", text[start:])
+                    end = start + whole.end() if whole else entity.end
+                    order.po_number = text[start:end].lstrip("#")
+                    evidence.record_span("order.po_number", 0.92, start, end, order.po_number)
                     break
     if order.lines:
         return

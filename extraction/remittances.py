@@ -10,6 +10,7 @@ from extraction.evidence import Evidence
 from extraction.fields import (
     TOTALS,
     amount_in,
+    currency_words,
     decide_decimal_comma,
     first_token,
     letterhead,
@@ -25,7 +26,8 @@ from extraction.tables import IGNORED, read_table
 
 REMITTANCE_LABELS = LabelSet({
     "payer_name": ["Payer", "Paid By", "From", "Remitter", "Customer", "Company", "Zahler", "Auftraggeber"],
-    "payment_date": ["Payment Date", "Date", "Value Date", "Paid On", "Cheque Date", "Check Date",
+    "payment_date": ["Payment Date", "Date", "Value Date", "Paid On", "Date Paid", "Paid Date", "Settlement Date",
+                     "Cheque Date", "Check Date",
                      "Zahlungsdatum", "Valuta", "Datum", "Wertstellung"],
     "payment_reference": ["Payment Reference", "Payment Ref", "Reference", "Ref", "Payment No.", "Payment Number",
                           "Check No.", "Check Number", "Check #", "Cheque No.", "Cheque Number", "Trace Number",
@@ -103,7 +105,8 @@ def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str 
         code, conf = detect_currency(text)
         if code:
             remittance.currency = code
-            evidence.record("remittance.currency", conf)
+            words, page = currency_words(lines, code)
+            evidence.record("remittance.currency", conf, words or None, page=page)
     _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence)
     if table:
         _read_items(remittance, table, decimal_comma, evidence)

@@ -16,6 +16,7 @@ from extraction.orders import extract_order
 from extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
 from extraction.remittances import extract_remittance
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from extraction.structured import read_structured, reconcile_with_visible
 from intake.sniff import sniff_media_type
 
 EXTRACTOR_VERSION = "1.0.0"
@@ -32,7 +33,7 @@ class ExtractionLimits:
     max_email_parts: int = 100
     max_email_depth: int = 5
     ocr_dpi: int = 300
-    ocr_languages: str = "eng"
+    ocr_languages: str = "eng"  # pages that read as German get a second, German pass (extraction.ocr)
 
     @classmethod
     def from_settings(cls, settings) -> ExtractionLimits:
@@ -47,6 +48,16 @@ def extract_document(content: bytes, *, filename: str, media_type: str | None = 
     if not content:
         raise UnreadableDocument("file is empty", reason="empty")
     media_type = _resolve_type(content, filename, media_type)
+    structured = read_structured(content, filename=filename, media_type=media_type)
+    if structured is not None:  # machine-readable: read as sent, no OCR
+        if media_type == "application/pdf" and any(e.order for e in structured):
+            # the embedded XML wins; the visible page is read only to warn where it disagrees
+            try:
+                pages = read_pages(content, media_type, limits)
+            except UnreadableDocument:
+                pages = []
+            reconcile_with_visible(structured, extract_pages(pages, source=filename, part=None) if pages else None)
+        return structured
     if media_type == "message/rfc822":
         return _extract_email(content, filename, limits)
     if media_type in _TEXT_TYPES:
@@ -57,7 +68,21 @@ def extract_document(content: bytes, *, filename: str, media_type: str | None = 
         extraction = extract_text(text, source=filename, part=None)
         return [extraction] if extraction else [_other(filename, None, "no text", channel="digital")]
     pages = read_pages(content, media_type, limits)
-    return [extract_pages(pages, source=filename, part=None)]
+    extraction = extract_pages(pages, source=filename, part=None)
+    extraction.warnings.extend(active_content_warnings(content, media_type))
+    return [extraction]
+
+
+def active_content_warnings(content: bytes, media_type: str) -> list[str]:
+    """JavaScript and embedded files in a PDF are never run or opened; say that they were there."""
+    if media_type != "application/pdf":
+        return []
+    found = []
+    if b"/JavaScript" in content or b"/JS " in content or b"/JS(" in content:
+        found.append("PDF contains JavaScript (ignored)")
+    if b"/EmbeddedFile" in content:
+        found.append("PDF contains file attachments (not read)")
+    return found
 
 
 def read_pages(content: bytes, media_type: str, limits: ExtractionLimits) -> list[Page]:

@@ -67,7 +67,9 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
             unmatched += 1
             i += 1
     names = {c.name for c in found if c.name != IGNORED}
-    if len(names) < min_columns or unmatched > len(found):
+    # two named columns beside an ignored one ('Amount Paid | Invoice # | Invoice Date') make a header too
+    small = len(names) >= 2 and len(found) >= 3 and not unmatched
+    if (len(names) < min_columns and not small) or unmatched > len(found):
         return None
     # the same name twice: keep the first (e.g. 'Item' as sku beside 'Item Description')
     seen: set[str] = set()
@@ -157,5 +159,14 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
         for column in ordered:
             if centre >= column.x0 - 2:
                 chosen = column
+        # a wide right-aligned number under a short right-aligned header ('24,000.00' under 'Ext') reaches left
+        # of that header's start: the header it sits under wins over the region its centre falls in
+        under = max(ordered, key=lambda c: _overlap(word, c))
+        if under is not chosen and _overlap(word, under) > 0.5 * min(word.x1 - word.x0, under.x1 - under.x0):
+            chosen = under
         cells.setdefault(chosen.name, []).append(word)
     return cells
+
+
+def _overlap(word: Word, column: Column) -> float:
+    return max(0.0, min(word.x1, column.x1) - max(word.x0, column.x0))

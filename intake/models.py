@@ -71,3 +71,39 @@ class Receipt(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
 
     document: Mapped[Document] = relationship(back_populates="receipts")
+
+
+class MailboxOutcome(enum.StrEnum):
+    """What became of one mailbox message. Every message handled gets one, so none is fetched twice."""
+
+    DELIVERED = "delivered"  # handed to the pipeline; document_id points at what it became
+    DUPLICATE = "duplicate"  # the same Message-ID (or bytes) was delivered before, e.g. after a UIDVALIDITY change
+    REJECTED = "rejected"  # nothing usable (empty, too large, refused by intake): kept on the server, flagged
+    VANISHED = "vanished"  # gone from the folder before it could be fetched
+    FAILED = "failed"  # delivery raised unexpectedly; retried up to a limit, the message stays on the server
+
+
+class MailboxMessage(Base):
+    """One message the IMAP connector handled, keyed by (mailbox, UIDVALIDITY, UID)."""
+
+    __tablename__ = "mailbox_messages"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(512))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(998))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    outcome: Mapped[MailboxOutcome] = mapped_column(
+        Enum(MailboxOutcome, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    filed: Mapped[bool] = mapped_column(default=False)  # moved to the processed folder or flagged
+    handled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

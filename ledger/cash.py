@@ -1,4 +1,5 @@
-"""Cash: record payments, apply them to invoices, reverse applications; rules re-checked at posting."""
+"""Cash: record payments and apply them to invoices as planned, in set-based SQL so a lockbox file of
+thousands of lines posts in seconds; the rules are ledger/applications.py's, re-checked here under row locks."""
 
 from __future__ import annotations
 
@@ -6,26 +7,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from core.db import is_postgres
-from core.events import record_event
+from core.events import Event
 from core.money import decimal_str, quantize
-from ledger.errors import (
-    AlreadyReversed,
-    CurrencyMismatch,
-    CustomerMismatch,
-    DiscountNotAllowed,
-    InsufficientUnappliedBalance,
-    InvoiceNotFound,
-    OverApplication,
-)
-from ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, credit, debit, post_entry, reverse_entry
-from ledger.models import CashApplication, Invoice, JournalEntry, Payment, RemittanceLine
-from ledger.terms import discount_allowed, parse_terms
+from ledger.applications import applied_total, apply_cash, check_application, reverse_application
+from ledger.deductions import REASON_CODES, PlannedDeduction
+from ledger.errors import ConcurrentUpdate, InsufficientUnappliedBalance, InvoiceNotFound, OverApplication
+from ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit, debit, post_new_entries
+from ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
 
+__all__ = ["PlannedApplication", "RemittanceLineDraft", "PaymentDraft", "PostedPayment", "post_payment",
+           "post_payments", "apply_cash", "reverse_application", "applied_total"]
 ZERO = Decimal("0")
 
 
@@ -51,7 +48,7 @@ class RemittanceLineDraft:
 
 @dataclass
 class PaymentDraft:
-    """A payment as matching resolved it, with the applications it plans."""
+    """A payment as matching resolved it, with the applications and deductions it plans."""
 
     customer_id: str | None
     payer_name: str | None
@@ -62,6 +59,7 @@ class PaymentDraft:
     amount: Decimal
     applications: list[PlannedApplication] = field(default_factory=list)
     remittance_lines: list[RemittanceLineDraft] = field(default_factory=list)
+    deductions: list[PlannedDeduction] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,14 +69,6 @@ class PostedPayment:
     payment_id: int
     applications: list[dict]
     unapplied_amount: Decimal = ZERO
-
-
-def _lock(session: Session, model, ident: int):
-    stmt = select(model).where(model.id == ident)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    # populate_existing: re-read the row under the lock, never trust a stale identity-map copy
-    return session.scalar(stmt.execution_options(populate_existing=True))
 
 
 def _money(value: Decimal) -> str:
@@ -106,194 +96,194 @@ def _result(session: Session, payment: Payment) -> PostedPayment:
 def post_payment(
     session: Session, draft: PaymentDraft, *, source_extraction_id: int | None, today: date
 ) -> PostedPayment:
-    """Record the payment (CASH/UNAPPLIED) and apply it as planned; one posting per source_extraction_id."""
-    if source_extraction_id is not None:
-        existing = session.scalar(select(Payment).where(Payment.source_extraction_id == source_extraction_id))
-        if existing is not None:
-            return _result(session, existing)
+    """Record the payment (CASH/UNAPPLIED), apply it as planned and open its deductions; one posting per
+    source_extraction_id (a second call, or one that lost a race, returns the first posting)."""
+    return _post_one(session, draft, source_extraction_id, today)
+
+
+def post_payments(
+    session: Session, drafts: list[tuple[PaymentDraft, int | None]], *, today: date
+) -> list[PostedPayment]:
+    """Post many payments at once (a lockbox or bank file): every rule checked per application, the invoices
+    locked in one query (id order, so concurrent posters never deadlock), the rows written in a few statements.
+    A rule broken anywhere raises and the caller's transaction posts none of them."""
+    posted: dict[int, PostedPayment] = {}
+    todo: list[tuple[int, PaymentDraft, int | None]] = []
+    sources = [source for _, source in drafts if source is not None]
+    if sources:
+        done = {p.source_extraction_id: p for p in session.scalars(
+            select(Payment).where(Payment.source_extraction_id.in_(sources)))}
+        for index, (_draft, source) in enumerate(drafts):
+            if source in done:
+                posted[index] = _result(session, done[source])
+    todo = [(i, d, s) for i, (d, s) in enumerate(drafts) if i not in posted]
+    invoices = _lock_invoices(session, {plan.invoice_id for _, d, _ in todo for plan in d.applications})
+    states = [_plan(draft, invoices) for _, draft, _ in todo]
+    ids = _insert_payments(session, todo, states)
+    if ids is None:  # a concurrent poster took one of the source ids: post one by one, each finds its answer
+        return [posted.get(i) or _post_one(session, d, s, today) for i, (d, s) in enumerate(drafts)]
+    entries, applications, deductions, lines, events = [], [], [], [], []
+    for (index, draft, _source), state, pid in zip(todo, states, ids, strict=True):
+        state.id = pid
+        lines += [{"payment_id": pid, "line_no": n + 1, "invoice_reference": r.invoice_reference,
+                   "amount_paid": r.amount_paid, "discount": r.discount, "invoice_amount": r.invoice_amount}
+                  for n, r in enumerate(draft.remittance_lines)]
+        entries.append(NewEntry(
+            "payment", f"payment:{pid}", draft.payment_date or today,
+            [debit(CASH, draft.amount, draft.currency, draft.customer_id),
+             credit(UNAPPLIED, draft.amount, draft.currency, draft.customer_id)],
+            memo=f"payment {draft.payment_reference or pid} from {draft.payer_name or draft.customer_id}"))
+        applied = []
+        for n, plan in enumerate(draft.applications):
+            invoice, key = invoices[plan.invoice_id], f"payment:{pid}:{n}"  # new with the payment: no look-up
+            applications.append({"payment_id": pid, "invoice_id": invoice.id, "amount": plan.amount,
+                                 "discount": plan.discount, "rule": plan.rule, "idempotency_key": key})
+            entries.append(_application_entry(state, invoice, plan, key, today))
+            applied.append({"invoice_number": invoice.invoice_number, "amount": _money(plan.amount),
+                            "discount": _money(plan.discount)})
+        deductions += [_deduction_row(pid, invoices, plan, f"deduction:{pid}:{n}")
+                       for n, plan in enumerate(draft.deductions)]
+        events.append({"kind": "payment.posted", "subject_type": "payment", "subject_id": pid, "actor": "system",
+                       "payload": {"amount": decimal_str(draft.amount), "applications": len(draft.applications),
+                                   "deductions": len(draft.deductions)}})
+        posted[index] = PostedPayment(pid, applied, state.unapplied_amount)
+    _write_invoices(session, invoices)
+    post_new_entries(session, entries)
+    for model, rows in ((RemittanceLine, lines), (CashApplication, applications), (Deduction, deductions),
+                        (Event, events)):
+        if rows:
+            session.execute(insert(model), rows)
+    return [posted[i] for i in range(len(drafts))]
+
+
+def _post_one(session: Session, draft: PaymentDraft, source: int | None, today: date) -> PostedPayment:
+    try:
+        with session.begin_nested():
+            return post_payments(session, [(draft, source)], today=today)[0]
+    except IntegrityError:
+        existing = session.scalar(select(Payment).where(Payment.source_extraction_id == source))
+        if existing is None:
+            raise
+        return _result(session, existing)
+
+
+def _plan(draft: PaymentDraft, invoices: dict[int, _OpenItem]) -> _PaymentState:
+    """Check every planned application against the invoices' locked state, and apply it to that state."""
     if draft.amount <= 0:
         raise InsufficientUnappliedBalance("a payment amount must be positive", amount=decimal_str(draft.amount))
     planned = sum((a.amount for a in draft.applications), ZERO)
     if planned > draft.amount:
-        raise InsufficientUnappliedBalance(
-            f"applications {planned} exceed the payment {draft.amount}",
-            planned=decimal_str(planned),
-            amount=decimal_str(draft.amount),
-        )
-    payment = Payment(
-        customer_id=draft.customer_id,
-        payer_name=draft.payer_name,
-        payment_date=draft.payment_date,
-        payment_reference=draft.payment_reference,
-        payment_method=draft.payment_method,
-        currency=draft.currency,
-        amount=draft.amount,
-        unapplied_amount=draft.amount,
-        source_extraction_id=source_extraction_id,
-        items=[
-            RemittanceLine(
-                line_no=i + 1,
-                invoice_reference=r.invoice_reference,
-                amount_paid=r.amount_paid,
-                discount=r.discount,
-                invoice_amount=r.invoice_amount,
-            )
-            for i, r in enumerate(draft.remittance_lines)
-        ],
-    )
+        raise InsufficientUnappliedBalance(f"applications {planned} exceed the payment {draft.amount}",
+                                           planned=decimal_str(planned), amount=decimal_str(draft.amount))
+    state = _PaymentState(0, draft.customer_id, draft.currency, draft.payment_date, draft.amount)
+    for plan in draft.applications:
+        invoice = invoices.get(plan.invoice_id)
+        if invoice is None:
+            raise InvoiceNotFound(f"invoice {plan.invoice_id} not found")
+        check_application(state, invoice, plan.amount, plan.discount)
+        invoice.open_amount -= plan.amount + plan.discount
+        invoice.changed = True
+        state.unapplied_amount -= plan.amount
+    return state
+
+
+def _insert_payments(session: Session, todo, states) -> list[int] | None:
+    """Insert the payments (ids in order); None when a source_extraction_id was taken meanwhile."""
+    if not todo:
+        return []
+    rows = [{"customer_id": d.customer_id, "payer_name": d.payer_name, "payment_date": d.payment_date,
+             "payment_reference": d.payment_reference, "payment_method": d.payment_method, "currency": d.currency,
+             "amount": d.amount, "unapplied_amount": state.unapplied_amount, "source_extraction_id": source}
+            for (_, d, source), state in zip(todo, states, strict=True)]
     try:
         with session.begin_nested():
-            session.add(payment)
-            session.flush()
+            stmt = insert(Payment).returning(Payment.id, sort_by_parameter_order=True)
+            return list(session.scalars(stmt, rows))
     except IntegrityError:
-        existing = session.scalar(select(Payment).where(Payment.source_extraction_id == source_extraction_id))
-        if existing is None:
-            raise
-        return _result(session, existing)
-    post_entry(
-        session,
-        "payment",
-        f"payment:{payment.id}",
-        draft.payment_date or today,
-        [
-            debit(CASH, draft.amount, draft.currency, draft.customer_id),
-            credit(UNAPPLIED, draft.amount, draft.currency, draft.customer_id),
-        ],
-        memo=f"payment {draft.payment_reference or payment.id} from {draft.payer_name or draft.customer_id}",
-    )
-    for index, plan in enumerate(draft.applications):
-        apply_cash(
-            session,
-            payment_id=payment.id,
-            invoice_id=plan.invoice_id,
-            amount=plan.amount,
-            discount=plan.discount,
-            rule=plan.rule,
-            idempotency_key=f"payment:{payment.id}:{index}",
-            today=today,
-        )
-    record_event(
-        session,
-        "payment.posted",
-        "payment",
-        payment.id,
-        amount=decimal_str(payment.amount),
-        applications=len(draft.applications),
-    )
-    return _result(session, payment)
+        if len(todo) == 1:
+            raise  # post_payment's caller (_post_one, or the entry point) sees the race
+        return None
 
 
-def apply_cash(
-    session: Session,
-    *,
-    payment_id: int,
-    invoice_id: int,
-    amount: Decimal,
-    discount: Decimal = ZERO,
-    rule: str,
-    idempotency_key: str,
-    today: date,
-) -> CashApplication:
-    """Apply part of a payment (plus a discount earned) to one invoice, under row locks; idempotent by key."""
-    existing = session.scalar(select(CashApplication).where(CashApplication.idempotency_key == idempotency_key))
-    if existing is not None:
-        return existing
-    payment = _lock(session, Payment, payment_id)
-    invoice = _lock(session, Invoice, invoice_id)
-    if invoice is None:
-        raise InvoiceNotFound(f"invoice {invoice_id} not found")
-    detail = {
-        "invoice_number": invoice.invoice_number,
-        "amount": decimal_str(amount),
-        "discount": decimal_str(discount),
-        "open_amount": decimal_str(invoice.open_amount),
-    }
-    if amount < 0 or discount < 0 or amount + discount <= 0:
-        raise OverApplication("an application must be positive", **detail)
-    if invoice.currency != payment.currency:
-        raise CurrencyMismatch(f"payment in {payment.currency}, invoice in {invoice.currency}", **detail)
-    if payment.customer_id is not None and invoice.customer_id != payment.customer_id:
-        raise CustomerMismatch(f"invoice {invoice.invoice_number} belongs to {invoice.customer_id}", **detail)
-    if amount + discount > invoice.open_amount:
-        raise OverApplication(f"invoice {invoice.invoice_number} has only {invoice.open_amount} open", **detail)
-    if amount > payment.unapplied_amount:
-        raise InsufficientUnappliedBalance(
-            f"payment {payment.id} has only {payment.unapplied_amount} unapplied", **detail
-        )
-    if discount and not discount_allowed(
-        parse_terms(invoice.payment_terms),
-        invoice_date=invoice.invoice_date,
-        invoice_amount=invoice.amount,
-        payment_date=payment.payment_date,
-        discount=discount,
-    ):
-        raise DiscountNotAllowed(f"terms {invoice.payment_terms!r} allow no such discount", **detail)
-    application = CashApplication(
-        payment_id=payment.id,
-        invoice_id=invoice.id,
-        amount=amount,
-        discount=discount,
-        rule=rule,
-        idempotency_key=idempotency_key,
+@dataclass
+class _PaymentState:
+    """The payment being posted, as the rules see it."""
+
+    id: int
+    customer_id: str | None
+    currency: str
+    payment_date: date | None
+    unapplied_amount: Decimal
+
+
+@dataclass
+class _OpenItem:
+    """An invoice's state as read under its row lock (plain values: the cash path writes with set-based SQL)."""
+
+    id: int
+    invoice_number: str
+    customer_id: str
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+    invoice_date: date
+    payment_terms: str | None
+    version: int
+    changed: bool = False
+
+
+_LOCKED_COLUMNS = ("id", "invoice_number", "customer_id", "currency", "amount", "open_amount", "invoice_date",
+                   "payment_terms", "version")
+
+
+def _lock_invoices(session: Session, ids: set[int]) -> dict[int, _OpenItem]:
+    if not ids:
+        return {}
+    cols = [getattr(Invoice, name) for name in _LOCKED_COLUMNS]
+    stmt = select(*cols).where(Invoice.id.in_(sorted(ids))).order_by(Invoice.id)  # id order: no deadlocks
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return {row.id: _OpenItem(*row) for row in session.execute(stmt)}
+
+
+def _write_invoices(session: Session, invoices: dict[int, _OpenItem]) -> None:
+    """New open amounts, guarded by the version read under the lock (optimistic check on top of the lock)."""
+    updates = {ident: inv for ident, inv in invoices.items() if inv.changed}
+    if not updates:
+        return
+    table = Invoice.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(open_amount=bindparam("b_open"), version=table.c.version + 1)
     )
-    invoice.open_amount = invoice.open_amount - amount - discount
-    payment.unapplied_amount = payment.unapplied_amount - amount
-    session.add(application)
-    session.flush()  # the Invoice version check fails here if another transaction changed the invoice
-    cur, cust = invoice.currency, invoice.customer_id
-    post_entry(
-        session,
-        "cash_application",
-        f"cash_application:{idempotency_key}",
-        payment.payment_date or today,
-        [
-            debit(UNAPPLIED, amount, cur, cust),
-            debit(DISCOUNTS, discount, cur, cust),
-            credit(AR, amount + discount, cur, cust),
-        ],
+    rows = [{"b_id": i.id, "b_version": i.version, "b_open": i.open_amount} for i in updates.values()]
+    result = session.connection().execute(stmt, rows)
+    if result.rowcount != len(rows):
+        raise ConcurrentUpdate("an invoice changed while cash was being applied; retry", invoices=sorted(updates))
+    for ident in updates:  # ORM copies of these invoices in this session are now stale
+        cached = session.identity_map.get(identity_key(Invoice, ident))
+        if cached is not None:
+            session.expire(cached)
+
+
+def _application_entry(payment, invoice, plan: PlannedApplication, key: str, today: date) -> NewEntry:
+    cur, cust, amount, discount, rule = invoice.currency, invoice.customer_id, plan.amount, plan.discount, plan.rule
+    return NewEntry(
+        "cash_application", f"cash_application:{key}", payment.payment_date or today,
+        [debit(UNAPPLIED, amount, cur, cust), debit(DISCOUNTS, discount, cur, cust),
+         credit(AR, amount + discount, cur, cust)],
         memo=f"apply payment {payment.id} to {invoice.invoice_number} ({rule})",
     )
-    return application
 
 
-def reverse_application(session: Session, application_id: int, *, today: date) -> CashApplication:
-    """Undo an application: the invoice reopens, the cash returns to unapplied, the entry is reversed."""
-    original = _lock(session, CashApplication, application_id)
-    if original is None or original.rule == "reversal":
-        raise AlreadyReversed(f"cash application {application_id} cannot be reversed")
-    if original.reversed_by_id is not None:
-        raise AlreadyReversed(f"cash application {application_id} was already reversed")
-    payment = _lock(session, Payment, original.payment_id)
-    invoice = _lock(session, Invoice, original.invoice_id)
-    reversal = CashApplication(
-        payment_id=payment.id,
-        invoice_id=invoice.id,
-        amount=original.amount,
-        discount=original.discount,
-        rule="reversal",
-        idempotency_key=f"reversal:{original.idempotency_key}",
-    )
-    session.add(reversal)
-    session.flush()
-    original.reversed_by_id = reversal.id
-    invoice.open_amount = invoice.open_amount + original.amount + original.discount
-    payment.unapplied_amount = payment.unapplied_amount + original.amount
-    session.flush()
-    entry = session.scalar(
-        select(JournalEntry).where(JournalEntry.idempotency_key == f"cash_application:{original.idempotency_key}")
-    )
-    reverse_entry(session, entry, entry_date=today, memo=f"reverse application {original.id}")
-    record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id)
-    return reversal
-
-
-def applied_total(session: Session, invoice_id: int) -> Decimal:
-    """Cash plus discounts applied to an invoice and not reversed."""
-    total = session.scalar(
-        select(func.sum(CashApplication.amount + CashApplication.discount)).where(
-            CashApplication.invoice_id == invoice_id,
-            CashApplication.reversed_by_id.is_(None),
-            CashApplication.rule != "reversal",
-        )
-    )
-    return Decimal(total or 0)
+def _deduction_row(payment_id: int, invoices: dict[int, _OpenItem], plan: PlannedDeduction, key: str) -> dict:
+    invoice = invoices.get(plan.invoice_id)
+    if plan.reason_code not in REASON_CODES:
+        raise ValueError(f"unknown deduction reason code {plan.reason_code!r}")
+    if invoice is None or plan.amount <= 0 or plan.amount > invoice.open_amount:
+        raise OverApplication("a deduction must be positive and still open on its invoice",
+                              amount=decimal_str(plan.amount))
+    return {"payment_id": payment_id, "invoice_id": invoice.id, "customer_id": invoice.customer_id,
+            "amount": plan.amount, "currency": invoice.currency, "reason_code": plan.reason_code, "note": plan.note,
+            "status": "open", "idempotency_key": key}

@@ -81,3 +81,9 @@ class AlreadyReversed(Conflict):
     """The posting has already been reversed; a reversal is never reversed twice."""
 
     code = "already_reversed"
+
+
+class ConcurrentUpdate(Conflict):
+    """Another transaction changed the row between reading and writing it; the caller retries."""
+
+    code = "concurrent_update"

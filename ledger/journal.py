@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,11 +74,16 @@ def post_entry(
     *,
     memo: str | None = None,
     reverses_id: int | None = None,
+    fresh: bool = False,
 ) -> JournalEntry:
-    """Write a balanced entry, or return the entry already posted under idempotency_key (flushes only)."""
-    existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
-    if existing is not None:
-        return existing
+    """Write a balanced entry, or return the entry already posted under idempotency_key (flushes only).
+
+    fresh=True: the caller knows the key is new (it derives from a row created in this transaction), so the
+    look-up and the savepoint are skipped and the entry is only added; the unique key still guards it."""
+    if not fresh:
+        existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing
     postings = [
         line for line in lines if line.debit or line.credit
     ]  # zero lines (no tax, no discount) add nothing
@@ -100,6 +105,9 @@ def post_entry(
             for p in postings
         ],
     )
+    if fresh:
+        session.add(entry)
+        return entry
     try:
         with session.begin_nested():
             session.add(entry)
@@ -111,6 +119,42 @@ def post_entry(
             raise
         return found
     return entry
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry for post_new_entries: its key derives from a row created in this transaction (so it is new)."""
+
+    kind: str
+    idempotency_key: str
+    entry_date: date
+    lines: Sequence[Posting]
+    memo: str | None = None
+
+
+def post_new_entries(session: Session, entries: Sequence[NewEntry]) -> dict[str, int]:
+    """Write many new balanced entries with two set-based inserts (the cash path at volume); key -> entry id.
+
+    Every entry passes check_balanced first; the unique idempotency key still refuses a duplicate."""
+    batch = []
+    for entry in entries:
+        postings = [line for line in entry.lines if line.debit or line.credit]
+        check_balanced(postings)
+        batch.append((entry, postings))
+    if not batch:
+        return {}
+    rows = session.execute(
+        insert(JournalEntry).returning(JournalEntry.id, JournalEntry.idempotency_key, sort_by_parameter_order=True),
+        [{"kind": e.kind, "idempotency_key": e.idempotency_key, "entry_date": e.entry_date, "memo": e.memo}
+         for e, _ in batch],
+    ).all()
+    ids = {key: ident for ident, key in rows}
+    session.execute(
+        insert(JournalLine),
+        [{"entry_id": ids[e.idempotency_key], "account": p.account, "customer_id": p.customer_id,
+          "debit": p.debit, "credit": p.credit, "currency": p.currency} for e, postings in batch for p in postings],
+    )
+    return ids
 
 
 def reverse_entry(

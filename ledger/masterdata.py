@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.aliases import sync_customer_aliases
 from ledger.errors import MasterDataError
 from ledger.models import ContractPrice, Customer, Invoice, Product
 
@@ -126,6 +127,9 @@ def _product(row: dict, _session: Session) -> dict:
         "uom": (_text(row, "uom", required=False) or "EA").upper(),
         "unit_price": _decimal(row, "unit_price"),
         "currency": _currency(row),
+        # optional columns: the product is also ordered in packs ('CS' of 12)
+        "pack_uom": (_text(row, "pack_uom", required=False) or "").upper() or None,
+        "pack_size": _decimal(row, "pack_size", required=False, minimum=Decimal("1")),
     }
 
 
@@ -249,15 +253,20 @@ def import_master_data(session: Session, kind: str, content: bytes | str) -> Imp
     if errors:
         raise MasterDataError(f"{kind}: {len(errors)} bad row(s); nothing imported", errors=errors)
     report = ImportReport(kind=kind, rows=len(parsed))
+    rows = []
     for values in parsed:
         current = _find(session, kind, values)
         if current is None:
-            session.add(_new(session, kind, values))
+            current = _new(session, kind, values)
+            session.add(current)
             report.created += 1
         else:
             for name, value in values.items():
                 setattr(current, name, value)
             report.updated += 1
+        rows.append(current)
         report.keys.append("/".join(str(part) for part in _natural_key(kind, values) if part is not None))
     session.flush()
+    if kind == "customers":
+        sync_customer_aliases(session, rows)
     return report

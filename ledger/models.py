@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -20,7 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, utcnow
+from ledger.names import sku_key
 from ledger.references import normalize_reference
+from ledger.references import ocr_key as reference_ocr_key
 
 NUM = Numeric(19, 4, asdecimal=True)
 
@@ -54,7 +57,17 @@ class Product(Base):
     uom: Mapped[str] = mapped_column(String(16), default="EA")
     unit_price: Mapped[Decimal] = mapped_column(NUM)
     currency: Mapped[str] = mapped_column(String(3))
+    # sku_key(sku), indexed so 'brg 6204-2rs' finds 'BRG-6204-2RS' in one query
+    sku_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # a pack unit the product is also ordered in ('CS' of 12 'EA'); prices stay per base unit (uom)
+    pack_uom: Mapped[str | None] = mapped_column(String(16))
+    pack_size: Mapped[Decimal | None] = mapped_column(NUM)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @validates("sku")
+    def _set_sku_key(self, _key, value: str) -> str:
+        self.sku_key = sku_key(value)
+        return value
 
 
 class ContractPrice(Base):
@@ -160,12 +173,16 @@ class Invoice(Base):
     __table_args__ = (
         CheckConstraint("open_amount >= 0", name="open_not_negative"),
         CheckConstraint("open_amount <= amount", name="open_within_amount"),
+        # the amount-only search: one customer's open items in a currency up to the payment amount
+        Index("ix_invoices_customer_currency_open", "customer_id", "currency", "open_amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_number: Mapped[str] = mapped_column(String(64), unique=True)
     # normalize_reference(invoice_number), indexed so a printed reference finds its invoice in one query.
     reference_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # ocr_key(invoice_number): a reference garbled by OCR (O/0, I/1, S/5, B/8) finds it in one query
+    ocr_key: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
     invoice_date: Mapped[date]
     due_date: Mapped[date | None]
@@ -174,6 +191,7 @@ class Invoice(Base):
     open_amount: Mapped[Decimal] = mapped_column(NUM, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     po_number: Mapped[str | None] = mapped_column(String(128), index=True)
+    po_key: Mapped[str | None] = mapped_column(String(128), index=True)  # normalize_reference(po_number)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
     payment_terms: Mapped[str | None] = mapped_column(String(64))
     origin: Mapped[str] = mapped_column(String(16), default="issued")  # issued | imported
@@ -185,6 +203,12 @@ class Invoice(Base):
     @validates("invoice_number")
     def _set_reference_key(self, _key, value: str) -> str:
         self.reference_key = normalize_reference(value)
+        self.ocr_key = reference_ocr_key(value)
+        return value
+
+    @validates("po_number")
+    def _set_po_key(self, _key, value: str | None) -> str | None:
+        self.po_key = normalize_reference(value) or None
         return value
 
 
@@ -246,6 +270,30 @@ class CashApplication(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class Deduction(Base):
+    """A short pay (or an unearned discount) left open on an invoice for follow-up; never a silent write-off.
+
+    The invoice keeps the deducted amount open; `status` moves open -> resolved (credit note, rebill) by a person."""
+
+    __tablename__ = "deductions"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    amount: Mapped[Decimal] = mapped_column(NUM)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason_code: Mapped[str] = mapped_column(String(32))  # short_payment | unearned_discount | ...
+    note: Mapped[str | None] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class JournalEntry(Base):
     """A balanced double-entry posting; immutable once written, corrected only by a reversing entry."""
 
@@ -277,3 +325,41 @@ class JournalLine(Base):
     currency: Mapped[str] = mapped_column(String(3))
 
     entry: Mapped[JournalEntry] = relationship(back_populates="lines")
+
+
+class BankCredit(Base):
+    """A credit line of an imported bank statement: the cash itself. `line_key` (account, bank reference or
+    end-to-end id, amount, value date, occurrence) is unique, so a statement imported twice adds nothing twice;
+    `payment_id` is the Payment the credit became or was linked to (one credit per payment)."""
+
+    __tablename__ = "bank_credits"
+    __table_args__ = (
+        UniqueConstraint("line_key"),
+        UniqueConstraint("payment_id"),
+        CheckConstraint("amount > 0", name="bank_credit_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_key: Mapped[str] = mapped_column(String(255))
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    statement_format: Mapped[str] = mapped_column(String(32))
+    statement_id: Mapped[str | None] = mapped_column(String(64))
+    source_document_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(NUM)
+    value_date: Mapped[date | None]
+    booking_date: Mapped[date | None]
+    payer_name: Mapped[str | None] = mapped_column(String(256))
+    payer_account: Mapped[str | None] = mapped_column(String(64))
+    remittance_info: Mapped[str | None] = mapped_column(Text)
+    remittance_references: Mapped[list] = mapped_column(JSON, default=list)  # structured: [{reference, amount}]
+    end_to_end_id: Mapped[str | None] = mapped_column(String(128))
+    bank_reference: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="unmatched", index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    review_item_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    decided_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -87,6 +87,13 @@ def _line_amount(line: DraftLine) -> Decimal | None:
     return quantize(line.quantity * line.unit_price)
 
 
+def pack_factor(product: Product | None, uom: str | None) -> Decimal:
+    """Base units per ordered unit: the product's pack size when the line is in its pack UoM, else 1."""
+    if product is None or not uom or not product.pack_uom or not product.pack_size:
+        return Decimal("1")
+    return Decimal(product.pack_size) if uom.strip().upper() == product.pack_uom.upper() else Decimal("1")
+
+
 def open_receivables(session: Session, customer_id: str, currency: str) -> Decimal:
     """The customer's open AR in a currency."""
     total = session.scalar(
@@ -142,24 +149,25 @@ def validate_order(
         issues.append(
             Issue(MISSING_FIELD, {"field": "order.po_number", "read": None, "rule": "PO number required"})
         )
-    elif (
-        session.scalar(
-            select(Order.id).where(
+    else:
+        original = session.execute(
+            select(Order.id, Order.total).where(
                 Order.customer_id == customer.customer_id, Order.po_number == draft.po_number
             )
-        )
-        is not None
-    ):
-        issues.append(
-            Issue(
-                DUPLICATE_ORDER,
-                {
-                    "field": "order.po_number",
-                    "read": draft.po_number,
-                    "rule": f"PO already posted for {customer.customer_id}",
-                },
+        ).first()
+        if original is not None:
+            issues.append(
+                Issue(
+                    DUPLICATE_ORDER,
+                    {
+                        "field": "order.po_number",
+                        "read": draft.po_number,
+                        "rule": f"PO already posted for {customer.customer_id}",
+                        "original_order_id": original.id,
+                        "original_total": _num(original.total),
+                    },
+                )
             )
-        )
     if not draft.lines:
         issues.append(
             Issue(MISSING_FIELD, {"field": "order.lines", "read": None, "rule": "an order needs lines"})
@@ -228,9 +236,14 @@ def _line_issues(
                 },
             )
         ]
+    factor = pack_factor(product, line.uom)
     expected = lookup_price(
-        session, customer_id=customer.customer_id, sku=product.sku, quantity=line.quantity, on_date=price_date
+        session, customer_id=customer.customer_id, sku=product.sku, quantity=line.quantity * factor,
+        on_date=price_date,
     )
+    if factor != 1:  # ordered in packs: compare the pack price
+        expected = replace(expected, unit_price=expected.unit_price * factor,
+                           rule=f"{expected.rule} x {_num(factor)} {product.uom} per {product.pack_uom}")
     if expected.source == "list" and product.currency != currency:
         issues.append(
             Issue(
@@ -279,9 +292,12 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
     """Per line: expected price, price found, difference and the rule that gave the expected price."""
     out = []
     for index, line in enumerate(draft.lines):
+        factor = pack_factor(session.scalar(select(Product).where(Product.sku == line.sku)), line.uom)
         applied = lookup_price(
-            session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity, on_date=on_date
+            session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity * factor, on_date=on_date
         )
+        if factor != 1:
+            applied = replace(applied, unit_price=applied.unit_price * factor, rule=f"{applied.rule} x {_num(factor)}")
         out.append(
             {
                 "line": index,

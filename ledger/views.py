@@ -132,6 +132,14 @@ def payment_to_dict(payment: Payment, session: Session | None = None) -> dict:
     return out
 
 
+def order_reference(session: Session, order_id: int) -> dict:
+    """A posted order's keys for pointing at it: id, invoice number, the extraction it was posted from."""
+    order = session.get(Order, order_id)
+    number = session.scalar(select(Invoice.invoice_number).where(Invoice.order_id == order_id))
+    return {"order_id": order_id, "invoice_number": number,
+            "source_extraction_id": order.source_extraction_id if order else None}
+
+
 def open_items(session: Session, customer_id: str) -> list[dict]:
     """The customer's invoices with an open amount, oldest first."""
     rows = session.scalars(

@@ -1,9 +1,7 @@
-"""Customer resolution: who sent this document? Exact keys first, then a fuzzy name match with a margin."""
+"""Customer resolution: who sent this document? Indexed keys first (CustomerAlias), then fuzzy with a margin."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -11,14 +9,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.models import Customer
+from ledger.models import Customer, CustomerAlias
+from ledger.names import alias_key, domain_key, legal_name, simple_name
 from matching.policy import MatchingPolicy
 
-_LEGAL_FORMS = re.compile(
-    r"\b(incorporated|inc|corporation|corp|company|co|limited|ltd|llc|l\s?l\s?c|gmbh|ag|kg|plc|sa|sas|sarl|bv|"
-    r"nv|srl|spa|pty|lp|llp)\b"
-)
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
+__all__ = ["CustomerMatch", "resolve_customer", "legal_name", "simple_name"]
 
 
 @dataclass
@@ -36,22 +31,16 @@ class CustomerMatch:
         return self.customer_id is not None
 
 
-def simple_name(text: str | None) -> str:
-    """Case- and space-folded name, accents removed ('ACME  Corp.' -> 'acme corp.')."""
-    if not text:
-        return ""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(folded.lower().split())
+def _parent_domains(domain: str) -> list[str]:
+    parts = domain.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts) - 1)]  # a.b.acme.com -> ..., acme.com
 
 
-def legal_name(text: str | None) -> str:
-    """The name without punctuation and legal forms ('ACME Holdings, Inc.' -> 'acme holdings')."""
-    words = _NOT_WORD.sub(" ", simple_name(text).replace("&", " and "))
-    return " ".join(_LEGAL_FORMS.sub(" ", words).split())
-
-
-def _domain_matches(domain: str, owned: str) -> bool:
-    return domain == owned or domain.endswith("." + owned)
+def _by_id(session: Session, hint: str) -> str | None:
+    found = session.scalar(select(Customer.customer_id).where(Customer.customer_id == hint))
+    if found is None:  # printed in another case: the unique index does not help, but the table is small per hit
+        found = session.scalar(select(Customer.customer_id).where(func.upper(Customer.customer_id) == hint.upper()))
+    return found
 
 
 def resolve_customer(
@@ -63,71 +52,92 @@ def resolve_customer(
     address: str | None,
     policy: MatchingPolicy,
 ) -> CustomerMatch:
-    """Printed customer id, exact name/alias, legal-form-normalized name, email domain, then fuzzy name.
+    """Printed customer id, name/alias/legal-form key, email domain (CustomerAlias, indexed), then fuzzy name.
 
-    Exact signals that point at different customers make the match ambiguous (None). v1 reads all customers
-    per call (aliases live in JSON); fine for thousands of customers, an alias table would index it."""
-    customers = session.scalars(select(Customer)).all()
+    Exact signals that point at different customers make the match ambiguous (None); so does a key that
+    master data found on two customers (an inactive alias marked ambiguous)."""
     strong: dict[str, list[str]] = defaultdict(list)
     notes: list[str] = []
-    if customer_id_hint:
+    if customer_id_hint and customer_id_hint.strip():
         hint = customer_id_hint.strip()
-        found = session.scalar(select(Customer).where(func.upper(Customer.customer_id) == hint.upper()))
+        found = _by_id(session, hint)
         if found is not None:
-            strong[found.customer_id].append(f"customer.id printed {hint!r}")
+            strong[found].append(f"customer.id printed {hint!r}")
         else:
             notes.append(f"printed customer id {hint!r} not in master data")
-    exact, legal = simple_name(name), legal_name(name)
-    domain = (email_domain or "").lower().strip().lstrip("@")
-    for customer in customers:
-        names = [customer.name, *(customer.aliases or [])]
-        if exact and any(simple_name(n) == exact for n in names):
-            strong[customer.customer_id].append(f"customer.name exact {name!r}")
-        elif legal and any(legal_name(n) == legal for n in names):
-            strong[customer.customer_id].append(f"customer.name normalized {legal!r}")
-        if domain and any(_domain_matches(domain, d.lower()) for d in customer.email_domains or []):
-            strong[customer.customer_id].append(f"customer.email_domain {domain!r}")
-    if len(strong) == 1:
+    key = alias_key(name)
+    domain = domain_key(email_domain)
+    keys = {key: "name"} if key else {}
+    if domain:
+        keys.update({domain_key(d): "domain" for d in _parent_domains(domain[1:])})
+    blocked: list[str] = []
+    if keys:
+        for row in session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(list(keys)))):
+            if not row.active:
+                if row.provenance and row.provenance.startswith("ambiguous"):
+                    blocked.append(f"{row.alias!r} is {row.provenance}")
+                continue
+            if keys[row.alias_key] == "name":
+                label = "customer.name exact" if simple_name(row.alias) == simple_name(name) else "customer.alias"
+                strong[row.customer_id].append(f"{label} {name!r} ({row.provenance or 'alias'})")
+            else:
+                strong[row.customer_id].append(f"customer.email_domain {row.alias!r}")
+    if len(strong) == 1 and not blocked:
         ((customer_id, reasons),) = strong.items()
         return CustomerMatch(
-            customer_id,
-            100.0,
-            reasons + notes,
-            [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}],
+            customer_id, 100.0, reasons + notes, [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}]
         )
-    if len(strong) > 1:
-        candidates = [
-            {"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())
-        ]
-        return CustomerMatch(None, 0.0, notes + ["exact signals point at different customers"], candidates)
-    return _fuzzy(customers, legal or exact, address, policy, notes)
+    if strong or blocked:
+        candidates = [{"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())]
+        why = "exact signals point at different customers" if len(strong) > 1 else "name is ambiguous"
+        return CustomerMatch(None, 0.0, notes + blocked + [why], candidates)
+    return _fuzzy(session, legal_name(name) or simple_name(name), address, policy, notes)
 
 
 def _fuzzy(
-    customers, query: str, address: str | None, policy: MatchingPolicy, notes: list[str]
+    session: Session, query: str, address: str | None, policy: MatchingPolicy, notes: list[str]
 ) -> CustomerMatch:
+    """Score every customer name and alias; only reached when no indexed key matched (unknown or misspelt)."""
     if not query:
         return CustomerMatch(None, 0.0, notes + ["no name to match"], [])
-    scored = []
-    for customer in customers:
-        best = max(
-            max(fuzz.token_sort_ratio(query, legal_name(n)), fuzz.WRatio(query, legal_name(n)))
-            for n in [customer.name, *(customer.aliases or [])]
-        )
-        entry = {"customer_id": customer.customer_id, "name": customer.name, "score": round(best, 1)}
-        if address and customer.address:
+    best: dict[str, float] = {}
+    names: dict[str, str] = {}
+    rows = session.execute(select(CustomerAlias.customer_id, CustomerAlias.alias_key).where(
+        CustomerAlias.active.is_(True), ~CustomerAlias.alias_key.startswith("@")))
+    for customer_id, key in rows:
+        score = max(fuzz.token_sort_ratio(query, key), fuzz.WRatio(query, key))
+        if score > best.get(customer_id, -1):
+            best[customer_id], names[customer_id] = score, key
+    top_ids = sorted(best, key=lambda c: (-best[c], c))[: policy.max_candidates]
+    addresses = dict(session.execute(select(Customer.customer_id, Customer.address).where(
+        Customer.customer_id.in_(top_ids))).all()) if top_ids else {}
+    candidates = []
+    for customer_id in top_ids:
+        entry = {"customer_id": customer_id, "name": names[customer_id], "score": round(best[customer_id], 1)}
+        if address and addresses.get(customer_id):
             entry["address_score"] = round(
-                fuzz.token_set_ratio(simple_name(address), simple_name(customer.address)), 1
-            )
-        scored.append(entry)
-    scored.sort(key=lambda c: (-c["score"], c["customer_id"]))
-    candidates = scored[: policy.max_candidates]
+                fuzz.token_set_ratio(simple_name(address), simple_name(addresses[customer_id])), 1)
+        candidates.append(entry)
     if not candidates:
         return CustomerMatch(None, 0.0, notes + ["no customers in master data"], [])
     top = candidates[0]["score"]
     runner_up = candidates[1]["score"] if len(candidates) > 1 else 0.0
     if top >= policy.customer_match_score and top - runner_up >= policy.customer_match_margin:
         reason = f"customer.name fuzzy {top:.1f} (runner-up {runner_up:.1f})"
+        address_score = candidates[0].get("address_score")
+        if address_score is not None:
+            reason += f"; address {address_score:.1f}"
+        return CustomerMatch(candidates[0]["customer_id"], top, notes + [reason], candidates)
+    if top >= policy.customer_match_score and _address_decides(candidates):
+        reason = (f"customer.name fuzzy {top:.1f} (runner-up {runner_up:.1f}); bill-to address "
+                  f"{candidates[0]['address_score']:.1f} vs {candidates[1].get('address_score', 0):.1f}")
         return CustomerMatch(candidates[0]["customer_id"], top, notes + [reason], candidates)
     why = "below score" if top < policy.customer_match_score else "margin over runner-up too small"
     return CustomerMatch(None, top, notes + [f"customer.name fuzzy {top:.1f}: {why}"], candidates)
+
+
+def _address_decides(candidates: list[dict]) -> bool:
+    """Two names too close to call: the bill-to/ship-to address settles it only when it clearly fits one."""
+    if len(candidates) < 2 or "address_score" not in candidates[0]:
+        return False
+    return candidates[0]["address_score"] >= 90 and candidates[1].get("address_score", 0) < 60

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.money import decimal_str
@@ -23,6 +23,7 @@ __all__ = [
     "find_combinations",
     "open_invoices",
     "invoices_by_reference",
+    "candidate_invoices",
     "amount_only_match",
 ]
 
@@ -79,6 +80,25 @@ def invoices_by_reference(session: Session, references: Sequence[str]) -> list[I
     return list(session.scalars(stmt))
 
 
+def candidate_invoices(session: Session, customer_id: str, items: Sequence[RemittanceItem]) -> list[Invoice]:
+    """The payer's open invoices any item could mean: by number, reference key, OCR key or PO key (all indexed).
+
+    Bounded by the items, never by the size of the customer's open AR."""
+    # ocr_key folds case, prefixes, separators, leading zeros and O/0 I/1 S/5 B/8: an exact or normalized
+    # reference has the same ocr_key as its invoice, so one indexed IN finds all three kinds of candidate.
+    ocr = {ocr_key(i.invoice_number) for i in items if i.invoice_number} - {""}
+    pos = {normalize_reference(i.po_number) for i in items if i.po_number} - {""}
+    clauses = []
+    if ocr:
+        clauses.append(Invoice.ocr_key.in_(ocr))
+    if pos:
+        clauses.append(Invoice.po_key.in_(pos))
+    if not clauses:
+        return []
+    stmt = select(Invoice).where(Invoice.customer_id == customer_id, Invoice.open_amount > 0, or_(*clauses))
+    return list(session.scalars(stmt.order_by(Invoice.invoice_date, Invoice.id)))
+
+
 def _candidate(invoice: Invoice, rule: str) -> dict:
     return {
         "invoice_number": invoice.invoice_number,
@@ -120,7 +140,7 @@ def match_item(item: RemittanceItem, candidates: Sequence[Invoice]) -> ItemMatch
                 ambiguous=True,
             )
         garbled = ocr_key(ref)
-        ocr = [inv for inv in candidates if garbled and ocr_key(inv.invoice_number) == garbled]
+        ocr = [inv for inv in candidates if garbled and inv.ocr_key == garbled]
         agreeing = [inv for inv in ocr if _amount_agrees(item, inv)]
         if len(agreeing) == 1:
             return ItemMatch(
@@ -138,11 +158,7 @@ def match_item(item: RemittanceItem, candidates: Sequence[Invoice]) -> ItemMatch
             )
     po = (item.po_number or "").strip()
     if po:
-        by_po = [
-            inv
-            for inv in candidates
-            if inv.po_number and normalize_reference(inv.po_number) == normalize_reference(po)
-        ]
+        by_po = [inv for inv in candidates if inv.po_key and inv.po_key == normalize_reference(po)]
         if len(by_po) == 1:
             return ItemMatch(by_po[0], "po_number", [f"PO {po!r} -> {by_po[0].invoice_number!r}"])
         if len(by_po) > 1:

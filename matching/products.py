@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -10,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.models import CustomerPartNumber, Product
-
-_SEPARATORS = re.compile(r"[\s\-_./]+")
+from ledger.names import sku_key
 
 
 @dataclass
@@ -26,7 +24,7 @@ class ProductMatch:
 
 def normalize_sku(text: str | None) -> str:
     """Uppercase without spaces, dashes, dots, slashes, underscores ('brg 6204-2rs' -> 'BRG62042RS')."""
-    return _SEPARATORS.sub("", (text or "").upper())
+    return sku_key(text)
 
 
 def resolve_product(
@@ -37,15 +35,14 @@ def resolve_product(
     description: str | None,
     max_candidates: int = 3,
 ) -> ProductMatch:
-    """Exact SKU, normalized SKU, customer part number (exact then normalized); else fuzzy suggestions only.
-
-    v1 scans the catalogue for the normalized and fuzzy steps (a normalized-SKU column would index it)."""
+    """Exact SKU, normalized SKU (indexed sku_key), customer part number (exact then normalized); else fuzzy
+    suggestions only (a catalogue scan, reached only for a SKU nothing else knows)."""
     read = (sku or "").strip()
     if read:
         if session.scalar(select(Product.sku).where(Product.sku == read)) is not None:
             return ProductMatch(read, "sku.exact", [f"sku {read!r}"])
         key = normalize_sku(read)
-        hits = [s for s in session.scalars(select(Product.sku)).all() if normalize_sku(s) == key]
+        hits = list(session.scalars(select(Product.sku).where(Product.sku_key == key))) if key else []
         if len(hits) == 1:
             return ProductMatch(hits[0], "sku.normalized", [f"sku {read!r} -> {hits[0]!r}"])
         if len(hits) > 1:
@@ -64,14 +61,12 @@ def resolve_product(
 
 
 def _part_number(session: Session, customer_id: str, read: str) -> ProductMatch | None:
-    rows = session.scalars(
-        select(CustomerPartNumber).where(CustomerPartNumber.customer_id == customer_id)
-    ).all()
-    exact = [r for r in rows if r.part_number == read]
-    if len(exact) == 1:
-        return ProductMatch(
-            exact[0].sku, "customer_part_number", [f"part number {read!r} -> {exact[0].sku!r}"]
-        )
+    exact = session.scalar(select(CustomerPartNumber).where(
+        CustomerPartNumber.customer_id == customer_id, CustomerPartNumber.part_number == read))
+    if exact is not None:
+        return ProductMatch(exact.sku, "customer_part_number", [f"part number {read!r} -> {exact.sku!r}"])
+    # one customer's cross-reference list: small, bounded by that customer
+    rows = session.scalars(select(CustomerPartNumber).where(CustomerPartNumber.customer_id == customer_id)).all()
     key = normalize_sku(read)
     skus = sorted({r.sku for r in rows if normalize_sku(r.part_number) == key})
     if len(skus) == 1:

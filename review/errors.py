@@ -25,3 +25,21 @@ class InvalidResolution(InvalidInput):
     """The resolution names an unknown action or lacks what the action needs."""
 
     code = "invalid_resolution"
+
+
+class AliasNotFound(NotFound):
+    """No learned alias with that id (or of that kind)."""
+
+    code = "alias_not_found"
+
+
+class UnknownCandidate(NotFound):
+    """The customer, SKU or invoice a reviewer chose does not exist in master data."""
+
+    code = "unknown_candidate"
+
+
+class NotApplicable(Conflict):
+    """The resolution does not fit this exception (e.g. applying cash to a purchase order)."""
+
+    code = "resolution_not_applicable"

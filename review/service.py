@@ -8,27 +8,52 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from core.events import record_event
+from core.events import Event, record_event
 from review.errors import ExceptionClaimedByOther, ExceptionClosed, ExceptionNotFound, InvalidResolution
 from review.models import ReviewItem
 
 OPEN_STATES = ("open", "claimed")
 CLAIM_MINUTES = 30
-ACTIONS = ("correct", "reject", "dismiss")
+SLA = timedelta(hours=24)
+# action -> what it needs besides the action itself
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "correct": ("changes",), "choose_customer": ("customer_id",), "choose_product": ("line", "sku"),
+    "choose_invoice": ("item", "invoice_number"), "approve_price": ("note",), "apply_cash": ("applications",),
+    "on_account": (), "reject": (), "dismiss": (),
+}
+SORTS = {"priority", "amount", "age", "due", "id"}
 
 
 @dataclass(frozen=True)
 class Resolution:
-    """A reviewer's decision: `correct` re-runs the document with `changes` merged into its extraction;
-    `reject` closes it as refused; `dismiss` marks it not a business document."""
+    """A reviewer's decision. `correct` merges `changes` into the extraction and re-runs it; `choose_*` picks a
+    candidate (customer, a line's SKU, an item's invoice) and re-runs; `approve_price` accepts the price read;
+    `apply_cash` posts the payment with the given applications; `on_account` posts it unapplied; `reject`
+    refuses the document; `dismiss` marks it not a business document."""
 
     action: str
     changes: dict | None = None
+    customer_id: str | None = None
+    line: int | None = None
+    sku: str | None = None
+    item: int | None = None
+    invoice_number: str | None = None
+    applications: list[dict] | None = None
     note: str | None = None
+
+    def as_dict(self) -> dict:
+        """The decision as stored on the exception and in the audit event (empty fields left out)."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def priority_of(amount_at_risk: Decimal | None, reasons: list[str]) -> int:
+    """Higher first: whole currency units at risk, plus a step for reasons that block cash or goods."""
+    weight = 1000 if {"unknown_customer", "unmatched_invoice", "amount_mismatch"} & set(reasons) else 0
+    return int(min(amount_at_risk or Decimal("0"), Decimal("1000000000"))) + weight
 
 
 def open_exception(
@@ -57,45 +82,63 @@ def open_exception(
     item.amount_at_risk = amount_at_risk
     item.currency = currency
     item.status = "open"
-    item.claimed_by = item.claimed_until = None
+    item.priority = priority_of(amount_at_risk, item.reasons)
+    item.due_at = item.due_at or utcnow() + SLA
+    item.claimed_by = item.claimed_at = item.claimed_until = None
     session.flush()
     record_event(session, "exception.opened", "exception", item.id, reasons=item.reasons, document_id=document_id)
     return item
 
 
-def get_exception(session: Session, exception_id: int) -> ReviewItem:
-    """One exception, or ExceptionNotFound."""
-    item = session.get(ReviewItem, exception_id)
+def get_exception(session: Session, exception_id: int, *, lock: bool = False) -> ReviewItem:
+    """One exception, or ExceptionNotFound; `lock` holds its row until commit (claims and resolutions race)."""
+    item = session.get(ReviewItem, exception_id, with_for_update=lock or None, populate_existing=lock)
     if item is None:
         raise ExceptionNotFound(f"exception {exception_id} does not exist")
     return item
 
 
 def list_exceptions(session: Session, *, status: str | None = "open", reason: str | None = None,
-                    customer_id: str | None = None, limit: int = 100, after_id: int = 0) -> list[ReviewItem]:
-    """Exceptions in id order, filtered; `status=None` lists all."""
-    query = select(ReviewItem).where(ReviewItem.id > after_id).order_by(ReviewItem.id).limit(limit)
+                    customer_id: str | None = None, min_amount: Decimal | None = None,
+                    older_than: timedelta | None = None, sort: str = "id", limit: int = 100,
+                    offset: int = 0, after_id: int = 0) -> list[ReviewItem]:
+    """Exceptions filtered and sorted (priority | amount | age | due | id); `status=None` lists all."""
+    if sort not in SORTS:
+        raise InvalidResolution(f"unknown sort {sort!r}; expected one of {', '.join(sorted(SORTS))}")
+    order = {"priority": (ReviewItem.priority.desc(), ReviewItem.created_at, ReviewItem.id),
+             "amount": (ReviewItem.amount_at_risk.desc().nulls_last(), ReviewItem.id),
+             "age": (ReviewItem.created_at, ReviewItem.id), "due": (ReviewItem.due_at.nulls_last(), ReviewItem.id),
+             "id": (ReviewItem.id,)}[sort]
+    query = select(ReviewItem).where(ReviewItem.id > after_id).order_by(*order)
+    if min_amount is not None:
+        query = query.where(ReviewItem.amount_at_risk >= min_amount)
+    if older_than is not None:
+        query = query.where(ReviewItem.created_at <= utcnow() - older_than)
     if status == "open":
         query = query.where(ReviewItem.status.in_(OPEN_STATES))
     elif status:
         query = query.where(ReviewItem.status == status)
     if customer_id:
         query = query.where(ReviewItem.customer_id == customer_id)
-    items = list(session.scalars(query))
-    if reason:  # reasons is a JSON list; filtered here so SQLite and PostgreSQL behave alike
-        items = [i for i in items if reason in (i.reasons or [])]
-    return items
+    if not reason:
+        return list(session.scalars(query.offset(offset).limit(limit)))
+    # reasons is a JSON list: narrowed by its text in SQL, then matched exactly here (SQLite and PostgreSQL alike)
+    query = query.where(cast(ReviewItem.reasons, String).contains(f'"{reason}"'))
+    items = [i for i in session.scalars(query) if reason in (i.reasons or [])]
+    return items[offset:offset + limit]
 
 
 def claim_exception(session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewItem:
     """Claim an exception for a reviewer for CLAIM_MINUTES; another reviewer's live claim is a conflict."""
     now = now or utcnow()
-    item = get_exception(session, exception_id)
+    item = get_exception(session, exception_id, lock=True)
     if item.status not in OPEN_STATES:
         raise ExceptionClosed(f"exception {exception_id} is {item.status}")
     until = _aware(item.claimed_until)
     if item.claimed_by and item.claimed_by != reviewer and until and until > now:
         raise ExceptionClaimedByOther(f"exception {exception_id} is claimed by {item.claimed_by} until {until}")
+    if item.claimed_by != reviewer or not until or until <= now:
+        item.claimed_at = now
     item.claimed_by = reviewer
     item.claimed_until = now + timedelta(minutes=CLAIM_MINUTES)
     item.status = "claimed"
@@ -110,23 +153,46 @@ def record_resolution(session: Session, exception_id: int, resolution: Resolutio
     now = now or utcnow()
     if resolution.action not in ACTIONS:
         raise InvalidResolution(f"unknown action {resolution.action!r}; expected one of {', '.join(ACTIONS)}")
-    if resolution.action == "correct" and not resolution.changes:
-        raise InvalidResolution("action 'correct' needs 'changes' (the corrected fields)")
-    item = get_exception(session, exception_id)
+    missing = [name for name in ACTIONS[resolution.action] if getattr(resolution, name) in (None, "", [], {})]
+    if missing:
+        raise InvalidResolution(f"action {resolution.action!r} needs {', '.join(missing)}", fields=missing)
+    item = get_exception(session, exception_id, lock=True)
     if item.status not in OPEN_STATES:
         raise ExceptionClosed(f"exception {exception_id} is {item.status}")
     until = _aware(item.claimed_until)
     if item.claimed_by and item.claimed_by != reviewer and until and until > now:
         raise ExceptionClaimedByOther(f"exception {exception_id} is claimed by {item.claimed_by}")
-    item.resolution = {"action": resolution.action, "changes": resolution.changes, "note": resolution.note}
+    item.resolution = resolution.as_dict()
     item.note = resolution.note
     item.resolved_by = reviewer
     item.resolved_at = now
     item.status = "dismissed" if resolution.action == "dismiss" else "resolved"
     session.flush()
     record_event(session, "exception.resolved", "exception", item.id, actor=reviewer, action=resolution.action,
-                 changes=resolution.changes, note=resolution.note)
+                 resolution=resolution.as_dict(), reasons=item.reasons, note=resolution.note)
     return item
+
+
+def release_exception(session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewItem:
+    """Give a claim back before it expires; only its holder may."""
+    now = now or utcnow()
+    item = get_exception(session, exception_id, lock=True)
+    if item.status != "claimed":
+        raise ExceptionClosed(f"exception {exception_id} is {item.status}, not claimed")
+    until = _aware(item.claimed_until)
+    if item.claimed_by != reviewer and until and until > now:
+        raise ExceptionClaimedByOther(f"exception {exception_id} is claimed by {item.claimed_by}")
+    item.status, item.claimed_by, item.claimed_at, item.claimed_until = "open", None, None, None
+    session.flush()
+    record_event(session, "exception.released", "exception", item.id, actor=reviewer)
+    return item
+
+
+def audit_trail(session: Session, exception_id: int) -> list[Event]:
+    """Every event of an exception, oldest first: who, when, what changed, why."""
+    get_exception(session, exception_id)
+    return list(session.scalars(select(Event).where(Event.subject_type == "exception",
+                                                    Event.subject_id == exception_id).order_by(Event.id)))
 
 
 def _aware(moment: datetime | None) -> datetime | None:

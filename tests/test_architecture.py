@@ -18,9 +18,11 @@ ALLOWED = {
     "pipeline": {"review", "matching", "extraction", "intake", "ledger", "migrations"},
     "feeds": {"review", "ledger"},
     "resolutions": {"pipeline", "review", "matching", "extraction", "intake", "ledger"},
+    "banking": {"pipeline", "review", "matching", "extraction", "intake", "ledger"},
+    "gateway": {"banking", "pipeline", "matching", "intake"},
 }
 OURS = {"core", "intake", "extraction", "matching", "ledger", "review", "pipeline", "feeds", "resolutions", "api",
-        "cli", "worker", "migrations"}
+        "cli", "worker", "migrations", "banking", "gateway"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
-from api.schemas import DocumentView, ErrorBody, IngestResponse
+from api.schemas import MAX_ID, DocumentView, ErrorBody, IngestResponse
+from banking import import_statement
 from core.db import unit_of_work
 from core.errors import NotFound
 from extraction.models import ExtractionRecord
+from gateway import is_bank_statement
 from intake.errors import DocumentTooLarge
 from intake.models import Document
 from intake.sniff import is_supported, sniff_media_type
@@ -38,6 +40,15 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
 def _accept(request: Request, *, content: bytes, filename: str, channel: str, source_key: str | None,
             sender: str | None) -> JSONResponse:
     ctx = request.app.state.ctx
+    if is_bank_statement(content, filename):  # cash, not a document: banking keeps the file and reads it inline
+        outcomes = import_statement(ctx, content, filename, channel=channel)
+        rejected = [o for o in outcomes if o["status"] == "rejected"]
+        body = {"document_id": outcomes[0]["document_id"] if outcomes else None,
+                "duplicate": bool(outcomes and outcomes[0].get("duplicate")), "outcomes": outcomes}
+        if rejected and len(rejected) == len(outcomes):
+            body.update(error="unreadable", message=rejected[0].get("message") or rejected[0].get("error"))
+            return JSONResponse(body, status_code=422)
+        return JSONResponse(body, status_code=status.HTTP_201_CREATED)
     arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
                       sender=sender)
     media_type = sniff_media_type(content, filename)
@@ -104,7 +115,7 @@ async def push_email(request: Request, caller: str = Depends(require("connector"
 
 @router.get("/documents/{document_id}", response_model=DocumentView, summary="A document, its extraction and outcome",
             responses={**ERRORS, 404: {"model": ErrorBody}})
-def get_document(document_id: int, request: Request,
+def get_document(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
                  caller: str = Depends(require("connector", "reviewer", "erp"))) -> dict:
     """Status, every arrival, what was read (with confidence and provenance) and what became of it."""
     ctx = request.app.state.ctx

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi.responses import PlainTextResponse
 
 from api.auth import require
-from api.schemas import ErrorBody, ImportResult, Page
+from api.schemas import AckRequest, AckResult, ErrorBody, Export, ImportResult, Page
 from core.db import unit_of_work
-from feeds import read_feed
+from feeds import FEEDS, acknowledge, export_feed, read_feed, read_master_data_changes, to_csv
 from ledger.masterdata import import_master_data
 
 router = APIRouter(tags=["erp"])
@@ -36,8 +37,39 @@ def upsert_master_data(request: Request,
                                         description="customers | products | prices | invoices (open AR)"),
                        file: UploadFile = File(..., description="CSV with the contract's columns"),
                        caller: str = Depends(require("erp"))) -> dict:
-    """Validate every row; a bad file is refused whole with the row errors (422), nothing applied."""
+    """Validate every row; a bad file is refused whole (422) with `detail.errors` per row, nothing applied."""
     content = file.file.read(request.app.state.ctx.max_upload_bytes + 1)
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         report = import_master_data(session, kind, content)
     return {"kind": kind, "report": str(report)}
+
+
+@router.get("/erp/export", response_model=Export, responses={**ERRORS, 200: {
+    "content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv (the ids are in X-O2C-Ids)"}},
+    summary="Export records not yet acknowledged")
+def export(request: Request, feed: str = Query(..., pattern=f"^({'|'.join(FEEDS)})$", examples=["orders"]),
+           limit: int = Query(100, ge=1, le=1000), format: str = Query("json", pattern="^(json|csv)$"),
+           caller: str = Depends(require("erp"))):
+    """At-least-once delivery: the same records come back until POST /erp/ack acknowledges them."""
+    with unit_of_work(request.app.state.ctx.session_factory) as session:
+        page = export_feed(session, feed, limit=limit)
+    if format == "csv":
+        return PlainTextResponse(to_csv(page["items"]), media_type="text/csv", headers={
+            "X-O2C-Ids": ",".join(map(str, page["ids"])), "X-O2C-Cursor": page["cursor"] or ""})
+    return page
+
+
+@router.post("/erp/ack", response_model=AckResult, responses=ERRORS, summary="Acknowledge exported records")
+def ack(body: AckRequest, request: Request, caller: str = Depends(require("erp"))) -> dict:
+    """Each record is acknowledged once; a replayed acknowledgement changes nothing."""
+    with unit_of_work(request.app.state.ctx.session_factory) as session:
+        return acknowledge(session, body.feed, ids=body.ids, cursor=body.cursor, actor=caller)
+
+
+@router.get("/master-data/changes", response_model=Page, responses=ERRORS, summary="Pull master-data changes")
+def master_data_changes(request: Request, cursor: str | None = Query(None, max_length=512,
+                                                                     description="next_cursor of the last page"),
+                        limit: int = Query(100, ge=1, le=1000), caller: str = Depends(require("erp"))) -> dict:
+    """Customers and products in the order they changed; a row changed again comes again."""
+    with unit_of_work(request.app.state.ctx.session_factory) as session:
+        return read_master_data_changes(session, cursor=cursor, limit=limit)

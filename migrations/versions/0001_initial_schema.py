@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:01:53.036987
+Create Date: 2026-11-26 04:42:30.072030
 """
 from alembic import op
 import sqlalchemy as sa
@@ -103,6 +103,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_events_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_subject_id'), ['subject_id'], unique=False)
 
+    op.create_table('feed_acknowledgements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('feed', sa.String(length=32), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('acknowledged_by', sa.String(length=64), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_acknowledgements')),
+    sa.UniqueConstraint('feed', 'record_id', name=op.f('uq_feed_acknowledgements_feed_record_id'))
+    )
     op.create_table('journal_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -169,10 +178,89 @@ def upgrade() -> None:
     sa.Column('uom', sa.String(length=16), nullable=False),
     sa.Column('unit_price', sa.Numeric(precision=19, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('sku_key', sa.String(length=64), nullable=True),
+    sa.Column('pack_uom', sa.String(length=16), nullable=True),
+    sa.Column('pack_size', sa.Numeric(precision=19, scale=4), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('sku', name=op.f('uq_products_sku'))
     )
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_products_sku_key'), ['sku_key'], unique=False)
+
+    op.create_table('reference_aliases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=False),
+    sa.Column('reference', sa.String(length=128), nullable=False),
+    sa.Column('reference_key', sa.String(length=128), nullable=False),
+    sa.Column('invoice_number', sa.String(length=64), nullable=False),
+    sa.Column('provenance', sa.String(length=256), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reference_aliases')),
+    sa.UniqueConstraint('customer_id', 'reference_key', name=op.f('uq_reference_aliases_customer_id_reference_key'))
+    )
+    with op.batch_alter_table('reference_aliases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reference_aliases_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('webhook_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_outbox')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_webhook_outbox_idempotency_key'))
+    )
+    with op.batch_alter_table('webhook_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_outbox_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_outbox_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_outbox_status'), ['status'], unique=False)
+
+    op.create_table('bank_credits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('line_key', sa.String(length=255), nullable=False),
+    sa.Column('account', sa.String(length=64), nullable=False),
+    sa.Column('statement_format', sa.String(length=32), nullable=False),
+    sa.Column('statement_id', sa.String(length=64), nullable=True),
+    sa.Column('source_document_id', sa.Integer(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('value_date', sa.Date(), nullable=True),
+    sa.Column('booking_date', sa.Date(), nullable=True),
+    sa.Column('payer_name', sa.String(length=256), nullable=True),
+    sa.Column('payer_account', sa.String(length=64), nullable=True),
+    sa.Column('remittance_info', sa.Text(), nullable=True),
+    sa.Column('remittance_references', sa.JSON(), nullable=False),
+    sa.Column('end_to_end_id', sa.String(length=128), nullable=True),
+    sa.Column('bank_reference', sa.String(length=128), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=True),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('rule', sa.String(length=64), nullable=True),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('review_item_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_bank_credits_bank_credit_positive')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_bank_credits_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_credits')),
+    sa.UniqueConstraint('line_key', name=op.f('uq_bank_credits_line_key')),
+    sa.UniqueConstraint('payment_id', name=op.f('uq_bank_credits_payment_id'))
+    )
+    with op.batch_alter_table('bank_credits', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bank_credits_account'), ['account'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bank_credits_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bank_credits_received_at'), ['received_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bank_credits_source_document_id'), ['source_document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bank_credits_status'), ['status'], unique=False)
+
     op.create_table('extractions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=False),
@@ -201,6 +289,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_number', sa.String(length=64), nullable=False),
     sa.Column('reference_key', sa.String(length=64), nullable=True),
+    sa.Column('ocr_key', sa.String(length=64), nullable=True),
     sa.Column('customer_id', sa.String(length=64), nullable=False),
     sa.Column('invoice_date', sa.Date(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
@@ -209,6 +298,7 @@ def upgrade() -> None:
     sa.Column('open_amount', sa.Numeric(precision=19, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('po_number', sa.String(length=128), nullable=True),
+    sa.Column('po_key', sa.String(length=128), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('payment_terms', sa.String(length=64), nullable=True),
     sa.Column('origin', sa.String(length=16), nullable=False),
@@ -223,8 +313,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoices_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_invoices_customer_currency_open', ['customer_id', 'currency', 'open_amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_ocr_key'), ['ocr_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_open_amount'), ['open_amount'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_po_key'), ['po_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_po_number'), ['po_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_reference_key'), ['reference_key'], unique=False)
 
@@ -241,6 +334,32 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('journal_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_journal_lines_entry_id'), ['entry_id'], unique=False)
+
+    op.create_table('mailbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mailbox', sa.String(length=512), nullable=False),
+    sa.Column('uidvalidity', sa.BigInteger(), nullable=False),
+    sa.Column('uid', sa.BigInteger(), nullable=False),
+    sa.Column('message_id', sa.String(length=998), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('sender', sa.String(length=320), nullable=True),
+    sa.Column('subject', sa.String(length=998), nullable=True),
+    sa.Column('size_bytes', sa.BigInteger(), nullable=True),
+    sa.Column('document_id', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.Enum('delivered', 'duplicate', 'rejected', 'vanished', 'failed', name='mailboxoutcome', native_enum=False, length=16), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('filed', sa.Boolean(), nullable=False),
+    sa.Column('handled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_mailbox_messages_document_id_documents')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mailbox_messages')),
+    sa.UniqueConstraint('mailbox', 'uidvalidity', 'uid', name=op.f('uq_mailbox_messages_mailbox_uidvalidity_uid'))
+    )
+    with op.batch_alter_table('mailbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mailbox_messages_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mailbox_messages_message_id'), ['message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mailbox_messages_sha256'), ['sha256'], unique=False)
 
     op.create_table('order_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -311,6 +430,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cash_applications_invoice_id'), ['invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cash_applications_payment_id'), ['payment_id'], unique=False)
 
+    op.create_table('deductions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reason_code', sa.String(length=32), nullable=False),
+    sa.Column('note', sa.String(length=512), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=128), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_deductions_amount_positive')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_deductions_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_deductions_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deductions')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_deductions_idempotency_key'))
+    )
+    with op.batch_alter_table('deductions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deductions_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deductions_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deductions_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deductions_payment_id'), ['payment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deductions_status'), ['status'], unique=False)
+
     op.create_table('exceptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=False),
@@ -322,8 +466,11 @@ def upgrade() -> None:
     sa.Column('amount_at_risk', sa.Numeric(precision=19, scale=4), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('resolved_by', sa.String(length=64), nullable=True),
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('resolution', sa.JSON(), nullable=True),
@@ -339,6 +486,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_exceptions_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_exceptions_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_exceptions_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exceptions_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exceptions_priority'), ['priority'], unique=False)
         batch_op.create_index(batch_op.f('ix_exceptions_status'), ['status'], unique=False)
 
     # ### end Alembic commands ###
@@ -348,11 +497,21 @@ def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('exceptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_exceptions_status'))
+        batch_op.drop_index(batch_op.f('ix_exceptions_priority'))
+        batch_op.drop_index(batch_op.f('ix_exceptions_due_at'))
         batch_op.drop_index(batch_op.f('ix_exceptions_document_id'))
         batch_op.drop_index(batch_op.f('ix_exceptions_customer_id'))
         batch_op.drop_index(batch_op.f('ix_exceptions_created_at'))
 
     op.drop_table('exceptions')
+    with op.batch_alter_table('deductions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deductions_status'))
+        batch_op.drop_index(batch_op.f('ix_deductions_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_deductions_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_deductions_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_deductions_created_at'))
+
+    op.drop_table('deductions')
     with op.batch_alter_table('cash_applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cash_applications_payment_id'))
         batch_op.drop_index(batch_op.f('ix_cash_applications_invoice_id'))
@@ -371,6 +530,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
 
     op.drop_table('order_lines')
+    with op.batch_alter_table('mailbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mailbox_messages_sha256'))
+        batch_op.drop_index(batch_op.f('ix_mailbox_messages_message_id'))
+        batch_op.drop_index(batch_op.f('ix_mailbox_messages_document_id'))
+
+    op.drop_table('mailbox_messages')
     with op.batch_alter_table('journal_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_lines_entry_id'))
 
@@ -378,8 +543,11 @@ def downgrade() -> None:
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_reference_key'))
         batch_op.drop_index(batch_op.f('ix_invoices_po_number'))
+        batch_op.drop_index(batch_op.f('ix_invoices_po_key'))
         batch_op.drop_index(batch_op.f('ix_invoices_open_amount'))
+        batch_op.drop_index(batch_op.f('ix_invoices_ocr_key'))
         batch_op.drop_index(batch_op.f('ix_invoices_customer_id'))
+        batch_op.drop_index('ix_invoices_customer_currency_open')
         batch_op.drop_index(batch_op.f('ix_invoices_created_at'))
 
     op.drop_table('invoices')
@@ -389,6 +557,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_extractions_document_id'))
 
     op.drop_table('extractions')
+    with op.batch_alter_table('bank_credits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bank_credits_status'))
+        batch_op.drop_index(batch_op.f('ix_bank_credits_source_document_id'))
+        batch_op.drop_index(batch_op.f('ix_bank_credits_received_at'))
+        batch_op.drop_index(batch_op.f('ix_bank_credits_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_bank_credits_account'))
+
+    op.drop_table('bank_credits')
+    with op.batch_alter_table('webhook_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_outbox_status'))
+        batch_op.drop_index(batch_op.f('ix_webhook_outbox_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_webhook_outbox_event_id'))
+
+    op.drop_table('webhook_outbox')
+    with op.batch_alter_table('reference_aliases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reference_aliases_customer_id'))
+
+    op.drop_table('reference_aliases')
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_products_sku_key'))
+
     op.drop_table('products')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payments_customer_id'))
@@ -402,6 +591,7 @@ def downgrade() -> None:
     op.drop_table('orders')
     op.drop_table('number_sequences')
     op.drop_table('journal_entries')
+    op.drop_table('feed_acknowledgements')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_subject_id'))
         batch_op.drop_index(batch_op.f('ix_events_kind'))

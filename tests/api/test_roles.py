@@ -21,6 +21,24 @@ MATRIX = {
     ("GET", "/payments"): {"erp"},
     ("GET", "/applications"): {"erp"},
     ("POST", "/master-data/{kind}"): {"erp"},
+    ("GET", "/ar/open-items"): {"erp", "reviewer"},
+    ("GET", "/ar/aging"): {"erp", "reviewer"},
+    ("GET", "/ar/dso"): {"erp", "reviewer"},
+    ("GET", "/ar/unapplied"): {"erp", "reviewer"},
+    ("GET", "/invoices/{number}/pdf"): {"erp"},
+    ("GET", "/invoices/{number}/xml"): {"erp"},
+    ("GET", "/exceptions/{exception_id}/audit"): {"reviewer"},
+    ("POST", "/exceptions/{exception_id}/release"): {"reviewer"},
+    ("GET", "/aliases/{kind}"): {"reviewer"},
+    ("DELETE", "/aliases/{kind}/{alias_id}"): {"reviewer"},
+    ("GET", "/documents/{document_id}/pages/{number}.png"): {"reviewer", "connector"},
+    ("GET", "/erp/export"): {"erp"},
+    ("POST", "/erp/ack"): {"erp"},
+    ("GET", "/master-data/changes"): {"erp"},
+    ("GET", "/summary"): {"reviewer", "erp"},
+    ("GET", "/metrics"): {"reviewer", "erp"},
+    ("GET", "/webhooks/outbox"): set(),
+    ("POST", "/webhooks/deliver"): set(),
 }
 PUBLIC = {("GET", "/health")}
 ROLES = ("connector", "reviewer", "erp", "admin")
@@ -38,7 +56,8 @@ def test_every_route_is_in_the_matrix(api_settings):
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{document_id}", "1").replace("{exception_id}", "1").replace("{kind}", "customers")
+    return (path.replace("{document_id}", "1").replace("{exception_id}", "1").replace("{kind}", "customers")
+            .replace("{alias_id}", "1").replace("{number}", "1"))
 
 
 @pytest.mark.parametrize("method,path", sorted(MATRIX))

@@ -88,3 +88,13 @@ def test_demo_runs_on_the_embedded_default(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Posted orders" in run.stdout and "Exception queue" in run.stdout
     assert "credit_hold" in run.stdout and "price_mismatch" in run.stdout
+
+
+def test_bank_statements_take_the_cash_road_through_ingest(tmp_path):
+    """`o2c ingest` sends a bank statement to banking; its credits come out in the ingest contract's shape."""
+    statement = SHARED / "external" / "bank_statements" / "mt940_wolph" / "cmxl_mt940.sta"
+    run = o2c("ingest", str(statement), data_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    assert outcomes and all(o["document_type"] == "bank_credit" and o["bank_status"] for o in outcomes)
+    assert _check("ingest", run.stdout).returncode == 0

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from ledger.aliases import sync_customer_aliases
 from ledger.models import Customer, CustomerPartNumber, Product
 from matching.customers import legal_name, resolve_customer
 from matching.policy import MatchingPolicy
@@ -10,8 +11,9 @@ from matching.products import resolve_product
 POLICY = MatchingPolicy()
 
 
-def resolve(session, name=None, hint=None, domain=None):
-    return resolve_customer(session, customer_id_hint=hint, name=name, email_domain=domain, address=None, policy=POLICY)
+def resolve(session, name=None, hint=None, domain=None, address=None):
+    return resolve_customer(session, customer_id_hint=hint, name=name, email_domain=domain, address=address,
+                            policy=POLICY)
 
 
 def test_legal_name():
@@ -34,8 +36,10 @@ def test_exact_signals(seeded):
 def test_fuzzy_needs_score_and_margin(seeded):
     match = resolve(seeded, name="Acme Industrial Suply")
     assert match.customer_id == "C-1001" and match.score >= 90
-    seeded.add(Customer(customer_id="C-2001", name="Acme Industrial Supplies Ltd", currency="USD"))
+    extra = Customer(customer_id="C-2001", name="Acme Industrial Supplies Ltd", currency="USD")
+    seeded.add(extra)
     seeded.flush()
+    sync_customer_aliases(seeded, [extra])  # customers are found through their CustomerAlias keys
     close = resolve(seeded, name="Acme Industrial Suppl")
     assert close.customer_id is None and len(close.candidates) >= 2
     assert resolve(seeded, name="Totally Unknown Traders").customer_id is None
@@ -53,3 +57,19 @@ def test_products(seeded):
     seeded.add(Product(sku="BRG6204", description="dup", unit_price=Decimal("1"), currency="USD"))
     seeded.flush()
     assert resolve_product(seeded, customer_id=None, sku="brg.6204", description=None).sku is None
+
+
+def test_address_settles_two_close_names(seeded):
+    extra = Customer(customer_id="C-2002", name="Acme Industrial Supplies Ltd", currency="USD",
+                     address="77 Harbour Road, Portsmouth")
+    seeded.add(extra)
+    seeded.flush()
+    sync_customer_aliases(seeded, [extra])
+    assert resolve(seeded, name="Acme Industrial Suppl").customer_id is None
+    match = resolve(seeded, name="Acme Industrial Suppl", address="1 Main St")
+    assert match.customer_id == "C-1001" and "address" in match.reasons[-1]
+
+
+def test_email_domain_and_subdomain_resolve_through_the_alias_table(seeded):
+    match = resolve(seeded, name=None, domain="eu.boltnut.de")
+    assert match.customer_id == "C-1002" and "email_domain" in match.reasons[0]

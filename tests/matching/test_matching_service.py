@@ -15,7 +15,7 @@ from extraction.schema import (
     RemittanceItem,
 )
 from ledger.cash import post_payment
-from ledger.models import Invoice
+from ledger.models import Deduction, Invoice
 from ledger.orders import post_order
 from ledger.policy import LedgerPolicy
 from matching.policy import MatchingPolicy
@@ -74,6 +74,11 @@ def test_clean_order_is_postable_and_posts(seeded):
     assert posted.invoice_number == "INV-000001"
     again = decide_order(seeded, po(), matching=M, ledger=L, today=TODAY)
     assert again.reasons == ["duplicate_order"]
+    assert again.duplicate_of_order_id == posted.order_id  # same customer + PO + total: a re-send, not a conflict
+    changed = po([OrderLine("BRG-6204", "Ball bearing", Decimal("200"), "EA", Decimal("4.10"), Decimal("820.00"))],
+                 total=Decimal("820.00"))
+    conflict = decide_order(seeded, changed, matching=M, ledger=L, today=TODAY)
+    assert "duplicate_order" in conflict.reasons and conflict.duplicate_of_order_id is None
 
 
 def test_price_mismatch_evidence(seeded):
@@ -147,18 +152,39 @@ def test_remittance_discount_earned_and_unearned(seeded):
     assert seeded.scalar(select(Invoice.open_amount).where(Invoice.invoice_number == "INV-090001")) == 0
 
 
-def test_remittance_unearned_discount_and_amount_mismatch(seeded):
+def test_unearned_discount_and_short_pay_post_with_deductions(seeded):
     late = decide_remittance(
         seeded,
         remittance([item("INV-090001", "980.00", "20.00")], "980.00", paid=date(2024, 3, 26)),
         matching=M,
         ledger=L,
     )
-    assert late.reasons == ["unearned_discount"] and late.evidence[0]["expected"] == "0.00"
+    assert late.postable and late.draft.applications[0].discount == 0
+    (unearned,) = late.draft.deductions
+    assert (unearned.reason_code, unearned.amount) == ("unearned_discount", Decimal("20.00"))
     short = decide_remittance(seeded, remittance([item("INV-090002", "240.00")], "240.00"), matching=M, ledger=L)
-    assert short.reasons == ["amount_mismatch"]
-    total = decide_remittance(seeded, remittance([item("INV-090002", "250.00")], "260.00"), matching=M, ledger=L)
+    assert short.postable and [(d.reason_code, d.amount) for d in short.draft.deductions] == [
+        ("short_payment", Decimal("10.00"))
+    ]
+    posted = post_payment(seeded, short.draft, source_extraction_id=7, today=TODAY)
+    invoice = seeded.scalar(select(Invoice).where(Invoice.invoice_number == "INV-090002"))
+    assert invoice.open_amount == Decimal("10.00")  # kept open: a deduction is never a silent write-off
+    deduction = seeded.scalar(select(Deduction).where(Deduction.payment_id == posted.payment_id))
+    assert (deduction.status, deduction.amount, deduction.reason_code) == ("open", Decimal("10.00"), "short_payment")
+    total = decide_remittance(seeded, remittance([item("INV-090003", "750.00")], "760.00"), matching=M, ledger=L)
     assert total.reasons == ["amount_mismatch"] and total.evidence[0]["field"] == "remittance.amount"
+
+
+def test_overpaid_item_leaves_unapplied_cash_on_account(seeded):
+    over = decide_remittance(seeded, remittance([item("INV-090002", "260.00")], "260.00"), matching=M, ledger=L)
+    assert over.postable and over.draft.applications[0].amount == Decimal("250.00")
+    posted = post_payment(seeded, over.draft, source_extraction_id=8, today=TODAY)
+    assert posted.unapplied_amount == Decimal("10.00")
+
+
+def test_short_pay_on_an_ocr_guessed_reference_goes_to_review(seeded):
+    garbled = decide_remittance(seeded, remittance([item("INV-O9OOO2", "240.00")], "240.00"), matching=M, ledger=L)
+    assert not garbled.postable
 
 
 def test_remittance_amount_only_unique_and_ambiguous(seeded):

@@ -1,0 +1,95 @@
+"""Page images for review tools: a document page as PNG with the boxes of the extracted fields drawn on it."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2 as pdfium
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from api.auth import require
+from api.schemas import MAX_ID, ErrorBody
+from core.db import unit_of_work
+from core.errors import NotFound
+from extraction.models import ExtractionRecord
+from intake.models import Document
+
+router = APIRouter(tags=["documents"])
+POINTS_PER_INCH = 72.0
+RENDER_SCALE = 2.0  # 144 dpi: readable, small
+DEFAULT_IMAGE_DPI = 300  # as extraction assumes for images without a dpi tag
+MAX_PIXELS = 40_000_000
+COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd")
+
+
+class PageNotFound(NotFound):
+    """The document has no such page, or is not a PDF or an image."""
+
+    code = "page_not_found"
+
+
+def render_page(content: bytes, media_type: str, number: int) -> tuple[Image.Image, float]:
+    """The page as an RGB image and its pixels per PDF point."""
+    if media_type == "application/pdf":
+        try:
+            pdf = pdfium.PdfDocument(content)
+        except pdfium.PdfiumError as exc:
+            raise PageNotFound(f"the PDF cannot be rendered: {exc}") from exc
+        if not 1 <= number <= len(pdf):
+            raise PageNotFound(f"page {number} does not exist; the document has {len(pdf)}")
+        return pdf[number - 1].render(scale=RENDER_SCALE).to_pil().convert("RGB"), RENDER_SCALE
+    if media_type.startswith("image/"):
+        image = Image.open(io.BytesIO(content))
+        if image.width * image.height > MAX_PIXELS:
+            raise PageNotFound("the image is too large to render")
+        frames = getattr(image, "n_frames", 1)
+        if not 1 <= number <= frames:
+            raise PageNotFound(f"page {number} does not exist; the image has {frames}")
+        image.seek(number - 1)
+        dpi = image.info.get("dpi")
+        try:
+            value = float(dpi[0]) if dpi else 0
+        except (TypeError, ValueError):
+            value = 0
+        dpi_value = value if 70 <= value <= 1200 else DEFAULT_IMAGE_DPI
+        return image.convert("RGB"), dpi_value / POINTS_PER_INCH
+    raise PageNotFound(f"{media_type} has no pages to render")
+
+
+def draw_boxes(image: Image.Image, scale: float, boxes: list[tuple[str, list[float]]]) -> Image.Image:
+    """Outline each field's box [x0, top, x1, bottom] (points) and label it with the field path."""
+    draw = ImageDraw.Draw(image)
+    for index, (label, (x0, top, x1, bottom)) in enumerate(boxes):
+        colour = COLOURS[index % len(COLOURS)]
+        draw.rectangle([x0 * scale, top * scale, x1 * scale, bottom * scale], outline=colour, width=2)
+        draw.text((x0 * scale, max(0, top * scale - 11)), label, fill=colour)
+    return image
+
+
+@router.get("/documents/{document_id}/pages/{number}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "The page with field boxes"},
+                       401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+            summary="A page as PNG with the extracted fields outlined")
+def page_image(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
+               number: int = Path(..., ge=1, le=10_000),
+               caller: str = Depends(require("reviewer", "connector"))) -> Response:
+    """Render page `number` (1-based) of a PDF or image and draw each field's bounding box from its provenance."""
+    ctx = request.app.state.ctx
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
+        sha256, media_type = document.sha256, document.media_type
+        payloads = list(session.scalars(select(ExtractionRecord.payload).where(
+            ExtractionRecord.document_id == document_id).order_by(ExtractionRecord.part_index)))
+    boxes = [(path, where["bbox"]) for payload in payloads
+             for path, where in sorted((payload.get("provenance") or {}).items())
+             if where.get("page") == number and isinstance(where.get("bbox"), list) and len(where["bbox"]) == 4]
+    image, scale = render_page(ctx.store.get(sha256), media_type, number)
+    buffer = io.BytesIO()
+    draw_boxes(image, scale, boxes).save(buffer, format="PNG")
+    return Response(buffer.getvalue(), media_type="image/png",
+                    headers={"X-O2C-Fields": str(len(boxes)), "Cache-Control": "private, max-age=300"})

@@ -1,0 +1,40 @@
+"""`o2c summary` and `o2c webhooks deliver`: the operations side of review and ERP integration."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from cli.output import emit, err
+from core.db import unit_of_work
+from core.settings import load_settings
+from pipeline import build_context
+from review.outbox import WebhookPolicy, deliver_due
+from review.summary import build_summary
+
+webhooks_app = typer.Typer(help="The webhook outbox.", no_args_is_help=True)
+
+
+def summary() -> None:
+    """Documents by status, touchless and auto-match rates, open exceptions by reason and age, timings."""
+    ctx = build_context(load_settings())
+    with unit_of_work(ctx.session_factory) as session:
+        emit(build_summary(session))
+
+
+@webhooks_app.command("deliver")
+def deliver(loop: bool = typer.Option(False, "--loop", help="Keep delivering every --interval seconds."),
+            interval: float = typer.Option(5.0, min=0.1)) -> None:
+    """Stage new events into the outbox and POST the due ones (signed, with an idempotency key)."""
+    settings = load_settings()
+    policy = WebhookPolicy.from_settings(settings)
+    if policy is None:
+        err.print("O2C_WEBHOOK_URL is not set: nothing to deliver to")
+        raise typer.Exit(2)
+    ctx = build_context(settings)
+    while True:
+        emit(deliver_due(ctx.session_factory, policy))
+        if not loop:
+            return
+        time.sleep(interval)

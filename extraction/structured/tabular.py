@@ -1,0 +1,279 @@
+"""CSV and XLSX remittance files: columns found by header synonyms, one remittance per payment reference."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+import zlib
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from core.money import parse_amount
+from extraction.errors import UnreadableDocument
+from extraction.normalize import decide_date_order, parse_date
+from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
+from extraction.structured.common import COMPUTED, FieldLog
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_HEADER_ROWS = 15
+_BROKEN_XLSX = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError,
+                AttributeError, OSError, SyntaxError)  # SyntaxError: xml.etree's ParseError
+_MAX_ROWS = 100_000
+# normalized header (lower case, letters and digits only) -> field; earlier synonyms win a tie
+COLUMNS = {
+    "invoice_number": ["invoicenumber", "invoiceno", "invoicenr", "invoice", "invoiceid", "invoiceref",
+                       "invoicereference", "yourinvoice", "yourinvoiceno", "invno", "invnumber", "inv",
+                       "documentnumber", "documentno", "docno", "rechnungsnummer", "rechnungsnr", "rechnung",
+                       "belegnummer", "numerofacture", "facture"],
+    "amount_paid": ["amountpaid", "paidamount", "paymentamount", "amountremitted", "remittedamount", "netpaid",
+                    "paid", "remitted", "payment", "netamount", "amount", "net", "zahlbetrag", "bezahlt", "betrag",
+                    "montantpaye"],
+    "discount": ["discount", "discounttaken", "discountamount", "cashdiscount", "disc", "skonto"],
+    "invoice_amount": ["invoiceamount", "invoicetotal", "grossamount", "gross", "originalamount", "invamount",
+                       "amountdue", "rechnungsbetrag", "brutto"],
+    "po_number": ["ponumber", "pono", "po", "purchaseorder", "purchaseordernumber", "bestellnummer"],
+    "payment_reference": ["paymentreference", "paymentref", "paymentnumber", "paymentno", "paymentid",
+                          "checknumber", "checkno", "check", "chequenumber", "chequeno", "tracenumber",
+                          "zahlungsreferenz"],
+    "payment_date": ["paymentdate", "datepaid", "paidon", "valuedate", "checkdate", "chequedate", "zahlungsdatum"],
+    "payer_name": ["payername", "payer", "paidby", "remitter", "customername", "customer", "zahler"],
+    "currency": ["currency", "ccy", "curr", "währung"],
+    "payment_method": ["paymentmethod", "method", "paymenttype", "zahlungsart"],
+}
+_STATED_AMOUNT = ["paymentamount", "amountpaid", "totalpaid", "totalpayment", "amount", "total", "zahlbetrag"]
+_HEADER_FIELDS = ("payment_reference", "payment_date", "payer_name", "currency", "payment_method")
+_TOTAL_ROW = re.compile(r"(?i)^\s*(grand\s+)?total\b|^\s*summe\b|^\s*gesamt")
+
+
+def normalize_header(text: str) -> str:
+    """'Invoice No.' -> 'invoiceno'."""
+    return "".join(c for c in str(text).lower() if c.isalnum())
+
+
+def read_rows(content: bytes, media_type: str) -> list[list[object]]:
+    """The file's rows (first sheet for XLSX); values are str, or date/number as the spreadsheet holds them."""
+    if media_type == XLSX:
+        try:
+            return _xlsx_rows(content)
+        except _BROKEN_XLSX as exc:  # openpyxl lets zip, zlib and XML errors through as they are
+            raise UnreadableDocument(f"XLSX workbook cannot be read: {exc}", reason="malformed") from exc
+    text = _decode(content)
+    # the delimiter is the one under which a remittance header appears (a preamble confuses csv.Sniffer)
+    candidates = {d: _csv_rows(text, d) for d in ",;\t|"}
+    for rows in candidates.values():
+        if find_header(rows) is not None:
+            return rows
+    return candidates[","]
+
+
+def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+    """(row index, field -> column) of the first row naming an invoice column and a paid-amount column."""
+    for r, row in enumerate(rows[:_HEADER_ROWS]):
+        keys = [normalize_header(c) if isinstance(c, str) else "" for c in row]
+        columns: dict[str, int] = {}
+        for name, synonyms in COLUMNS.items():
+            ranked = [(synonyms.index(k), i) for i, k in enumerate(keys) if k in synonyms]
+            if ranked:
+                columns[name] = min(ranked)[1]
+        if "invoice_number" in columns and "amount_paid" in columns:
+            return r, columns
+    return None
+
+
+def read_remittance_table(content: bytes, *, source: str, media_type: str) -> list[Extraction] | None:
+    """One remittance advice per payment reference in the table; None when the table is not a remittance."""
+    rows = read_rows(content, media_type)
+    header = find_header(rows)
+    if header is None:
+        return None
+    at, columns = header
+    all_text = " ".join(str(c) for row in rows for c in row if isinstance(c, str))
+    reader = _TableReader(decide_date_order(all_text), columns)
+    preamble = reader.preamble(rows[:at])
+    groups: dict[str | None, list[tuple[int, list[object]]]] = {}
+    declared_total: Decimal | None = None
+    for r, row in enumerate(rows[at + 1:], start=at + 2):
+        if not any(str(c).strip() for c in row if c is not None):
+            continue
+        invoice = reader.cell(row, "invoice_number")
+        first = next((str(c) for c in row if c is not None and str(c).strip()), "")
+        if not invoice or _TOTAL_ROW.match(invoice) or _TOTAL_ROW.match(first):
+            declared_total = reader.amount(row, "amount_paid", r) or declared_total
+            continue
+        groups.setdefault(reader.cell(row, "payment_reference"), []).append((r, row))
+    if not groups:
+        raise UnreadableDocument("remittance table has a header but no invoice rows", reason="empty")
+    results = []
+    for reference, members in groups.items():
+        extraction = Extraction(source=source, document_type=REMITTANCE_ADVICE,
+                                part=f"payment {reference}" if len(groups) > 1 else None)
+        log = FieldLog()
+        extraction.remittance = reader.remittance(members, preamble, log, len(groups) == 1 and declared_total)
+        results.append(log.finish(extraction))
+    return results
+
+
+class _TableReader:
+    """Reads typed values from table rows, noting each cell as provenance (row number, column header)."""
+
+    def __init__(self, date_order, columns: dict[str, int]):
+        self.date_order = date_order
+        self.columns = columns
+
+    def cell(self, row: list[object], name: str) -> str | None:
+        i = self.columns.get(name)
+        if i is None or i >= len(row) or row[i] is None:
+            return None
+        value = row[i]
+        if isinstance(value, float) and value.is_integer() and name in ("invoice_number", "po_number",
+                                                                         "payment_reference"):
+            value = int(value)  # a spreadsheet stores 1001 as 1001.0
+        text = str(value).strip()
+        return text or None
+
+    def amount(self, row: list[object], name: str, r: int) -> Decimal | None:
+        i = self.columns.get(name)
+        if i is None or i >= len(row) or row[i] is None or str(row[i]).strip() == "":
+            return None
+        value = row[i]
+        if isinstance(value, bool):
+            raise UnreadableDocument(f"row {r}, {name}: {value!r} is not an amount", reason="bad_value")
+        if isinstance(value, int | float | Decimal):
+            return Decimal(str(value))
+        parsed = parse_amount(str(value))
+        if parsed is None:
+            raise UnreadableDocument(f"row {r}, {name}: {value!r} is not an amount", reason="bad_value")
+        return parsed
+
+    def date(self, value: object, where: str) -> date | None:
+        if value is None or str(value).strip() == "":
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        parsed = parse_date(str(value), self.date_order)
+        if parsed is None:
+            raise UnreadableDocument(f"{where}: {value!r} is not a date", reason="bad_value")
+        return parsed
+
+    def preamble(self, rows: list[list[object]]) -> dict[str, tuple[object, str]]:
+        """Label/value pairs above the table ('Payer: ACME', 'Payment date | 2026-03-01')."""
+        found: dict[str, tuple[object, str]] = {}
+        for r, row in enumerate(rows, start=1):
+            cells = [c for c in row if c is not None and str(c).strip()]
+            if not cells:
+                continue
+            if len(cells) >= 2:
+                label, value = cells[0], cells[1]
+            elif isinstance(cells[0], str) and ":" in cells[0]:
+                label, value = cells[0].split(":", 1)
+            else:
+                continue
+            if not isinstance(label, str):
+                continue
+            key = normalize_header(label)
+            for name in (*_HEADER_FIELDS, "amount"):
+                synonyms = COLUMNS.get(name, _STATED_AMOUNT)
+                if key in synonyms and name not in found:
+                    found[name] = (value.strip() if isinstance(value, str) else value, f"row {r}: {label}")
+        return found
+
+    def remittance(self, members, preamble, log: FieldLog, declared_total) -> ExtractedRemittance:
+        remittance = ExtractedRemittance()
+        for name in _HEADER_FIELDS:
+            value, where = self._header_value(members, preamble, name)
+            if value is None:
+                continue
+            if name == "payment_date":
+                value = self.date(value, where)
+            elif name == "currency":
+                value = str(value).upper()
+                if not re.fullmatch(r"[A-Z]{3}", value):
+                    raise UnreadableDocument(f"{where}: {value!r} is not an ISO 4217 currency", reason="bad_value")
+            else:
+                value = str(value)
+            setattr(remittance, name, value)
+            log.record(f"remittance.{name}", where, value)
+        for n, (r, row) in enumerate(members):
+            item = RemittanceItem(invoice_number=self.cell(row, "invoice_number"),
+                                  amount_paid=self.amount(row, "amount_paid", r),
+                                  discount=self.amount(row, "discount", r),
+                                  invoice_amount=self.amount(row, "invoice_amount", r),
+                                  po_number=self.cell(row, "po_number"))
+            if item.discount is not None:
+                item.discount = abs(item.discount)
+            for name in ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number"):
+                if getattr(item, name) is not None:
+                    i = self.columns[name]
+                    log.record(f"remittance.items[{n}].{name}", f"row {r}, column {i + 1}", row[i])
+            remittance.items.append(item)
+        paid = [i.amount_paid for i in remittance.items if i.amount_paid is not None]
+        total = sum(paid, Decimal("0"))
+        stated = preamble.get("amount")
+        if stated is not None:
+            remittance.amount = _as_amount(stated)
+            log.record("remittance.amount", stated[1], stated[0])
+        elif declared_total:
+            remittance.amount = declared_total
+            log.record("remittance.amount", "total row", declared_total)
+        else:
+            remittance.amount = total
+            log.record("remittance.amount", "sum of amount-paid column", total, COMPUTED)
+        if remittance.amount is not None and remittance.amount != total:
+            log.warnings.append(f"remittance total {remittance.amount} differs from the sum of the rows {total}")
+        return remittance
+
+    def _header_value(self, members, preamble, name: str) -> tuple[object, str]:
+        if name in self.columns:
+            values = {self.cell(row, name) for _, row in members} - {None}
+            if len(values) == 1:
+                return next(iter(values)), f"column {self.columns[name] + 1} ({name})"
+        if name in preamble:
+            return preamble[name]
+        return None, ""
+
+
+def _as_amount(stated: tuple[object, str]) -> Decimal:
+    value, where = stated
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return Decimal(str(value))
+    parsed = parse_amount(str(value))
+    if parsed is None:
+        raise UnreadableDocument(f"{where}: {value!r} is not an amount", reason="bad_value")
+    return parsed
+
+
+def _xlsx_rows(content: bytes) -> list[list[object]]:
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        if not book.worksheets:
+            raise UnreadableDocument("XLSX workbook has no sheet", reason="empty")
+        rows = []
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            rows.append(list(row))
+            if len(rows) > _MAX_ROWS:
+                raise UnreadableDocument(f"XLSX sheet has more than {_MAX_ROWS} rows", reason="too_large")
+        return rows
+    finally:
+        book.close()
+
+
+def _csv_rows(text: str, delimiter: str) -> list[list[object]]:
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error:  # NUL bytes, a field over the size limit: not a table we read
+        return []
+
+
+def _decode(content: bytes) -> str:
+    for charset in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("latin-1", errors="replace")

@@ -1,0 +1,82 @@
+"""Deductions: what a customer did not pay on an invoice, with a reason code, open for follow-up.
+
+The invoice keeps the deducted amount open (nothing is written off); resolving a deduction (credit note,
+rebill, collect) is a person's decision, recorded by `resolve_deduction`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.money import decimal_str
+from ledger.errors import OverApplication
+from ledger.models import Deduction, Invoice
+
+SHORT_PAYMENT, UNEARNED_DISCOUNT = "short_payment", "unearned_discount"
+REASON_CODES = frozenset({SHORT_PAYMENT, UNEARNED_DISCOUNT, "pricing", "damaged", "shortage", "promotion", "other"})
+OPEN, RESOLVED = "open", "resolved"
+
+
+@dataclass(frozen=True)
+class PlannedDeduction:
+    """Record that `amount` of an invoice was not paid by this payment, and why."""
+
+    invoice_id: int
+    amount: Decimal
+    reason_code: str
+    note: str | None = None
+
+
+def record_deduction(
+    session: Session, *, payment_id: int, plan: PlannedDeduction, idempotency_key: str, fresh: bool = False
+) -> Deduction:
+    """Open a deduction for follow-up; the amount must still be open on the invoice. Idempotent by key
+    (fresh=True: the key derives from a row created in this transaction, no look-up needed)."""
+    if not fresh:
+        existing = session.scalar(select(Deduction).where(Deduction.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing
+    invoice = session.get(Invoice, plan.invoice_id)
+    if plan.reason_code not in REASON_CODES:
+        raise ValueError(f"unknown deduction reason code {plan.reason_code!r}")
+    if plan.amount <= 0 or invoice is None or plan.amount > invoice.open_amount:
+        raise OverApplication(
+            "a deduction must be positive and still open on its invoice",
+            amount=decimal_str(plan.amount),
+            open_amount=decimal_str(invoice.open_amount) if invoice else None,
+        )
+    deduction = Deduction(
+        payment_id=payment_id,
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        amount=plan.amount,
+        currency=invoice.currency,
+        reason_code=plan.reason_code,
+        note=plan.note,
+        status=OPEN,
+        idempotency_key=idempotency_key,
+    )
+    session.add(deduction)
+    if not fresh:
+        session.flush()
+    return deduction
+
+
+def open_deductions(session: Session, customer_id: str | None = None) -> list[Deduction]:
+    """Deductions still waiting for follow-up, oldest first."""
+    stmt = select(Deduction).where(Deduction.status == OPEN)
+    if customer_id is not None:
+        stmt = stmt.where(Deduction.customer_id == customer_id)
+    return list(session.scalars(stmt.order_by(Deduction.created_at, Deduction.id)))
+
+
+def resolve_deduction(session: Session, deduction_id: int, *, note: str) -> Deduction:
+    """Mark a deduction followed up (the invoice itself is settled by cash or a credit note, not here)."""
+    deduction = session.get(Deduction, deduction_id)
+    deduction.status = RESOLVED
+    deduction.note = note
+    session.flush()
+    return deduction

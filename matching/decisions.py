@@ -1,0 +1,142 @@
+"""What matching decides, shared by orders and remittances: reason codes, decision objects, confidence checks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from core.money import decimal_str
+from extraction.schema import Extraction
+from ledger.cash import PaymentDraft
+from ledger.orders import OrderDraft
+from matching.customers import CustomerMatch
+from matching.policy import MatchingPolicy
+
+LOW_CONFIDENCE, UNSUPPORTED = "low_confidence", "unsupported_document"
+UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, MISSING_FIELD = "unknown_customer", "unknown_product", "missing_field"
+UNMATCHED_INVOICE, AMOUNT_MISMATCH, AMBIGUOUS = "unmatched_invoice", "amount_mismatch", "ambiguous_match"
+CURRENCY_MISMATCH, UNEARNED_DISCOUNT = "currency_mismatch", "unearned_discount"
+DUPLICATE_ORDER = "duplicate_order"
+
+# Fields whose misreading could post something wrong. Left out because a later check verifies them: names and
+# printed customer ids (customer resolution: exact key, or fuzzy score plus margin), currencies (customer and
+# invoice currency checks), and a remittance's payment date unless a discount is taken (the discount window).
+_ORDER_REQUIRED = re.compile(r"order\.(po_number|order_date|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))")
+_REMITTANCE_REQUIRED = re.compile(
+    r"remittance\.(amount|"
+    r"items\[\d+\]\.(invoice_number|amount_paid|discount|po_number))"
+)
+_PAYMENT_DATE = re.compile(r"remittance\.payment_date")
+_PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
+
+
+@dataclass
+class _Decision:
+    customer_id: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    evidence: list[dict] = field(default_factory=list)
+    amount_at_risk: Decimal | None = None
+    currency: str | None = None
+
+    def flag(self, reason: str, **evidence: Any) -> None:
+        """Add a reason (once) and its evidence (always)."""
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        self.evidence.append({"reason": reason, **evidence})
+
+    def flagged(self, reason: str, field_path: str) -> bool:
+        """True when this reason was already raised for this field."""
+        return any(e["reason"] == reason and e.get("field") == field_path for e in self.evidence)
+
+
+@dataclass
+class OrderDecision(_Decision):
+    """What matching decided for a purchase order: a draft to post, or the reasons and evidence for review."""
+
+    draft: OrderDraft | None = None
+    # the same customer + PO + total was posted before (another channel, other bytes): the original order
+    duplicate_of_order_id: int | None = None
+
+    @property
+    def postable(self) -> bool:
+        """True when nothing stands in the way of posting."""
+        return not self.reasons and self.draft is not None
+
+
+@dataclass
+class RemittanceDecision(_Decision):
+    """What matching decided for a remittance advice: a payment draft with its applications, or reasons."""
+
+    draft: PaymentDraft | None = None
+
+    @property
+    def postable(self) -> bool:
+        """True when nothing stands in the way of posting."""
+        return not self.reasons and self.draft is not None
+
+
+def read_field(extraction: Extraction, path: str) -> Any:
+    """The value at a field path such as 'order.lines[1].unit_price' (None when absent)."""
+    value: Any = extraction
+    for name, index in _PATH_PART.findall(path):
+        value = getattr(value, name, None)
+        if value is not None and index:
+            value = value[int(index)] if int(index) < len(value) else None
+        if value is None:
+            return None
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return decimal_str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _check_confidence(
+    decision: _Decision,
+    extraction: Extraction,
+    required: re.Pattern,
+    policy: MatchingPolicy,
+    *,
+    classification: bool = True,
+) -> None:
+    doc_conf = extraction.confidence.get("document_type")
+    if classification and doc_conf is not None and doc_conf < policy.classification_confidence:
+        decision.flag(
+            LOW_CONFIDENCE,
+            field="document_type",
+            read=extraction.document_type,
+            confidence=doc_conf,
+            rule=f"classification confidence < {policy.classification_confidence}",
+        )
+    for path, conf in sorted(extraction.confidence.items()):
+        if required.fullmatch(path) and conf < policy.auto_post_confidence:
+            decision.flag(
+                LOW_CONFIDENCE,
+                field=path,
+                read=_jsonable(read_field(extraction, path)),
+                confidence=conf,
+                provenance=extraction.provenance.get(path),
+                rule=f"confidence < {policy.auto_post_confidence}",
+            )
+
+
+def sender_domain(sender: str | None) -> str | None:
+    """The domain of a sender address ('Ann <ann@acme.com>' -> 'acme.com')."""
+    found = re.search(r"@([\w.-]+)", sender or "")
+    return found.group(1).lower().rstrip(".") if found else None
+
+
+def _customer_evidence(match: CustomerMatch, field_path: str, read: str | None) -> dict:
+    return {
+        "field": field_path,
+        "read": read,
+        "rule": "; ".join(match.reasons),
+        "candidates": match.candidates,
+    }

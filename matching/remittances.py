@@ -1,0 +1,292 @@
+"""Remittance decisions: resolve the payer, then each item to an open invoice (indexed, bounded queries).
+
+Short pays and unearned discounts post with a deduction for follow-up; an over-paid item leaves the excess
+unapplied on account; payments without references go to the bounded amount-only search."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.money import decimal_str
+from extraction.schema import REMITTANCE_ADVICE, Extraction
+from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft
+from ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
+from ledger.models import Customer
+from ledger.policy import LedgerPolicy
+from ledger.terms import allowed_discount, parse_terms
+from matching.customers import resolve_customer
+from matching.decisions import (
+    _PAYMENT_DATE,
+    _REMITTANCE_REQUIRED,
+    AMBIGUOUS,
+    AMOUNT_MISMATCH,
+    CURRENCY_MISMATCH,
+    MISSING_FIELD,
+    UNKNOWN_CUSTOMER,
+    UNMATCHED_INVOICE,
+    UNSUPPORTED,
+    RemittanceDecision,
+    _check_confidence,
+    _customer_evidence,
+    _jsonable,
+    sender_domain,
+)
+from matching.open_items import (
+    _candidate,
+    amount_only_match,
+    candidate_invoices,
+    invoices_by_reference,
+    match_item,
+    open_invoices,
+)
+from matching.policy import MatchingPolicy
+
+__all__ = ["decide_remittance", "RemittanceDecision"]
+
+
+def _resolve_payer(
+    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision
+) -> str | None:
+    remittance = extraction.remittance
+    match = resolve_customer(
+        session,
+        customer_id_hint=remittance.customer_id,
+        name=remittance.payer_name,
+        email_domain=sender_domain(extraction.sender),
+        address=None,
+        policy=matching,
+    )
+    if match.resolved:
+        return match.customer_id
+    references = [item.invoice_number for item in remittance.items if item.invoice_number]
+    owners = {inv.customer_id for inv in invoices_by_reference(session, references)}
+    if len(owners) == 1:
+        return owners.pop()  # every referenced invoice belongs to one customer: that customer paid
+    evidence = _customer_evidence(match, "remittance.payer_name", remittance.payer_name)
+    if owners:
+        evidence["invoice_owners"] = sorted(owners)
+    decision.flag(UNKNOWN_CUSTOMER, **evidence)
+    return None
+
+
+def _master(session: Session, customer_id: str) -> Customer:
+    """The payer's master record; cached for the session (a lockbox batch decides thousands in one session)."""
+    cache = session.info.setdefault("o2c.matching.customers", {})
+    if customer_id not in cache:
+        cache[customer_id] = session.scalar(select(Customer).where(Customer.customer_id == customer_id))
+    return cache[customer_id]
+
+
+def decide_remittance(
+    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy
+) -> RemittanceDecision:
+    """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile."""
+    decision = RemittanceDecision()
+    remittance = extraction.remittance
+    if extraction.document_type != REMITTANCE_ADVICE or remittance is None:
+        decision.flag(
+            UNSUPPORTED,
+            field="document_type",
+            read=extraction.document_type,
+            rule="expected a remittance advice",
+        )
+        return decision
+    decision.amount_at_risk, decision.currency = remittance.amount, remittance.currency
+    _check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
+    if any(item.discount for item in remittance.items):
+        _check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
+    if remittance.amount is None or remittance.amount <= 0:
+        decision.flag(
+            MISSING_FIELD,
+            field="remittance.amount",
+            read=_jsonable(remittance.amount),
+            rule="a positive payment amount is required",
+        )
+    payer = _resolve_payer(session, extraction, matching, decision)
+    if payer is None:
+        return decision
+    decision.customer_id = payer
+    master = _master(session, payer)
+    currency = decision.currency = remittance.currency or master.currency
+    if remittance.amount is None or remittance.amount <= 0:
+        return decision
+    deductions: list[PlannedDeduction] = []
+    if any(item.invoice_number or item.po_number for item in remittance.items):
+        applications, deductions = _by_reference(session, extraction, payer, currency, master, decision)
+    else:
+        applications = _by_amount(session, remittance.amount, payer, currency, ledger, decision)
+    decision.draft = PaymentDraft(
+        customer_id=payer,
+        payer_name=remittance.payer_name,
+        payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference,
+        payment_method=remittance.payment_method,
+        currency=currency,
+        amount=remittance.amount,
+        applications=applications,
+        deductions=deductions,
+        remittance_lines=[
+            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount) for i in remittance.items
+        ],
+    )
+    return decision
+
+
+def _by_reference(
+    session: Session,
+    extraction: Extraction,
+    payer: str,
+    currency: str,
+    master: Customer,
+    decision: RemittanceDecision,
+) -> tuple[list[PlannedApplication], list[PlannedDeduction]]:
+    remittance = extraction.remittance
+    candidates = candidate_invoices(session, payer, remittance.items)
+    applications: list[PlannedApplication] = []
+    deductions: list[PlannedDeduction] = []
+    used: set[int] = set()
+    for index, item in enumerate(remittance.items):
+        path = f"remittance.items[{index}]"
+        match = match_item(item, candidates)
+        invoice = match.invoice
+        if invoice is None:
+            elsewhere = [
+                _candidate(inv, "closed or another customer's")
+                for inv in invoices_by_reference(session, [item.invoice_number] if item.invoice_number else [])
+                if inv not in candidates
+            ]
+            decision.flag(
+                AMBIGUOUS if match.ambiguous else UNMATCHED_INVOICE,
+                field=f"{path}.invoice_number",
+                read=item.invoice_number,
+                rule="; ".join(match.reasons),
+                candidates=match.candidates + elsewhere,
+            )
+            continue
+        if invoice.id in used:
+            decision.flag(
+                AMBIGUOUS,
+                field=f"{path}.invoice_number",
+                read=item.invoice_number,
+                rule=f"invoice {invoice.invoice_number} is paid by two items",
+            )
+            continue
+        used.add(invoice.id)
+        if invoice.currency != currency:
+            decision.flag(
+                CURRENCY_MISMATCH,
+                field="remittance.currency",
+                read=currency,
+                expected=invoice.currency,
+                rule=f"invoice {invoice.invoice_number} currency",
+            )
+            continue
+        if item.amount_paid is None:
+            decision.flag(MISSING_FIELD, field=f"{path}.amount_paid", read=None, rule="amount paid required")
+            continue
+        planned = _plan_item(item, invoice, match.rule, master, remittance.payment_date, path, decision)
+        if planned is not None:
+            applications.append(planned[0])
+            deductions.extend(planned[1])
+    paid = sum((item.amount_paid or Decimal("0") for item in remittance.items), Decimal("0"))
+    if paid != remittance.amount:
+        decision.flag(
+            AMOUNT_MISMATCH,
+            field="remittance.amount",
+            read=decimal_str(remittance.amount),
+            expected=decimal_str(paid),
+            rule="items must sum to the payment amount",
+        )
+    return applications, deductions
+
+
+def _plan_item(item, invoice, rule, master, payment_date, path, decision):
+    """One matched item -> (application, deductions), or None with a reason flagged.
+
+    Exact pay (+ earned discount) applies; a short pay applies what was paid and opens a `short_payment`
+    deduction; an unearned discount opens an `unearned_discount` deduction; an over-pay applies the open amount
+    and leaves the excess unapplied on account. Short pays need a reference read exactly (never OCR-guessed)."""
+    discount = item.discount or Decimal("0")
+    if item.amount_paid < 0 or discount < 0 or item.amount_paid + discount <= 0:
+        decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
+                      rule="amounts must be positive")
+        return None
+    deductions: list[PlannedDeduction] = []
+    allowed = Decimal("0")
+    terms_text = invoice.payment_terms or master.payment_terms
+    if discount > 0:
+        allowed = allowed_discount(parse_terms(terms_text), invoice_date=invoice.invoice_date,
+                                   invoice_amount=invoice.amount, payment_date=payment_date)
+    earned = min(discount, allowed)
+    if item.amount_paid + earned > invoice.open_amount:
+        if discount:  # a discount on top of an over-payment makes no sense: a person looks
+            decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
+                          expected=decimal_str(invoice.open_amount), discount=decimal_str(discount),
+                          rule=f"paid + discount exceed the open amount of {invoice.invoice_number}")
+            return None
+        # over-payment: settle the invoice, the excess stays on account as unapplied cash
+        return PlannedApplication(invoice.id, invoice.open_amount, Decimal("0"), f"{rule}+overpayment"), []
+    shortfall = invoice.open_amount - item.amount_paid - earned
+    if shortfall > 0 and rule not in ("reference.exact", "reference.normalized", "po_number"):
+        decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
+                      expected=decimal_str(invoice.open_amount), discount=decimal_str(discount),
+                      rule=f"a short pay needs an exact reference; {invoice.invoice_number} matched by {rule}")
+        return None
+    unearned = min(discount - earned, shortfall)
+    if unearned > 0:
+        deductions.append(PlannedDeduction(
+            invoice.id, unearned, UNEARNED_DISCOUNT,
+            f"discount {decimal_str(discount)} taken, {decimal_str(allowed)} allowed by {terms_text!r} "
+            f"(invoice {invoice.invoice_date.isoformat()}, paid {_jsonable(payment_date)})"))
+    rest = shortfall - max(unearned, Decimal("0"))
+    if rest > 0:
+        deductions.append(PlannedDeduction(
+            invoice.id, rest, SHORT_PAYMENT,
+            f"paid {decimal_str(item.amount_paid)} of {decimal_str(invoice.open_amount)} open"))
+    kind = rule + ("+short" if deductions else "")
+    return PlannedApplication(invoice.id, item.amount_paid, earned, kind), deductions
+
+
+def _by_amount(
+    session: Session,
+    amount: Decimal,
+    payer: str,
+    currency: str,
+    ledger: LedgerPolicy,
+    decision: RemittanceDecision,
+) -> list[PlannedApplication]:
+    invoices = open_invoices(session, payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1)
+    result = amount_only_match(
+        invoices,
+        amount,
+        max_size=ledger.max_invoices_per_payment,
+        max_candidates=ledger.max_combination_candidates,
+    )
+    by_id = {inv.id: inv for inv in invoices}
+    if result.unique:
+        return [PlannedApplication(i, by_id[i].open_amount, Decimal("0"), "amount_only") for i in result.unique]
+    if result.too_many_candidates or len(result.solutions) > 1:
+        sets = [[by_id[i].invoice_number for i in solution] for solution in result.solutions]
+        decision.flag(
+            AMBIGUOUS,
+            field="remittance.amount",
+            read=decimal_str(amount),
+            rule=(
+                "too many open invoices to search"
+                if result.too_many_candidates
+                else "several sets of open invoices sum to the amount"
+            ),
+            candidates=sets,
+        )
+    else:
+        decision.flag(
+            UNMATCHED_INVOICE,
+            field="remittance.amount",
+            read=decimal_str(amount),
+            rule=f"no set of at most {ledger.max_invoices_per_payment} open invoices sums to the amount",
+            candidates=[_candidate(inv, "open item") for inv in invoices[:10]],
+        )
+    return []

@@ -1,0 +1,109 @@
+"""CSV and XLSX remittance files: header synonyms, locales, several payments in one file, and bad cells."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from extraction.errors import UnreadableDocument
+from extraction.service import extract_document
+from extraction.structured import read_structured
+from extraction.structured.tabular import XLSX
+from intake.sniff import is_supported, sniff_media_type
+from tests.extraction.structured.generators import (
+    DEFAULT_ITEMS,
+    Paid,
+    remittance_csv,
+    remittance_rows,
+    remittance_xlsx,
+)
+
+
+def _items(remittance):
+    return [(i.invoice_number, i.amount_paid, i.invoice_amount, i.discount, i.po_number) for i in remittance.items]
+
+
+EXPECTED = [(p.invoice, p.paid, p.invoice_amount, p.discount, p.po) for p in DEFAULT_ITEMS]
+
+
+def test_csv_remittance():
+    (extraction,) = extract_document(remittance_csv(remittance_rows()), filename="remit.csv")
+    r = extraction.remittance
+    assert extraction.document_type == "remittance_advice" and extraction.channel == "structured"
+    assert r.payment_reference == "CHK-20417" and r.payment_date == date(2026, 3, 5)
+    assert r.payer_name == "Acme Industrial Supply" and r.amount == Decimal("1230.50")
+    assert _items(r) == EXPECTED
+    assert extraction.confidence["remittance.items[0].amount_paid"] == 1.0
+    assert extraction.confidence["remittance.amount"] < 1.0  # summed by us, not sent
+    assert extraction.provenance["remittance.items[1].invoice_number"] == {"element": "row 3, column 4",
+                                                                          "text": "INV-1002"}
+
+
+def test_semicolon_csv_with_decimal_commas_other_headers_and_a_preamble():
+    header = ["Rechnungsnummer", "Rechnungsbetrag", "Skonto", "Zahlbetrag"]
+    rows = [["RE-1", "1.000,00", "20,00", "980,00"], ["RE-2", "250,50", "", "250,50"],
+            ["Summe", "", "", "1.230,50"]]
+    preamble = [["Zahler", "Müller Maschinenbau GmbH"], ["Zahlungsdatum", "05.03.2026"], ["Währung", "EUR"]]
+    content = remittance_csv(rows, header=header, delimiter=";", preamble=preamble)
+    (extraction,) = read_structured(content, filename="avis.csv", media_type="text/csv")
+    r = extraction.remittance
+    assert r.payer_name == "Müller Maschinenbau GmbH" and r.payment_date == date(2026, 3, 5) and r.currency == "EUR"
+    assert [(i.invoice_number, i.invoice_amount, i.discount, i.amount_paid) for i in r.items] == [
+        ("RE-1", Decimal("1000.00"), Decimal("20.00"), Decimal("980.00")),
+        ("RE-2", Decimal("250.50"), None, Decimal("250.50"))]
+    assert r.amount == Decimal("1230.50") and not extraction.warnings
+
+
+def test_xlsx_remittance_with_numbers_and_dates():
+    rows = [[r[0], date(2026, 3, 5), *r[2:]] for r in remittance_rows()]
+    content = remittance_xlsx(rows, preamble=[["Remittance advice"], ["Currency", "USD"]])
+    assert sniff_media_type(content, "remit.xlsx") == XLSX and is_supported(XLSX)
+    (extraction,) = extract_document(content, filename="remit.xlsx")
+    r = extraction.remittance
+    assert r.payment_date == date(2026, 3, 5) and r.currency == "USD" and _items(r) == EXPECTED
+    assert r.amount == Decimal("1230.5")
+
+
+def test_one_remittance_per_payment_reference():
+    rows = remittance_rows() + remittance_rows([Paid("INV-3001", Decimal("75.00"))], reference="CHK-20418")
+    first, second = read_structured(remittance_csv(rows), filename="batch.csv", media_type="text/csv")
+    assert (first.part, second.part) == ("payment CHK-20417", "payment CHK-20418")
+    assert second.remittance.amount == Decimal("75.00") and len(second.remittance.items) == 1
+
+
+def test_a_total_that_does_not_add_up_warns():
+    rows = remittance_rows() + [["", "", "", "Total", "", "", "", "1300.00"]]
+    (extraction,) = read_structured(remittance_csv(rows), filename="remit.csv", media_type="text/csv")
+    assert extraction.remittance.amount == Decimal("1300.00")
+    assert any("differs from the sum" in w for w in extraction.warnings)
+
+
+def test_csv_without_a_remittance_header_is_left_to_the_text_path():
+    content = b"sku,description,price\nWID-1,Widget,4.25\n"
+    assert read_structured(content, filename="prices.csv", media_type="text/csv") is None
+
+
+def test_xlsx_without_a_remittance_header_is_other():
+    (extraction,) = extract_document(remittance_xlsx([["a", 1]], header=["Name", "Value"]), filename="x.xlsx")
+    assert extraction.document_type == "other" and extraction.warnings
+
+
+def test_bad_cells_are_named():
+    rows = remittance_rows()
+    rows[1][7] = "two hundred"
+    with pytest.raises(UnreadableDocument) as caught:
+        read_structured(remittance_csv(rows), filename="remit.csv", media_type="text/csv")
+    assert caught.value.reason == "bad_value" and "row 3" in caught.value.message
+    rows = remittance_rows(paid_on="not a date")
+    with pytest.raises(UnreadableDocument) as caught:
+        read_structured(remittance_csv(rows), filename="remit.csv", media_type="text/csv")
+    assert caught.value.reason == "bad_value"
+
+
+def test_corrupt_xlsx_is_refused():
+    content = remittance_xlsx(remittance_rows())
+    with pytest.raises(UnreadableDocument) as caught:
+        extract_document(content[: len(content) // 2], filename="remit.xlsx")
+    assert caught.value.reason == "malformed"
