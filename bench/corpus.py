@@ -104,12 +104,11 @@ def expected_order(po: PurchaseOrder, source: str, **kw) -> dict:
     if traits:
         contract["order"]["bill_to"] = ("\n".join(po.bill_to or (po.buyer_name, *po.buyer_address))
                                         if traits["bill_to"] else None)
-    if po.layout in ("german", "bestell"):  # German layouts print the date and amounts German-style anyway
-        pass
     return contract
 
 
-def _pages(pdf: bytes, dpi: int) -> list[Image.Image]:
+def render_pages(pdf: bytes, dpi: int) -> list[Image.Image]:
+    """Every page of a PDF as a grey image at dpi."""
     doc = pypdfium2.PdfDocument(pdf)
     try:
         return [page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L") for page in doc]
@@ -143,7 +142,7 @@ def _scan_file(pdf: bytes, rng: random.Random, channel: str, fmt: str) -> tuple[
     dpi = 300 if channel == "scan300" else 200
     strong = channel == "scan200"
     images = [degrade(img, rng, noise=60 if strong else 30, blur=rng.uniform(0.6, 1.0) if strong else 0.5,
-                      jpeg=rng.randint(35, 60) if strong else None) for img in _pages(pdf, dpi)]
+                      jpeg=rng.randint(35, 60) if strong else None) for img in render_pages(pdf, dpi)]
     out = io.BytesIO()
     if fmt == "pdf":
         images[0].save(out, format="PDF", resolution=float(dpi), save_all=True, append_images=images[1:])

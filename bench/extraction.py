@@ -30,7 +30,12 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from bench.corpus import CHANNELS, Case, build_corpus  # noqa: E402
+import pdfplumber  # noqa: E402
+import pypdfium2  # noqa: E402
+import pytesseract  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from bench.corpus import CHANNELS, Case, build_corpus, render_pages  # noqa: E402
 from bench.scoring import Tally, score_document  # noqa: E402
 from extraction.service import extract_document  # noqa: E402
 
@@ -122,11 +127,10 @@ def _best_of(fn, repeat: int) -> float:
 
 def speed(cases: list[Case]) -> None:
     """1-page digital PO vs pdfplumber's words alone; a scanned image vs Tesseract's own time on it."""
-    import pdfplumber
-    import pytesseract
-    from PIL import Image
-
-    digital = next(c for c in cases if c.channel == "digital" and c.layout == "classic")
+    digital = next((c for c in cases if c.channel == "digital" and c.pages == 1), None)
+    if digital is None:
+        print("\nSpeed: no 1-page digital PO in this run; skipped")
+        return
 
     def plumber_words():
         with pdfplumber.open(io.BytesIO(digital.content)) as pdf:
@@ -138,7 +142,10 @@ def speed(cases: list[Case]) -> None:
     print(f"\nSpeed (one process, OMP_THREAD_LIMIT=1)\n  digital 1-page PO: o2c {ours * 1000:.1f} ms, "
           f"pdfplumber extract_words {base * 1000:.1f} ms, ratio {ours / base:.2f}x (target <= 2x)")
     for channel in ("scan300", "scan200"):
-        scan = next(c for c in cases if c.channel == channel and c.name.endswith((".png", ".jpg")))
+        scan = next((c for c in cases if c.channel == channel and c.name.endswith((".png", ".jpg"))), None)
+        if scan is None:
+            print(f"  {channel}: no PNG or JPEG page in this run; skipped")
+            continue
         image = Image.open(io.BytesIO(scan.content))
         dpi = int(round(image.info.get("dpi", (300, 300))[0]))
         path = Path(tempfile.gettempdir()) / scan.name
@@ -168,23 +175,19 @@ print(what, round(time.perf_counter() - start, 1), resource.getrusage(resource.R
 
 def memory(cases: list[Case], workdir: Path) -> None:
     """Peak RSS of a fresh process extracting a 50-page PDF and a 20-megapixel image."""
-    from PIL import Image
-
-    from bench.corpus import _pages
-
     workdir.mkdir(parents=True, exist_ok=True)
-    multipage = next(c for c in cases if c.channel == "digital" and c.layout == "multipage")
-    src = pypdfium_doc = None
-    import pypdfium2
-
+    multipage = next((c for c in cases if c.channel == "digital" and c.layout == "multipage"), None)
+    classic = next((c for c in cases if c.channel == "digital" and c.layout == "classic"), None)
+    if multipage is None or classic is None:
+        print("\nMemory: needs the classic and multipage layouts in the run; skipped")
+        return
     src = pypdfium2.PdfDocument(multipage.content)
     pypdfium_doc = pypdfium2.PdfDocument.new()
     while len(pypdfium_doc) < 50:
         pypdfium_doc.import_pages(src)
     big_pdf = workdir / "fifty_pages.pdf"
     pypdfium_doc.save(str(big_pdf))
-    classic = next(c for c in cases if c.channel == "digital" and c.layout == "classic")
-    page = _pages(classic.content, 600)[0]  # 5100 x 6600 = 33.7 MP; shrink to 20 MP
+    page = render_pages(classic.content, 600)[0]  # 5100 x 6600 = 33.7 MP; shrink to 20 MP
     scale = (20_000_000 / (page.width * page.height)) ** 0.5
     page = page.resize((int(page.width * scale), int(page.height * scale)))
     big_png = workdir / "twenty_mp.png"
@@ -200,7 +203,6 @@ def memory(cases: list[Case], workdir: Path) -> None:
         result, secs, rss_kb, child_kb = out.stdout.strip().rsplit(" ", 3)
         print(f"  {what}: {int(rss_kb) / 1024:.0f} MiB peak RSS (largest Tesseract child {int(child_kb) / 1024:.0f}"
               f" MiB), {secs} s -> {result[:60]}")
-    Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS  # keep the import used
 
 
 def main(argv: list[str] | None = None) -> int:

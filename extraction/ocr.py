@@ -66,8 +66,11 @@ def read_image_pages(content: bytes, *, max_pixels: int, max_pages: int, languag
 
 def _tesseract_reads_as_is(image: Image.Image) -> bool:
     """A plain PNG or JPEG Tesseract can open itself: decoding it here and handing it over again costs time."""
-    return (image.format in ("PNG", "JPEG") and image.mode in ("1", "L", "RGB")
-            and image.getexif().get(0x0112, 1) == 1)  # no EXIF rotation to apply
+    if image.format not in ("PNG", "JPEG") or image.mode not in ("1", "L", "RGB"):
+        return False
+    # no EXIF rotation to apply (a PNG's getexif() would decode the whole image to look for a late eXIf chunk)
+    orientation = image.getexif().get(0x0112, 1) if image.format == "JPEG" or "exif" in image.info else 1
+    return orientation == 1
 
 
 def _ocr_encoded(content: bytes, image: Image.Image, languages: str) -> Page:
@@ -118,10 +121,13 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str, encoded: bytes | 
     words: list[Word] = []
     for _key, text, left, top, w, h, conf in raw:
         # undo a slightly rotated scan so that a table row's words share one baseline again
+        # rotate the word back (small angle): a 2° skew moves a column ~25 pt sideways from the top of the page
+        # to its bottom, enough to put a row's cells under the wrong header
         shift = slope * (left + w / 2)
+        drift = slope * (top + h / 2)
         for piece, x0, x1 in _split_rule(text, left, left + w):
-            words.append(Word(piece, x0 * scale, (top - shift) * scale, x1 * scale, (top + h - shift) * scale,
-                              confidence=max(0.0, min(conf / 100.0, 1.0))))
+            words.append(Word(piece, (x0 + drift) * scale, (top - shift) * scale, (x1 + drift) * scale,
+                              (top + h - shift) * scale, confidence=max(0.0, min(conf / 100.0, 1.0))))
     return words
 
 
@@ -158,10 +164,15 @@ def _looks_german(texts) -> bool:
     return sum(1 for t in texts if t and _GERMAN.match(t.strip(":"))) >= 2
 
 
+_DESCENDERS = re.compile(r"[gjpqyQ,;()\[\]{}|/_$@]")
+
+
 def _skew(raw) -> float:
     """The page's skew (dy/dx), the median over Tesseract's own text lines that span some width."""
     lines: dict[tuple, list[tuple[float, float]]] = {}
-    for key, _text, left, top, w, h, _conf in raw:
+    for key, text, left, top, w, h, _conf in raw:
+        if _DESCENDERS.search(text):
+            continue  # a box's bottom is the baseline only for words without descenders ('p', ',', brackets)
         lines.setdefault(key, []).append((left + w / 2, top + h))
     slopes = []
     for points in lines.values():

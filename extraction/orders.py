@@ -159,7 +159,7 @@ def _read_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence) ->
 def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma: bool | None) -> None:
     if not table:
         return
-    names = {c.name for c in table.columns}
+    names = table.names  # a repeated header read partly (a skewed scan) must not change what 'Item' means
     item_as = IGNORED if {"sku", "description"} <= names else ("sku" if "description" in names else "description")
     for row in table.rows:
         if "item" in row.cells:

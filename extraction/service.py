@@ -19,7 +19,7 @@ from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extracti
 from extraction.structured import read_structured, reconcile_with_visible
 from intake.sniff import sniff_media_type
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}
 _TEXT_TYPES = {"text/plain", "text/html", "text/csv"}
 
@@ -48,15 +48,8 @@ def extract_document(content: bytes, *, filename: str, media_type: str | None = 
     if not content:
         raise UnreadableDocument("file is empty", reason="empty")
     media_type = _resolve_type(content, filename, media_type)
-    structured = read_structured(content, filename=filename, media_type=media_type)
-    if structured is not None:  # machine-readable: read as sent, no OCR
-        if media_type == "application/pdf" and any(e.order for e in structured):
-            # the embedded XML wins; the visible page is read only to warn where it disagrees
-            try:
-                pages = read_pages(content, media_type, limits)
-            except UnreadableDocument:
-                pages = []
-            reconcile_with_visible(structured, extract_pages(pages, source=filename, part=None) if pages else None)
+    structured = _structured(content, source=filename, media_type=media_type, limits=limits)
+    if structured is not None:
         return structured
     if media_type == "message/rfc822":
         return _extract_email(content, filename, limits)
@@ -155,6 +148,22 @@ def _extract_email(content: bytes, filename: str, limits: ExtractionLimits) -> l
     return results
 
 
+def _structured(content: bytes, *, source: str, media_type: str, limits: ExtractionLimits,
+                part: str | None = None) -> list[Extraction] | None:
+    """Machine-readable documents (EDI, XML, e-invoice PDFs, remittance sheets), read as sent with no OCR."""
+    structured = read_structured(content, filename=source, media_type=media_type)
+    if structured is None:
+        return None
+    if media_type == "application/pdf" and any(e.order for e in structured):
+        # the embedded XML wins; the visible page is read only to warn where it disagrees
+        try:
+            pages = read_pages(content, media_type, limits)
+        except UnreadableDocument:
+            pages = []
+        reconcile_with_visible(structured, extract_pages(pages, source=source, part=part) if pages else None)
+    return structured
+
+
 def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLimits, *,
                   emit_other: bool) -> list[Extraction]:
     source = f"{filename}#{message_part.name}"
@@ -165,6 +174,13 @@ def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLi
         return [extraction] if extraction else []
     media_type = _resolve_type(message_part.content, message_part.name, message_part.media_type)
     try:
+        structured = _structured(message_part.content, source=source, media_type=media_type, limits=limits,
+                                 part=message_part.name)
+        if structured is not None:  # an EDI file, an XML order or a remittance sheet attached to a mail
+            for extraction in structured:
+                extraction.part = extraction.part or message_part.name
+                extraction.sender = sender
+            return structured
         if media_type in _TEXT_TYPES:
             extraction = extract_text(_decode_text(message_part.content), source=source, part=message_part.name,
                                       sender=sender)

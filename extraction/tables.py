@@ -50,6 +50,7 @@ class Table:
     columns: list[Column]
     rows: list[Row] = field(default_factory=list)
     line_ids: set[int] = field(default_factory=set)  # lines consumed (header and rows)
+    names: set[str] = field(default_factory=set)  # every column any of its header rows named
 
 
 def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[Column] | None:
@@ -94,6 +95,7 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
             if table is None:
                 table = Table(header)
             table.columns = header
+            table.names |= {c.name for c in header}
             table.line_ids.add(id(line))
             open_page, last_bottom = line.page, line.bottom
             continue

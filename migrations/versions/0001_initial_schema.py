@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:42:30.072030
+Create Date: 2026-11-26 04:56:51.413975
 """
 from alembic import op
 import sqlalchemy as sa

@@ -83,7 +83,7 @@ def test_multipage_table_with_wrapped_descriptions_and_repeated_header():
 
 
 def test_every_field_has_provenance():
-    for layout in ("grid", "bestell", "landscape"):
+    for layout in ("grid", "bestell", "landscape", "orderform", "modern"):
         [e] = extract_document(render(_order_spec(random.Random(3), layout, 1)), filename="p.pdf")
         missing = [p for p in e.confidence if p != "document_type" and p not in e.provenance]
         assert missing == [], layout
@@ -197,3 +197,19 @@ def test_order_date_plausible_in_body_order():
     [e] = extract_document(body.encode(), filename="note.txt")
     assert e.order.po_number == "1006-27577"
     assert e.order.order_date is None or e.order.order_date <= date(2100, 1, 1)
+
+
+# --- OCR word clean-up -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("word", "pieces"), [
+    ("12|/EA", ["12", "EA"]), ("40|)EA", ["40", "EA"]), ("4|MTR-1HP", ["4", "MTR-1HP"]), ("24)EA", ["24", "EA"]),
+    ("BRG-6204", ["BRG-6204"]), ("1,234.50", ["1,234.50"]),
+])
+def test_ruling_lines_read_as_characters_split_cells(word, pieces):
+    assert [p for p, _x0, _x1 in ocr._split_rule(word, 0, 100)] == pieces
+
+
+def test_german_second_pass_only_for_german_pages():
+    assert ocr._looks_german(["Bestell-Nr.", "Menge", "Bezeichnung", "12"])
+    assert not ocr._looks_german(["PO", "Number:", "Qty", "Description", "Datum"])

@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from email.message import EmailMessage
 
 import pytest
 
+from extraction.service import extract_document
 from intake.sniff import EDIFACT, X12, is_supported, sniff_media_type
 from tests.conftest import ROOT, SHARED
 from tests.extraction.structured.generators import edifact, orders_body, remadv_body, x12, x12_820_body
@@ -62,3 +64,16 @@ def test_sniffing():
     assert sniff_media_type(b'\xef\xbb\xbf\n<?xml version="1.0"?><Order/>', "") == "application/xml"
     assert sniff_media_type(b"ISAAC NEWTON wrote this letter", "letter.txt") == "text/plain"
     assert all(is_supported(t) for t in (X12, EDIFACT, "application/xml"))
+
+
+def test_an_edi_file_attached_to_an_email_is_read_as_structured():
+    """A mailed EDI order is read by the X12 reader, named after its part, with the mail's sender."""
+    content = (SHARED / "external" / "purchase_orders" / "x12_850" / "nodex12_850.edi").read_bytes()
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "edi@acme-mfg.example", "orders@northwind.example", "PO"
+    message.set_content("Attached our order.")
+    message.add_attachment(content, maintype="application", subtype="edi-x12", filename="order.edi")
+    (extraction,) = extract_document(bytes(message), filename="mail.eml")
+    assert extraction.source == "mail.eml#order.edi" and extraction.document_type == "purchase_order"
+    assert extraction.channel == "structured" and extraction.sender == "edi@acme-mfg.example"
+    assert extraction.order.po_number and extraction.confidence["order.po_number"] == 1.0
