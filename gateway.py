@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from banking import import_statement
+from extraction.emails import MessagePart, read_message
+from extraction.errors import UnreadableDocument
+from extraction.service import ExtractionLimits
 from intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 from matching.bank import BankPolicy
 from pipeline import PipelineContext
@@ -25,8 +28,22 @@ def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str,
     if is_bank_statement(content, filename):
         return [as_ingest_outcome(o) for o in import_statement(ctx, content, filename, policy=bank_policy,
                                                                  channel=channel)]
-    return ingest_document(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
-                           sender=sender)
+    outcomes = ingest_document(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
+                               sender=sender)
+    if sniff_media_type(content, filename) == "message/rfc822":  # a statement mailed by the bank or a customer
+        for part in mailed_statements(content, ctx.limits):
+            outcomes += [as_ingest_outcome(o) for o in import_statement(
+                ctx, part.content, f"{filename}#{part.name}", policy=bank_policy, channel=channel)]
+    return outcomes
+
+
+def mailed_statements(content: bytes, limits: ExtractionLimits) -> list[MessagePart]:
+    """The bank-statement attachments of an email (none when the mail cannot be read: the pipeline says why)."""
+    try:
+        parts, _warnings = read_message(content, max_parts=limits.max_email_parts, max_depth=limits.max_email_depth)
+    except UnreadableDocument:
+        return []
+    return [p for p in parts if p.text is None and is_bank_statement(p.content, p.name)]
 
 
 # A bank credit's own status, in the contract's words: the cash is recorded (posted) unless a person must look.

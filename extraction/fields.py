@@ -17,13 +17,15 @@ _LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
 
 TOTAL_LABELS = {
     "subtotal": ["Subtotal", "Sub-Total", "Sub Total", "Zwischensumme", "Nettobetrag", "Summe netto", "Net Total",
-                 "Warenwert"],
-    "tax": ["Tax", "Sales Tax", "VAT", "MwSt", "MwSt.", "USt", "USt.", "Umsatzsteuer", "Mehrwertsteuer", "GST"],
+                 "Warenwert", "Total Amount of Lines", "Line Total Amount", "Summe Positionen"],
+    "tax": ["Tax", "Sales Tax", "VAT", "MwSt", "MwSt.", "USt", "USt.", "Umsatzsteuer", "Mehrwertsteuer", "GST",
+            "Total VAT", "Total VAT Amount", "VAT Amount", "Total Tax", "Tax Amount", "Steuerbetrag"],
     "freight": ["Freight", "Shipping", "Shipping & Handling", "Versand", "Versandkosten", "Fracht", "Delivery charge",
                 "Delivery fee"],
     "total": ["Total", "Grand Total", "Order Total", "Total Amount", "Total Due", "PO Total", "Gesamtsumme",
               "Gesamtbetrag", "Endbetrag", "Summe", "Gesamt", "Bestellsumme", "Total Payment", "Total Paid",
-              "Total Net Paid", "Payment Total", "Total Amount Paid", "Zahlbetrag gesamt"],
+              "Total Net Paid", "Payment Total", "Total Amount Paid", "Zahlbetrag gesamt", "Total Gross Amount",
+              "Gross Total", "Bruttobetrag", "Gesamtbetrag brutto"],
 }
 TOTALS = LabelSet(TOTAL_LABELS)
 

@@ -20,7 +20,7 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
-from extraction.layout import LabelSet, Line, find_labelled, read_block
+from extraction.layout import Hit, LabelSet, Line, find_labelled, read_block
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, parse_date
 from extraction.schema import ExtractedOrder, OrderLine
@@ -29,7 +29,8 @@ from extraction.tables import IGNORED, read_table
 ORDER_LABELS = LabelSet({
     "po_number": ["PO #", "PO No.", "PO Number", "PO Nr.", "Purchase Order No.", "Purchase Order Number",
                   "Purchase Order #", "Order Number", "Order No.", "Order #", "P.O. Number", "P.O. No.", "P.O. #",
-                  "Bestellnummer", "Bestell-Nr.", "Bestellnr.", "Bestellung Nr."],
+                  "Purchase Order ID", "PO ID", "Bestellnummer", "Bestell-Nr.", "Bestellnr.",
+                  "Bestellung Nr.", "Auftragsnummer", "Auftrags-Nr."],
     "order_date": ["Date", "Order Date", "PO Date", "Datum", "Bestelldatum", "Issue Date", "Date Issued",
                    "Order Date:"],
     "requested_delivery_date": ["Delivery Date", "Required By", "Required Date", "Need By", "Needed By",
@@ -43,10 +44,12 @@ ORDER_LABELS = LabelSet({
                 "Versandadresse"],
     "bill_to": ["Bill To", "Bill-To", "Invoice To", "Rechnungsadresse", "Rechnungsanschrift"],
     "vendor": ["Vendor", "Supplier", "Lieferant", "To", "Seller"],
-    "buyer": ["Buyer", "Customer", "Sold To", "Purchaser", "Besteller", "Kunde", "Ordered By", "Authorized by"],
+    "buyer": ["Buyer", "Customer", "Sold To", "Purchaser", "Besteller", "Kunde", "Ordered By", "Authorized by",
+              "Käufer", "Auftraggeber"],
 })
 LINE_COLUMNS = LabelSet({
-    "quantity": ["Qty", "Quantity", "Qty.", "Menge", "Anzahl", "Qty Ordered", "Ordered"],
+    "quantity": ["Qty", "Quantity", "Qty.", "Menge", "Anzahl", "Qty Ordered", "Ordered", "Order Qty", "Ordered Qty",
+                 "Requested Qty", "Requested Quantity", "Agreed Qty", "Requested Agreed Qty", "Bestellmenge"],
     "sku": ["SKU", "Item #", "Item No.", "Item Number", "Item Code", "Part No.", "Part Number", "Part #",
             "Item / Part No.", "Art.-Nr.", "Artikelnummer", "Artikel-Nr.", "Artikelnr.", "Product Code",
             "Material", "Catalog No.", "Code", "Your SKU", "Your Part No.", "Your Item No.", "Our Ref",
@@ -55,12 +58,19 @@ LINE_COLUMNS = LabelSet({
     "description": ["Description", "Item Description", "Bezeichnung", "Beschreibung", "Artikelbezeichnung",
                     "Details", "Leistung"],
     "unit_price": ["Unit Price", "Price", "Unit Cost", "Rate", "Einzelpreis", "Preis", "Price/Unit",
-                   "Stückpreis", "E-Preis"],
+                   "Stückpreis", "E-Preis", "Gross Price", "Gross Unit Price", "Bruttopreis"],
+    # beside a gross price (before discounts and charges) the net price is what the line costs
+    "net_unit_price": ["Net Unit Price", "Net Price", "Unit Net Price", "Net Unit Cost", "Nettopreis",
+                       "Netto-Einzelpreis", "Nettoeinzelpreis"],
     "amount": ["Amount", "Total", "Line Total", "Ext. Price", "Extended Price", "Ext. Amount", "Extension",
                "Gesamt", "Betrag", "Gesamtpreis", "Net Amount", "Ext", "Ext.", "Extended", "Ext. Cost",
-               "Extended Cost", "Line Amount", "Net Value", "Value", "Wert"],
-    "uom": ["UOM", "Unit", "U/M", "Einheit", "ME"],
-    IGNORED: ["Line", "Pos.", "Pos", "#", "No.", "Nr.", "Tax", "Disc.", "Discount"],
+               "Extended Cost", "Line Amount", "Net Value", "Value", "Wert", "Line Total Net", "Net Line Total",
+               "Line Net Amount", "Nettobetrag", "Positionswert"],
+    "uom": ["UOM", "Unit", "U/M", "Einheit", "ME", "Mengeneinheit"],
+    # the price is for this many units ('Price base Qty 2,00' beside 'Net Unit Price 20,00': 10.00 a unit)
+    "price_basis": ["Price base Qty", "Price Basis Qty", "Price Basis", "Base Qty", "Preiseinheit"],
+    IGNORED: ["Line", "Pos.", "Pos", "#", "No.", "Nr.", "Tax", "Disc.", "Discount", "VAT", "VAT %", "MwSt", "USt",
+              "Tax Rate", "Discount or Charge", "Allowances & Charges", "Line Status"],
 })
 _BLOCK_STOPS = {"vendor", "ship_to", "bill_to"}
 # 'Please ship PO 45821: 10 x BRG-6204 at 4.10' and friends
@@ -109,7 +119,7 @@ def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | Non
             evidence.record(f"order.{name}", 0.88, block.words, page=block.page)
     _read_currency(order, hits, text, evidence, lines)
     if free_text is None:
-        _read_buyer(order, lines, evidence)
+        _read_buyer(order, lines, hits.get("buyer", []), evidence)
     _read_lines(order, table, evidence, decimal_comma)
     totals = read_totals(lines, consumed, decimal_comma)
     for name in ("subtotal", "tax", "total"):
@@ -146,9 +156,14 @@ def _read_currency(order: ExtractedOrder, hits, text: str, evidence: Evidence, l
         evidence.record("order.currency", conf, words or None, page=page)
 
 
-def _read_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence) -> None:
+def _read_buyer(order: ExtractedOrder, lines: list[Line], labelled: list[Hit], evidence: Evidence) -> None:
+    """The letterhead names the buyer, unless a 'Buyer:' label comes first (the page opens with the buyer's block)."""
     head = letterhead(lines, ORDER_LABELS, stop_fields=_BLOCK_STOPS)
-    if head:
+    first = labelled[0] if labelled and lines and labelled[0].page == lines[0].page else None
+    if first and (head is None or first.bbox[1] < head.bbox[1]) and re.search(r"[A-Za-zÄÖÜäöü]{2}", first.text):
+        order.buyer_name = clean_text(first.text)
+        evidence.record("order.buyer_name", 0.8, first.words, page=first.page)
+    elif head:
         order.buyer_name = head.text
         evidence.record("order.buyer_name", 0.8, head.words, page=head.page)
     elif order.bill_to:
@@ -181,11 +196,18 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
             if len(qty_words) > 1 and not line.uom and re.fullmatch(r"[A-Za-z]{1,5}\.?", qty_words[1].text):
                 line.uom = qty_words[1].text
                 evidence.record(f"{path}.uom", 0.85, qty_words[1:2], page=row.page)
-        for name in ("unit_price", "amount"):
+        for name in ("unit_price", "net_unit_price", "amount"):
             value, words = amount_in(row.cells.get(name, []), decimal_comma)
             if value is not None:
-                setattr(line, name, value)
-                evidence.record(f"{path}.{name}", 0.9, words, page=row.page)
+                target = "unit_price" if name == "net_unit_price" else name
+                setattr(line, target, value)
+                evidence.record(f"{path}.{target}", 0.9, words, page=row.page)
+        basis, _ = amount_in(row.cells.get("price_basis", []), decimal_comma)
+        if line.unit_price is not None and basis and basis != 1:
+            # a unit price is for one unit, as in the structured readers; 20.00 per 2 is 10.00, 10.00 per 3 stays exact
+            per_unit = line.unit_price / basis
+            exact = per_unit.quantize(line.unit_price)
+            line.unit_price = exact if exact == per_unit else per_unit
         if line.sku and row.page in evidence.page_sources and evidence.page_sources[row.page] == "ocr":
             line.sku = line.sku.rstrip(".,;:'")  # specks after a part number read as punctuation
         if not line.sku and line.description and "sku" not in names:

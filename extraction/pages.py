@@ -46,6 +46,7 @@ class Page:
     words: list[Word] = field(default_factory=list)
     source: str = TEXT
     tables: list[list[list[str | None]]] = field(default_factory=list)
+    blank: bool = False  # the page draws nothing at all (no glyph, image or path): there is nothing to OCR
 
     @property
     def text(self) -> str:
@@ -87,11 +88,14 @@ def _text_layer_page(plumber_page, number: int) -> Page:
         for w in plumber_page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=3)
         if w["text"].strip()
     ]
-    return Page(number, float(plumber_page.width), float(plumber_page.height), words, TEXT)
+    blank = not words and not any(plumber_page.objects.values())
+    return Page(number, float(plumber_page.width), float(plumber_page.height), words, TEXT, blank=blank)
 
 
 def needs_ocr(page: Page) -> bool:
     """True when a page has too little real text to be anything but a scan."""
+    if page.blank:
+        return False
     real = sum(len(re.sub(r"\(cid:\d+\)|\W", "", w.text)) for w in page.words)
     return real < _MIN_TEXT_CHARS
 

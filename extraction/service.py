@@ -17,11 +17,12 @@ from extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
 from extraction.remittances import extract_remittance
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from extraction.structured import read_structured, reconcile_with_visible
-from intake.sniff import sniff_media_type
+from intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 
 EXTRACTOR_VERSION = "1.1.0"
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}
 _TEXT_TYPES = {"text/plain", "text/html", "text/csv"}
+_BANK_STATEMENTS = {BAI2, CAMT, MT940}
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,11 @@ def _structured(content: bytes, *, source: str, media_type: str, limits: Extract
             pages = read_pages(content, media_type, limits)
         except UnreadableDocument:
             pages = []
-        reconcile_with_visible(structured, extract_pages(pages, source=source, part=part) if pages else None)
+        if pages and all(p.blank for p in pages):
+            # the XML's carrier page is empty (it draws nothing): there is nothing to compare against
+            reconcile_with_visible(structured, None, unread="visible page is blank")
+        else:
+            reconcile_with_visible(structured, extract_pages(pages, source=source, part=part) if pages else None)
     return structured
 
 
@@ -174,6 +179,9 @@ def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLi
         return [extraction] if extraction else []
     media_type = _resolve_type(message_part.content, message_part.name, message_part.media_type)
     try:
+        if media_type in _BANK_STATEMENTS:  # cash, not a business document: the gateway sends it to banking
+            return [_other(source, message_part.name, "a bank statement: read by banking, not as a document",
+                           sender=sender)]
         structured = _structured(message_part.content, source=source, media_type=media_type, limits=limits,
                                  part=message_part.name)
         if structured is not None:  # an EDI file, an XML order or a remittance sheet attached to a mail

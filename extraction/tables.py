@@ -8,7 +8,7 @@ from core.money import parse_amount
 from extraction.layout import LabelSet, Line, bbox
 from extraction.pages import Word
 
-NUMERIC = {"quantity", "unit_price", "amount", "amount_paid", "discount", "invoice_amount"}
+NUMERIC = {"quantity", "unit_price", "net_unit_price", "amount", "amount_paid", "discount", "invoice_amount"}
 IGNORED = "_ignored"
 
 
@@ -85,19 +85,32 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
 
 def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required: set[str],
                decimal_comma: bool | None) -> Table | None:
-    """The first table in lines: rows until a totals row, a wide gap or stray text; later pages continue it."""
+    """The first table in lines: rows until a totals row, a wide gap or stray text; later pages continue it.
+
+    A header may be one line or a band of stacked lines ('Net Unit' over 'Price'). Stray text between rows
+    (notes, references printed inside a tall row) is passed over when a row of the same shape follows below.
+    """
     table: Table | None = None
     open_page: int | None = None
     last_bottom = 0.0
-    for line in lines:
+    header_band: set[int] = set()
+    interrupted = False  # stray text was passed over: what follows is no wrap of the previous row
+    for li, line in enumerate(lines):
+        if id(line) in header_band:
+            continue
         header = find_header(line, columns)
+        band: list[Line] = [line]
+        if not header and (table is None or line.page != open_page):
+            band = _header_band(lines, li)
+            header = find_stacked_header(band, columns) if len(band) > 1 else None
         if header and required & {c.name for c in header} == required:
             if table is None:
                 table = Table(header)
             table.columns = header
             table.names |= {c.name for c in header}
-            table.line_ids.add(id(line))
-            open_page, last_bottom = line.page, line.bottom
+            table.line_ids |= {id(b) for b in band}
+            header_band = {id(b) for b in band}
+            open_page, last_bottom, interrupted = line.page, band[-1].bottom, False
             continue
         if table is None or open_page is None:
             continue
@@ -113,16 +126,17 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
             open_page = None
             continue
         cells = assign(line, table.columns)
-        numeric = [n for n in cells if n in NUMERIC and _has_number(cells[n], decimal_comma)]
+        numeric = _numeric(cells, decimal_comma)
         gap = line.top - last_bottom
-        if numeric and (len(numeric) >= 2 or not continued):
+        if _is_row(cells, numeric, required, continued, bool(table.rows)):
             if gap > 6 * line.height and table.rows:
                 open_page = None
                 continue
             table.rows.append(Row(line.page, cells))
             table.line_ids.add(id(line))
-            last_bottom = line.bottom
-        elif table.rows and not numeric and gap < 1.2 * line.height and _is_wrap(cells):
+            last_bottom, interrupted = line.bottom, False
+        elif (table.rows and not interrupted and not numeric and gap < 1.2 * line.height
+              and _is_wrap(cells)):
             previous = table.rows[-1]
             for name, words in cells.items():
                 previous.cells.setdefault(name, []).extend(words)
@@ -130,9 +144,96 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
             last_bottom = line.bottom
         elif continued:
             open_page = line.page  # a running page header above the continued rows: skip it
+        elif table.rows and gap <= 3 * line.height and _row_follows(lines, li, table, stop, required,
+                                                                      decimal_comma):
+            interrupted, last_bottom = True, line.bottom
         elif table.rows or gap > 3 * line.height:
             open_page = None
     return table
+
+
+def _numeric(cells: dict[str, list[Word]], decimal_comma: bool | None) -> list[str]:
+    return [n for n in cells if n in NUMERIC and _has_number(cells[n], decimal_comma)]
+
+
+def _is_row(cells: dict[str, list[Word]], numeric: list[str], required: set[str], continued: bool,
+            has_rows: bool) -> bool:
+    """A row prints numbers; after the first, a lone number with the required cells empty is no row."""
+    if not numeric:
+        return False
+    if len(numeric) >= 2:
+        return True
+    if continued:
+        return False
+    return not has_rows or _has_required(cells, numeric, required)
+
+
+def _has_required(cells: dict[str, list[Word]], numeric: list[str], required: set[str]) -> bool:
+    """Every required cell is filled, and a required number column holds a number."""
+    return all(cells.get(name) and (name not in NUMERIC or name in numeric) for name in required)
+
+
+def _row_follows(lines: list[Line], li: int, table: Table, stop: LabelSet, required: set[str],
+                 decimal_comma: bool | None, *, reach: int = 30) -> bool:
+    """Whether a full row (the required columns and one more number) follows on this page before a break."""
+    previous = lines[li]
+    for below in lines[li + 1:li + 1 + reach]:
+        if below.page != previous.page or below.top - previous.bottom > 3 * below.height or _is_stop(below, stop):
+            return False
+        cells = assign(below, table.columns)
+        numeric = _numeric(cells, decimal_comma)
+        if _has_required(cells, numeric, required) and len(numeric) >= 2:
+            return True
+        previous = below
+    return False
+
+
+def _header_band(lines: list[Line], li: int, *, most: int = 6) -> list[Line]:
+    """Lines stacked tightly under lines[li] (less than half a line apart): one header printed over several."""
+    band = [lines[li]]
+    for below in lines[li + 1:li + most]:
+        last = band[-1]
+        if below.page != last.page or below.top - last.bottom >= 0.5 * last.height:
+            break
+        band.append(below)
+    return band
+
+
+def _cell_name(words: list[Word], columns: LabelSet, seen: set[str]) -> str:
+    """The field a whole header cell names; else the one its last words name ('Requested Qty' -> quantity)."""
+    for i in range(len(words)):
+        hit = columns.match_at(words, i)
+        if hit and i + hit[1] == len(words):
+            return hit[0] if hit[0] not in seen else IGNORED
+    return IGNORED
+
+
+def find_stacked_header(band: list[Line], columns: LabelSet, *, min_columns: int = 3) -> list[Column] | None:
+    """The columns of a header whose cells wrap over several lines: segments overlapping in x form one cell.
+
+    Every cell is a column; a cell that names nothing we read is kept as an ignored column, so the words under
+    it (a discount printed beside the unit price) do not spill into a neighbour.
+    """
+    boxes = sorted(([seg[0].x0, seg[-1].x1, [w for w in seg]] for line in band for seg in line.segments),
+                   key=lambda b: b[0])
+    cells: list[list] = []
+    for x0, x1, words in boxes:
+        if cells and x0 < cells[-1][1]:
+            cells[-1][1] = max(cells[-1][1], x1)
+            cells[-1][2].extend(words)
+        else:
+            cells.append([x0, x1, list(words)])
+    found: list[Column] = []
+    named = 0
+    seen: set[str] = set()
+    for x0, x1, words in cells:
+        words.sort(key=lambda w: (round(w.top), w.x0))
+        name = _cell_name(words, columns, seen)
+        if name != IGNORED:
+            named += 1
+            seen.add(name)
+        found.append(Column(name, x0, x1))
+    return found if named >= min_columns else None
 
 
 def _is_stop(line: Line, stop: LabelSet) -> bool:

@@ -19,7 +19,7 @@ ALLOWED = {
     "feeds": {"review", "ledger"},
     "resolutions": {"pipeline", "review", "matching", "extraction", "intake", "ledger"},
     "banking": {"pipeline", "review", "matching", "extraction", "intake", "ledger"},
-    "gateway": {"banking", "pipeline", "matching", "intake"},
+    "gateway": {"banking", "pipeline", "matching", "extraction", "intake"},
 }
 OURS = {"core", "intake", "extraction", "matching", "ledger", "review", "pipeline", "feeds", "resolutions", "api",
         "cli", "worker", "migrations", "banking", "gateway"}

@@ -13,13 +13,17 @@ COMPARED = ("po_number", "order_date", "buyer_name", "currency", "lines", "total
 _BUYER_SIMILARITY = 85
 
 
-def reconcile_with_visible(structured: list[Extraction], visible: Extraction | None) -> None:
-    """Add to each structured order one warning per field the visible page disagrees on (or does not show)."""
+def reconcile_with_visible(structured: list[Extraction], visible: Extraction | None, *,
+                           unread: str = "visible page could not be read") -> None:
+    """Add to each structured order one warning per field the visible page disagrees on (or does not show).
+
+    With no visible extraction (visible None), one warning says why (unread) instead.
+    """
     for extraction in structured:
         if extraction.order is None:
             continue
         if visible is None:
-            extraction.warnings.append("visible page could not be read: the embedded XML was not cross-checked")
+            extraction.warnings.append(f"{unread}: the embedded XML was not cross-checked")
             continue
         extraction.warnings.extend(order_disagreements(extraction.order, visible.order))
 

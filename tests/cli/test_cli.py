@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,25 @@ def test_bank_statements_take_the_cash_road_through_ingest(tmp_path):
     outcomes = [json.loads(line) for line in run.stdout.splitlines()]
     assert outcomes and all(o["document_type"] == "bank_credit" and o["bank_status"] for o in outcomes)
     assert _check("ingest", run.stdout).returncode == 0
+
+
+def test_a_statement_mailed_as_an_attachment_takes_the_cash_road(tmp_path):
+    """The mail's statement attachment is imported by banking; the mail itself is kept and reported."""
+    statement = SHARED / "external" / "bank_statements" / "mt940_wolph" / "cmxl_mt940.sta"
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "bank@example.com", "ar@northwind.example", "Statement"
+    message["Message-ID"] = "<stmt-1@example.com>"
+    message.set_content("Your daily statement is attached.")
+    message.add_attachment(statement.read_bytes(), maintype="application", subtype="octet-stream",
+                           filename="statement.sta")
+    mail = tmp_path / "statement.eml"
+    mail.write_bytes(bytes(message))
+    run = o2c("ingest", str(mail), data_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    credits = [o for o in outcomes if o["document_type"] == "bank_credit"]
+    assert credits and all(o["source"] == "statement.eml#statement.sta" for o in credits)
+    assert _check("ingest", run.stdout).returncode == 0
+    again = o2c("ingest", str(mail), data_dir=tmp_path)
+    repeated = [o for o in map(json.loads, again.stdout.splitlines()) if o["document_type"] == "bank_credit"]
+    assert len(repeated) == len(credits) and not any(o["new"] for o in repeated), "nothing is recorded twice"

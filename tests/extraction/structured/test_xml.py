@@ -58,7 +58,8 @@ def test_order_x_pdf_xml_wins_and_each_disagreement_with_the_page_warns(path):
     visible = _visible_order(path)
     for name in COMPARED:
         xml_value, page_value = getattr(extraction.order, name), getattr(visible, name) if visible else None
-        warned = any(f"order.{name}:" in w for w in extraction.warnings)
+        # a page that draws nothing (horstoeko's samples) gets one warning for the whole cross-check
+        warned = any(f"order.{name}:" in w or w.startswith("visible page is blank:") for w in extraction.warnings)
         if name == "lines":
             agrees = visible is not None and [(x.quantity, x.unit_price) for x in xml_value] == [
                 (x.quantity, x.unit_price) for x in page_value]
