@@ -1,20 +1,24 @@
-"""Where every file enters o2c: bank statements go to banking (cash), everything else down the document
-pipeline (purchase orders, remittance advices). The CLI, the API and the connectors all call `ingest`."""
+"""Where every file enters o2c — the one door for the CLI, the API, the connectors, the demo and the tests.
+
+Bank statements go to banking (cash), everything else down the document pipeline (purchase orders,
+remittance advices); a mail's bank-statement attachments take the cash road too. Callers only present the
+result: the API maps it to HTTP codes, the CLI prints the outcomes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from banking import import_statement
 from extraction.emails import MessagePart, read_message
 from extraction.errors import UnreadableDocument
 from extraction.service import ExtractionLimits
-from intake.sniff import BAI2, CAMT, MT940, sniff_media_type
+from intake.sniff import BAI2, CAMT, MT940, is_supported, sniff_media_type
 from matching.bank import BankPolicy
-from pipeline import PipelineContext
-from pipeline import ingest as ingest_document
+from pipeline import PipelineContext, document_outcomes, duplicate_outcome, process_document, queued_outcome, receive
 
 BANK_STATEMENTS = {MT940, BAI2, CAMT}
+EMAIL = "message/rfc822"
 
 
 def is_bank_statement(content: bytes, filename: str) -> bool:
@@ -22,19 +26,53 @@ def is_bank_statement(content: bytes, filename: str) -> bool:
     return sniff_media_type(content, filename) in BANK_STATEMENTS
 
 
-def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
-           sender: str | None = None, bank_policy: BankPolicy | None = None) -> list[dict[str, Any]]:
-    """Store the file and take it down its road; one outcome per business document or bank credit."""
-    if is_bank_statement(content, filename):
-        return [as_ingest_outcome(o) for o in import_statement(ctx, content, filename, policy=bank_policy,
-                                                                 channel=channel)]
-    outcomes = ingest_document(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
-                               sender=sender)
-    if sniff_media_type(content, filename) == "message/rfc822":  # a statement mailed by the bank or a customer
+@dataclass(frozen=True)
+class Ingested:
+    """What became of one file: the stored document, whether its bytes were seen before, whether a worker will
+    read it, and one outcome per business document or bank credit."""
+
+    document_id: int | None
+    duplicate: bool
+    media_type: str
+    queued: bool = False
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def supported(self) -> bool:
+        """False for a file type o2c does not read (it is stored and rejected all the same)."""
+        return self.media_type in BANK_STATEMENTS or is_supported(self.media_type)
+
+
+def accept(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
+           sender: str | None = None, bank_policy: BankPolicy | None = None) -> Ingested:
+    """Store the file and take it down its road (inline, or queued for a worker when Redis is configured)."""
+    media_type = sniff_media_type(content, filename)
+    if media_type in BANK_STATEMENTS:  # cash, not a document: banking keeps the file and reads it inline
+        credits = [as_ingest_outcome(o) for o in import_statement(ctx, content, filename, policy=bank_policy,
+                                                                   channel=channel)]
+        first = credits[0] if credits else {}
+        return Ingested(first.get("document_id"), bool(first.get("duplicate")), media_type, outcomes=credits)
+    queued = ctx.queue is not None and is_supported(media_type)  # an unsupported file is rejected here, cheaply
+    arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
+                      sender=sender, queue_processing=queued)
+    if queued:
+        outcomes = [duplicate_outcome(arrival) if arrival.is_duplicate else queued_outcome(arrival)]
+    else:
+        process_document(ctx, arrival.document_id)  # also resumes an original whose processing was cut short
+        outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx,
+                                                                                               arrival.document_id)
+    if media_type == EMAIL:  # a statement mailed by the bank or a customer
         for part in mailed_statements(content, ctx.limits):
             outcomes += [as_ingest_outcome(o) for o in import_statement(
                 ctx, part.content, f"{filename}#{part.name}", policy=bank_policy, channel=channel)]
-    return outcomes
+    return Ingested(arrival.document_id, arrival.is_duplicate, media_type, queued, outcomes)
+
+
+def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
+           sender: str | None = None, bank_policy: BankPolicy | None = None) -> list[dict[str, Any]]:
+    """`accept`, for callers that only want the outcomes (one per business document or bank credit)."""
+    return accept(ctx, content=content, filename=filename, channel=channel, source_key=source_key, sender=sender,
+                  bank_policy=bank_policy).outcomes
 
 
 def mailed_statements(content: bytes, limits: ExtractionLimits) -> list[MessagePart]:

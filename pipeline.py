@@ -93,12 +93,23 @@ class Arrival:
 
 
 def receive(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
-            sender: str | None = None) -> Arrival:
-    """Step 1: store the bytes and record the arrival, in its own short transaction."""
+            sender: str | None = None, queue_processing: bool = False) -> Arrival:
+    """Step 1: store the bytes and record the arrival, in its own short transaction. With `queue_processing`
+    the worker's job is sent once that transaction has committed (never for a rolled-back arrival)."""
     with unit_of_work(ctx.session_factory) as session:
         received = receive_document(session, ctx.store, content=content, filename=filename, channel=channel,
                                     source_key=source_key, sender=sender, max_bytes=ctx.max_upload_bytes)
+        if queue_processing and ctx.queue is not None:
+            queue_document(ctx, session, received.document.id)
         return Arrival(received.document.id, received.is_duplicate, filename)
+
+
+PROCESS_JOB = "worker.process_document_job"
+
+
+def queue_document(ctx: PipelineContext, session: Session, document_id: int) -> None:
+    """Hand a stored document to a worker once the caller's transaction commits."""
+    ctx.queue.enqueue_after_commit(session, PROCESS_JOB, document_id, job_id=f"o2c-process-{document_id}")
 
 
 # ---------------------------------------------------------------------------------------------- extract
@@ -242,25 +253,12 @@ def process_document(ctx: PipelineContext, document_id: int) -> None:
         step(ctx, document_id)
 
 
-# ---------------------------------------------------------------------------------------------- entry points
-def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
-           sender: str | None = None) -> list[dict[str, Any]]:
-    """Receive a file and, inline, process it; with a queue, hand it to a worker. Returns ingest outcomes."""
-    arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
-                      sender=sender)
-    if ctx.queue is not None:
-        ctx.queue.enqueue_after_commit("worker.process_document_job", arrival.document_id,
-                                       job_id=f"o2c-process-{arrival.document_id}")
-        ctx.queue.flush()
-        if arrival.is_duplicate:
-            return [duplicate_outcome(arrival)]
-        return [{"source": filename, "document_id": arrival.document_id, "document_type": None,
-                 "status": "queued", "reasons": [], "customer_id": None, "order_id": None,
-                 "invoice_number": None, "applications": []}]
-    process_document(ctx, arrival.document_id)  # also resumes an original whose processing was cut short
-    if arrival.is_duplicate:
-        return [duplicate_outcome(arrival)]
-    return document_outcomes(ctx, arrival.document_id)
+# ---------------------------------------------------------------------------------------------- outcomes
+def queued_outcome(arrival: Arrival) -> dict[str, Any]:
+    """The outcome for a new document handed to a worker: read it back later (GET /documents/{id})."""
+    return {"source": arrival.filename, "document_id": arrival.document_id, "document_type": None,
+            "status": "queued", "reasons": [], "customer_id": None, "order_id": None, "invoice_number": None,
+            "applications": []}
 
 
 def duplicate_outcome(arrival: Arrival) -> dict[str, Any]:
@@ -306,5 +304,5 @@ def pending_documents(ctx: PipelineContext) -> list[int]:
             Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED])).order_by(Document.id)))
 
 
-__all__ = ["PipelineContext", "build_context", "ingest", "receive", "process_document", "document_outcomes",
-           "decide_business_document", "pending_documents", "STEPS"]
+__all__ = ["PipelineContext", "build_context", "receive", "queued_outcome", "duplicate_outcome", "process_document",
+           "document_outcomes", "decide_business_document", "pending_documents", "queue_document", "STEPS"]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from banking import match_pending
 from core.settings import Settings, load_settings
 from matching.bank import BankPolicy
-from pipeline import PipelineContext, build_context, document_outcomes, pending_documents, process_document
+from pipeline import PROCESS_JOB, PipelineContext, build_context, document_outcomes, pending_documents, process_document
 from review.outbox import WebhookPolicy, deliver_due
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,9 @@ def sweep_job() -> list[int]:
     """Re-queue documents whose processing was cut short (a crash between steps)."""
     ctx = _context()
     ids = pending_documents(ctx)
-    if ctx.queue is not None:
+    if ctx.queue is not None:  # the rows are committed already: send now
         for document_id in ids:
-            ctx.queue.enqueue_after_commit("worker.process_document_job", document_id,
-                                           job_id=f"o2c-process-{document_id}")
-        ctx.queue.flush()
+            ctx.queue.enqueue(PROCESS_JOB, document_id, job_id=f"o2c-process-{document_id}")
     return ids
 
 

@@ -12,8 +12,9 @@ from cli.output import err, progress
 from core.db import unit_of_work
 from core.settings import load_settings
 from feeds import read_feed
+from gateway import ingest
 from ledger.masterdata import import_master_data
-from pipeline import build_context, ingest
+from pipeline import build_context
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "samples"
 MASTER_DATA = ("customers", "products", "prices", "invoices")

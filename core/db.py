@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -57,18 +57,43 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_AFTER_COMMIT = "o2c.after_commit"
+
+
+def after_commit(session: Session, effect: Callable[[], object]) -> None:
+    """Buffer a side effect (a job to send) on this unit of work: it runs once the transaction has committed,
+    and is dropped if it rolls back, so nobody outside ever hears of a row that does not exist."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(effect)
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error. Only entry points open these."""
+    """One transaction: commit on success, roll back on error, then run its buffered side effects (each unit of
+    work has its own buffer, so threads never share one). Only entry points open these."""
     session = factory()
     try:
         yield session
         session.commit()
     except BaseException:
+        session.info.pop(_AFTER_COMMIT, None)
         session.rollback()
         raise
     finally:
         session.close()
+    _run_effects(session.info.pop(_AFTER_COMMIT, []))
+
+
+def _run_effects(effects: list[Callable[[], object]]) -> None:
+    """Every effect is tried; the first failure is raised afterwards (the rows are committed: the sweep, which
+    finds documents whose job never ran, covers a job that could not be sent)."""
+    failure: BaseException | None = None
+    for effect in effects:
+        try:
+            effect()
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the others had their turn
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def is_postgres(session_or_engine) -> bool:

@@ -1,17 +1,20 @@
 """Background jobs: RQ on Redis when O2C_REDIS_URL is set, otherwise the caller runs the work inline.
 
 Jobs carry ids only and have deterministic job ids; enqueueing happens after the commit that made the
-rows visible, so no worker ever looks for a row that was rolled back."""
+rows visible (the unit of work's own buffer), so no worker ever looks for a row that was rolled back."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
+from sqlalchemy.orm import Session
+
+from core.db import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -19,41 +22,38 @@ RETRY_INTERVALS = [10, 60, 300]
 _ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobQueue:
-    """A thin wrapper over an RQ queue; `pending` holds jobs buffered until the transaction commits."""
+    """A thin wrapper over an RQ queue. Jobs that depend on rows being written go through
+    `enqueue_after_commit`, which buffers them on the caller's unit of work (core.db.after_commit)."""
 
     redis_url: str
     name: str = "o2c"
-    pending: list[tuple[str, tuple, str]] = field(default_factory=list)
 
     def _queue(self):
         return Queue(self.name, connection=Redis.from_url(self.redis_url))
 
-    def enqueue_after_commit(self, func_path: str, *args: int | str, job_id: str) -> None:
-        """Buffer a job; it is sent by flush() once the caller's transaction has committed."""
-        self.pending.append((func_path, args, job_id))
+    def enqueue_after_commit(self, session: Session, func_path: str, *args: int | str, job_id: str) -> None:
+        """Send the job once `session`'s transaction commits; a rollback drops it."""
+        after_commit(session, lambda: self.enqueue(func_path, *args, job_id=job_id))
 
-    def flush(self) -> list[str]:
-        """Send the buffered jobs (idempotent per job id: a job already queued is not queued twice)."""
-        sent: list[str] = []
-        queue = self._queue() if self.pending else None
-        while self.pending:
-            func_path, args, job_id = self.pending.pop(0)
-            job_id = f"{self.name}-{job_id}"  # one queue's ids never collide with another's
-            for _attempt in range(2):
-                try:
-                    queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
-                                       retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
-                    sent.append(job_id)
-                    break
-                except DuplicateJobError:
-                    existing = Job.fetch(job_id, connection=queue.connection)
-                    if existing.get_status(refresh=True) in _ACTIVE:
-                        log.info("job %s is already queued or running", job_id)
-                        break
-                    existing.delete()  # a finished or failed run of the same work: run it again (steps are idempotent)
-        return sent
+    def enqueue(self, func_path: str, *args: int | str, job_id: str) -> str | None:
+        """Send a job now (idempotent per job id: one already waiting or running is not queued twice).
+        Returns the queued job's id, or None when the same work is already waiting."""
+        queue = self._queue()
+        job_id = f"{self.name}-{job_id}"  # one queue's ids never collide with another's
+        for _attempt in range(2):
+            try:
+                queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
+                                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                return job_id
+            except DuplicateJobError:
+                existing = Job.fetch(job_id, connection=queue.connection)
+                if existing.get_status(refresh=True) in _ACTIVE:
+                    log.info("job %s is already queued or running", job_id)
+                    return None
+                existing.delete()  # a finished or failed run of the same work: run it again (steps are idempotent)
+        return None
 
     def ping(self) -> bool:
         """True when Redis answers."""

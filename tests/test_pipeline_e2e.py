@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from cli.demo import sample_documents
 from core.db import unit_of_work
+from gateway import ingest
 from intake.models import Document, DocumentStatus
 from ledger.masterdata import import_master_data
 from ledger.models import CashApplication, Invoice, JournalLine, Order
-from pipeline import document_outcomes, extract_step, ingest, process_document, receive
+from pipeline import document_outcomes, extract_step, process_document, receive
 
 
 def _load(ctx, samples):

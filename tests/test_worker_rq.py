@@ -16,10 +16,11 @@ from api.app import create_app
 from core.db import unit_of_work
 from core.queue import JobQueue
 from core.settings import Settings
+from gateway import ingest
 from ledger.masterdata import import_master_data
 from ledger.models import Order
 from migrations.runner import upgrade_database
-from pipeline import build_context, document_outcomes, ingest
+from pipeline import build_context, document_outcomes
 from worker import process_document_job
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -97,10 +98,9 @@ def test_api_answers_202_with_redis_and_the_worker_finishes(queued_settings, sam
 def test_a_finished_job_can_be_queued_again_but_a_waiting_one_only_once(queued_settings):
     upgrade_database(queued_settings.database_url)
     queue = JobQueue(queued_settings.redis_url, queued_settings.queue_name)
-    queue.enqueue_after_commit("worker.sweep_job", job_id="sweep")
-    queue.enqueue_after_commit("worker.sweep_job", job_id="sweep")
-    assert queue.flush() == [f"{queued_settings.queue_name}-sweep"], "a waiting job is not queued twice"
+    assert queue.enqueue("worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep"
+    assert queue.enqueue("worker.sweep_job", job_id="sweep") is None, "a waiting job is not queued twice"
     assert _run_worker(queued_settings).returncode == 0
-    queue.enqueue_after_commit("worker.sweep_job", job_id="sweep")
-    assert queue.flush() == [f"{queued_settings.queue_name}-sweep"], "a finished job may run again"
+    assert queue.enqueue("worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep", \
+        "a finished job may run again"
     assert _run_worker(queued_settings).returncode == 0

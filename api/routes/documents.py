@@ -12,15 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
 from api.schemas import MAX_ID, DocumentView, ErrorBody, IngestResponse
-from banking import import_statement
 from core.db import unit_of_work
 from core.errors import NotFound
 from extraction.models import ExtractionRecord
-from gateway import is_bank_statement
+from gateway import accept
 from intake.errors import DocumentTooLarge
 from intake.models import Document
-from intake.sniff import is_supported, sniff_media_type
-from pipeline import document_outcomes, duplicate_outcome, process_document, receive
+from pipeline import document_outcomes
 
 router = APIRouter(tags=["documents"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
@@ -39,38 +37,21 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
 
 def _accept(request: Request, *, content: bytes, filename: str, channel: str, source_key: str | None,
             sender: str | None) -> JSONResponse:
-    ctx = request.app.state.ctx
-    if is_bank_statement(content, filename):  # cash, not a document: banking keeps the file and reads it inline
-        outcomes = import_statement(ctx, content, filename, channel=channel)
-        rejected = [o for o in outcomes if o["status"] == "rejected"]
-        body = {"document_id": outcomes[0]["document_id"] if outcomes else None,
-                "duplicate": bool(outcomes and outcomes[0].get("duplicate")), "outcomes": outcomes}
-        if rejected and len(rejected) == len(outcomes):
-            body.update(error="unreadable", message=rejected[0].get("message") or rejected[0].get("error"))
-            return JSONResponse(body, status_code=422)
-        return JSONResponse(body, status_code=status.HTTP_201_CREATED)
-    arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
-                      sender=sender)
-    media_type = sniff_media_type(content, filename)
-    if ctx.queue is not None and is_supported(media_type):
-        ctx.queue.enqueue_after_commit("worker.process_document_job", arrival.document_id,
-                                       job_id=f"o2c-process-{arrival.document_id}")
-        ctx.queue.flush()
-        outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx,
-                                                                                               arrival.document_id)
-        body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
+    """The one door (gateway.accept) does the work; this only says it in HTTP."""
+    result = accept(request.app.state.ctx, content=content, filename=filename, channel=channel,
+                    source_key=source_key, sender=sender)
+    body = {"document_id": result.document_id, "duplicate": result.duplicate, "outcomes": result.outcomes}
+    if result.queued:
         return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
-    process_document(ctx, arrival.document_id)  # unsupported files are rejected here, and kept
-    outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx, arrival.document_id)
-    body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
-    if not is_supported(media_type):
-        body.update(error="unsupported_media_type", message=f"{filename}: {media_type} is not a document type "
-                                                              "o2c reads; it was stored and rejected")
+    if not result.supported:
+        body.update(error="unsupported_media_type", message=f"{filename}: {result.media_type} is not a document "
+                                                              "type o2c reads; it was stored and rejected")
         return JSONResponse(body, status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-    if outcomes and all(o["status"] == "rejected" and o.get("error") for o in outcomes):
-        body.update(error="unreadable", message=outcomes[0]["error"])
+    rejected = [o for o in result.outcomes if o["status"] == "rejected" and (o.get("error") or o.get("message"))]
+    if result.outcomes and len(rejected) == len(result.outcomes):
+        body.update(error="unreadable", message=rejected[0].get("error") or rejected[0].get("message"))
         return JSONResponse(body, status_code=422)
-    return JSONResponse(body, status_code=status.HTTP_200_OK if arrival.is_duplicate else status.HTTP_201_CREATED)
+    return JSONResponse(body, status_code=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
 
 
 @router.post("/documents", response_model=IngestResponse, status_code=201, summary="Upload a document",

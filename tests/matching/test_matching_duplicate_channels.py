@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.db import unit_of_work
+from gateway import ingest
 from ledger.masterdata import import_master_data
-from pipeline import ingest
 
 
 def test_same_po_and_total_again_is_a_duplicate_pointing_at_the_original(tmp_path, make_context, samples):
