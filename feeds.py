@@ -18,7 +18,7 @@ from core.errors import InvalidInput
 from core.money import decimal_str
 from ledger.models import CashApplication, Customer, Invoice, Order, Payment, Product
 from ledger.views import application_to_dict, invoice_to_dict, order_to_dict, payment_to_dict
-from review.models import FeedAcknowledgement, ReviewItem
+from review.models import OPEN_STATES, FeedAcknowledgement, ReviewItem
 
 FEEDS = ("orders", "invoices", "payments", "applications", "exceptions")
 MASTER_DATA_FEED = "master-data"
@@ -36,7 +36,7 @@ def exception_to_dict(item: ReviewItem, now: datetime | None = None) -> dict[str
     """An exception as the reviewer and ERP see it: reasons, evidence, priority, claim and SLA."""
     now = now or utcnow()
     created = _aware(item.created_at) if item.created_at else now
-    open_now = item.status in ("open", "claimed")
+    open_now = item.status in OPEN_STATES
     return {
         "id": item.id, "document_id": item.document_id, "extraction_id": item.extraction_id,
         "document_type": item.document_type, "status": item.status, "reasons": item.reasons,

@@ -1,54 +1,14 @@
-"""Money: Decimal plus an explicit currency; arithmetic refuses to mix currencies. Parsing lives here too."""
+"""Money helpers: amounts are Decimal, quantized at the edges; locale-aware parsing lives here, in one place.
+
+Amounts travel with an explicit currency column or field beside them (ledger rows, extraction fields); the
+ledger refuses to mix currencies in one application (ledger.errors.CurrencyMismatch)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
-
-
-class CurrencyMismatch(ValueError):
-    """Two amounts in different currencies were combined."""
-
-
-@dataclass(frozen=True, order=True)
-class Money:
-    """An amount in one currency."""
-
-    amount: Decimal
-    currency: str
-
-    def __post_init__(self):
-        if not isinstance(self.amount, Decimal):
-            raise TypeError("Money.amount must be a Decimal")
-        if not re.fullmatch(r"[A-Z]{3}", self.currency or ""):
-            raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
-
-    def _same(self, other: Money) -> None:
-        if self.currency != other.currency:
-            raise CurrencyMismatch(f"{self.currency} vs {other.currency}")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-    def quantized(self, rounding: str = ROUND_HALF_UP) -> Money:
-        """Rounded to cents."""
-        return Money(quantize(self.amount, rounding), self.currency)
-
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        """Zero in a currency."""
-        return cls(Decimal("0"), currency)
 
 
 def quantize(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:

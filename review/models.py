@@ -5,11 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
+
+
+class ExceptionStatus(StrEnum):
+    """Where an exception stands: open -> claimed -> resolved | dismissed (a claim may be released or expire)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.CLAIMED)  # still waiting for a person
 
 
 class ReviewItem(Base):
@@ -26,7 +39,7 @@ class ReviewItem(Base):
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     amount_at_risk: Mapped[Decimal | None] = mapped_column(Numeric(19, 4, asdecimal=True))
     currency: Mapped[str | None] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|claimed|resolved|dismissed
+    status: Mapped[str] = mapped_column(String(16), default=ExceptionStatus.OPEN, index=True)  # ExceptionStatus
     priority: Mapped[int] = mapped_column(Integer, default=0, index=True)  # higher first; see review.priority
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]

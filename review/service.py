@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from core.events import Event, record_event
 from review.errors import ExceptionClaimedByOther, ExceptionClosed, ExceptionNotFound, InvalidResolution
-from review.models import ReviewItem
+from review.models import OPEN_STATES, ExceptionStatus, ReviewItem
 
-OPEN_STATES = ("open", "claimed")
 CLAIM_MINUTES = 30
 SLA = timedelta(hours=24)
 # action -> what it needs besides the action itself
@@ -81,7 +80,7 @@ def open_exception(
     item.customer_id = customer_id
     item.amount_at_risk = amount_at_risk
     item.currency = currency
-    item.status = "open"
+    item.status = ExceptionStatus.OPEN
     item.priority = priority_of(amount_at_risk, item.reasons)
     item.due_at = item.due_at or utcnow() + SLA
     item.claimed_by = item.claimed_at = item.claimed_until = None
@@ -98,7 +97,7 @@ def get_exception(session: Session, exception_id: int, *, lock: bool = False) ->
     return item
 
 
-def list_exceptions(session: Session, *, status: str | None = "open", reason: str | None = None,
+def list_exceptions(session: Session, *, status: str | None = ExceptionStatus.OPEN, reason: str | None = None,
                     customer_id: str | None = None, min_amount: Decimal | None = None,
                     older_than: timedelta | None = None, sort: str = "id", limit: int = 100,
                     offset: int = 0, after_id: int = 0) -> list[ReviewItem]:
@@ -114,7 +113,7 @@ def list_exceptions(session: Session, *, status: str | None = "open", reason: st
         query = query.where(ReviewItem.amount_at_risk >= min_amount)
     if older_than is not None:
         query = query.where(ReviewItem.created_at <= utcnow() - older_than)
-    if status == "open":
+    if status == ExceptionStatus.OPEN:
         query = query.where(ReviewItem.status.in_(OPEN_STATES))
     elif status:
         query = query.where(ReviewItem.status == status)
@@ -141,7 +140,7 @@ def claim_exception(session: Session, exception_id: int, *, reviewer: str, now: 
         item.claimed_at = now
     item.claimed_by = reviewer
     item.claimed_until = now + timedelta(minutes=CLAIM_MINUTES)
-    item.status = "claimed"
+    item.status = ExceptionStatus.CLAIMED
     session.flush()
     record_event(session, "exception.claimed", "exception", item.id, actor=reviewer)
     return item
@@ -166,7 +165,7 @@ def record_resolution(session: Session, exception_id: int, resolution: Resolutio
     item.note = resolution.note
     item.resolved_by = reviewer
     item.resolved_at = now
-    item.status = "dismissed" if resolution.action == "dismiss" else "resolved"
+    item.status = ExceptionStatus.DISMISSED if resolution.action == "dismiss" else ExceptionStatus.RESOLVED
     session.flush()
     record_event(session, "exception.resolved", "exception", item.id, actor=reviewer, action=resolution.action,
                  resolution=resolution.as_dict(), reasons=item.reasons, note=resolution.note)
@@ -177,12 +176,12 @@ def release_exception(session: Session, exception_id: int, *, reviewer: str, now
     """Give a claim back before it expires; only its holder may."""
     now = now or utcnow()
     item = get_exception(session, exception_id, lock=True)
-    if item.status != "claimed":
+    if item.status != ExceptionStatus.CLAIMED:
         raise ExceptionClosed(f"exception {exception_id} is {item.status}, not claimed")
     until = _aware(item.claimed_until)
     if item.claimed_by != reviewer and until and until > now:
         raise ExceptionClaimedByOther(f"exception {exception_id} is claimed by {item.claimed_by}")
-    item.status, item.claimed_by, item.claimed_at, item.claimed_until = "open", None, None, None
+    item.status, item.claimed_by, item.claimed_at, item.claimed_until = ExceptionStatus.OPEN, None, None, None
     session.flush()
     record_event(session, "exception.released", "exception", item.id, actor=reviewer)
     return item

@@ -14,7 +14,7 @@ from core.db import utcnow
 from extraction.models import BusinessDocumentStatus, ExtractionRecord
 from intake.models import Document
 from ledger.models import CashApplication, Payment
-from review.models import ReviewItem
+from review.models import OPEN_STATES, ReviewItem
 
 AGE_BUCKETS = ((3600, "<1h"), (4 * 3600, "1-4h"), (24 * 3600, "4-24h"), (None, ">24h"))
 PERCENTILES = (50, 90, 99)
@@ -66,7 +66,7 @@ def build_summary(session: Session, *, now: datetime | None = None) -> dict[str,
     exceptions_by_status = dict(session.execute(select(ReviewItem.status, func.count())
                                                 .group_by(ReviewItem.status)).all())
     for reasons, created in session.execute(select(ReviewItem.reasons, ReviewItem.created_at).where(
-            ReviewItem.status.in_(("open", "claimed")))):
+            ReviewItem.status.in_(OPEN_STATES))):
         by_reason.update(reasons or [])
         by_age[age_bucket((now - _aware(created)).total_seconds())] += 1
     durations = [(_aware(done) - _aware(received)).total_seconds() for done, received in session.execute(
