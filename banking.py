@@ -87,7 +87,7 @@ def import_statement(ctx: PipelineContext, content: bytes, filename: str, *, pol
         credits = [(row.id, created) for row, created in recorded]
         document = session.get(Document, arrival.document_id)
         if document.status in (DocumentStatus.RECEIVED, DocumentStatus.REJECTED):
-            document.status, document.error = DocumentStatus.PROCESSED, None
+            document.move_to(DocumentStatus.PROCESSED)
         record_event(session, "bank_statement.imported", "document", arrival.document_id,
                      statements=len(statements), credits=len(lines), new=sum(c for _, c in credits))
     for credit_id, _created in credits:
@@ -102,7 +102,7 @@ def _reject(ctx: PipelineContext, document_id: int, filename: str, exc: BankStat
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document.status != DocumentStatus.REJECTED:  # the same bad bytes again: one exception is enough
-            document.status, document.error = DocumentStatus.REJECTED, exc.message
+            document.move_to(DocumentStatus.REJECTED, error=exc.message)
             review.open_exception(session, document_id=document_id, extraction_id=None, document_type="bank_statement",
                                   reasons=[exc.code], evidence=[{"field": "document", "read": exc.message,
                                                                  "rule": exc.__doc__, **exc.detail}])

@@ -146,7 +146,7 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
                 confidence=payload["confidence"], min_confidence=extraction.min_confidence(),
                 status=BusinessDocumentStatus.EXTRACTED,
             ))
-        document.status = DocumentStatus.EXTRACTED
+        document.move_to(DocumentStatus.EXTRACTED)
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
 
@@ -154,8 +154,7 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
-        document.status = DocumentStatus.REJECTED
-        document.error = message
+        document.move_to(DocumentStatus.REJECTED, error=message)
         review.open_exception(session, document_id=document_id, extraction_id=None, document_type=OTHER,
                               reasons=["unreadable"], evidence=[{"field": "document", "read": message,
                                                                  "rule": reason}])
@@ -174,7 +173,7 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document.status == DocumentStatus.EXTRACTED:
-            document.status = DocumentStatus.PROCESSED
+            document.move_to(DocumentStatus.PROCESSED)
             record_event(session, "document.processed", "document", document_id)
 
 
@@ -190,7 +189,7 @@ def decide_business_document(ctx: PipelineContext, extraction_id: int, *, actor:
         elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
             _decide_remittance(ctx, session, record, extraction, actor)
         else:
-            record.status = BusinessDocumentStatus.OTHER
+            record.move_to(BusinessDocumentStatus.OTHER)
             record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
             record_event(session, "document.not_business", "extraction", record.id)
 
@@ -201,7 +200,7 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
     if decision.postable:
         posted = post_order(session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger,
                             today=ctx.posting_date())
-        record.status = BusinessDocumentStatus.POSTED
+        record.move_to(BusinessDocumentStatus.POSTED)
         record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
                           "order_id": posted.order_id, "invoice_number": posted.invoice_number}
         record_event(session, "order.posted", "extraction", record.id, actor=actor, order_id=posted.order_id,
@@ -209,7 +208,7 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
     elif decision.duplicate_of_order_id is not None:  # same customer + PO + total again, other bytes/channel
         original = order_reference(session, decision.duplicate_of_order_id)
         source = session.get(ExtractionRecord, original["source_extraction_id"] or -1)
-        record.status = BusinessDocumentStatus.REJECTED
+        record.move_to(BusinessDocumentStatus.REJECTED)
         record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
                           "order_id": original["order_id"], "invoice_number": original["invoice_number"],
                           "duplicate_of": source.document_id if source else None}
@@ -223,7 +222,7 @@ def _decide_remittance(ctx, session, record, extraction, actor) -> None:
     decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
-        record.status = BusinessDocumentStatus.POSTED
+        record.move_to(BusinessDocumentStatus.POSTED)
         record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
                           "payment_id": posted.payment_id, "applications": posted.applications}
         record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
@@ -236,7 +235,7 @@ def _open_exception(session, record, decision) -> None:
         session, document_id=record.document_id, extraction_id=record.id, document_type=record.document_type,
         reasons=decision.reasons, evidence=decision.evidence, customer_id=decision.customer_id,
         amount_at_risk=decision.amount_at_risk, currency=decision.currency)
-    record.status = BusinessDocumentStatus.EXCEPTION
+    record.move_to(BusinessDocumentStatus.EXCEPTION)
     record.outcome = {"status": "exception", "reasons": item.reasons, "customer_id": decision.customer_id,
                       "exception_id": item.id}
 

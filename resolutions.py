@@ -45,10 +45,10 @@ def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: revie
         elif resolution.action in CASH:
             _post_cash(ctx, session, item, record, resolution, reviewer)
         elif record is not None and resolution.action == "dismiss":
-            record.status = BusinessDocumentStatus.OTHER
+            record.move_to(BusinessDocumentStatus.OTHER)
             record.outcome = {"status": "rejected", "reasons": ["unsupported_document"], "exception_id": item.id}
         elif record is not None:
-            record.status = BusinessDocumentStatus.REJECTED
+            record.move_to(BusinessDocumentStatus.REJECTED)
             record.outcome = {"status": "rejected", "reasons": item.reasons, "exception_id": item.id}
     if record is not None and resolution.action in RERUN:
         decide_business_document(policy_ctx, extraction_id, actor=reviewer)
@@ -110,7 +110,7 @@ def _apply_changes(session: Session, item: ReviewItem, record: ExtractionRecord,
     corrected = merge_corrections(record.payload, changes)
     corrected["confidence"] = {**corrected.get("confidence", {}), **{path: 1.0 for path in paths}}
     record.payload = corrected
-    record.status = BusinessDocumentStatus.EXTRACTED
+    record.move_to(BusinessDocumentStatus.EXTRACTED)
     changed = [{"field": p, "before": before[p], "after": _read(corrected, p)} for p in paths
                if before[p] != _read(corrected, p)]
     record_event(session, "extraction.corrected", "exception", item.id, actor=reviewer, extraction_id=record.id,
@@ -150,7 +150,7 @@ def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record:
         remittance_lines=[RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount)
                           for i in remittance.items])
     posted = post_payment(session, draft, source_extraction_id=record.id, today=ctx.posting_date())
-    record.status = BusinessDocumentStatus.POSTED
+    record.move_to(BusinessDocumentStatus.POSTED)
     record.outcome = {"status": "posted", "reasons": [], "customer_id": customer_id, "payment_id": posted.payment_id,
                       "applications": posted.applications, "exception_id": item.id,
                       "unapplied_amount": str(posted.unapplied_amount)}

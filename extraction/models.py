@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
+from core.states import check_transition
 
 
 class BusinessDocumentStatus(enum.StrEnum):
@@ -19,6 +20,18 @@ class BusinessDocumentStatus(enum.StrEnum):
     EXCEPTION = "exception"
     REJECTED = "rejected"
     OTHER = "other"
+
+
+_B = BusinessDocumentStatus
+# The allowed moves (ExtractionRecord.move_to checks them). A resolved exception goes back to extracted (decided
+# again by the same rules) or straight to its end (cash posted by the reviewer, rejected, dismissed as other).
+BUSINESS_DOCUMENT_MOVES: dict[BusinessDocumentStatus, frozenset[BusinessDocumentStatus]] = {
+    _B.EXTRACTED: frozenset({_B.POSTED, _B.EXCEPTION, _B.REJECTED, _B.OTHER}),
+    _B.EXCEPTION: frozenset({_B.EXTRACTED, _B.POSTED, _B.REJECTED, _B.OTHER}),
+    _B.POSTED: frozenset(),
+    _B.REJECTED: frozenset(),
+    _B.OTHER: frozenset(),
+}
 
 
 class ExtractionRecord(Base):
@@ -45,3 +58,8 @@ class ExtractionRecord(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def move_to(self, status: BusinessDocumentStatus) -> None:
+        """The only way a business document's status changes: checked against BUSINESS_DOCUMENT_MOVES."""
+        check_transition(BUSINESS_DOCUMENT_MOVES, self.status, status, what=f"extraction {self.id}")
+        self.status = status

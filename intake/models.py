@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String, Text, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
+from core.states import check_transition
 
 
 class DocumentStatus(enum.StrEnum):
@@ -18,6 +19,16 @@ class DocumentStatus(enum.StrEnum):
     EXTRACTED = "extracted"
     PROCESSED = "processed"
     REJECTED = "rejected"
+
+
+# The allowed moves (Document.move_to checks them). A rejected file may be read again (o2c reprocess); a bank
+# statement is read in one go (received -> processed), and a refused one may be read once it is fixed upstream.
+DOCUMENT_MOVES: dict[DocumentStatus, frozenset[DocumentStatus]] = {
+    DocumentStatus.RECEIVED: frozenset({DocumentStatus.EXTRACTED, DocumentStatus.PROCESSED, DocumentStatus.REJECTED}),
+    DocumentStatus.EXTRACTED: frozenset({DocumentStatus.PROCESSED, DocumentStatus.REJECTED}),
+    DocumentStatus.PROCESSED: frozenset(),
+    DocumentStatus.REJECTED: frozenset({DocumentStatus.RECEIVED, DocumentStatus.PROCESSED}),
+}
 
 
 class Channel(enum.StrEnum):
@@ -53,6 +64,12 @@ class Document(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     receipts: Mapped[list[Receipt]] = relationship(back_populates="document", order_by="Receipt.id")
+
+    def move_to(self, status: DocumentStatus, *, error: str | None = None) -> None:
+        """The only way a document's status changes: checked against DOCUMENT_MOVES; `error` is kept with it."""
+        check_transition(DOCUMENT_MOVES, self.status, status, what=f"document {self.id}")
+        self.status = status
+        self.error = error
 
 
 class Receipt(Base):
