@@ -240,11 +240,12 @@ def bench_ocr(repeat: int, cases) -> list[Row]:
 
 # --- memory -----------------------------------------------------------------------------------------------
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child would report this process's peak
 _MEMORY_CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 {body}
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')))
 """
 _OURS = """from extraction.service import extract_document
 out = extract_document(open({path!r}, 'rb').read(), filename={name!r})
