@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -38,9 +40,12 @@ def extract(files: list[Path] = typer.Argument(..., help="PDFs, images, .eml or 
 def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders."),
            channel: str = typer.Option(Channel.CLI.value, help="Channel recorded on each document.")) -> None:
     """Receive documents and run the full pipeline; print one JSON outcome per business document."""
-    ctx = build_context(load_settings())
+    ctx = build_context(load_settings())  # one context (engine, store, policies) for the whole batch
     failed = 0
-    for path in progress(expand_paths(paths), "ingesting"):
+    files = expand_paths(paths)
+    statuses: Counter[str] = Counter()
+    started = time.perf_counter()
+    for path in progress(files, "ingesting"):
         try:
             outcomes = ingest_file(ctx, content=path.read_bytes(), filename=path.name, channel=channel,
                                    source_key=None)
@@ -50,14 +55,25 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders."),
             emit({"source": path.name, "document_id": None, "document_type": None, "status": "rejected",
                   "reasons": [exc.code], "customer_id": None, "order_id": None, "invoice_number": None,
                   "applications": [], "error": exc.message})
+            statuses["rejected"] += 1
             continue
         except OSError as exc:
             failed += 1
+            statuses["unread"] += 1
             err.print(f"[red]{path}: cannot read file: {exc}")
             continue
         for outcome in outcomes:
+            statuses[str(outcome["status"])] += 1
             emit(outcome)
             if outcome["status"] == "rejected" and outcome.get("error"):
                 failed += 1
                 err.print(f"[red]{path}: rejected: {outcome['error']}")
+    err.print(ingest_summary(len(files), time.perf_counter() - started, statuses), highlight=False, soft_wrap=True)
     raise typer.Exit(1 if failed else 0)
+
+
+def ingest_summary(files: int, seconds: float, statuses: Counter[str]) -> str:
+    """The closing line of `o2c ingest`: files, time, documents/s and outcomes by status."""
+    rate = files / seconds if seconds > 0 else 0.0
+    by_status = ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
+    return f"ingested {files} files in {seconds:.2f} s: {rate:.1f} documents/s ({by_status or 'no outcomes'})"
