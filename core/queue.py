@@ -8,15 +8,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from redis import Redis
-from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job, JobStatus
-
 log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 60, 300]
-_ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+_ACTIVE = {"queued", "started", "deferred", "scheduled"}  # rq's JobStatus values (a str enum)
+
+# redis and rq are imported when a queue is first used, not with core: the CLI and the inline mode never need them
+
+
+def _rq():
+    from redis import Redis
+    from rq import Queue, Retry
+    from rq.exceptions import DuplicateJobError
+    from rq.job import Job
+
+    return Redis, Queue, Retry, DuplicateJobError, Job
 
 
 @dataclass
@@ -28,7 +34,8 @@ class JobQueue:
     pending: list[tuple[str, tuple, str]] = field(default_factory=list)
 
     def _queue(self):
-        return Queue(self.name, connection=Redis.from_url(self.redis_url))
+        redis, queue, *_ = _rq()
+        return queue(self.name, connection=redis.from_url(self.redis_url))
 
     def enqueue_after_commit(self, func_path: str, *args: int | str, job_id: str) -> None:
         """Buffer a job; it is sent by flush() once the caller's transaction has committed."""
@@ -37,6 +44,7 @@ class JobQueue:
     def flush(self) -> list[str]:
         """Send the buffered jobs (idempotent per job id: a job already queued is not queued twice)."""
         sent: list[str] = []
+        _redis, _queue, retry, duplicate_job_error, job = _rq()
         queue = self._queue() if self.pending else None
         while self.pending:
             func_path, args, job_id = self.pending.pop(0)
@@ -44,11 +52,11 @@ class JobQueue:
             for _attempt in range(2):
                 try:
                     queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
-                                       retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                                       retry=retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
                     sent.append(job_id)
                     break
-                except DuplicateJobError:
-                    existing = Job.fetch(job_id, connection=queue.connection)
+                except duplicate_job_error:
+                    existing = job.fetch(job_id, connection=queue.connection)
                     if existing.get_status(refresh=True) in _ACTIVE:
                         log.info("job %s is already queued or running", job_id)
                         break
@@ -57,4 +65,5 @@ class JobQueue:
 
     def ping(self) -> bool:
         """True when Redis answers."""
-        return bool(Redis.from_url(self.redis_url).ping())
+        redis, *_ = _rq()
+        return bool(redis.from_url(self.redis_url).ping())
