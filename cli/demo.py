@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -98,3 +99,10 @@ def _print_report(ctx, outcomes: list[dict]) -> None:
 def _status(status: str) -> str:
     colour = {"posted": "green", "exception": "yellow", "duplicate": "cyan", "rejected": "red"}.get(status, "white")
     return f"[{colour}]{status}[/]"
+
+
+def demo(data_dir: Path | None = typer.Option(None, help="Where to keep the demo database (default: a fresh "
+                                                            "temporary folder)."),
+         samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples).")) -> None:
+    """Load the sample master data, ingest the sample documents inline, and show what posted and why not."""
+    run_demo(data_dir=data_dir, samples=samples)

@@ -8,10 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from redis import Redis
-from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session
 
 from core.db import after_commit
@@ -19,7 +15,18 @@ from core.db import after_commit
 log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 60, 300]
-_ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+_ACTIVE = {"queued", "started", "deferred", "scheduled"}  # rq's JobStatus values (a str enum)
+
+# redis and rq are imported when a queue is first used, not with core: the CLI and the inline mode never need them
+
+
+def _rq():
+    from redis import Redis
+    from rq import Queue, Retry
+    from rq.exceptions import DuplicateJobError
+    from rq.job import Job
+
+    return Redis, Queue, Retry, DuplicateJobError, Job
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,8 @@ class JobQueue:
     name: str = "o2c"
 
     def _queue(self):
-        return Queue(self.name, connection=Redis.from_url(self.redis_url))
+        redis, queue, *_ = _rq()
+        return queue(self.name, connection=redis.from_url(self.redis_url))
 
     def enqueue_after_commit(self, session: Session, func_path: str, *args: int | str, job_id: str) -> None:
         """Send the job once `session`'s transaction commits; a rollback drops it."""
@@ -40,15 +48,16 @@ class JobQueue:
     def enqueue(self, func_path: str, *args: int | str, job_id: str) -> str | None:
         """Send a job now (idempotent per job id: one already waiting or running is not queued twice).
         Returns the queued job's id, or None when the same work is already waiting."""
+        _redis, _queue, retry, duplicate_job_error, job = _rq()
         queue = self._queue()
         job_id = f"{self.name}-{job_id}"  # one queue's ids never collide with another's
         for _attempt in range(2):
             try:
                 queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
-                                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                                   retry=retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
                 return job_id
-            except DuplicateJobError:
-                existing = Job.fetch(job_id, connection=queue.connection)
+            except duplicate_job_error:
+                existing = job.fetch(job_id, connection=queue.connection)
                 if existing.get_status(refresh=True) in _ACTIVE:
                     log.info("job %s is already queued or running", job_id)
                     return None
@@ -57,4 +66,5 @@ class JobQueue:
 
     def ping(self) -> bool:
         """True when Redis answers."""
-        return bool(Redis.from_url(self.redis_url).ping())
+        redis, *_ = _rq()
+        return bool(redis.from_url(self.redis_url).ping())

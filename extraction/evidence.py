@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extraction.layout import bbox
-from extraction.pages import OCR, Page, Word
+from extraction.pages import OCR, PDFPLUMBER, Page, Word
 
 OCR_PENALTY = 0.05
 LOW_WORD_CONFIDENCE = 0.90  # below this Tesseract word confidence an OCR'd field stays under 0.9 (bench-calibrated)
@@ -23,6 +23,7 @@ class Evidence:
 
     part: str | None = None
     page_sources: dict[int, str] = field(default_factory=dict)
+    fallback_pages: set[int] = field(default_factory=set)  # text layers pdfplumber read (extraction.pages)
     confidence: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -30,7 +31,8 @@ class Evidence:
     @classmethod
     def for_pages(cls, pages: list[Page], part: str | None = None) -> Evidence:
         """Evidence that knows which pages were OCR'd."""
-        return cls(part=part, page_sources={p.number: p.source for p in pages})
+        return cls(part=part, page_sources={p.number: p.source for p in pages},
+                   fallback_pages={p.number for p in pages if p.reader == PDFPLUMBER})
 
     def record(self, path: str, base: float, words: list[Word] | None = None, *, page: int | None = None,
                text: str | None = None) -> None:
@@ -78,6 +80,8 @@ class Evidence:
         where: dict[str, Any] = {"page": page, "bbox": bbox(words), "text": shown}
         if self.part:
             where["part"] = self.part
+        if page in self.fallback_pages:
+            where["reader"] = PDFPLUMBER  # pdfium's characters could not be grouped into words on this page
         if self.page_sources.get(page) == OCR:
             where["ocr"] = True
             where["ocr_confidence"] = round(min(w.confidence for w in words), 3)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import median
 
 from extraction.pages import Page, Word
 
+_NOT_KEY = re.compile(r"[^a-z0-9#äöüß]")
 
+
+@lru_cache(maxsize=65_536)
 def compact(text: str) -> str:
     """A label's comparison key: lower case, letters, digits and '#' only ('P.O. Number:' -> 'ponumber')."""
-    return re.sub(r"[^a-z0-9#äöüß]", "", text.lower())
+    return _NOT_KEY.sub("", text.lower())
 
 
 @dataclass
@@ -136,6 +140,12 @@ class LabelSet:
             for synonym in synonyms:
                 self.keys.append((compact(synonym), name, len(synonym.split())))
         self.keys.sort(key=lambda k: len(k[0]), reverse=True)
+        # compacted text -> (field, label): the first label in `keys` order that the text equals (or equals
+        # followed by '#') wins, exactly as a scan of `keys` would decide, in one dictionary lookup
+        self._index: dict[str, tuple[str, str]] = {}
+        for label, name, _ in self.keys:
+            self._index.setdefault(label, (name, label))
+            self._index.setdefault(label + "#", (name, label))
 
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
         """(field, words consumed, label key) when a label starts at words[i], longest label first."""
@@ -143,9 +153,9 @@ class LabelSet:
             key = compact("".join(w.text for w in words[i:i + n]))
             if not key:
                 continue
-            for label, name, _ in self.keys:
-                if key == label or key == label + "#":
-                    return name, n, label
+            found = self._index.get(key)
+            if found is not None:
+                return found[0], n, found[1]
         return None
 
 

@@ -1,12 +1,16 @@
-"""A blank spaCy pipeline with our own entity rules (PO_REF, INVOICE_REF, MONEY, DATE, PAY_METHOD) for free text."""
+"""A blank spaCy pipeline with our own entity rules (PO_REF, INVOICE_REF, MONEY, DATE, PAY_METHOD) for free text.
+
+spaCy is imported the first time a document needs these rules (free text: email bodies, .txt files), not when
+extraction is imported: it costs about a second, and PDFs, images and structured files never use it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 _REF = r"^[A-Za-z]{0,6}[-/#]?\d[\w\-/.]*$"
 _AMOUNT = r"^\(?-?\d{1,3}([,.' ]?\d{3})*([.,]\d{1,2})?\)?-?$"
@@ -46,7 +50,9 @@ class Entity:
 
 @lru_cache(maxsize=1)
 def pipeline() -> Language:
-    """The shared blank English pipeline with our entity rules (built once per process)."""
+    """The shared blank English pipeline with our entity rules (built once per process, spaCy loaded here)."""
+    import spacy  # noqa: PLC0415 - deferred on purpose: see the module docstring
+
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
     ruler.add_patterns(PATTERNS)

@@ -10,7 +10,6 @@ import tempfile
 import warnings
 
 import pypdfium2
-import pytesseract
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from extraction.errors import UnreadableDocument
@@ -141,6 +140,7 @@ def _tesseract(image: Image.Image, dpi: int, languages: str, encoded: bytes | No
         else:
             image.convert("L").save(handle, format="PPM")
         handle.flush()
+        pytesseract = _pytesseract()
         try:
             return pytesseract.image_to_data(
                 handle.name, lang=languages, config=f"--psm 4 --dpi {dpi}", output_type=pytesseract.Output.DICT)
@@ -148,8 +148,17 @@ def _tesseract(image: Image.Image, dpi: int, languages: str, encoded: bytes | No
             raise UnreadableDocument(f"OCR failed: {exc}", reason="ocr_failed") from exc
 
 
+@functools.cache
+def _pytesseract():
+    """pytesseract, imported at the first OCR rather than with extraction (it probes numpy and pandas: ~0.3 s)."""
+    import pytesseract
+
+    return pytesseract
+
+
 @functools.lru_cache(maxsize=1)
 def _installed_languages() -> frozenset[str]:
+    pytesseract = _pytesseract()
     try:
         return frozenset(pytesseract.get_languages(config=""))
     except pytesseract.TesseractError:

@@ -1,21 +1,32 @@
-"""The page model (words with boxes in PDF points) and reading it from a PDF's text layer, OCR where none."""
+"""The page model (words with boxes in PDF points) and reading it from a PDF's text layer, OCR where none.
+
+The text layer is read with pypdfium2: its characters and their boxes, grouped into words here by the same
+arithmetic pdfplumber's `extract_words(x_tolerance=1.5, y_tolerance=3)` uses (lines clustered by top within 3
+points, characters sorted left to right, a new word at whitespace, at a gap over 1.5 points or a jump back).
+That costs a few milliseconds a page instead of pdfplumber's tens. Where the arithmetic cannot be trusted — a
+rotated or cropped page, characters set at an angle, text pdfium cannot map to Unicode, a page pdfium cannot
+read — that page is read with pdfplumber instead, and says so (`Page.reader`, and `reader` in the provenance).
+"""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfminer.psparser import PSException
-from pdfplumber.utils.exceptions import PdfminerException
+import pypdfium2
+import pypdfium2.raw as pdfium_c
 
 from extraction.errors import UnreadableDocument
 
 TEXT, OCR = "text", "ocr"
+PDFIUM, PDFPLUMBER = "pdfium", "pdfplumber"
 _MIN_TEXT_CHARS = 20  # a page with less real text than this is treated as a scan
+X_TOLERANCE, Y_TOLERANCE = 1.5, 3.0  # pdfplumber's extract_words tolerances, the ones o2c always used
+_LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+_UNMAPPED = re.compile(r"[\ufffd\ufffe\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ class Page:
     source: str = TEXT
     tables: list[list[list[str | None]]] = field(default_factory=list)
     blank: bool = False  # the page draws nothing at all (no glyph, image or path): there is nothing to OCR
+    reader: str | None = None  # for a text layer: "pdfium" (our own word arithmetic) or "pdfplumber" (fallback)
 
     @property
     def text(self) -> str:
@@ -56,6 +68,139 @@ class Page:
 
 def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
     """Every page of a PDF as its text layer; a page without one comes back empty (see needs_ocr)."""
+    try:
+        pdf = pypdfium2.PdfDocument(content)
+    except pypdfium2.PdfiumError:  # encrypted, corrupt, no pages: pdfplumber's reading names the reason
+        return _read_with_pdfplumber(content, max_pages=max_pages, numbers=None)
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise UnreadableDocument("PDF has no pages", reason="empty")
+        if count > max_pages:
+            raise UnreadableDocument(f"PDF has {count} pages, over the limit of {max_pages}",
+                                     reason="too_many_pages", pages=count)
+        pages: list[Page | None] = []
+        for index in range(count):
+            pdf_page = pdf[index]
+            try:
+                pages.append(_pdfium_page(pdf_page, index + 1))
+            except pypdfium2.PdfiumError:
+                pages.append(None)  # pdfplumber reads it, or marks it for OCR
+            finally:
+                pdf_page.close()
+    finally:
+        pdf.close()
+    fallback = [n for n, page in enumerate(pages, 1) if page is None]
+    if fallback:
+        by_number = {p.number: p for p in _read_with_pdfplumber(content, max_pages=max_pages, numbers=fallback)}
+        pages = [page or by_number[n] for n, page in enumerate(pages, 1)]
+    return pages
+
+
+def _pdfium_page(pdf_page, number: int) -> Page | None:
+    """The page's words from pypdfium2's characters and loose boxes; None where pdfplumber must read it."""
+    if pdf_page.get_rotation() or pdf_page.get_cropbox() != pdf_page.get_mediabox():
+        return None  # pdfplumber's coordinates for turned or cropped pages are its own: keep them
+    width, height = pdf_page.get_size()
+    textpage = pdf_page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count) if count > 0 else ""
+        if len(text) != count or _UNMAPPED.search(text):
+            return None  # surrogate pairs or glyphs without Unicode: pdfplumber's (cid:N) reading is the contract
+        chars = _chars(textpage.raw, text, height)
+    finally:
+        textpage.close()
+    if chars is None:
+        return None
+    words = words_from_chars(chars)
+    blank = not words and not _draws_anything(pdf_page)
+    return Page(number, float(width), float(height), words, TEXT, blank=blank, reader=PDFIUM)
+
+
+def _draws_anything(pdf_page) -> bool:
+    """True when the page (forms included) holds a glyph, an image, a shading or a filled or stroked path;
+    a clipping path alone draws nothing (pdfminer, and so pdfplumber, sees no object for it)."""
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    for obj in pdf_page.get_objects(max_depth=8):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_FORM:
+            continue
+        if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+            return True
+        if pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke)) and (
+                fill.value or stroke.value):
+            return True
+    return False
+
+
+def _chars(raw_textpage, text: str, height: float) -> list[tuple[float, float, float, float, str]] | None:
+    """(top, x0, x1, bottom, char) per character, pdfminer's box: loose x extent, font-size tall from the
+    descender up. None when a character is set at an angle (its box is not a font-size-tall upright box)."""
+    rect = pdfium_c.FS_RECTF()
+    loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
+    chars = []
+    for index, char in enumerate(text):
+        if char in "\r\n":
+            continue  # pdfium's generated line ends: pdfplumber has no character there
+        loose_box(raw_textpage, index, rect)
+        size = font_size(raw_textpage, index)
+        tall = rect.top - rect.bottom
+        if size <= 0 or not 0.5 * size <= tall <= 1.6 * size:
+            if char.isspace():
+                continue
+            return None
+        bottom = height - rect.bottom
+        chars.append((bottom - size, rect.left, rect.right, bottom, char))
+    return chars
+
+
+def words_from_chars(chars: list[tuple[float, float, float, float, str]]) -> list[Word]:
+    """pdfplumber's extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=3) over upright
+    characters given as (top, x0, x1, bottom, text), in content order."""
+    tops = sorted({c[0] for c in chars})
+    cluster: dict[float, int] = {}
+    index, last = 0, None
+    for top in tops:
+        if last is not None and top > last + Y_TOLERANCE:
+            index += 1
+        cluster[top] = index
+        last = top
+    words: list[Word] = []
+    ordered = sorted(chars, key=lambda c: cluster[c[0]])  # stable: content order inside a line
+    for _, line in groupby(ordered, key=lambda c: cluster[c[0]]):
+        current: list[tuple[float, float, float, float, str]] = []
+        for char in sorted(line, key=lambda c: c[1]):
+            if char[4].isspace():
+                _flush(current, words)
+                current = []
+                continue
+            if current:
+                prev = current[-1]
+                if char[1] < prev[1] or char[1] > prev[2] + X_TOLERANCE or abs(char[0] - prev[0]) > Y_TOLERANCE:
+                    _flush(current, words)
+                    current = []
+            current.append(char)
+        _flush(current, words)
+    return words
+
+
+def _flush(chars: list, words: list[Word]) -> None:
+    if not chars:
+        return
+    text = "".join(_LIGATURES.get(c[4], c[4]) for c in chars)
+    if text.strip():
+        words.append(Word(text, min(c[1] for c in chars), min(c[0] for c in chars), max(c[2] for c in chars),
+                          max(c[3] for c in chars)))
+
+
+def _read_with_pdfplumber(content: bytes, *, max_pages: int, numbers: list[int] | None) -> list[Page]:
+    """Pages read by pdfplumber (all of them when numbers is None), for what pdfium's arithmetic cannot do."""
+    import pdfplumber  # deferred: only the fallback needs pdfplumber and pdfminer (~0.3 s to import)
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+    from pdfplumber.utils.exceptions import PdfminerException
+
     try:
         pdf = pdfplumber.open(io.BytesIO(content))
     except (PdfminerException, PDFSyntaxError, PSException, PDFEncryptionError, PDFPasswordIncorrect) as exc:
@@ -74,6 +219,8 @@ def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
                                      reason="too_many_pages", pages=count)
         pages: list[Page] = []
         for index, plumber_page in enumerate(pdf.pages):
+            if numbers is not None and index + 1 not in numbers:
+                continue
             try:
                 page = _text_layer_page(plumber_page, index + 1)
             except Exception:  # a broken content stream on one page: OCR can still read it
@@ -85,11 +232,12 @@ def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
 def _text_layer_page(plumber_page, number: int) -> Page:
     words = [
         Word(w["text"], float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]))
-        for w in plumber_page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=3)
+        for w in plumber_page.extract_words(keep_blank_chars=False, x_tolerance=X_TOLERANCE, y_tolerance=Y_TOLERANCE)
         if w["text"].strip()
     ]
     blank = not words and not any(plumber_page.objects.values())
-    return Page(number, float(plumber_page.width), float(plumber_page.height), words, TEXT, blank=blank)
+    return Page(number, float(plumber_page.width), float(plumber_page.height), words, TEXT, blank=blank,
+                reader=PDFPLUMBER)
 
 
 def needs_ocr(page: Page) -> bool:
@@ -101,6 +249,9 @@ def needs_ocr(page: Page) -> bool:
 
 
 def _unreadable(exc: Exception) -> UnreadableDocument:
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfplumber.utils.exceptions import PdfminerException
+
     inner = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
     if isinstance(inner, PDFPasswordIncorrect | PDFEncryptionError) or "password" in repr(inner).lower():
         return UnreadableDocument("PDF is encrypted", reason="encrypted")

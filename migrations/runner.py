@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at this package's scripts and the given database."""
+    from alembic.config import Config  # Alembic is imported when a migration runs, not with every CLI start
+
     config = Config()
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -22,11 +25,15 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Bring the database schema up to `revision`."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
     """The revision the database is at (None when unmigrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = create_engine(url)
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -65,6 +65,32 @@ def test_no_function_level_imports_of_our_packages():
     assert not offenders, offenders
 
 
+def test_late_loading_only_through_the_cli_registry():
+    """The one allowed late import of our code: cli/registry.py loads commands by module path (see its docstring).
+    Nowhere else may import_module / __import__ load modules by name."""
+    offenders = []
+    for package in OURS - {"migrations"}:
+        for path in _sources(package):
+            if path == ROOT / "cli" / "registry.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Attribute) and node.attr == "import_module" or (
+                        isinstance(node, ast.Name) and node.id in ("import_module", "__import__")):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
+
+
+def test_registry_targets_follow_the_road():
+    """Every command the CLI registry names is a cli/ module, so the late load never jumps the road."""
+    tree = ast.parse((ROOT / "cli" / "registry.py").read_text())
+    targets = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+               and ":" in n.value and n.value.startswith("cli.")]
+    assert len(targets) >= 10
+    for target in targets:
+        module = target.split(":")[0]
+        assert (ROOT / Path(*module.split("."))).with_suffix(".py").exists(), target
+
+
 def _imports_node(node) -> set[str]:
     if isinstance(node, ast.Import):
         return {a.name.split(".")[0] for a in node.names}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from facturx import get_xml_from_pdf
+import pypdfium2
 
 from extraction.errors import UnreadableDocument
 from extraction.schema import OTHER, Extraction
@@ -58,8 +58,24 @@ def _xml(content: bytes, filename: str) -> list[Extraction] | None:
                              reason="unknown_xml", root=name, namespace=namespace)
 
 
+def _has_attachments(content: bytes) -> bool:
+    """True unless pypdfium2 reads the PDF and finds no embedded file (Factur-X / Order-X XML is one)."""
+    try:
+        pdf = pypdfium2.PdfDocument(content)
+    except pypdfium2.PdfiumError:
+        return True  # let facturx have its own say about a PDF pdfium cannot open
+    try:
+        return pdf.count_attachments() > 0
+    finally:
+        pdf.close()
+
+
 def _embedded_xml(content: bytes, filename: str) -> list[Extraction] | None:
     """The Order-X / Factur-X XML inside a PDF/A-3, or None when the PDF carries none."""
+    if not _has_attachments(content):
+        return None
+    from facturx import get_xml_from_pdf  # deferred: facturx and pypdf cost ~0.4 s to import; few PDFs carry XML
+
     try:
         xml_name, xml = get_xml_from_pdf(content, check_xsd=False)
     except Exception as exc:  # noqa: BLE001 - any failure reading attachments leaves an ordinary PDF

@@ -10,8 +10,6 @@ import zlib
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl import load_workbook
-
 from core.money import parse_amount
 from extraction.errors import UnreadableDocument
 from extraction.normalize import decide_date_order, parse_date
@@ -249,6 +247,8 @@ def _as_amount(stated: tuple[object, str]) -> Decimal:
 
 
 def _xlsx_rows(content: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook  # deferred: ~0.25 s to import, needed only for XLSX files
+
     book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         if not book.worksheets:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from email.message import EmailMessage
@@ -54,6 +55,8 @@ def test_extract_and_ingest_follow_the_contract(tmp_path, samples):
         assert run.returncode == 0, run.stderr
     ingested = o2c("ingest", *map(str, digital), data_dir=tmp_path)
     assert ingested.returncode == 0, ingested.stderr
+    summary = ingested.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(rf"ingested {len(digital)} files in [\d.]+ s: [\d.]+ documents/s \(.*posted \d+.*\)", summary)
     check = _check("ingest", ingested.stdout)
     assert check.returncode == 0, check.stdout
     statuses = {json.loads(line)["status"] for line in ingested.stdout.splitlines()}
