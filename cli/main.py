@@ -15,6 +15,7 @@ from cli.ar import ar_app
 from cli.bank import bank_app
 from cli.connectors import folder_app, mailbox_app
 from cli.demo import run_demo
+from cli.operations import doctor, reprocess_command
 from cli.output import emit, err, expand_paths, progress
 from cli.review import summary, webhooks_app
 from core.db import unit_of_work
@@ -40,6 +41,8 @@ app.add_typer(webhooks_app, name="webhooks")
 app.command("summary")(summary)
 app.add_typer(mailbox_app, name="mailbox")
 app.add_typer(folder_app, name="folder")
+app.command("reprocess")(reprocess_command)
+app.command("doctor")(doctor)
 
 
 class MasterDataKind(StrEnum):
@@ -80,6 +83,9 @@ def extract(files: list[Path] = typer.Argument(..., help="PDFs, images, .eml or 
         except UnreadableDocument as exc:
             failed += 1
             err.print(f"[red]{path}: unreadable ({exc.reason}): {exc.message}")
+        except O2CError as exc:  # an environment fault (Tesseract missing): the file is not at fault
+            failed += 1
+            err.print(f"[red]{path}: {exc.code}: {exc.message}")
         except OSError as exc:
             failed += 1
             err.print(f"[red]{path}: cannot read file: {exc}")

@@ -20,7 +20,7 @@ from gateway import is_bank_statement
 from intake.errors import DocumentTooLarge
 from intake.models import Document
 from intake.sniff import is_supported, sniff_media_type
-from pipeline import document_outcomes, duplicate_outcome, process_document, receive
+from pipeline import document_outcomes, process_document, receive, repeat_outcomes, reprocess
 
 router = APIRouter(tags=["documents"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
@@ -56,12 +56,13 @@ def _accept(request: Request, *, content: bytes, filename: str, channel: str, so
         ctx.queue.enqueue_after_commit("worker.process_document_job", arrival.document_id,
                                        job_id=f"o2c-process-{arrival.document_id}")
         ctx.queue.flush()
-        outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx,
-                                                                                               arrival.document_id)
-        body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
-        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+        outcomes = repeat_outcomes(ctx, arrival) if arrival.is_duplicate else document_outcomes(ctx,
+                                                                                                arrival.document_id)
+        return _answer(arrival, outcomes, status.HTTP_202_ACCEPTED)
     process_document(ctx, arrival.document_id)  # unsupported files are rejected here, and kept
-    outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx, arrival.document_id)
+    outcomes = repeat_outcomes(ctx, arrival) if arrival.is_duplicate else document_outcomes(ctx, arrival.document_id)
+    if arrival.is_duplicate and outcomes[0].get("reprocessable"):
+        return _answer(arrival, outcomes, 422)
     body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
     if not is_supported(media_type):
         body.update(error="unsupported_media_type", message=f"{filename}: {media_type} is not a document type "
@@ -71,6 +72,13 @@ def _accept(request: Request, *, content: bytes, filename: str, channel: str, so
         body.update(error="unreadable", message=outcomes[0]["error"])
         return JSONResponse(body, status_code=422)
     return JSONResponse(body, status_code=status.HTTP_200_OK if arrival.is_duplicate else status.HTTP_201_CREATED)
+
+
+def _answer(arrival, outcomes: list[dict], code: int) -> JSONResponse:
+    body = {"document_id": arrival.document_id, "duplicate": arrival.is_duplicate, "outcomes": outcomes}
+    if outcomes and outcomes[0].get("reprocessable"):  # seen before and rejected: say it can be read again
+        body.update(duplicate=False, reprocessable=True, error="rejected_before", message=outcomes[0]["message"])
+    return JSONResponse(body, status_code=code)
 
 
 @router.post("/documents", response_model=IngestResponse, status_code=201, summary="Upload a document",
@@ -111,6 +119,15 @@ async def push_email(request: Request, caller: str = Depends(require("connector"
     filename = "".join(c if c.isalnum() or c in "-_ ." else "_" for c in subject) + ".eml"
     return await run_in_threadpool(_accept, request, content=content, filename=filename, channel="email",
                                    source_key=message_id, sender=sender)
+
+
+@router.post("/documents/{document_id}/reprocess", response_model=IngestResponse, summary="Read a document again",
+             responses={**ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+def reprocess_document(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
+                       caller: str = Depends(require("admin"))) -> dict:
+    """Run a rejected document (or one a fault left unfinished) through the pipeline again, like `o2c reprocess`."""
+    outcomes = reprocess(request.app.state.ctx, document_id, actor=caller)
+    return {"document_id": document_id, "duplicate": False, "outcomes": outcomes}
 
 
 @router.get("/documents/{document_id}", response_model=DocumentView, summary="A document, its extraction and outcome",
