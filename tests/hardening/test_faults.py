@@ -9,10 +9,11 @@ import resource
 import subprocess
 import sys
 
-import pytest
 import pytesseract
+import pytest
 from sqlalchemy import select
 
+import extraction.service as service
 from core.db import unit_of_work
 from core.errors import EngineMissing, O2CError, is_transient
 from extraction.errors import UnreadableDocument
@@ -104,8 +105,6 @@ def test_scan_while_tesseract_is_missing_waits_then_reads(make_context, tmp_path
 def test_rejected_bytes_again_say_they_can_be_reprocessed(make_context, tmp_path, monkeypatch):
     ctx = make_context(f"sqlite:///{tmp_path / 'o2c.sqlite3'}")
     content = b"Purchase Order PO-1\nnothing else here\n"
-    import extraction.service as service
-
     def broken(*_a, **_k):
         raise UnreadableDocument("the extractor of the day cannot read this", reason="corrupt")
 
