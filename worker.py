@@ -90,6 +90,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     """Work the o2c queue until stopped (or until empty with burst)."""
     if not settings.redis_url:
         raise SystemExit("O2C_REDIS_URL is not set: without Redis, o2c processes documents inline")
+    settings.check_secrets()  # unsafe settings refuse to start
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)

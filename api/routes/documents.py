@@ -19,6 +19,7 @@ from extraction.models import ExtractionRecord
 from gateway import is_bank_statement
 from intake.errors import DocumentTooLarge
 from intake.models import Document
+from intake.service import mail_source_key
 from intake.sniff import is_supported, sniff_media_type
 from pipeline import document_outcomes, process_document, receive, repeat_outcomes, reprocess
 
@@ -118,7 +119,7 @@ async def push_email(request: Request, caller: str = Depends(require("connector"
     subject = (headers.get("Subject") or "email").strip()[:80] or "email"
     filename = "".join(c if c.isalnum() or c in "-_ ." else "_" for c in subject) + ".eml"
     return await run_in_threadpool(_accept, request, content=content, filename=filename, channel="email",
-                                   source_key=message_id, sender=sender)
+                                   source_key=mail_source_key(message_id, content), sender=sender)
 
 
 @router.post("/documents/{document_id}/reprocess", response_model=IngestResponse, summary="Read a document again",
