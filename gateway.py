@@ -15,7 +15,17 @@ from extraction.errors import UnreadableDocument
 from extraction.service import ExtractionLimits
 from intake.sniff import BAI2, CAMT, MT940, is_supported, sniff_media_type
 from matching.bank import BankPolicy
-from pipeline import PipelineContext, document_outcomes, duplicate_outcome, process_document, queued_outcome, receive
+from pipeline import (
+    Arrival,
+    DocumentDeferred,
+    PipelineContext,
+    document_outcomes,
+    is_deferred,
+    process_document,
+    queued_outcome,
+    receive,
+    repeat_outcomes,
+)
 
 BANK_STATEMENTS = {MT940, BAI2, CAMT}
 EMAIL = "message/rfc822"
@@ -38,6 +48,11 @@ class Ingested:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def reprocessable(self) -> bool:
+        """Bytes seen before whose original was rejected: o2c can read them again (`o2c reprocess`)."""
+        return self.duplicate and bool(self.outcomes) and bool(self.outcomes[0].get("reprocessable"))
+
+    @property
     def supported(self) -> bool:
         """False for a file type o2c does not read (it is stored and rejected all the same)."""
         return self.media_type in BANK_STATEMENTS or is_supported(self.media_type)
@@ -56,16 +71,27 @@ def accept(ctx: PipelineContext, *, content: bytes, filename: str, channel: str,
     arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
                       sender=sender, queue_processing=queued)
     if queued:
-        outcomes = [duplicate_outcome(arrival) if arrival.is_duplicate else queued_outcome(arrival)]
+        outcomes = repeat_outcomes(ctx, arrival) if arrival.is_duplicate else [queued_outcome(arrival)]
     else:
-        process_document(ctx, arrival.document_id)  # also resumes an original whose processing was cut short
-        outcomes = [duplicate_outcome(arrival)] if arrival.is_duplicate else document_outcomes(ctx,
-                                                                                               arrival.document_id)
+        outcomes = _process_inline(ctx, arrival)
     if media_type == EMAIL:  # a statement mailed by the bank or a customer
         for part in mailed_statements(content, ctx.limits):
             outcomes += [as_ingest_outcome(o) for o in import_statement(
                 ctx, part.content, f"{filename}#{part.name}", policy=bank_policy, channel=channel)]
     return Ingested(arrival.document_id, arrival.is_duplicate, media_type, queued, outcomes)
+
+
+def _process_inline(ctx: PipelineContext, arrival: Arrival) -> list[dict[str, Any]]:
+    """Run the steps now; a repeat of bytes seen before says "duplicate" unless this arrival did the reading
+    (the first one met an environment fault) or the original was rejected (then: it can be reprocessed)."""
+    waited = arrival.is_duplicate and is_deferred(ctx, arrival.document_id)
+    try:
+        process_document(ctx, arrival.document_id)  # also resumes an original whose processing was cut short
+    except DocumentDeferred:
+        return document_outcomes(ctx, arrival.document_id)  # kept, received, with the error: retried later
+    if arrival.is_duplicate and not waited:
+        return repeat_outcomes(ctx, arrival)
+    return document_outcomes(ctx, arrival.document_id)
 
 
 def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,

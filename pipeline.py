@@ -9,6 +9,7 @@ retried after a crash without losing a document or posting twice."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, make_session_factory, unit_of_work
+from core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
 from core.events import record_event
 from core.queue import JobQueue
 from core.settings import Settings
@@ -126,7 +128,12 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
     except UnreadableDocument as exc:
         _reject(ctx, document_id, exc.message, exc.reason)
         return
-    except Exception as exc:  # an extractor bug must not lose the document: keep it, with its error
+    except Exception as exc:
+        if is_transient(exc):  # the machine's fault, not the file's: keep it received, say why, retry later
+            _defer(ctx, document_id, exc)
+            raise DocumentDeferred(f"document {document_id} waits: {_describe(exc)}", document_id=document_id,
+                                   cause=type(exc).__name__) from exc
+        # an extractor bug must not lose the document: keep it, with its error
         log.exception("extraction of document %s failed", document_id)
         _reject(ctx, document_id, f"extraction failed: {type(exc).__name__}: {exc}", "unreadable")
         return
@@ -146,9 +153,28 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
                 confidence=payload["confidence"], min_confidence=extraction.min_confidence(),
                 status=BusinessDocumentStatus.EXTRACTED,
             ))
-        document.move_to(DocumentStatus.EXTRACTED)
+        document.move_to(DocumentStatus.EXTRACTED)  # a transient error of an earlier try is history (events keep it)
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
+
+
+class DocumentDeferred(EnvironmentFault):
+    """A document could not be processed because of its environment; it stays received and is retried."""
+
+    code = "document_deferred"
+
+
+def _describe(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, O2CError) else f"{type(exc).__name__}: {exc}"
+
+
+def _defer(ctx: PipelineContext, document_id: int, exc: BaseException) -> None:
+    log.warning("document %s deferred by a transient fault: %s", document_id, _describe(exc))
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        if document is not None and document.status == DocumentStatus.RECEIVED:
+            document.error = f"transient: {_describe(exc)}"
+            record_event(session, "document.deferred", "document", document_id, error=_describe(exc))
 
 
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:
@@ -260,6 +286,52 @@ def queued_outcome(arrival: Arrival) -> dict[str, Any]:
             "applications": []}
 
 
+def is_deferred(ctx: PipelineContext, document_id: int) -> bool:
+    """True for a document kept received with the error of an environment fault (it is retried later)."""
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id)
+        return document is not None and document.status == DocumentStatus.RECEIVED and document.error is not None
+
+
+def repeat_outcomes(ctx: PipelineContext, arrival: Arrival) -> list[dict[str, Any]]:
+    """Bytes seen before: a duplicate, unless the original was rejected (then: it can be reprocessed)."""
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, arrival.document_id)
+        rejected = document is not None and document.status == DocumentStatus.REJECTED
+        error = document.error if document is not None else None
+    if not rejected:
+        return [duplicate_outcome(arrival)]
+    outcome = document_outcomes(ctx, arrival.document_id)[0]
+    outcome.update(reprocessable=True, duplicate_of=arrival.document_id, message=(
+        f"these bytes arrived before as document {arrival.document_id} and were rejected ({error}); "
+        f"run `o2c reprocess {arrival.document_id}` or POST /documents/{arrival.document_id}/reprocess "
+        "(admin) to read it again"))
+    return [outcome]
+
+
+def reprocess(ctx: PipelineContext, document_id: int, *, actor: str = "system") -> list[dict[str, Any]]:
+    """Run a document's steps again: a rejected one from the start (its 'unreadable' item closed), one left
+    received or extracted by a fault from where it stopped. A processed document is a Conflict."""
+    with unit_of_work(ctx.session_factory) as session:
+        document = session.get(Document, document_id, with_for_update=True)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
+        if document.status == DocumentStatus.PROCESSED:
+            raise Conflict(f"document {document_id} is processed; resolve its exceptions instead")
+        previous = document.status
+        if document.status == DocumentStatus.REJECTED:
+            review.close_document_exceptions(session, document_id, actor=actor, note="reprocessed")
+        document.move_to(DocumentStatus.RECEIVED if previous == DocumentStatus.REJECTED else previous)
+        record_event(session, "document.reprocess", "document", document_id, actor=actor, previous=previous.value)
+        if ctx.queue is not None:
+            queue_document(ctx, session, document_id)
+    if ctx.queue is not None:
+        return document_outcomes(ctx, document_id)
+    with contextlib.suppress(DocumentDeferred):  # kept received with its error: the outcome says so
+        process_document(ctx, document_id)
+    return document_outcomes(ctx, document_id)
+
+
 def duplicate_outcome(arrival: Arrival) -> dict[str, Any]:
     """The outcome for bytes seen before: points at the original document."""
     return {"source": arrival.filename, "document_id": arrival.document_id, "document_type": None,
@@ -280,6 +352,10 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
                      "status": "rejected", "reasons": ["unreadable"], "customer_id": None, "order_id": None,
                      "invoice_number": None, "applications": [], "error": document.error,
                      "exception_id": item.id if item else None}]
+        if document.status == DocumentStatus.RECEIVED and document.error:  # deferred by a transient fault
+            return [{"source": document.filename, "document_id": document_id, "document_type": None,
+                     "status": "queued", "reasons": [], "customer_id": None, "order_id": None,
+                     "invoice_number": None, "applications": [], "error": document.error, "retryable": True}]
         records = session.scalars(select(ExtractionRecord).where(ExtractionRecord.document_id == document_id)
                                   .order_by(ExtractionRecord.part_index))
         return [_record_outcome(document, record) for record in records]
@@ -304,4 +380,5 @@ def pending_documents(ctx: PipelineContext) -> list[int]:
 
 
 __all__ = ["PipelineContext", "build_context", "receive", "queued_outcome", "duplicate_outcome", "process_document",
-           "document_outcomes", "decide_business_document", "pending_documents", "queue_document", "STEPS"]
+           "document_outcomes", "decide_business_document", "pending_documents", "queue_document", "STEPS",
+           "reprocess", "repeat_outcomes", "is_deferred", "DocumentDeferred"]

@@ -13,6 +13,7 @@ from rq import Queue, Worker, get_current_job
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from banking import match_pending
+from core.errors import EnvironmentFault, is_transient
 from core.settings import Settings, load_settings
 from matching.bank import BankPolicy
 from pipeline import PROCESS_JOB, PipelineContext, build_context, document_outcomes, pending_documents, process_document
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 # Faults worth retrying: the database or Redis went away for a moment. Everything else is a property of
 # the document and would fail the same way again.
-TRANSIENT = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+TRANSIENT = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError,
+             EnvironmentFault)
 
 
 def _context() -> PipelineContext:
@@ -38,13 +40,12 @@ def process_document_job(document_id: int) -> list[dict]:
         return document_outcomes(ctx, document_id)
     except TRANSIENT:
         raise  # RQ retries with backoff
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            _no_more_retries()
-        raise
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):  # engine missing, disk full...: the document stays received, RQ retries
+            raise
         log.exception("document %s failed in the pipeline", document_id)
-        _no_more_retries()  # the same input fails the same way: keep it for a person, don't loop
+        if not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            _no_more_retries()  # the same input fails the same way: keep it for a person, don't loop
         raise
     finally:
         ctx.session_factory.kw["bind"].dispose()
@@ -87,6 +88,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     """Work the o2c queue until stopped (or until empty with burst)."""
     if not settings.redis_url:
         raise SystemExit("O2C_REDIS_URL is not set: without Redis, o2c processes documents inline")
+    settings.check_secrets()  # unsafe settings refuse to start
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)

@@ -8,6 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import hash_keys, role_of
+from api.limits import BodyLimitMiddleware
 from api.routes import ar, documents, erp, exceptions, metrics, pages, webhooks
 from core.errors import O2CError
 from core.settings import Settings, load_settings
@@ -25,6 +27,7 @@ of and queues the rest for review.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app from settings (the environment when none are given)."""
     settings = settings or load_settings()
+    settings.check_secrets()  # unsafe settings refuse to start
     app = FastAPI(title="o2c", version="0.1.0", description=DESCRIPTION,
                   openapi_tags=[{"name": "documents", "description": "Push documents in (connectors)."},
                                 {"name": "exceptions", "description": "The review queue (reviewers)."},
@@ -33,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 {"name": "webhooks", "description": "The webhook outbox (admin)."}])
     app.state.ctx = build_context(settings)
     app.state.settings = settings
-    app.state.api_keys = settings.api_key_roles()
+    app.state.api_keys = hash_keys(settings.api_key_roles())  # only digests are kept
+    app.add_middleware(BodyLimitMiddleware, max_body=lambda: app.state.ctx.max_upload_bytes,
+                       known_key=lambda key: role_of(app.state.api_keys, key) is not None)
 
     @app.exception_handler(O2CError)
     def _o2c_error(_request: Request, exc: O2CError) -> JSONResponse:
@@ -44,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                413: "document_too_large"}.get(
             exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))

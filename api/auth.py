@@ -19,10 +19,31 @@ def caller_role(request: Request, key: str | None = Depends(api_key_header)) -> 
     if not key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header",
                             headers={"WWW-Authenticate": "APIKey"})
-    for known, role in request.app.state.api_keys.items():
-        if hmac.compare_digest(known.encode(), key.encode()):
-            return "key-" + hashlib.sha256(known.encode()).hexdigest()[:8], role
+    role = role_of(request.app.state.api_keys, key)
+    if role is not None:
+        return "key-" + key_digest(key)[:8], role
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "APIKey"})
+
+
+def key_digest(key: str) -> str:
+    """The SHA-256 of a key: what is kept in memory and may be configured instead of the key itself."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def hash_keys(roles: dict[str, str]) -> dict[str, str]:
+    """{key: role} as {sha256(key): role}; a configured 'sha256=<hex>' entry is already a digest."""
+    return {(key.removeprefix("sha256=").lower() if key.startswith("sha256=") else key_digest(key)): role
+            for key, role in roles.items() if key}
+
+
+def role_of(hashed: dict[str, str], key: str) -> str | None:
+    """The role of a presented key, comparing digests in constant time; None when unknown."""
+    digest = key_digest(key).encode()
+    found = None
+    for known, role in hashed.items():
+        if hmac.compare_digest(known.encode(), digest):
+            found = role
+    return found
 
 
 def require(*roles: str) -> Callable[..., str]:

@@ -102,7 +102,7 @@ def folder_watch(directory: Path = typer.Argument(..., exists=True, file_okay=Fa
     settings = load_settings()
     seconds = interval if interval is not None else settings.folder_poll_seconds
     ctx = build_context(settings)
-    watcher = FolderWatcher(directory, deliver=make_deliver(ctx, Channel.FOLDER))
+    watcher = FolderWatcher(directory, deliver=make_deliver(ctx, Channel.FOLDER), max_bytes=ctx.max_upload_bytes)
     if once:  # a file is complete when it is unchanged across two polls
         watcher.poll()
         time.sleep(min(seconds, 2.0))

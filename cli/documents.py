@@ -31,6 +31,9 @@ def extract(files: list[Path] = typer.Argument(..., help="PDFs, images, .eml or 
         except UnreadableDocument as exc:
             failed += 1
             err.print(f"[red]{path}: unreadable ({exc.reason}): {exc.message}")
+        except O2CError as exc:  # an environment fault (Tesseract missing): the file is not at fault
+            failed += 1
+            err.print(f"[red]{path}: {exc.code}: {exc.message}")
         except OSError as exc:
             failed += 1
             err.print(f"[red]{path}: cannot read file: {exc}")

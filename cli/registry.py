@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "webhooks": ("cli.review:webhooks_app", "The webhook outbox."),
     "mailbox": ("cli.connectors:mailbox_app", "Poll an IMAP mailbox."),
     "folder": ("cli.connectors:folder_app", "Watch a folder."),
+    "reprocess": ("cli.operations:reprocess_command", "Run a document through the pipeline again."),
+    "doctor": ("cli.operations:doctor", "Check the engines, languages, database, Redis and disk."),
 }
 
 

@@ -8,6 +8,7 @@ import typer
 
 from cli.output import emit, err
 from core.db import unit_of_work
+from core.errors import O2CError
 from core.settings import load_settings
 from pipeline import build_context
 from review.outbox import WebhookPolicy, deliver_due
@@ -28,7 +29,11 @@ def deliver(loop: bool = typer.Option(False, "--loop", help="Keep delivering eve
             interval: float = typer.Option(5.0, min=0.1)) -> None:
     """Stage new events into the outbox and POST the due ones (signed, with an idempotency key)."""
     settings = load_settings()
-    policy = WebhookPolicy.from_settings(settings)
+    try:
+        policy = WebhookPolicy.from_settings(settings)
+    except O2CError as exc:  # a URL without a secret: refuse, saying why
+        err.print(f"[red]{exc.message}")
+        raise typer.Exit(2) from exc
     if policy is None:
         err.print("O2C_WEBHOOK_URL is not set: nothing to deliver to")
         raise typer.Exit(2)

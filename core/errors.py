@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class O2CError(Exception):
     """Base of every error o2c raises on purpose; `status` is the HTTP status the API answers with."""
@@ -38,3 +40,43 @@ class InvalidInput(O2CError):
 
     status = 422
     code = "invalid_input"
+
+
+class EnvironmentFault(O2CError):
+    """o2c's surroundings failed, not the document (an engine missing, a server down, the disk full): retry later."""
+
+    status = 503
+    code = "environment_fault"
+
+
+class EngineMissing(EnvironmentFault):
+    """A program o2c needs (Tesseract, a language pack) is not installed or not on PATH."""
+
+    code = "engine_missing"
+
+
+class ConfigurationError(O2CError):
+    """The settings contradict each other or leave something unsafe (e.g. a webhook URL without a secret)."""
+
+    status = 500
+    code = "configuration_error"
+
+
+# errno values that say the machine, not the file, is at fault: disk full, quota, I/O error, too many files.
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM,
+                       errno.EROFS}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a fault of the environment or a passing one (retry it); False for a fault of the document.
+
+    The failure taxonomy in one place: EnvironmentFault, timeouts, lost connections (database, Redis, network)
+    and OS errors of the machine (disk full, I/O) are transient; anything else would fail the same way again."""
+    if isinstance(exc, EnvironmentFault | TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
+        return True
+    # third-party connection errors, matched by name so core stays free of their imports
+    names = {cls.__module__.split(".")[0] + "." + cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"sqlalchemy.OperationalError", "sqlalchemy.InterfaceError", "redis.ConnectionError",
+                         "redis.TimeoutError", "psycopg.OperationalError", "sqlalchemy.TimeoutError"})

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import ConfigurationError
+
 
 class Settings(BaseSettings):
     """Every knob o2c has. Deep code receives the pieces it needs, never this object's global."""
@@ -49,7 +51,8 @@ class Settings(BaseSettings):
     business_date: date | None = Field(default=None, description="Fixed posting date (demos, tests); unset = today.")
 
     webhook_url: str | None = Field(default=None, description="Where events are POSTed (unset = no webhooks).")
-    webhook_secret: str = Field(default="", description="Shared secret for the HMAC-SHA256 webhook signature.")
+    webhook_secret: SecretStr = Field(default=SecretStr(""), description="Shared secret for the HMAC-SHA256 "
+                                      "webhook signature; required when webhook_url is set (never logged).")
     webhook_backoff: str = Field(default="5,30,120,600,1800", description="Seconds before each retry, comma-separated.")
 
     api_keys: str = Field(
@@ -86,6 +89,14 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """True on the embedded default (SQLite), where migrations are applied automatically."""
         return self.effective_database_url.startswith("sqlite")
+
+    def check_secrets(self) -> None:
+        """Refuse to start on unsafe settings: a webhook URL without a secret would send unsigned events."""
+        secret = self.webhook_secret
+        value = secret.get_secret_value() if isinstance(secret, SecretStr) else str(secret or "")
+        if self.webhook_url and not value.strip():
+            raise ConfigurationError("O2C_WEBHOOK_URL is set but O2C_WEBHOOK_SECRET is empty: set a secret "
+                                     "(receivers verify X-O2C-Signature with it) or unset the URL")
 
     def api_key_roles(self) -> dict[str, str]:
         """Parse api_keys into {key: role}."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 from core.errors import Conflict
+
+S = TypeVar("S", bound=StrEnum)
 
 
 class InvalidTransition(Conflict):
@@ -15,8 +18,7 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-def check_transition(moves: Mapping[StrEnum, frozenset[StrEnum]], current: StrEnum | None, new: StrEnum, *,
-                     what: str) -> None:
+def check_transition(moves: Mapping[S, frozenset[S]], current: S | None, new: S, *, what: str) -> None:
     """Raise InvalidTransition unless `current -> new` is in `moves` (staying put is always allowed)."""
     if current is None or current == new:
         return

@@ -12,15 +12,18 @@ import warnings
 import pypdfium2
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.errors import EngineMissing
 from extraction.errors import UnreadableDocument
 from extraction.pages import OCR, Page, Word
+from extraction.raster import check_pixels, raster_dpi
 
 POINTS_PER_INCH = 72.0
 _DEFAULT_IMAGE_DPI = 300
 
 
-def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str) -> Page:
-    """OCR one PDF page (0-based index), boxes in PDF points like the text layer's."""
+def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str,
+                 max_pixels: int = 60_000_000) -> Page:
+    """OCR one PDF page (0-based index), boxes in PDF points like the text layer's; the pixel cap comes first."""
     try:
         pdf = pypdfium2.PdfDocument(content)
     except pypdfium2.PdfiumError as exc:
@@ -28,6 +31,7 @@ def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str) -> Pag
     try:
         pdf_page = pdf[index]
         width, height = pdf_page.get_size()
+        dpi = round(raster_dpi(width, height, dpi=dpi, max_pixels=max_pixels, page=index + 1))
         image = pdf_page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_pil()
     finally:
         pdf.close()
@@ -42,10 +46,7 @@ def read_image_pages(content: bytes, *, max_pixels: int, max_pages: int, languag
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(content))
-            if image.width * image.height > max_pixels:
-                raise UnreadableDocument(
-                    f"image is {image.width}x{image.height} pixels, over the limit of {max_pixels}",
-                    reason="image_too_large")
+            check_pixels(image.width, image.height, max_pixels=max_pixels)
             pages: list[Page] = []
             frames = getattr(image, "n_frames", 1)
             if frames > max_pages:
@@ -144,8 +145,17 @@ def _tesseract(image: Image.Image, dpi: int, languages: str, encoded: bytes | No
         try:
             return pytesseract.image_to_data(
                 handle.name, lang=languages, config=f"--psm 4 --dpi {dpi}", output_type=pytesseract.Output.DICT)
+        except pytesseract.TesseractNotFoundError as exc:  # the machine's fault, not the page's: retry later
+            raise EngineMissing("Tesseract is not installed or not on PATH", engine="tesseract") from exc
         except pytesseract.TesseractError as exc:
+            if _missing_language(str(exc)):
+                raise EngineMissing(f"Tesseract language data missing for {languages!r}: {exc}",
+                                    engine="tesseract", languages=languages) from exc
             raise UnreadableDocument(f"OCR failed: {exc}", reason="ocr_failed") from exc
+
+
+def _missing_language(message: str) -> bool:
+    return "Failed loading language" in message or "Error opening data file" in message
 
 
 @functools.cache
@@ -160,9 +170,31 @@ def _pytesseract():
 def _installed_languages() -> frozenset[str]:
     pytesseract = _pytesseract()
     try:
+        return _languages_of(pytesseract.pytesseract.tesseract_cmd)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise EngineMissing("Tesseract is not installed or not on PATH", engine="tesseract") from exc
+
+
+@functools.lru_cache(maxsize=4)
+def _languages_of(_command: str) -> frozenset[str]:
+    pytesseract = _pytesseract()
+    try:
         return frozenset(pytesseract.get_languages(config=""))
     except pytesseract.TesseractError:
         return frozenset()
+
+
+def engine_status(languages: str) -> dict:
+    """Tesseract's version and the configured languages it lacks (for `o2c doctor`); raises EngineMissing."""
+    pytesseract = _pytesseract()
+    try:
+        version = str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError as exc:
+        raise EngineMissing("Tesseract is not installed or not on PATH", engine="tesseract") from exc
+    installed = _installed_languages()
+    wanted = [lang for lang in languages.split("+") if lang]
+    return {"version": version, "installed": sorted(installed),
+            "missing": [lang for lang in wanted if lang not in installed]}
 
 
 _GERMAN = re.compile(r"(?i)^(bestell\S*|menge|datum|zahlungs\S*|rechnung\S*|lieferadresse|lieferanschrift|"

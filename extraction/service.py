@@ -83,7 +83,8 @@ def read_pages(content: bytes, media_type: str, limits: ExtractionLimits) -> lis
     """A PDF or image as pages of words (text layer first, OCR for pages without one)."""
     if media_type == "application/pdf":
         pages = read_text_layer(content, max_pages=limits.max_pdf_pages)
-        return [ocr.ocr_pdf_page(content, p.number - 1, dpi=limits.ocr_dpi, languages=limits.ocr_languages)
+        return [ocr.ocr_pdf_page(content, p.number - 1, dpi=limits.ocr_dpi, languages=limits.ocr_languages,
+                                 max_pixels=limits.max_image_pixels)
                 if needs_ocr(p) else p for p in pages]
     if media_type in _IMAGE_TYPES:
         return ocr.read_image_pages(content, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,7 +13,9 @@ from core.events import record_event
 from intake.errors import DocumentTooLarge, EmptyDocument
 from intake.models import Document, DocumentStatus, Receipt
 from intake.sniff import sniff_media_type
-from intake.storage import BlobStore
+from intake.storage import BlobStore, sha256_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,28 @@ class Received:
     document: Document
     receipt: Receipt
     is_duplicate: bool
+
+
+def mail_source_key(message_id: str | None, content: bytes) -> str | None:
+    """A pushed e-mail's source key: its Message-ID *and* its content hash, so a reused id is a new arrival."""
+    if not message_id:
+        return None
+    return f"{message_id[:400]}#sha256:{sha256_of(content)}"
+
+
+def _reused_message_id(session: Session, channel: str, source_key: str) -> str | None:
+    """The Message-ID of a source key when other content arrived under it before (a reuse), else None."""
+    message_id, _, digest = source_key.rpartition("#sha256:")
+    if not message_id:
+        return None
+    other = session.scalar(select(Receipt.id).where(
+        Receipt.channel == channel, Receipt.source_key.startswith(message_id + "#sha256:", autoescape=True),
+        Receipt.source_key != source_key).limit(1))
+    if other is None:
+        return None
+    log.warning("Message-ID %r arrived again with other content (sha256 %s): received as a new arrival",
+                message_id, digest)
+    return message_id
 
 
 def receive_document(
@@ -65,10 +90,14 @@ def receive_document(
         except IntegrityError:  # a concurrent receiver stored the same bytes first
             document = session.scalars(select(Document).where(Document.sha256 == digest)).one()
             is_duplicate = True
+    reused = _reused_message_id(session, channel, source_key) if source_key and "#sha256:" in source_key else None
     receipt = Receipt(document_id=document.id, channel=channel, source_key=source_key, filename=filename,
                       is_duplicate=is_duplicate)
     session.add(receipt)
     session.flush()
+    if reused is not None:
+        record_event(session, "document.message_id_reused", "receipt", receipt.id, message_id=reused,
+                     document_id=document.id)
     record_event(session, "document.duplicate" if is_duplicate else "document.received", "document", document.id,
                  filename=filename, channel=channel, sha256=digest)
     return Received(document, receipt, is_duplicate)

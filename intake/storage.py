@@ -13,6 +13,15 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def fsync_directory(folder: Path) -> None:
+    """Flush a directory's entries to disk (a rename is durable only once its directory is synced)."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore:
     """Blobs at ROOT/ab/cd/<sha256>; writes go to a temp file, are fsynced, then renamed into place."""
 
@@ -29,7 +38,10 @@ class BlobStore:
         target = self.path_for(digest)
         if target.exists() and target.stat().st_size == len(content):
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fsync_directory(target.parent.parent)  # the new fan-out folders' own entries
+            fsync_directory(target.parent.parent.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -37,6 +49,7 @@ class BlobStore:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
+            fsync_directory(target.parent)  # the rename itself must survive a power cut, not only the bytes
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -9,10 +9,10 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import unit_of_work, utcnow
@@ -23,7 +23,6 @@ PUBLISHED = ("order.posted", "payment.posted", "exception.opened", "exception.re
              "alias.learned", "alias.retired")
 SIGNATURE_HEADER = "X-O2C-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_LOOKBACK = 1000  # events committed out of id order by concurrent transactions are still picked up
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class WebhookPolicy:
     """Where to send, the shared secret, and how often to retry (seconds before attempt 2, 3, ...)."""
 
     url: str
-    secret: str
+    secret: str = field(repr=False)  # never in a log line or a traceback
     backoff: tuple[int, ...] = (5, 30, 120, 600, 1800)
     timeout: float = 10.0
 
@@ -40,8 +39,11 @@ class WebhookPolicy:
         """The policy from O2C_WEBHOOK_* settings; None when no webhook URL is configured."""
         if not getattr(settings, "webhook_url", None):
             return None
+        settings.check_secrets()  # a URL without a secret refuses to start
+        secret = settings.webhook_secret
+        secret = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
         backoff = tuple(int(s) for s in str(settings.webhook_backoff).split(",") if s.strip())
-        return cls(url=settings.webhook_url, secret=settings.webhook_secret, backoff=backoff or cls.backoff)
+        return cls(url=settings.webhook_url, secret=secret, backoff=backoff or cls.backoff)
 
     @property
     def max_attempts(self) -> int:
@@ -66,17 +68,16 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now: 
     return fresh and hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
-def stage_events(session: Session, kinds: tuple[str, ...] = PUBLISHED, *, now: datetime | None = None) -> int:
-    """Copy new published events into the outbox (one row per event: the idempotency key is unique)."""
-    high = session.scalar(select(func.max(WebhookDelivery.event_id))) or 0
-    events = list(session.scalars(select(Event).where(Event.id > max(0, high - _LOOKBACK), Event.kind.in_(kinds))
-                                  .order_by(Event.id)))
-    if not events:
-        return 0
-    staged = set(session.scalars(select(WebhookDelivery.event_id).where(
-        WebhookDelivery.event_id.in_([e.id for e in events]))))
-    fresh = [e for e in events if e.id not in staged]
-    for event in fresh:
+def stage_events(session: Session, kinds: tuple[str, ...] = PUBLISHED, *, now: datetime | None = None,
+                 batch: int = 5000) -> int:
+    """Copy every published event not yet in the outbox into it (one row per event: the key is unique).
+
+    An anti-join, not a look-back window: an event committed late by a long transaction, with an id far below
+    the newest staged one, is still found (a window of the last N ids would skip it for good)."""
+    events = list(session.scalars(
+        select(Event).outerjoin(WebhookDelivery, WebhookDelivery.event_id == Event.id)
+        .where(WebhookDelivery.id.is_(None), Event.kind.in_(kinds)).order_by(Event.id).limit(batch)))
+    for event in events:
         session.add(WebhookDelivery(
             event_id=event.id, kind=event.kind, idempotency_key=f"o2c-event-{event.id}",
             next_attempt_at=now or utcnow(),
@@ -84,7 +85,7 @@ def stage_events(session: Session, kinds: tuple[str, ...] = PUBLISHED, *, now: d
                      "subject": {"type": event.subject_type, "id": event.subject_id}, "actor": event.actor,
                      "data": event.payload}))
     session.flush()
-    return len(fresh)
+    return len(events)
 
 
 Sender = Callable[[str, bytes, dict[str, str], float], int]

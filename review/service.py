@@ -198,3 +198,17 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:  # SQLite returns naive datetimes
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+def close_document_exceptions(session: Session, document_id: int, *, actor: str, note: str) -> list[int]:
+    """Close the open document-level items of a file (its 'unreadable' exception) before it is read again."""
+    items = list(session.scalars(select(ReviewItem).where(ReviewItem.document_id == document_id,
+                                                          ReviewItem.extraction_id.is_(None),
+                                                          ReviewItem.status.in_(OPEN_STATES))))
+    for item in items:
+        item.status, item.resolved_by, item.resolved_at, item.note = "dismissed", actor, utcnow(), note
+        item.resolution = {"action": "reprocess", "note": note}
+        record_event(session, "exception.resolved", "exception", item.id, actor=actor, action="reprocess",
+                     resolution=item.resolution, reasons=item.reasons, note=note)
+    session.flush()
+    return [item.id for item in items]

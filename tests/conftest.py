@@ -30,6 +30,24 @@ def _unavailable(what: str, why: str):
     pytest.skip(message)
 
 
+def shared_missing(what: str):
+    """Skip a test that needs ../shared (a fresh clone has none), saying why; under O2C_REQUIRE_SERVICES=1 fail."""
+    message = f"{what} is not present: ../shared is not beside this checkout"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (O2C_REQUIRE_SERVICES=1 needs it)", pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_runtest_makereport(item, call):
+    """Under CI (O2C_REQUIRE_SERVICES=1) a test skipped because ../shared is absent fails instead."""
+    if not (REQUIRE_SERVICES and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception)
+            and "../shared" in str(call.excinfo.value)):
+        return None
+    reason = f"{call.excinfo.value} (O2C_REQUIRE_SERVICES=1 needs ../shared)"
+    failing = pytest.CallInfo.from_call(lambda: pytest.fail(reason, pytrace=False), when=call.when)
+    return pytest.TestReport.from_item_and_call(item, failing)
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The URL of a reachable PostgreSQL server (from O2C_TEST_POSTGRES_URL)."""

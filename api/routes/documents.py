@@ -18,7 +18,8 @@ from extraction.models import ExtractionRecord
 from gateway import accept
 from intake.errors import DocumentTooLarge
 from intake.models import Document
-from pipeline import document_outcomes
+from intake.service import mail_source_key
+from pipeline import document_outcomes, reprocess
 
 router = APIRouter(tags=["documents"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
@@ -41,6 +42,9 @@ def _accept(request: Request, *, content: bytes, filename: str, channel: str, so
     result = accept(request.app.state.ctx, content=content, filename=filename, channel=channel,
                     source_key=source_key, sender=sender)
     body = {"document_id": result.document_id, "duplicate": result.duplicate, "outcomes": result.outcomes}
+    if result.reprocessable:  # seen before and rejected: say it can be read again
+        body.update(duplicate=False, reprocessable=True, error="rejected_before", message=result.outcomes[0]["message"])
+        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED if result.queued else 422)
     if result.queued:
         return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
     if not result.supported:
@@ -91,7 +95,16 @@ async def push_email(request: Request, caller: str = Depends(require("connector"
     subject = (headers.get("Subject") or "email").strip()[:80] or "email"
     filename = "".join(c if c.isalnum() or c in "-_ ." else "_" for c in subject) + ".eml"
     return await run_in_threadpool(_accept, request, content=content, filename=filename, channel="email",
-                                   source_key=message_id, sender=sender)
+                                   source_key=mail_source_key(message_id, content), sender=sender)
+
+
+@router.post("/documents/{document_id}/reprocess", response_model=IngestResponse, summary="Read a document again",
+             responses={**ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+def reprocess_document(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
+                       caller: str = Depends(require("admin"))) -> dict:
+    """Run a rejected document (or one a fault left unfinished) through the pipeline again, like `o2c reprocess`."""
+    outcomes = reprocess(request.app.state.ctx, document_id, actor=caller)
+    return {"document_id": document_id, "duplicate": False, "outcomes": outcomes}
 
 
 @router.get("/documents/{document_id}", response_model=DocumentView, summary="A document, its extraction and outcome",

@@ -9,10 +9,11 @@ from api.auth import require
 from api.schemas import AckRequest, AckResult, ErrorBody, Export, ImportResult, Page
 from core.db import unit_of_work
 from feeds import FEEDS, acknowledge, export_feed, read_feed, read_master_data_changes, to_csv
+from intake.errors import DocumentTooLarge
 from ledger.masterdata import import_master_data
 
 router = APIRouter(tags=["erp"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 
 
 def _feed(name: str):
@@ -38,7 +39,10 @@ def upsert_master_data(request: Request,
                        file: UploadFile = File(..., description="CSV with the contract's columns"),
                        caller: str = Depends(require("erp"))) -> dict:
     """Validate every row; a bad file is refused whole (422) with `detail.errors` per row, nothing applied."""
-    content = file.file.read(request.app.state.ctx.max_upload_bytes + 1)
+    limit = request.app.state.ctx.max_upload_bytes
+    content = file.file.read(limit + 1)
+    if len(content) > limit:  # never parse a cut file: refuse it whole, nothing applied
+        raise DocumentTooLarge(f"{file.filename}: over the {limit}-byte upload limit; nothing was applied")
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         report = import_master_data(session, kind, content)
     return {"kind": kind, "report": str(report)}

@@ -13,8 +13,10 @@ from sqlalchemy import select
 from api.auth import require
 from api.schemas import MAX_ID, ErrorBody
 from core.db import unit_of_work
-from core.errors import NotFound
+from core.errors import NotFound, O2CError
+from extraction.errors import UnreadableDocument
 from extraction.models import ExtractionRecord
+from extraction.raster import check_pixels, raster_dpi
 from intake.models import Document
 
 router = APIRouter(tags=["documents"])
@@ -31,6 +33,13 @@ class PageNotFound(NotFound):
     code = "page_not_found"
 
 
+class PageTooLarge(O2CError):
+    """The page is too large to render within the pixel cap."""
+
+    status = 422
+    code = "page_too_large"
+
+
 def render_page(content: bytes, media_type: str, number: int) -> tuple[Image.Image, float]:
     """The page as an RGB image and its pixels per PDF point."""
     if media_type == "application/pdf":
@@ -40,11 +49,20 @@ def render_page(content: bytes, media_type: str, number: int) -> tuple[Image.Ima
             raise PageNotFound(f"the PDF cannot be rendered: {exc}") from exc
         if not 1 <= number <= len(pdf):
             raise PageNotFound(f"page {number} does not exist; the document has {len(pdf)}")
-        return pdf[number - 1].render(scale=RENDER_SCALE).to_pil().convert("RGB"), RENDER_SCALE
+        page = pdf[number - 1]
+        width, height = page.get_size()
+        try:  # the pixel cap before rendering: a huge declared page is drawn smaller, or refused
+            scale = raster_dpi(width, height, dpi=RENDER_SCALE * POINTS_PER_INCH, max_pixels=MAX_PIXELS,
+                               page=number, min_dpi=18) / POINTS_PER_INCH
+        except UnreadableDocument as exc:
+            raise PageTooLarge(exc.message) from exc
+        return page.render(scale=scale).to_pil().convert("RGB"), scale
     if media_type.startswith("image/"):
         image = Image.open(io.BytesIO(content))
-        if image.width * image.height > MAX_PIXELS:
-            raise PageNotFound("the image is too large to render")
+        try:
+            check_pixels(image.width, image.height, max_pixels=MAX_PIXELS)
+        except UnreadableDocument as exc:
+            raise PageTooLarge(exc.message) from exc
         frames = getattr(image, "n_frames", 1)
         if not 1 <= number <= frames:
             raise PageNotFound(f"page {number} does not exist; the image has {frames}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
 import zlib
@@ -141,7 +142,7 @@ class _TableReader:
         if isinstance(value, bool):
             raise UnreadableDocument(f"row {r}, {name}: {value!r} is not an amount", reason="bad_value")
         if isinstance(value, int | float | Decimal):
-            return Decimal(str(value))
+            return money_of_number(value, f"row {r}, {name}")
         parsed = parse_amount(str(value))
         if parsed is None:
             raise UnreadableDocument(f"row {r}, {name}: {value!r} is not an amount", reason="bad_value")
@@ -239,14 +240,58 @@ class _TableReader:
 def _as_amount(stated: tuple[object, str]) -> Decimal:
     value, where = stated
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return Decimal(str(value))
+        return money_of_number(value, where)
     parsed = parse_amount(str(value))
     if parsed is None:
         raise UnreadableDocument(f"{where}: {value!r} is not an amount", reason="bad_value")
     return parsed
 
 
+_MAX_XLSX_UNCOMPRESSED = 64 * 1024 * 1024  # a remittance sheet is kilobytes; a zip bomb is gigabytes
+_MAX_XLSX_ENTRIES = 1000
+_MAX_XLSX_RATIO = 200  # deflate reaches ~10x on sheet XML; a thousandfold is a bomb
+
+
+def inspect_xlsx_zip(content: bytes, *, max_uncompressed: int = _MAX_XLSX_UNCOMPRESSED) -> None:
+    """Look into the zip before openpyxl unpacks anything: entry count, total and ratio of uncompressed size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise UnreadableDocument(f"XLSX workbook is not a readable zip: {exc}", reason="malformed") from exc
+    if len(entries) > _MAX_XLSX_ENTRIES:
+        raise UnreadableDocument(f"XLSX holds {len(entries)} parts, over the limit of {_MAX_XLSX_ENTRIES}",
+                                 reason="too_large")
+    total = sum(e.file_size for e in entries)
+    if total > max_uncompressed:
+        raise UnreadableDocument(f"XLSX unpacks to {total:,} bytes, over the limit of {max_uncompressed:,}",
+                                 reason="too_large", uncompressed=total)
+    for entry in entries:
+        if entry.file_size > 1024 * 1024 and entry.file_size > _MAX_XLSX_RATIO * max(entry.compress_size, 1):
+            ratio = entry.file_size // max(entry.compress_size, 1)
+            raise UnreadableDocument(f"XLSX part {entry.filename!r} expands {ratio}-fold: refused as a zip bomb",
+                                     reason="too_large")
+
+
+def money_of_number(value: int | float | Decimal, where: str) -> Decimal:
+    """A number cell as money, exactly: integers as they are; a binary float only when it is exactly the float
+    of a decimal with at most 4 places (1230.5), never via its string: 0.1 + 0.2 is refused, not 0.30000000000000004."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if not math.isfinite(value) or abs(value) >= 2**53:
+        raise UnreadableDocument(f"{where}: {value!r} is not an amount", reason="bad_value")
+    for places in range(5):
+        scaled = round(value * 10**places)
+        if scaled / 10**places == value:
+            return Decimal(scaled).scaleb(-places)
+    raise UnreadableDocument(f"{where}: the number cell {value!r} is not an exact amount; store money as text or "
+                             "as a number with at most 4 decimals", reason="inexact_amount")
+
+
 def _xlsx_rows(content: bytes) -> list[list[object]]:
+    inspect_xlsx_zip(content)
     from openpyxl import load_workbook  # deferred: ~0.25 s to import, needed only for XLSX files
 
     book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

@@ -9,14 +9,18 @@ Contract:
   moved to `failed/` with `NAME.error.txt` beside it. A file is never deleted, so the raw input is kept.
 - A delivery that raises unexpectedly (a database outage, a bug) leaves the file where it is and is retried on
   later polls; after `max_attempts` it goes to `failed/` with its error.
+- Symbolic links are refused (moved to `failed/` as links, their targets never read), and a file over
+  `max_bytes` is refused by its size before a byte of it is read; files are opened with O_NOFOLLOW.
 - `source_key` is the file name plus its content hash, so a crash between delivering and moving re-delivers
   the same key, which intake answers as before: nothing is received twice.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,12 +51,17 @@ class FolderReport:
         return dict(self.__dict__)
 
 
+class _Refused(Exception):
+    """The file is refused before it is read (a symbolic link, too large)."""
+
+
 class FolderWatcher:
     """Polls one directory; keeps, between polls, what each file looked like to tell when it is complete."""
 
     def __init__(self, inbox: Path, *, deliver: Deliver, processed_dir: Path | None = None,
-                 failed_dir: Path | None = None, max_attempts: int = 3):
+                 failed_dir: Path | None = None, max_attempts: int = 3, max_bytes: int | None = None):
         self.inbox = inbox
+        self.max_bytes = max_bytes
         self.processed_dir = processed_dir or inbox / PROCESSED
         self.failed_dir = failed_dir or inbox / FAILED
         self.max_attempts = max_attempts
@@ -84,14 +93,17 @@ class FolderWatcher:
         self.failed_dir.mkdir(parents=True, exist_ok=True)
         report = FolderReport()
         seen: dict[str, tuple[int, int]] = {}
-        entries = sorted(p for p in self.inbox.iterdir() if p.is_file())
+        entries = sorted(p for p in self.inbox.iterdir() if p.is_symlink() or p.is_file())
         names = {p.name for p in entries}
         for path in entries:
             if _is_busy(path.name, names):
                 continue
             try:
-                stat = path.stat()
+                stat = path.lstat()
             except FileNotFoundError:  # taken away between listing and looking
+                continue
+            if path.is_symlink():  # could point anywhere (/etc/shadow, a device): never followed
+                self._fail(path, "symbolic_link: symbolic links are not taken; copy the file in", report)
                 continue
             signature = (stat.st_size, stat.st_mtime_ns)
             seen[path.name] = signature
@@ -106,8 +118,11 @@ class FolderWatcher:
 
     def _take(self, path: Path, report: FolderReport) -> None:
         try:
-            content = path.read_bytes()
+            content = self._read(path)
         except FileNotFoundError:
+            return
+        except _Refused as exc:
+            self._fail(path, str(exc), report)
             return
         source_key = f"{path.name[:400]}#sha256:{hashlib.sha256(content).hexdigest()}"
         try:
@@ -127,6 +142,23 @@ class FolderWatcher:
         self._attempts.pop(path.name, None)
         _move(path, self.processed_dir)
         report.delivered.append(path.name)
+
+    def _read(self, path: Path) -> bytes:
+        """The file's bytes, its size checked first and never through a symbolic link (swapped in late)."""
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _Refused("symbolic_link: symbolic links are not taken; copy the file in") from exc
+            raise
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if self.max_bytes is not None and size > self.max_bytes:
+                raise _Refused(f"document_too_large: {size} bytes is over the {self.max_bytes}-byte limit")
+            content = handle.read(self.max_bytes + 1 if self.max_bytes is not None else -1)
+        if self.max_bytes is not None and len(content) > self.max_bytes:  # grew while being read
+            raise _Refused(f"document_too_large: over the {self.max_bytes}-byte limit")
+        return content
 
     def _fail(self, path: Path, error: str, report: FolderReport) -> None:
         log.warning("%s failed: %s", path, error)

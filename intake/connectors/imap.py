@@ -245,12 +245,6 @@ class MailboxConnector:
             return
         facts = {"message_id": head.message_id, "sender": head.sender, "subject": head.subject,
                  "size_bytes": head.size}
-        prior = self._delivered_before(message_id=head.message_id)
-        if prior is not None:
-            self._record(uidvalidity, uid, report, outcome=MailboxOutcome.DUPLICATE,
-                         document_id=prior.document_id, **facts)
-            self._file(client, uidvalidity, [uid], report)
-            return
         limit = self.config.max_message_bytes
         if limit is not None and head.size > limit:
             self._reject(client, uidvalidity, uid, report, f"{head.size} bytes is over the {limit}-byte limit",
@@ -263,7 +257,9 @@ class MailboxConnector:
             return
         digest = hashlib.sha256(raw).hexdigest()
         facts["sha256"] = digest
-        if head.message_id is None and (prior := self._delivered_before(sha256=digest)) is not None:
+        # the same message again is the same Message-ID *and* the same bytes; a reused Message-ID with other
+        # bytes is a new arrival of a new document (logged: a sender's mail system reusing ids loses mail)
+        if (prior := self._delivered_before(message_id=head.message_id, sha256=digest)) is not None:
             self._record(uidvalidity, uid, report, outcome=MailboxOutcome.DUPLICATE,
                          document_id=prior.document_id, **facts)
             self._file(client, uidvalidity, [uid], report)
@@ -374,12 +370,16 @@ class MailboxConnector:
         """An earlier delivery of the same message (by Message-ID, else by bytes) in this mailbox, or None."""
         if message_id is None and sha256 is None:
             return None
-        column, value = (MailboxMessage.message_id, message_id) if message_id else (MailboxMessage.sha256, sha256)
         with unit_of_work(self._session_factory) as session:
-            row = session.execute(select(MailboxMessage.document_id).where(
-                MailboxMessage.mailbox == self.config.mailbox, column == value,
-                MailboxMessage.outcome == MailboxOutcome.DELIVERED).limit(1)).first()
-        return None if row is None else _Prior(row.document_id)
+            rows = session.execute(select(MailboxMessage.document_id, MailboxMessage.sha256).where(
+                MailboxMessage.mailbox == self.config.mailbox,
+                MailboxMessage.message_id == message_id if message_id else MailboxMessage.sha256 == sha256,
+                MailboxMessage.outcome == MailboxOutcome.DELIVERED)).all()
+        same = [row for row in rows if sha256 is None or row.sha256 in (sha256, None)]
+        if rows and not same:
+            log.warning("Message-ID %r reused in %s with other content (sha256 %s): a new document",
+                        message_id, self.config.mailbox, sha256)
+        return _Prior(same[0].document_id) if same else None
 
     def _document_for(self, source_key: str) -> int | None:
         with unit_of_work(self._session_factory) as session:
@@ -387,8 +387,8 @@ class MailboxConnector:
                                                                     Receipt.source_key == source_key))
 
     def _source_key(self, message_id: str | None, digest: str) -> str:
-        """Stable across UIDVALIDITY changes: the Message-ID, or the bytes' hash when there is none."""
-        key = f"{self.config.mailbox}#{message_id or 'sha256:' + digest}"
+        """Stable across UIDVALIDITY changes: the Message-ID and the bytes' hash (a reused id is another key)."""
+        key = f"{self.config.mailbox}#{message_id + '#' if message_id else ''}sha256:{digest}"
         if len(key) > 512:
             key = f"{self.config.mailbox[:400]}#sha256:{hashlib.sha256(key.encode()).hexdigest()}"
         return key

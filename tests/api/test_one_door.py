@@ -23,14 +23,15 @@ def _mail_with_statement() -> bytes:
 
 
 def test_a_statement_mailed_to_the_api_is_imported(client):
-    r = client.post("/documents/email", content=_mail_with_statement(),
+    mail = _mail_with_statement()
+    r = client.post("/documents/email", content=mail,
                     headers={**headers("connector"), "Content-Type": "message/rfc822"})
     assert r.status_code == 201, r.text
     credits = [o for o in r.json()["outcomes"] if o["document_type"] == "bank_credit"]
     assert len(credits) == 1, r.json()
     assert Decimal(str(credits[0]["amount"])) == Decimal("150.00")
     # the same mail again (a connector's retry) is answered as before and records no second credit
-    again = client.post("/documents/email", content=_mail_with_statement(),
+    again = client.post("/documents/email", content=mail,
                         headers={**headers("connector"), "Content-Type": "message/rfc822"})
     assert again.json()["document_id"] == r.json()["document_id"]
     (credit_again,) = [o for o in again.json()["outcomes"] if o["document_type"] == "bank_credit"]

@@ -10,10 +10,8 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
-
 from cli.demo import sample_documents
-from tests.conftest import SHARED
+from tests.conftest import SHARED, shared_missing
 
 CHECK = SHARED / "contract" / "check.py"
 
@@ -29,7 +27,7 @@ def o2c(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> sub
 
 def _check(mode: str, jsonl: str) -> subprocess.CompletedProcess:
     if not CHECK.exists():
-        pytest.fail(f"the contract checker is missing at {CHECK}")
+        shared_missing(f"the contract checker {CHECK}")
     return subprocess.run([sys.executable, str(CHECK), mode], input=jsonl, capture_output=True, text=True)
 
 
@@ -97,6 +95,8 @@ def test_demo_runs_on_the_embedded_default(tmp_path):
 def test_bank_statements_take_the_cash_road_through_ingest(tmp_path):
     """`o2c ingest` sends a bank statement to banking; its credits come out in the ingest contract's shape."""
     statement = SHARED / "external" / "bank_statements" / "mt940_wolph" / "cmxl_mt940.sta"
+    if not statement.exists():
+        shared_missing(str(statement))
     run = o2c("ingest", str(statement), data_dir=tmp_path)
     assert run.returncode == 0, run.stderr
     outcomes = [json.loads(line) for line in run.stdout.splitlines()]
@@ -107,6 +107,8 @@ def test_bank_statements_take_the_cash_road_through_ingest(tmp_path):
 def test_a_statement_mailed_as_an_attachment_takes_the_cash_road(tmp_path):
     """The mail's statement attachment is imported by banking; the mail itself is kept and reported."""
     statement = SHARED / "external" / "bank_statements" / "mt940_wolph" / "cmxl_mt940.sta"
+    if not statement.exists():
+        shared_missing(str(statement))
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "bank@example.com", "ar@northwind.example", "Statement"
     message["Message-ID"] = "<stmt-1@example.com>"

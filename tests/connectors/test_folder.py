@@ -128,3 +128,35 @@ def test_the_same_name_twice_is_kept_twice_and_the_same_bytes_are_one_document(i
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["po.1.txt", "po.txt"]
     with unit_of_work(folder_receiver.ctx.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 1
+
+
+def test_symbolic_links_are_refused_without_reading_their_target(inbox, folder_receiver, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for o2c")
+    (inbox / "po.pdf").symlink_to(secret)
+    watcher = FolderWatcher(inbox, deliver=folder_receiver)
+    report = watcher.poll()
+    assert report.failed == ["po.pdf"] and folder_receiver.calls == []
+    assert (inbox / "failed" / "po.pdf").is_symlink()  # the link itself was moved; the target is untouched
+    assert "symbolic_link" in (inbox / "failed" / "po.pdf.error.txt").read_text()
+    assert secret.read_text() == "not for o2c"
+
+
+def test_a_file_over_the_limit_is_refused_by_its_size_before_it_is_read(inbox, folder_receiver, monkeypatch):
+    big = inbox / "big.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 5000)
+    watcher = FolderWatcher(inbox, deliver=folder_receiver, max_bytes=4096)
+    reads = []
+    real_fdopen = os.fdopen
+
+    def spying_fdopen(fd, *args, **kwargs):
+        handle = real_fdopen(fd, *args, **kwargs)
+        real_read = handle.read
+        handle.read = lambda *a: reads.append(a) or real_read(*a)
+        return handle
+
+    monkeypatch.setattr(os, "fdopen", spying_fdopen)
+    watcher.poll()
+    report = watcher.poll()
+    assert report.failed == ["big.pdf"] and reads == [] and folder_receiver.calls == []
+    assert "5009 bytes is over the 4096-byte limit" in (inbox / "failed" / "big.pdf.error.txt").read_text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -90,3 +92,19 @@ def test_event_log_is_append_only(factory, tmp_path):
 ])
 def test_media_type_is_sniffed_from_bytes_first(content, name, expected):
     assert sniff_media_type(content, name) == expected
+
+
+def test_blob_store_fsyncs_the_file_and_its_directory_after_the_rename(tmp_path, monkeypatch):
+    store = BlobStore(tmp_path / "blobs")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    digest = store.put(b"%PDF-1.4 durable")
+    target = store.path_for(digest)
+    assert str(target.parent) in synced  # the directory holding the renamed blob
+    assert synced.index(str(target.parent)) > 0 and ".incoming-" in synced[synced.index(str(target.parent)) - 1]

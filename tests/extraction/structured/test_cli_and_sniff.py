@@ -12,7 +12,7 @@ import pytest
 
 from extraction.service import extract_document
 from intake.sniff import EDIFACT, X12, is_supported, sniff_media_type
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, shared_missing
 from tests.extraction.structured.generators import edifact, orders_body, remadv_body, x12, x12_820_body
 
 PURCHASE_ORDERS = SHARED / "external" / "purchase_orders"
@@ -68,7 +68,10 @@ def test_sniffing():
 
 def test_an_edi_file_attached_to_an_email_is_read_as_structured():
     """A mailed EDI order is read by the X12 reader, named after its part, with the mail's sender."""
-    content = (SHARED / "external" / "purchase_orders" / "x12_850" / "nodex12_850.edi").read_bytes()
+    source = SHARED / "external" / "purchase_orders" / "x12_850" / "nodex12_850.edi"
+    if not source.exists():
+        shared_missing(str(source))
+    content = source.read_bytes()
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "edi@acme-mfg.example", "orders@northwind.example", "PO"
     message.set_content("Attached our order.")
