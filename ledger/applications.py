@@ -23,6 +23,7 @@ from ledger.errors import (
     OverApplication,
 )
 from ledger.journal import AR, DISCOUNTS, UNAPPLIED, credit, debit, post_entry, reverse_entry
+from ledger.deductions import reverse_deductions
 from ledger.models import CashApplication, Invoice, JournalEntry, Payment
 from ledger.terms import discount_allowed, parse_terms
 
@@ -144,7 +145,9 @@ def reverse_application(session: Session, application_id: int, *, today: date) -
         select(JournalEntry).where(JournalEntry.idempotency_key == f"cash_application:{original.idempotency_key}")
     )
     reverse_entry(session, entry, entry_date=today, memo=f"reverse application {original.id}")
-    record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id)
+    reversed_deductions = reverse_deductions(session, payment_id=payment.id, invoice_id=invoice.id)
+    record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id,
+                 deductions=reversed_deductions)
     return reversal
 
 

@@ -17,7 +17,7 @@ from ledger.models import Deduction, Invoice
 
 SHORT_PAYMENT, UNEARNED_DISCOUNT = "short_payment", "unearned_discount"
 REASON_CODES = frozenset({SHORT_PAYMENT, UNEARNED_DISCOUNT, "pricing", "damaged", "shortage", "promotion", "other"})
-OPEN, RESOLVED = "open", "resolved"
+OPEN, RESOLVED, REVERSED = "open", "resolved", "reversed"
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,14 @@ def resolve_deduction(session: Session, deduction_id: int, *, note: str) -> Dedu
     deduction.note = note
     session.flush()
     return deduction
+
+
+def reverse_deductions(session: Session, *, payment_id: int, invoice_id: int) -> list[int]:
+    """The application a deduction came with was reversed: its open deductions on that invoice go with it
+    (status `reversed`; the invoice's open amount was never reduced by them). Returns their ids."""
+    rows = list(session.scalars(select(Deduction).where(
+        Deduction.payment_id == payment_id, Deduction.invoice_id == invoice_id, Deduction.status == OPEN)))
+    for deduction in rows:
+        deduction.status = REVERSED
+    session.flush()
+    return [d.id for d in rows]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 import ledger.orders as orders
 from ledger.errors import DuplicateOrder, OrderNotPostable
+from ledger.check import check_ledger
 from ledger.journal import account_balances
 from ledger.models import Customer, Invoice, Order
 from ledger.orders import DraftLine, OrderDraft, post_order, validate_order
@@ -60,7 +61,9 @@ def test_valid_order_posts_with_invoice_and_journal(seeded):
         date(2024, 4, 19),
     )
     balances = account_balances(seeded)
-    assert balances[("AR", "USD")] == Decimal("410.00") and balances[("REVENUE", "USD")] == Decimal("-410.00")
+    # 2,000 of imported open AR (opening entries) plus the 410 invoiced
+    assert balances[("AR", "USD")] == Decimal("2410.00") and balances[("REVENUE", "USD")] == Decimal("-410.00")
+    assert check_ledger(seeded) == []
     # idempotent by source extraction
     assert post_order(seeded, draft(), source_extraction_id=11, policy=POLICY, today=TODAY) == posted
 
