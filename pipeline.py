@@ -10,15 +10,18 @@ retried after a crash without losing a document or posting twice."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, make_session_factory, unit_of_work
+from core.errors import O2CError
 from core.events import record_event
 from core.queue import JobQueue
 from core.settings import Settings
@@ -30,6 +33,14 @@ from intake.models import Document, DocumentStatus
 from intake.service import receive_document
 from intake.storage import BlobStore
 from ledger.cash import post_payment
+from ledger.errors import (
+    ConcurrentUpdate,
+    DuplicateOrder,
+    DuplicatePayment,
+    InsufficientUnappliedBalance,
+    OverApplication,
+)
+from ledger.models import Payment
 from ledger.orders import post_order
 from ledger.policy import LedgerPolicy
 from ledger.views import order_reference
@@ -167,8 +178,52 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
             record_event(session, "document.processed", "document", document_id)
 
 
+# A ledger refusal that means "another transaction got there first": deciding again sees the new state and
+# reaches a sound outcome (a duplicate, an exception, or the posting). Anything else names a broken rule.
+RACES = (ConcurrentUpdate, DuplicateOrder, DuplicatePayment, OverApplication, InsufficientUnappliedBalance,
+         OperationalError, IntegrityError)
+RETRY_DELAYS = (0.05, 0.25, 1.0)
+
+
 def decide_business_document(ctx: PipelineContext, extraction_id: int, *, actor: str = "system") -> None:
-    """Resolve, validate and post one business document, or open an exception with reasons and evidence."""
+    """Resolve, validate and post one business document, or open an exception with reasons and evidence.
+
+    A lost race is decided again after a short backoff; a refusal that persists, or any other ledger rule
+    broken at posting time, becomes an exception that names the rule: nothing is left stuck undecided."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            _decide_once(ctx, extraction_id, actor=actor)
+            return
+        except RACES as exc:
+            if delay is None:
+                _ledger_refused(ctx, extraction_id, exc)
+                return
+            log.info("extraction %s lost a race (%s); deciding again in %ss", extraction_id, exc, delay)
+            time.sleep(delay)
+        except O2CError as exc:
+            _ledger_refused(ctx, extraction_id, exc)
+            return
+
+
+def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) -> None:
+    """The ledger refused the posting for good: an exception naming the rule, with the refusal as evidence."""
+    code = getattr(exc, "code", None) or type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc)[:500]
+    log.warning("extraction %s: ledger refused (%s): %s", extraction_id, code, message)
+    with unit_of_work(ctx.session_factory) as session:
+        record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+        if record is None or record.status != BusinessDocumentStatus.EXTRACTED:
+            return
+        evidence = [{"reason": code, "field": "ledger", "read": message, "rule": (type(exc).__doc__ or "").strip(),
+                     **{k: v for k, v in (getattr(exc, "detail", None) or {}).items() if k != "reason"}}]
+        item = review.open_exception(session, document_id=record.document_id, extraction_id=record.id,
+                                     document_type=record.document_type, reasons=[code], evidence=evidence)
+        record.status = BusinessDocumentStatus.EXCEPTION
+        record.outcome = {"status": "exception", "reasons": item.reasons, "customer_id": None,
+                          "exception_id": item.id, "rule": code}
+
+
+def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
         if record.status != BusinessDocumentStatus.EXTRACTED:
@@ -216,6 +271,14 @@ def _decide_remittance(ctx, session, record, extraction, actor) -> None:
         record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
                           "payment_id": posted.payment_id, "applications": posted.applications}
         record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
+    elif decision.duplicate_of_payment_id is not None:  # the same payment again, by another channel
+        original = session.get(Payment, decision.duplicate_of_payment_id)
+        source = session.get(ExtractionRecord, original.source_extraction_id or -1)
+        record.status = BusinessDocumentStatus.REJECTED
+        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
+                          "payment_id": original.id, "duplicate_of": source.document_id if source else None,
+                          "duplicate_of_payment": original.id}
+        record_event(session, "payment.duplicate", "extraction", record.id, actor=actor, payment_id=original.id)
     else:
         _open_exception(session, record, decision)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import is_postgres
 from core.events import record_event
 from core.money import decimal_str
+from ledger.deductions import reverse_deductions
 from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
@@ -23,7 +24,6 @@ from ledger.errors import (
     OverApplication,
 )
 from ledger.journal import AR, DISCOUNTS, UNAPPLIED, credit, debit, post_entry, reverse_entry
-from ledger.deductions import reverse_deductions
 from ledger.models import CashApplication, Invoice, JournalEntry, Payment
 from ledger.terms import discount_allowed, parse_terms
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, utcnow
 from ledger.names import sku_key
-from ledger.references import normalize_reference, payment_reference_key, po_key
+from ledger.references import normalize_reference, po_key
 from ledger.references import ocr_key as reference_ocr_key
 
 NUM = Numeric(19, 4, asdecimal=True)

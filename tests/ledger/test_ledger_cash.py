@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.cash import PaymentDraft, PlannedApplication, apply_cash, post_payment, reverse_application
+from ledger.check import check_ledger
 from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
@@ -15,7 +16,6 @@ from ledger.errors import (
     InsufficientUnappliedBalance,
     OverApplication,
 )
-from ledger.check import check_ledger
 from ledger.journal import account_balances
 from ledger.models import CashApplication, Invoice, Payment
 

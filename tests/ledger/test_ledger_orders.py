@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 import ledger.orders as orders
-from ledger.errors import DuplicateOrder, OrderNotPostable
 from ledger.check import check_ledger
+from ledger.errors import DuplicateOrder, OrderNotPostable
 from ledger.journal import account_balances
 from ledger.models import Customer, Invoice, Order
 from ledger.orders import DraftLine, OrderDraft, post_order, validate_order
@@ -130,6 +130,7 @@ def test_price_currency_hold_and_unknowns(seeded):
         "read": "4.50",
         "expected": "4.10",
         "difference": "0.40",
+        "line_difference": "40.00",
         "rule": issues[0].evidence["rule"],
     }
     assert reasons(validate_order(seeded, draft(price="4.11"), POLICY)) == []  # within 0.01
