@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from core.db import is_postgres
 from core.money import decimal_str
 from ledger.journal import AR
 from ledger.models import CashApplication, Deduction, Invoice, JournalLine, Payment
@@ -42,11 +43,22 @@ class Violation:
 
 
 def _dec(value) -> Decimal:
-    return Decimal(value or 0)
+    """Exact to the column's 4 places (SQLite hands back sums of NUMERIC as floats: 3999.9999999999995)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
+
+
+def _exact(session: Session, stmt, condition):
+    """PostgreSQL filters in SQL (exact NUMERIC); SQLite's float arithmetic is re-checked in Python instead."""
+    return stmt.where(condition) if is_postgres(session) else stmt
+
+
+def _having(session: Session, stmt, condition):
+    return stmt.having(condition) if is_postgres(session) else stmt
 
 
 def _money(value) -> str:
-    return decimal_str(_dec(value))
+    return decimal_str(_dec(value).quantize(Decimal("0.01")) if _dec(value) == _dec(value).quantize(
+        Decimal("0.01")) else _dec(value))
 
 
 def _live_applications():
@@ -56,14 +68,15 @@ def _live_applications():
 
 def check_journal_balanced(session: Session) -> list[Violation]:
     """Every journal entry balances in each currency (post_entry refuses otherwise; this proves the table)."""
-    rows = session.execute(
-        select(JournalLine.entry_id, JournalLine.currency, func.sum(JournalLine.debit - JournalLine.credit))
-        .group_by(JournalLine.entry_id, JournalLine.currency)
-        .having(func.sum(JournalLine.debit - JournalLine.credit) != 0)
-        .order_by(JournalLine.currency, JournalLine.entry_id)
-    ).all()
+    diff = func.sum(JournalLine.debit - JournalLine.credit)
+    stmt = select(JournalLine.entry_id, JournalLine.currency, diff).group_by(JournalLine.entry_id,
+                                                                             JournalLine.currency)
+    rows = session.execute(_having(session, stmt, diff != 0).order_by(JournalLine.currency,
+                                                                       JournalLine.entry_id)).all()
     by_currency: dict[str, list[dict]] = {}
     for entry_id, currency, diff in rows:
+        if _dec(diff) == 0:
+            continue
         by_currency.setdefault(currency, []).append({"entry_id": entry_id, "imbalance": _money(diff)})
     return [Violation(JOURNAL_BALANCED, found, currency) for currency, found in sorted(by_currency.items())]
 
@@ -92,17 +105,19 @@ def check_invoice_open_amounts(session: Session) -> list[Violation]:
                func.sum(CashApplication.discount).label("discount"))
         .where(_live_applications()).group_by(CashApplication.invoice_id).subquery()
     )
-    rows = session.execute(
+    stmt = (
         select(Invoice.invoice_number, Invoice.currency, Invoice.amount, Invoice.settled_elsewhere,
                Invoice.open_amount, applied.c.cash, applied.c.discount)
         .outerjoin(applied, applied.c.invoice_id == Invoice.id)
-        .where(Invoice.open_amount != Invoice.amount - func.coalesce(Invoice.settled_elsewhere, 0)
-               - func.coalesce(applied.c.cash, 0) - func.coalesce(applied.c.discount, 0))
-        .order_by(Invoice.currency, Invoice.invoice_number)
-    ).all()
+    )
+    stmt = _exact(session, stmt, Invoice.open_amount != Invoice.amount - func.coalesce(Invoice.settled_elsewhere, 0)
+                  - func.coalesce(applied.c.cash, 0) - func.coalesce(applied.c.discount, 0))
+    rows = session.execute(stmt.order_by(Invoice.currency, Invoice.invoice_number)).all()
     by_currency: dict[str, list[dict]] = {}
     for number, currency, amount, elsewhere, open_amount, cash, discount in rows:
         expected = _dec(amount) - _dec(elsewhere) - _dec(cash) - _dec(discount)
+        if expected == _dec(open_amount):
+            continue
         by_currency.setdefault(currency, []).append({
             "invoice_number": number, "amount": _money(amount), "settled_elsewhere": _money(elsewhere),
             "applied": _money(cash), "discounts": _money(discount), "open_amount": _money(open_amount),
@@ -117,14 +132,14 @@ def check_payments_within_amount(session: Session) -> list[Violation]:
         .where(_live_applications()).group_by(CashApplication.payment_id).subquery()
     )
     used = func.coalesce(applied.c.cash, 0)
-    rows = session.execute(
-        select(Payment.id, Payment.currency, Payment.amount, Payment.unapplied_amount, used)
-        .outerjoin(applied, applied.c.payment_id == Payment.id)
-        .where((used > Payment.amount) | (Payment.unapplied_amount != Payment.amount - used))
-        .order_by(Payment.currency, Payment.id)
-    ).all()
+    stmt = (select(Payment.id, Payment.currency, Payment.amount, Payment.unapplied_amount, used)
+            .outerjoin(applied, applied.c.payment_id == Payment.id))
+    stmt = _exact(session, stmt, (used > Payment.amount) | (Payment.unapplied_amount != Payment.amount - used))
+    rows = session.execute(stmt.order_by(Payment.currency, Payment.id)).all()
     by_currency: dict[str, list[dict]] = {}
     for payment_id, currency, amount, unapplied, cash in rows:
+        if _dec(cash) <= _dec(amount) and _dec(unapplied) == _dec(amount) - _dec(cash):
+            continue
         by_currency.setdefault(currency, []).append({
             "payment_id": payment_id, "amount": _money(amount), "applied": _money(cash),
             "unapplied_amount": _money(unapplied), "expected_unapplied": _money(_dec(amount) - _dec(cash))})
@@ -134,15 +149,15 @@ def check_payments_within_amount(session: Session) -> list[Violation]:
 def check_deductions_within_open(session: Session) -> list[Violation]:
     """The open deductions on an invoice add up to no more than its open amount."""
     total = func.sum(case((Deduction.status == "open", Deduction.amount), else_=0))
-    rows = session.execute(
-        select(Invoice.invoice_number, Invoice.currency, Invoice.open_amount, total)
-        .join(Deduction, Deduction.invoice_id == Invoice.id)
-        .group_by(Invoice.id, Invoice.invoice_number, Invoice.currency, Invoice.open_amount)
-        .having(total > Invoice.open_amount)
-        .order_by(Invoice.currency, Invoice.invoice_number)
-    ).all()
+    stmt = (select(Invoice.invoice_number, Invoice.currency, Invoice.open_amount, total)
+            .join(Deduction, Deduction.invoice_id == Invoice.id)
+            .group_by(Invoice.id, Invoice.invoice_number, Invoice.currency, Invoice.open_amount))
+    rows = session.execute(_having(session, stmt, total > Invoice.open_amount)
+                           .order_by(Invoice.currency, Invoice.invoice_number)).all()
     by_currency: dict[str, list[dict]] = {}
     for number, currency, open_amount, deducted in rows:
+        if _dec(deducted) <= _dec(open_amount):
+            continue
         by_currency.setdefault(currency, []).append({
             "invoice_number": number, "open_amount": _money(open_amount), "open_deductions": _money(deducted)})
     return [Violation(DEDUCTION_WITHIN_OPEN, found, currency) for currency, found in sorted(by_currency.items())]
