@@ -135,7 +135,9 @@ def _with_price_override(ctx: PipelineContext, item: ReviewItem) -> PipelineCont
     if not differences:
         raise NotApplicable("there is no price mismatch to approve", rule="approve_price needs a price_mismatch")
     widened = max([ctx.ledger.price_tolerance_abs, *differences])
-    return dataclasses.replace(ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened))
+    # the reviewer approved these prices: the per-line cap (which only ever narrows the tolerance) is lifted too
+    return dataclasses.replace(ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened,
+                                                               price_tolerance_line_cap=None))
 
 
 def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record: ExtractionRecord,

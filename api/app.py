@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.routes import ar, documents, erp, exceptions, metrics, pages, webhooks
+from api.routes import ar, documents, erp, exceptions, ledger, metrics, pages, webhooks
 from core.errors import O2CError
 from core.settings import Settings, load_settings
 from pipeline import build_context
@@ -68,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(metrics.router)
     app.include_router(webhooks.router)
+    app.include_router(ledger.router)
     return app

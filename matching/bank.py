@@ -145,7 +145,8 @@ def _text_items(session: Session, credit: BankCredit) -> list[RemittanceItem]:
 
 def _from_remittance(session: Session, credit: BankCredit, items: list[RemittanceItem], rule: str, *,
                      matching: MatchingPolicy, ledger: LedgerPolicy) -> BankCreditDecision:
-    decision = decide_remittance(session, _extraction(credit, items), matching=matching, ledger=ledger)
+    decision = decide_remittance(session, _extraction(credit, items), matching=matching, ledger=ledger,
+                                 cash_received=True)
     original = decision.duplicate_of_payment_id
     if original is not None and session.scalar(select(BankCredit.id).where(BankCredit.payment_id == original)) is None:
         # the advice for this very cash was posted first: the credit confirms it, nothing posts twice

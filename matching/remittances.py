@@ -50,7 +50,8 @@ __all__ = ["decide_remittance", "RemittanceDecision"]
 
 
 def _resolve_payer(
-    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision
+    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision, *,
+    cash_received: bool = False,
 ) -> str | None:
     remittance = extraction.remittance
     match = resolve_customer(
@@ -67,6 +68,9 @@ def _resolve_payer(
     # The owners are shown to the reviewer, nothing more.
     references = [item.invoice_number for item in remittance.items if item.invoice_number]
     owners = {inv.customer_id for inv in invoices_by_reference(session, references)}
+    if cash_received and len(owners) == 1:
+        return owners.pop()  # a bank credit is money already in our account: its structured reference says
+        # which customer's invoice it pays (a third party paying someone's invoice loses us nothing)
     evidence = _customer_evidence(match, "remittance.payer_name", remittance.payer_name)
     if owners:
         evidence["invoice_owners"] = sorted(owners)
@@ -83,9 +87,12 @@ def _master(session: Session, customer_id: str) -> Customer:
 
 
 def decide_remittance(
-    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy
+    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy,
+    cash_received: bool = False,
 ) -> RemittanceDecision:
-    """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile."""
+    """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile.
+
+    cash_received: the remittance is a bank credit's own (the cash is in the account), not an advice's claim."""
     decision = RemittanceDecision()
     remittance = extraction.remittance
     if extraction.document_type != REMITTANCE_ADVICE or remittance is None:
@@ -107,7 +114,7 @@ def decide_remittance(
             read=_jsonable(remittance.amount),
             rule="a positive payment amount is required",
         )
-    payer = _resolve_payer(session, extraction, matching, decision)
+    payer = _resolve_payer(session, extraction, matching, decision, cash_received=cash_received)
     if payer is None:
         return decision
     decision.customer_id = payer

@@ -39,6 +39,7 @@ MATRIX = {
     ("GET", "/metrics"): {"reviewer", "erp"},
     ("GET", "/webhooks/outbox"): set(),
     ("POST", "/webhooks/deliver"): set(),
+    ("GET", "/ledger/check"): set(),
 }
 PUBLIC = {("GET", "/health")}
 ROLES = ("connector", "reviewer", "erp", "admin")
