@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import is_postgres
 from core.events import record_event
 from core.money import decimal_str
-from ledger.deductions import reverse_deductions
+from ledger.deductions import collect_deductions, reverse_deductions
 from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
@@ -115,6 +115,7 @@ def apply_cash(
     check_application(payment, invoice, amount, discount)
     application = _book(session, payment, invoice, amount, discount, rule, idempotency_key, today, fresh=False)
     session.flush()  # the Invoice version check fails here if another transaction changed the invoice
+    collect_deductions(session, [invoice.id], payment_id=payment.id)
     return application
 
 

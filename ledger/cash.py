@@ -16,7 +16,7 @@ from core.db import is_postgres
 from core.events import Event
 from core.money import decimal_str, quantize
 from ledger.applications import applied_total, apply_cash, check_application, reverse_application
-from ledger.deductions import REASON_CODES, PlannedDeduction
+from ledger.deductions import REASON_CODES, PlannedDeduction, collect_deductions
 from ledger.errors import (
     ConcurrentUpdate,
     DuplicatePayment,
@@ -161,6 +161,7 @@ def post_payments(
                         (Event, events)):
         if rows:
             session.execute(insert(model), rows)
+    collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledger.aliases import sync_customer_aliases
 from ledger.applications import applied_total
+from ledger.deductions import collect_deductions
 from ledger.errors import MasterDataError
 from ledger.journal import AR, OPENING, credit, debit, post_entry
 from ledger.models import ContractPrice, Customer, Invoice, JournalEntry, Product
@@ -242,6 +243,7 @@ def _reconcile_invoice(session: Session, invoice: Invoice, values: dict, report:
             setattr(invoice, name, value)
         invoice.settled_elsewhere = values["amount"] - values["open_amount"]
         _post_opening(session, invoice, values["open_amount"] - old_open)
+        collect_deductions(session, [invoice.id])  # what the ERP settled settles the deductions on it too
         return
     money = {name: getattr(invoice, name) for name in _MONEY_FIELDS}
     stale = values["open_amount"] == invoice.open_amount + applied
