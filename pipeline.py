@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -362,11 +362,14 @@ def _record_outcome(document: Document, record: ExtractionRecord) -> dict[str, A
     return result
 
 
-def pending_documents(ctx: PipelineContext) -> list[int]:
-    """Documents whose processing was cut short (received or extracted but not finished): for the sweep."""
+def pending_documents(ctx: PipelineContext, *, older_than: timedelta | None = None) -> list[int]:
+    """Documents whose processing was cut short (received or extracted but not finished): for the sweep;
+    older_than: only those unchanged for at least that long (younger ones are still being worked on)."""
+    stmt = select(Document.id).where(Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED]))
+    if older_than is not None:
+        stmt = stmt.where(Document.updated_at <= datetime.now(UTC) - older_than)
     with unit_of_work(ctx.session_factory) as session:
-        return list(session.scalars(select(Document.id).where(
-            Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED])).order_by(Document.id)))
+        return list(session.scalars(stmt.order_by(Document.id)))
 
 
 __all__ = ["PipelineContext", "build_context", "ingest", "receive", "process_document", "document_outcomes",

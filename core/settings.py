@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         "payment arriving again.")
     stuck_after_minutes: float = Field(
         default=30.0, description="A document received or extracted longer ago than this is re-queued by the sweep.")
+    sweep_interval_seconds: int = Field(default=300, description="`o2c worker --with-scheduler`: sweep period.")
+    webhook_interval_seconds: int = Field(default=60, description="... webhook delivery period.")
+    bank_match_interval_seconds: int = Field(default=3600, description="... bank credit re-match period.")
     tax_rate: Decimal = Decimal("0")
     max_invoices_per_payment: int = 4
     max_combination_candidates: int = Field(default=40, description="Amount-only search refuses above this.")
