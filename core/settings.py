@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     payment_duplicate_window_days: int = Field(
         default=7, description="Days within which the same payer, amount and reference (or invoice) is the same "
         "payment arriving again.")
+    trusted_advice_channels: str = Field(
+        default="", description="Connector allow-list: intake channels (e.g. 'edi,cli') whose remittance advices "
+        "count as from an authenticated sender, for customers that trust advices.")
     stuck_after_minutes: float = Field(
         default=30.0, description="A document received or extracted longer ago than this is re-queued by the sweep.")
     sweep_interval_seconds: int = Field(default=300, description="`o2c worker --with-scheduler`: sweep period.")

@@ -19,6 +19,7 @@ class BusinessDocumentStatus(enum.StrEnum):
     EXCEPTION = "exception"
     REJECTED = "rejected"
     OTHER = "other"
+    AWAITING_CASH = "awaiting_cash"  # a remittance advice is a claim: it waits for the bank credit it announces
 
 
 class ExtractionRecord(Base):

@@ -108,6 +108,15 @@ def _currency(row: dict, col: str = "currency") -> str:
     return text
 
 
+def _flag(row: dict, col: str) -> bool:
+    text = (row.get(col) or "").strip().casefold()
+    if text in ("", "0", "false", "no", "n"):
+        return False
+    if text in ("1", "true", "yes", "y"):
+        return True
+    raise _RowError(col, f"not a yes/no value: {text!r}")
+
+
 def _list(row: dict, col: str) -> list[str]:
     return [part.strip() for part in (row.get(col) or "").split(";") if part.strip()]
 
@@ -122,6 +131,7 @@ def _customer(row: dict, _session: Session) -> dict:
         "credit_limit": _decimal(row, "credit_limit", required=False),
         "currency": _currency(row),
         "payment_terms": _text(row, "payment_terms", required=False),
+        "trust_advices": _flag(row, "trust_advices"),  # optional column
     }
 
 

@@ -43,6 +43,9 @@ class Customer(Base):
     currency: Mapped[str] = mapped_column(String(3))
     payment_terms: Mapped[str | None] = mapped_column(String(64))
     on_hold: Mapped[bool] = mapped_column(default=False)
+    # no bank feed for this customer: its remittance advices may post as cash, when they come from an
+    # authenticated sender (docs/cash-model.md); otherwise an advice is only a claim awaiting the bank credit
+    trust_advices: Mapped[bool] = mapped_column(default=False, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

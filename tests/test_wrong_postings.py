@@ -30,10 +30,11 @@ from review import service as review
 from tests.bank.generators import Credit, camt053
 
 D = Decimal
-CUSTOMERS = """customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms
-C-1001,Acme Manufacturing Inc.,Acme Mfg,acme-mfg.example,"1200 Industrial Pkwy, Dayton, OH 45402",100000,USD,Net 30
-C-1008,Acme Medical Supplies LLC,,acmemed.example,"7 Harbor Rd, Boston MA",100000,USD,Net 30
-C-1003,Globex Corporation,Globex,globex.example,"9 Elm Rd, Shelbyville",5000,USD,Net 30
+# Acme has no bank feed and trusts its advices (from an authenticated sender); Globex's advices are claims
+CUSTOMERS = """customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms,trust_advices
+C-1001,Acme Manufacturing Inc.,Acme Mfg,acme-mfg.example,"1200 Industrial Pkwy, Dayton, OH 45402",100000,USD,Net 30,yes
+C-1008,Acme Medical Supplies LLC,,acmemed.example,"7 Harbor Rd, Boston MA",100000,USD,Net 30,no
+C-1003,Globex Corporation,Globex,globex.example,"9 Elm Rd, Shelbyville",5000,USD,Net 30,
 """
 PRODUCTS = """sku,description,uom,unit_price,currency
 BRG-6204,Ball bearing 6204,EA,4.10,USD
@@ -50,7 +51,12 @@ INV-10003,C-1003,2026-03-01,2026-03-31,5000.00,5000.00,USD,PO-9001
 
 
 def _mail(sender: str, subject: str, body: str, message_id: str) -> bytes:
-    return (f"From: {sender}\nTo: Northwind Orders <orders@northwind-industrial.example>\nSubject: {subject}\n"
+    domain = sender.rsplit("@", 1)[1].rstrip(">")
+    # what our own mail server says it verified (only the sender's own domain passes DKIM)
+    verified = (f"Authentication-Results: mx.northwind-industrial.example; dkim=pass header.d={domain}; "
+                f"spf=pass smtp.mailfrom={domain}\n" if domain != "forger.example" else "")
+    return (f"{verified}From: {sender}\nTo: Northwind Orders <orders@northwind-industrial.example>\n"
+            f"Subject: {subject}\n"
             f"Date: Tue, 17 Mar 2026 14:30:00 -0400\nMessage-ID: <{message_id}>\n"
             'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\n\n' + body).encode()
 
@@ -73,7 +79,7 @@ PO_LINES = "  10 x BRG-6204 at 4.10\n   4 x BLT-B55 at 9.80\n   2 x CPL-L100 at 
 
 @pytest.fixture
 def ctx(database_url, make_context):
-    context = make_context(database_url)  # migrated: 0001 and 0002_issue10
+    context = make_context(database_url, trusted_advice_channels="")  # migrated (0002_issue10); no allow-list
     with unit_of_work(context.session_factory) as session:
         for kind, content in (("customers", CUSTOMERS), ("products", PRODUCTS), ("prices", PRICES),
                               ("invoices", INVOICES)):
@@ -278,3 +284,38 @@ def test_11_the_price_tolerance_has_a_per_line_cap(ctx):
         small = OrderDraft("C-1001", "50002", date(2026, 3, 20), "USD", None, None,
                            [DraftLine("WID-100", None, D("100"), "EA", D("3.59"), D("359.00"))], D("359.00"))
         assert validate_order(session, small, wide, on_date=date(2026, 3, 20)) == []  # 1.00 off: within the cap
+
+
+GLOBEX = "Treasury <ap@globex.example>"
+
+
+def _globex_statement(amount: str, reference: str = "E2E-GX") -> bytes:
+    statement = camt053([Credit(D(amount), payer="Globex Corporation", end_to_end=reference, reference=reference,
+                                value_date=date(2026, 3, 18))])
+    return statement.replace(b'Ccy="EUR"', b'Ccy="USD"')
+
+
+def test_an_advice_is_a_claim_until_the_bank_credit_confirms_it(ctx):
+    advice = _advice("5,000.00", "INV-10003", "5,000.00", reference="ACH-GX-1", payer="Globex Corporation")
+    claim = _ingest_one(ctx, _mail(GLOBEX, "Remittance advice", advice, "30@globex.example"), "ra.eml")
+    assert claim["status"] == "expected" and claim["customer_id"] == "C-1003"
+    assert _open(ctx, "INV-10003") == D("5000.00") and _count(ctx, Payment) == 0  # an advice is not money
+    again = _ingest_one(ctx, _mail(GLOBEX, "Fwd: Remittance advice", advice, "31@globex.example"), "fwd.eml")
+    assert again["status"] == "duplicate" and again["duplicate_of"] == claim["document_id"]
+    (credit,) = import_statement(ctx, _globex_statement("5000.00"), "stmt.xml", policy=BankPolicy())
+    assert (credit["status"], credit["rule"]) == ("linked", "advice.claim")
+    assert _open(ctx, "INV-10003") == 0 and _count(ctx, Payment) == 1
+    with unit_of_work(ctx.session_factory) as session:
+        record = session.get(ExtractionRecord, claim["extraction_id"])
+        assert record.outcome["status"] == "posted" and record.outcome["payment_id"] == credit["payment_id"]
+
+
+def test_a_trusting_customer_still_needs_an_authenticated_sender(ctx):
+    advice = _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-9")
+    spoofed = _mail(ACME, "Remittance advice", advice, "32@acme-mfg.example").split(b"\n", 1)[1]  # no auth
+    outcome = _ingest_one(ctx, spoofed, "ra.eml")
+    assert outcome["status"] == "expected" and _open(ctx, "INV-10002") == D("4225.22")
+    signed = _ingest_one(ctx, _mail(ACME, "Remittance advice", _advice("8,120.45", "INV-10001", "8,120.45",
+                                                                       reference="ACH-10"), "33@acme-mfg.example"),
+                         "ra2.eml")
+    assert signed["status"] == "posted" and _open(ctx, "INV-10001") == 0

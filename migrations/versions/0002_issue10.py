@@ -25,6 +25,8 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f("uq_orders_customer_id_po_key"), ["customer_id", "po_key"])
 
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trust_advices", sa.Boolean(), nullable=False, server_default="0"))
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.add_column(sa.Column("settled_elsewhere", sa.Numeric(precision=19, scale=4), nullable=False,
                                       server_default="0"))
@@ -51,6 +53,8 @@ def downgrade() -> None:
         batch_op.drop_column("reference_key")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_column("settled_elsewhere")
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_column("trust_advices")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_orders_customer_id_po_key"), type_="unique")
         batch_op.drop_column("po_key")
