@@ -28,8 +28,8 @@ from extraction.schema import REMITTANCE_ADVICE
 from intake.models import Document, DocumentStatus
 from ledger import bank as bank_ledger
 from ledger.models import BankCredit, CashApplication, Invoice, Payment
-from matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit
-from pipeline import PipelineContext, receive
+from matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
+from pipeline import PipelineContext, receive, settle_claim
 from review import service as review
 from review.models import ReviewItem
 from review.service import OPEN_STATES
@@ -119,6 +119,8 @@ def decide_credit(ctx: PipelineContext, credit_id: int, *, policy: BankPolicy, n
             credit = bank_ledger.lock_credit(session, credit_id)
             if credit is None or credit.status != bank_ledger.UNMATCHED:
                 return
+            if _confirm_claim(ctx, session, credit, policy, actor):
+                return
             decision = decide_bank_credit(session, credit, matching=ctx.matching, ledger=ctx.ledger, policy=policy,
                                           now=now)
             if decision.action == LINK:
@@ -145,6 +147,21 @@ def decide_credit(ctx: PipelineContext, credit_id: int, *, policy: BankPolicy, n
             if credit.status == bank_ledger.UNMATCHED:
                 _review(session, credit, [exc.code], [{"reason": exc.code, "field": "bank_credit",
                                                        "read": exc.message, "rule": exc.__doc__}], None)
+
+
+def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: BankPolicy, actor: str) -> bool:
+    """The credit is the cash an awaited advice announced: the advice posts now, and the two are linked."""
+    claim, _candidates = find_expected_advice(session, credit, payer_customer=payer_of(session, credit, ctx.matching),
+                                              policy=policy)
+    if claim is None:
+        return False
+    payment_id = settle_claim(ctx, session, claim, actor=actor)
+    if payment_id is None:
+        return False  # the advice went to review: the credit is decided on its own below
+    bank_ledger.link_payment(session, credit, session.get(Payment, payment_id), rule="advice.claim")
+    record_event(session, "bank_credit.decided", "bank_credit", credit.id, actor=actor, action=LINK,
+                 rule="advice.claim", extraction_id=claim)
+    return True
 
 
 def _advice_in_review(session, credit: BankCredit) -> int | None:

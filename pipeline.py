@@ -11,27 +11,39 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
 from core.events import record_event
+from core.money import decimal_str
 from core.queue import JobQueue
 from core.settings import Settings
 from extraction.errors import UnreadableDocument
 from extraction.models import BusinessDocumentStatus, ExtractionRecord
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
+from intake.authentication import authenticated_sender_domain
 from intake.models import Document, DocumentStatus
 from intake.service import receive_document
 from intake.storage import BlobStore
-from ledger.cash import post_payment
+from ledger.cash import business_key, post_payment
+from ledger.errors import (
+    ConcurrentUpdate,
+    DuplicateOrder,
+    DuplicatePayment,
+    InsufficientUnappliedBalance,
+    OverApplication,
+)
+from ledger.models import Customer, Payment
 from ledger.orders import post_order
 from ledger.policy import LedgerPolicy
 from ledger.views import order_reference
@@ -58,6 +70,8 @@ class PipelineContext:
     queue: JobQueue | None = None
     business_date: date | None = None
     today: Callable[[], date] = field(default=date.today)
+    # connector allow-list: advices arriving through these channels count as from an authenticated sender
+    trusted_advice_channels: frozenset[str] = frozenset()
 
     def posting_date(self) -> date:
         """The date postings carry (a fixed business date in demos and tests)."""
@@ -81,6 +95,7 @@ def build_context(settings: Settings, *, migrate: bool | None = None) -> Pipelin
         max_upload_bytes=settings.max_upload_bytes,
         queue=JobQueue(settings.redis_url, settings.queue_name) if settings.redis_url else None,
         business_date=settings.business_date,
+        trusted_advice_channels=frozenset(c.strip() for c in settings.trusted_advice_channels.split(",") if c.strip()),
     )
 
 
@@ -203,8 +218,52 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
             record_event(session, "document.processed", "document", document_id)
 
 
+# A ledger refusal that means "another transaction got there first": deciding again sees the new state and
+# reaches a sound outcome (a duplicate, an exception, or the posting). Anything else names a broken rule.
+RACES = (ConcurrentUpdate, DuplicateOrder, DuplicatePayment, OverApplication, InsufficientUnappliedBalance,
+         OperationalError, IntegrityError)
+RETRY_DELAYS = (0.05, 0.25, 1.0)
+
+
 def decide_business_document(ctx: PipelineContext, extraction_id: int, *, actor: str = "system") -> None:
-    """Resolve, validate and post one business document, or open an exception with reasons and evidence."""
+    """Resolve, validate and post one business document, or open an exception with reasons and evidence.
+
+    A lost race is decided again after a short backoff; a refusal that persists, or any other ledger rule
+    broken at posting time, becomes an exception that names the rule: nothing is left stuck undecided."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            _decide_once(ctx, extraction_id, actor=actor)
+            return
+        except RACES as exc:
+            if delay is None:
+                _ledger_refused(ctx, extraction_id, exc)
+                return
+            log.info("extraction %s lost a race (%s); deciding again in %ss", extraction_id, exc, delay)
+            time.sleep(delay)
+        except O2CError as exc:
+            _ledger_refused(ctx, extraction_id, exc)
+            return
+
+
+def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) -> None:
+    """The ledger refused the posting for good: an exception naming the rule, with the refusal as evidence."""
+    code = getattr(exc, "code", None) or type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc)[:500]
+    log.warning("extraction %s: ledger refused (%s): %s", extraction_id, code, message)
+    with unit_of_work(ctx.session_factory) as session:
+        record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+        if record is None or record.status != BusinessDocumentStatus.EXTRACTED:
+            return
+        evidence = [{"reason": code, "field": "ledger", "read": message, "rule": (type(exc).__doc__ or "").strip(),
+                     **{k: v for k, v in (getattr(exc, "detail", None) or {}).items() if k != "reason"}}]
+        item = review.open_exception(session, document_id=record.document_id, extraction_id=record.id,
+                                     document_type=record.document_type, reasons=[code], evidence=evidence)
+        record.move_to(BusinessDocumentStatus.EXCEPTION)
+        record.outcome = {"status": "exception", "reasons": item.reasons, "customer_id": None,
+                          "exception_id": item.id, "rule": code}
+
+
+def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
         if record.status != BusinessDocumentStatus.EXTRACTED:
@@ -243,17 +302,93 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
         _open_exception(session, record, decision)
 
 
-def _decide_remittance(ctx, session, record, extraction, actor) -> None:
+def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirmed: bool = False) -> int | None:
+    """An advice posts as cash only when the bank credit confirmed it (cash_confirmed) or its customer trusts
+    advices from an authenticated sender; otherwise it is a claim awaiting the bank credit (docs/cash-model.md).
+    Returns the payment posted, if any."""
     extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
     decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
+    if decision.postable and not cash_confirmed and not advice_is_cash(ctx, session, record, decision.customer_id):
+        _await_cash(session, record, decision, actor)
+        return None
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
         record.move_to(BusinessDocumentStatus.POSTED)
         record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
                           "payment_id": posted.payment_id, "applications": posted.applications}
         record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
+        return posted.payment_id
+    if decision.duplicate_of_payment_id is not None:  # the same payment again, by another channel
+        original = session.get(Payment, decision.duplicate_of_payment_id)
+        source = session.get(ExtractionRecord, original.source_extraction_id or -1)
+        record.move_to(BusinessDocumentStatus.REJECTED)
+        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
+                          "payment_id": original.id, "duplicate_of": source.document_id if source else None,
+                          "duplicate_of_payment": original.id}
+        record_event(session, "payment.duplicate", "extraction", record.id, actor=actor, payment_id=original.id)
     else:
         _open_exception(session, record, decision)
+    return None
+
+
+def advice_is_cash(ctx: PipelineContext, session: Session, record: ExtractionRecord, customer_id: str | None) -> bool:
+    """A customer that trusts advices, and a sender authenticated for it: an allow-listed connector channel, or
+    an email whose From: domain is the customer's (master data) and passed DKIM/SPF/DMARC."""
+    customer = session.scalar(select(Customer).where(Customer.customer_id == customer_id)) if customer_id else None
+    if customer is None or not customer.trust_advices:
+        return False
+    document = session.get(Document, record.document_id)
+    if document is None:
+        return False
+    if document.channel in ctx.trusted_advice_channels:
+        return True
+    try:
+        domain = authenticated_sender_domain(ctx.store.get(document.sha256))
+    except Exception:  # noqa: BLE001 - the blob is unreadable: nothing vouches for the sender
+        return False
+    return domain is not None and any(domain == d or domain.endswith("." + d) for d in customer.email_domains or [])
+
+
+def _await_cash(session, record, decision, actor) -> None:
+    """The advice is a claim: kept as an expected payment until a bank credit confirms it; a second arrival of
+    the same claim (payer, reference, amount, date) is a duplicate pointing at the first."""
+    draft = decision.draft
+    claim = {"status": "expected", "reasons": [], "customer_id": decision.customer_id,
+             "amount": decimal_str(draft.amount), "currency": draft.currency,
+             "payment_date": draft.payment_date.isoformat() if draft.payment_date else None,
+             "payment_reference": draft.payment_reference, "business_key": business_key(draft),
+             "invoice_references": [ln.invoice_reference for ln in draft.remittance_lines if ln.invoice_reference]}
+    first = _same_claim(session, record, claim) if claim["business_key"] else None
+    if first is not None:
+        record.move_to(BusinessDocumentStatus.REJECTED)
+        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
+                          "duplicate_of": first.document_id, "duplicate_of_extraction": first.id}
+        record_event(session, "remittance.duplicate", "extraction", record.id, actor=actor, original=first.id)
+        return
+    record.move_to(BusinessDocumentStatus.AWAITING_CASH)
+    record.outcome = claim
+    record_event(session, "remittance.expected", "extraction", record.id, actor=actor, amount=claim["amount"],
+                 customer_id=decision.customer_id)
+
+
+def _same_claim(session, record, claim) -> ExtractionRecord | None:
+    for other in session.scalars(select(ExtractionRecord).where(
+            ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH, ExtractionRecord.id != record.id)
+            .order_by(ExtractionRecord.id)):
+        if (other.outcome or {}).get("business_key") == claim["business_key"]:
+            return other
+    return None
+
+
+def settle_claim(ctx: PipelineContext, session: Session, extraction_id: int, *, actor: str = "system") -> int | None:
+    """A bank credit confirmed an awaited advice: decide it again now that the cash is real (in the caller's
+    transaction); the payment it posted, or None when it went to review (the open items changed meanwhile)."""
+    record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+    if record is None or record.status != BusinessDocumentStatus.AWAITING_CASH:
+        return None
+    record.move_to(BusinessDocumentStatus.EXTRACTED)
+    return _decide_remittance(ctx, session, record, Extraction.from_contract(record.payload), actor,
+                              cash_confirmed=True)
 
 
 def _open_exception(session, record, decision) -> None:
@@ -372,13 +507,16 @@ def _record_outcome(document: Document, record: ExtractionRecord) -> dict[str, A
     return result
 
 
-def pending_documents(ctx: PipelineContext) -> list[int]:
-    """Documents whose processing was cut short (received or extracted but not finished): for the sweep."""
+def pending_documents(ctx: PipelineContext, *, older_than: timedelta | None = None) -> list[int]:
+    """Documents whose processing was cut short (received or extracted but not finished): for the sweep;
+    older_than: only those unchanged for at least that long (younger ones are still being worked on)."""
+    stmt = select(Document.id).where(Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED]))
+    if older_than is not None:
+        stmt = stmt.where(Document.updated_at <= datetime.now(UTC) - older_than)
     with unit_of_work(ctx.session_factory) as session:
-        return list(session.scalars(select(Document.id).where(
-            Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED])).order_by(Document.id)))
+        return list(session.scalars(stmt.order_by(Document.id)))
 
 
 __all__ = ["PipelineContext", "build_context", "receive", "queued_outcome", "duplicate_outcome", "process_document",
            "document_outcomes", "decide_business_document", "pending_documents", "queue_document", "STEPS",
-           "reprocess", "repeat_outcomes", "is_deferred", "DocumentDeferred"]
+           "reprocess", "repeat_outcomes", "is_deferred", "DocumentDeferred", "settle_claim", "advice_is_cash"]

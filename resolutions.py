@@ -39,7 +39,7 @@ def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: revie
         policy_ctx = ctx
         if resolution.action in RERUN:
             changes = _changes(session, item, record, resolution, reviewer)
-            _apply_changes(session, item, record, changes, reviewer)
+            _apply_changes(session, item, record, changes, reviewer, certain=_named_cells(resolution, changes))
             if resolution.action == "approve_price":
                 policy_ctx = _with_price_override(ctx, item)
         elif resolution.action in CASH:
@@ -102,13 +102,24 @@ def _customer_of(item: ReviewItem, payload: dict, part: str) -> str | None:
     return item.customer_id or (payload.get(part) or {}).get("customer_id")
 
 
+def _named_cells(resolution: review.Resolution, changes: dict[str, Any]) -> list[str]:
+    """The cells a resolution names (only these become certain): one SKU, one invoice reference, the customer;
+    a correction names every cell it sets."""
+    if resolution.action == "choose_product":
+        return [f"order.lines[{resolution.line}].sku"]
+    if resolution.action == "choose_invoice":
+        return [f"remittance.items[{resolution.item}].invoice_number"]
+    return _paths(changes)
+
+
 def _apply_changes(session: Session, item: ReviewItem, record: ExtractionRecord, changes: dict[str, Any],
-                   reviewer: str) -> None:
-    """Merge the changes (a reviewer's value is certain), mark the document undecided, audit before/after."""
+                   reviewer: str, *, certain: list[str]) -> None:
+    """Merge the changes, mark the cells the reviewer named certain (no other: a shaky quantity on another line
+    still blocks), mark the document undecided, audit before/after."""
     paths = _paths(changes)
     before = {path: _read(record.payload, path) for path in paths}
     corrected = merge_corrections(record.payload, changes)
-    corrected["confidence"] = {**corrected.get("confidence", {}), **{path: 1.0 for path in paths}}
+    corrected["confidence"] = {**corrected.get("confidence", {}), **{path: 1.0 for path in certain}}
     record.payload = corrected
     record.move_to(BusinessDocumentStatus.EXTRACTED)
     changed = [{"field": p, "before": before[p], "after": _read(corrected, p)} for p in paths
@@ -124,7 +135,9 @@ def _with_price_override(ctx: PipelineContext, item: ReviewItem) -> PipelineCont
     if not differences:
         raise NotApplicable("there is no price mismatch to approve", rule="approve_price needs a price_mismatch")
     widened = max([ctx.ledger.price_tolerance_abs, *differences])
-    return dataclasses.replace(ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened))
+    # the reviewer approved these prices: the per-line cap (which only ever narrows the tolerance) is lifted too
+    return dataclasses.replace(ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened,
+                                                               price_tolerance_line_cap=None))
 
 
 def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record: ExtractionRecord,

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import os
+from datetime import timedelta
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker, get_current_job
+from rq.cron import CronScheduler
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from banking import match_pending
@@ -60,9 +63,11 @@ def _no_more_retries() -> None:
 
 
 def sweep_job() -> list[int]:
-    """Re-queue documents whose processing was cut short (a crash between steps)."""
+    """Re-queue documents whose processing was cut short (a crash between steps) and that have been stuck in
+    their state longer than O2C_STUCK_AFTER_MINUTES (younger ones are still being worked on)."""
+    settings = load_settings()
     ctx = _context()
-    ids = pending_documents(ctx)
+    ids = pending_documents(ctx, older_than=timedelta(minutes=settings.stuck_after_minutes))
     if ctx.queue is not None:  # the rows are committed already: send now
         for document_id in ids:
             ctx.queue.enqueue(PROCESS_JOB, document_id, job_id=f"o2c-process-{document_id}")
@@ -84,12 +89,43 @@ def match_bank_credits_job() -> list[dict]:
     return match_pending(_context(), policy=BankPolicy.from_settings(settings))
 
 
-def run_worker(settings: Settings, *, burst: bool = False) -> bool:
-    """Work the o2c queue until stopped (or until empty with burst)."""
+def build_scheduler(connection: Redis, *, queue_name: str, sweep_seconds: int, webhook_seconds: int,
+                    bank_match_seconds: int) -> CronScheduler:
+    """RQ's own cron scheduler with o2c's periodic jobs: the stuck-document sweep, webhook delivery and the
+    bank re-match, each every so many seconds (settings O2C_SWEEP_INTERVAL_SECONDS, ...)."""
+    scheduler = CronScheduler(connection=connection, name=f"o2c-scheduler-{queue_name}-{os.getpid()}")
+    scheduler.register(sweep_job, queue_name, interval=sweep_seconds, name="o2c-sweep")
+    scheduler.register(deliver_webhooks_job, queue_name, interval=webhook_seconds, name="o2c-webhooks")
+    scheduler.register(match_bank_credits_job, queue_name, interval=bank_match_seconds, name="o2c-bank-match")
+    return scheduler
+
+
+def _scheduler_main(redis_url: str, queue_name: str, intervals: tuple[int, int, int]) -> None:
+    """The scheduler's own process (it installs signal handlers, so it needs a main thread of its own)."""
+    sweep, webhooks, bank = intervals
+    build_scheduler(Redis.from_url(redis_url), queue_name=queue_name, sweep_seconds=sweep,
+                    webhook_seconds=webhooks, bank_match_seconds=bank).start()
+
+
+def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool = False) -> bool:
+    """Work the o2c queue until stopped (or until empty with burst); with_scheduler also runs the periodic
+    jobs (sweep, webhooks, bank re-match) from a scheduler process that lives as long as the worker."""
     if not settings.redis_url:
         raise SystemExit("O2C_REDIS_URL is not set: without Redis, o2c processes documents inline")
     settings.check_secrets()  # unsafe settings refuse to start
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
-    return Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+    scheduler = None
+    if with_scheduler:
+        intervals = (int(settings.sweep_interval_seconds), int(settings.webhook_interval_seconds),
+                     int(settings.bank_match_interval_seconds))
+        scheduler = mp.get_context("spawn").Process(target=_scheduler_main, daemon=True, name="o2c-scheduler",
+                                                    args=(settings.redis_url, settings.queue_name, intervals))
+        scheduler.start()
+    try:
+        return Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            scheduler.join(10)

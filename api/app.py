@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import hash_keys, role_of
 from api.limits import BodyLimitMiddleware
-from api.routes import ar, documents, erp, exceptions, metrics, pages, webhooks
+from api.routes import ar, documents, erp, exceptions, ledger, metrics, pages, webhooks
 from core.errors import O2CError
 from core.settings import Settings, load_settings
 from pipeline import build_context
@@ -74,4 +74,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(metrics.router)
     app.include_router(webhooks.router)
+    app.include_router(ledger.router)
     return app

@@ -47,6 +47,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+            # pysqlite's own transaction handling begins only before DML and lets RELEASE SAVEPOINT commit the
+            # work of a begin_nested() that came first: a later rollback then kept half a posting. SQLAlchemy
+            # owns BEGIN instead (its documented recipe); IMMEDIATE takes the write lock up front, so a
+            # read-check-write (credit limit, open amount) is serialized as the row locks do on PostgreSQL.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)

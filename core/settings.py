@@ -38,6 +38,23 @@ class Settings(BaseSettings):
 
     price_tolerance_abs: Decimal = Decimal("0.01")
     price_tolerance_pct: Decimal = Decimal("0")
+    price_tolerance_line_cap: Decimal | None = Field(
+        default=Decimal("5.00"), description="Per-line cap of the price tolerance: |difference| x quantity "
+        "above this is a price mismatch however small the unit difference (unset = no cap).")
+    overpayment_tolerance: Decimal = Field(
+        default=Decimal("1.00"), description="A remittance paying more than this beyond the open items goes to "
+        "review instead of leaving the excess on account.")
+    payment_duplicate_window_days: int = Field(
+        default=7, description="Days within which the same payer, amount and reference (or invoice) is the same "
+        "payment arriving again.")
+    trusted_advice_channels: str = Field(
+        default="", description="Connector allow-list: intake channels (e.g. 'edi,cli') whose remittance advices "
+        "count as from an authenticated sender, for customers that trust advices.")
+    stuck_after_minutes: float = Field(
+        default=30.0, description="A document received or extracted longer ago than this is re-queued by the sweep.")
+    sweep_interval_seconds: int = Field(default=300, description="`o2c worker --with-scheduler`: sweep period.")
+    webhook_interval_seconds: int = Field(default=60, description="... webhook delivery period.")
+    bank_match_interval_seconds: int = Field(default=3600, description="... bank credit re-match period.")
     tax_rate: Decimal = Decimal("0")
     max_invoices_per_payment: int = 4
     max_combination_candidates: int = Field(default=40, description="Amount-only search refuses above this.")

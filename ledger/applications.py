@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import is_postgres
 from core.events import record_event
 from core.money import decimal_str
+from ledger.deductions import collect_deductions, reverse_deductions
 from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
@@ -114,6 +115,7 @@ def apply_cash(
     check_application(payment, invoice, amount, discount)
     application = _book(session, payment, invoice, amount, discount, rule, idempotency_key, today, fresh=False)
     session.flush()  # the Invoice version check fails here if another transaction changed the invoice
+    collect_deductions(session, [invoice.id], payment_id=payment.id)
     return application
 
 
@@ -144,7 +146,9 @@ def reverse_application(session: Session, application_id: int, *, today: date) -
         select(JournalEntry).where(JournalEntry.idempotency_key == f"cash_application:{original.idempotency_key}")
     )
     reverse_entry(session, entry, entry_date=today, memo=f"reverse application {original.id}")
-    record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id)
+    reversed_deductions = reverse_deductions(session, payment_id=payment.id, invoice_id=invoice.id)
+    record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id,
+                 deductions=reversed_deductions)
     return reversal
 
 

@@ -4,7 +4,7 @@ thousands of lines posts in seconds; the rules are ledger/applications.py's, re-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, select, update
@@ -16,13 +16,21 @@ from core.db import is_postgres
 from core.events import Event
 from core.money import decimal_str, quantize
 from ledger.applications import applied_total, apply_cash, check_application, reverse_application
-from ledger.deductions import REASON_CODES, PlannedDeduction
-from ledger.errors import ConcurrentUpdate, InsufficientUnappliedBalance, InvoiceNotFound, OverApplication
+from ledger.deductions import REASON_CODES, PlannedDeduction, collect_deductions
+from ledger.errors import (
+    ConcurrentUpdate,
+    DuplicatePayment,
+    InsufficientUnappliedBalance,
+    InvoiceNotFound,
+    OverApplication,
+)
 from ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit, debit, post_new_entries
 from ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
+from ledger.references import normalize_reference, payment_reference_key
 
 __all__ = ["PlannedApplication", "RemittanceLineDraft", "PaymentDraft", "PostedPayment", "post_payment",
-           "post_payments", "apply_cash", "reverse_application", "applied_total"]
+           "post_payments", "apply_cash", "reverse_application", "applied_total", "business_key",
+           "find_same_payment"]
 ZERO = Decimal("0")
 
 
@@ -153,6 +161,7 @@ def post_payments(
                         (Event, events)):
         if rows:
             session.execute(insert(model), rows)
+    collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
 
 
@@ -161,10 +170,52 @@ def _post_one(session: Session, draft: PaymentDraft, source: int | None, today: 
         with session.begin_nested():
             return post_payments(session, [(draft, source)], today=today)[0]
     except IntegrityError:
-        existing = session.scalar(select(Payment).where(Payment.source_extraction_id == source))
-        if existing is None:
+        existing = session.scalar(select(Payment).where(Payment.source_extraction_id == source)) if source else None
+        if existing is not None:
+            return _result(session, existing)
+        key = business_key(draft)
+        other = session.scalar(select(Payment.id).where(Payment.business_key == key)) if key else None
+        if other is None:
             raise
-        return _result(session, existing)
+        raise DuplicatePayment(f"payment {draft.payment_reference} of {draft.amount} was posted as payment {other}",
+                               payment_id=other) from None
+
+
+def business_key(draft: PaymentDraft) -> str | None:
+    """payer | reference key | amount | date: what makes two arrivals one payment (None without a reference)."""
+    reference = payment_reference_key(draft.payment_reference)
+    if not reference or not draft.customer_id:
+        return None
+    return (f"{draft.customer_id}|{reference}|{draft.currency}|{decimal_str(quantize(draft.amount))}|"
+            f"{draft.payment_date or '-'}")[:255]
+
+
+def find_same_payment(session: Session, *, customer_id: str, currency: str, amount: Decimal,
+                      payment_date: date | None, payment_reference: str | None, invoice_references: list[str],
+                      window_days: int) -> Payment | None:
+    """A payment already posted that this arrival repeats (another channel: email and upload, bank credit and
+    its advice): same payer, currency and amount, dated within the window, and the same payment reference or
+    an invoice it pays in common. The first posted wins."""
+    stmt = select(Payment).where(Payment.customer_id == customer_id, Payment.currency == currency,
+                                 Payment.amount == amount)
+    if payment_date is not None:
+        window = timedelta(days=window_days)
+        stmt = stmt.where(Payment.payment_date.is_(None)
+                          | Payment.payment_date.between(payment_date - window, payment_date + window))
+    reference = payment_reference_key(payment_reference)
+    wanted = {normalize_reference(r) for r in invoice_references if r} - {""}
+    for payment in session.scalars(stmt.order_by(Payment.id)):
+        if reference and payment.reference_key == reference:
+            return payment
+        if wanted:
+            paid = set(session.scalars(select(Invoice.reference_key).join(
+                CashApplication, CashApplication.invoice_id == Invoice.id).where(
+                CashApplication.payment_id == payment.id, CashApplication.rule != "reversal")))
+            lines = {normalize_reference(r) for r in session.scalars(select(RemittanceLine.invoice_reference)
+                                                                     .where(RemittanceLine.payment_id == payment.id))}
+            if wanted & (paid | lines):
+                return payment
+    return None
 
 
 def _plan(draft: PaymentDraft, invoices: dict[int, _OpenItem]) -> _PaymentState:
@@ -192,7 +243,8 @@ def _insert_payments(session: Session, todo, states) -> list[int] | None:
     if not todo:
         return []
     rows = [{"customer_id": d.customer_id, "payer_name": d.payer_name, "payment_date": d.payment_date,
-             "payment_reference": d.payment_reference, "payment_method": d.payment_method, "currency": d.currency,
+             "payment_reference": d.payment_reference, "reference_key": payment_reference_key(d.payment_reference)
+             or None, "business_key": business_key(d), "payment_method": d.payment_method, "currency": d.currency,
              "amount": d.amount, "unapplied_amount": state.unapplied_amount, "source_extraction_id": source}
             for (_, d, source), state in zip(todo, states, strict=True)]
     try:

@@ -17,7 +17,7 @@ from ledger.models import Deduction, Invoice
 
 SHORT_PAYMENT, UNEARNED_DISCOUNT = "short_payment", "unearned_discount"
 REASON_CODES = frozenset({SHORT_PAYMENT, UNEARNED_DISCOUNT, "pricing", "damaged", "shortage", "promotion", "other"})
-OPEN, RESOLVED = "open", "resolved"
+OPEN, RESOLVED, REVERSED, COLLECTED = "open", "resolved", "reversed", "collected"
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,47 @@ def resolve_deduction(session: Session, deduction_id: int, *, note: str) -> Dedu
     deduction.note = note
     session.flush()
     return deduction
+
+
+def reverse_deductions(session: Session, *, payment_id: int, invoice_id: int) -> list[int]:
+    """The application a deduction came with was reversed: its open deductions on that invoice go with it
+    (status `reversed`; the invoice's open amount was never reduced by them). Returns their ids."""
+    rows = list(session.scalars(select(Deduction).where(
+        Deduction.payment_id == payment_id, Deduction.invoice_id == invoice_id, Deduction.status == OPEN)))
+    for deduction in rows:
+        deduction.status = REVERSED
+    session.flush()
+    return [d.id for d in rows]
+
+
+def collect_deductions(session: Session, invoice_ids, *, payment_id: int | None = None) -> list[int]:
+    """Cash that later covers a deducted amount collects the deduction: the open deductions on an invoice never
+    exceed what is open on it. The oldest go first; one covered only in part keeps the rest open. Flushes only."""
+    ids = sorted(set(invoice_ids))
+    if not ids:
+        return []
+    deductions = list(session.scalars(select(Deduction).where(Deduction.invoice_id.in_(ids), Deduction.status == OPEN)
+                                      .order_by(Deduction.invoice_id, Deduction.id)))
+    if not deductions:
+        return []
+    open_amounts = dict(session.execute(select(Invoice.id, Invoice.open_amount).where(
+        Invoice.id.in_({d.invoice_id for d in deductions}))).all())
+    collected = []
+    for invoice_id in sorted(open_amounts):
+        rows = [d for d in deductions if d.invoice_id == invoice_id]
+        excess = sum((d.amount for d in rows), Decimal("0")) - Decimal(open_amounts[invoice_id])
+        for deduction in rows:
+            if excess <= 0:
+                break
+            by = f" by payment {payment_id}" if payment_id else ""
+            if deduction.amount <= excess:
+                excess -= deduction.amount
+                deduction.status = COLLECTED
+                deduction.note = f"{deduction.note or ''} | collected{by}"[-512:]
+            else:
+                deduction.note = f"{deduction.note or ''} | {decimal_str(excess)} collected{by}"[-512:]
+                deduction.amount -= excess
+                excess = Decimal("0")
+            collected.append(deduction.id)
+    session.flush()
+    return collected

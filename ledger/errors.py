@@ -87,3 +87,9 @@ class ConcurrentUpdate(Conflict):
     """Another transaction changed the row between reading and writing it; the caller retries."""
 
     code = "concurrent_update"
+
+
+class DuplicatePayment(Conflict):
+    """A payment with the same payer, reference, amount and date is already posted; it posts only once."""
+
+    code = "duplicate_payment"

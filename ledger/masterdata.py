@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.aliases import sync_customer_aliases
+from ledger.applications import applied_total
+from ledger.deductions import collect_deductions
 from ledger.errors import MasterDataError
-from ledger.models import ContractPrice, Customer, Invoice, Product
+from ledger.journal import AR, OPENING, credit, debit, post_entry
+from ledger.models import ContractPrice, Customer, Invoice, JournalEntry, Product
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": (
@@ -52,6 +55,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     keys: list[str] = field(default_factory=list)
+    # open-AR rows that disagree with cash o2c applied: kept as o2c has them, one entry per invoice, with why
+    conflicts: list[dict] = field(default_factory=list)
 
 
 class _RowError(ValueError):
@@ -103,6 +108,15 @@ def _currency(row: dict, col: str = "currency") -> str:
     return text
 
 
+def _flag(row: dict, col: str) -> bool:
+    text = (row.get(col) or "").strip().casefold()
+    if text in ("", "0", "false", "no", "n"):
+        return False
+    if text in ("1", "true", "yes", "y"):
+        return True
+    raise _RowError(col, f"not a yes/no value: {text!r}")
+
+
 def _list(row: dict, col: str) -> list[str]:
     return [part.strip() for part in (row.get(col) or "").split(";") if part.strip()]
 
@@ -117,6 +131,7 @@ def _customer(row: dict, _session: Session) -> dict:
         "credit_limit": _decimal(row, "credit_limit", required=False),
         "currency": _currency(row),
         "payment_terms": _text(row, "payment_terms", required=False),
+        "trust_advices": _flag(row, "trust_advices"),  # optional column
     }
 
 
@@ -218,7 +233,59 @@ def _new(session: Session, kind: str, values: dict):
     terms = session.scalar(
         select(Customer.payment_terms).where(Customer.customer_id == values["customer_id"])
     )
-    return Invoice(**values, origin="imported", payment_terms=terms)
+    return Invoice(**values, origin="imported", payment_terms=terms,
+                   settled_elsewhere=values["amount"] - values["open_amount"])
+
+
+_MONEY_FIELDS = ("customer_id", "amount", "open_amount", "currency")
+
+
+def _reconcile_invoice(session: Session, invoice: Invoice, values: dict, report: ImportReport) -> None:
+    """An ERP open-AR row for an invoice already known: reconcile, never overwrite o2c's cash application.
+
+    Without o2c applications the ERP is the book of record (its open amount stands, with an opening-AR
+    adjustment). With them, the row must agree with o2c (the ERP has seen the cash), or be the ERP's older view
+    (open = o2c's open + what o2c applied since); anything else is a conflict, flagged and left as it is."""
+    applied = applied_total(session, invoice.id)
+    if not applied:
+        old_open = invoice.open_amount
+        for name, value in values.items():
+            setattr(invoice, name, value)
+        invoice.settled_elsewhere = values["amount"] - values["open_amount"]
+        _post_opening(session, invoice, values["open_amount"] - old_open)
+        collect_deductions(session, [invoice.id])  # what the ERP settled settles the deductions on it too
+        return
+    money = {name: getattr(invoice, name) for name in _MONEY_FIELDS}
+    stale = values["open_amount"] == invoice.open_amount + applied
+    same = values["open_amount"] == invoice.open_amount
+    unchanged = all(values[n] == money[n] for n in _MONEY_FIELDS if n != "open_amount")
+    if not unchanged or not (same or stale):
+        report.conflicts.append({
+            "invoice_number": invoice.invoice_number, "rule": "erp_open_ar_conflicts_with_cash_application",
+            "erp": {n: _plain(values[n]) for n in _MONEY_FIELDS},
+            "o2c": {n: _plain(money[n]) for n in _MONEY_FIELDS}, "applied_by_o2c": _plain(applied)})
+    for name, value in values.items():  # dates, PO: the ERP's; money stays as o2c applied it
+        if name not in _MONEY_FIELDS:
+            setattr(invoice, name, value)
+
+
+def _plain(value) -> str:
+    return str(value) if value is not None else ""
+
+
+def _post_opening(session: Session, invoice: Invoice, change: Decimal) -> None:
+    """Opening AR for an imported invoice (or an ERP change of it): AR against the opening-balance account."""
+    if not change:
+        return
+    session.flush()
+    count = session.scalar(select(func.count(JournalEntry.id)).where(
+        JournalEntry.idempotency_key.like(f"opening_ar:{invoice.id}:%")))
+    lines = ([debit(AR, change, invoice.currency, invoice.customer_id),
+              credit(OPENING, change, invoice.currency, invoice.customer_id)] if change > 0 else
+             [credit(AR, -change, invoice.currency, invoice.customer_id),
+              debit(OPENING, -change, invoice.currency, invoice.customer_id)])
+    post_entry(session, "opening_ar", f"opening_ar:{invoice.id}:{count}", invoice.invoice_date, lines,
+               memo=f"open AR of {invoice.invoice_number} from the ERP")
 
 
 def import_master_data(session: Session, kind: str, content: bytes | str) -> ImportReport:
@@ -260,6 +327,11 @@ def import_master_data(session: Session, kind: str, content: bytes | str) -> Imp
             current = _new(session, kind, values)
             session.add(current)
             report.created += 1
+            if kind == "invoices":
+                _post_opening(session, current, current.open_amount)
+        elif kind == "invoices":
+            _reconcile_invoice(session, current, values, report)
+            report.updated += 1
         else:
             for name, value in values.items():
                 setattr(current, name, value)

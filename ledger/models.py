@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, utcnow
 from ledger.names import sku_key
-from ledger.references import normalize_reference
+from ledger.references import normalize_reference, po_key
 from ledger.references import ocr_key as reference_ocr_key
 
 NUM = Numeric(19, 4, asdecimal=True)
@@ -43,6 +43,9 @@ class Customer(Base):
     currency: Mapped[str] = mapped_column(String(3))
     payment_terms: Mapped[str | None] = mapped_column(String(64))
     on_hold: Mapped[bool] = mapped_column(default=False)
+    # no bank feed for this customer: its remittance advices may post as cash, when they come from an
+    # authenticated sender (docs/cash-model.md); otherwise an advice is only a claim awaiting the bank credit
+    trust_advices: Mapped[bool] = mapped_column(default=False, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -115,14 +118,16 @@ class CustomerAlias(Base):
 
 
 class Order(Base):
-    """A posted sales order. (customer_id, po_number) is unique: a PO never posts twice."""
+    """A posted sales order. (customer_id, po_key) is unique: a PO never posts twice, however it is spelt
+    ('PO-45821', '045821' and '45821 ' are one PO)."""
 
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("customer_id", "po_number"),)
+    __table_args__ = (UniqueConstraint("customer_id", "po_number"), UniqueConstraint("customer_id", "po_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
     po_number: Mapped[str] = mapped_column(String(128))
+    po_key: Mapped[str | None] = mapped_column(String(128))  # ledger.references.po_key(po_number)
     order_date: Mapped[date | None]
     requested_delivery_date: Mapped[date | None]
     currency: Mapped[str] = mapped_column(String(3))
@@ -132,6 +137,11 @@ class Order(Base):
     source_extraction_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     price_variances: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    @validates("po_number")
+    def _set_po_key(self, _key, value: str) -> str:
+        self.po_key = po_key(value) or None
+        return value
 
     lines: Mapped[list[OrderLineRow]] = relationship(back_populates="order", order_by="OrderLineRow.line_no",
                                                      cascade="all, delete-orphan")
@@ -195,6 +205,9 @@ class Invoice(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
     payment_terms: Mapped[str | None] = mapped_column(String(64))
     origin: Mapped[str] = mapped_column(String(16), default="issued")  # issued | imported
+    # what the ERP had already settled when it handed the invoice over (amount - open amount at import): the
+    # invoice's open amount is amount - settled_elsewhere - o2c's applications and discounts (ledger/check.py)
+    settled_elsewhere: Mapped[Decimal] = mapped_column(NUM, default=Decimal("0"), server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
@@ -213,16 +226,25 @@ class Invoice(Base):
 
 
 class Payment(Base):
-    """Cash received, as told by a remittance advice (or a bank line); unapplied_amount stays on account."""
+    """Cash received, as told by a remittance advice (or a bank line); unapplied_amount stays on account.
+
+    `business_key` (payer, payment reference key, amount, date; None without a reference) is unique: the same
+    payment arriving by a second channel can never post twice."""
 
     __tablename__ = "payments"
-    __table_args__ = (CheckConstraint("unapplied_amount >= 0", name="unapplied_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("unapplied_amount >= 0", name="unapplied_not_negative"),
+        CheckConstraint("unapplied_amount <= amount", name="unapplied_within_amount"),
+        UniqueConstraint("business_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payer_name: Mapped[str | None] = mapped_column(String(256))
     payment_date: Mapped[date | None]
     payment_reference: Mapped[str | None] = mapped_column(String(128))
+    reference_key: Mapped[str | None] = mapped_column(String(128), index=True)  # payment_reference_key(reference)
+    business_key: Mapped[str | None] = mapped_column(String(255))
     payment_method: Mapped[str | None] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal] = mapped_column(NUM)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import is_postgres
 from core.events import record_event
 from core.money import decimal_str, quantize
 from ledger.errors import DuplicateOrder, OrderNotPostable
@@ -17,6 +18,7 @@ from ledger.invoicing import issue_invoice
 from ledger.models import Customer, Invoice, Order, OrderLineRow, Product
 from ledger.policy import LedgerPolicy
 from ledger.pricing import check_line_price, lookup_price
+from ledger.references import po_key
 
 # Reason codes shared with matching and review.
 UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, PRICE_MISMATCH = "unknown_customer", "unknown_product", "price_mismatch"
@@ -94,6 +96,15 @@ def pack_factor(product: Product | None, uom: str | None) -> Decimal:
     return Decimal(product.pack_size) if uom.strip().upper() == product.pack_uom.upper() else Decimal("1")
 
 
+def lock_customer(session: Session, customer_id: str) -> Customer | None:
+    """The customer's master row under a row lock (PostgreSQL; SQLite serializes writers itself), held until
+    the posting transaction ends: open AR + order must be read and written by one poster at a time."""
+    stmt = select(Customer).where(Customer.customer_id == customer_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt.execution_options(populate_existing=True))
+
+
 def open_receivables(session: Session, customer_id: str, currency: str) -> Decimal:
     """The customer's open AR in a currency."""
     total = session.scalar(
@@ -152,7 +163,8 @@ def validate_order(
     else:
         original = session.execute(
             select(Order.id, Order.total).where(
-                Order.customer_id == customer.customer_id, Order.po_number == draft.po_number
+                Order.customer_id == customer.customer_id,
+                (Order.po_key == (po_key(draft.po_number) or None)) | (Order.po_number == draft.po_number),
             )
         ).first()
         if original is not None:
@@ -257,7 +269,8 @@ def _line_issues(
             )
         )
     check = check_line_price(
-        line.unit_price, expected.unit_price, policy.price_tolerance_abs, policy.price_tolerance_pct
+        line.unit_price, expected.unit_price, policy.price_tolerance_abs, policy.price_tolerance_pct,
+        quantity=line.quantity, line_cap=policy.price_tolerance_line_cap,
     )
     if not check.ok:
         issues.append(
@@ -268,7 +281,9 @@ def _line_issues(
                     "read": _num(line.unit_price),
                     "expected": _num(expected.unit_price),
                     "difference": _num(check.difference),
-                    "rule": expected.rule,
+                    "line_difference": _num(check.difference * line.quantity),
+                    "rule": expected.rule + (f"; line cap {_num(policy.price_tolerance_line_cap)}"
+                                             if check.capped else ""),
                 },
             )
         )
@@ -333,6 +348,8 @@ def post_order(
     done = _existing(session, source_extraction_id)
     if done is not None:
         return done
+    # the customer's row lock serializes the credit check: two workers never both fit under one limit
+    lock_customer(session, draft.customer_id)
     issues = validate_order(session, draft, policy, on_date=today)
     if any(issue.reason == DUPLICATE_ORDER for issue in issues):
         raise DuplicateOrder(

@@ -44,6 +44,7 @@ class PriceCheck:
     expected: Decimal
     difference: Decimal  # found - expected
     tolerance: Decimal
+    capped: bool = False  # within the unit tolerance, but the line's total difference exceeds the per-line cap
 
 
 def _valid_on(tier: PriceTier, on_date: date) -> bool:
@@ -92,12 +93,16 @@ def _plain(value: Decimal | None) -> str:
 
 
 def check_line_price(
-    found: Decimal, expected: Decimal, tolerance_abs: Decimal, tolerance_pct: Decimal = Decimal("0")
+    found: Decimal, expected: Decimal, tolerance_abs: Decimal, tolerance_pct: Decimal = Decimal("0"), *,
+    quantity: Decimal | None = None, line_cap: Decimal | None = None,
 ) -> PriceCheck:
-    """Within tolerance when |found - expected| <= max(tolerance_abs, expected * tolerance_pct / 100)."""
+    """Within tolerance when |found - expected| <= max(tolerance_abs, expected * tolerance_pct / 100) and, with a
+    per-line cap, |found - expected| x quantity <= line_cap (3.59 for 3.60 x 20,000 is 200 off, not 0.01)."""
     tolerance = max(Decimal(tolerance_abs), abs(expected) * Decimal(tolerance_pct) / Decimal(100))
     difference = found - expected
-    return PriceCheck(abs(difference) <= tolerance, found, expected, difference, tolerance)
+    ok = abs(difference) <= tolerance
+    capped = ok and line_cap is not None and quantity is not None and abs(difference) * quantity > line_cap
+    return PriceCheck(ok and not capped, found, expected, difference, tolerance, capped)
 
 
 def lookup_price(

@@ -30,3 +30,26 @@ def ocr_key(text: str | None) -> str:
     key = normalize_reference(text).translate(_OCR_STRICT)
     stripped = key.lstrip("0")
     return stripped if stripped or not key else "0"
+
+
+_PO_PREFIX = re.compile(r"^(?:PURCHASE\s*ORDER|P\.?\s*O\.?)(?:\s*(?:NUMBER|NO|NR|NUM|#))?(?=[^A-Z]|$)")
+
+
+def po_key(text: str | None) -> str:
+    """A PO number as a duplicate key: case, whitespace, separators, leading zeros and a 'PO' prefix removed
+    ('PO-45821', 'po 045821' and '45821 ' are all '45821')."""
+    if not text:
+        return ""
+    s = _PO_PREFIX.sub("", text.strip().upper())
+    s = _NOT_ALNUM.sub("", s)
+    stripped = s.lstrip("0")
+    return stripped if stripped or not s else "0"
+
+
+def payment_reference_key(text: str | None) -> str:
+    """A payment reference (check number, end-to-end id) as a duplicate key: case, separators, leading zeros."""
+    if not text:
+        return ""
+    s = _NOT_ALNUM.sub("", text.strip().upper())
+    stripped = s.lstrip("0")
+    return stripped if stripped or not s else "0"

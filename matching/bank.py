@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.money import decimal_str
+from extraction.models import BusinessDocumentStatus, ExtractionRecord
 from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
 from ledger.bank import credit_age_hours
 from ledger.cash import PaymentDraft
@@ -108,6 +109,42 @@ def find_remittance_payment(session: Session, credit: BankCredit, *, payer_custo
     return None, candidates
 
 
+def find_expected_advice(session: Session, credit: BankCredit, *, payer_customer: str | None,
+                         policy: BankPolicy) -> tuple[int | None, list[dict]]:
+    """The one remittance advice awaiting its cash (a claim) that this credit confirms: same amount and currency,
+    dated within the window, and the payer or a reference corroborates it. (None, candidates) otherwise."""
+    keys = _reference_keys(_credit_text(credit))
+    day = credit.value_date or credit.booking_date
+    corroborated, candidates = [], []
+    for record_id, claim in session.execute(select(ExtractionRecord.id, ExtractionRecord.outcome).where(
+            ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH).order_by(ExtractionRecord.id)):
+        claim = claim or {}
+        if claim.get("currency") != credit.currency or Decimal(claim.get("amount") or "0") != credit.amount:
+            continue
+        paid_on = date.fromisoformat(claim["payment_date"]) if claim.get("payment_date") else None
+        if day is not None and paid_on is not None and abs((day - paid_on).days) > policy.date_window_days:
+            continue
+        why = ["payer"] if payer_customer and claim.get("customer_id") == payer_customer else []
+        references = [claim.get("payment_reference"), *claim.get("invoice_references", [])]
+        if any(r and normalize_reference(r) in keys for r in references):
+            why.append("reference")
+        candidates.append({"extraction_id": record_id, "customer_id": claim.get("customer_id"),
+                           "amount": claim.get("amount"), "payment_date": claim.get("payment_date"),
+                           "corroborated_by": why})
+        if why:
+            corroborated.append(record_id)
+    return (corroborated[0] if len(corroborated) == 1 else None), candidates
+
+
+def payer_of(session: Session, credit: BankCredit, matching: MatchingPolicy) -> str | None:
+    """The customer the credit's payer name resolves to (None when unknown or ambiguous)."""
+    if not credit.payer_name:
+        return None
+    match = resolve_customer(session, customer_id_hint=None, name=credit.payer_name, email_domain=None,
+                             address=None, policy=matching)
+    return match.customer_id if match.resolved else None
+
+
 def _extraction(credit: BankCredit, items: list[RemittanceItem]) -> Extraction:
     remittance = ExtractedRemittance(
         payer_name=credit.payer_name, payment_date=credit.value_date or credit.booking_date,
@@ -145,7 +182,12 @@ def _text_items(session: Session, credit: BankCredit) -> list[RemittanceItem]:
 
 def _from_remittance(session: Session, credit: BankCredit, items: list[RemittanceItem], rule: str, *,
                      matching: MatchingPolicy, ledger: LedgerPolicy) -> BankCreditDecision:
-    decision = decide_remittance(session, _extraction(credit, items), matching=matching, ledger=ledger)
+    decision = decide_remittance(session, _extraction(credit, items), matching=matching, ledger=ledger,
+                                 cash_received=True)
+    original = decision.duplicate_of_payment_id
+    if original is not None and session.scalar(select(BankCredit.id).where(BankCredit.payment_id == original)) is None:
+        # the advice for this very cash was posted first: the credit confirms it, nothing posts twice
+        return BankCreditDecision(LINK, f"{rule}+advice", payment_id=original, customer_id=decision.customer_id)
     if decision.postable:
         return BankCreditDecision(POST, rule, draft=decision.draft, customer_id=decision.customer_id)
     return BankCreditDecision(REVIEW, rule, customer_id=decision.customer_id, reasons=decision.reasons,

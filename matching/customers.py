@@ -13,6 +13,8 @@ from ledger.models import Customer, CustomerAlias
 from ledger.names import alias_key, domain_key, legal_name, simple_name
 from matching.policy import MatchingPolicy
 
+_AGREEMENT = 85  # fuzzy score at which a name or an address read agrees with master data
+
 __all__ = ["CustomerMatch", "resolve_customer", "legal_name", "simple_name"]
 
 
@@ -57,14 +59,18 @@ def resolve_customer(
     Exact signals that point at different customers make the match ambiguous (None); so does a key that
     master data found on two customers (an inactive alias marked ambiguous)."""
     strong: dict[str, list[str]] = defaultdict(list)
+    support: dict[str, list[str]] = defaultdict(list)  # evidence that backs a match but never decides one
     notes: list[str] = []
     if customer_id_hint and customer_id_hint.strip():
         hint = customer_id_hint.strip()
         found = _by_id(session, hint)
-        if found is not None:
-            strong[found].append(f"customer.id printed {hint!r}")
-        else:
+        if found is None:
             notes.append(f"printed customer id {hint!r} not in master data")
+        elif (agreement := _id_agreement(session, found, name, address)) is not None:
+            strong[found].append(f"customer.id printed {hint!r} ({agreement})")
+        else:  # an OCR 3/8 swap names another real customer: the id alone never decides
+            support[found].append(f"customer.id printed {hint!r}")
+            notes.append(f"printed customer id {hint!r} is not backed by the name or address")
     key = alias_key(name)
     domain = domain_key(email_domain)
     keys = {key: "name"} if key else {}
@@ -80,18 +86,53 @@ def resolve_customer(
             if keys[row.alias_key] == "name":
                 label = "customer.name exact" if simple_name(row.alias) == simple_name(name) else "customer.alias"
                 strong[row.customer_id].append(f"{label} {name!r} ({row.provenance or 'alias'})")
-            else:
-                strong[row.customer_id].append(f"customer.email_domain {row.alias!r}")
+            else:  # a From: domain is easy to forge and unauthenticated here: it supports, never decides
+                support[row.customer_id].append(f"customer.email_domain {row.alias!r} (supporting)")
     if len(strong) == 1 and not blocked:
         ((customer_id, reasons),) = strong.items()
-        return CustomerMatch(
-            customer_id, 100.0, reasons + notes, [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}]
-        )
+        others = sorted(c for c in support if c != customer_id)
+        if not others:
+            reasons = reasons + support.get(customer_id, [])
+            return CustomerMatch(customer_id, 100.0, reasons + notes,
+                                 [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}])
+        strong.update({c: support[c] for c in others})
     if strong or blocked:
         candidates = [{"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())]
         why = "exact signals point at different customers" if len(strong) > 1 else "name is ambiguous"
         return CustomerMatch(None, 0.0, notes + blocked + [why], candidates)
-    return _fuzzy(session, legal_name(name) or simple_name(name), address, policy, notes)
+    match = _fuzzy(session, legal_name(name) or simple_name(name), address, policy, notes)
+    return _with_support(match, support)
+
+
+def _with_support(match: CustomerMatch, support: dict[str, list[str]]) -> CustomerMatch:
+    """A fuzzy name match and supporting evidence (domain, printed id) must not point at different customers."""
+    if not support:
+        return match
+    if match.resolved:
+        if set(support) - {match.customer_id}:
+            return CustomerMatch(None, 0.0, match.reasons + [
+                f"supporting evidence points at {', '.join(sorted(set(support) - {match.customer_id}))}"],
+                match.candidates)
+        return CustomerMatch(match.customer_id, match.score, match.reasons + support[match.customer_id],
+                             match.candidates)
+    extra = [{"customer_id": cid, "score": 0.0, "reasons": rs} for cid, rs in sorted(support.items())]
+    return CustomerMatch(None, match.score, match.reasons + ["supporting evidence alone never decides"],
+                         match.candidates + extra)
+
+
+def _id_agreement(session: Session, customer_id: str, name: str | None, address: str | None) -> str | None:
+    """Why a printed customer id is believed: the name read agrees with that customer's name or an alias, or the
+    address read agrees with its address; None when neither does."""
+    customer = session.scalar(select(Customer).where(Customer.customer_id == customer_id))
+    query = simple_name(name) if name else ""
+    if query:
+        for text in [customer.name, *(customer.aliases or [])]:
+            if fuzz.token_set_ratio(query, simple_name(text)) >= _AGREEMENT:
+                return f"name agrees with {text!r}"
+    if address and customer.address and fuzz.token_set_ratio(simple_name(address),
+                                                              simple_name(customer.address)) >= _AGREEMENT:
+        return "address agrees"
+    return None
 
 
 def _fuzzy(

@@ -20,6 +20,11 @@ UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, MISSING_FIELD = "unknown_customer", "unknown_
 UNMATCHED_INVOICE, AMOUNT_MISMATCH, AMBIGUOUS = "unmatched_invoice", "amount_mismatch", "ambiguous_match"
 CURRENCY_MISMATCH, UNEARNED_DISCOUNT = "currency_mismatch", "unearned_discount"
 DUPLICATE_ORDER = "duplicate_order"
+PAGE_DISAGREES, OVERPAYMENT, DUPLICATE_PAYMENT = "xml_page_mismatch", "overpayment", "duplicate_payment"
+# a visible page that disagrees with its embedded XML on money, a quantity or an id (extraction/structured/
+# reconcile.py words the warning); the buyer's spelling and the date stay warnings
+_PAGE_DISAGREEMENT = re.compile(r"visible page disagrees with embedded XML on order\.(po_number|currency|lines|total): "
+                                r"(.*)")
 
 # Fields whose misreading could post something wrong. Left out because a later check verifies them: names and
 # printed customer ids (customer resolution: exact key, or fuzzy score plus margin), currencies (customer and
@@ -71,6 +76,8 @@ class RemittanceDecision(_Decision):
     """What matching decided for a remittance advice: a payment draft with its applications, or reasons."""
 
     draft: PaymentDraft | None = None
+    # the same payment was posted before (another channel): the original payment
+    duplicate_of_payment_id: int | None = None
 
     @property
     def postable(self) -> bool:
@@ -125,6 +132,16 @@ def _check_confidence(
                 provenance=extraction.provenance.get(path),
                 rule=f"confidence < {policy.auto_post_confidence}",
             )
+
+
+def check_page_agreement(decision: _Decision, extraction: Extraction) -> None:
+    """An Order-X/Factur-X whose visible page disagrees with its XML on money, quantity or an id is an exception
+    (the person who signed the page and the system that wrote the XML must agree before anything posts)."""
+    for warning in extraction.warnings:
+        found = _PAGE_DISAGREEMENT.match(warning)
+        if found and "not found on the page" not in found.group(2):
+            decision.flag(PAGE_DISAGREES, field=f"order.{found.group(1)}", read=found.group(2),
+                          rule="the visible page must agree with the embedded XML on money, quantities and ids")
 
 
 def sender_domain(sender: str | None) -> str | None:

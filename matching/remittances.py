@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.money import decimal_str
 from extraction.schema import REMITTANCE_ADVICE, Extraction
-from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft
+from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, find_same_payment
 from ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
 from ledger.models import Customer
 from ledger.policy import LedgerPolicy
@@ -24,7 +24,9 @@ from matching.decisions import (
     AMBIGUOUS,
     AMOUNT_MISMATCH,
     CURRENCY_MISMATCH,
+    DUPLICATE_PAYMENT,
     MISSING_FIELD,
+    OVERPAYMENT,
     UNKNOWN_CUSTOMER,
     UNMATCHED_INVOICE,
     UNSUPPORTED,
@@ -48,7 +50,8 @@ __all__ = ["decide_remittance", "RemittanceDecision"]
 
 
 def _resolve_payer(
-    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision
+    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision, *,
+    cash_received: bool = False,
 ) -> str | None:
     remittance = extraction.remittance
     match = resolve_customer(
@@ -61,10 +64,13 @@ def _resolve_payer(
     )
     if match.resolved:
         return match.customer_id
+    # "whoever owns the named invoices" is never evidence: invoice numbers are sequential and easy to guess.
+    # The owners are shown to the reviewer, nothing more.
     references = [item.invoice_number for item in remittance.items if item.invoice_number]
     owners = {inv.customer_id for inv in invoices_by_reference(session, references)}
-    if len(owners) == 1:
-        return owners.pop()  # every referenced invoice belongs to one customer: that customer paid
+    if cash_received and len(owners) == 1:
+        return owners.pop()  # a bank credit is money already in our account: its structured reference says
+        # which customer's invoice it pays (a third party paying someone's invoice loses us nothing)
     evidence = _customer_evidence(match, "remittance.payer_name", remittance.payer_name)
     if owners:
         evidence["invoice_owners"] = sorted(owners)
@@ -81,9 +87,12 @@ def _master(session: Session, customer_id: str) -> Customer:
 
 
 def decide_remittance(
-    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy
+    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy,
+    cash_received: bool = False,
 ) -> RemittanceDecision:
-    """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile."""
+    """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile.
+
+    cash_received: the remittance is a bank credit's own (the cash is in the account), not an advice's claim."""
     decision = RemittanceDecision()
     remittance = extraction.remittance
     if extraction.document_type != REMITTANCE_ADVICE or remittance is None:
@@ -105,7 +114,7 @@ def decide_remittance(
             read=_jsonable(remittance.amount),
             rule="a positive payment amount is required",
         )
-    payer = _resolve_payer(session, extraction, matching, decision)
+    payer = _resolve_payer(session, extraction, matching, decision, cash_received=cash_received)
     if payer is None:
         return decision
     decision.customer_id = payer
@@ -113,9 +122,21 @@ def decide_remittance(
     currency = decision.currency = remittance.currency or master.currency
     if remittance.amount is None or remittance.amount <= 0:
         return decision
+    same = find_same_payment(
+        session, customer_id=payer, currency=currency, amount=remittance.amount, payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference,
+        invoice_references=[item.invoice_number for item in remittance.items if item.invoice_number],
+        window_days=ledger.payment_duplicate_window_days)
+    if same is not None:  # the same payment by another channel (email and upload, bank credit then advice)
+        decision.duplicate_of_payment_id = same.id
+        decision.flag(DUPLICATE_PAYMENT, field="remittance.payment_reference", read=remittance.payment_reference,
+                      rule=f"payment {same.id} has the same payer, amount and reference or invoice",
+                      original_payment_id=same.id)
+        return decision
     deductions: list[PlannedDeduction] = []
     if any(item.invoice_number or item.po_number for item in remittance.items):
         applications, deductions = _by_reference(session, extraction, payer, currency, master, decision)
+        _check_overpayment(decision, remittance.items, applications, ledger)
     else:
         applications = _by_amount(session, remittance.amount, payer, currency, ledger, decision)
     decision.draft = PaymentDraft(
@@ -133,6 +154,18 @@ def decide_remittance(
         ],
     )
     return decision
+
+
+def _check_overpayment(decision: RemittanceDecision, items, applications: list[PlannedApplication],
+                       ledger: LedgerPolicy) -> None:
+    """More than the tolerance paid beyond the open items is a person's call, never silently on account."""
+    applied = sum((a.amount for a in applications), Decimal("0"))
+    amount = sum((item.amount_paid or Decimal("0") for item in items), Decimal("0"))
+    if applications and amount - applied > ledger.overpayment_tolerance:
+        decision.flag(OVERPAYMENT, field="remittance.amount", read=decimal_str(amount),
+                      expected=decimal_str(applied),
+                      rule=f"{decimal_str(amount - applied)} beyond the open items exceeds the over-payment "
+                           f"tolerance of {decimal_str(ledger.overpayment_tolerance)}")
 
 
 def _by_reference(

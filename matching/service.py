@@ -14,6 +14,7 @@ from extraction.schema import PURCHASE_ORDER, Extraction
 from ledger.models import Customer, Order
 from ledger.orders import DUPLICATE_ORDER, DraftLine, OrderDraft, validate_order
 from ledger.policy import LedgerPolicy
+from ledger.references import po_key
 from matching.customers import resolve_customer
 from matching.decisions import (
     _ORDER_REQUIRED,
@@ -24,6 +25,7 @@ from matching.decisions import (
     RemittanceDecision,
     _check_confidence,
     _customer_evidence,
+    check_page_agreement,
     read_field,
     sender_domain,
 )
@@ -64,6 +66,7 @@ def decide_order(
         return decision
     decision.amount_at_risk, decision.currency = order.total, order.currency
     _check_confidence(decision, extraction, _ORDER_REQUIRED, matching)
+    check_page_agreement(decision, extraction)
     customer = resolve_customer(
         session,
         customer_id_hint=order.customer_id,
@@ -124,6 +127,7 @@ def decide_order(
 def _same_order(session: Session, draft: OrderDraft) -> int | None:
     """The posted order this draft repeats (same customer, PO number and total), else None (a real conflict)."""
     original = session.scalar(
-        select(Order).where(Order.customer_id == draft.customer_id, Order.po_number == draft.po_number)
+        select(Order).where(Order.customer_id == draft.customer_id,
+                            (Order.po_key == (po_key(draft.po_number) or None)) | (Order.po_number == draft.po_number))
     )
     return original.id if original is not None and original.total == draft.lines_total() else None

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.events import record_event
 from extraction.schema import Extraction
+from ledger.aliases import AMBIGUOUS
 from ledger.models import Customer, CustomerAlias, CustomerPartNumber, Invoice, Product
 from ledger.names import alias_key
 from ledger.references import normalize_reference
@@ -32,6 +33,8 @@ def learn_customer_alias(session: Session, *, name: str | None, customer_id: str
     if not key:
         return None
     row = session.scalar(select(CustomerAlias).where(CustomerAlias.alias_key == key))
+    if row is not None and not row.active and (row.provenance or "").startswith(AMBIGUOUS):
+        return None  # master data retired this key as two customers': a reviewer's choice never revives it
     before = {"customer_id": row.customer_id, "active": row.active} if row else None
     if row is None:
         row = CustomerAlias(customer_id=customer_id, alias=name, alias_key=key)

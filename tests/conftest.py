@@ -117,6 +117,8 @@ def make_context(tmp_path):
     from pipeline import build_context
 
     def build(database_url: str, **overrides):
+        # the sample set's connectors are allow-listed (its customers trust advices; docs/cash-model.md)
+        overrides.setdefault("trusted_advice_channels", "cli,upload")
         settings = Settings(data_dir=tmp_path / "data", database_url=database_url,
                             storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20), **overrides)
         return build_context(settings, migrate=True)

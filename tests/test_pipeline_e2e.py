@@ -12,6 +12,7 @@ from cli.demo import sample_documents
 from core.db import unit_of_work
 from gateway import ingest
 from intake.models import Document, DocumentStatus
+from ledger.check import check_ledger
 from ledger.masterdata import import_master_data
 from ledger.models import CashApplication, Invoice, JournalLine, Order
 from pipeline import document_outcomes, extract_step, process_document, receive
@@ -65,6 +66,12 @@ def test_sample_set_reaches_the_golden_outcomes(database_url, make_context, samp
         for outcome in ingest(ctx, content=path.read_bytes(), filename=path.name, channel="upload"):
             assert outcome["status"] == "duplicate", outcome
     assert _counts(ctx) == before
+    _assert_ledger_reconciles(ctx)
+
+
+def _assert_ledger_reconciles(ctx):
+    with unit_of_work(ctx.session_factory) as session:
+        assert [v.to_dict() for v in check_ledger(session)] == []
 
 
 def test_a_crash_between_steps_is_resumed_without_double_posting(database_url, make_context, samples):
@@ -85,6 +92,7 @@ def test_a_crash_between_steps_is_resumed_without_double_posting(database_url, m
     (final,) = document_outcomes(ctx, arrival.document_id)
     assert final["status"] == "posted"
     assert _counts(ctx)["Order"] == 1
+    _assert_ledger_reconciles(ctx)
 
 
 @pytest.mark.parametrize("name,content", [

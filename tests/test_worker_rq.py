@@ -30,13 +30,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 def queued_settings(fresh_postgres_url, redis_url, tmp_path):
     return Settings(data_dir=tmp_path / "data", database_url=fresh_postgres_url, redis_url=redis_url,
                     storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20),
-                    queue_name=f"o2c-test-{uuid.uuid4().hex[:8]}", api_keys="k-conn:connector")
+                    queue_name=f"o2c-test-{uuid.uuid4().hex[:8]}", api_keys="k-conn:connector",
+                    trusted_advice_channels="upload,email,cli")
 
 
 def _worker_env(settings: Settings) -> dict[str, str]:
     return {"O2C_DATABASE_URL": settings.database_url, "O2C_REDIS_URL": settings.redis_url,
             "O2C_STORAGE_DIR": str(settings.storage_dir), "O2C_QUEUE_NAME": settings.queue_name,
-            "O2C_BUSINESS_DATE": settings.business_date.isoformat(), "OMP_THREAD_LIMIT": "1"}
+            "O2C_BUSINESS_DATE": settings.business_date.isoformat(), "OMP_THREAD_LIMIT": "1",
+            "O2C_TRUSTED_ADVICE_CHANNELS": settings.trusted_advice_channels}
 
 
 def _run_worker(settings: Settings) -> subprocess.CompletedProcess:

@@ -22,6 +22,7 @@ def headers(role: str) -> dict[str, str]:
 def api_settings(tmp_path):
     return Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'api.sqlite3'}",
                     storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20), max_upload_bytes=2_000_000,
+                    trusted_advice_channels="upload,email",  # allow-listed connectors (docs/cash-model.md)
                     api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items() if k))
 
 

@@ -40,6 +40,7 @@ MATRIX = {
     ("GET", "/webhooks/outbox"): set(),
     ("POST", "/webhooks/deliver"): set(),
     ("POST", "/documents/{document_id}/reprocess"): set(),
+    ("GET", "/ledger/check"): set(),
 }
 PUBLIC = {("GET", "/health")}
 ROLES = ("connector", "reviewer", "erp", "admin")

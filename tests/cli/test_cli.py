@@ -18,7 +18,7 @@ CHECK = SHARED / "contract" / "check.py"
 
 def o2c(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "O2C_DATA_DIR": str(data_dir), "O2C_BUSINESS_DATE": "2026-03-20",
-                   "OMP_THREAD_LIMIT": "1", **env}
+                   "OMP_THREAD_LIMIT": "1", "O2C_TRUSTED_ADVICE_CHANNELS": "cli", **env}
     environment.pop("O2C_DATABASE_URL", None)
     environment.pop("O2C_REDIS_URL", None)
     return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,

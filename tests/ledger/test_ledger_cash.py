@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.cash import PaymentDraft, PlannedApplication, apply_cash, post_payment, reverse_application
+from ledger.check import check_ledger
 from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
@@ -52,9 +53,10 @@ def test_exact_application_and_unapplied_remainder(seeded):
     b = account_balances(seeded)
     assert (b[("CASH", "USD")], b[("AR", "USD")], b[("UNAPPLIED", "USD")]) == (
         Decimal("300.00"),
-        Decimal("-250.00"),
+        Decimal("1750.00"),  # the imported open AR (2,000 of opening entries) less the 250 applied
         Decimal("-50.00"),
     )
+    assert check_ledger(seeded) == []
     again = post_payment(seeded, payment("300.00"), source_extraction_id=7, today=TODAY)
     assert again.payment_id == posted.payment_id and len(seeded.scalars(select(Payment)).all()) == 1
 
@@ -165,4 +167,5 @@ def test_reversal_reopens_invoice_and_restores_unapplied(seeded):
     with pytest.raises(AlreadyReversed):
         reverse_application(seeded, app.id, today=TODAY)
     b = account_balances(seeded)
-    assert (b[("AR", "USD")], b[("UNAPPLIED", "USD")]) == (Decimal("0"), Decimal("-250.00"))
+    assert (b[("AR", "USD")], b[("UNAPPLIED", "USD")]) == (Decimal("2000.00"), Decimal("-250.00"))
+    assert check_ledger(seeded) == []

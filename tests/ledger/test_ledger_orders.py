@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 import ledger.orders as orders
+from ledger.check import check_ledger
 from ledger.errors import DuplicateOrder, OrderNotPostable
 from ledger.journal import account_balances
 from ledger.models import Customer, Invoice, Order
@@ -60,7 +61,9 @@ def test_valid_order_posts_with_invoice_and_journal(seeded):
         date(2024, 4, 19),
     )
     balances = account_balances(seeded)
-    assert balances[("AR", "USD")] == Decimal("410.00") and balances[("REVENUE", "USD")] == Decimal("-410.00")
+    # 2,000 of imported open AR (opening entries) plus the 410 invoiced
+    assert balances[("AR", "USD")] == Decimal("2410.00") and balances[("REVENUE", "USD")] == Decimal("-410.00")
+    assert check_ledger(seeded) == []
     # idempotent by source extraction
     assert post_order(seeded, draft(), source_extraction_id=11, policy=POLICY, today=TODAY) == posted
 
@@ -127,6 +130,7 @@ def test_price_currency_hold_and_unknowns(seeded):
         "read": "4.50",
         "expected": "4.10",
         "difference": "0.40",
+        "line_difference": "40.00",
         "rule": issues[0].evidence["rule"],
     }
     assert reasons(validate_order(seeded, draft(price="4.11"), POLICY)) == []  # within 0.01

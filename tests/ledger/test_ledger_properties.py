@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.errors import O2CError
 from ledger.cash import PaymentDraft, PlannedApplication, apply_cash, post_payment, post_payments, reverse_application
+from ledger.check import check_ledger
 from ledger.deductions import PlannedDeduction
 from ledger.journal import account_balances
 from ledger.masterdata import import_master_data
@@ -26,6 +27,10 @@ step = st.one_of(
     st.tuples(st.just("payment"), st.sampled_from(["C1", "C2"]), cents),
     st.tuples(st.just("apply"), st.integers(0, 20), st.integers(0, 20), cents, st.integers(0, 3)),
     st.tuples(st.just("reverse"), st.integers(0, 40)),
+    # the ERP re-imports an invoice's open AR: its own view (stale or changed), never overwriting o2c's cash
+    st.tuples(st.just("reimport"), st.integers(0, 20), cents),
+    # the same payment again by another channel (another source id): posts once, the second is refused
+    st.tuples(st.just("duplicate"), st.integers(0, 20)),
     # a lockbox batch: several payments, each with applications and short-pay deductions, posted all or none
     st.tuples(st.just("batch"), st.lists(st.tuples(st.sampled_from(["C1", "C2"]), cents, st.lists(
         st.tuples(st.integers(0, 20), cents, st.integers(0, 500).map(lambda c: Decimal(c) / 100)),
@@ -46,7 +51,7 @@ def run_step(session, s, n):
     elif kind == "payment":
         post_payment(
             session,
-            PaymentDraft(s[1], None, TODAY, None, None, "USD" if s[1] == "C1" else "EUR", s[2]),
+            PaymentDraft(s[1], None, TODAY, f"REF-{n % 3}", None, "USD" if s[1] == "C1" else "EUR", s[2]),
             source_extraction_id=n,
             today=TODAY,
         )
@@ -68,6 +73,21 @@ def run_step(session, s, n):
                 idempotency_key=f"k{n}",
                 today=TODAY,
             )
+    elif kind == "reimport":
+        invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
+        if invoices:
+            invoice = invoices[s[1] % len(invoices)]
+            erp_open = min(s[2], invoice.amount)
+            import_master_data(session, "invoices", "invoice_number,customer_id,invoice_date,due_date,amount,"
+                               f"open_amount,currency,po_number\n{invoice.invoice_number},{invoice.customer_id},"
+                               f"2024-03-15,,{invoice.amount},{erp_open},{invoice.currency},\n")
+    elif kind == "duplicate":
+        payments = session.scalars(select(Payment).where(Payment.payment_reference.is_not(None))
+                                   .order_by(Payment.id)).all()
+        if payments:
+            p = payments[s[1] % len(payments)]
+            post_payment(session, PaymentDraft(p.customer_id, None, p.payment_date, p.payment_reference, None,
+                                               p.currency, p.amount), source_extraction_id=n, today=TODAY)
     elif kind == "batch":
         invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
         if not invoices:
@@ -97,7 +117,8 @@ def check_invariants(session):
             )
         )
         assert 0 <= invoice.open_amount <= invoice.amount
-        assert invoice.open_amount == invoice.amount - applied  # never over-applied, nothing lost
+        # never over-applied, nothing lost (the ERP's own settlements before o2c saw it count too)
+        assert invoice.open_amount == invoice.amount - invoice.settled_elsewhere - applied
     for payment in session.scalars(select(Payment)):
         applied = session.scalar(
             select(func.coalesce(func.sum(CashApplication.amount), 0)).where(
@@ -120,6 +141,7 @@ def check_invariants(session):
     balances = account_balances(session)
     cash = sum(p.amount for p in session.scalars(select(Payment)))
     assert sum(v for (acct, _), v in balances.items() if acct == "CASH") == cash
+    assert [v.to_dict() for v in check_ledger(session)] == []  # what `o2c ledger check` proves
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

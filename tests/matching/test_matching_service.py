@@ -1,5 +1,6 @@
 """The façade: extraction in, postable draft or reasons with evidence out; postable drafts post end to end."""
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -175,11 +176,17 @@ def test_unearned_discount_and_short_pay_post_with_deductions(seeded):
     assert total.reasons == ["amount_mismatch"] and total.evidence[0]["field"] == "remittance.amount"
 
 
-def test_overpaid_item_leaves_unapplied_cash_on_account(seeded):
-    over = decide_remittance(seeded, remittance([item("INV-090002", "260.00")], "260.00"), matching=M, ledger=L)
+def test_overpaid_item_leaves_unapplied_cash_on_account_within_the_tolerance(seeded):
+    over = decide_remittance(seeded, remittance([item("INV-090002", "250.60")], "250.60"), matching=M, ledger=L)
     assert over.postable and over.draft.applications[0].amount == Decimal("250.00")
     posted = post_payment(seeded, over.draft, source_extraction_id=8, today=TODAY)
-    assert posted.unapplied_amount == Decimal("10.00")
+    assert posted.unapplied_amount == Decimal("0.60")
+    # beyond the over-payment tolerance (1.00 by default) a person decides; a wider setting lets it through
+    beyond = decide_remittance(seeded, remittance([item("INV-090003", "760.00")], "760.00"), matching=M, ledger=L)
+    assert beyond.reasons == ["overpayment"] and Decimal(beyond.evidence[0]["expected"]) == Decimal("750.00")
+    wide = dataclasses.replace(L, overpayment_tolerance=Decimal("20"))
+    assert decide_remittance(seeded, remittance([item("INV-090003", "760.00")], "760.00"), matching=M,
+                             ledger=wide).postable
 
 
 def test_short_pay_on_an_ocr_guessed_reference_goes_to_review(seeded):
@@ -199,11 +206,13 @@ def test_remittance_amount_only_unique_and_ambiguous(seeded):
     assert none.reasons == ["unmatched_invoice"]
 
 
-def test_payer_from_referenced_invoices(seeded):
+def test_the_owner_of_the_referenced_invoices_is_never_the_payer(seeded):
+    """Case 1: invoice numbers are sequential and easy to guess; an unknown payer naming them posts nothing."""
     decision = decide_remittance(
         seeded, remittance([item("INV-090002", "250.00")], "250.00", payer="AP Dept 4"), matching=M, ledger=L
     )
-    assert decision.customer_id == "C-1001" and decision.postable
+    assert decision.reasons == ["unknown_customer"] and not decision.postable
+    assert decision.evidence[0]["invoice_owners"] == ["C-1001"]  # shown to the reviewer, nothing more
     unknown = decide_remittance(
         seeded, remittance([item("INV-404", "250.00")], "250.00", payer="AP Dept 4"), matching=M, ledger=L
     )
