@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from banking import match_pending
 from core.errors import EnvironmentFault, is_transient
 from core.settings import Settings, load_settings
+from extraction.service import warm_up
 from matching.bank import BankPolicy
 from pipeline import PROCESS_JOB, PipelineContext, build_context, document_outcomes, pending_documents, process_document
 from review.outbox import WebhookPolicy, deliver_due
@@ -114,6 +115,7 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
         raise SystemExit("O2C_REDIS_URL is not set: without Redis, o2c processes documents inline")
     settings.check_secrets()  # unsafe settings refuse to start
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    warm_up()  # RQ forks a work horse per job: load OCR and spaCy once here, so every horse inherits them
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
     scheduler = None

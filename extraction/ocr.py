@@ -166,6 +166,12 @@ def _pytesseract():
     return pytesseract
 
 
+def warm_up() -> None:
+    """Import pytesseract and ask Tesseract for its languages now rather than at the first page."""
+    _pytesseract()
+    _installed_languages()
+
+
 @functools.lru_cache(maxsize=1)
 def _installed_languages() -> frozenset[str]:
     pytesseract = _pytesseract()

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from extraction import ocr
+from extraction import nlp, ocr
 from extraction.classify import classify_document
 from extraction.emails import MessagePart, html_to_text, read_message
 from extraction.errors import UnreadableDocument
@@ -40,6 +40,13 @@ class ExtractionLimits:
     def from_settings(cls, settings) -> ExtractionLimits:
         """The limits configured in core.settings.Settings."""
         return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
+def warm_up() -> None:
+    """Load now what extraction otherwise loads at first use (pytesseract and Tesseract's language list, spaCy's
+    rules): a long-lived process that forks per job (the RQ worker) pays for it once, not in every child."""
+    ocr.warm_up()
+    nlp.pipeline()
 
 
 def extract_document(content: bytes, *, filename: str, media_type: str | None = None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -24,10 +25,44 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:
-    """Bring the database schema up to `revision`."""
+    """Bring the database schema up to `revision` (a database already at the single head is left alone
+    without starting Alembic: the embedded default calls this on every CLI start)."""
+    if revision == "head" and _at_head(url):
+        return
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.M)
+
+
+def script_heads() -> set[str]:
+    """The revisions no other revision builds on, read from the version files' text (no Alembic import)."""
+    revisions, parents = set(), set()
+    for path in (HERE / "versions").glob("*.py"):
+        source = path.read_text()
+        revisions.update(_REVISION.findall(source))
+        for down in _DOWN.findall(source):
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down))
+    return revisions - parents
+
+
+def _at_head(url: str) -> bool:
+    heads = script_heads()
+    if len(heads) != 1:
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return False
+            return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == heads
+    except Exception:  # noqa: BLE001 - any doubt: let Alembic look
+        return False
+    finally:
+        engine.dispose()
 
 
 def current_revision(url: str) -> str | None:

@@ -24,3 +24,25 @@ def test_migrations_match_the_models(database_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     engine.dispose()
     assert diff == [], f"models changed without a migration: {diff}"
+
+
+def test_a_database_at_head_is_left_alone_without_alembic(tmp_path, monkeypatch):
+    """The embedded default calls upgrade_database on every start: at the head it must not start Alembic."""
+    import alembic.command
+    from sqlalchemy import text
+
+    from migrations.runner import script_heads
+
+    url = f"sqlite:///{tmp_path}/o2c.sqlite3"
+    upgrade_database(url)
+    assert script_heads() == {current_revision(url)}
+    calls = []
+    monkeypatch.setattr(alembic.command, "upgrade", lambda *args, **kwargs: calls.append(args[1]))
+    upgrade_database(url)
+    assert calls == []
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    engine.dispose()
+    upgrade_database(url)
+    assert calls == ["head"]
