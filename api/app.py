@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.routes import ar, documents, erp, exceptions, metrics, pages, webhooks
+from api.routes import ar, deductions, documents, erp, exceptions, metrics, pages, webhooks
+from api.workspace import routes as workspace
+from api.workspace.session import CsrfRejected, SessionSigner, SignInRequired
 from core.errors import O2CError
 from core.settings import Settings, load_settings
 from pipeline import build_context
@@ -34,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ctx = build_context(settings)
     app.state.settings = settings
     app.state.api_keys = settings.api_key_roles()
+    app.state.workspace_signer = SessionSigner(settings.workspace_secret, settings.workspace_session_minutes * 60)
 
     @app.exception_handler(O2CError)
     def _o2c_error(_request: Request, exc: O2CError) -> JSONResponse:
@@ -55,6 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": "invalid_request", "message": "the request is malformed",
                              "detail": {"fields": fields}}, status_code=422)
 
+    @app.exception_handler(SignInRequired)
+    def _sign_in(request: Request, _exc: SignInRequired):
+        return workspace.sign_in_redirect(request)
+
+    @app.exception_handler(CsrfRejected)
+    def _csrf(_request: Request, _exc: CsrfRejected) -> HTMLResponse:
+        return HTMLResponse("<h1>Form refused</h1><p>This form did not carry your session's token. Reload the page "
+                            "and try again.</p>", status_code=403)
+
     @app.get("/health", tags=["documents"], summary="Liveness: the database answers")
     def health() -> dict:
         with app.state.ctx.session_factory() as session:
@@ -68,4 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(metrics.router)
     app.include_router(webhooks.router)
+    app.include_router(deductions.router)
+    app.mount("/review/static", StaticFiles(directory=str(workspace.HERE / "static")), name="workspace-static")
+    app.include_router(workspace.router)
     return app

@@ -14,6 +14,7 @@ import uvicorn
 from cli.ar import ar_app
 from cli.bank import bank_app
 from cli.connectors import folder_app, mailbox_app
+from cli.deductions import deductions_app
 from cli.demo import run_demo
 from cli.output import emit, err, expand_paths, progress
 from cli.review import summary, webhooks_app
@@ -36,6 +37,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bank_app, name="bank")
 app.add_typer(ar_app, name="ar")
+app.add_typer(deductions_app, name="deductions")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("summary")(summary)
 app.add_typer(mailbox_app, name="mailbox")

@@ -87,3 +87,21 @@ class ConcurrentUpdate(Conflict):
     """Another transaction changed the row between reading and writing it; the caller retries."""
 
     code = "concurrent_update"
+
+
+class DeductionNotFound(NotFound):
+    """The deduction does not exist."""
+
+    code = "deduction_not_found"
+
+
+class DeductionAlreadySettled(Conflict):
+    """A deduction is settled once: written off, credited, re-billed; only an open or disputed one can be settled."""
+
+    code = "deduction_already_settled"
+
+
+class InvalidDeductionOutcome(InvalidInput):
+    """A deduction is settled as write_off, credit_memo, rebill or dispute, with a known reason code."""
+
+    code = "invalid_deduction_outcome"
