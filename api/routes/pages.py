@@ -66,7 +66,8 @@ QUIET = "#1f6feb"
 def draw_boxes(image: Image.Image, scale: float, boxes: list[tuple[str, list[float]]],
                highlight: frozenset[str] = frozenset()) -> Image.Image:
     """Outline each field's box [x0, top, x1, bottom] (points) and label it with the field path; the fields in
-    `highlight` (the ones a reviewer must look at) get a thick red box with a tint, the others a thin blue one."""
+    `highlight` (the ones a reviewer must look at) get a thick red box with a tint, the others a thin blue one, both
+    unlabelled (the workspace lists the fields beside the page)."""
     if not highlight:
         draw = ImageDraw.Draw(image)
         for index, (label, (x0, top, x1, bottom)) in enumerate(boxes):
@@ -80,7 +81,6 @@ def draw_boxes(image: Image.Image, scale: float, boxes: list[tuple[str, list[flo
         box = [x0 * scale - 2, top * scale - 2, x1 * scale + 2, bottom * scale + 2]
         if label in highlight:
             draw.rectangle(box, fill=(214, 39, 40, 48), outline=HIGHLIGHT, width=4)
-            draw.text((box[0], max(0, box[1] - 12)), label, fill=HIGHLIGHT)
         else:
             draw.rectangle(box, fill=(31, 111, 235, 18), outline=QUIET, width=1)
     return Image.alpha_composite(image.convert("RGBA"), tint).convert("RGB")

@@ -35,6 +35,7 @@ REASON_TEXT = {
     "unsupported_document": "This is not a purchase order or a remittance advice.",
     "no_remittance": "A bank credit arrived without a remittance advice that explains it.",
 }
+WORDS = {"sku": "SKU", "po_number": "PO number", "uom": "UOM", "invoice_number": "Invoice number"}
 CONFIDENCE_BANDS = ((0.9, "high"), (0.7, "medium"), (0.0, "low"))
 _PATH = re.compile(r"(\w+)(?:\[(\d+)\])?")
 PAGE_SIZE = 50
@@ -52,7 +53,8 @@ def field_label(path: str) -> str:
     for part in parts:
         name, index = _PATH.match(part).groups()
         noun = {"lines": "Line", "items": "Item"}.get(name)
-        words.append(f"{noun} {int(index) + 1}" if noun and index is not None else name.replace("_", " ").capitalize())
+        words.append(f"{noun} {int(index) + 1}" if noun and index is not None
+                     else WORDS.get(name, name.replace("_", " ").capitalize()))
     return " · ".join(words)
 
 
@@ -203,7 +205,9 @@ def exception_page(ctx, session: Session, exception_id: int) -> dict:
         "item": data, "document": document, "record": record, "part": part_name, "fields": fields,
         "pages": pages, "first_page": first_page,
         "flagged_on_page": sorted(f["path"] for f in fields if f["flagged"] and f["page"] == first_page),
-        "evidence": [dict(e, words=reason_text(e.get("reason") or "")) for e in evidence],
+        "evidence": [dict(e, words=reason_text(e.get("reason") or ""),
+                          label=field_label(e["field"]) if "." in (e.get("field") or "") else e.get("field"))
+                     for e in evidence],
         "reasons": [(r, reason_text(r)) for r in item.reasons or []],
         "unknown_lines": unknown_lines, "customer_candidates": [c for e in evidence
                                                                 if e.get("reason") == "unknown_customer"
