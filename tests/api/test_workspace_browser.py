@@ -5,14 +5,12 @@ Also a screenshot of the exception page and the accessibility basics (labels, fo
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,9 +18,8 @@ import httpx
 import pytest
 
 from tests.api.conftest import KEYS
+from tests.api.day_documents import misread_po, short_pay_remittance
 from tests.conftest import REQUIRE_SERVICES
-from tests.fixtures.generate import sample_orders, sample_remittances
-from tests.fixtures.layouts import Line, RemitItem, render
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "fixtures" / "samples"
@@ -52,23 +49,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class _MisreadLine(Line):
-    """A line whose printed amount (195.00) says the quantity printed (10) is wrong: 100 x 1.95."""
-
-    @property
-    def amount(self) -> Decimal:
-        return Decimal("195.00")
-
-
 def _documents() -> list[tuple[str, bytes]]:
-    spec = next(s for name, s, _ in sample_orders() if name == "po_harbor_unknown_sku.pdf")
-    misread = dataclasses.replace(spec, po_number="HM-3431", lines=[
-        _MisreadLine("HM-OS-3047", "Oil seal 30x47x7 NBR", Decimal("10"), Decimal("1.95"), "EA"),
-        Line("HYD-HF25", "Hydraulic hose 1/2 in. x 25 ft", Decimal("2"), Decimal("58.00"), "EA")])
-    summit = next(r for name, r, _ in sample_remittances() if name == "remit_summit_cheque.pdf")
-    short = dataclasses.replace(summit, payment_reference="CHK-77120", items=[
-        RemitItem("INV-10005", date(2026, 2, 25), Decimal("3310.80"), Decimal("0.00"), Decimal("3000.00"))])
-    return [("po_harbor_misread.pdf", render(misread)), ("remit_summit_short.pdf", render(short)),
+    return [("po_harbor_misread.pdf", misread_po()), ("remit_summit_short.pdf", short_pay_remittance()),
             *[(n, (SAMPLES / n).read_bytes()) for n in ("remit_harbor_unmatched.pdf", "po_acme_45810.pdf",
                                                         "po_acme_45810_resend.pdf", "po_redwood_price_mismatch.pdf")]]
 
