@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from pathlib import Path
 
+import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from api.app import create_app
 from cli.output import err, progress
 from core.db import unit_of_work
 from core.settings import load_settings
@@ -26,8 +29,9 @@ def sample_documents(samples: Path) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def run_demo(*, data_dir: Path | None, samples: Path | None) -> list[dict]:
-    """Import master data, ingest every sample inline, print postings and exceptions; returns the outcomes."""
+def run_demo(*, data_dir: Path | None, samples: Path | None, serve: bool = False, port: int = 8000) -> list[dict]:
+    """Import master data, ingest every sample inline, print postings and exceptions and how to open the reviewer
+    workspace on them (serve=True opens it right away); returns the outcomes."""
     samples = samples or SAMPLES
     if not samples.is_dir():
         raise SystemExit(f"sample folder not found: {samples}")
@@ -43,6 +47,18 @@ def run_demo(*, data_dir: Path | None, samples: Path | None) -> list[dict]:
     for path in progress(sample_documents(samples), "ingesting samples"):
         outcomes += ingest(ctx, content=path.read_bytes(), filename=path.name, channel="cli")
     _print_report(ctx, outcomes)
+    key = f"demo-reviewer-{secrets.token_hex(4)}"
+    url = f"http://127.0.0.1:{port}/review"
+    out = Console()
+    out.print(f"\n[bold]Reviewer workspace:[/] {url}   [bold]reviewer key:[/] {key}")
+    if serve:
+        out.print("Serving the demo database; sign in with the key above. Ctrl-C stops it.")
+        keys = ",".join(filter(None, [settings.api_keys, f"{key}:reviewer"]))
+        uvicorn.run(create_app(settings.model_copy(update={"api_keys": keys})), host="127.0.0.1", port=port,
+                    log_level="warning")
+    else:
+        out.print(f"Open it with:  O2C_DATA_DIR={data_dir} O2C_API_KEYS={key}:reviewer o2c serve --port {port}\n"
+                  f"(or run [bold]o2c demo --serve[/] to load the samples and serve them in one step)")
     return outcomes
 
 

@@ -181,9 +181,12 @@ def db_upgrade(revision: str = "head") -> None:
 @app.command()
 def demo(data_dir: Path | None = typer.Option(None, help="Where to keep the demo database (default: a fresh "
                                                             "temporary folder)."),
-         samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples).")) -> None:
-    """Load the sample master data, ingest the sample documents inline, and show what posted and why not."""
-    run_demo(data_dir=data_dir, samples=samples)
+         samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples)."),
+         serve: bool = typer.Option(False, "--serve", help="Then serve the reviewer workspace on the demo data."),
+         port: int = typer.Option(8000, help="Port for --serve (and the printed URL).")) -> None:
+    """Load the sample master data, ingest the sample documents inline, show what posted and why not, and how to
+    open the reviewer workspace on the result (a URL and a reviewer key)."""
+    run_demo(data_dir=data_dir, samples=samples, serve=serve, port=port)
 
 
 def main() -> None:  # pragma: no cover - console entry
