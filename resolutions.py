@@ -27,7 +27,7 @@ from review.models import ReviewItem
 
 RERUN = {"correct", "choose_customer", "choose_product", "choose_invoice", "approve_price"}
 CASH = {"apply_cash", "on_account"}
-BANK_CREDIT_ACTIONS = {"apply_cash", "on_account", "return", "reject", "dismiss"}
+BANK_CREDIT_ACTIONS = {"apply_cash", "on_account", "return"}  # cash that arrived is never just dismissed
 _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
@@ -172,7 +172,7 @@ def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record:
 def _decide_bank_credit(ctx: PipelineContext, session: Session, item: ReviewItem, credit: BankCredit,
                         resolution: review.Resolution, reviewer: str) -> dict[str, Any]:
     """A bank credit in review: apply it to invoices, put it on a customer's account, or return it to the payer
-    (reject and dismiss leave the cash unapplied, waiting); the same ledger rules as automatic matching."""
+    (money that arrived is never rejected or dismissed); the same ledger rules as automatic matching."""
     if resolution.action not in BANK_CREDIT_ACTIONS:
         raise NotApplicable(f"a bank credit cannot be resolved with {resolution.action}",
                             rule="a bank credit is applied, put on account or returned")

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import insert
 
+from banking import unapplied
 from core.db import unit_of_work, utcnow
 from review.models import ReviewItem
 from tests.api.conftest import KEYS, headers
+from tests.bank.generators import Credit, camt054
 
 
 def _signed_in(client, role: str = "reviewer"):
@@ -78,3 +81,24 @@ def test_forms_need_the_sessions_csrf_token_and_rules_are_named(loaded_client, s
         "resolved"
     signed_out = loaded_client.post("/review/sign-out", data={"csrf": csrf}, follow_redirects=False)
     assert signed_out.status_code == 303 and 'o2c_session=""' in signed_out.headers["set-cookie"]
+
+
+def test_a_bank_credit_in_review_can_be_returned_from_its_page(loaded_client):
+    statement = camt054([Credit(Decimal("90.00"), payer="Nobody We Know Ltd", invoices=[("INV-9999", Decimal("90.00"))],
+                                end_to_end="E2E-W1")])
+    r = loaded_client.post("/documents", files={"file": ("ntf.xml", statement, "application/xml")},
+                           headers=headers("connector"))
+    assert r.status_code in (200, 201), r.text
+    (outcome,) = r.json()["outcomes"]
+    assert outcome["status"] == "review" and outcome["exception_id"], outcome
+    assert [row["status"] for row in unapplied(loaded_client.app.state.ctx)] == ["review"]
+    csrf = _signed_in(loaded_client)
+    page = loaded_client.get(f"/review/{outcome['exception_id']}").text
+    assert 'data-testid="resolve-return"' in page and 'data-testid="resolve-on_account"' in page
+    assert 'data-testid="resolve-dismiss"' not in page  # cash that arrived is applied, kept or sent back
+    assert "Nobody We Know Ltd" in page
+    done = loaded_client.post(f"/review/{outcome['exception_id']}/resolve",
+                              data={"action": "return", "note": "not our customer", "csrf": csrf},
+                              follow_redirects=False)
+    assert done.status_code == 303 and "returned" in done.headers["location"]
+    assert unapplied(loaded_client.app.state.ctx) == []  # returned: no longer cash waiting to be applied

@@ -72,9 +72,10 @@ def test_return_sends_it_back_and_it_is_no_longer_unapplied_cash(ctx):
     exception_id = _credit_in_review(ctx)
     with pytest.raises(InvalidResolution):  # a return says why
         resolve_exception(ctx, exception_id, review.Resolution(action="return"), reviewer=REVIEWER)
-    with pytest.raises(NotApplicable):
-        resolve_exception(ctx, exception_id, review.Resolution(action="choose_product", line=0, sku="X"),
-                          reviewer=REVIEWER)
+    for refused in (review.Resolution(action="choose_product", line=0, sku="X"),
+                    review.Resolution(action="dismiss", note="not ours")):  # cash is never just dismissed
+        with pytest.raises(NotApplicable):
+            resolve_exception(ctx, exception_id, refused, reviewer=REVIEWER)
     outcome = resolve_exception(ctx, exception_id, review.Resolution(action="return", note="not our customer"),
                                 reviewer=REVIEWER)
     assert (outcome["status"], outcome["payment_id"]) == ("returned", None)
