@@ -54,7 +54,10 @@
   on("zoom-in", () => setZoom(zoom + 0.25));
   on("zoom-out", () => setZoom(zoom - 0.25));
   on("zoom-fit", () => setZoom(1));
-  $$(".show-box").forEach((b) => b.addEventListener("click", () => showPage(parseInt(b.dataset.page, 10), b.dataset.path)));
+  $$(".show-box").forEach((b) => b.addEventListener("click", () => {
+    $$("tr[data-testid=field]").forEach((r) => r.classList.toggle("current", r.contains(b)));
+    showPage(parseInt(b.dataset.page, 10), b.dataset.path);
+  }));
 
   // --- fields: keyboard walk, highlight the current one on the page -------------------------------------------
   const rows = $$("tr[data-testid=field]");
