@@ -8,13 +8,17 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.events import record_event
+from core.events import Event, record_event
 from extraction.models import BusinessDocumentStatus, ExtractionRecord
 from extraction.schema import PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from ledger import bank as bank_ledger
+from ledger import deductions as deduction_ledger
 from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
+from ledger.models import BankCredit
 from pipeline import PipelineContext, decide_business_document, document_outcomes
 from review import learning
 from review import service as review
@@ -23,6 +27,7 @@ from review.models import ReviewItem
 
 RERUN = {"correct", "choose_customer", "choose_product", "choose_invoice", "approve_price"}
 CASH = {"apply_cash", "on_account"}
+BANK_CREDIT_ACTIONS = {"apply_cash", "on_account", "return"}  # cash that arrived is never just dismissed
 _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
@@ -33,6 +38,12 @@ def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: revie
         item = review.record_resolution(session, exception_id, resolution, reviewer=reviewer)
         extraction_id, document_id = item.extraction_id, item.document_id
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True) if extraction_id else None
+        credit = bank_ledger.credit_for_review_item(session, item.id) if record is None else None
+        if credit is not None:
+            return _decide_bank_credit(ctx, session, item, credit, resolution, reviewer)
+        if resolution.action == "return":
+            raise NotApplicable(f"exception {exception_id} holds no bank credit to return", rule="only bank credits "
+                                "are returned")
         if record is None and resolution.action not in ("reject", "dismiss"):
             raise NotApplicable(f"exception {exception_id} has no business document to {resolution.action}; "
                                 "reject or dismiss it")
@@ -169,6 +180,57 @@ def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record:
                       "unapplied_amount": str(posted.unapplied_amount)}
     record_event(session, "payment.posted", "extraction", record.id, actor=reviewer, payment_id=posted.payment_id,
                  manual=resolution.action)
+
+
+def _decide_bank_credit(ctx: PipelineContext, session: Session, item: ReviewItem, credit: BankCredit,
+                        resolution: review.Resolution, reviewer: str) -> dict[str, Any]:
+    """A bank credit in review: apply it to invoices, put it on a customer's account, or return it to the payer
+    (money that arrived is never rejected or dismissed); the same ledger rules as automatic matching."""
+    if resolution.action not in BANK_CREDIT_ACTIONS:
+        raise NotApplicable(f"a bank credit cannot be resolved with {resolution.action}",
+                            rule="a bank credit is applied, put on account or returned")
+    today = ctx.posting_date()
+    if resolution.action == "return":
+        bank_ledger.return_credit(session, credit, reason=resolution.note or "")
+    elif resolution.action in CASH:
+        customer_id = resolution.customer_id or item.customer_id or credit.customer_id
+        if not customer_id:
+            raise InvalidResolution("the payer is unknown: give customer_id", fields=["customer_id"])
+        learning.require_customer(session, customer_id)
+        if resolution.action == "on_account":
+            bank_ledger.put_on_account(session, credit, customer_id=customer_id, today=today)
+        else:
+            draft = PaymentDraft(customer_id=customer_id, payer_name=credit.payer_name,
+                                 payment_date=credit.value_date or credit.booking_date,
+                                 payment_reference=credit.end_to_end_id or credit.bank_reference,
+                                 payment_method="bank", currency=credit.currency, amount=credit.amount,
+                                 applications=[_plan(session, entry) for entry in resolution.applications or []])
+            bank_ledger.post_credit(session, credit, draft, rule="manual", today=today)
+    record_event(session, "bank_credit.resolved", "exception", item.id, actor=reviewer, credit_id=credit.id,
+                 action=resolution.action, status=credit.status, payment_id=credit.payment_id)
+    return {"exception_id": item.id, "document_id": item.document_id, "document_type": "bank_credit",
+            "status": "posted" if credit.payment_id else credit.status, "bank_status": credit.status,
+            "credit_id": credit.id, "customer_id": credit.customer_id, "payment_id": credit.payment_id,
+            "reasons": [], "applications": []}
+
+
+def settle_deduction(ctx: PipelineContext, deduction_id: int, *, outcome: str, reason_code: str, note: str | None,
+                     reviewer: str) -> dict[str, Any]:
+    """A reviewer settles a deduction (write_off, credit_memo, rebill, dispute) with a reason code; audited."""
+    with unit_of_work(ctx.session_factory) as session:
+        settled = deduction_ledger.settle_deduction(session, deduction_id, outcome=outcome, reason_code=reason_code,
+                                                    note=note, today=ctx.posting_date())
+        record_event(session, "deduction.settled", "deduction", deduction_id, actor=reviewer, note=note,
+                     **settled.as_dict())
+        return settled.as_dict()
+
+
+def deduction_trail(session: Session, deduction_id: int) -> list[dict[str, Any]]:
+    """Who settled a deduction, when, how and why, oldest first."""
+    events = session.scalars(select(Event).where(Event.subject_type == "deduction", Event.subject_id == deduction_id)
+                             .order_by(Event.id))
+    return [{"id": e.id, "at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "payload": e.payload}
+            for e in events]
 
 
 def _plan(session: Session, entry: dict) -> PlannedApplication:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import hash_keys, role_of
 from api.limits import BodyLimitMiddleware
-from api.routes import ar, documents, erp, exceptions, ledger, metrics, pages, webhooks
+from api.routes import ar, deductions, documents, erp, exceptions, ledger, metrics, pages, webhooks
+from api.workspace import routes as workspace
+from api.workspace.session import CsrfRejected, SessionSigner, SignInRequired
 from core.errors import O2CError
 from core.settings import Settings, load_settings
 from pipeline import build_context
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = hash_keys(settings.api_key_roles())  # only digests are kept
     app.add_middleware(BodyLimitMiddleware, max_body=lambda: app.state.ctx.max_upload_bytes,
                        known_key=lambda key: role_of(app.state.api_keys, key) is not None)
+    app.state.workspace_signer = SessionSigner(settings.workspace_secret, settings.workspace_session_minutes * 60)
 
     @app.exception_handler(O2CError)
     def _o2c_error(_request: Request, exc: O2CError) -> JSONResponse:
@@ -61,6 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": "invalid_request", "message": "the request is malformed",
                              "detail": {"fields": fields}}, status_code=422)
 
+    @app.exception_handler(SignInRequired)
+    def _sign_in(request: Request, _exc: SignInRequired):
+        return workspace.sign_in_redirect(request)
+
+    @app.exception_handler(CsrfRejected)
+    def _csrf(_request: Request, _exc: CsrfRejected) -> HTMLResponse:
+        return HTMLResponse("<h1>Form refused</h1><p>This form did not carry your session's token. Reload the page "
+                            "and try again.</p>", status_code=403)
+
     @app.get("/health", tags=["documents"], summary="Liveness: the database answers")
     def health() -> dict:
         with app.state.ctx.session_factory() as session:
@@ -75,4 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(webhooks.router)
     app.include_router(ledger.router)
+    app.include_router(deductions.router)
+    app.mount("/review/static", StaticFiles(directory=str(workspace.HERE / "static")), name="workspace-static")
+    app.include_router(workspace.router)
     return app

@@ -12,6 +12,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BODYLESS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and part headers around a file of the maximum size
+# The reviewer workspace signs in with a form and then carries a signed session cookie, not X-API-Key: its own
+# routes check the session (api/workspace/session.py). Its forms are small, so an unauthenticated body is capped
+# at this size before anything reads it.
+WORKSPACE_PREFIX = "/review"
+WORKSPACE_FORM_LIMIT = 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -42,12 +47,17 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        key = headers.get("x-api-key")
-        if not key or not self.known_key(key):  # before a single byte of the body is read
-            await _answer(send, 401, "unauthorized", "missing X-API-Key header" if not key else "unknown API key",
-                          [(b"www-authenticate", b"APIKey")])
-            return
-        limit = self.max_body() + MULTIPART_ALLOWANCE
+        path = scope.get("path", "")
+        if path == WORKSPACE_PREFIX or path.startswith(WORKSPACE_PREFIX + "/"):
+            limit = WORKSPACE_FORM_LIMIT
+        else:
+            key = headers.get("x-api-key")
+            if not key or not self.known_key(key):  # before a single byte of the body is read
+                await _answer(send, 401, "unauthorized",
+                              "missing X-API-Key header" if not key else "unknown API key",
+                              [(b"www-authenticate", b"APIKey")])
+                return
+            limit = self.max_body() + MULTIPART_ALLOWANCE
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
@@ -55,7 +65,7 @@ class BodyLimitMiddleware:
                 return
             if int(declared) > limit:
                 await _answer(send, 413, "document_too_large",
-                              f"the request body of {declared} bytes is over the {self.max_body()}-byte limit")
+                              f"the request body of {declared} bytes is over the {limit}-byte limit")
                 return
         counted = 0
         started = False
@@ -66,7 +76,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 counted += len(message.get("body", b""))
                 if counted > limit:  # a lying or missing Content-Length (chunked upload)
-                    raise BodyTooLarge(self.max_body())
+                    raise BodyTooLarge(limit)
             return message
 
         async def watching_send(message: Message) -> None:

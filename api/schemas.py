@@ -80,12 +80,12 @@ class ResolveRequest(BaseModel):
     """A reviewer's decision on an exception; each action names what it needs."""
 
     action: Literal["correct", "choose_customer", "choose_product", "choose_invoice", "approve_price",
-                    "apply_cash", "on_account", "reject", "dismiss"] = Field(
+                    "apply_cash", "on_account", "reject", "dismiss", "return"] = Field(
         description="correct: merge `changes` into the extraction and re-run it; choose_customer: `customer_id`; "
                     "choose_product: `line` and `sku`; choose_invoice: `item` and `invoice_number`; "
                     "approve_price: accept the prices read (`note` required); apply_cash: `applications`; "
                     "on_account: post the payment unapplied; reject: refuse the document; "
-                    "dismiss: not a business document")
+                    "dismiss: not a business document; return: send a bank credit back to its payer (`note`)")
     changes: dict[str, Any] | None = Field(
         default=None, examples=[{"order": {"lines": [{"sku": "BRG-6204", "quantity": "10", "unit_price": "4.10",
                                                       "amount": "41.00"}]}}])

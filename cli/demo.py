@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import tempfile
 from pathlib import Path
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from api.app import create_app
 from cli.output import err, progress
 from core.db import unit_of_work
 from core.settings import load_settings
@@ -29,8 +32,9 @@ def sample_documents(samples: Path) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def run_demo(*, data_dir: Path | None, samples: Path | None) -> list[dict]:
-    """Import master data, ingest every sample inline, print postings and exceptions; returns the outcomes."""
+def run_demo(*, data_dir: Path | None, samples: Path | None, serve: bool = False, port: int = 8000) -> list[dict]:
+    """Import master data, ingest every sample inline, print postings and exceptions and how to open the reviewer
+    workspace on them (serve=True opens it right away); returns the outcomes."""
     samples = samples or SAMPLES
     if not samples.is_dir():
         raise SystemExit(f"sample folder not found: {samples}")
@@ -48,6 +52,18 @@ def run_demo(*, data_dir: Path | None, samples: Path | None) -> list[dict]:
     for path in progress(sample_documents(samples), "ingesting samples"):
         outcomes += ingest(ctx, content=path.read_bytes(), filename=path.name, channel="cli")
     _print_report(ctx, outcomes)
+    key = f"demo-reviewer-{secrets.token_hex(4)}"
+    url = f"http://127.0.0.1:{port}/review"
+    out = Console()
+    out.print(f"\n[bold]Reviewer workspace:[/] {url}   [bold]reviewer key:[/] {key}")
+    if serve:
+        out.print("Serving the demo database; sign in with the key above. Ctrl-C stops it.")
+        keys = ",".join(filter(None, [settings.api_keys, f"{key}:reviewer"]))
+        uvicorn.run(create_app(settings.model_copy(update={"api_keys": keys})), host="127.0.0.1", port=port,
+                    log_level="warning")
+    else:
+        out.print(f"Open it with:  O2C_DATA_DIR={data_dir} O2C_API_KEYS={key}:reviewer o2c serve --port {port}\n"
+                  f"(or run [bold]o2c demo --serve[/] to load the samples and serve them in one step)")
     return outcomes
 
 
@@ -106,6 +122,9 @@ def _status(status: str) -> str:
 
 def demo(data_dir: Path | None = typer.Option(None, help="Where to keep the demo database (default: a fresh "
                                                             "temporary folder)."),
-         samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples).")) -> None:
-    """Load the sample master data, ingest the sample documents inline, and show what posted and why not."""
-    run_demo(data_dir=data_dir, samples=samples)
+         samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples)."),
+         serve: bool = typer.Option(False, "--serve", help="Then serve the reviewer workspace on the demo data."),
+         port: int = typer.Option(8000, help="Port for --serve (and the printed URL).")) -> None:
+    """Load the sample master data, ingest the sample documents inline, show what posted and why not, and how to
+    open the reviewer workspace on the result (a URL and a reviewer key)."""
+    run_demo(data_dir=data_dir, samples=samples, serve=serve, port=port)

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("cli.database:db_app", "Database schema commands."),
     "bank": ("cli.bank:bank_app", "Bank statements: import, match, unapplied."),
     "ar": ("cli.ar:ar_app", "AR views: open items, aging, DSO, unapplied cash."),
+    "deductions": ("cli.deductions:deductions_app", "Deductions: list them, settle one with a reason code."),
     "ledger": ("cli.ledger:ledger_app", "Ledger integrity: prove the journal, AR and open items agree."),
     "webhooks": ("cli.review:webhooks_app", "The webhook outbox."),
     "mailbox": ("cli.connectors:mailbox_app", "Poll an IMAP mailbox."),

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated 'key:role' pairs; roles: connector, reviewer, erp, admin.",
     )
+    workspace_secret: str | None = Field(
+        default=None, description="Signs the workspace's session cookies (unset: a random one per process, so a "
+                                  "restart signs everyone out).")
+    workspace_session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60,
+                                           description="How long a workspace sign-in lasts.")
 
     imap_host: str | None = Field(default=None, description="IMAP server of the mailbox connector.")
     imap_port: int | None = Field(default=None, description="IMAP port; default 993 with SSL, 143 without.")

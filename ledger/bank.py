@@ -19,7 +19,8 @@ from ledger.cash import PaymentDraft, PostedPayment, post_payment
 from ledger.models import BankCredit, Payment
 
 UNMATCHED, LINKED, APPLIED, ON_ACCOUNT, REVIEW = "unmatched", "linked", "applied", "on_account", "review"
-STATUSES = (UNMATCHED, LINKED, APPLIED, ON_ACCOUNT, REVIEW)
+RETURNED = "returned"  # a reviewer sent the money back to the payer: it never becomes a payment
+STATUSES = (UNMATCHED, LINKED, APPLIED, ON_ACCOUNT, REVIEW, RETURNED)
 
 
 class BankCreditAlreadyDecided(Conflict):
@@ -153,6 +154,23 @@ def put_on_account(session: Session, credit: BankCredit, *, customer_id: str, to
     return post_credit(session, credit, draft, rule="on_account", today=today)
 
 
+def return_credit(session: Session, credit: BankCredit, *, reason: str) -> BankCredit:
+    """A reviewer's choice: the credit is not ours to keep (wrong payee, unknown payer); it goes back to the
+    sender and never becomes a payment, so nothing is posted and it no longer counts as unapplied cash."""
+    _undecided(credit)
+    credit.status, credit.rule, credit.reasons, credit.decided_at = RETURNED, "returned", [], utcnow()
+    session.flush()
+    record_event(session, "bank_credit.returned", "bank_credit", credit.id, reason=reason,
+                 amount=decimal_str(credit.amount), currency=credit.currency)
+    return credit
+
+
+def credit_for_review_item(session: Session, review_item_id: int) -> BankCredit | None:
+    """The bank credit an exception holds for review, under a row lock (PostgreSQL)."""
+    credit_id = session.scalar(select(BankCredit.id).where(BankCredit.review_item_id == review_item_id))
+    return lock_credit(session, credit_id) if credit_id is not None else None
+
+
 def hold_for_review(session: Session, credit: BankCredit, *, reasons: list[str], review_item_id: int | None
                     ) -> BankCredit:
     """Nothing could be decided safely: the credit waits for a reviewer, its cash shown as unapplied."""
@@ -180,6 +198,8 @@ def unapplied_cash(session: Session) -> list[dict]:
     found = []
     for credit, payment in rows:
         unapplied = credit.amount if payment is None else payment.unapplied_amount
+        if credit.status == RETURNED:
+            continue
         if credit.status in (UNMATCHED, REVIEW) or unapplied > 0:
             found.append({"credit_id": credit.id, "account": credit.account, "status": credit.status,
                           "value_date": credit.value_date.isoformat() if credit.value_date else None,

@@ -93,3 +93,21 @@ class DuplicatePayment(Conflict):
     """A payment with the same payer, reference, amount and date is already posted; it posts only once."""
 
     code = "duplicate_payment"
+
+
+class DeductionNotFound(NotFound):
+    """The deduction does not exist."""
+
+    code = "deduction_not_found"
+
+
+class DeductionAlreadySettled(Conflict):
+    """A deduction is settled once: written off, credited, re-billed; only an open or disputed one can be settled."""
+
+    code = "deduction_already_settled"
+
+
+class InvalidDeductionOutcome(InvalidInput):
+    """A deduction is settled as write_off, credit_memo, rebill or dispute, with a known reason code."""
+
+    code = "invalid_deduction_outcome"

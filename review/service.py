@@ -22,7 +22,7 @@ SLA = timedelta(hours=24)
 ACTIONS: dict[str, tuple[str, ...]] = {
     "correct": ("changes",), "choose_customer": ("customer_id",), "choose_product": ("line", "sku"),
     "choose_invoice": ("item", "invoice_number"), "approve_price": ("note",), "apply_cash": ("applications",),
-    "on_account": (), "reject": (), "dismiss": (),
+    "on_account": (), "reject": (), "dismiss": (), "return": ("note",),
 }
 SORTS = {"priority", "amount", "age", "due", "id"}
 
@@ -32,7 +32,8 @@ class Resolution:
     """A reviewer's decision. `correct` merges `changes` into the extraction and re-runs it; `choose_*` picks a
     candidate (customer, a line's SKU, an item's invoice) and re-runs; `approve_price` accepts the price read;
     `apply_cash` posts the payment with the given applications; `on_account` posts it unapplied; `reject`
-    refuses the document; `dismiss` marks it not a business document."""
+    refuses the document; `dismiss` marks it not a business document; `return` sends a bank credit back to
+    its payer (the `note` says why)."""
 
     action: str
     changes: dict | None = None

@@ -77,25 +77,48 @@ def render_page(content: bytes, media_type: str, number: int) -> tuple[Image.Ima
     raise PageNotFound(f"{media_type} has no pages to render")
 
 
-def draw_boxes(image: Image.Image, scale: float, boxes: list[tuple[str, list[float]]]) -> Image.Image:
-    """Outline each field's box [x0, top, x1, bottom] (points) and label it with the field path."""
-    draw = ImageDraw.Draw(image)
-    for index, (label, (x0, top, x1, bottom)) in enumerate(boxes):
-        colour = COLOURS[index % len(COLOURS)]
-        draw.rectangle([x0 * scale, top * scale, x1 * scale, bottom * scale], outline=colour, width=2)
-        draw.text((x0 * scale, max(0, top * scale - 11)), label, fill=colour)
-    return image
+HIGHLIGHT = "#d62728"
+QUIET = "#1f6feb"
 
 
-@router.get("/documents/{document_id}/pages/{number}.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "The page with field boxes"},
-                       401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
-            summary="A page as PNG with the extracted fields outlined")
-def page_image(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
-               number: int = Path(..., ge=1, le=10_000),
-               caller: str = Depends(require("reviewer", "connector"))) -> Response:
-    """Render page `number` (1-based) of a PDF or image and draw each field's bounding box from its provenance."""
-    ctx = request.app.state.ctx
+def draw_boxes(image: Image.Image, scale: float, boxes: list[tuple[str, list[float]]],
+               highlight: frozenset[str] = frozenset()) -> Image.Image:
+    """Outline each field's box [x0, top, x1, bottom] (points) and label it with the field path; the fields in
+    `highlight` (the ones a reviewer must look at) get a thick red box with a tint, the others a thin blue one, both
+    unlabelled (the workspace lists the fields beside the page)."""
+    if not highlight:
+        draw = ImageDraw.Draw(image)
+        for index, (label, (x0, top, x1, bottom)) in enumerate(boxes):
+            colour = COLOURS[index % len(COLOURS)]
+            draw.rectangle([x0 * scale, top * scale, x1 * scale, bottom * scale], outline=colour, width=2)
+            draw.text((x0 * scale, max(0, top * scale - 11)), label, fill=colour)
+        return image
+    tint = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(tint)
+    for label, (x0, top, x1, bottom) in boxes:
+        box = [x0 * scale - 2, top * scale - 2, x1 * scale + 2, bottom * scale + 2]
+        if label in highlight:
+            draw.rectangle(box, fill=(214, 39, 40, 48), outline=HIGHLIGHT, width=4)
+        else:
+            draw.rectangle(box, fill=(31, 111, 235, 18), outline=QUIET, width=1)
+    return Image.alpha_composite(image.convert("RGBA"), tint).convert("RGB")
+
+
+def page_count(content: bytes, media_type: str) -> int:
+    """How many pages a stored PDF or image has (0: nothing to render)."""
+    try:
+        if media_type == "application/pdf":
+            return len(pdfium.PdfDocument(content))
+        if media_type.startswith("image/"):
+            return getattr(Image.open(io.BytesIO(content)), "n_frames", 1)
+    except (pdfium.PdfiumError, OSError):
+        return 0
+    return 0
+
+
+def render_document_page(ctx, document_id: int, number: int, *, highlight: frozenset[str] = frozenset()
+                         ) -> tuple[bytes, int]:
+    """Page `number` of a stored document as PNG with every extracted field's box drawn; (png, boxes drawn)."""
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document is None:
@@ -108,6 +131,18 @@ def page_image(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
              if where.get("page") == number and isinstance(where.get("bbox"), list) and len(where["bbox"]) == 4]
     image, scale = render_page(ctx.store.get(sha256), media_type, number)
     buffer = io.BytesIO()
-    draw_boxes(image, scale, boxes).save(buffer, format="PNG")
-    return Response(buffer.getvalue(), media_type="image/png",
-                    headers={"X-O2C-Fields": str(len(boxes)), "Cache-Control": "private, max-age=300"})
+    draw_boxes(image, scale, boxes, highlight).save(buffer, format="PNG")
+    return buffer.getvalue(), len(boxes)
+
+
+@router.get("/documents/{document_id}/pages/{number}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "The page with field boxes"},
+                       401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+            summary="A page as PNG with the extracted fields outlined")
+def page_image(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
+               number: int = Path(..., ge=1, le=10_000),
+               caller: str = Depends(require("reviewer", "connector"))) -> Response:
+    """Render page `number` (1-based) of a PDF or image and draw each field's bounding box from its provenance."""
+    png, drawn = render_document_page(request.app.state.ctx, document_id, number)
+    return Response(png, media_type="image/png",
+                    headers={"X-O2C-Fields": str(drawn), "Cache-Control": "private, max-age=300"})

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.routing import APIRoute
 
 from api.app import create_app
-from tests.api.conftest import headers
+from api.workspace.routes import ROLES as WORKSPACE_ROLES
+from api.workspace.routes import router as workspace_router
+from tests.api.conftest import KEYS, headers
 
 # (method, path) -> roles allowed besides admin
 MATRIX = {
@@ -41,6 +44,24 @@ MATRIX = {
     ("POST", "/webhooks/deliver"): set(),
     ("POST", "/documents/{document_id}/reprocess"): set(),
     ("GET", "/ledger/check"): set(),
+    ("GET", "/deductions"): {"reviewer", "erp"},
+    ("POST", "/deductions/{deduction_id}/resolve"): {"reviewer"},
+    ("GET", "/deductions/{deduction_id}/audit"): {"reviewer"},
+}
+# The workspace (HTML, session cookie instead of X-API-Key): route -> who may use it. "session" means a signed-in
+# reviewer or admin; only reviewer and admin keys can sign in.
+WORKSPACE = {
+    ("GET", "/review/sign-in"): "public",
+    ("POST", "/review/sign-in"): "public",
+    ("POST", "/review/sign-out"): "session",
+    ("GET", "/review"): "session",
+    ("GET", "/review/deductions"): "session",
+    ("POST", "/review/deductions/{deduction_id}/resolve"): "session",
+    ("GET", "/review/{exception_id}"): "session",
+    ("GET", "/review/{exception_id}/pages/{number}.png"): "session",
+    ("POST", "/review/{exception_id}/claim"): "session",
+    ("POST", "/review/{exception_id}/release"): "session",
+    ("POST", "/review/{exception_id}/resolve"): "session",
 }
 PUBLIC = {("GET", "/health")}
 ROLES = ("connector", "reviewer", "erp", "admin")
@@ -59,7 +80,7 @@ def test_every_route_is_in_the_matrix(api_settings):
 
 def _concrete(path: str) -> str:
     return (path.replace("{document_id}", "1").replace("{exception_id}", "1").replace("{kind}", "customers")
-            .replace("{alias_id}", "1").replace("{number}", "1"))
+            .replace("{alias_id}", "1").replace("{number}", "1").replace("{deduction_id}", "1"))
 
 
 @pytest.mark.parametrize("method,path", sorted(MATRIX))
@@ -79,3 +100,56 @@ def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/documents" in spec["paths"] and "X-API-Key" in str(spec["components"]["securitySchemes"])
+
+
+def _workspace_routes():
+    for route in workspace_router.routes:
+        if isinstance(route, APIRoute):
+            for method in route.methods:
+                yield method, route.path.replace(":int", "")
+
+
+def test_every_workspace_route_is_in_the_matrix(client):
+    """The HTML routes are not in the OpenAPI document; each still says who may call it (here and in the app)."""
+    routes = set(_workspace_routes())
+    assert routes == set(WORKSPACE)
+    assert client.get("/review", follow_redirects=False).status_code == 303  # the app serves them
+    assert {k: "session" if v == "reviewer" else v for k, v in WORKSPACE_ROLES.items()} == WORKSPACE
+
+
+def _sign_in(client, key: str | None):
+    import re
+
+    form = client.get("/review/sign-in").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    return client.post("/review/sign-in", data={"api_key": key or "", "csrf": token}, follow_redirects=False)
+
+
+@pytest.mark.parametrize("method,path", sorted(k for k, v in WORKSPACE.items() if v == "session"))
+def test_workspace_needs_a_reviewer_session(client, method, path):
+    url = _concrete(path)
+    anonymous = client.request(method, url, follow_redirects=False)
+    if method == "GET":
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/review/sign-in")
+    else:
+        assert anonymous.status_code == 401
+    assert client.request(method, url, headers=headers("admin"), follow_redirects=False).status_code in (303, 401)
+    for role in ("connector", "erp", "stranger"):
+        refused = _sign_in(client, KEYS.get(role) or "nobody")
+        assert refused.status_code == 401 and "o2c_session" not in refused.headers.get("set-cookie", "")
+    for role in ("reviewer", "admin"):
+        client.cookies.clear()
+        assert _sign_in(client, KEYS[role]).status_code == 303
+        answer = client.request(method, url, follow_redirects=False)
+        assert answer.status_code not in (401, 303), f"{role} refused on {method} {path}"
+        if method == "POST":  # a signed-in session without the form's CSRF token is refused
+            assert answer.status_code == 403
+    client.cookies.clear()
+
+
+def test_session_cookie_is_signed_and_strict(client):
+    signed = _sign_in(client, KEYS["reviewer"])
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=" in cookie
+    client.cookies.set("o2c_session", client.cookies.get("o2c_session")[:-2] + "xx", path="/review")
+    assert client.get("/review", follow_redirects=False).status_code == 303  # a tampered cookie is no session

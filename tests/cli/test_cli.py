@@ -90,6 +90,7 @@ def test_demo_runs_on_the_embedded_default(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Posted orders" in run.stdout and "Exception queue" in run.stdout
     assert "credit_hold" in run.stdout and "price_mismatch" in run.stdout
+    assert "http://127.0.0.1:8000/review" in run.stdout and "reviewer key: demo-reviewer-" in run.stdout
 
 
 def test_bank_statements_take_the_cash_road_through_ingest(tmp_path):
