@@ -308,6 +308,7 @@ def test_an_advice_is_a_claim_until_the_bank_credit_confirms_it(ctx):
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, claim["extraction_id"])
         assert record.outcome["status"] == "posted" and record.outcome["payment_id"] == credit["payment_id"]
+        assert record.outcome["bank_credit_id"] == credit["credit_id"]  # advice <-> bank credit, both ways
 
 
 def test_a_trusting_customer_still_needs_an_authenticated_sender(ctx):
