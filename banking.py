@@ -24,6 +24,7 @@ from core.money import decimal_str, quantize
 from extraction.bank.errors import BankStatementError, MalformedStatement
 from extraction.bank.models import BankStatement
 from extraction.bank.reader import read_statements
+from extraction.models import ExtractionRecord
 from extraction.schema import REMITTANCE_ADVICE
 from intake.models import Document, DocumentStatus
 from ledger import bank as bank_ledger
@@ -159,6 +160,8 @@ def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: Ba
     if payment_id is None:
         return False  # the advice went to review: the credit is decided on its own below
     bank_ledger.link_payment(session, credit, session.get(Payment, payment_id), rule="advice.claim")
+    record = session.get(ExtractionRecord, claim)  # linked both ways: the advice names its bank credit
+    record.outcome = {**(record.outcome or {}), "bank_credit_id": credit.id}
     record_event(session, "bank_credit.decided", "bank_credit", credit.id, actor=actor, action=LINK,
                  rule="advice.claim", extraction_id=claim)
     return True

@@ -158,7 +158,10 @@ def decide_remittance(
 
 def _check_overpayment(decision: RemittanceDecision, items, applications: list[PlannedApplication],
                        ledger: LedgerPolicy) -> None:
-    """More than the tolerance paid beyond the open items is a person's call, never silently on account."""
+    """More than the tolerance paid beyond the open items is a person's call, never silently on account.
+    (Only once every item matched: an unmatched item's amount is no over-payment.)"""
+    if decision.reasons:
+        return
     applied = sum((a.amount for a in applications), Decimal("0"))
     amount = sum((item.amount_paid or Decimal("0") for item in items), Decimal("0"))
     if applications and amount - applied > ledger.overpayment_tolerance:

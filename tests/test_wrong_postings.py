@@ -308,6 +308,7 @@ def test_an_advice_is_a_claim_until_the_bank_credit_confirms_it(ctx):
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, claim["extraction_id"])
         assert record.outcome["status"] == "posted" and record.outcome["payment_id"] == credit["payment_id"]
+        assert record.outcome["bank_credit_id"] == credit["credit_id"]  # advice <-> bank credit, both ways
 
 
 def test_a_trusting_customer_still_needs_an_authenticated_sender(ctx):
@@ -319,3 +320,21 @@ def test_a_trusting_customer_still_needs_an_authenticated_sender(ctx):
                                                                        reference="ACH-10"), "33@acme-mfg.example"),
                          "ra2.eml")
     assert signed["status"] == "posted" and _open(ctx, "INV-10001") == 0
+
+
+def test_6b_the_same_po_as_a_pdf_and_by_mail_posts_once(database_url, make_context, samples):
+    context = make_context(database_url)
+    with unit_of_work(context.session_factory) as session:
+        for kind in ("customers", "products", "prices", "invoices"):
+            import_master_data(session, kind, (samples / f"{kind}.csv").read_bytes())
+    pdf = _ingest_one(context, (samples / "po_acme_45810.pdf").read_bytes(), "po_acme_45810.pdf", channel="cli")
+    assert pdf["status"] == "posted"
+    lines = "  200 x BRG-6204 at 3.85\n    2 x MTR-1HP at 275.00\n   50 x SEL-3020 at 1.95\n"
+    mail = _mail("Dana <dana@acme-mfg.example>", "PO-045810", _po("PO-045810", lines, "1,417.50"),
+                 "40@acme-mfg.example")
+    again = _ingest_one(context, mail, "po.eml", channel="email")
+    assert again["status"] == "duplicate" and again["duplicate_of"] == pdf["document_id"], again
+    assert _count(context, Order) == 1
+    with unit_of_work(context.session_factory) as session:
+        assert [v.to_dict() for v in check_ledger(session)] == []
+    context.session_factory.kw["bind"].dispose()
