@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from core.money import parse_amount
 from extraction.layout import Hit, LabelSet, Line
+from extraction.lexicon import labels
 from extraction.pages import Word
 
 _TITLE = re.compile(r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
@@ -15,18 +16,7 @@ _SQUEEZED_TITLE = re.compile(r"(?i)^(purchaseorder|bestellung|remittanceadvice|p
                              r"paymentnotification|remittance|order)")
 _LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
 
-TOTAL_LABELS = {
-    "subtotal": ["Subtotal", "Sub-Total", "Sub Total", "Zwischensumme", "Nettobetrag", "Summe netto", "Net Total",
-                 "Warenwert", "Total Amount of Lines", "Line Total Amount", "Summe Positionen"],
-    "tax": ["Tax", "Sales Tax", "VAT", "MwSt", "MwSt.", "USt", "USt.", "Umsatzsteuer", "Mehrwertsteuer", "GST",
-            "Total VAT", "Total VAT Amount", "VAT Amount", "Total Tax", "Tax Amount", "Steuerbetrag"],
-    "freight": ["Freight", "Shipping", "Shipping & Handling", "Versand", "Versandkosten", "Fracht", "Delivery charge",
-                "Delivery fee"],
-    "total": ["Total", "Grand Total", "Order Total", "Total Amount", "Total Due", "PO Total", "Gesamtsumme",
-              "Gesamtbetrag", "Endbetrag", "Summe", "Gesamt", "Bestellsumme", "Total Payment", "Total Paid",
-              "Total Net Paid", "Payment Total", "Total Amount Paid", "Zahlbetrag gesamt", "Total Gross Amount",
-              "Gross Total", "Bruttobetrag", "Gesamtbetrag brutto"],
-}
+TOTAL_LABELS = labels("totals")
 TOTALS = LabelSet(TOTAL_LABELS)
 
 

@@ -10,8 +10,10 @@ from extraction.pages import Page, Word
 
 
 def compact(text: str) -> str:
-    """A label's comparison key: lower case, letters, digits and '#' only ('P.O. Number:' -> 'ponumber')."""
-    return re.sub(r"[^a-z0-9#äöüß]", "", text.lower())
+    """A label's comparison key: lower case, letters, digits and '#' only ('P.O. Number:' -> 'ponumber').
+
+    Accented letters are kept (German umlauts, French/Spanish/Italian accents; 'Qté' stays 'qté')."""
+    return re.sub(r"[^a-z0-9#äöüßàâçéèêëîïôûùÿñáíóúìº°]", "", text.lower())
 
 
 @dataclass

@@ -18,37 +18,15 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
-from extraction.layout import LabelSet, Line, find_labelled
+from extraction.layout import Line, find_labelled
+from extraction.lexicon import label_set
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
 from extraction.schema import ExtractedRemittance, RemittanceItem
-from extraction.tables import IGNORED, read_table
+from extraction.tables import read_table
 
-REMITTANCE_LABELS = LabelSet({
-    "payer_name": ["Payer", "Paid By", "From", "Remitter", "Customer", "Company", "Zahler", "Auftraggeber"],
-    "payment_date": ["Payment Date", "Date", "Value Date", "Paid On", "Date Paid", "Paid Date", "Settlement Date",
-                     "Cheque Date", "Check Date",
-                     "Zahlungsdatum", "Valuta", "Datum", "Wertstellung"],
-    "payment_reference": ["Payment Reference", "Payment Ref", "Reference", "Ref", "Payment No.", "Payment Number",
-                          "Check No.", "Check Number", "Check #", "Cheque No.", "Cheque Number", "Trace Number",
-                          "Trace No.", "Transaction ID", "Confirmation No.", "Zahlungsreferenz", "Referenz"],
-    "payment_method": ["Payment Method", "Method", "Payment Type", "Zahlungsart", "Zahlweise"],
-    "amount": ["Payment Amount", "Amount Paid", "Total Paid", "Total Payment", "Zahlbetrag", "Überweisungsbetrag"],
-    "currency": ["Currency", "Währung"],
-    "payee": ["Payee", "To", "Vendor", "Supplier", "Empfänger", "Zahlungsempfänger"],
-})
-ITEM_COLUMNS = LabelSet({
-    "invoice_number": ["Invoice", "Invoice No.", "Invoice Number", "Invoice #", "Inv. No.", "Inv #", "Your Invoice",
-                       "Rechnung", "Rechnungsnr.", "Rechnungsnummer", "Document No.", "Doc. No.", "Belegnummer"],
-    "amount_paid": ["Amount Paid", "Paid", "Payment", "Payment Amount", "Net Paid", "Net Amount", "Zahlbetrag",
-                    "Bezahlt", "Amount", "Betrag", "Net"],
-    "discount": ["Discount", "Skonto", "Deduction", "Deductions", "Abzug", "Disc."],
-    "invoice_amount": ["Invoice Amount", "Gross", "Gross Amount", "Original Amount", "Inv. Amount", "Rechnungsbetrag",
-                       "Invoice Total", "Brutto"],
-    "po_number": ["PO", "PO Number", "PO #", "PO No.", "Bestellnr.", "Bestellnummer"],
-    IGNORED: ["Our Ref", "Invoice Date", "Inv. Date", "Date", "Datum", "Rechnungsdatum", "Due Date", "Description",
-              "Voucher", "Line"],
-})
+REMITTANCE_LABELS = label_set("remittance")
+ITEM_COLUMNS = label_set("item_columns")
 _METHODS = (("ach", "ACH"), ("wire", "Wire"), ("sepa", "SEPA"), ("cheque", "Cheque"), ("check", "Check"),
             ("eft", "EFT"), ("überweisung", "Überweisung"), ("bank transfer", "Bank transfer"),
             ("credit card", "Card"))
