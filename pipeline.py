@@ -23,6 +23,7 @@ from core.events import record_event
 from core.queue import JobQueue
 from core.settings import Settings
 from extraction.errors import UnreadableDocument
+from extraction.grounding import Grounding
 from extraction.models import BusinessDocumentStatus, ExtractionRecord
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
@@ -30,6 +31,7 @@ from intake.models import Document, DocumentStatus
 from intake.service import receive_document
 from intake.storage import BlobStore
 from ledger.cash import post_payment
+from ledger.models import Customer, CustomerAlias, CustomerPartNumber, Product
 from ledger.orders import post_order
 from ledger.policy import LedgerPolicy
 from ledger.views import order_reference
@@ -109,9 +111,10 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         if document is None or document.status != DocumentStatus.RECEIVED:
             return
         sha256, filename, media_type = document.sha256, document.filename, document.media_type
+        grounding = grounding_from_master_data(session)
     try:
         extractions = extract_document(ctx.store.get(sha256), filename=filename, media_type=media_type,
-                                       limits=ctx.limits)
+                                       limits=ctx.limits, grounding=grounding)
     except UnreadableDocument as exc:
         _reject(ctx, document_id, exc.message, exc.reason)
         return
@@ -138,6 +141,21 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         document.status = DocumentStatus.EXTRACTED
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
+
+
+def grounding_from_master_data(session: Session) -> Grounding:
+    """Master data as plain data for extraction: known SKUs, customer part numbers, names, aliases, domains."""
+    customers = session.execute(select(Customer.name, Customer.aliases, Customer.address,
+                                       Customer.email_domains)).all()
+    names = {c.name for c in customers} | {a for c in customers for a in (c.aliases or []) if isinstance(a, str)}
+    names |= set(session.scalars(select(CustomerAlias.alias)))
+    return Grounding(
+        skus=frozenset(session.scalars(select(Product.sku))),
+        customer_part_numbers=frozenset(session.scalars(select(CustomerPartNumber.part_number))),
+        customer_names=frozenset(n for n in names if n),
+        addresses=frozenset(c.address for c in customers if c.address),
+        domains=frozenset(d for c in customers for d in (c.email_domains or []) if isinstance(d, str)),
+    )
 
 
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:

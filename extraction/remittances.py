@@ -18,6 +18,7 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
+from extraction.grounding import Grounding
 from extraction.layout import Line, find_labelled
 from extraction.lexicon import label_set
 from extraction.nlp import find_entities
@@ -35,7 +36,8 @@ _REFERENCE = re.compile(r"(?i)\b(?:reference|ref\.?|trace|check|cheque|confirmat
 _AFTER_REF = re.compile(r"^\s*(?:[:(=\-–]|for|of)?\s*(?P<amt>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*\d)(?![\d/.\-])")
 
 
-def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None) -> ExtractedRemittance:
+def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None,
+                       grounding: Grounding | None = None) -> ExtractedRemittance:
     """An ExtractedRemittance from laid-out lines (free_text, for email bodies, adds prose rules)."""
     text = section_lines(lines)
     dates = decide_date_order(text)
