@@ -304,6 +304,9 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
     """Master data is independent evidence for a code: a known SKU is confirmed, an unknown one is not; an
     OCR-folded match (BRG-62O4 for BRG-6204) is taken only where the row's arithmetic agrees."""
     if grounding is None or grounding.empty:
+        for i, line in enumerate(order.lines):  # unconfirmed: only a clean single code keeps its confidence
+            if line.sku and not looks_code(line.sku):
+                evidence.adjust(f"order.lines[{i}].sku", 0.8)
         return
     for i, line in enumerate(order.lines):
         path = f"order.lines[{i}].sku"
@@ -376,6 +379,7 @@ def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> Non
                 # prose orders print no line amount; the extended price is arithmetic, not a guess
                 line.amount = quantize(line.quantity * line.unit_price)
                 evidence.record(f"{path}.amount", 0.85)
+                evidence.derived.add(f"{path}.amount")  # computed from qty x price: it cannot confirm them
                 evidence.provenance[f"{path}.amount"] = {"part": evidence.part or "body",
                                                          "span": [m.start(), m.end()], "text": m.group(0)}
         order.lines.append(line)
@@ -404,6 +408,8 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
     lines_ok = True
     for i, line in enumerate(order.lines):
         path = f"order.lines[{i}]"
+        if f"{path}.amount" in evidence.derived:
+            continue  # the amount was computed from qty x price: agreeing with itself proves nothing
         if line.quantity is not None and line.unit_price is not None and line.amount is not None:
             if abs(quantize(line.quantity * line.unit_price) - line.amount) <= Decimal("0.01"):
                 evidence.raise_to(path + ".", 0.97)
