@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extraction.lexicon import title_pattern
 from extraction.nlp import entity_counts
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
 
-_PO_TITLE = re.compile(r"(?i)\b(purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
+_PO_TITLE = re.compile(rf"(?i)\b({title_pattern('purchase_order')}|"
+                       r"purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
                        r"bon\s+de\s+commande|orden\s+de\s+compra|commande)\b")
 _PO_EVIDENCE = re.compile(r"(?i)\b(po\s*(#|no\.?|number)|p\.o\.|purchase\s+order|bestellnummer|bestell-?nr|"
                           r"ship\s+to|lieferadresse|delivery\s+date|required\s+by|liefertermin|please\s+ship|"
                           r"please\s+(supply|deliver)|we\s+(would\s+like\s+to\s+)?order|unit\s+price|"
                           r"einzelpreis|qty|quantity|menge|order\s+(no\.?|number|#)|unit\s+cost|required\s+date|"
                           r"deliver\s+(to|by)|need\s+by|bestelldatum|lieferdatum|your\s+sku|part\s+no\.?)(?!\w)")
-_REMIT_TITLE = re.compile(r"(?i)\b(remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
+_REMIT_TITLE = re.compile(rf"(?i)\b({title_pattern('remittance_advice')}|"
+                          r"remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
                           r"payment\s+notification|zahlungsbenachrichtigung)\b")
 _REMIT_EVIDENCE = re.compile(r"(?i)\b(amount\s+paid|payment\s+(amount|date|reference|method)|paid\s+invoices?|"
                              r"ach|wire|eft|sepa|cheque|check\s+(no|number|#)|remit|zahlbetrag|zahlungsdatum|"

@@ -141,10 +141,22 @@ def _body_part(message: Message) -> Message | None:
         except Exception:  # malformed multipart structure
             body = None
         if body is not None and not body.get_filename():
-            return body
+            html = _html_with_table(message) if body.get_content_type() == "text/plain" else None
+            return html or body  # the plain rendition of an HTML table has lost its columns
     if not message.is_multipart() and message.get_content_maintype() == "text":
         return message
     return None
+
+
+def _html_with_table(message: EmailMessage) -> Message | None:
+    """The HTML alternative of a body when it holds a table (mail clients flatten tables in the plain one)."""
+    try:
+        html = message.get_body(preferencelist=("html",))
+    except Exception:  # malformed multipart structure
+        return None
+    if html is None or html.get_filename():
+        return None
+    return html if re.search(r"(?i)<t[dh]\b", _text_of(html)) else None
 
 
 def _text_of(part: Message) -> str:

@@ -58,6 +58,11 @@ class Grounding:
         """True when there is nothing to ground against."""
         return not (self.skus or self.customer_part_numbers or self.customer_names)
 
+    def known_sku(self, text: str) -> str | None:
+        """Our SKU this text spells exactly (up to case and punctuation), else None (part numbers excluded)."""
+        code = self.known_code(text)
+        return code if code in self.skus else None
+
     def known_code(self, text: str) -> str | None:
         """The master-data code this text spells exactly (up to case and punctuation), else None."""
         key = code_key(text)

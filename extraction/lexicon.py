@@ -2,7 +2,8 @@
 
 Sections: ``order`` (PO header fields), ``line_columns`` (PO line table headers), ``remittance`` (remittance
 header fields), ``item_columns`` (remittance item table headers) and ``totals`` (subtotal, tax, freight, total
-rows). Each field lists its labels per language (en, de, fr, nl, es, it); abbreviations are labels like any
+rows) and ``titles`` (what a purchase order or a remittance advice is called). Each field lists
+its labels per language (en, de, fr, nl, es, it); abbreviations are labels like any
 other. Labels are compared on their compacted form (layout.compact), so case, spaces, dots and colons do not
 matter. A field named ``_ignored`` names columns that are read and set aside (line numbers, tax rates).
 """
@@ -10,6 +11,7 @@ matter. A field named ``_ignored`` names columns that are read and set aside (li
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from extraction.layout import LabelSet, compact
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.json")
 LANGUAGES = ("en", "de", "fr", "nl", "es", "it")
-SECTIONS = ("order", "line_columns", "remittance", "item_columns", "totals")
+SECTIONS = ("order", "line_columns", "remittance", "item_columns", "totals", "titles")
 
 
 @cache
@@ -48,3 +50,9 @@ def conflicts(section: str) -> list[tuple[str, list[str]]]:
         for label in synonyms:
             owners.setdefault(compact(label), set()).add(name)
     return sorted((key, sorted(names)) for key, names in owners.items() if len(names) > 1)
+
+
+def title_pattern(kind: str) -> str:
+    """A regex alternation of every title of a document kind ('purchase_order', 'remittance_advice')."""
+    titles = sorted(labels("titles")[kind], key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in titles if len(t) > 2)

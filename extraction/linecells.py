@@ -44,10 +44,11 @@ def split_code_cell(words: list[Word], grounding: Grounding | None) -> tuple[lis
     if len(words) < 2:
         return words, []
     if grounding is not None:
-        for n in (2, 1):  # a code printed with a space ('PK 70359') before a single word
-            for i in range(len(words) - n + 1):
-                if grounding.known_code("".join(w.text for w in words[i:i + n])):
-                    return words[i:i + n], words[i + n:]
+        for known in (grounding.known_sku, grounding.known_code):  # our SKU before a customer's part number
+            for n in (2, 1):  # a code printed with a space ('PK 70359') before a single word
+                for i in range(len(words) - n + 1):
+                    if known("".join(w.text for w in words[i:i + n])):
+                        return words[i:i + n], words[i + n:]
     start = 1 if _LINE_NUMBER.fullmatch(words[0].text) and looks_code(words[1].text) else 0
     rest = words[start:]
     if len(rest) >= 2 and looks_code(rest[0].text) and any(re.search(r"[a-z]{2}", w.text) for w in rest[1:]):
@@ -56,11 +57,11 @@ def split_code_cell(words: list[Word], grounding: Grounding | None) -> tuple[lis
 
 
 def code_in_words(words: list[Word], grounding: Grounding | None) -> int | None:
-    """The index of the word that is a known code (else None): a SKU printed inside another column."""
+    """The index of the word that is one of our SKUs (else None): a SKU printed inside another column."""
     if grounding is None:
         return None
     for i, w in enumerate(words):
-        if grounding.known_code(w.text):
+        if grounding.known_sku(w.text):
             return i
     return None
 

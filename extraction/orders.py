@@ -217,7 +217,15 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
         row.cells["sku"] = code
         if spill:
             row.cells["description"] = spill + row.cells.get("description", [])
-        return
+        if grounding is None or grounding.known_sku("".join(w.text for w in code)):
+            return
+        row.cells[IGNORED] = row.cells.get(IGNORED, []) + code  # a customer's part number, or a misread
+        row.cells.pop("sku")
+        if code_in_words(row.cells[IGNORED], grounding) is None and not any(
+                code_in_words(row.cells.get(n, []), grounding) is not None for n in ("description", "uom")):
+            row.cells["sku"] = code  # no SKU of ours anywhere in the row: keep what the SKU column says
+            row.cells[IGNORED] = row.cells[IGNORED][:-len(code)]
+            return
     for name in ("description", IGNORED, "uom"):  # no SKU column read: a known code printed in another one
         words = row.cells.get(name, [])
         k = code_in_words(words, grounding)
