@@ -18,7 +18,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench
 sys.path.insert(0, str(_ROOT))
 
 import argparse  # noqa: E402
-import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
@@ -30,7 +29,7 @@ from dataclasses import dataclass  # noqa: E402
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from bench.corpus import degrade, render_pages  # noqa: E402
+from bench.corpus import degrade, render_pages, save_scan  # noqa: E402
 from bench.layoutgen import (  # noqa: E402
     CHANNELS,
     build_mail,
@@ -74,15 +73,7 @@ def _scan(pdf: bytes, rng: random.Random) -> tuple[bytes, str]:
     images = [degrade(img, rng, noise=50 if strong else 25, blur=rng.uniform(0.4, 0.9) if strong else 0.4,
                       jpeg=rng.randint(40, 70) if strong else None) for img in render_pages(pdf, dpi)]
     fmt = rng.choice(("png", "jpeg", "tiff", "pdf")) if len(images) == 1 else rng.choice(("tiff", "pdf"))
-    out = io.BytesIO()
-    if fmt == "pdf":
-        images[0].save(out, format="PDF", resolution=float(dpi), save_all=True, append_images=images[1:])
-    elif fmt == "tiff":
-        images[0].save(out, format="TIFF", dpi=(dpi, dpi), compression="tiff_deflate", save_all=True,
-                       append_images=images[1:])
-    else:
-        images[0].save(out, format=fmt.upper(), dpi=(dpi, dpi), **({"quality": 60} if fmt == "jpeg" else {}))
-    return out.getvalue(), {"jpeg": "jpg", "tiff": "tif"}.get(fmt, fmt)
+    return save_scan(images, fmt, dpi), {"jpeg": "jpg", "tiff": "tif"}.get(fmt, fmt)
 
 
 def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> list[Case]:

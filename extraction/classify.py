@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extraction.lexicon import title_pattern
+from extraction.lexicon import labels, title_pattern
 from extraction.nlp import entity_counts
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
 
@@ -31,6 +31,22 @@ _INVOICE_EVIDENCE = re.compile(r"(?i)\b(invoice\s+(number|no\.?|#|date)|amount\s
                                r"steuernummer|ust-?id|vat\s+(no|number|reg))\b")
 _OTHER_TITLE = re.compile(r"(?i)\b(packing\s+(slip|list)|lieferschein|statement(\s+of\s+account)?|kontoauszug|"
                           r"receipt|quotation|angebot|delivery\s+note)\b")
+
+
+def _distinct_labels(section: str, fields: tuple[str, ...]) -> re.Pattern:
+    """Labels of the lexicon that name a field only this kind of document has (long enough not to be chance)."""
+    found = sorted({label for name in fields for label in labels(section)[name] if len(label) >= 6},
+                   key=len, reverse=True)
+    return re.compile(r"(?i)(?<!\w)(" + "|".join(r"\s*".join(re.escape(w) for w in f.split()) for f in found)
+                      + r")(?!\w)")
+
+
+_PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", "ship_to"))
+_REMIT_LABELS = _distinct_labels("remittance", ("payment_date", "payment_reference", "payment_method", "amount"))
+
+
+def _label_hits(pattern: re.Pattern, text: str) -> set[str]:
+    return {" ".join(m.group(0).lower().split()) for m in pattern.finditer(text)}
 
 
 @dataclass
@@ -65,8 +81,8 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
         if kind == OTHER and remittance_titled and _INVOICE_TITLE.fullmatch(word):
             continue  # 'invoice' inside a remittance advice names what was paid
         add(kind, 3.0 if rank == 0 else 1.5, f"title '{word}'")
-    po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)}
-    remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)}
+    po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)} | _label_hits(_PO_LABELS, text)
+    remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)} | _label_hits(_REMIT_LABELS, text)
     invoice_hits = {m.group(0).lower() for m in _INVOICE_EVIDENCE.finditer(text)}
     if po_hits:
         add(PURCHASE_ORDER, min(len(po_hits), 4) * 0.5, f"terms {sorted(po_hits)[:4]}")

@@ -28,6 +28,7 @@ from extraction.tables import read_table
 
 REMITTANCE_LABELS = label_set("remittance")
 ITEM_COLUMNS = label_set("item_columns")
+_TWO_COLUMN_TABLES = frozenset({frozenset({"invoice_number", "amount_paid"})})
 _METHODS = (("ach", "ACH"), ("wire", "Wire"), ("sepa", "SEPA"), ("cheque", "Cheque"), ("check", "Check"),
             ("eft", "EFT"), ("überweisung", "Überweisung"), ("bank transfer", "Bank transfer"),
             ("credit card", "Card"))
@@ -43,7 +44,8 @@ def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str 
     dates = decide_date_order(text)
     decimal_comma = decide_decimal_comma(text)
     remittance = ExtractedRemittance()
-    table = read_table(lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma)
+    table = read_table(lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma,
+                       pairs=_TWO_COLUMN_TABLES)
     consumed = table.line_ids if table else set()
     hits = find_labelled(lines, REMITTANCE_LABELS, skip=consumed)
 

@@ -84,7 +84,7 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
 
 
 def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required: set[str],
-               decimal_comma: bool | None) -> Table | None:
+               decimal_comma: bool | None, pairs: frozenset[frozenset[str]] = frozenset()) -> Table | None:
     """The first table in lines: rows until a totals row, a wide gap or stray text; later pages continue it.
 
     A header may be one line or a band of stacked lines ('Net Unit' over 'Price'). Stray text between rows
@@ -98,7 +98,7 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
     for li, line in enumerate(lines):
         if id(line) in header_band:
             continue
-        header = find_header(line, columns)
+        header = find_header(line, columns) or _pair_header(line, columns, pairs)
         band: list[Line] = [line]
         if not header and (table is None or line.page != open_page):
             band = _header_band(lines, li)
@@ -150,6 +150,16 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
         elif table.rows or gap > 3 * line.height:
             open_page = None
     return table
+
+
+def _pair_header(line: Line, columns: LabelSet, pairs: frozenset[frozenset[str]]) -> list[Column] | None:
+    """A two-column header that is a table on its own ('Invoice No. | Net Paid'): every word part of a label."""
+    if not pairs:
+        return None
+    found = find_header(line, columns, min_columns=2)
+    if found and frozenset(c.name for c in found) in pairs:
+        return found
+    return None
 
 
 def _numeric(cells: dict[str, list[Word]], decimal_comma: bool | None) -> list[str]:
