@@ -94,6 +94,9 @@ def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> 
                 truth = doc.truth
                 if channel in ("html_body", "text_body") and truth["order"]:  # bodies print no address blocks
                     truth = {**truth, "order": {**truth["order"], "ship_to": None, "bill_to": None}}
+                if channel == "csv":  # the sheet has no method column and prints bare amounts
+                    truth = {**truth, "remittance": {**truth["remittance"], "payment_method": None,
+                                                     "currency": None}}
                 if channel == "digital_pdf":
                     cases.append(Case(f"{stem}.pdf", render_pdf(doc), fam.id, channel, truth, f"{stem}.pdf"))
                 elif channel == "scan":

@@ -27,6 +27,7 @@ from html import escape
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 D = Decimal
@@ -211,7 +212,7 @@ def master_data(seed: int = 7) -> MasterData:
                                                                             "Net 60"]), lang, domain))
     md = MasterData(products, customers)
     for c in customers:
-        for p in rng.sample(products, 40):
+        for p in products:
             md.part_numbers[(c.customer_id, p.sku)] = f"{c.customer_id[2:]}-{rng.randrange(10**5):05d}"
     return md
 
@@ -539,6 +540,9 @@ def render_pdf(doc: Doc) -> bytes:
               "amount": 80, "inv": 100, "invdate": 80, "gross": 90, "disc": 75, "net": 90}
     if fam.qty_with_uom:
         widths["qty"] = 70
+    for col in fam.columns:  # a column is at least as wide as its bold header and its widest cell
+        cells = [_head(fam, col)] + [row[col] for row in doc.rows]
+        widths[col] = max(widths[col], max(stringWidth(t, bold, fs) for t in cells) + 12)
     total_w = sum(widths[col] for col in fam.columns)
     scale = min(1.0, (width - 80) / total_w)
     xs, x = [], 40.0

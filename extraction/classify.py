@@ -45,6 +45,14 @@ _PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", 
 _REMIT_LABELS = _distinct_labels("remittance", ("payment_date", "payment_reference", "payment_method", "amount"))
 
 
+def _in_table_row(text: str, at: int) -> bool:
+    """True when the word at `at` sits in a column-aligned text row ('Rechnung   Datum   Betrag'): a column
+    header, not a title."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return len(re.findall(r"\S {3,}(?=\S)", text[start:end if end >= 0 else len(text)])) >= 2
+
+
 def _label_hits(pattern: re.Pattern, text: str) -> set[str]:
     return {" ".join(m.group(0).lower().split()) for m in pattern.finditer(text)}
 
@@ -72,9 +80,10 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
     titles = []
     for kind, pattern in ((PURCHASE_ORDER, _PO_TITLE), (REMITTANCE_ADVICE, _REMIT_TITLE), (OTHER, _INVOICE_TITLE),
                           (OTHER, _OTHER_TITLE)):
-        m = pattern.search(title)
-        if m:
-            titles.append((m.start(), kind, m.group(0)))
+        for m in pattern.finditer(title):
+            if not _in_table_row(title, m.start()):
+                titles.append((m.start(), kind, m.group(0)))
+                break
     titles.sort()
     remittance_titled = any(kind == REMITTANCE_ADVICE for _, kind, _ in titles)
     for rank, (_, kind, word) in enumerate(titles):

@@ -217,6 +217,10 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
         row.cells["sku"] = code
         if spill:
             row.cells["description"] = spill + row.cells.get("description", [])
+        if grounding is not None:  # a customer's part number printed first in the description is not part of it
+            desc = row.cells.get("description", [])
+            while desc and grounding.known_code(desc[0].text) and not grounding.known_sku(desc[0].text):
+                row.cells.setdefault(IGNORED, []).append(desc.pop(0))
         if grounding is None or grounding.known_sku("".join(w.text for w in code)):
             return
         row.cells[IGNORED] = row.cells.get(IGNORED, []) + code  # a customer's part number, or a misread
@@ -297,7 +301,7 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
     for qi, qty, qw in numbers[:-1]:
         for pi, price, pw in numbers:
             if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and price != amount:
-                desc = [w for w in words[code_at + 1:qi] if re.search(r"[A-Za-zÄÖÜäöü]{2}", w.text)]
+                desc = [w for w in words[code_at + 1:qi] if re.search(r"[^\W\d_]", w.text)]
                 after = words[qi + 1] if qi + 1 < len(words) else None
                 before = words[qi - 1] if qi > 0 else None
                 uom = after if after is not None and looks_uom(after.text) else (

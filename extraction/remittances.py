@@ -21,10 +21,11 @@ from extraction.fields import (
 from extraction.grounding import Grounding
 from extraction.layout import Line, find_labelled
 from extraction.lexicon import label_set
+from extraction.linecells import looks_code
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
 from extraction.schema import ExtractedRemittance, RemittanceItem
-from extraction.tables import read_table
+from extraction.tables import IGNORED, read_table
 
 REMITTANCE_LABELS = label_set("remittance")
 ITEM_COLUMNS = label_set("item_columns")
@@ -117,10 +118,15 @@ def _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence) -> 
 
 
 def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence: Evidence) -> None:
+    numbered = _line_numbered(table.rows)
     for row in table.rows:
         words = row.cells.get("invoice_number")
         if not words:
             continue
+        if numbered:  # a line-number column glued to the invoice column: the number comes first
+            words = words[1:] or [w for w in row.cells.get(IGNORED, []) if looks_code(w.text)][:1]
+            if not words:
+                continue
         i = len(remittance.items)
         path = f"remittance.items[{i}]"
         item = RemittanceItem(invoice_number=words[0].text.strip(",;"))
@@ -135,6 +141,13 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
             item.po_number = po_words[0].text
             evidence.record(f"{path}.po_number", 0.88, po_words[:1], page=row.page)
         remittance.items.append(item)
+
+
+def _line_numbered(rows) -> bool:
+    """True when the invoice cells start 1, 2, 3, ...: a line-number column read into them."""
+    firsts = [row.cells["invoice_number"][0].text.rstrip(".") for row in rows if row.cells.get("invoice_number")]
+    return len(firsts) >= 1 and firsts == [str(k) for k in range(1, len(firsts) + 1)] and any(
+        len(row.cells.get("invoice_number", [])) > 1 or row.cells.get(IGNORED) for row in rows)
 
 
 def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, dates) -> None:

@@ -266,6 +266,8 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
     """
     ordered = sorted(columns, key=lambda c: c.x0)
     cells: dict[str, list[Word]] = {}
+    segment_of = {id(w): k for k, seg in enumerate(line.segments) for w in seg}
+    previous: tuple[Word, Column] | None = None
     for word in line.words:
         centre = (word.x0 + word.x1) / 2
         chosen = ordered[0]
@@ -277,7 +279,12 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
         under = max(ordered, key=lambda c: _overlap(word, c))
         if under is not chosen and _overlap(word, under) > 0.5 * min(word.x1 - word.x0, under.x1 - under.x0):
             chosen = under
+        if (previous and chosen is not previous[1] and chosen.name in NUMERIC and previous[1].name not in NUMERIC
+                and segment_of.get(id(word)) == segment_of.get(id(previous[0]))
+                and parse_amount(word.text) is None):
+            chosen = previous[1]  # 'M8' ending a description under a wide right-aligned 'Quantity' header
         cells.setdefault(chosen.name, []).append(word)
+        previous = (word, chosen)
     return cells
 
 

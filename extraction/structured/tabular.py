@@ -50,7 +50,7 @@ COLUMNS = {
 }
 # the lexicon's labels for the same fields (one data file for every reader), less the words too generic for a
 # spreadsheet header on their own ('Date' beside 'Invoice Date' is the invoice's)
-_GENERIC = {"date", "datum", "fecha", "data", "ref", "reference", "referenz", "from", "to", "customer", "company",
+_GENERIC = {"date", "datum", "fecha", "data", "from", "to", "customer", "company",
             "kunde", "client", "cliente", "amount", "betrag", "montant", "importe", "importo", "bedrag", "method"}
 for _section, _names in (("item_columns", ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number")),
                          ("remittance", ("payment_reference", "payment_date", "payer_name", "currency",
