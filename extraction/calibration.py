@@ -46,23 +46,41 @@ def fit_isotonic(observations: list[tuple[str, float, bool]]) -> dict[str, list[
     for kind, conf, ok in observations:
         by_kind.setdefault(kind, []).append((conf, ok))
     for kind, points in by_kind.items():
-        points.sort()
-        blocks: list[list[float]] = []  # [lo, right, n]
+        pooled: dict[float, list[float]] = {}
         for conf, ok in points:
-            if blocks and blocks[-1][0] == conf:
-                blocks[-1][1] += ok
-                blocks[-1][2] += 1
+            entry = pooled.setdefault(conf, [0.0, 0.0])
+            entry[0] += ok
+            entry[1] += 1
+        blocks: list[list[float]] = []  # [lo, right, n]
+        for conf in sorted(pooled):
+            blocks.append([conf, *pooled[conf]])
+            while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+                _pool(blocks, len(blocks) - 1)
+        k = 0
+        while len(blocks) > 1 and k < len(blocks):  # too few observations to stand alone: join a neighbour
+            if blocks[k][2] < MIN_BLOCK:
+                _pool(blocks, k if k > 0 else 1)
+                k = 0
             else:
-                blocks.append([conf, float(ok), 1.0])
-            while len(blocks) > 1 and (blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]
-                                       or blocks[-2][2] < MIN_BLOCK):
-                lo, right, n = blocks.pop()
-                blocks[-1][1] += right
-                blocks[-1][2] += n
+                k += 1
+        k = 1
+        while k < len(blocks):  # pooling may have undone monotonicity: restore it
+            if blocks[k - 1][1] / blocks[k - 1][2] >= blocks[k][1] / blocks[k][2]:
+                _pool(blocks, k)
+                k = max(1, k - 1)
+            else:
+                k += 1
         steps = [[round(lo, 4), round(right / (n + 1), 4)] for lo, right, n in blocks]
         steps[0][0] = 0.0
         table[kind] = steps
     return table
+
+
+def _pool(blocks: list[list[float]], k: int) -> None:
+    """Merge block k into block k - 1."""
+    _, right, n = blocks.pop(k)
+    blocks[k - 1][1] += right
+    blocks[k - 1][2] += n
 
 
 @cache
@@ -73,7 +91,10 @@ def _table() -> dict[str, list[list[float]]]:
 
 
 def calibrate(path: str, confidence: float) -> float:
-    """The calibrated confidence of a field (raw when no table is fitted, or O2C_RAW_CONFIDENCE is set)."""
+    """The calibrated confidence of a field: the raw one, lowered to the accuracy the tuned families showed at
+    that raw confidence for its kind of field. Calibration never raises a confidence: a step's accuracy is
+    pooled over many fields and cannot vouch for this one beyond its own evidence. Raw when no table is fitted
+    or O2C_RAW_CONFIDENCE is set."""
     if os.environ.get("O2C_RAW_CONFIDENCE") or confidence <= 0.0:
         return confidence
     steps = _table().get(field_kind(path))
@@ -83,4 +104,4 @@ def calibrate(path: str, confidence: float) -> float:
     for lo, calibrated in steps:
         if confidence >= lo:
             value = calibrated
-    return round(min(value, 0.99), 4)
+    return round(min(value, confidence), 4)

@@ -50,7 +50,7 @@ def _in_table_row(text: str, at: int) -> bool:
     header, not a title."""
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at)
-    return len(re.findall(r"\S {3,}(?=\S)", text[start:end if end >= 0 else len(text)])) >= 2
+    return bool(re.search(r"\S {3,}(?=\S)", text[start:end if end >= 0 else len(text)]))
 
 
 def _label_hits(pattern: re.Pattern, text: str) -> set[str]:

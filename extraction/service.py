@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from extraction import ocr
+from extraction.calibration import calibrate
 from extraction.classify import classify_document
 from extraction.emails import MessagePart, read_message
 from extraction.errors import UnreadableDocument
@@ -249,7 +250,8 @@ def _other(source: str, part: str | None, warning: str, *, sender: str | None = 
 
 
 def _finish(extraction: Extraction, evidence: Evidence, type_confidence: float) -> Extraction:
-    extraction.confidence = {"document_type": type_confidence, **evidence.confidence}
+    extraction.confidence = {"document_type": type_confidence,
+                             **{path: calibrate(path, conf) for path, conf in evidence.confidence.items()}}
     extraction.provenance = evidence.provenance
     extraction.warnings = list(dict.fromkeys(evidence.warnings))
     return extraction
