@@ -328,7 +328,9 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
         if known:
             line.sku = known if code_key(known) == code_key(line.sku) and known != line.sku and not any(
                 c.islower() for c in line.sku) else line.sku
-            evidence.confidence[path] = max(evidence.confidence[path], 0.97)
+            # our SKU is confirmed; a customer's part number is known too, but it is not the SKU column's value
+            evidence.confidence[path] = max(evidence.confidence[path], 0.97) if known in grounding.skus else min(
+                evidence.confidence[path], 0.85)
             continue
         folded = grounding.folded_code(line.sku)
         if folded and agrees(line.quantity, line.unit_price, line.amount):
