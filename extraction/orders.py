@@ -328,17 +328,21 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
         if known:
             line.sku = known if code_key(known) == code_key(line.sku) and known != line.sku and not any(
                 c.islower() for c in line.sku) else line.sku
-            # our SKU is confirmed; a customer's part number is known too, but it is not the SKU column's value
-            evidence.confidence[path] = max(evidence.confidence[path], 0.97) if known in grounding.skus else min(
-                evidence.confidence[path], 0.85)
+            # our SKU, or a part number master data maps to one for this customer (matching resolves it)
+            evidence.confidence[path] = max(evidence.confidence[path], 0.97)
             continue
         folded = grounding.folded_code(line.sku)
         if folded and agrees(line.quantity, line.unit_price, line.amount):
             evidence.warnings.append(f"line {i + 1}: SKU {line.sku!r} read as {folded!r} (OCR look-alikes)")
             line.sku = folded
             evidence.confidence[path] = min(max(evidence.confidence[path], 0.9), 0.93)
-        else:
-            evidence.confidence[path] = min(evidence.confidence[path], 0.6)
+        else:  # unknown to master data: matching says unknown_product; arithmetic never vouched for the letters
+            evidence.confidence[path] = min(evidence.confidence[path], 0.9)
+
+
+def _weak_name(name: str) -> bool:
+    """Initials or a stray token ('MM', 'J.O.'), not a company name."""
+    return len(re.findall(r"[^\W\d_]", name)) < 4 or not re.search(r"[^\W\d_]{3}", name)
 
 
 def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, grounding: Grounding | None) -> None:
@@ -348,6 +352,8 @@ def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, 
     if order.buyer_name and grounding.find_name(order.buyer_name):
         evidence.adjust("order.buyer_name", 0.95, floor=True)
         return
+    if order.buyer_name and not _weak_name(order.buyer_name):
+        return  # a name printed as the buyer stays, known or not: an unknown buyer is for review, not a guess
     for line in lines:
         for segment in line.segments:
             where = grounding.locate_name([w.text for w in segment])
