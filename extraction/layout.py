@@ -138,6 +138,9 @@ class LabelSet:
             for synonym in synonyms:
                 self.keys.append((compact(synonym), name, len(synonym.split())))
         self.keys.sort(key=lambda k: len(k[0]), reverse=True)
+        self._by_key: dict[str, str] = {}
+        for label, name, _ in self.keys:
+            self._by_key.setdefault(label, name)
 
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
         """(field, words consumed, label key) when a label starts at words[i], longest label first."""
@@ -145,9 +148,10 @@ class LabelSet:
             key = compact("".join(w.text for w in words[i:i + n]))
             if not key:
                 continue
-            for label, name, _ in self.keys:
-                if key == label or key == label + "#":
-                    return name, n, label
+            if key in self._by_key:
+                return self._by_key[key], n, key
+            if key.endswith("#") and key[:-1] in self._by_key:  # 'Invoice #' where the label is 'Invoice'
+                return self._by_key[key[:-1]], n, key[:-1]
         return None
 
 
