@@ -46,6 +46,10 @@ def amount_in(words: list[Word], decimal_comma: bool | None) -> tuple[Decimal | 
     return None, []
 
 
+# a total prints cents or a currency mark: '400 Harbor Blvd' after 'Shipping & Receiving' is an address
+_MONEY_WORD = re.compile(r"\d[.,]\d{2}\b|^[$€£¥]\s?\d|\d\s?[$€£¥]$")
+
+
 def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -> dict[str, tuple[Decimal, Hit]]:
     """Subtotal, tax, freight and total rows: a label at the start of a segment, the line's rightmost amount."""
     found: dict[str, tuple[Decimal, Hit]] = {}
@@ -58,7 +62,7 @@ def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -
                 continue
             tail = [w for seg in line.segments[si:] for w in seg][hit[1]:]
             # a total prints cents: '400 Harbor Blvd' after 'Shipping & Receiving' is an address, not freight
-            value, words = amount_in([w for w in tail if re.search(r"\d[.,]\d{2}\b", w.text)][-1:], decimal_comma)
+            value, words = amount_in([w for w in tail if _MONEY_WORD.search(w.text)][-1:], decimal_comma)
             if value is None or not words:
                 continue
             if re.fullmatch(r"\d{1,2}([.,]\d+)?%?\)?", words[0].text) and "%" in line.text and len(tail) < 2:
