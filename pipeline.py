@@ -28,6 +28,7 @@ from core.money import decimal_str
 from core.queue import JobQueue
 from core.settings import Settings
 from extraction.errors import UnreadableDocument
+from extraction.grounding import Grounding
 from extraction.models import BusinessDocumentStatus, ExtractionRecord
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
@@ -43,7 +44,7 @@ from ledger.errors import (
     InsufficientUnappliedBalance,
     OverApplication,
 )
-from ledger.models import Customer, Payment
+from ledger.models import Customer, CustomerAlias, CustomerPartNumber, Payment, Product
 from ledger.orders import post_order
 from ledger.policy import LedgerPolicy
 from ledger.views import order_reference
@@ -137,9 +138,10 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         if document is None or document.status != DocumentStatus.RECEIVED:
             return
         sha256, filename, media_type = document.sha256, document.filename, document.media_type
+        grounding = grounding_from_master_data(session)
     try:
         extractions = extract_document(ctx.store.get(sha256), filename=filename, media_type=media_type,
-                                       limits=ctx.limits)
+                                       limits=ctx.limits, grounding=grounding)
     except UnreadableDocument as exc:
         _reject(ctx, document_id, exc.message, exc.reason)
         return
@@ -190,6 +192,21 @@ def _defer(ctx: PipelineContext, document_id: int, exc: BaseException) -> None:
         if document is not None and document.status == DocumentStatus.RECEIVED:
             document.error = f"transient: {_describe(exc)}"
             record_event(session, "document.deferred", "document", document_id, error=_describe(exc))
+
+
+def grounding_from_master_data(session: Session) -> Grounding:
+    """Master data as plain data for extraction: known SKUs, customer part numbers, names, aliases, domains."""
+    customers = session.execute(select(Customer.name, Customer.aliases, Customer.address,
+                                       Customer.email_domains)).all()
+    names = {c.name for c in customers} | {a for c in customers for a in (c.aliases or []) if isinstance(a, str)}
+    names |= set(session.scalars(select(CustomerAlias.alias)))
+    return Grounding(
+        skus=frozenset(session.scalars(select(Product.sku))),
+        customer_part_numbers=frozenset(session.scalars(select(CustomerPartNumber.part_number))),
+        customer_names=frozenset(n for n in names if n),
+        addresses=frozenset(c.address for c in customers if c.address),
+        domains=frozenset(d for c in customers for d in (c.email_domains or []) if isinstance(d, str)),
+    )
 
 
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:

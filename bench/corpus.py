@@ -143,6 +143,11 @@ def _scan_file(pdf: bytes, rng: random.Random, channel: str, fmt: str) -> tuple[
     strong = channel == "scan200"
     images = [degrade(img, rng, noise=60 if strong else 30, blur=rng.uniform(0.6, 1.0) if strong else 0.5,
                       jpeg=rng.randint(35, 60) if strong else None) for img in render_pages(pdf, dpi)]
+    return save_scan(images, fmt, dpi, jpeg_quality=rng.randint(40, 70)), fmt
+
+
+def save_scan(images: list[Image.Image], fmt: str, dpi: int, *, jpeg_quality: int = 60) -> bytes:
+    """Scanned pages as one file: image-only PDF, multi-page TIFF, PNG or JPEG (the first page only)."""
     out = io.BytesIO()
     if fmt == "pdf":
         images[0].save(out, format="PDF", resolution=float(dpi), save_all=True, append_images=images[1:])
@@ -152,8 +157,8 @@ def _scan_file(pdf: bytes, rng: random.Random, channel: str, fmt: str) -> tuple[
     elif fmt == "png":
         images[0].save(out, format="PNG", dpi=(dpi, dpi))
     else:
-        images[0].save(out, format="JPEG", dpi=(dpi, dpi), quality=rng.randint(40, 70))
-    return out.getvalue(), fmt
+        images[0].save(out, format="JPEG", dpi=(dpi, dpi), quality=jpeg_quality)
+    return out.getvalue()
 
 
 def _body_order(rng: random.Random, po: PurchaseOrder) -> str:

@@ -14,14 +14,22 @@ ITEM_FIELDS = ("invoice_number", "amount_paid", "discount", "invoice_amount")
 _PATH = re.compile(r"^(order|remittance)\.(?:(lines|items)\[(\d+)\]\.)?(\w+)$")
 
 
-def same(a, b) -> bool:
-    """Equal as decimals when both are numbers, else as whitespace-collapsed strings."""
+NUMERIC_FIELDS = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
+                  "invoice_amount"}
+
+
+def same(a, b, field_name: str | None = None) -> bool:
+    """Equal as decimals for money and quantity fields, else as whitespace-collapsed strings.
+
+    Codes are strings: '045810' is not '45810' (a dropped leading zero is a misread, not a match)."""
     if a is None or b is None:
         return a is None and b is None
-    try:
-        return Decimal(str(a)) == Decimal(str(b))
-    except (InvalidOperation, ValueError):
-        return " ".join(str(a).split()) == " ".join(str(b).split())
+    if field_name is not None and field_name.rsplit(".", 1)[-1] in NUMERIC_FIELDS:
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except (InvalidOperation, ValueError):
+            pass
+    return " ".join(str(a).split()) == " ".join(str(b).split())
 
 
 @dataclass
@@ -36,13 +44,14 @@ class Tally:
     cells: int = 0
     cells_right: int = 0
     confident: list[tuple[float, bool]] = field(default_factory=list)
+    per_doc: list[tuple[int, int, int]] = field(default_factory=list)  # (tp, fp, fn) of each document scored
 
     def _count(self, name: str, truth, got) -> bool:
         for bucket in (self.tp, self.fp, self.fn):
             bucket.setdefault(name, 0)
         if truth is None and got is None:
             return True
-        ok = same(truth, got)
+        ok = same(truth, got, name)
         if ok:
             self.tp[name] += 1
         else:
@@ -140,4 +149,4 @@ def score_document(tally: Tally, truth: dict, got: dict | None, *, misses: list[
     for path, conf in ((got or {}).get("confidence") or {}).items():
         if path == "document_type" or not _PATH.match(path):
             continue
-        tally.confident.append((conf, type_ok and same(_value(truth, path), _value(got, path))))
+        tally.confident.append((conf, type_ok and same(_value(truth, path), _value(got, path), path)))

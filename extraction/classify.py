@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extraction.lexicon import labels, title_pattern
 from extraction.nlp import entity_counts
 from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
 
-_PO_TITLE = re.compile(r"(?i)\b(purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
+_PO_TITLE = re.compile(rf"(?i)\b({title_pattern('purchase_order')}|"
+                       r"purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
                        r"bon\s+de\s+commande|orden\s+de\s+compra|commande)\b")
 _PO_EVIDENCE = re.compile(r"(?i)\b(po\s*(#|no\.?|number)|p\.o\.|purchase\s+order|bestellnummer|bestell-?nr|"
                           r"ship\s+to|lieferadresse|delivery\s+date|required\s+by|liefertermin|please\s+ship|"
                           r"please\s+(supply|deliver)|we\s+(would\s+like\s+to\s+)?order|unit\s+price|"
                           r"einzelpreis|qty|quantity|menge|order\s+(no\.?|number|#)|unit\s+cost|required\s+date|"
                           r"deliver\s+(to|by)|need\s+by|bestelldatum|lieferdatum|your\s+sku|part\s+no\.?)(?!\w)")
-_REMIT_TITLE = re.compile(r"(?i)\b(remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
+_REMIT_TITLE = re.compile(rf"(?i)\b({title_pattern('remittance_advice')}|"
+                          r"remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
                           r"payment\s+notification|zahlungsbenachrichtigung)\b")
 _REMIT_EVIDENCE = re.compile(r"(?i)\b(amount\s+paid|payment\s+(amount|date|reference|method)|paid\s+invoices?|"
                              r"ach|wire|eft|sepa|cheque|check\s+(no|number|#)|remit|zahlbetrag|zahlungsdatum|"
@@ -28,6 +31,30 @@ _INVOICE_EVIDENCE = re.compile(r"(?i)\b(invoice\s+(number|no\.?|#|date)|amount\s
                                r"steuernummer|ust-?id|vat\s+(no|number|reg))\b")
 _OTHER_TITLE = re.compile(r"(?i)\b(packing\s+(slip|list)|lieferschein|statement(\s+of\s+account)?|kontoauszug|"
                           r"receipt|quotation|angebot|delivery\s+note)\b")
+
+
+def _distinct_labels(section: str, fields: tuple[str, ...]) -> re.Pattern:
+    """Labels of the lexicon that name a field only this kind of document has (long enough not to be chance)."""
+    found = sorted({label for name in fields for label in labels(section)[name] if len(label) >= 6},
+                   key=len, reverse=True)
+    return re.compile(r"(?i)(?<!\w)(" + "|".join(r"\s*".join(re.escape(w) for w in f.split()) for f in found)
+                      + r")(?!\w)")
+
+
+_PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", "ship_to"))
+_REMIT_LABELS = _distinct_labels("remittance", ("payment_date", "payment_reference", "payment_method", "amount"))
+
+
+def _in_table_row(text: str, at: int) -> bool:
+    """True when the word at `at` sits in a column-aligned text row ('Rechnung   Datum   Betrag'): a column
+    header, not a title."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return bool(re.search(r"\S {3,}(?=\S)", text[start:end if end >= 0 else len(text)]))
+
+
+def _label_hits(pattern: re.Pattern, text: str) -> set[str]:
+    return {" ".join(m.group(0).lower().split()) for m in pattern.finditer(text)}
 
 
 @dataclass
@@ -53,17 +80,18 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
     titles = []
     for kind, pattern in ((PURCHASE_ORDER, _PO_TITLE), (REMITTANCE_ADVICE, _REMIT_TITLE), (OTHER, _INVOICE_TITLE),
                           (OTHER, _OTHER_TITLE)):
-        m = pattern.search(title)
-        if m:
-            titles.append((m.start(), kind, m.group(0)))
+        for m in pattern.finditer(title):
+            if not _in_table_row(title, m.start()):
+                titles.append((m.start(), kind, m.group(0)))
+                break
     titles.sort()
     remittance_titled = any(kind == REMITTANCE_ADVICE for _, kind, _ in titles)
     for rank, (_, kind, word) in enumerate(titles):
         if kind == OTHER and remittance_titled and _INVOICE_TITLE.fullmatch(word):
             continue  # 'invoice' inside a remittance advice names what was paid
         add(kind, 3.0 if rank == 0 else 1.5, f"title '{word}'")
-    po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)}
-    remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)}
+    po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)} | _label_hits(_PO_LABELS, text)
+    remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)} | _label_hits(_REMIT_LABELS, text)
     invoice_hits = {m.group(0).lower() for m in _INVOICE_EVIDENCE.finditer(text)}
     if po_hits:
         add(PURCHASE_ORDER, min(len(po_hits), 4) * 0.5, f"terms {sorted(po_hits)[:4]}")

@@ -9,9 +9,9 @@ from datetime import date
 from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
-from html.parser import HTMLParser
 
 from extraction.errors import UnreadableDocument
+from extraction.htmlbody import html_to_layout_text
 
 BODY = "body"
 _SKIPPED = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",
@@ -91,7 +91,7 @@ def _read(message: Message, walk: _Walk, *, prefix: str, depth: int) -> None:
     if body_part is not None:
         text = _text_of(body_part)
         if body_part.get_content_type() == "text/html":
-            text = html_to_text(text)
+            text = html_to_layout_text(text)
         walk.add(MessagePart(prefix + BODY, "text/plain", text=text, sender=sender, sent_on=day))
     for index, part in enumerate(_leaves(message, walk), 1):
         if part is body_part:
@@ -141,10 +141,22 @@ def _body_part(message: Message) -> Message | None:
         except Exception:  # malformed multipart structure
             body = None
         if body is not None and not body.get_filename():
-            return body
+            html = _html_with_table(message) if body.get_content_type() == "text/plain" else None
+            return html or body  # the plain rendition of an HTML table has lost its columns
     if not message.is_multipart() and message.get_content_maintype() == "text":
         return message
     return None
+
+
+def _html_with_table(message: EmailMessage) -> Message | None:
+    """The HTML alternative of a body when it holds a table (mail clients flatten tables in the plain one)."""
+    try:
+        html = message.get_body(preferencelist=("html",))
+    except Exception:  # malformed multipart structure
+        return None
+    if html is None or html.get_filename():
+        return None
+    return html if re.search(r"(?i)<t[dh]\b", _text_of(html)) else None
 
 
 def _text_of(part: Message) -> str:
@@ -184,43 +196,3 @@ def _part_name(part: Message, index: int, media_type: str) -> str:
     extension = {"application/pdf": ".pdf", "message/rfc822": ".eml", "image/png": ".png", "image/jpeg": ".jpg",
                  "image/tiff": ".tif", "text/plain": ".txt", "text/html": ".html"}.get(media_type, "")
     return f"part-{index}{extension}"
-
-
-class _HTMLText(HTMLParser):
-    _BREAKS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "section"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head"):
-            self._skip += 1
-        elif tag in self._BREAKS:
-            self.chunks.append("\n")
-        elif tag in ("td", "th"):
-            self.chunks.append("\t")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "head"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BREAKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.chunks.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML body, with line breaks at blocks and tabs between table cells."""
-    parser = _HTMLText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # HTMLParser rarely fails; keep whatever was read
-        pass
-    text = "".join(parser.chunks)
-    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()

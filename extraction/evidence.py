@@ -27,6 +27,7 @@ class Evidence:
     confidence: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    derived: set[str] = field(default_factory=set)  # computed from other fields: never evidence for them
 
     @classmethod
     def for_pages(cls, pages: list[Page], part: str | None = None) -> Evidence:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from core.money import parse_amount
 from extraction.layout import Hit, LabelSet, Line
+from extraction.lexicon import labels
 from extraction.pages import Word
 
 _TITLE = re.compile(r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
@@ -15,18 +16,7 @@ _SQUEEZED_TITLE = re.compile(r"(?i)^(purchaseorder|bestellung|remittanceadvice|p
                              r"paymentnotification|remittance|order)")
 _LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
 
-TOTAL_LABELS = {
-    "subtotal": ["Subtotal", "Sub-Total", "Sub Total", "Zwischensumme", "Nettobetrag", "Summe netto", "Net Total",
-                 "Warenwert", "Total Amount of Lines", "Line Total Amount", "Summe Positionen"],
-    "tax": ["Tax", "Sales Tax", "VAT", "MwSt", "MwSt.", "USt", "USt.", "Umsatzsteuer", "Mehrwertsteuer", "GST",
-            "Total VAT", "Total VAT Amount", "VAT Amount", "Total Tax", "Tax Amount", "Steuerbetrag"],
-    "freight": ["Freight", "Shipping", "Shipping & Handling", "Versand", "Versandkosten", "Fracht", "Delivery charge",
-                "Delivery fee"],
-    "total": ["Total", "Grand Total", "Order Total", "Total Amount", "Total Due", "PO Total", "Gesamtsumme",
-              "Gesamtbetrag", "Endbetrag", "Summe", "Gesamt", "Bestellsumme", "Total Payment", "Total Paid",
-              "Total Net Paid", "Payment Total", "Total Amount Paid", "Zahlbetrag gesamt", "Total Gross Amount",
-              "Gross Total", "Bruttobetrag", "Gesamtbetrag brutto"],
-}
+TOTAL_LABELS = labels("totals")
 TOTALS = LabelSet(TOTAL_LABELS)
 
 
@@ -56,6 +46,10 @@ def amount_in(words: list[Word], decimal_comma: bool | None) -> tuple[Decimal | 
     return None, []
 
 
+# a total prints cents or a currency mark: '400 Harbor Blvd' after 'Shipping & Receiving' is an address
+_MONEY_WORD = re.compile(r"\d[.,]\d{2}\b|^[$€£¥]\s?\d|\d\s?[$€£¥]$")
+
+
 def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -> dict[str, tuple[Decimal, Hit]]:
     """Subtotal, tax, freight and total rows: a label at the start of a segment, the line's rightmost amount."""
     found: dict[str, tuple[Decimal, Hit]] = {}
@@ -68,7 +62,7 @@ def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -
                 continue
             tail = [w for seg in line.segments[si:] for w in seg][hit[1]:]
             # a total prints cents: '400 Harbor Blvd' after 'Shipping & Receiving' is an address, not freight
-            value, words = amount_in([w for w in tail if re.search(r"\d[.,]\d{2}\b", w.text)][-1:], decimal_comma)
+            value, words = amount_in([w for w in tail if _MONEY_WORD.search(w.text)][-1:], decimal_comma)
             if value is None or not words:
                 continue
             if re.fullmatch(r"\d{1,2}([.,]\d+)?%?\)?", words[0].text) and "%" in line.text and len(tail) < 2:

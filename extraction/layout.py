@@ -9,12 +9,14 @@ from statistics import median
 
 from extraction.pages import Page, Word
 
-_NOT_KEY = re.compile(r"[^a-z0-9#äöüß]")
+_NOT_KEY = re.compile(r"[^a-z0-9#äöüßàâçéèêëîïôûùÿñáíóúìº°]")
 
 
 @lru_cache(maxsize=65_536)
 def compact(text: str) -> str:
-    """A label's comparison key: lower case, letters, digits and '#' only ('P.O. Number:' -> 'ponumber')."""
+    """A label's comparison key: lower case, letters, digits and '#' only ('P.O. Number:' -> 'ponumber').
+
+    Accented letters are kept (German umlauts, French/Spanish/Italian accents; 'Qté' stays 'qté')."""
     return _NOT_KEY.sub("", text.lower())
 
 

@@ -20,58 +20,26 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
-from extraction.layout import Hit, LabelSet, Line, find_labelled, read_block
+from extraction.grounding import Grounding, code_key
+from extraction.layout import Hit, Line, find_labelled, read_block
+from extraction.lexicon import label_set
+from extraction.linecells import (
+    agrees,
+    code_in_words,
+    factor_from_row,
+    looks_code,
+    looks_uom,
+    numbers_in,
+    split_code_cell,
+)
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, parse_date
+from extraction.pages import Word
 from extraction.schema import ExtractedOrder, OrderLine
 from extraction.tables import IGNORED, read_table
 
-ORDER_LABELS = LabelSet({
-    "po_number": ["PO #", "PO No.", "PO Number", "PO Nr.", "Purchase Order No.", "Purchase Order Number",
-                  "Purchase Order #", "Order Number", "Order No.", "Order #", "P.O. Number", "P.O. No.", "P.O. #",
-                  "Purchase Order ID", "PO ID", "Bestellnummer", "Bestell-Nr.", "Bestellnr.",
-                  "Bestellung Nr.", "Auftragsnummer", "Auftrags-Nr."],
-    "order_date": ["Date", "Order Date", "PO Date", "Datum", "Bestelldatum", "Issue Date", "Date Issued",
-                   "Order Date:"],
-    "requested_delivery_date": ["Delivery Date", "Required By", "Required Date", "Need By", "Needed By",
-                                "Requested Delivery", "Requested Delivery Date", "Deliver By", "Ship Date",
-                                "Liefertermin", "Lieferdatum", "Wunschtermin"],
-    "payment_terms": ["Terms", "Payment Terms", "Terms of Payment", "Zahlungsbedingungen", "Zahlungsziel"],
-    "customer_id": ["Customer No.", "Customer Number", "Customer #", "Customer ID", "Account No.", "Account #",
-                    "Kundennummer", "Kunden-Nr.", "Kundennr.", "Ihre Kundennummer"],
-    "currency": ["Currency", "Währung"],
-    "ship_to": ["Ship To", "Ship-To", "Deliver To", "Delivery Address", "Lieferadresse", "Lieferanschrift",
-                "Versandadresse"],
-    "bill_to": ["Bill To", "Bill-To", "Invoice To", "Rechnungsadresse", "Rechnungsanschrift"],
-    "vendor": ["Vendor", "Supplier", "Lieferant", "To", "Seller"],
-    "buyer": ["Buyer", "Customer", "Sold To", "Purchaser", "Besteller", "Kunde", "Ordered By", "Authorized by",
-              "Käufer", "Auftraggeber"],
-})
-LINE_COLUMNS = LabelSet({
-    "quantity": ["Qty", "Quantity", "Qty.", "Menge", "Anzahl", "Qty Ordered", "Ordered", "Order Qty", "Ordered Qty",
-                 "Requested Qty", "Requested Quantity", "Agreed Qty", "Requested Agreed Qty", "Bestellmenge"],
-    "sku": ["SKU", "Item #", "Item No.", "Item Number", "Item Code", "Part No.", "Part Number", "Part #",
-            "Item / Part No.", "Art.-Nr.", "Artikelnummer", "Artikel-Nr.", "Artikelnr.", "Product Code",
-            "Material", "Catalog No.", "Code", "Your SKU", "Your Part No.", "Your Item No.", "Our Ref",
-            "Supplier Part No.", "Vendor Part No.", "Vendor SKU", "Supplier SKU"],
-    "item": ["Item", "Artikel", "Product"],
-    "description": ["Description", "Item Description", "Bezeichnung", "Beschreibung", "Artikelbezeichnung",
-                    "Details", "Leistung"],
-    "unit_price": ["Unit Price", "Price", "Unit Cost", "Rate", "Einzelpreis", "Preis", "Price/Unit",
-                   "Stückpreis", "E-Preis", "Gross Price", "Gross Unit Price", "Bruttopreis"],
-    # beside a gross price (before discounts and charges) the net price is what the line costs
-    "net_unit_price": ["Net Unit Price", "Net Price", "Unit Net Price", "Net Unit Cost", "Nettopreis",
-                       "Netto-Einzelpreis", "Nettoeinzelpreis"],
-    "amount": ["Amount", "Total", "Line Total", "Ext. Price", "Extended Price", "Ext. Amount", "Extension",
-               "Gesamt", "Betrag", "Gesamtpreis", "Net Amount", "Ext", "Ext.", "Extended", "Ext. Cost",
-               "Extended Cost", "Line Amount", "Net Value", "Value", "Wert", "Line Total Net", "Net Line Total",
-               "Line Net Amount", "Nettobetrag", "Positionswert"],
-    "uom": ["UOM", "Unit", "U/M", "Einheit", "ME", "Mengeneinheit"],
-    # the price is for this many units ('Price base Qty 2,00' beside 'Net Unit Price 20,00': 10.00 a unit)
-    "price_basis": ["Price base Qty", "Price Basis Qty", "Price Basis", "Base Qty", "Preiseinheit"],
-    IGNORED: ["Line", "Pos.", "Pos", "#", "No.", "Nr.", "Tax", "Disc.", "Discount", "VAT", "VAT %", "MwSt", "USt",
-              "Tax Rate", "Discount or Charge", "Allowances & Charges", "Line Status"],
-})
+ORDER_LABELS = label_set("order")
+LINE_COLUMNS = label_set("line_columns")
 _BLOCK_STOPS = {"vendor", "ship_to", "bill_to"}
 # 'Please ship PO 45821: 10 x BRG-6204 at 4.10' and friends
 SENTENCE_LINE = re.compile(
@@ -81,7 +49,7 @@ SENTENCE_LINE = re.compile(
 
 
 def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | None = None,
-                  sent_on: date | None = None) -> ExtractedOrder:
+                  sent_on: date | None = None, grounding: Grounding | None = None) -> ExtractedOrder:
     """An ExtractedOrder from laid-out lines (free_text, when the source is an email body, adds sentence rules)."""
     text = section_lines(lines)
     dates = decide_date_order(text)
@@ -120,7 +88,9 @@ def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | Non
     _read_currency(order, hits, text, evidence, lines)
     if free_text is None:
         _read_buyer(order, lines, hits.get("buyer", []), evidence)
-    _read_lines(order, table, evidence, decimal_comma)
+    _read_lines(order, table, evidence, decimal_comma, grounding)
+    if not order.lines and free_text is None:
+        _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     totals = read_totals(lines, consumed, decimal_comma)
     for name in ("subtotal", "tax", "total"):
         if name in totals:
@@ -130,7 +100,11 @@ def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | Non
     if free_text is not None:
         _read_sentences(order, free_text, evidence)
         _read_prose_header(order, free_text, evidence, sent_on)
+    if free_text is not None and not order.lines:
+        _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
+    _ground_buyer(order, lines, evidence, grounding)
     _check_consistency(order, totals.get("freight", (None,))[0], evidence)
+    _ground_skus(order, evidence, grounding)
     if not order.po_number:
         evidence.missing("order.po_number", "no PO number found")
     if not order.lines:
@@ -171,7 +145,8 @@ def _read_buyer(order: ExtractedOrder, lines: list[Line], labelled: list[Hit], e
         evidence.record("order.buyer_name", 0.7)
 
 
-def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma: bool | None) -> None:
+def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma: bool | None,
+                grounding: Grounding | None = None) -> None:
     if not table:
         return
     names = table.names  # a repeated header read partly (a skewed scan) must not change what 'Item' means
@@ -179,6 +154,7 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
     for row in table.rows:
         if "item" in row.cells:
             row.cells.setdefault(item_as, []).extend(row.cells.pop("item"))
+        _sort_code_cells(row, names, grounding)
         i = len(order.lines)
         line = OrderLine()
         path = f"order.lines[{i}]"
@@ -187,12 +163,18 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
             if words:
                 setattr(line, name, clean_text(" ".join(w.text for w in words)))
                 evidence.record(f"{path}.{name}", 0.9, words, page=row.page)
+        used: list[Word] = []
         qty_words = row.cells.get("quantity", [])
         if qty_words:
-            qty = parse_amount(qty_words[0].text, decimal_comma)
+            qty_text, unit = _split_quantity(qty_words[0].text)
+            qty = parse_amount(qty_text, decimal_comma)
             if qty is not None:
                 line.quantity = qty
+                used.append(qty_words[0])
                 evidence.record(f"{path}.quantity", 0.9, qty_words[:1], page=row.page)
+                if unit and not line.uom:
+                    line.uom = unit
+                    evidence.record(f"{path}.uom", 0.85, qty_words[:1], page=row.page)
             if len(qty_words) > 1 and not line.uom and re.fullmatch(r"[A-Za-z]{1,5}\.?", qty_words[1].text):
                 line.uom = qty_words[1].text
                 evidence.record(f"{path}.uom", 0.85, qty_words[1:2], page=row.page)
@@ -201,6 +183,7 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
             if value is not None:
                 target = "unit_price" if name == "net_unit_price" else name
                 setattr(line, target, value)
+                used.extend(words)
                 evidence.record(f"{path}.{target}", 0.9, words, page=row.page)
         basis, _ = amount_in(row.cells.get("price_basis", []), decimal_comma)
         if line.unit_price is not None and basis and basis != 1:
@@ -208,6 +191,7 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
             per_unit = line.unit_price / basis
             exact = per_unit.quantize(line.unit_price)
             line.unit_price = exact if exact == per_unit else per_unit
+        _recover_by_arithmetic(line, row, used, path, evidence, decimal_comma)
         if line.sku and row.page in evidence.page_sources and evidence.page_sources[row.page] == "ocr":
             line.sku = line.sku.rstrip(".,;:'")  # specks after a part number read as punctuation
         if not line.sku and line.description and "sku" not in names:
@@ -215,6 +199,169 @@ def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma:
             if rest and re.fullmatch(r"[A-Z0-9]+[-/.][A-Z0-9\-/.]+|[A-Z]{2,}\d{2,}", first):
                 line.sku, line.description = first, rest
         order.lines.append(line)
+
+
+def _split_quantity(text: str) -> tuple[str, str | None]:
+    """'10EA' or '10-EA' -> ('10', 'EA'); anything else unchanged."""
+    m = re.fullmatch(r"(\d[\d.,]*)[-/]?([A-Za-z]{1,5})\.?", text)
+    if m and looks_uom(m.group(2)):
+        return m.group(1), m.group(2)
+    return text, None
+
+
+def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
+    """A SKU cell holds the code only: a glued line number goes, description words move to the description."""
+    sku_words = row.cells.get("sku")
+    if sku_words:
+        code, spill = split_code_cell(sku_words, grounding)
+        row.cells["sku"] = code
+        if spill:
+            row.cells["description"] = spill + row.cells.get("description", [])
+        if grounding is not None:  # a customer's part number printed first in the description is not part of it
+            desc = row.cells.get("description", [])
+            while desc and grounding.known_code(desc[0].text) and not grounding.known_sku(desc[0].text):
+                row.cells.setdefault(IGNORED, []).append(desc.pop(0))
+        if grounding is None or grounding.known_sku("".join(w.text for w in code)):
+            return
+        row.cells[IGNORED] = row.cells.get(IGNORED, []) + code  # a customer's part number, or a misread
+        row.cells.pop("sku")
+        if code_in_words(row.cells[IGNORED], grounding) is None and not any(
+                code_in_words(row.cells.get(n, []), grounding) is not None for n in ("description", "uom")):
+            row.cells["sku"] = code  # no SKU of ours anywhere in the row: keep what the SKU column says
+            row.cells[IGNORED] = row.cells[IGNORED][:-len(code)]
+            return
+    for name in ("description", IGNORED, "uom"):  # no SKU column read: a known code printed in another one
+        words = row.cells.get(name, [])
+        k = code_in_words(words, grounding)
+        if k is not None:
+            row.cells["sku"] = [words[k]]
+            rest = words[k + 1:] if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text) else (
+                words[:k] + words[k + 1:])
+            row.cells[name] = rest
+            return
+
+
+_LINE_NO = re.compile(r"\d{1,3}\.?")
+
+
+def _recover_by_arithmetic(line: OrderLine, row, used: list[Word], path: str, evidence: Evidence,
+                           decimal_comma: bool | None) -> None:
+    """A price (or quantity) whose column was not read, found among the row's other numbers by qty x price = amount."""
+    if line.amount is None or (line.unit_price is not None and line.quantity is not None):
+        return
+    spare = [w for w in row.words() + row.cells.get(IGNORED, []) if w not in used]
+    candidates = numbers_in(spare, decimal_comma)
+    if line.unit_price is None and line.quantity is not None:
+        found = factor_from_row(line.quantity, line.amount, candidates)
+        if found:
+            line.unit_price = found[0]
+            evidence.record(f"{path}.unit_price", 0.85, [found[1]], page=row.page)
+    elif line.quantity is None and line.unit_price is not None:
+        found = factor_from_row(line.unit_price, line.amount, candidates)
+        if found:
+            line.quantity = found[0]
+            evidence.record(f"{path}.quantity", 0.85, [found[1]], page=row.page)
+
+
+def _read_rows_by_arithmetic(order: ExtractedOrder, lines: list[Line], consumed: set[int], evidence: Evidence,
+                             decimal_comma: bool | None, grounding: Grounding | None) -> None:
+    """No header named the columns: a row is a line holding a code and three numbers with qty x price = amount."""
+    for line in lines:
+        if id(line) in consumed:
+            continue
+        read = _row_by_arithmetic(line.words, decimal_comma, grounding)
+        if read is None:
+            continue
+        path = f"order.lines[{len(order.lines)}]"
+        (qty, qw), (price, pw), (amount, aw), code, desc, uom = read
+        item = OrderLine(sku=code.text.strip(",;:"), quantity=qty, unit_price=price, amount=amount)
+        evidence.record(f"{path}.sku", 0.85, [code], page=line.page)
+        for name, word in (("quantity", qw), ("unit_price", pw), ("amount", aw)):
+            evidence.record(f"{path}.{name}", 0.85, [word], page=line.page)
+        if desc:
+            item.description = clean_text(" ".join(w.text for w in desc))
+            evidence.record(f"{path}.description", 0.8, desc, page=line.page)
+        if uom:
+            item.uom = uom.text.strip(".,")
+            evidence.record(f"{path}.uom", 0.8, [uom], page=line.page)
+        order.lines.append(item)
+
+
+def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
+    numbers = [(i, v, w) for i, (v, w) in enumerate((parse_amount(w.text, decimal_comma), w) for w in words)
+               if v is not None and not looks_code(w.text)]
+    if len(numbers) < 3:
+        return None
+    code_at = next((i for i, w in enumerate(words) if grounding is not None and grounding.known_code(w.text)), None)
+    if code_at is None:
+        code_at = next((i for i, w in enumerate(words) if looks_code(w.text)), None)
+    if code_at is None:
+        return None
+    ai, amount, aw = numbers[-1]
+    for qi, qty, qw in numbers[:-1]:
+        for pi, price, pw in numbers:
+            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and price != amount:
+                desc = [w for w in words[code_at + 1:qi] if re.search(r"[^\W\d_]", w.text)]
+                after = words[qi + 1] if qi + 1 < len(words) else None
+                before = words[qi - 1] if qi > 0 else None
+                uom = after if after is not None and looks_uom(after.text) else (
+                    before if before is not None and looks_uom(before.text) and before in desc else None)
+                if uom in desc:
+                    desc.remove(uom)
+                return (qty, qw), (price, pw), (amount, aw), words[code_at], desc, uom
+    return None
+
+
+def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding | None) -> None:
+    """Master data is independent evidence for a code: a known SKU is confirmed, an unknown one is not; an
+    OCR-folded match (BRG-62O4 for BRG-6204) is taken only where the row's arithmetic agrees."""
+    if grounding is None or grounding.empty:
+        for i, line in enumerate(order.lines):  # unconfirmed: only a clean single code keeps its confidence
+            if line.sku and not looks_code(line.sku):
+                evidence.adjust(f"order.lines[{i}].sku", 0.8)
+        return
+    for i, line in enumerate(order.lines):
+        path = f"order.lines[{i}].sku"
+        if not line.sku or path not in evidence.confidence:
+            continue
+        known = grounding.known_code(line.sku)
+        if known:
+            line.sku = known if code_key(known) == code_key(line.sku) and known != line.sku and not any(
+                c.islower() for c in line.sku) else line.sku
+            # our SKU, or a part number master data maps to one for this customer (matching resolves it)
+            evidence.confidence[path] = max(evidence.confidence[path], 0.97)
+            continue
+        folded = grounding.folded_code(line.sku)
+        if folded and agrees(line.quantity, line.unit_price, line.amount):
+            evidence.warnings.append(f"line {i + 1}: SKU {line.sku!r} read as {folded!r} (OCR look-alikes)")
+            line.sku = folded
+            evidence.confidence[path] = min(max(evidence.confidence[path], 0.9), 0.93)
+        else:  # unknown to master data: matching says unknown_product; arithmetic never vouched for the letters
+            evidence.confidence[path] = min(evidence.confidence[path], 0.9)
+
+
+def _weak_name(name: str) -> bool:
+    """Initials or a stray token ('MM', 'J.O.'), not a company name."""
+    return len(re.findall(r"[^\W\d_]", name)) < 4 or not re.search(r"[^\W\d_]{3}", name)
+
+
+def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, grounding: Grounding | None) -> None:
+    """A known customer name printed on the document names the buyer (before letterheads and sign-offs)."""
+    if grounding is None or not grounding.customer_names:
+        return
+    if order.buyer_name and grounding.find_name(order.buyer_name):
+        evidence.adjust("order.buyer_name", 0.95, floor=True)
+        return
+    if order.buyer_name and not _weak_name(order.buyer_name):
+        return  # a name printed as the buyer stays, known or not: an unknown buyer is for review, not a guess
+    for line in lines:
+        for segment in line.segments:
+            where = grounding.locate_name([w.text for w in segment])
+            if where:
+                words = segment[where[0]:where[1]]
+                order.buyer_name = clean_text(" ".join(w.text for w in words))
+                evidence.record("order.buyer_name", 0.95, words, page=line.page)
+                return
 
 
 def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> None:
@@ -252,6 +399,7 @@ def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> Non
                 # prose orders print no line amount; the extended price is arithmetic, not a guess
                 line.amount = quantize(line.quantity * line.unit_price)
                 evidence.record(f"{path}.amount", 0.85)
+                evidence.derived.add(f"{path}.amount")  # computed from qty x price: it cannot confirm them
                 evidence.provenance[f"{path}.amount"] = {"part": evidence.part or "body",
                                                          "span": [m.start(), m.end()], "text": m.group(0)}
         order.lines.append(line)
@@ -280,6 +428,8 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
     lines_ok = True
     for i, line in enumerate(order.lines):
         path = f"order.lines[{i}]"
+        if f"{path}.amount" in evidence.derived:
+            continue  # the amount was computed from qty x price: agreeing with itself proves nothing
         if line.quantity is not None and line.unit_price is not None and line.amount is not None:
             if abs(quantize(line.quantity * line.unit_price) - line.amount) <= Decimal("0.01"):
                 evidence.raise_to(path + ".", 0.97)

@@ -18,37 +18,18 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
-from extraction.layout import LabelSet, Line, find_labelled
+from extraction.grounding import Grounding
+from extraction.layout import Line, find_labelled
+from extraction.lexicon import label_set
+from extraction.linecells import looks_code
 from extraction.nlp import find_entities
 from extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
 from extraction.schema import ExtractedRemittance, RemittanceItem
 from extraction.tables import IGNORED, read_table
 
-REMITTANCE_LABELS = LabelSet({
-    "payer_name": ["Payer", "Paid By", "From", "Remitter", "Customer", "Company", "Zahler", "Auftraggeber"],
-    "payment_date": ["Payment Date", "Date", "Value Date", "Paid On", "Date Paid", "Paid Date", "Settlement Date",
-                     "Cheque Date", "Check Date",
-                     "Zahlungsdatum", "Valuta", "Datum", "Wertstellung"],
-    "payment_reference": ["Payment Reference", "Payment Ref", "Reference", "Ref", "Payment No.", "Payment Number",
-                          "Check No.", "Check Number", "Check #", "Cheque No.", "Cheque Number", "Trace Number",
-                          "Trace No.", "Transaction ID", "Confirmation No.", "Zahlungsreferenz", "Referenz"],
-    "payment_method": ["Payment Method", "Method", "Payment Type", "Zahlungsart", "Zahlweise"],
-    "amount": ["Payment Amount", "Amount Paid", "Total Paid", "Total Payment", "Zahlbetrag", "Überweisungsbetrag"],
-    "currency": ["Currency", "Währung"],
-    "payee": ["Payee", "To", "Vendor", "Supplier", "Empfänger", "Zahlungsempfänger"],
-})
-ITEM_COLUMNS = LabelSet({
-    "invoice_number": ["Invoice", "Invoice No.", "Invoice Number", "Invoice #", "Inv. No.", "Inv #", "Your Invoice",
-                       "Rechnung", "Rechnungsnr.", "Rechnungsnummer", "Document No.", "Doc. No.", "Belegnummer"],
-    "amount_paid": ["Amount Paid", "Paid", "Payment", "Payment Amount", "Net Paid", "Net Amount", "Zahlbetrag",
-                    "Bezahlt", "Amount", "Betrag", "Net"],
-    "discount": ["Discount", "Skonto", "Deduction", "Deductions", "Abzug", "Disc."],
-    "invoice_amount": ["Invoice Amount", "Gross", "Gross Amount", "Original Amount", "Inv. Amount", "Rechnungsbetrag",
-                       "Invoice Total", "Brutto"],
-    "po_number": ["PO", "PO Number", "PO #", "PO No.", "Bestellnr.", "Bestellnummer"],
-    IGNORED: ["Our Ref", "Invoice Date", "Inv. Date", "Date", "Datum", "Rechnungsdatum", "Due Date", "Description",
-              "Voucher", "Line"],
-})
+REMITTANCE_LABELS = label_set("remittance")
+ITEM_COLUMNS = label_set("item_columns")
+_TWO_COLUMN_TABLES = frozenset({frozenset({"invoice_number", "amount_paid"})})
 _METHODS = (("ach", "ACH"), ("wire", "Wire"), ("sepa", "SEPA"), ("cheque", "Cheque"), ("check", "Check"),
             ("eft", "EFT"), ("überweisung", "Überweisung"), ("bank transfer", "Bank transfer"),
             ("credit card", "Card"))
@@ -57,13 +38,15 @@ _REFERENCE = re.compile(r"(?i)\b(?:reference|ref\.?|trace|check|cheque|confirmat
 _AFTER_REF = re.compile(r"^\s*(?:[:(=\-–]|for|of)?\s*(?P<amt>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*\d)(?![\d/.\-])")
 
 
-def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None) -> ExtractedRemittance:
+def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None,
+                       grounding: Grounding | None = None) -> ExtractedRemittance:
     """An ExtractedRemittance from laid-out lines (free_text, for email bodies, adds prose rules)."""
     text = section_lines(lines)
     dates = decide_date_order(text)
     decimal_comma = decide_decimal_comma(text)
     remittance = ExtractedRemittance()
-    table = read_table(lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma)
+    table = read_table(lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma,
+                       pairs=_TWO_COLUMN_TABLES)
     consumed = table.line_ids if table else set()
     hits = find_labelled(lines, REMITTANCE_LABELS, skip=consumed)
 
@@ -135,10 +118,15 @@ def _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence) -> 
 
 
 def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence: Evidence) -> None:
+    numbered = _line_numbered(table.rows)
     for row in table.rows:
         words = row.cells.get("invoice_number")
         if not words:
             continue
+        if numbered:  # a line-number column glued to the invoice column: the number comes first
+            words = words[1:] or [w for w in row.cells.get(IGNORED, []) if looks_code(w.text)][:1]
+            if not words:
+                continue
         i = len(remittance.items)
         path = f"remittance.items[{i}]"
         item = RemittanceItem(invoice_number=words[0].text.strip(",;"))
@@ -153,6 +141,13 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
             item.po_number = po_words[0].text
             evidence.record(f"{path}.po_number", 0.88, po_words[:1], page=row.page)
         remittance.items.append(item)
+
+
+def _line_numbered(rows) -> bool:
+    """True when the invoice cells start 1, 2, 3, ...: a line-number column read into them."""
+    firsts = [row.cells["invoice_number"][0].text.rstrip(".") for row in rows if row.cells.get("invoice_number")]
+    return len(firsts) >= 1 and firsts == [str(k) for k in range(1, len(firsts) + 1)] and any(
+        len(row.cells.get("invoice_number", [])) > 1 or row.cells.get(IGNORED) for row in rows)
 
 
 def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, dates) -> None:

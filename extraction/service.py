@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from extraction import nlp, ocr
+from extraction.calibration import calibrate
 from extraction.classify import classify_document
-from extraction.emails import MessagePart, html_to_text, read_message
+from extraction.emails import MessagePart, read_message
 from extraction.errors import UnreadableDocument
 from extraction.evidence import Evidence
+from extraction.grounding import Grounding
+from extraction.htmlbody import html_to_layout_text
 from extraction.layout import all_lines
 from extraction.orders import extract_order
 from extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
@@ -19,7 +22,7 @@ from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extracti
 from extraction.structured import read_structured, reconcile_with_visible
 from intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}
 _TEXT_TYPES = {"text/plain", "text/html", "text/csv"}
 _BANK_STATEMENTS = {BAI2, CAMT, MT940}
@@ -50,8 +53,11 @@ def warm_up() -> None:
 
 
 def extract_document(content: bytes, *, filename: str, media_type: str | None = None,
-                     limits: ExtractionLimits | None = None) -> list[Extraction]:
-    """Every business document in a file, each an Extraction; UnreadableDocument if the file cannot be read."""
+                     limits: ExtractionLimits | None = None, grounding: Grounding | None = None) -> list[Extraction]:
+    """Every business document in a file, each an Extraction; UnreadableDocument if the file cannot be read.
+
+    grounding is master data as plain data (known SKUs, part numbers, customer names): it confirms codes and
+    locates the buyer's block; without it the reading is the same, only less sure of codes."""
     limits = limits or ExtractionLimits()
     if not content:
         raise UnreadableDocument("file is empty", reason="empty")
@@ -60,16 +66,15 @@ def extract_document(content: bytes, *, filename: str, media_type: str | None = 
     if structured is not None:
         return structured
     if media_type == "message/rfc822":
-        return _extract_email(content, filename, limits)
+        return _extract_email(content, filename, limits, grounding)
     if media_type in _TEXT_TYPES:
         text = _decode_text(content)
         if media_type == "text/html":
-
-            text = html_to_text(text)
-        extraction = extract_text(text, source=filename, part=None)
+            text = html_to_layout_text(text)
+        extraction = extract_text(text, source=filename, part=None, grounding=grounding)
         return [extraction] if extraction else [_other(filename, None, "no text", channel="digital")]
     pages = read_pages(content, media_type, limits)
-    extraction = extract_pages(pages, source=filename, part=None)
+    extraction = extract_pages(pages, source=filename, part=None, grounding=grounding)
     extraction.warnings.extend(active_content_warnings(content, media_type))
     return [extraction]
 
@@ -99,7 +104,8 @@ def read_pages(content: bytes, media_type: str, limits: ExtractionLimits) -> lis
     raise UnreadableDocument(f"cannot read {media_type} documents", reason="unsupported", media_type=media_type)
 
 
-def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: str | None = None) -> Extraction:
+def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: str | None = None,
+                  grounding: Grounding | None = None) -> Extraction:
     """Classify laid-out pages and read them as an order, a remittance or nothing."""
     lines = all_lines(pages)
     text = "\n".join(line.text for line in lines)
@@ -110,16 +116,17 @@ def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: s
     extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
                             channel=channel, pages=len(pages))
     if verdict.document_type == PURCHASE_ORDER:
-        extraction.order = extract_order(lines, evidence)
+        extraction.order = extract_order(lines, evidence, grounding=grounding)
     elif verdict.document_type == REMITTANCE_ADVICE:
-        extraction.remittance = extract_remittance(lines, evidence)
+        extraction.remittance = extract_remittance(lines, evidence, grounding=grounding)
     if not any(w for p in pages for w in p.words):
         evidence.warnings.append("no text could be read")
     return _finish(extraction, evidence, verdict.confidence)
 
 
 def extract_text(text: str, *, source: str, part: str | None, sender: str | None = None,
-                 sent_on: date | None = None, emit_other: bool = True) -> Extraction | None:
+                 sent_on: date | None = None, emit_other: bool = True,
+                 grounding: Grounding | None = None) -> Extraction | None:
     """Read free text (an email body, a .txt file); None when it holds nothing substantive."""
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 6 and not re.search(r"\d", text):
         return None
@@ -130,11 +137,11 @@ def extract_text(text: str, *, source: str, part: str | None, sender: str | None
     extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
                             channel="email" if part else "digital", pages=0)
     if verdict.document_type == PURCHASE_ORDER:
-        extraction.order = extract_order(lines, evidence, free_text=text, sent_on=sent_on)
+        extraction.order = extract_order(lines, evidence, free_text=text, sent_on=sent_on, grounding=grounding)
         if not extraction.order.lines:  # a cover note that mentions a PO is not itself an order
             return _substantive_other(text, source, part, sender, verdict.confidence) if emit_other else None
     elif verdict.document_type == REMITTANCE_ADVICE:
-        extraction.remittance = extract_remittance(lines, evidence, free_text=text)
+        extraction.remittance = extract_remittance(lines, evidence, free_text=text, grounding=grounding)
         r = extraction.remittance
         if r.amount is None and not r.items:
             return _substantive_other(text, source, part, sender, verdict.confidence) if emit_other else None
@@ -145,13 +152,15 @@ def extract_text(text: str, *, source: str, part: str | None, sender: str | None
     return _finish(extraction, evidence, verdict.confidence)
 
 
-def _extract_email(content: bytes, filename: str, limits: ExtractionLimits) -> list[Extraction]:
+def _extract_email(content: bytes, filename: str, limits: ExtractionLimits,
+                   grounding: Grounding | None = None) -> list[Extraction]:
     parts, warnings = read_message(content, max_parts=limits.max_email_parts, max_depth=limits.max_email_depth)
     results: list[Extraction] = []
     # a body beside attachments is a cover note unless it is itself an order or a remittance
     has_attachments = any(p.text is None for p in parts)
     for message_part in parts:
-        results.extend(_extract_part(message_part, filename, limits, emit_other=not has_attachments))
+        results.extend(_extract_part(message_part, filename, limits, emit_other=not has_attachments,
+                                     grounding=grounding))
     for extraction in results:
         extraction.warnings.extend(warnings)
     return results
@@ -178,12 +187,12 @@ def _structured(content: bytes, *, source: str, media_type: str, limits: Extract
 
 
 def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLimits, *,
-                  emit_other: bool) -> list[Extraction]:
+                  emit_other: bool, grounding: Grounding | None = None) -> list[Extraction]:
     source = f"{filename}#{message_part.name}"
     sender = message_part.sender
     if message_part.text is not None:
         extraction = extract_text(message_part.text, source=source, part=message_part.name, sender=sender,
-                                  sent_on=message_part.sent_on, emit_other=emit_other)
+                                  sent_on=message_part.sent_on, emit_other=emit_other, grounding=grounding)
         return [extraction] if extraction else []
     media_type = _resolve_type(message_part.content, message_part.name, message_part.media_type)
     try:
@@ -198,15 +207,18 @@ def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLi
                 extraction.sender = sender
             return structured
         if media_type in _TEXT_TYPES:
-            extraction = extract_text(_decode_text(message_part.content), source=source, part=message_part.name,
-                                      sender=sender)
+            text = _decode_text(message_part.content)
+            if media_type == "text/html":
+                text = html_to_layout_text(text)
+            extraction = extract_text(text, source=source, part=message_part.name, sender=sender,
+                                      grounding=grounding)
             return [extraction or _other(source, message_part.name, "no text", sender=sender)]
         pages = read_pages(message_part.content, media_type, limits)
     except UnreadableDocument as exc:
         # one unreadable attachment must not lose the rest of the email: keep it visible as 'other'
         return [_other(source, message_part.name, f"attachment unreadable ({exc.reason}): {exc.message}",
                        sender=sender)]
-    extraction = extract_pages(pages, source=source, part=message_part.name, sender=sender)
+    extraction = extract_pages(pages, source=source, part=message_part.name, sender=sender, grounding=grounding)
     for where in extraction.provenance.values():
         where.setdefault("part", message_part.name)
     return [extraction]
@@ -246,7 +258,8 @@ def _other(source: str, part: str | None, warning: str, *, sender: str | None = 
 
 
 def _finish(extraction: Extraction, evidence: Evidence, type_confidence: float) -> Extraction:
-    extraction.confidence = {"document_type": type_confidence, **evidence.confidence}
+    extraction.confidence = {"document_type": type_confidence,
+                             **{path: calibrate(path, conf) for path, conf in evidence.confidence.items()}}
     extraction.provenance = evidence.provenance
     extraction.warnings = list(dict.fromkeys(evidence.warnings))
     return extraction

@@ -84,7 +84,7 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
 
 
 def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required: set[str],
-               decimal_comma: bool | None) -> Table | None:
+               decimal_comma: bool | None, pairs: frozenset[frozenset[str]] = frozenset()) -> Table | None:
     """The first table in lines: rows until a totals row, a wide gap or stray text; later pages continue it.
 
     A header may be one line or a band of stacked lines ('Net Unit' over 'Price'). Stray text between rows
@@ -98,7 +98,7 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
     for li, line in enumerate(lines):
         if id(line) in header_band:
             continue
-        header = find_header(line, columns)
+        header = find_header(line, columns) or _pair_header(line, columns, pairs)
         band: list[Line] = [line]
         if not header and (table is None or line.page != open_page):
             band = _header_band(lines, li)
@@ -150,6 +150,16 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
         elif table.rows or gap > 3 * line.height:
             open_page = None
     return table
+
+
+def _pair_header(line: Line, columns: LabelSet, pairs: frozenset[frozenset[str]]) -> list[Column] | None:
+    """A two-column header that is a table on its own ('Invoice No. | Net Paid'): every word part of a label."""
+    if not pairs:
+        return None
+    found = find_header(line, columns, min_columns=2)
+    if found and frozenset(c.name for c in found) in pairs:
+        return found
+    return None
 
 
 def _numeric(cells: dict[str, list[Word]], decimal_comma: bool | None) -> list[str]:
@@ -256,6 +266,8 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
     """
     ordered = sorted(columns, key=lambda c: c.x0)
     cells: dict[str, list[Word]] = {}
+    segment_of = {id(w): k for k, seg in enumerate(line.segments) for w in seg}
+    previous: tuple[Word, Column] | None = None
     for word in line.words:
         centre = (word.x0 + word.x1) / 2
         chosen = ordered[0]
@@ -267,7 +279,12 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
         under = max(ordered, key=lambda c: _overlap(word, c))
         if under is not chosen and _overlap(word, under) > 0.5 * min(word.x1 - word.x0, under.x1 - under.x0):
             chosen = under
+        if (previous and chosen is not previous[1] and chosen.name in NUMERIC and previous[1].name not in NUMERIC
+                and segment_of.get(id(word)) == segment_of.get(id(previous[0]))
+                and parse_amount(word.text) is None):
+            chosen = previous[1]  # 'M8' ending a description under a wide right-aligned 'Quantity' header
         cells.setdefault(chosen.name, []).append(word)
+        previous = (word, chosen)
     return cells
 
 

@@ -107,6 +107,7 @@ def decide_remittance(
     _check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
     if any(item.discount for item in remittance.items):
         _check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
+        _require_payment_date(decision, remittance)
     if remittance.amount is None or remittance.amount <= 0:
         decision.flag(
             MISSING_FIELD,
@@ -169,6 +170,18 @@ def _check_overpayment(decision: RemittanceDecision, items, applications: list[P
                       expected=decimal_str(applied),
                       rule=f"{decimal_str(amount - applied)} beyond the open items exceeds the over-payment "
                            f"tolerance of {decimal_str(ledger.overpayment_tolerance)}")
+
+
+def _require_payment_date(decision: RemittanceDecision, remittance) -> None:
+    """Rule 4: a missing field stops the decision that needs it. An early-pay discount is judged against the
+    payment date; without one it is neither earned nor unearned, so the document goes to review."""
+    if remittance.payment_date is None:
+        decision.flag(
+            MISSING_FIELD,
+            field="remittance.payment_date",
+            read=None,
+            rule="a discount is taken but no payment date was read: whether it was earned cannot be judged",
+        )
 
 
 def _by_reference(

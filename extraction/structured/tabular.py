@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from core.money import parse_amount
 from extraction.errors import UnreadableDocument
+from extraction.lexicon import labels
 from extraction.normalize import decide_date_order, parse_date
 from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
 from extraction.structured.common import COMPUTED, FieldLog
@@ -37,12 +38,27 @@ COLUMNS = {
     "po_number": ["ponumber", "pono", "po", "purchaseorder", "purchaseordernumber", "bestellnummer"],
     "payment_reference": ["paymentreference", "paymentref", "paymentnumber", "paymentno", "paymentid",
                           "checknumber", "checkno", "check", "chequenumber", "chequeno", "tracenumber",
+                          "checkeft", "checkeftno",
+                          "checkeftnumber", "eft", "eftno", "eftnumber", "eftreference",
                           "zahlungsreferenz"],
-    "payment_date": ["paymentdate", "datepaid", "paidon", "valuedate", "checkdate", "chequedate", "zahlungsdatum"],
+    "payment_date": ["paymentdate", "datepaid", "paidon", "valuedate", "checkdate", "chequedate", "zahlungsdatum",
+                     "paydate", "paymentdt", "eftdate", "remittancedate", "settlementdate"],
     "payer_name": ["payername", "payer", "paidby", "remitter", "customername", "customer", "zahler"],
     "currency": ["currency", "ccy", "curr", "währung"],
     "payment_method": ["paymentmethod", "method", "paymenttype", "zahlungsart"],
 }
+# the lexicon's labels for the same fields (one data file for every reader), less the words too generic for a
+# spreadsheet header on their own ('Date' beside 'Invoice Date' is the invoice's)
+_GENERIC = {"date", "datum", "fecha", "data", "from", "to", "customer", "company",
+            "kunde", "client", "cliente", "amount", "betrag", "montant", "importe", "importo", "bedrag", "method"}
+for _section, _names in (("item_columns", ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number")),
+                         ("remittance", ("payment_reference", "payment_date", "payer_name", "currency",
+                                         "payment_method"))):
+    for _name in _names:
+        for _label in labels(_section)[_name]:
+            _key = "".join(c for c in _label.lower() if c.isalnum())
+            if _key and _key not in _GENERIC and not any(_key in keys for keys in COLUMNS.values()):
+                COLUMNS[_name].append(_key)
 _STATED_AMOUNT = ["paymentamount", "amountpaid", "totalpaid", "totalpayment", "amount", "total", "zahlbetrag"]
 _HEADER_FIELDS = ("payment_reference", "payment_date", "payer_name", "currency", "payment_method")
 _TOTAL_ROW = re.compile(r"(?i)^\s*(grand\s+)?total\b|^\s*summe\b|^\s*gesamt")

@@ -1,0 +1,97 @@
+"""Grounding: master data handed to extraction as plain data (extraction never imports ledger).
+
+The pipeline builds one Grounding from its master data (pipeline.grounding_from_master_data) and passes it to
+extract_document; tests hand-make one. Known codes locate and confirm the item column and are independent
+evidence for a SKU read; an OCR-folded match (O/0, I/1, S/5, B/8, Z/2) counts only where the row's arithmetic
+agrees. Known names locate the buyer's or payer's block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
+_LEGAL = re.compile(r"(?i)\b(inc|llc|ltd|gmbh|ag|corp|co|company|corporation|sa|s\.a|plc|kg|bv|b\.v|nv|srl|sarl|"
+                    r"spa|s\.p\.a|sl|limited|the)\b\.?")
+
+
+def code_key(text: str) -> str:
+    """A code's comparison key: upper case, letters and digits only ('brg-6204' -> 'BRG6204')."""
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+def folded_key(text: str) -> str:
+    """The code key with OCR look-alikes folded to digits (so 'BRG-62O4' and 'BRG-6204' meet)."""
+    return code_key(text).translate(_FOLD)
+
+
+def name_key(text: str) -> str:
+    """A company name's comparison key: case-folded words, legal forms and punctuation dropped."""
+    return " ".join(re.sub(r"[^\w\s]", " ", _LEGAL.sub(" ", text.casefold())).split())
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What master data knows: our SKUs, customers' part numbers, customer names/aliases/addresses/domains."""
+
+    skus: frozenset[str] = frozenset()
+    customer_part_numbers: frozenset[str] = frozenset()
+    customer_names: frozenset[str] = frozenset()  # names and aliases
+    addresses: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
+    _codes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _folded: dict[str, set[str]] = field(default_factory=dict, compare=False, repr=False)
+    _names: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        for code in (*sorted(self.skus), *sorted(self.customer_part_numbers)):
+            self._codes.setdefault(code_key(code), code)
+            self._folded.setdefault(folded_key(code), set()).add(code)
+        for name in sorted(self.customer_names):
+            key = name_key(name)
+            if len(key) >= 3:
+                self._names.setdefault(key, name)
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to ground against."""
+        return not (self.skus or self.customer_part_numbers or self.customer_names)
+
+    def known_sku(self, text: str) -> str | None:
+        """Our SKU this text spells exactly (up to case and punctuation), else None (part numbers excluded)."""
+        code = self.known_code(text)
+        return code if code in self.skus else None
+
+    def known_code(self, text: str) -> str | None:
+        """The master-data code this text spells exactly (up to case and punctuation), else None."""
+        key = code_key(text)
+        return self._codes.get(key) if key else None
+
+    def folded_code(self, text: str) -> str | None:
+        """The one master-data code this text spells after OCR folding, else None (ambiguous folds say nothing)."""
+        found = self._folded.get(folded_key(text), set())
+        return next(iter(found)) if len(found) == 1 else None
+
+    def find_name(self, text: str) -> str | None:
+        """The known customer name (or alias) printed in this text, longest first, else None."""
+        key = f" {name_key(text)} "
+        for known in sorted(self._names, key=len, reverse=True):
+            if f" {known} " in key:
+                return self._names[known]
+        return None
+
+    def locate_name(self, texts: list[str]) -> tuple[int, int] | None:
+        """Where in a run of words a known name is printed: (first, end) word indexes, legal form included."""
+        if not self._names:
+            return None
+        for i in range(len(texts)):
+            if not name_key(texts[i]):
+                continue
+            for j in range(i + 1, min(len(texts), i + 8) + 1):
+                key = name_key(" ".join(texts[i:j]))
+                if key in self._names:
+                    while j < len(texts) and name_key(texts[j]) == "" and re.search(r"\w", texts[j]):
+                        j += 1  # the legal form ('Inc.', 'GmbH') belongs to the name
+                    return i, j
+        return None

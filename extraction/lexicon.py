@@ -1,0 +1,58 @@
+"""The label lexicon: every printed label extraction knows, in one data file (lexicon.json), by section and field.
+
+Sections: ``order`` (PO header fields), ``line_columns`` (PO line table headers), ``remittance`` (remittance
+header fields), ``item_columns`` (remittance item table headers) and ``totals`` (subtotal, tax, freight, total
+rows) and ``titles`` (what a purchase order or a remittance advice is called). Each field lists
+its labels per language (en, de, fr, nl, es, it); abbreviations are labels like any
+other. Labels are compared on their compacted form (layout.compact), so case, spaces, dots and colons do not
+matter. A field named ``_ignored`` names columns that are read and set aside (line numbers, tax rates).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from extraction.layout import LabelSet, compact
+
+LEXICON_FILE = Path(__file__).with_name("lexicon.json")
+LANGUAGES = ("en", "de", "fr", "nl", "es", "it")
+SECTIONS = ("order", "line_columns", "remittance", "item_columns", "totals", "titles")
+
+
+@cache
+def _load() -> dict[str, dict[str, dict[str, list[str]]]]:
+    data = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    missing = set(SECTIONS) - set(data)
+    if missing:
+        raise ValueError(f"lexicon.json lacks sections {sorted(missing)}")
+    return data
+
+
+def labels(section: str) -> dict[str, list[str]]:
+    """Field -> every label for it, all languages, in file order (duplicates removed)."""
+    fields = _load()[section]
+    return {name: list(dict.fromkeys(label for lang in LANGUAGES for label in by_lang.get(lang, [])))
+            for name, by_lang in fields.items()}
+
+
+def label_set(section: str) -> LabelSet:
+    """The section as a LabelSet for layout.find_labelled and the table reader."""
+    return LabelSet(labels(section))
+
+
+def conflicts(section: str) -> list[tuple[str, list[str]]]:
+    """Compacted labels that name two fields in one section (a lexicon error: the test keeps this empty)."""
+    owners: dict[str, set[str]] = {}
+    for name, synonyms in labels(section).items():
+        for label in synonyms:
+            owners.setdefault(compact(label), set()).add(name)
+    return sorted((key, sorted(names)) for key, names in owners.items() if len(names) > 1)
+
+
+def title_pattern(kind: str) -> str:
+    """A regex alternation of every title of a document kind ('purchase_order', 'remittance_advice')."""
+    titles = sorted(labels("titles")[kind], key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in titles if len(t) > 2)
