@@ -57,6 +57,13 @@ class Page:
 def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
     """Every page of a PDF as its text layer; a page without one comes back empty (see needs_ocr)."""
     try:
+        return _read_text_layer(content, max_pages=max_pages)
+    except PdfminerException as exc:  # closing a broken page tree raises again, over the error said first
+        raise _unreadable(exc) from exc
+
+
+def _read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
+    try:
         pdf = pdfplumber.open(io.BytesIO(content))
     except (PdfminerException, PDFSyntaxError, PSException, PDFEncryptionError, PDFPasswordIncorrect) as exc:
         raise _unreadable(exc) from exc
