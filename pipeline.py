@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
 from core.events import record_event
+from core.faults import crash_point
 from core.money import decimal_str
 from core.queue import JobQueue
 from core.settings import Settings
@@ -173,6 +174,7 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         document.move_to(DocumentStatus.EXTRACTED)  # a transient error of an earlier try is history (events keep it)
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
+        crash_point("extract.before_commit")
 
 
 class DocumentDeferred(EnvironmentFault):
@@ -228,6 +230,7 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
             ExtractionRecord.status == BusinessDocumentStatus.EXTRACTED).order_by(ExtractionRecord.part_index)))
     for extraction_id in ids:
         decide_business_document(ctx, extraction_id)
+        crash_point("decide.after_commit")
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document.status == DocumentStatus.EXTRACTED:
@@ -294,6 +297,7 @@ def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> Non
             record.move_to(BusinessDocumentStatus.OTHER)
             record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
             record_event(session, "document.not_business", "extraction", record.id)
+        crash_point("decide.before_commit")
 
 
 def _decide_order(ctx, session, record, extraction, actor) -> None:

@@ -10,6 +10,7 @@ read — that page is read with pdfplumber instead, and says so (`Page.reader`, 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import io
 import re
@@ -81,7 +82,11 @@ def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
                                      reason="too_many_pages", pages=count)
         pages: list[Page | None] = []
         for index in range(count):
-            pdf_page = pdf[index]
+            try:
+                pdf_page = pdf[index]
+            except pypdfium2.PdfiumError:  # a damaged page object (found by the fuzz run): pdfplumber says why
+                pages.append(None)
+                continue
             try:
                 pages.append(_pdfium_page(pdf_page, index + 1))
             except pypdfium2.PdfiumError:
@@ -193,6 +198,16 @@ def _flush(chars: list, words: list[Word]) -> None:
                           max(c[3] for c in chars)))
 
 
+@contextlib.contextmanager
+def _closing_quietly(pdf):
+    """Close a pdfplumber PDF without letting a page tree that breaks while closing hide the error said first."""
+    try:
+        yield pdf
+    finally:
+        with contextlib.suppress(Exception):
+            pdf.close()
+
+
 def _read_with_pdfplumber(content: bytes, *, max_pages: int, numbers: list[int] | None) -> list[Page]:
     """Pages read by pdfplumber (all of them when numbers is None), for what pdfium's arithmetic cannot do."""
     import pdfplumber  # deferred: only the fallback needs pdfplumber and pdfminer (~0.3 s to import)
@@ -207,7 +222,7 @@ def _read_with_pdfplumber(content: bytes, *, max_pages: int, numbers: list[int] 
         raise _unreadable(exc) from exc
     except Exception as exc:  # pdfminer raises bare errors (KeyError, TypeError) on mangled files
         raise UnreadableDocument(f"PDF cannot be parsed: {exc!r}", reason="corrupt") from exc
-    with pdf:
+    with _closing_quietly(pdf):
         try:
             count = len(pdf.pages)
         except Exception as exc:  # page tree damage surfaces here

@@ -6,6 +6,7 @@ import asyncio
 from email.message import EmailMessage
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
@@ -23,30 +24,32 @@ def _customers(client) -> int:
         return session.scalar(select(func.count()).select_from(Customer))
 
 
-def test_master_data_over_the_limit_is_413_and_changes_nothing(loaded_client, samples):
-    before = _customers(loaded_client)
-    limit = loaded_client.app.state.ctx.max_upload_bytes
-    header = (samples / "customers.csv").read_text().splitlines()[0]
-    row = "C-9{n:05d},Big Buyer {n},,,Road {n},1000,USD,Net 30\n"
-    rows, size = [], len(header) + 1
-    n = 0
-    while size <= limit + 10:  # a valid file, just too long: cut at the limit it would still parse
-        line = row.format(n=n)
-        rows.append(line)
-        size += len(line)
-        n += 1
-    body = (header + "\n" + "".join(rows)).encode()
-    r = loaded_client.post("/master-data/customers", files={"file": ("customers.csv", body, "text/csv")},
-                           headers=headers("erp"))
-    assert r.status_code == 413, r.text
-    assert r.json()["error"] == "document_too_large"
-    assert _customers(loaded_client) == before
+def test_master_data_over_the_limit_is_413_and_changes_nothing(api_settings, samples):
+    small = Settings(**{**api_settings.model_dump(), "max_upload_bytes": 100_000})
+    with TestClient(create_app(small)) as client:
+        limit = client.app.state.ctx.max_upload_bytes
+        header = (samples / "customers.csv").read_text().splitlines()[0]
+        row = "C-9{n:05d},Big Buyer {n},,,Road {n},1000,USD,Net 30\n"
+        rows, size = [], len(header) + 1
+        n = 0
+        while size <= limit + 10:  # a valid file, just too long: cut at the limit it would still parse
+            line = row.format(n=n)
+            rows.append(line)
+            size += len(line)
+            n += 1
+        body = (header + "\n" + "".join(rows)).encode()
+        r = client.post("/master-data/customers", files={"file": ("customers.csv", body, "text/csv")},
+                        headers=headers("erp"))
+        assert r.status_code == 413, r.text
+        assert r.json()["error"] == "document_too_large"
+        assert _customers(client) == 0
 
-    # just under the limit still works (the limit is about the file, not about the multipart envelope)
-    small = (header + "\n" + "".join(rows[: len(rows) // 2])).encode()
-    r = loaded_client.post("/master-data/customers", files={"file": ("customers.csv", small, "text/csv")},
-                           headers=headers("erp"))
-    assert r.status_code == 200, r.text
+        # well under the limit it works (the limit is about the file, not about the multipart envelope)
+        fits = (header + "\n" + "".join(rows[: len(rows) * 9 // 10])).encode()
+        r = client.post("/master-data/customers", files={"file": ("customers.csv", fits, "text/csv")},
+                        headers=headers("erp"))
+        assert r.status_code == 200, r.text
+        assert _customers(client) == len(rows) * 9 // 10
 
 
 def _asgi_post(app, path: str, body_size: int, request_headers: dict[str, str], chunk: int = 64 * 1024):

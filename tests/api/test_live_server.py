@@ -87,3 +87,40 @@ def test_schemathesis_finds_no_server_errors(live_server):
         call()
     assert not failures, failures
     assert len(set(calls)) >= 20, f"too few operations exercised: {sorted(set(calls))}"
+
+
+def test_schemathesis_with_every_role_finds_no_server_errors(live_server, capsys):
+    """Every operation, with each role's valid key and with none (401/403 paths too): 0 5xx, bounded to ~60 s."""
+    schemathesis = pytest.importorskip("schemathesis")
+
+    @schemathesis.serializer("message/rfc822")
+    def _raw_email(_ctx, value):
+        return value if isinstance(value, bytes) else str(value).encode()
+
+    schema = schemathesis.openapi.from_url(f"{live_server}/openapi.json")
+    deadline = time.monotonic() + 60
+    failures: list[str] = []
+    tried: dict[str, int] = {}
+    roles = [role for role, key in KEYS.items() if key] + ["stranger"]
+    for result in schema.get_all_operations():
+        if time.monotonic() > deadline:
+            break
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=2, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+                  database=None)
+        def call(case):
+            for role in roles:
+                headers = {"X-API-Key": KEYS[role]} if KEYS.get(role) else {}
+                response = case.call(headers=headers, timeout=15)
+                tried[role] = tried.get(role, 0) + 1
+                if response.status_code >= 500:
+                    failures.append(f"{role} {case.method} {case.formatted_path}: {response.status_code} "
+                                    f"{response.text[:200]}")
+
+        call()
+    with capsys.disabled():
+        print(f"\nschemathesis per role: {sum(tried.values())} calls {tried}, {len(failures)} 5xx")
+    assert not failures, failures
+    assert set(tried) == set(roles) and sum(tried.values()) >= 5 * 20

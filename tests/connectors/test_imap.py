@@ -306,3 +306,18 @@ def test_wrong_credentials_are_a_clear_login_error(dovecot, mail_user, receiver)
 def test_a_config_without_credentials_is_refused():
     with pytest.raises(ConnectorMisconfigured):
         MailboxConfig(host="imap.example.com", user="ar@example.com")
+
+
+def test_a_reused_message_id_with_other_bytes_is_a_new_document(dovecot, mail_user, receiver, caplog):
+    first = plain_email(7)
+    second = first.replace(b"Just saying hello (7).", b"Other words entirely, same id.")
+    dovecot.append(mail_user, [first, second, first])
+    connector = _connector(dovecot, mail_user, receiver)
+    report = connector.poll()
+    connector.close()
+    assert (report.delivered, report.duplicates) == (2, 1)  # the third is the first again: a duplicate
+    rows = _rows(receiver.ctx)
+    assert [r.outcome for r in rows] == [MailboxOutcome.DELIVERED, MailboxOutcome.DELIVERED, MailboxOutcome.DUPLICATE]
+    assert rows[0].document_id != rows[1].document_id and rows[2].document_id == rows[0].document_id
+    assert _count(receiver.ctx, Document) == 2
+    assert "reused" in caplog.text

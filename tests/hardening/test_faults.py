@@ -24,24 +24,7 @@ from intake.models import Document, DocumentStatus
 from pipeline import reprocess
 from review.models import ReviewItem
 from tests.conftest import ROOT
-
-
-def huge_page_pdf(side: float = 14400.0) -> bytes:
-    """A few hundred bytes of PDF declaring one blank-looking page of side x side points (a box, no text)."""
-    content = b"0 0 m 10 10 l S"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R >>" % (side, side),
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+from tests.hardening.fuzzing import huge_page_pdf
 
 
 def test_huge_declared_page_is_refused_before_rendering():
