@@ -11,7 +11,7 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 o2c && mkdir -p /var/lib/o2c && chown o2c:o2c /var/lib/o2c
 WORKDIR /app
 COPY . .
-RUN pip install -e .
+RUN pip install .  # a wheel: only `o2c` lands in site-packages (tests/test_packaging.py builds the same)
 
 USER o2c
 EXPOSE 8000

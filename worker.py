@@ -15,13 +15,20 @@ from rq import Queue, Worker, get_current_job
 from rq.cron import CronScheduler
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from banking import match_pending
-from core.errors import EnvironmentFault, is_transient
-from core.settings import Settings, load_settings
-from extraction.service import warm_up
-from matching.bank import BankPolicy
-from pipeline import PROCESS_JOB, PipelineContext, build_context, document_outcomes, pending_documents, process_document
-from review.outbox import WebhookPolicy, deliver_due
+from o2c.core.errors import EnvironmentFault, is_transient
+from o2c.core.settings import Settings, load_settings
+from o2c.erp.outbox import WebhookPolicy, deliver_due
+from o2c.extraction.service import warm_up
+from o2c.matching.bank import BankPolicy
+from o2c.pipeline.documents import (
+    PROCESS_JOB,
+    PipelineContext,
+    build_context,
+    document_outcomes,
+    pending_documents,
+    process_document,
+)
+from o2c.pipeline.statements import match_pending
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import hash_keys, role_of
-from api.limits import BodyLimitMiddleware
-from api.routes import ar, deductions, documents, erp, exceptions, ledger, metrics, pages, webhooks
-from api.workspace import routes as workspace
-from api.workspace.session import CsrfRejected, SessionSigner, SignInRequired
-from core.errors import O2CError
-from core.settings import Settings, load_settings
-from pipeline import build_context
+from o2c.api.auth import hash_keys, role_of
+from o2c.api.limits import BodyLimitMiddleware
+from o2c.api.routes import ar, deductions, documents, erp, exceptions, ledger, metrics, pages, webhooks
+from o2c.api.workspace import routes as workspace
+from o2c.api.workspace.session import CsrfRejected, SessionSigner, SignInRequired
+from o2c.core.errors import O2CError
+from o2c.core.settings import Settings, load_settings
+from o2c.pipeline.documents import build_context
 
 DESCRIPTION = """
 o2c reads purchase orders and remittance advices, checks them against your master data, posts what it is sure

@@ -37,8 +37,8 @@ from PIL import Image  # noqa: E402
 
 from bench.corpus import CHANNELS, Case, build_corpus, render_pages  # noqa: E402
 from bench.scoring import Tally, score_document  # noqa: E402
-from extraction import nlp  # noqa: E402
-from extraction.service import extract_document  # noqa: E402
+from o2c.extraction import nlp  # noqa: E402
+from o2c.extraction.service import extract_document  # noqa: E402
 
 
 def _run_case(case: Case) -> tuple[str, list[dict], float, str | None]:
@@ -162,7 +162,7 @@ def speed(cases: list[Case]) -> None:
 _MEMORY_CHILD = """
 import io, resource, sys, time
 sys.path.insert(0, {root!r})
-from extraction.service import extract_document
+from o2c.extraction.service import extract_document
 data = open({path!r}, 'rb').read()
 start = time.perf_counter()
 try:

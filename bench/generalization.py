@@ -43,9 +43,9 @@ from bench.layoutgen import (  # noqa: E402
     text_body,
 )
 from bench.scoring import _PATH, Tally, _value, same, score_document  # noqa: E402
-from extraction.calibration import CALIBRATION_FILE, field_kind, fit_isotonic  # noqa: E402
-from extraction.grounding import Grounding  # noqa: E402
-from extraction.service import extract_document  # noqa: E402
+from o2c.extraction.calibration import CALIBRATION_FILE, field_kind, fit_isotonic  # noqa: E402
+from o2c.extraction.grounding import Grounding  # noqa: E402
+from o2c.extraction.service import extract_document  # noqa: E402
 
 MD = master_data()
 GROUNDING = Grounding(skus=frozenset(p.sku for p in MD.products),

@@ -25,18 +25,18 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.matching_corpus import run_corpus  # noqa: E402
-from core.db import Base, make_engine  # noqa: E402
-from core.events import Event  # noqa: E402
-from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem  # noqa: E402
-from ledger import models as lm  # noqa: E402
-from ledger.cash import post_payments  # noqa: E402
-from ledger.masterdata import import_master_data  # noqa: E402
-from ledger.policy import LedgerPolicy  # noqa: E402
-from ledger.references import normalize_reference, ocr_key  # noqa: E402
-from ledger.terms import allowed_discount, parse_terms  # noqa: E402
-from matching.open_items import find_combinations  # noqa: E402
-from matching.policy import MatchingPolicy  # noqa: E402
-from matching.remittances import decide_remittance  # noqa: E402
+from o2c.core.db import Base, make_engine  # noqa: E402
+from o2c.core.events import Event  # noqa: E402
+from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem  # noqa: E402
+from o2c.ledger import models as lm  # noqa: E402
+from o2c.ledger.cash import post_payments  # noqa: E402
+from o2c.ledger.masterdata import import_master_data  # noqa: E402
+from o2c.ledger.policy import LedgerPolicy  # noqa: E402
+from o2c.ledger.references import normalize_reference, ocr_key  # noqa: E402
+from o2c.ledger.terms import allowed_discount, parse_terms  # noqa: E402
+from o2c.matching.open_items import find_combinations  # noqa: E402
+from o2c.matching.policy import MatchingPolicy  # noqa: E402
+from o2c.matching.remittances import decide_remittance  # noqa: E402
 
 TODAY = date(2024, 6, 30)
 TERMS = "2/10 Net 30"

@@ -16,9 +16,9 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from core.db import Base, make_engine
-from core.events import Event
-from extraction.schema import (
+from o2c.core.db import Base, make_engine
+from o2c.core.events import Event
+from o2c.extraction.schema import (
     PURCHASE_ORDER,
     REMITTANCE_ADVICE,
     ExtractedOrder,
@@ -27,15 +27,15 @@ from extraction.schema import (
     OrderLine,
     RemittanceItem,
 )
-from ledger import models as lm
-from ledger.cash import post_payment
-from ledger.masterdata import import_master_data
-from ledger.orders import post_order
-from ledger.policy import LedgerPolicy
-from ledger.pricing import lookup_price
-from matching.policy import MatchingPolicy
-from matching.remittances import decide_remittance
-from matching.service import decide_order
+from o2c.ledger import models as lm
+from o2c.ledger.cash import post_payment
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.orders import post_order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.pricing import lookup_price
+from o2c.matching.policy import MatchingPolicy
+from o2c.matching.remittances import decide_remittance
+from o2c.matching.service import decide_order
 
 TODAY = date(2024, 6, 30)
 TABLES = [m.__table__ for m in (lm.Customer, lm.CustomerAlias, lm.Product, lm.ContractPrice, lm.CustomerPartNumber,

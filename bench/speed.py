@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from bench import matching as bm  # noqa: E402
 from bench.corpus import build_corpus, degrade, render_pages  # noqa: E402
-from extraction.service import extract_document  # noqa: E402
+from o2c.extraction.service import extract_document  # noqa: E402
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 

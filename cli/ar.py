@@ -6,11 +6,11 @@ from datetime import date
 
 import typer
 
-from cli.output import emit
-from core.db import unit_of_work
-from core.settings import load_settings
-from ledger.ar import aging_summary, customer_open_items, dso, open_items_summary, unapplied_cash
-from pipeline import build_context
+from o2c.cli.output import emit
+from o2c.core.db import unit_of_work
+from o2c.core.settings import load_settings
+from o2c.ledger.ar import aging_summary, customer_open_items, dso, open_items_summary, unapplied_cash
+from o2c.pipeline.documents import build_context
 
 ar_app = typer.Typer(help="AR views: open items, aging, DSO, unapplied cash.", no_args_is_help=True)
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from banking import import_statement, match_pending, unapplied
-from cli.output import emit, err, expand_paths, progress
-from core.errors import O2CError
-from core.settings import load_settings
-from intake.models import Channel
-from matching.bank import BankPolicy
-from pipeline import build_context
+from o2c.cli.output import emit, err, expand_paths, progress
+from o2c.core.errors import O2CError
+from o2c.core.settings import load_settings
+from o2c.intake.models import Channel
+from o2c.matching.bank import BankPolicy
+from o2c.pipeline.documents import build_context
+from o2c.pipeline.statements import import_statement, match_pending, unapplied
 
 bank_app = typer.Typer(help="Bank statements: the cash that remittances explain.", no_args_is_help=True)
 

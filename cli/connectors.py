@@ -14,16 +14,16 @@ from pathlib import Path
 
 import typer
 
-from cli.output import emit, err
-from core.errors import O2CError
-from core.settings import load_settings
-from gateway import ingest
-from intake.connectors.base import Backoff, Deliver
-from intake.connectors.errors import MailboxUnavailable
-from intake.connectors.folder import FolderWatcher
-from intake.connectors.imap import MailboxConfig, MailboxConnector, PollReport
-from intake.models import Channel
-from pipeline import PipelineContext, build_context
+from o2c.cli.output import emit, err
+from o2c.core.errors import O2CError
+from o2c.core.settings import load_settings
+from o2c.intake.connectors.base import Backoff, Deliver
+from o2c.intake.connectors.errors import MailboxUnavailable
+from o2c.intake.connectors.folder import FolderWatcher
+from o2c.intake.connectors.imap import MailboxConfig, MailboxConnector, PollReport
+from o2c.intake.models import Channel
+from o2c.pipeline.documents import PipelineContext, build_context
+from o2c.pipeline.door import ingest
 
 mailbox_app = typer.Typer(help="The IMAP mailbox connector (O2C_IMAP_* settings).", no_args_is_help=True)
 folder_app = typer.Typer(help="The watched-folder connector.", no_args_is_help=True)

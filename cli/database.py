@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli.output import err
-from core.settings import load_settings
-from migrations.runner import upgrade_database
+from o2c.cli.output import err
+from o2c.core.settings import load_settings
+from o2c.migrations.runner import upgrade_database
 
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 

@@ -6,13 +6,13 @@ from enum import StrEnum
 
 import typer
 
-from cli.output import emit, err
-from core.db import unit_of_work
-from core.errors import O2CError
-from core.settings import load_settings
-from ledger import deductions as deduction_ledger
-from pipeline import build_context
-from resolutions import settle_deduction
+from o2c.cli.output import emit, err
+from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
+from o2c.core.settings import load_settings
+from o2c.ledger import deductions as deduction_ledger
+from o2c.pipeline.documents import build_context
+from o2c.pipeline.resolutions import settle_deduction
 
 deductions_app = typer.Typer(help="Deductions: what customers did not pay, settled by a person.",
                              no_args_is_help=True)

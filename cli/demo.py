@@ -12,14 +12,14 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app
-from cli.output import err, progress
-from core.db import unit_of_work
-from core.settings import load_settings
-from feeds import read_feed
-from gateway import ingest
-from ledger.masterdata import import_master_data
-from pipeline import build_context
+from o2c.api.app import create_app
+from o2c.cli.output import err, progress
+from o2c.core.db import unit_of_work
+from o2c.core.settings import load_settings
+from o2c.erp.feeds import read_feed
+from o2c.ledger.masterdata import import_master_data
+from o2c.pipeline.documents import build_context
+from o2c.pipeline.door import ingest
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "samples"
 MASTER_DATA = ("customers", "products", "prices", "invoices")

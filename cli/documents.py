@@ -8,14 +8,14 @@ from pathlib import Path
 
 import typer
 
-from cli.output import emit, err, expand_paths, progress
-from core.errors import O2CError
-from core.settings import load_settings
-from extraction.errors import UnreadableDocument
-from extraction.service import ExtractionLimits, extract_document
-from gateway import ingest as ingest_file
-from intake.models import Channel
-from pipeline import build_context
+from o2c.cli.output import emit, err, expand_paths, progress
+from o2c.core.errors import O2CError
+from o2c.core.settings import load_settings
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import ExtractionLimits, extract_document
+from o2c.intake.models import Channel
+from o2c.pipeline.documents import build_context
+from o2c.pipeline.door import ingest as ingest_file
 
 
 def extract(files: list[Path] = typer.Argument(..., help="PDFs, images, .eml or text files.")) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from cli.output import emit, err
-from core.db import unit_of_work
-from core.settings import load_settings
-from ledger.check import check_ledger
-from pipeline import build_context
+from o2c.cli.output import emit, err
+from o2c.core.db import unit_of_work
+from o2c.core.settings import load_settings
+from o2c.ledger.check import check_ledger
+from o2c.pipeline.documents import build_context
 
 ledger_app = typer.Typer(help="Ledger integrity: every invariant, per currency.", no_args_is_help=True)
 

@@ -10,11 +10,11 @@ import typer
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from cli.output import emit, err
-from core.errors import EngineMissing, O2CError
-from core.settings import Settings, load_settings
-from extraction.ocr import engine_status
-from pipeline import build_context, reprocess
+from o2c.cli.output import emit, err
+from o2c.core.errors import EngineMissing, O2CError
+from o2c.core.settings import Settings, load_settings
+from o2c.extraction.ocr import engine_status
+from o2c.pipeline.documents import build_context, reprocess
 
 MIN_FREE_BYTES = 1024 * 1024 * 1024  # below 1 GiB free the blob store is about to fill
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import typer
 
-from cli.output import emit, err
-from core.db import unit_of_work
-from core.errors import O2CError
-from core.settings import load_settings
-from feeds import read_feed
-from ledger.masterdata import import_master_data
-from pipeline import build_context
+from o2c.cli.output import emit, err
+from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
+from o2c.core.settings import load_settings
+from o2c.erp.feeds import read_feed
+from o2c.ledger.masterdata import import_master_data
+from o2c.pipeline.documents import build_context
 
 
 class MasterDataKind(StrEnum):

@@ -6,13 +6,13 @@ import time
 
 import typer
 
-from cli.output import emit, err
-from core.db import unit_of_work
-from core.errors import O2CError
-from core.settings import load_settings
-from pipeline import build_context
-from review.outbox import WebhookPolicy, deliver_due
-from review.summary import build_summary
+from o2c.cli.output import emit, err
+from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
+from o2c.core.settings import load_settings
+from o2c.erp.outbox import WebhookPolicy, deliver_due
+from o2c.pipeline.documents import build_context
+from o2c.review.summary import build_summary
 
 webhooks_app = typer.Typer(help="The webhook outbox.", no_args_is_help=True)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from core.settings import load_settings
-from worker import run_worker
+from o2c.core.settings import load_settings
+from o2c.worker import run_worker
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("o2c.api.app:create_app", factory=True, host=host, port=port)
 
 
 def worker(burst: bool = typer.Option(False, help="Exit when the queue is empty."),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.db import after_commit
+from o2c.core.db import after_commit
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from core.errors import Conflict
+from o2c.core.errors import Conflict
 
 S = TypeVar("S", bound=StrEnum)
 

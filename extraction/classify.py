@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extraction.lexicon import labels, title_pattern
-from extraction.nlp import entity_counts
-from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
+from o2c.extraction.lexicon import labels, title_pattern
+from o2c.extraction.nlp import entity_counts
+from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
 
 _PO_TITLE = re.compile(rf"(?i)\b({title_pattern('purchase_order')}|"
                        r"purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"

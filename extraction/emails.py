@@ -10,8 +10,8 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
-from extraction.errors import UnreadableDocument
-from extraction.htmlbody import html_to_layout_text
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.htmlbody import html_to_layout_text
 
 BODY = "body"
 _SKIPPED = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",

@@ -1,6 +1,6 @@
 """Named extraction errors: why a file could not be read."""
 
-from core.errors import O2CError
+from o2c.core.errors import O2CError
 
 
 class UnreadableDocument(O2CError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from extraction.layout import bbox
-from extraction.pages import OCR, PDFPLUMBER, Page, Word
+from o2c.extraction.layout import bbox
+from o2c.extraction.pages import OCR, PDFPLUMBER, Page, Word
 
 OCR_PENALTY = 0.05
 LOW_WORD_CONFIDENCE = 0.90  # below this Tesseract word confidence an OCR'd field stays under 0.9 (bench-calibrated)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from core.money import parse_amount
-from extraction.layout import Hit, LabelSet, Line
-from extraction.lexicon import labels
-from extraction.pages import Word
+from o2c.core.money import parse_amount
+from o2c.extraction.layout import Hit, LabelSet, Line
+from o2c.extraction.lexicon import labels
+from o2c.extraction.pages import Word
 
 _TITLE = re.compile(r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
                     r"page\s+\d|seite\s+\d|order)\b")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import median
 
-from extraction.pages import Page, Word
+from o2c.extraction.pages import Page, Word
 
 _NOT_KEY = re.compile(r"[^a-z0-9#äöüßàâçéèêëîïôûùÿñáíóúìº°]")
 

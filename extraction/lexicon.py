@@ -15,7 +15,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from extraction.layout import LabelSet, compact
+from o2c.extraction.layout import LabelSet, compact
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.json")
 LANGUAGES = ("en", "de", "fr", "nl", "es", "it")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from core.money import parse_amount, quantize
-from extraction.grounding import Grounding
-from extraction.pages import Word
+from o2c.core.money import parse_amount, quantize
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.pages import Word
 
 _LINE_NUMBER = re.compile(r"\d{1,3}\.?")
 _UOM = re.compile(r"(?i)(ea|each|pc|pcs|pce|pk|pkt|pack|bx|box|cs|case|set|kg|g|m|mm|cm|l|ltr|rl|roll|pr|pair|dz|doz|"

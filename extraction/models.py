@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
-from core.states import check_transition
+from o2c.core.db import Base, utcnow
+from o2c.core.states import check_transition
 
 
 class BusinessDocumentStatus(enum.StrEnum):

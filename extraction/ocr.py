@@ -12,10 +12,10 @@ import warnings
 import pypdfium2
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import EngineMissing
-from extraction.errors import UnreadableDocument
-from extraction.pages import OCR, Page, Word
-from extraction.raster import check_pixels, raster_dpi
+from o2c.core.errors import EngineMissing
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.pages import OCR, Page, Word
+from o2c.extraction.raster import check_pixels, raster_dpi
 
 POINTS_PER_INCH = 72.0
 _DEFAULT_IMAGE_DPI = 300

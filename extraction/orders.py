@@ -6,9 +6,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from core.money import parse_amount, quantize
-from extraction.evidence import Evidence
-from extraction.fields import (
+from o2c.core.money import parse_amount, quantize
+from o2c.extraction.evidence import Evidence
+from o2c.extraction.fields import (
     TOTALS,
     amount_in,
     currency_words,
@@ -20,10 +20,10 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
-from extraction.grounding import Grounding, code_key
-from extraction.layout import Hit, Line, find_labelled, read_block
-from extraction.lexicon import label_set
-from extraction.linecells import (
+from o2c.extraction.grounding import Grounding, code_key
+from o2c.extraction.layout import Hit, Line, find_labelled, read_block
+from o2c.extraction.lexicon import label_set
+from o2c.extraction.linecells import (
     agrees,
     code_in_words,
     factor_from_row,
@@ -32,11 +32,11 @@ from extraction.linecells import (
     numbers_in,
     split_code_cell,
 )
-from extraction.nlp import find_entities
-from extraction.normalize import clean_text, decide_date_order, detect_currency, parse_date
-from extraction.pages import Word
-from extraction.schema import ExtractedOrder, OrderLine
-from extraction.tables import IGNORED, read_table
+from o2c.extraction.nlp import find_entities
+from o2c.extraction.normalize import clean_text, decide_date_order, detect_currency, parse_date
+from o2c.extraction.pages import Word
+from o2c.extraction.schema import ExtractedOrder, OrderLine
+from o2c.extraction.tables import IGNORED, read_table
 
 ORDER_LABELS = label_set("order")
 LINE_COLUMNS = label_set("line_columns")

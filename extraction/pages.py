@@ -20,7 +20,7 @@ from itertools import groupby
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from extraction.errors import UnreadableDocument
+from o2c.extraction.errors import UnreadableDocument
 
 TEXT, OCR = "text", "ocr"
 PDFIUM, PDFPLUMBER = "pdfium", "pdfplumber"

@@ -3,7 +3,7 @@ page of 200 x 200 inches, which at 300 dpi is 3.6 billion pixels. Nothing is ren
 
 from __future__ import annotations
 
-from extraction.errors import UnreadableDocument
+from o2c.extraction.errors import UnreadableDocument
 
 POINTS_PER_INCH = 72.0
 MIN_OCR_DPI = 100  # below this Tesseract cannot read body text: a page that only fits lower is refused

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from core.money import parse_amount
-from extraction.evidence import Evidence
-from extraction.fields import (
+from o2c.core.money import parse_amount
+from o2c.extraction.evidence import Evidence
+from o2c.extraction.fields import (
     TOTALS,
     amount_in,
     currency_words,
@@ -18,14 +18,14 @@ from extraction.fields import (
     section_lines,
     signature_company,
 )
-from extraction.grounding import Grounding
-from extraction.layout import Line, find_labelled
-from extraction.lexicon import label_set
-from extraction.linecells import looks_code
-from extraction.nlp import find_entities
-from extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
-from extraction.schema import ExtractedRemittance, RemittanceItem
-from extraction.tables import IGNORED, read_table
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.layout import Line, find_labelled
+from o2c.extraction.lexicon import label_set
+from o2c.extraction.linecells import looks_code
+from o2c.extraction.nlp import find_entities
+from o2c.extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
+from o2c.extraction.schema import ExtractedRemittance, RemittanceItem
+from o2c.extraction.tables import IGNORED, read_table
 
 REMITTANCE_LABELS = label_set("remittance")
 ITEM_COLUMNS = label_set("item_columns")

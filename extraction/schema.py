@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.money import decimal_str, to_decimal
+from o2c.core.money import decimal_str, to_decimal
 
 PURCHASE_ORDER = "purchase_order"
 REMITTANCE_ADVICE = "remittance_advice"

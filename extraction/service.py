@@ -6,21 +6,21 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from extraction import nlp, ocr
-from extraction.calibration import calibrate
-from extraction.classify import classify_document
-from extraction.emails import MessagePart, read_message
-from extraction.errors import UnreadableDocument
-from extraction.evidence import Evidence
-from extraction.grounding import Grounding
-from extraction.htmlbody import html_to_layout_text
-from extraction.layout import all_lines
-from extraction.orders import extract_order
-from extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
-from extraction.remittances import extract_remittance
-from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
-from extraction.structured import read_structured, reconcile_with_visible
-from intake.sniff import BAI2, CAMT, MT940, sniff_media_type
+from o2c.extraction import nlp, ocr
+from o2c.extraction.calibration import calibrate
+from o2c.extraction.classify import classify_document
+from o2c.extraction.emails import MessagePart, read_message
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.evidence import Evidence
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.htmlbody import html_to_layout_text
+from o2c.extraction.layout import all_lines
+from o2c.extraction.orders import extract_order
+from o2c.extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
+from o2c.extraction.remittances import extract_remittance
+from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from o2c.extraction.structured import read_structured, reconcile_with_visible
+from o2c.intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 
 EXTRACTOR_VERSION = "1.2.0"
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}

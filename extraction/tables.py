@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.money import parse_amount
-from extraction.layout import LabelSet, Line, bbox
-from extraction.pages import Word
+from o2c.core.money import parse_amount
+from o2c.extraction.layout import LabelSet, Line, bbox
+from o2c.extraction.pages import Word
 
 NUMERIC = {"quantity", "unit_price", "net_unit_price", "amount", "amount_paid", "discount", "invoice_amount"}
 IGNORED = "_ignored"

@@ -1,6 +1,6 @@
 """Named intake errors."""
 
-from core.errors import O2CError
+from o2c.core.errors import O2CError
 
 
 class DocumentTooLarge(O2CError):

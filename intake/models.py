@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, utcnow
-from core.states import check_transition
+from o2c.core.db import Base, utcnow
+from o2c.core.states import check_transition
 
 
 class DocumentStatus(enum.StrEnum):

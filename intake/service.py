@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.events import record_event
-from intake.errors import DocumentTooLarge, EmptyDocument
-from intake.models import Document, DocumentStatus, Receipt
-from intake.sniff import sniff_media_type
-from intake.storage import BlobStore, sha256_of
+from o2c.core.events import record_event
+from o2c.intake.errors import DocumentTooLarge, EmptyDocument
+from o2c.intake.models import Document, DocumentStatus, Receipt
+from o2c.intake.sniff import sniff_media_type
+from o2c.intake.storage import BlobStore, sha256_of
 
 log = logging.getLogger(__name__)
 

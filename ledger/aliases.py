@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Customer, CustomerAlias
-from ledger.names import alias_key, domain_key
+from o2c.ledger.models import Customer, CustomerAlias
+from o2c.ledger.names import alias_key, domain_key
 
 MASTER_DATA = "master_data"
 AMBIGUOUS = "ambiguous"

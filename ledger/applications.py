@@ -10,11 +10,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import is_postgres
-from core.events import record_event
-from core.money import decimal_str
-from ledger.deductions import collect_deductions, reverse_deductions
-from ledger.errors import (
+from o2c.core.db import is_postgres
+from o2c.core.events import record_event
+from o2c.core.money import decimal_str
+from o2c.ledger.deductions import collect_deductions, reverse_deductions
+from o2c.ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
     CustomerMismatch,
@@ -23,9 +23,9 @@ from ledger.errors import (
     InvoiceNotFound,
     OverApplication,
 )
-from ledger.journal import AR, DISCOUNTS, UNAPPLIED, credit, debit, post_entry, reverse_entry
-from ledger.models import CashApplication, Invoice, JournalEntry, Payment
-from ledger.terms import discount_allowed, parse_terms
+from o2c.ledger.journal import AR, DISCOUNTS, UNAPPLIED, credit, debit, post_entry, reverse_entry
+from o2c.ledger.models import CashApplication, Invoice, JournalEntry, Payment
+from o2c.ledger.terms import discount_allowed, parse_terms
 
 ZERO = Decimal("0")
 

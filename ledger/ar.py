@@ -10,9 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str, quantize
-from ledger.models import Deduction, Invoice, Payment
-from ledger.views import aging_summary, open_items
+from o2c.core.money import decimal_str, quantize
+from o2c.ledger.models import Deduction, Invoice, Payment
+from o2c.ledger.views import aging_summary, open_items
 
 __all__ = ["customer_open_items", "open_items_summary", "aging_summary", "dso", "unapplied_cash"]
 

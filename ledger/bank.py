@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import is_postgres, utcnow
-from core.errors import Conflict
-from core.events import record_event
-from core.money import decimal_str, quantize
-from ledger.cash import PaymentDraft, PostedPayment, post_payment
-from ledger.models import BankCredit, Payment
+from o2c.core.db import is_postgres, utcnow
+from o2c.core.errors import Conflict
+from o2c.core.events import record_event
+from o2c.core.money import decimal_str, quantize
+from o2c.ledger.cash import PaymentDraft, PostedPayment, post_payment
+from o2c.ledger.models import BankCredit, Payment
 
 UNMATCHED, LINKED, APPLIED, ON_ACCOUNT, REVIEW = "unmatched", "linked", "applied", "on_account", "review"
 RETURNED = "returned"  # a reviewer sent the money back to the payer: it never becomes a payment

@@ -12,21 +12,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from core.db import is_postgres
-from core.events import Event
-from core.money import decimal_str, quantize
-from ledger.applications import applied_total, apply_cash, check_application, reverse_application
-from ledger.deductions import REASON_CODES, PlannedDeduction, collect_deductions
-from ledger.errors import (
+from o2c.core.db import is_postgres
+from o2c.core.events import Event
+from o2c.core.money import decimal_str, quantize
+from o2c.ledger.applications import applied_total, apply_cash, check_application, reverse_application
+from o2c.ledger.deductions import REASON_CODES, PlannedDeduction, collect_deductions
+from o2c.ledger.errors import (
     ConcurrentUpdate,
     DuplicatePayment,
     InsufficientUnappliedBalance,
     InvoiceNotFound,
     OverApplication,
 )
-from ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit, debit, post_new_entries
-from ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
-from ledger.references import normalize_reference, payment_reference_key
+from o2c.ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit, debit, post_new_entries
+from o2c.ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
+from o2c.ledger.references import normalize_reference, payment_reference_key
 
 __all__ = ["PlannedApplication", "RemittanceLineDraft", "PaymentDraft", "PostedPayment", "post_payment",
            "post_payments", "apply_cash", "reverse_application", "applied_total", "business_key",

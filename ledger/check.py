@@ -19,10 +19,10 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.db import is_postgres
-from core.money import decimal_str
-from ledger.journal import AR
-from ledger.models import CashApplication, Deduction, Invoice, JournalLine, Payment
+from o2c.core.db import is_postgres
+from o2c.core.money import decimal_str
+from o2c.ledger.journal import AR
+from o2c.ledger.models import CashApplication, Deduction, Invoice, JournalLine, Payment
 
 ZERO = Decimal("0")
 JOURNAL_BALANCED, AR_CONTROL, INVOICE_OPEN_AMOUNT = "journal_balanced", "ar_control", "invoice_open_amount"

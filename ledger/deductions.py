@@ -12,12 +12,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str
-from ledger.errors import DeductionAlreadySettled, DeductionNotFound, InvalidDeductionOutcome, OverApplication
-from ledger.invoicing import next_number
-from ledger.journal import AR, DEDUCTIONS, REVENUE, credit, debit, post_entry
-from ledger.models import Deduction, Invoice
-from ledger.terms import due_date, parse_terms
+from o2c.core.money import decimal_str
+from o2c.ledger.errors import DeductionAlreadySettled, DeductionNotFound, InvalidDeductionOutcome, OverApplication
+from o2c.ledger.invoicing import next_number
+from o2c.ledger.journal import AR, DEDUCTIONS, REVENUE, credit, debit, post_entry
+from o2c.ledger.models import Deduction, Invoice
+from o2c.ledger.terms import due_date, parse_terms
 
 SHORT_PAYMENT, UNEARNED_DISCOUNT = "short_payment", "unearned_discount"
 REASON_CODES = frozenset({SHORT_PAYMENT, UNEARNED_DISCOUNT, "pricing", "damaged", "shortage", "promotion", "other"})

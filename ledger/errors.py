@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotFound
+from o2c.core.errors import Conflict, InvalidInput, NotFound
 
 
 class MasterDataError(InvalidInput):

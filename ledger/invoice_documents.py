@@ -14,9 +14,9 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str, quantize
-from ledger.errors import InvoiceNotFound
-from ledger.models import Customer, Invoice, Order
+from o2c.core.money import decimal_str, quantize
+from o2c.ledger.errors import InvoiceNotFound
+from o2c.ledger.models import Customer, Invoice, Order
 
 UBL = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

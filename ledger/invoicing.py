@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import is_postgres
-from core.money import quantize
-from ledger.errors import InvoiceNumberTaken, UnknownCustomer
-from ledger.journal import AR, REVENUE, TAX, credit, debit, post_entry
-from ledger.models import Customer, Invoice, NumberSequence, Order
-from ledger.policy import LedgerPolicy
-from ledger.terms import due_date, parse_terms
+from o2c.core.db import is_postgres
+from o2c.core.money import quantize
+from o2c.ledger.errors import InvoiceNumberTaken, UnknownCustomer
+from o2c.ledger.journal import AR, REVENUE, TAX, credit, debit, post_entry
+from o2c.ledger.models import Customer, Invoice, NumberSequence, Order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.terms import due_date, parse_terms
 
 
 def next_number(session: Session, name: str, prefix: str) -> str:

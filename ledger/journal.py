@@ -12,8 +12,8 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger.errors import AlreadyReversed, UnbalancedEntry
-from ledger.models import JournalEntry, JournalLine
+from o2c.ledger.errors import AlreadyReversed, UnbalancedEntry
+from o2c.ledger.models import JournalEntry, JournalLine
 
 AR, REVENUE, TAX, CASH, DISCOUNTS, UNAPPLIED, DEDUCTIONS = (
     "AR",

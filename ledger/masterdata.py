@@ -13,12 +13,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.aliases import sync_customer_aliases
-from ledger.applications import applied_total
-from ledger.deductions import collect_deductions
-from ledger.errors import MasterDataError
-from ledger.journal import AR, OPENING, credit, debit, post_entry
-from ledger.models import ContractPrice, Customer, Invoice, JournalEntry, Product
+from o2c.ledger.aliases import sync_customer_aliases
+from o2c.ledger.applications import applied_total
+from o2c.ledger.deductions import collect_deductions
+from o2c.ledger.errors import MasterDataError
+from o2c.ledger.journal import AR, OPENING, credit, debit, post_entry
+from o2c.ledger.models import ContractPrice, Customer, Invoice, JournalEntry, Product
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": (

@@ -20,10 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from core.db import Base, utcnow
-from ledger.names import sku_key
-from ledger.references import normalize_reference, po_key
-from ledger.references import ocr_key as reference_ocr_key
+from o2c.core.db import Base, utcnow
+from o2c.ledger.names import sku_key
+from o2c.ledger.references import normalize_reference, po_key
+from o2c.ledger.references import ocr_key as reference_ocr_key
 
 NUM = Numeric(19, 4, asdecimal=True)
 

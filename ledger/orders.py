@@ -10,15 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import is_postgres
-from core.events import record_event
-from core.money import decimal_str, quantize
-from ledger.errors import DuplicateOrder, OrderNotPostable
-from ledger.invoicing import issue_invoice
-from ledger.models import Customer, Invoice, Order, OrderLineRow, Product
-from ledger.policy import LedgerPolicy
-from ledger.pricing import check_line_price, lookup_price
-from ledger.references import po_key
+from o2c.core.db import is_postgres
+from o2c.core.events import record_event
+from o2c.core.money import decimal_str, quantize
+from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
+from o2c.ledger.invoicing import issue_invoice
+from o2c.ledger.models import Customer, Invoice, Order, OrderLineRow, Product
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.pricing import check_line_price, lookup_price
+from o2c.ledger.references import po_key
 
 # Reason codes shared with matching and review.
 UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, PRICE_MISMATCH = "unknown_customer", "unknown_product", "price_mismatch"

@@ -12,7 +12,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import ContractPrice, Product
+from o2c.ledger.models import ContractPrice, Product
 
 
 class PriceTier(Protocol):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.money import quantize
+from o2c.core.money import quantize
 
 _DISCOUNT = re.compile(r"(?P<pct>\d+(?:[.,]\d+)?)\s*%?\s*(?:/|\s)\s*(?P<days>\d+)(?:\s*days?)?")
 _NET = re.compile(r"\b(?:net|n)\s*(?P<days>\d+)(?:\s*days?)?\b")

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str, quantize
-from ledger.models import CashApplication, Invoice, Order, Payment
+from o2c.core.money import decimal_str, quantize
+from o2c.ledger.models import CashApplication, Invoice, Order, Payment
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 

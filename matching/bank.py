@@ -14,19 +14,19 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str
-from extraction.models import BusinessDocumentStatus, ExtractionRecord
-from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
-from ledger.bank import credit_age_hours
-from ledger.cash import PaymentDraft
-from ledger.models import BankCredit, Payment, RemittanceLine
-from ledger.policy import LedgerPolicy
-from ledger.references import normalize_reference
-from matching.customers import resolve_customer
-from matching.decisions import AMBIGUOUS
-from matching.open_items import invoices_by_reference
-from matching.policy import MatchingPolicy
-from matching.service import decide_remittance
+from o2c.core.money import decimal_str
+from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
+from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
+from o2c.ledger.bank import credit_age_hours
+from o2c.ledger.cash import PaymentDraft
+from o2c.ledger.models import BankCredit, Payment, RemittanceLine
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.references import normalize_reference
+from o2c.matching.customers import resolve_customer
+from o2c.matching.decisions import AMBIGUOUS
+from o2c.matching.open_items import invoices_by_reference
+from o2c.matching.policy import MatchingPolicy
+from o2c.matching.service import decide_remittance
 
 LINK, POST, WAIT, REVIEW = "link", "post", "wait", "review"
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/._]{2,39}")

@@ -9,9 +9,9 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.models import Customer, CustomerAlias
-from ledger.names import alias_key, domain_key, legal_name, simple_name
-from matching.policy import MatchingPolicy
+from o2c.ledger.models import Customer, CustomerAlias
+from o2c.ledger.names import alias_key, domain_key, legal_name, simple_name
+from o2c.matching.policy import MatchingPolicy
 
 _AGREEMENT = 85  # fuzzy score at which a name or an address read agrees with master data
 

@@ -8,12 +8,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.money import decimal_str
-from extraction.schema import Extraction
-from ledger.cash import PaymentDraft
-from ledger.orders import OrderDraft
-from matching.customers import CustomerMatch
-from matching.policy import MatchingPolicy
+from o2c.core.money import decimal_str
+from o2c.extraction.schema import Extraction
+from o2c.ledger.cash import PaymentDraft
+from o2c.ledger.orders import OrderDraft
+from o2c.matching.customers import CustomerMatch
+from o2c.matching.policy import MatchingPolicy
 
 LOW_CONFIDENCE, UNSUPPORTED = "low_confidence", "unsupported_document"
 UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, MISSING_FIELD = "unknown_customer", "unknown_product", "missing_field"

@@ -9,10 +9,10 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str
-from extraction.schema import RemittanceItem
-from ledger.models import Invoice
-from ledger.references import normalize_reference, ocr_key
+from o2c.core.money import decimal_str
+from o2c.extraction.schema import RemittanceItem
+from o2c.ledger.models import Invoice
+from o2c.ledger.references import normalize_reference, ocr_key
 
 __all__ = [
     "ItemMatch",

@@ -8,8 +8,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import CustomerPartNumber, Product
-from ledger.names import sku_key
+from o2c.ledger.models import CustomerPartNumber, Product
+from o2c.ledger.names import sku_key
 
 
 @dataclass

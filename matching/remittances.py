@@ -10,15 +10,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str
-from extraction.schema import REMITTANCE_ADVICE, Extraction
-from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, find_same_payment
-from ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
-from ledger.models import Customer
-from ledger.policy import LedgerPolicy
-from ledger.terms import allowed_discount, parse_terms
-from matching.customers import resolve_customer
-from matching.decisions import (
+from o2c.core.money import decimal_str
+from o2c.extraction.schema import REMITTANCE_ADVICE, Extraction
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, find_same_payment
+from o2c.ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
+from o2c.ledger.models import Customer
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.terms import allowed_discount, parse_terms
+from o2c.matching.customers import resolve_customer
+from o2c.matching.decisions import (
     _PAYMENT_DATE,
     _REMITTANCE_REQUIRED,
     AMBIGUOUS,
@@ -36,7 +36,7 @@ from matching.decisions import (
     _jsonable,
     sender_domain,
 )
-from matching.open_items import (
+from o2c.matching.open_items import (
     _candidate,
     amount_only_match,
     candidate_invoices,
@@ -44,7 +44,7 @@ from matching.open_items import (
     match_item,
     open_invoices,
 )
-from matching.policy import MatchingPolicy
+from o2c.matching.policy import MatchingPolicy
 
 __all__ = ["decide_remittance", "RemittanceDecision"]
 

@@ -10,13 +10,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extraction.schema import PURCHASE_ORDER, Extraction
-from ledger.models import Customer, Order
-from ledger.orders import DUPLICATE_ORDER, DraftLine, OrderDraft, validate_order
-from ledger.policy import LedgerPolicy
-from ledger.references import po_key
-from matching.customers import resolve_customer
-from matching.decisions import (
+from o2c.extraction.schema import PURCHASE_ORDER, Extraction
+from o2c.ledger.models import Customer, Order
+from o2c.ledger.orders import DUPLICATE_ORDER, DraftLine, OrderDraft, validate_order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.references import po_key
+from o2c.matching.customers import resolve_customer
+from o2c.matching.decisions import (
     _ORDER_REQUIRED,
     UNKNOWN_CUSTOMER,
     UNKNOWN_PRODUCT,
@@ -29,9 +29,9 @@ from matching.decisions import (
     read_field,
     sender_domain,
 )
-from matching.policy import MatchingPolicy
-from matching.products import resolve_product
-from matching.remittances import decide_remittance
+from o2c.matching.policy import MatchingPolicy
+from o2c.matching.products import resolve_product
+from o2c.matching.remittances import decide_remittance
 
 __all__ = ["decide_order", "decide_remittance", "OrderDecision", "RemittanceDecision", "read_field", "sender_domain"]
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.money import decimal_str
-from ledger.models import Customer, Invoice, Product
-from ledger.references import normalize_reference
+from o2c.core.money import decimal_str
+from o2c.ledger.models import Customer, Invoice, Product
+from o2c.ledger.references import normalize_reference
 
 MAX_CANDIDATES = 25
 

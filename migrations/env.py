@@ -3,12 +3,12 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import core.events  # noqa: F401  (register tables)
-import extraction.models  # noqa: F401
-import intake.models  # noqa: F401
-import ledger.models  # noqa: F401
-import review.models  # noqa: F401
-from core.db import Base
+import o2c.core.events  # noqa: F401  (register tables)
+import o2c.extraction.models  # noqa: F401
+import o2c.intake.models  # noqa: F401
+import o2c.ledger.models  # noqa: F401
+import o2c.review.models  # noqa: F401
+from o2c.core.db import Base
 
 target_metadata = Base.metadata
 url = context.config.get_main_option("sqlalchemy.url")

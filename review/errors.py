@@ -1,6 +1,6 @@
 """Named review errors."""
 
-from core.errors import Conflict, InvalidInput, NotFound
+from o2c.core.errors import Conflict, InvalidInput, NotFound
 
 
 class ExceptionNotFound(NotFound):

@@ -10,14 +10,14 @@ import dataclasses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.events import record_event
-from extraction.schema import Extraction
-from ledger.aliases import AMBIGUOUS
-from ledger.models import Customer, CustomerAlias, CustomerPartNumber, Invoice, Product
-from ledger.names import alias_key
-from ledger.references import normalize_reference
-from review.errors import AliasNotFound, UnknownCandidate
-from review.models import ReferenceAlias
+from o2c.core.events import record_event
+from o2c.extraction.schema import Extraction
+from o2c.ledger.aliases import AMBIGUOUS
+from o2c.ledger.models import Customer, CustomerAlias, CustomerPartNumber, Invoice, Product
+from o2c.ledger.names import alias_key
+from o2c.ledger.references import normalize_reference
+from o2c.review.errors import AliasNotFound, UnknownCandidate
+from o2c.review.models import ReferenceAlias
 
 ALIAS_KINDS = ("customers", "part-numbers", "references")
 

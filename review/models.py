@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from o2c.core.db import Base, utcnow
 
 
 class ExceptionStatus(StrEnum):

@@ -11,10 +11,10 @@ from decimal import Decimal
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
-from core.events import Event, record_event
-from review.errors import ExceptionClaimedByOther, ExceptionClosed, ExceptionNotFound, InvalidResolution
-from review.models import OPEN_STATES, ExceptionStatus, ReviewItem
+from o2c.core.db import utcnow
+from o2c.core.events import Event, record_event
+from o2c.review.errors import ExceptionClaimedByOther, ExceptionClosed, ExceptionNotFound, InvalidResolution
+from o2c.review.models import OPEN_STATES, ExceptionStatus, ReviewItem
 
 CLAIM_MINUTES = 30
 SLA = timedelta(hours=24)

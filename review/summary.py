@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
-from extraction.models import BusinessDocumentStatus, ExtractionRecord
-from intake.models import Document
-from ledger.models import CashApplication, Payment
-from review.models import OPEN_STATES, ReviewItem
+from o2c.core.db import utcnow
+from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
+from o2c.intake.models import Document
+from o2c.ledger.models import CashApplication, Payment
+from o2c.review.models import OPEN_STATES, ReviewItem
 
 AGE_BUCKETS = ((3600, "<1h"), (4 * 3600, "1-4h"), (24 * 3600, "4-24h"), (None, ">24h"))
 PERCENTILES = (50, 90, 99)

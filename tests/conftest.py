@@ -113,8 +113,8 @@ def make_context(tmp_path):
     """Build a pipeline context on a database URL (migrated), with blobs in tmp and a fixed business date."""
     from datetime import date
 
-    from core.settings import Settings
-    from pipeline import build_context
+    from o2c.core.settings import Settings
+    from o2c.pipeline.documents import build_context
 
     def build(database_url: str, **overrides):
         # the sample set's connectors are allow-listed (its customers trust advices; docs/cash-model.md)

@@ -170,7 +170,7 @@ def test_seeded_problems_match_master_data():
 
 
 def test_expected_files_follow_the_extraction_contract():
-    schema = pytest.importorskip("extraction.schema")
+    schema = pytest.importorskip("o2c.extraction.schema")
     for contract in _contracts():
         rebuilt = schema.Extraction.from_contract(contract).to_contract()
         assert {k: rebuilt[k] for k in contract} == contract, contract["source"]

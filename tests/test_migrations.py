@@ -6,13 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import core.events  # noqa: F401
-import extraction.models  # noqa: F401
-import intake.models  # noqa: F401
-import ledger.models  # noqa: F401
-import review.models  # noqa: F401
-from core.db import Base
-from migrations.runner import current_revision, upgrade_database
+import o2c.core.events  # noqa: F401
+import o2c.extraction.models  # noqa: F401
+import o2c.intake.models  # noqa: F401
+import o2c.ledger.models  # noqa: F401
+import o2c.review.models  # noqa: F401
+from o2c.core.db import Base
+from o2c.migrations.runner import current_revision, upgrade_database
 
 
 def test_migrations_match_the_models(database_url):
@@ -31,7 +31,7 @@ def test_a_database_at_head_is_left_alone_without_alembic(tmp_path, monkeypatch)
     import alembic.command
     from sqlalchemy import text
 
-    from migrations.runner import script_heads
+    from o2c.migrations.runner import script_heads
 
     url = f"sqlite:///{tmp_path}/o2c.sqlite3"
     upgrade_database(url)

@@ -8,14 +8,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from cli.demo import sample_documents
-from core.db import unit_of_work
-from gateway import ingest
-from intake.models import Document, DocumentStatus
-from ledger.check import check_ledger
-from ledger.masterdata import import_master_data
-from ledger.models import CashApplication, Invoice, JournalLine, Order
-from pipeline import document_outcomes, extract_step, process_document, receive
+from o2c.cli.demo import sample_documents
+from o2c.core.db import unit_of_work
+from o2c.intake.models import Document, DocumentStatus
+from o2c.ledger.check import check_ledger
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import CashApplication, Invoice, JournalLine, Order
+from o2c.pipeline.documents import document_outcomes, extract_step, process_document, receive
+from o2c.pipeline.door import ingest
 
 
 def _load(ctx, samples):

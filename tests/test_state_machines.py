@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.states import InvalidTransition
-from extraction.models import BUSINESS_DOCUMENT_MOVES, BusinessDocumentStatus, ExtractionRecord
-from intake.models import DOCUMENT_MOVES, Document, DocumentStatus
+from o2c.core.states import InvalidTransition
+from o2c.extraction.models import BUSINESS_DOCUMENT_MOVES, BusinessDocumentStatus, ExtractionRecord
+from o2c.intake.models import DOCUMENT_MOVES, Document, DocumentStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 

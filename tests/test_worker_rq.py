@@ -12,16 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.app import create_app
-from core.db import unit_of_work
-from core.queue import JobQueue
-from core.settings import Settings
-from gateway import ingest
-from ledger.masterdata import import_master_data
-from ledger.models import Order
-from migrations.runner import upgrade_database
-from pipeline import build_context, document_outcomes
-from worker import process_document_job
+from o2c.api.app import create_app
+from o2c.core.db import unit_of_work
+from o2c.core.queue import JobQueue
+from o2c.core.settings import Settings
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import Order
+from o2c.migrations.runner import upgrade_database
+from o2c.pipeline.documents import build_context, document_outcomes
+from o2c.pipeline.door import ingest
+from o2c.worker import process_document_job
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -43,7 +43,7 @@ def _worker_env(settings: Settings) -> dict[str, str]:
 
 def _run_worker(settings: Settings) -> subprocess.CompletedProcess:
     env = {**os.environ, **_worker_env(settings)}
-    return subprocess.run([sys.executable, "-m", "cli.main", "worker", "--burst"], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "o2c.cli.main", "worker", "--burst"], env=env, capture_output=True,
                           text=True, timeout=300)
 
 
@@ -100,9 +100,9 @@ def test_api_answers_202_with_redis_and_the_worker_finishes(queued_settings, sam
 def test_a_finished_job_can_be_queued_again_but_a_waiting_one_only_once(queued_settings):
     upgrade_database(queued_settings.database_url)
     queue = JobQueue(queued_settings.redis_url, queued_settings.queue_name)
-    assert queue.enqueue("worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep"
-    assert queue.enqueue("worker.sweep_job", job_id="sweep") is None, "a waiting job is not queued twice"
+    assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep"
+    assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") is None, "a waiting job is not queued twice"
     assert _run_worker(queued_settings).returncode == 0
-    assert queue.enqueue("worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep", \
+    assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep", \
         "a finished job may run again"
     assert _run_worker(queued_settings).returncode == 0

@@ -11,11 +11,11 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import update
 
-from core.db import unit_of_work
-from core.settings import Settings
-from intake.models import Document
-from pipeline import build_context, receive
-from worker import build_scheduler, sweep_job
+from o2c.core.db import unit_of_work
+from o2c.core.settings import Settings
+from o2c.intake.models import Document
+from o2c.pipeline.documents import build_context, receive
+from o2c.worker import build_scheduler, sweep_job
 
 pytestmark = [pytest.mark.redis]
 
@@ -28,7 +28,7 @@ def test_the_scheduler_enqueues_the_three_periodic_jobs(redis_url):
     try:
         enqueued = scheduler.enqueue_jobs()  # every job is due at start
         assert sorted(job.func_name for job in enqueued) == [
-            "worker.deliver_webhooks_job", "worker.match_bank_credits_job", "worker.sweep_job"]
+            "o2c.worker.deliver_webhooks_job", "o2c.worker.match_bank_credits_job", "o2c.worker.sweep_job"]
         queue = Queue(name, connection=connection)
         assert sorted(queue.fetch_job(i).func_name for i in queue.job_ids) == sorted(j.func_name for j in enqueued)
         assert scheduler.enqueue_jobs() == []  # not due again until their interval has passed

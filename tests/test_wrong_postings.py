@@ -10,23 +10,23 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from banking import import_statement
-from core.db import unit_of_work
-from extraction.models import ExtractionRecord
-from extraction.schema import PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
-from extraction.structured.reconcile import order_disagreements
-from gateway import ingest
-from ledger.applications import reverse_application
-from ledger.check import check_ledger
-from ledger.masterdata import import_master_data
-from ledger.models import CashApplication, CustomerAlias, Deduction, Invoice, Order, Payment
-from ledger.orders import DraftLine, OrderDraft, validate_order
-from ledger.policy import LedgerPolicy
-from matching.bank import BankPolicy
-from matching.service import decide_order
-from resolutions import resolve_exception
-from review import learning
-from review import service as review
+from o2c.core.db import unit_of_work
+from o2c.extraction.models import ExtractionRecord
+from o2c.extraction.schema import PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
+from o2c.extraction.structured.reconcile import order_disagreements
+from o2c.ledger.applications import reverse_application
+from o2c.ledger.check import check_ledger
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import CashApplication, CustomerAlias, Deduction, Invoice, Order, Payment
+from o2c.ledger.orders import DraftLine, OrderDraft, validate_order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.matching.bank import BankPolicy
+from o2c.matching.service import decide_order
+from o2c.pipeline.door import ingest
+from o2c.pipeline.resolutions import resolve_exception
+from o2c.pipeline.statements import import_statement
+from o2c.review import learning
+from o2c.review import service as review
 from tests.bank.generators import Credit, camt053
 
 D = Decimal
@@ -210,8 +210,8 @@ def test_6_the_same_po_spelled_another_way_posts_once(ctx):
 
 
 def test_7_a_ledger_refusal_never_leaves_a_document_stuck(ctx, monkeypatch):
-    import pipeline
-    from ledger.errors import ConcurrentUpdate
+    from o2c.ledger.errors import ConcurrentUpdate
+    from o2c.pipeline import documents as pipeline
 
     calls = {"n": 0}
     real = pipeline.post_order

@@ -7,11 +7,11 @@ from datetime import date
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from api.auth import require
-from api.schemas import ErrorBody
-from core.db import unit_of_work
-from ledger.ar import aging_summary, customer_open_items, dso, open_items_summary, unapplied_cash
-from ledger.invoice_documents import (
+from o2c.api.auth import require
+from o2c.api.schemas import ErrorBody
+from o2c.core.db import unit_of_work
+from o2c.ledger.ar import aging_summary, customer_open_items, dso, open_items_summary, unapplied_cash
+from o2c.ledger.invoice_documents import (
     load_invoice,
     render_facturx_pdf,
     render_facturx_xml,

@@ -7,11 +7,11 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.auth import require
-from api.schemas import MAX_ID, ErrorBody
-from core.db import unit_of_work
-from ledger import deductions as deduction_ledger
-from resolutions import deduction_trail, settle_deduction
+from o2c.api.auth import require
+from o2c.api.schemas import MAX_ID, ErrorBody
+from o2c.core.db import unit_of_work
+from o2c.ledger import deductions as deduction_ledger
+from o2c.pipeline.resolutions import deduction_trail, settle_deduction
 
 router = APIRouter(tags=["exceptions"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}

@@ -10,16 +10,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import require
-from api.schemas import MAX_ID, DocumentView, ErrorBody, IngestResponse
-from core.db import unit_of_work
-from core.errors import NotFound
-from extraction.models import ExtractionRecord
-from gateway import accept
-from intake.errors import DocumentTooLarge
-from intake.models import Document
-from intake.service import mail_source_key
-from pipeline import document_outcomes, reprocess
+from o2c.api.auth import require
+from o2c.api.schemas import MAX_ID, DocumentView, ErrorBody, IngestResponse
+from o2c.core.db import unit_of_work
+from o2c.core.errors import NotFound
+from o2c.extraction.models import ExtractionRecord
+from o2c.intake.errors import DocumentTooLarge
+from o2c.intake.models import Document
+from o2c.intake.service import mail_source_key
+from o2c.pipeline.documents import document_outcomes, reprocess
+from o2c.pipeline.door import accept
 
 router = APIRouter(tags=["documents"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}

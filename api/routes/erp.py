@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
-from api.auth import require
-from api.schemas import AckRequest, AckResult, ErrorBody, Export, ImportResult, Page
-from core.db import unit_of_work
-from feeds import FEEDS, acknowledge, export_feed, read_feed, read_master_data_changes, to_csv
-from intake.errors import DocumentTooLarge
-from ledger.masterdata import import_master_data
+from o2c.api.auth import require
+from o2c.api.schemas import AckRequest, AckResult, ErrorBody, Export, ImportResult, Page
+from o2c.core.db import unit_of_work
+from o2c.erp.feeds import FEEDS, acknowledge, export_feed, read_feed, read_master_data_changes, to_csv
+from o2c.intake.errors import DocumentTooLarge
+from o2c.ledger.masterdata import import_master_data
 
 router = APIRouter(tags=["erp"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}}

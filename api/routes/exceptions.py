@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from api.auth import require
-from api.schemas import MAX_ID, ErrorBody, Outcome, Page, ResolveRequest
-from core.db import unit_of_work
-from feeds import encode_cursor, exception_to_dict
-from resolutions import resolve_exception
-from review import learning
-from review import service as review
+from o2c.api.auth import require
+from o2c.api.schemas import MAX_ID, ErrorBody, Outcome, Page, ResolveRequest
+from o2c.core.db import unit_of_work
+from o2c.erp.feeds import encode_cursor, exception_to_dict
+from o2c.pipeline.resolutions import resolve_exception
+from o2c.review import learning
+from o2c.review import service as review
 
 router = APIRouter(tags=["exceptions"])
 EXCEPTION_ID = Path(..., ge=1, le=MAX_ID, description="The exception's id", examples=[1])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from api.auth import require
-from api.schemas import ErrorBody
-from core.db import unit_of_work
-from ledger.check import check_ledger
+from o2c.api.auth import require
+from o2c.api.schemas import ErrorBody
+from o2c.core.db import unit_of_work
+from o2c.ledger.check import check_ledger
 
 router = APIRouter(tags=["ledger"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from api.auth import require
-from api.schemas import ErrorBody
-from core.db import unit_of_work
-from review.summary import build_summary
+from o2c.api.auth import require
+from o2c.api.schemas import ErrorBody
+from o2c.core.db import unit_of_work
+from o2c.review.summary import build_summary
 
 router = APIRouter(tags=["operations"])
 ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}

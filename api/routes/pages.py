@@ -10,14 +10,14 @@ from fastapi.responses import Response
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from api.auth import require
-from api.schemas import MAX_ID, ErrorBody
-from core.db import unit_of_work
-from core.errors import NotFound, O2CError
-from extraction.errors import UnreadableDocument
-from extraction.models import ExtractionRecord
-from extraction.raster import check_pixels, raster_dpi
-from intake.models import Document
+from o2c.api.auth import require
+from o2c.api.schemas import MAX_ID, ErrorBody
+from o2c.core.db import unit_of_work
+from o2c.core.errors import NotFound, O2CError
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.models import ExtractionRecord
+from o2c.extraction.raster import check_pixels, raster_dpi
+from o2c.intake.models import Document
 
 router = APIRouter(tags=["documents"])
 POINTS_PER_INCH = 72.0

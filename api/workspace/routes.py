@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.routes.pages import render_document_page
-from api.workspace import views
-from api.workspace.session import COOKIE, Reviewer, check_csrf
-from core.db import unit_of_work
-from core.errors import O2CError
-from ledger import deductions as deduction_ledger
-from resolutions import resolve_exception, settle_deduction
-from review import service as review
+from o2c.api.routes.pages import render_document_page
+from o2c.api.workspace import views
+from o2c.api.workspace.session import COOKIE, Reviewer, check_csrf
+from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
+from o2c.ledger import deductions as deduction_ledger
+from o2c.pipeline.resolutions import resolve_exception, settle_deduction
+from o2c.review import service as review
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from api.auth import key_digest, role_of
+from o2c.api.auth import key_digest, role_of
 
 COOKIE = "o2c_session"
 WORKSPACE_ROLES = ("reviewer", "admin")

@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.routes.pages import page_count
-from core.money import decimal_str
-from extraction.models import ExtractionRecord
-from feeds import exception_to_dict
-from intake.models import Document
-from ledger import deductions as deduction_ledger
-from ledger.models import BankCredit, Payment
-from matching.suggestions import customer_choices, open_invoice_candidates, product_choices
-from review import service as review
+from o2c.api.routes.pages import page_count
+from o2c.core.money import decimal_str
+from o2c.erp.feeds import exception_to_dict
+from o2c.extraction.models import ExtractionRecord
+from o2c.intake.models import Document
+from o2c.ledger import deductions as deduction_ledger
+from o2c.ledger.models import BankCredit, Payment
+from o2c.matching.suggestions import customer_choices, open_invoice_candidates, product_choices
+from o2c.review import service as review
 
 REASON_TEXT = {
     "unknown_customer": "The buyer or payer could not be tied to one customer in master data.",

@@ -14,8 +14,8 @@ from bai2.constants import TypeCodeTransaction
 from bai2.exceptions import IntegrityException, NotSupportedYetException, ParsingException
 from bai2.models import RecordCode
 
-from extraction.bank.errors import MalformedStatement, UnbalancedStatement
-from extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement, StructuredReference
+from o2c.extraction.bank.errors import MalformedStatement, UnbalancedStatement
+from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement, StructuredReference
 
 CENT = Decimal("0.01")
 _OPENING_LEDGER, _CLOSING_LEDGER = "010", "015"

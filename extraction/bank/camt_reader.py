@@ -11,8 +11,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from extraction.bank.errors import MalformedStatement, UnknownCamtVersion
-from extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement, StructuredReference
+from o2c.extraction.bank.errors import MalformedStatement, UnknownCamtVersion
+from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement, StructuredReference
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 # The message versions published by ISO 20022 that this reader was written against (the paths it reads are

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput
+from o2c.core.errors import InvalidInput
 
 
 class BankStatementError(InvalidInput):

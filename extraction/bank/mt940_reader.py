@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import mt940
 
-from extraction.bank.errors import MalformedStatement
-from extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement
+from o2c.extraction.bank.errors import MalformedStatement
+from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement
 
 # SWIFT-style :86: subfields used by Dutch and other banks: /EREF/x/NAME/y/REMI/z
 _SUBFIELD = re.compile(r"/(EREF|NAME|REMI|IBAN|BIC|ORDP|BENM|CSID|MARF|RTRN)/")

@@ -6,12 +6,12 @@ from pathlib import PurePath
 
 from defusedxml import ElementTree
 
-from extraction.bank.bai2_reader import read_bai2
-from extraction.bank.camt_reader import read_camt
-from extraction.bank.errors import MalformedStatement, UnbalancedStatement, UnknownStatementFormat
-from extraction.bank.models import BankStatement
-from extraction.bank.mt940_reader import read_mt940
-from intake.sniff import BAI2, CAMT, MT940, sniff_media_type
+from o2c.extraction.bank.bai2_reader import read_bai2
+from o2c.extraction.bank.camt_reader import read_camt
+from o2c.extraction.bank.errors import MalformedStatement, UnbalancedStatement, UnknownStatementFormat
+from o2c.extraction.bank.models import BankStatement
+from o2c.extraction.bank.mt940_reader import read_mt940
+from o2c.intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 
 
 def _text(content: bytes) -> str:

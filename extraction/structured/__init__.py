@@ -10,15 +10,15 @@ import logging
 
 import pypdfium2
 
-from extraction.errors import UnreadableDocument
-from extraction.schema import OTHER, Extraction
-from extraction.structured.common import FieldLog
-from extraction.structured.edifact import is_edifact, read_edifact
-from extraction.structured.reconcile import reconcile_with_visible
-from extraction.structured.tabular import XLSX, read_remittance_table
-from extraction.structured.x12 import is_x12, read_x12
-from extraction.structured.xml_documents import is_business_xml, parse_xml, read_business_xml, root_name
-from intake.sniff import EDIFACT, X12
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.schema import OTHER, Extraction
+from o2c.extraction.structured.common import FieldLog
+from o2c.extraction.structured.edifact import is_edifact, read_edifact
+from o2c.extraction.structured.reconcile import reconcile_with_visible
+from o2c.extraction.structured.tabular import XLSX, read_remittance_table
+from o2c.extraction.structured.x12 import is_x12, read_x12
+from o2c.extraction.structured.xml_documents import is_business_xml, parse_xml, read_business_xml, root_name
+from o2c.intake.sniff import EDIFACT, X12
 
 __all__ = ["read_structured", "reconcile_with_visible"]
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from extraction.errors import UnreadableDocument
-from extraction.schema import Extraction
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.schema import Extraction
 
 STRUCTURED = "structured"
 READ = 1.0  # a value read from a structured field is what the sender sent

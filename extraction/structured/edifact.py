@@ -9,8 +9,8 @@ from decimal import Decimal
 from pydifact.exceptions import EDISyntaxError, ValidationError
 from pydifact.parser import Parser
 
-from extraction.errors import UnreadableDocument
-from extraction.schema import (
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.schema import (
     OTHER,
     PURCHASE_ORDER,
     REMITTANCE_ADVICE,
@@ -20,7 +20,7 @@ from extraction.schema import (
     OrderLine,
     RemittanceItem,
 )
-from extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
+from o2c.extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
 
 # item number types, our own (supplier's) article number first
 _SKU_TYPES = ("SA", "VN", "MF", "IN", "BP", "EN", "SRV", "UP")

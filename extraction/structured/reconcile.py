@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz
 
-from extraction.schema import ExtractedOrder, Extraction
+from o2c.extraction.schema import ExtractedOrder, Extraction
 
 COMPARED = ("po_number", "order_date", "buyer_name", "currency", "lines", "total")
 _BUYER_SIMILARITY = 85

@@ -11,12 +11,12 @@ import zlib
 from datetime import date, datetime
 from decimal import Decimal
 
-from core.money import parse_amount
-from extraction.errors import UnreadableDocument
-from extraction.lexicon import labels
-from extraction.normalize import decide_date_order, parse_date
-from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
-from extraction.structured.common import COMPUTED, FieldLog
+from o2c.core.money import parse_amount
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.lexicon import labels
+from o2c.extraction.normalize import decide_date_order, parse_date
+from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
+from o2c.extraction.structured.common import COMPUTED, FieldLog
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_ROWS = 15

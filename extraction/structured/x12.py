@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from extraction.errors import UnreadableDocument
-from extraction.schema import (
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.schema import (
     OTHER,
     PURCHASE_ORDER,
     REMITTANCE_ADVICE,
@@ -16,7 +16,7 @@ from extraction.schema import (
     OrderLine,
     RemittanceItem,
 )
-from extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
+from o2c.extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
 
 _TRANSACTION_NAMES = {"810": "invoice", "855": "purchase order acknowledgment", "856": "ship notice",
                       "860": "purchase order change", "997": "functional acknowledgment"}

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from lxml import etree
 
-from extraction.errors import UnreadableDocument
-from extraction.schema import OTHER, PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
-from extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.schema import OTHER, PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
+from o2c.extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
 
 ORDER_X_ROOT = "SCRDMCCBDACIOMessageStructure"
 CII_INVOICE_ROOT = "CrossIndustryInvoice"

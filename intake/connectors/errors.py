@@ -1,6 +1,6 @@
 """Named connector errors."""
 
-from core.errors import O2CError
+from o2c.core.errors import O2CError
 
 
 class ConnectorMisconfigured(O2CError):

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.errors import O2CError
-from intake.connectors.base import Backoff, Deliver
+from o2c.core.errors import O2CError
+from o2c.intake.connectors.base import Backoff, Deliver
 
 log = logging.getLogger(__name__)
 

@@ -37,12 +37,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import unit_of_work
-from core.errors import O2CError
-from core.settings import Settings
-from intake.connectors.base import Backoff, Deliver
-from intake.connectors.errors import ConnectorMisconfigured, MailboxLoginFailed, MailboxUnavailable
-from intake.models import Channel, MailboxMessage, MailboxOutcome, Receipt
+from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
+from o2c.core.settings import Settings
+from o2c.intake.connectors.base import Backoff, Deliver
+from o2c.intake.connectors.errors import ConnectorMisconfigured, MailboxLoginFailed, MailboxUnavailable
+from o2c.intake.models import Channel, MailboxMessage, MailboxOutcome, Receipt
 
 log = logging.getLogger(__name__)
 

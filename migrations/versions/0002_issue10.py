@@ -6,7 +6,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.references import po_key
+from o2c.ledger.references import po_key
 
 revision = "0002_issue10"
 down_revision = "0001"

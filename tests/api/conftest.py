@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from core.settings import Settings
+from o2c.api.app import create_app
+from o2c.core.settings import Settings
 
 KEYS = {"connector": "k-conn", "reviewer": "k-rev", "erp": "k-erp", "admin": "k-admin", "stranger": None}
 

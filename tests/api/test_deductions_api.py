@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from typer.testing import CliRunner
 
-from cli.main import app
+from o2c.cli.main import app
 from tests.api.conftest import headers
 from tests.api.day_documents import short_pay_remittance
 

@@ -8,8 +8,8 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from migrations.runner import upgrade_database
+from o2c.api.app import create_app
+from o2c.migrations.runner import upgrade_database
 from tests.api.conftest import headers
 
 ERP = headers("erp")

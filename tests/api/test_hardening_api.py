@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.app import create_app
-from core.db import unit_of_work
-from core.errors import ConfigurationError
-from core.settings import Settings
-from intake.models import Document
-from ledger.models import Customer
-from review.outbox import WebhookPolicy
+from o2c.api.app import create_app
+from o2c.core.db import unit_of_work
+from o2c.core.errors import ConfigurationError
+from o2c.core.settings import Settings
+from o2c.erp.outbox import WebhookPolicy
+from o2c.intake.models import Document
+from o2c.ledger.models import Customer
 from tests.api.conftest import headers
 
 

@@ -32,7 +32,7 @@ def live_server(tmp_path_factory):
            "O2C_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items() if k)}
     env.pop("O2C_DATABASE_URL", None)
     env.pop("O2C_REDIS_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port",
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "o2c.api.app:create_app", "--factory", "--port",
                                 str(port), "--host", "127.0.0.1", "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
-from api.app import create_app
-from cli.main import app
-from core.db import utcnow
-from review.outbox import WebhookPolicy, deliver_due, verify
+from o2c.api.app import create_app
+from o2c.cli.main import app
+from o2c.core.db import utcnow
+from o2c.erp.outbox import WebhookPolicy, deliver_due, verify
 from tests.api.conftest import headers
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import APIRoute
 
-from api.app import create_app
-from api.workspace.routes import ROLES as WORKSPACE_ROLES
-from api.workspace.routes import router as workspace_router
+from o2c.api.app import create_app
+from o2c.api.workspace.routes import ROLES as WORKSPACE_ROLES
+from o2c.api.workspace.routes import router as workspace_router
 from tests.api.conftest import KEYS, headers
 
 # (method, path) -> roles allowed besides admin

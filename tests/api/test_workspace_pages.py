@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 
-from banking import unapplied
-from core.db import unit_of_work, utcnow
-from review.models import ReviewItem
+from o2c.core.db import unit_of_work, utcnow
+from o2c.pipeline.statements import unapplied
+from o2c.review.models import ReviewItem
 from tests.api.conftest import KEYS, headers
 from tests.bank.generators import Credit, camt054
 

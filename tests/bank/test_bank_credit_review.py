@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from banking import import_statement, match_pending, unapplied
-from core.db import unit_of_work
-from ledger.errors import OverApplication
-from ledger.models import BankCredit, Payment
-from resolutions import resolve_exception
-from review import service as review
-from review.errors import InvalidResolution, NotApplicable
+from o2c.core.db import unit_of_work
+from o2c.ledger.errors import OverApplication
+from o2c.ledger.models import BankCredit, Payment
+from o2c.pipeline.resolutions import resolve_exception
+from o2c.pipeline.statements import import_statement, match_pending, unapplied
+from o2c.review import service as review
+from o2c.review.errors import InvalidResolution, NotApplicable
 from tests.bank.generators import Credit, mt940
 from tests.bank.test_banking import NOW, POLICY, _count, _open
 from tests.bank.test_banking import ctx as ctx  # noqa: F401 - the fixture, shared

@@ -10,17 +10,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from banking import import_statement, match_pending, unapplied
-from core.db import Base, unit_of_work
-from core.settings import Settings
-from intake.models import Document, DocumentStatus
-from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
-from ledger.masterdata import import_master_data
-from ledger.models import BankCredit, CashApplication, Invoice, Payment
-from matching.bank import BankPolicy
-from pipeline import build_context, receive
-from review import service as review
-from review.models import ReviewItem
+from o2c.core.db import Base, unit_of_work
+from o2c.core.settings import Settings
+from o2c.intake.models import Document, DocumentStatus
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import BankCredit, CashApplication, Invoice, Payment
+from o2c.matching.bank import BankPolicy
+from o2c.pipeline.documents import build_context, receive
+from o2c.pipeline.statements import import_statement, match_pending, unapplied
+from o2c.review import service as review
+from o2c.review.models import ReviewItem
 from tests.bank.generators import Credit, bai2, camt053, camt054, mt940
 
 D = Decimal

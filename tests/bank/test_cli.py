@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-import cli.bank
-from cli.main import app
-from core.db import Base
-from pipeline import build_context
+import o2c.cli.bank as cli_bank
+from o2c.cli.main import app
+from o2c.core.db import Base
+from o2c.pipeline.documents import build_context
 from tests.bank.generators import Credit, camt053, mt940
 
 
@@ -28,7 +28,7 @@ def workdir(tmp_path, monkeypatch):
         Base.metadata.create_all(ctx.session_factory.kw["bind"])
         return ctx
 
-    monkeypatch.setattr(cli.bank, "build_context", context)
+    monkeypatch.setattr(cli_bank, "build_context", context)
     return tmp_path
 
 

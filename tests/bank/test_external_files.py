@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extraction.bank.errors import MalformedStatement, UnbalancedStatement
-from extraction.bank.models import BankCredit
-from extraction.bank.reader import read_statements
+from o2c.extraction.bank.errors import MalformedStatement, UnbalancedStatement
+from o2c.extraction.bank.models import BankCredit
+from o2c.extraction.bank.reader import read_statements
 from tests.conftest import SHARED
 
 BANK = SHARED / "external" / "bank_statements"

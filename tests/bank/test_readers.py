@@ -6,10 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.bank.errors import MalformedStatement, UnbalancedStatement, UnknownCamtVersion, UnknownStatementFormat
-from extraction.bank.models import StructuredReference
-from extraction.bank.reader import read_statement, read_statements
-from intake.sniff import BAI2, CAMT, MT940, is_supported, sniff_media_type
+from o2c.extraction.bank.errors import (
+    MalformedStatement,
+    UnbalancedStatement,
+    UnknownCamtVersion,
+    UnknownStatementFormat,
+)
+from o2c.extraction.bank.models import StructuredReference
+from o2c.extraction.bank.reader import read_statement, read_statements
+from o2c.intake.sniff import BAI2, CAMT, MT940, is_supported, sniff_media_type
 from tests.bank.generators import Credit, bai2, camt053, camt054, mt940
 
 D = Decimal

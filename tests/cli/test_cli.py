@@ -10,7 +10,7 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
-from cli.demo import sample_documents
+from o2c.cli.demo import sample_documents
 from tests.conftest import SHARED, shared_missing
 
 CHECK = SHARED / "contract" / "check.py"
@@ -21,7 +21,7 @@ def o2c(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> sub
                    "OMP_THREAD_LIMIT": "1", "O2C_TRUSTED_ADVICE_CHANNELS": "cli", **env}
     environment.pop("O2C_DATABASE_URL", None)
     environment.pop("O2C_REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "o2c.cli.main", *args], capture_output=True, text=True,
                           env=environment, input=stdin, timeout=600)
 
 

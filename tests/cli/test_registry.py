@@ -10,8 +10,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from cli.main import app
-from cli.registry import COMMANDS, load
+from o2c.cli.main import app
+from o2c.cli.registry import COMMANDS, load
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("spacy", "pdfplumber", "pdfminer", "pypdfium2", "pytesseract", "sqlalchemy", "alembic", "facturx",
@@ -20,7 +20,7 @@ HEAVY = ("spacy", "pdfplumber", "pdfminer", "pypdfium2", "pytesseract", "sqlalch
 _PROBE = """
 import json, sys
 sys.argv = ["o2c", *{args!r}]
-from cli.main import app
+from o2c.cli.main import app
 try:
     app()
 except SystemExit:

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from core.db import Base
-from core.settings import Settings
-from pipeline import PipelineContext, build_context, receive
+from o2c.core.db import Base
+from o2c.core.settings import Settings
+from o2c.pipeline.documents import PipelineContext, build_context, receive
 from tests.conftest import SAMPLES, SHARED, _unavailable
 from tests.connectors.dovecot import Dovecot, dovecot_binary
 

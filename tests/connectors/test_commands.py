@@ -10,10 +10,10 @@ from click.testing import Result
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cli.main import app
-from core.db import unit_of_work
-from intake.models import Document, DocumentStatus, MailboxMessage, MailboxOutcome
-from migrations.runner import alembic_config
+from o2c.cli.main import app
+from o2c.core.db import unit_of_work
+from o2c.intake.models import Document, DocumentStatus, MailboxMessage, MailboxOutcome
+from o2c.migrations.runner import alembic_config
 from tests.connectors.conftest import plain_email, sample_emails
 from tests.connectors.dovecot import SECRET
 

@@ -7,9 +7,9 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from core.db import unit_of_work
-from intake.connectors.folder import FolderWatcher
-from intake.models import Document
+from o2c.core.db import unit_of_work
+from o2c.intake.connectors.folder import FolderWatcher
+from o2c.intake.models import Document
 from tests.connectors.conftest import Receiver
 
 

@@ -9,12 +9,12 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from core.db import unit_of_work
-from intake.connectors.base import Backoff
-from intake.connectors.errors import ConnectorMisconfigured, MailboxLoginFailed, MailboxUnavailable
-from intake.connectors.imap import MailboxConfig, MailboxConnector, open_client
-from intake.errors import DocumentTooLarge
-from intake.models import Document, MailboxMessage, MailboxOutcome, Receipt
+from o2c.core.db import unit_of_work
+from o2c.intake.connectors.base import Backoff
+from o2c.intake.connectors.errors import ConnectorMisconfigured, MailboxLoginFailed, MailboxUnavailable
+from o2c.intake.connectors.imap import MailboxConfig, MailboxConnector, open_client
+from o2c.intake.errors import DocumentTooLarge
+from o2c.intake.models import Document, MailboxMessage, MailboxOutcome, Receipt
 from tests.connectors.conftest import Receiver, context_on, email_without_message_id, plain_email, sample_emails
 from tests.connectors.dovecot import SECRET
 

@@ -10,8 +10,8 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from core.db import after_commit, make_engine, make_session_factory, unit_of_work
-from core.queue import JobQueue
+from o2c.core.db import after_commit, make_engine, make_session_factory, unit_of_work
+from o2c.core.queue import JobQueue
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_a_rollback_sends_no_job_and_threads_keep_their_own_buffers(factory, red
     def work(job: str, fail: bool):
         try:
             with unit_of_work(factory) as session:
-                queue.enqueue_after_commit(session, "worker.sweep_job", job_id=job)
+                queue.enqueue_after_commit(session, "o2c.worker.sweep_job", job_id=job)
                 both_buffered.wait(timeout=10)  # both threads hold a buffered job at the same moment
                 if fail:
                     raise RuntimeError("rolled back")

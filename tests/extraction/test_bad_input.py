@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.service import ExtractionLimits, extract_document
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import ExtractionLimits, extract_document
 
 
 def _reason(content: bytes, filename: str, **limits) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from bench.layoutgen import SPLIT_FILE, families, read_split
-from extraction import calibration
-from extraction.calibration import CALIBRATION_FILE, calibrate, field_kind, fit_isotonic
+from o2c.extraction import calibration
+from o2c.extraction.calibration import CALIBRATION_FILE, calibrate, field_kind, fit_isotonic
 
 
 def test_field_kinds():

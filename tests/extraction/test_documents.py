@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from extraction.service import extract_document
+from o2c.extraction.service import extract_document
 
 
 def _one(content: bytes, name: str = "doc.pdf"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from email.message import EmailMessage
 
-from extraction.service import ExtractionLimits, extract_document
+from o2c.extraction.service import ExtractionLimits, extract_document
 
 
 def _message(body: str, *, sender: str = "Dana <dana@acme.example>") -> EmailMessage:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.service import extract_document
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import extract_document
 
 EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "external"
 READABLE = {".pdf", ".eml", ".txt"}  # images are OCR, kept out of the default suite (one scan is enough)

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 from bench.corpus import _order_spec, _remit_spec, expected_order
-from extraction import ocr
-from extraction.pages import OCR, TEXT, Word
-from extraction.service import ExtractionLimits, extract_document, read_pages
+from o2c.extraction import ocr
+from o2c.extraction.pages import OCR, TEXT, Word
+from o2c.extraction.service import ExtractionLimits, extract_document, read_pages
 from tests.fixtures.generate import remittance_contract
 from tests.fixtures.layouts_more import TRAITS, render
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extraction.service import extract_document
+from o2c.extraction.service import extract_document
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 EXPECTED = sorted((SAMPLES / "expected").glob("*.json")) if (SAMPLES / "expected").is_dir() else []

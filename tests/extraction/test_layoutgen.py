@@ -10,7 +10,7 @@ import pytest
 from bench.generalization import GROUNDING, MD, build_cases
 from bench.layoutgen import fmt_number, make_doc, make_family, read_split, render_pdf
 from bench.scoring import Tally, same, score_document
-from extraction.service import extract_document
+from o2c.extraction.service import extract_document
 
 TUNED = read_split()["tuned"]
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.money import parse_amount
-from extraction.normalize import decide_date_order, detect_currency, find_dates, parse_date
+from o2c.core.money import parse_amount
+from o2c.extraction.normalize import decide_date_order, detect_currency, find_dates, parse_date
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -14,8 +14,8 @@ from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 from bench.corpus import build_corpus
-from extraction.pages import PDFIUM, PDFPLUMBER, _read_with_pdfplumber, read_text_layer, words_from_chars
-from extraction.service import extract_document
+from o2c.extraction.pages import PDFIUM, PDFPLUMBER, _read_with_pdfplumber, read_text_layer, words_from_chars
+from o2c.extraction.service import extract_document
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 
@@ -46,7 +46,7 @@ def test_both_readers_agree_on_every_fixture_pdf():
 
 def test_extractions_are_identical_through_either_reader(monkeypatch):
     """extract_document's contract output does not change when pdfplumber reads every page instead."""
-    import extraction.pages as pages
+    from o2c.extraction import pages
 
     files = _fixture_pdfs()[:14]
     ours = [[e.to_contract() for e in extract_document(c, filename=n)] for n, c in files]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from extraction.grounding import Grounding
-from extraction.htmlbody import html_to_layout_text
-from extraction.layout import compact
-from extraction.lexicon import LANGUAGES, SECTIONS, _load, conflicts, labels
-from extraction.service import extract_document
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.htmlbody import html_to_layout_text
+from o2c.extraction.layout import compact
+from o2c.extraction.lexicon import LANGUAGES, SECTIONS, _load, conflicts, labels
+from o2c.extraction.service import extract_document
 from tests.extraction.conftest import draw_pdf
 
 D = Decimal

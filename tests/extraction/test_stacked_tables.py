@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from extraction.pages import read_text_layer
-from extraction.service import extract_document
+from o2c.extraction.pages import read_text_layer
+from o2c.extraction.service import extract_document
 
 D = Decimal
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.errors import O2CError
-from extraction.service import extract_document
+from o2c.core.errors import O2CError
+from o2c.extraction.service import extract_document
 from tests.extraction.structured import generators as g
 
 ROOT = Path(__file__).resolve().parents[2]

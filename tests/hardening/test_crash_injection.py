@@ -15,17 +15,17 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import func, select
 
-from core.db import unit_of_work
-from core.faults import CRASH_POINTS
-from core.settings import Settings
-from extraction.models import ExtractionRecord
-from gateway import ingest
-from intake.models import Document, DocumentStatus
-from ledger.check import check_ledger
-from ledger.masterdata import import_master_data
-from ledger.models import CashApplication, JournalEntry, JournalLine, Order, Payment
-from pipeline import build_context, pending_documents
-from review.models import ReviewItem
+from o2c.core.db import unit_of_work
+from o2c.core.faults import CRASH_POINTS
+from o2c.core.settings import Settings
+from o2c.extraction.models import ExtractionRecord
+from o2c.intake.models import Document, DocumentStatus
+from o2c.ledger.check import check_ledger
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import CashApplication, JournalEntry, JournalLine, Order, Payment
+from o2c.pipeline.documents import build_context, pending_documents
+from o2c.pipeline.door import ingest
+from o2c.review.models import ReviewItem
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -39,7 +39,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def _worker(settings: Settings, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "worker", "--burst"], env=_env(settings, **extra),
+    return subprocess.run([sys.executable, "-m", "o2c.cli.main", "worker", "--burst"], env=_env(settings, **extra),
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
 
 

@@ -13,16 +13,16 @@ import pytesseract
 import pytest
 from sqlalchemy import select
 
-import extraction.service as service
-from core.db import unit_of_work
-from core.errors import EngineMissing, O2CError, is_transient
-from extraction.errors import UnreadableDocument
-from extraction.raster import raster_dpi
-from extraction.service import extract_document
-from gateway import ingest
-from intake.models import Document, DocumentStatus
-from pipeline import reprocess
-from review.models import ReviewItem
+from o2c.core.db import unit_of_work
+from o2c.core.errors import EngineMissing, O2CError, is_transient
+from o2c.extraction import service
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.raster import raster_dpi
+from o2c.extraction.service import extract_document
+from o2c.intake.models import Document, DocumentStatus
+from o2c.pipeline.documents import reprocess
+from o2c.pipeline.door import ingest
+from o2c.review.models import ReviewItem
 from tests.conftest import ROOT
 from tests.hardening.fuzzing import huge_page_pdf
 
@@ -40,7 +40,7 @@ def test_o2c_extract_of_the_huge_page_stays_small(tmp_path):
     path = tmp_path / "poster.pdf"
     path.write_bytes(huge_page_pdf())
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    run = subprocess.run([sys.executable, "-m", "cli.main", "extract", str(path)], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "o2c.cli.main", "extract", str(path)], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "O2C_DATA_DIR": str(tmp_path)}, timeout=120)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert run.returncode == 1 and "page_too_large" in run.stderr, run.stderr
@@ -121,17 +121,17 @@ def test_cli_reprocess_and_doctor(tmp_path, samples):
     env.pop("O2C_REDIS_URL", None)
     doc = tmp_path / "note.txt"
     doc.write_text("hello")
-    run = subprocess.run([sys.executable, "-m", "cli.main", "ingest", str(doc)], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "o2c.cli.main", "ingest", str(doc)], capture_output=True, text=True,
                          cwd=ROOT, env=env, timeout=120)
     document_id = json.loads(run.stdout.splitlines()[0])["document_id"]
-    again = subprocess.run([sys.executable, "-m", "cli.main", "reprocess", str(document_id)], capture_output=True,
+    again = subprocess.run([sys.executable, "-m", "o2c.cli.main", "reprocess", str(document_id)], capture_output=True,
                            text=True, cwd=ROOT, env=env, timeout=120)
     assert again.returncode == 1 and "is processed" in again.stderr
-    doctor = subprocess.run([sys.executable, "-m", "cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT,
+    doctor = subprocess.run([sys.executable, "-m", "o2c.cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT,
                             env=env, timeout=120)
     checks = {c["check"]: c for c in map(json.loads, doctor.stdout.splitlines())}
     assert set(checks) == {"ocr", "database", "redis", "disk"} and doctor.returncode == 0, doctor.stderr
-    missing = subprocess.run([sys.executable, "-m", "cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT,
+    missing = subprocess.run([sys.executable, "-m", "o2c.cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT,
                              env={**env, "PATH": "/nonexistent", "O2C_OCR_LANGUAGES": "eng+xyz",
                                   "O2C_REDIS_URL": "redis://127.0.0.1:1/0"}, timeout=120)
     assert missing.returncode == 1

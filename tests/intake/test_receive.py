@@ -7,17 +7,17 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-import core.events  # noqa: F401
-import extraction.models  # noqa: F401
-import ledger.models  # noqa: F401
-import review.models  # noqa: F401
-from core.db import Base, make_engine, make_session_factory, unit_of_work
-from core.events import AppendOnlyViolation, Event
-from intake.errors import DocumentTooLarge, EmptyDocument
-from intake.models import Document, Receipt
-from intake.service import receive_document
-from intake.sniff import sniff_media_type
-from intake.storage import BlobStore, sha256_of
+import o2c.core.events  # noqa: F401
+import o2c.extraction.models  # noqa: F401
+import o2c.ledger.models  # noqa: F401
+import o2c.review.models  # noqa: F401
+from o2c.core.db import Base, make_engine, make_session_factory, unit_of_work
+from o2c.core.events import AppendOnlyViolation, Event
+from o2c.intake.errors import DocumentTooLarge, EmptyDocument
+from o2c.intake.models import Document, Receipt
+from o2c.intake.service import receive_document
+from o2c.intake.sniff import sniff_media_type
+from o2c.intake.storage import BlobStore, sha256_of
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-import ledger.models as lm
-from core.db import Base, make_engine
-from core.events import Event
-from ledger.masterdata import import_master_data
+from o2c.core.db import Base, make_engine
+from o2c.core.events import Event
+from o2c.ledger import models as lm
+from o2c.ledger.masterdata import import_master_data
 
 TABLES = [
     m.__table__

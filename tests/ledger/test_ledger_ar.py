@@ -7,16 +7,23 @@ from xml.etree import ElementTree as ET
 import facturx
 from sqlalchemy import select
 
-from ledger.aliases import sync_customer_aliases
-from ledger.ar import customer_open_items, dso, open_items_summary, unapplied_cash
-from ledger.cash import PaymentDraft, PlannedApplication, post_payment
-from ledger.deductions import PlannedDeduction
-from ledger.invoice_documents import CBC, load_invoice, render_facturx_pdf, render_facturx_xml, render_pdf, render_ubl
-from ledger.masterdata import import_master_data
-from ledger.models import Customer, CustomerAlias, Invoice
-from ledger.orders import DraftLine, OrderDraft, post_order, validate_order
-from ledger.policy import LedgerPolicy
-from ledger.views import aging_summary
+from o2c.ledger.aliases import sync_customer_aliases
+from o2c.ledger.ar import customer_open_items, dso, open_items_summary, unapplied_cash
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, post_payment
+from o2c.ledger.deductions import PlannedDeduction
+from o2c.ledger.invoice_documents import (
+    CBC,
+    load_invoice,
+    render_facturx_pdf,
+    render_facturx_xml,
+    render_pdf,
+    render_ubl,
+)
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import Customer, CustomerAlias, Invoice
+from o2c.ledger.orders import DraftLine, OrderDraft, post_order, validate_order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.views import aging_summary
 
 TODAY = date(2024, 3, 20)
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ledger.cash import PaymentDraft, PlannedApplication, apply_cash, post_payment, reverse_application
-from ledger.check import check_ledger
-from ledger.errors import (
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, apply_cash, post_payment, reverse_application
+from o2c.ledger.check import check_ledger
+from o2c.ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
     CustomerMismatch,
@@ -16,8 +16,8 @@ from ledger.errors import (
     InsufficientUnappliedBalance,
     OverApplication,
 )
-from ledger.journal import account_balances
-from ledger.models import CashApplication, Invoice, Payment
+from o2c.ledger.journal import account_balances
+from o2c.ledger.models import CashApplication, Invoice, Payment
 
 TODAY = date(2024, 3, 20)
 

@@ -13,13 +13,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import ledger.models as lm
-from core.db import Base, make_engine
-from core.errors import O2CError
-from ledger.cash import PaymentDraft, PlannedApplication, post_payment
-from ledger.check import check_ledger
-from ledger.orders import DraftLine, OrderDraft, post_order
-from ledger.policy import LedgerPolicy
+from o2c.core.db import Base, make_engine
+from o2c.core.errors import O2CError
+from o2c.ledger import models as lm
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, post_payment
+from o2c.ledger.check import check_ledger
+from o2c.ledger.orders import DraftLine, OrderDraft, post_order
+from o2c.ledger.policy import LedgerPolicy
 from tests.ledger.conftest import TABLES, TODAY, seed_master_data
 
 ROUNDS = 3

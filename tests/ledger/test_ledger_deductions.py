@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from ledger.cash import PaymentDraft, PlannedApplication, post_payment
-from ledger.deductions import PlannedDeduction, list_deductions, settle_deduction
-from ledger.errors import DeductionAlreadySettled, DeductionNotFound, InvalidDeductionOutcome, OverApplication
-from ledger.journal import AR, DEDUCTIONS, REVENUE, account_balances
-from ledger.models import Deduction, Invoice, JournalEntry
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, post_payment
+from o2c.ledger.deductions import PlannedDeduction, list_deductions, settle_deduction
+from o2c.ledger.errors import DeductionAlreadySettled, DeductionNotFound, InvalidDeductionOutcome, OverApplication
+from o2c.ledger.journal import AR, DEDUCTIONS, REVENUE, account_balances
+from o2c.ledger.models import Deduction, Invoice, JournalEntry
 
 TODAY = date(2024, 3, 20)
 D = Decimal

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.errors import AlreadyReversed, UnbalancedEntry
-from ledger.journal import AR, CASH, REVENUE, account_balances, credit, debit, post_entry, reverse_entry
+from o2c.ledger.errors import AlreadyReversed, UnbalancedEntry
+from o2c.ledger.journal import AR, CASH, REVENUE, account_balances, credit, debit, post_entry, reverse_entry
 
 D = date(2024, 3, 1)
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from ledger.errors import MasterDataError
-from ledger.masterdata import import_master_data
-from ledger.models import ContractPrice, Customer, Invoice, Product
+from o2c.ledger.errors import MasterDataError
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import ContractPrice, Customer, Invoice, Product
 
 CUSTOMERS = (
     "customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-import ledger.orders as orders
-from ledger.check import check_ledger
-from ledger.errors import DuplicateOrder, OrderNotPostable
-from ledger.journal import account_balances
-from ledger.models import Customer, Invoice, Order
-from ledger.orders import DraftLine, OrderDraft, post_order, validate_order
-from ledger.policy import LedgerPolicy
+from o2c.ledger import orders
+from o2c.ledger.check import check_ledger
+from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
+from o2c.ledger.journal import account_balances
+from o2c.ledger.models import Customer, Invoice, Order
+from o2c.ledger.orders import DraftLine, OrderDraft, post_order, validate_order
+from o2c.ledger.policy import LedgerPolicy
 
 TODAY = date(2024, 3, 20)
 POLICY = LedgerPolicy()

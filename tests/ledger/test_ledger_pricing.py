@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ledger.pricing import applicable_price, check_line_price
+from o2c.ledger.pricing import applicable_price, check_line_price
 
 
 @dataclass

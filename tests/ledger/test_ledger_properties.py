@@ -7,13 +7,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.errors import O2CError
-from ledger.cash import PaymentDraft, PlannedApplication, apply_cash, post_payment, post_payments, reverse_application
-from ledger.check import check_ledger
-from ledger.deductions import PlannedDeduction
-from ledger.journal import account_balances
-from ledger.masterdata import import_master_data
-from ledger.models import CashApplication, Deduction, Invoice, JournalLine, Payment
+from o2c.core.errors import O2CError
+from o2c.ledger.cash import (
+    PaymentDraft,
+    PlannedApplication,
+    apply_cash,
+    post_payment,
+    post_payments,
+    reverse_application,
+)
+from o2c.ledger.check import check_ledger
+from o2c.ledger.deductions import PlannedDeduction
+from o2c.ledger.journal import account_balances
+from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import CashApplication, Deduction, Invoice, JournalLine, Payment
 
 TODAY = date(2024, 3, 20)
 CUSTOMERS = (

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.terms import PaymentTerms, allowed_discount, discount_allowed, due_date, parse_terms
+from o2c.ledger.terms import PaymentTerms, allowed_discount, discount_allowed, due_date, parse_terms
 
 
 @pytest.mark.parametrize(

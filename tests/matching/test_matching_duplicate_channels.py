@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.db import unit_of_work
-from gateway import ingest
-from ledger.masterdata import import_master_data
+from o2c.core.db import unit_of_work
+from o2c.ledger.masterdata import import_master_data
+from o2c.pipeline.door import ingest
 
 
 def test_same_po_and_total_again_is_a_duplicate_pointing_at_the_original(tmp_path, make_context, samples):

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.schema import RemittanceItem
-from ledger.models import Invoice
-from matching.open_items import find_combinations, match_item, normalize_reference, ocr_key
+from o2c.extraction.schema import RemittanceItem
+from o2c.ledger.models import Invoice
+from o2c.matching.open_items import find_combinations, match_item, normalize_reference, ocr_key
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from ledger.aliases import sync_customer_aliases
-from ledger.models import Customer, CustomerPartNumber, Product
-from matching.customers import legal_name, resolve_customer
-from matching.policy import MatchingPolicy
-from matching.products import resolve_product
+from o2c.ledger.aliases import sync_customer_aliases
+from o2c.ledger.models import Customer, CustomerPartNumber, Product
+from o2c.matching.customers import legal_name, resolve_customer
+from o2c.matching.policy import MatchingPolicy
+from o2c.matching.products import resolve_product
 
 POLICY = MatchingPolicy()
 

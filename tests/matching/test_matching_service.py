@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from extraction.schema import (
+from o2c.extraction.schema import (
     PURCHASE_ORDER,
     REMITTANCE_ADVICE,
     ExtractedOrder,
@@ -15,12 +15,12 @@ from extraction.schema import (
     OrderLine,
     RemittanceItem,
 )
-from ledger.cash import post_payment
-from ledger.models import Deduction, Invoice
-from ledger.orders import post_order
-from ledger.policy import LedgerPolicy
-from matching.policy import MatchingPolicy
-from matching.service import decide_order, decide_remittance
+from o2c.ledger.cash import post_payment
+from o2c.ledger.models import Deduction, Invoice
+from o2c.ledger.orders import post_order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.matching.policy import MatchingPolicy
+from o2c.matching.service import decide_order, decide_remittance
 
 TODAY = date(2024, 3, 20)
 M, L = MatchingPolicy(), LedgerPolicy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from matching.remittances import decide_remittance
+from o2c.matching.remittances import decide_remittance
 from tests.matching.test_matching_service import L, M, item, remittance
 
 

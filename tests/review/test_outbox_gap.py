@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core.db import unit_of_work
-from core.events import Event
-from review.models import WebhookDelivery
-from review.outbox import stage_events
+from o2c.core.db import unit_of_work
+from o2c.core.events import Event
+from o2c.erp.outbox import stage_events
+from o2c.review.models import WebhookDelivery
 
 
 def test_an_event_older_than_any_look_back_is_still_staged(database_url, make_context):

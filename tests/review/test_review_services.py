@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-import core.events  # noqa: F401 - register tables
-import extraction.models  # noqa: F401
-import intake.models  # noqa: F401
-import ledger.models  # noqa: F401
-from core.db import Base, utcnow
-from extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
-from review import learning
-from review import service as review
-from review.errors import ExceptionClaimedByOther, ExceptionClosed
-from review.models import ReferenceAlias
+import o2c.core.events  # noqa: F401 - register tables
+import o2c.extraction.models  # noqa: F401
+import o2c.intake.models  # noqa: F401
+import o2c.ledger.models  # noqa: F401
+from o2c.core.db import Base, utcnow
+from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
+from o2c.review import learning
+from o2c.review import service as review
+from o2c.review.errors import ExceptionClaimedByOther, ExceptionClosed
+from o2c.review.models import ReferenceAlias
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from extraction.service import extract_document
-from intake.sniff import EDIFACT, X12, is_supported, sniff_media_type
+from o2c.extraction.service import extract_document
+from o2c.intake.sniff import EDIFACT, X12, is_supported, sniff_media_type
 from tests.conftest import ROOT, SHARED, shared_missing
 from tests.extraction.structured.generators import edifact, orders_body, remadv_body, x12, x12_820_body
 
@@ -24,7 +24,7 @@ def _extract(*paths, tmp_path) -> subprocess.CompletedProcess:
     env = {**os.environ, "O2C_DATA_DIR": str(tmp_path), "OMP_THREAD_LIMIT": "1"}
     env.pop("O2C_DATABASE_URL", None)
     env.pop("O2C_REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "cli.main", "extract", *map(str, paths)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "o2c.cli.main", "extract", *map(str, paths)], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=600)
 
 

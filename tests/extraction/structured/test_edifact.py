@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.structured import read_structured
-from extraction.structured.edifact import read_edifact
-from intake.sniff import EDIFACT, sniff_media_type
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.structured import read_structured
+from o2c.extraction.structured.edifact import read_edifact
+from o2c.intake.sniff import EDIFACT, sniff_media_type
 from tests.extraction.structured.generators import DEFAULT_ITEMS, Line, Order, edifact, orders_body, remadv_body
 
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.pages import read_text_layer
-from extraction.schema import ExtractedOrder, Extraction, OrderLine
-from extraction.service import ExtractionLimits, extract_document, extract_pages, read_pages
-from extraction.structured.reconcile import order_disagreements, reconcile_with_visible
+from o2c.extraction.pages import read_text_layer
+from o2c.extraction.schema import ExtractedOrder, Extraction, OrderLine
+from o2c.extraction.service import ExtractionLimits, extract_document, extract_pages, read_pages
+from o2c.extraction.structured.reconcile import order_disagreements, reconcile_with_visible
 from tests.conftest import SHARED
 
 ORDER_X = SHARED / "external" / "purchase_orders" / "order_x"

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.structured import read_structured
-from intake.sniff import sniff_media_type
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.structured import read_structured
+from o2c.intake.sniff import sniff_media_type
 from tests.extraction.structured.generators import (
     edifact,
     orders_body,

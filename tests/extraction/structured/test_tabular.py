@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.service import extract_document
-from extraction.structured import read_structured
-from extraction.structured.tabular import XLSX
-from intake.sniff import is_supported, sniff_media_type
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import extract_document
+from o2c.extraction.structured import read_structured
+from o2c.extraction.structured.tabular import XLSX
+from o2c.intake.sniff import is_supported, sniff_media_type
 from tests.extraction.structured.generators import (
     DEFAULT_ITEMS,
     Paid,

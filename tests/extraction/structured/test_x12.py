@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.structured import read_structured
-from extraction.structured.x12 import read_x12
-from intake.sniff import X12, sniff_media_type
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.structured import read_structured
+from o2c.extraction.structured.x12 import read_x12
+from o2c.intake.sniff import X12, sniff_media_type
 from tests.conftest import SHARED
 from tests.extraction.structured.generators import DEFAULT_ITEMS, Order, Paid, x12, x12_820_body, x12_850_body
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.service import extract_document
-from extraction.structured.tabular import inspect_xlsx_zip, money_of_number
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import extract_document
+from o2c.extraction.structured.tabular import inspect_xlsx_zip, money_of_number
 from tests.extraction.structured.generators import remittance_rows, remittance_xlsx
 
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.errors import UnreadableDocument
-from extraction.service import ExtractionLimits, extract_document, extract_pages, read_pages
-from extraction.structured import read_structured
-from extraction.structured.reconcile import COMPARED
-from intake.sniff import sniff_media_type
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import ExtractionLimits, extract_document, extract_pages, read_pages
+from o2c.extraction.structured import read_structured
+from o2c.extraction.structured.reconcile import COMPARED
+from o2c.intake.sniff import sniff_media_type
 from tests.conftest import SHARED
 from tests.extraction.structured.generators import Order, ubl_order
 

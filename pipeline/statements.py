@@ -17,23 +17,23 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.db import unit_of_work
-from core.errors import O2CError
-from core.events import record_event
-from core.money import decimal_str, quantize
-from extraction.bank.errors import BankStatementError, MalformedStatement
-from extraction.bank.models import BankStatement
-from extraction.bank.reader import read_statements
-from extraction.models import ExtractionRecord
-from extraction.schema import REMITTANCE_ADVICE
-from intake.models import Document, DocumentStatus
-from ledger import bank as bank_ledger
-from ledger.models import BankCredit, CashApplication, Invoice, Payment
-from matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
-from pipeline import PipelineContext, receive, settle_claim
-from review import service as review
-from review.models import ReviewItem
-from review.service import OPEN_STATES
+from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
+from o2c.core.events import record_event
+from o2c.core.money import decimal_str, quantize
+from o2c.extraction.bank.errors import BankStatementError, MalformedStatement
+from o2c.extraction.bank.models import BankStatement
+from o2c.extraction.bank.reader import read_statements
+from o2c.extraction.models import ExtractionRecord
+from o2c.extraction.schema import REMITTANCE_ADVICE
+from o2c.intake.models import Document, DocumentStatus
+from o2c.ledger import bank as bank_ledger
+from o2c.ledger.models import BankCredit, CashApplication, Invoice, Payment
+from o2c.matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
+from o2c.pipeline.documents import PipelineContext, receive, settle_claim
+from o2c.review import service as review
+from o2c.review.models import ReviewItem
+from o2c.review.service import OPEN_STATES
 
 log = logging.getLogger(__name__)
 BANK_CREDIT = "bank_credit"

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import unit_of_work, utcnow
-from core.events import Event
-from review.models import WebhookDelivery
+from o2c.core.db import unit_of_work, utcnow
+from o2c.core.events import Event
+from o2c.review.models import WebhookDelivery
 
 PUBLISHED = ("order.posted", "payment.posted", "exception.opened", "exception.resolved", "document.rejected",
              "alias.learned", "alias.retired")

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.db import utcnow
-from core.errors import InvalidInput
-from core.money import decimal_str
-from ledger.models import CashApplication, Customer, Invoice, Order, Payment, Product
-from ledger.views import application_to_dict, invoice_to_dict, order_to_dict, payment_to_dict
-from review.models import OPEN_STATES, FeedAcknowledgement, ReviewItem
+from o2c.core.db import utcnow
+from o2c.core.errors import InvalidInput
+from o2c.core.money import decimal_str
+from o2c.ledger.models import CashApplication, Customer, Invoice, Order, Payment, Product
+from o2c.ledger.views import application_to_dict, invoice_to_dict, order_to_dict, payment_to_dict
+from o2c.review.models import OPEN_STATES, FeedAcknowledgement, ReviewItem
 
 FEEDS = ("orders", "invoices", "payments", "applications", "exceptions")
 MASTER_DATA_FEED = "master-data"

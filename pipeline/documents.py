@@ -21,40 +21,40 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import make_engine, make_session_factory, unit_of_work
-from core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
-from core.events import record_event
-from core.faults import crash_point
-from core.money import decimal_str
-from core.queue import JobQueue
-from core.settings import Settings
-from extraction.errors import UnreadableDocument
-from extraction.grounding import Grounding
-from extraction.models import BusinessDocumentStatus, ExtractionRecord
-from extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
-from extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
-from intake.authentication import authenticated_sender_domain
-from intake.models import Document, DocumentStatus
-from intake.service import receive_document
-from intake.storage import BlobStore
-from ledger.cash import business_key, post_payment
-from ledger.errors import (
+from o2c.core.db import make_engine, make_session_factory, unit_of_work
+from o2c.core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
+from o2c.core.events import record_event
+from o2c.core.faults import crash_point
+from o2c.core.money import decimal_str
+from o2c.core.queue import JobQueue
+from o2c.core.settings import Settings
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
+from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from o2c.extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
+from o2c.intake.authentication import authenticated_sender_domain
+from o2c.intake.models import Document, DocumentStatus
+from o2c.intake.service import receive_document
+from o2c.intake.storage import BlobStore
+from o2c.ledger.cash import business_key, post_payment
+from o2c.ledger.errors import (
     ConcurrentUpdate,
     DuplicateOrder,
     DuplicatePayment,
     InsufficientUnappliedBalance,
     OverApplication,
 )
-from ledger.models import Customer, CustomerAlias, CustomerPartNumber, Payment, Product
-from ledger.orders import post_order
-from ledger.policy import LedgerPolicy
-from ledger.views import order_reference
-from matching.policy import MatchingPolicy
-from matching.service import decide_order, decide_remittance
-from migrations.runner import upgrade_database
-from review import learning
-from review import service as review
-from review.models import ReviewItem
+from o2c.ledger.models import Customer, CustomerAlias, CustomerPartNumber, Payment, Product
+from o2c.ledger.orders import post_order
+from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.views import order_reference
+from o2c.matching.policy import MatchingPolicy
+from o2c.matching.service import decide_order, decide_remittance
+from o2c.migrations.runner import upgrade_database
+from o2c.review import learning
+from o2c.review import service as review
+from o2c.review.models import ReviewItem
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def receive(ctx: PipelineContext, *, content: bytes, filename: str, channel: str
         return Arrival(received.document.id, received.is_duplicate, filename)
 
 
-PROCESS_JOB = "worker.process_document_job"
+PROCESS_JOB = "o2c.worker.process_document_job"
 
 
 def queue_document(ctx: PipelineContext, session: Session, document_id: int) -> None:

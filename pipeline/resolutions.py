@@ -11,19 +11,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import unit_of_work
-from core.events import Event, record_event
-from extraction.models import BusinessDocumentStatus, ExtractionRecord
-from extraction.schema import PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
-from ledger import bank as bank_ledger
-from ledger import deductions as deduction_ledger
-from ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
-from ledger.models import BankCredit
-from pipeline import PipelineContext, decide_business_document, document_outcomes
-from review import learning
-from review import service as review
-from review.errors import InvalidResolution, NotApplicable
-from review.models import ReviewItem
+from o2c.core.db import unit_of_work
+from o2c.core.events import Event, record_event
+from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
+from o2c.extraction.schema import PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
+from o2c.ledger import bank as bank_ledger
+from o2c.ledger import deductions as deduction_ledger
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
+from o2c.ledger.models import BankCredit
+from o2c.pipeline.documents import PipelineContext, decide_business_document, document_outcomes
+from o2c.review import learning
+from o2c.review import service as review
+from o2c.review.errors import InvalidResolution, NotApplicable
+from o2c.review.models import ReviewItem
 
 RERUN = {"correct", "choose_customer", "choose_product", "choose_invoice", "approve_price"}
 CASH = {"apply_cash", "on_account"}

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from banking import import_statement
-from extraction.emails import MessagePart, read_message
-from extraction.errors import UnreadableDocument
-from extraction.service import ExtractionLimits
-from intake.sniff import BAI2, CAMT, MT940, is_supported, sniff_media_type
-from matching.bank import BankPolicy
-from pipeline import (
+from o2c.extraction.emails import MessagePart, read_message
+from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.service import ExtractionLimits
+from o2c.intake.sniff import BAI2, CAMT, MT940, is_supported, sniff_media_type
+from o2c.matching.bank import BankPolicy
+from o2c.pipeline.documents import (
     Arrival,
     DocumentDeferred,
     PipelineContext,
@@ -26,6 +25,7 @@ from pipeline import (
     receive,
     repeat_outcomes,
 )
+from o2c.pipeline.statements import import_statement
 
 BANK_STATEMENTS = {MT940, BAI2, CAMT}
 EMAIL = "message/rfc822"
