@@ -34,8 +34,7 @@ log = logging.getLogger(__name__)
 
 # Faults worth retrying: the database or Redis went away for a moment. Everything else is a property of
 # the document and would fail the same way again.
-TRANSIENT = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError,
-             EnvironmentFault)
+TRANSIENT = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, EnvironmentFault)
 
 
 def _context() -> PipelineContext:
@@ -97,8 +96,9 @@ def match_bank_credits_job() -> list[dict]:
     return match_pending(_context(), policy=BankPolicy.from_settings(settings))
 
 
-def build_scheduler(connection: Redis, *, queue_name: str, sweep_seconds: int, webhook_seconds: int,
-                    bank_match_seconds: int) -> CronScheduler:
+def build_scheduler(
+    connection: Redis, *, queue_name: str, sweep_seconds: int, webhook_seconds: int, bank_match_seconds: int
+) -> CronScheduler:
     """RQ's own cron scheduler with o2c's periodic jobs: the stuck-document sweep, webhook delivery and the
     bank re-match, each every so many seconds (settings O2C_SWEEP_INTERVAL_SECONDS, ...)."""
     scheduler = CronScheduler(connection=connection, name=f"o2c-scheduler-{queue_name}-{os.getpid()}")
@@ -111,8 +111,13 @@ def build_scheduler(connection: Redis, *, queue_name: str, sweep_seconds: int, w
 def _scheduler_main(redis_url: str, queue_name: str, intervals: tuple[int, int, int]) -> None:
     """The scheduler's own process (it installs signal handlers, so it needs a main thread of its own)."""
     sweep, webhooks, bank = intervals
-    build_scheduler(Redis.from_url(redis_url), queue_name=queue_name, sweep_seconds=sweep,
-                    webhook_seconds=webhooks, bank_match_seconds=bank).start()
+    build_scheduler(
+        Redis.from_url(redis_url),
+        queue_name=queue_name,
+        sweep_seconds=sweep,
+        webhook_seconds=webhooks,
+        bank_match_seconds=bank,
+    ).start()
 
 
 def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool = False) -> bool:
@@ -127,10 +132,17 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
     queue = Queue(settings.queue_name, connection=connection)
     scheduler = None
     if with_scheduler:
-        intervals = (int(settings.sweep_interval_seconds), int(settings.webhook_interval_seconds),
-                     int(settings.bank_match_interval_seconds))
-        scheduler = mp.get_context("spawn").Process(target=_scheduler_main, daemon=True, name="o2c-scheduler",
-                                                    args=(settings.redis_url, settings.queue_name, intervals))
+        intervals = (
+            int(settings.sweep_interval_seconds),
+            int(settings.webhook_interval_seconds),
+            int(settings.bank_match_interval_seconds),
+        )
+        scheduler = mp.get_context("spawn").Process(
+            target=_scheduler_main,
+            daemon=True,
+            name="o2c-scheduler",
+            args=(settings.redis_url, settings.queue_name, intervals),
+        )
         scheduler.start()
     try:
         return Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)

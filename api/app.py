@@ -31,17 +31,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app from settings (the environment when none are given)."""
     settings = settings or load_settings()
     settings.check_secrets()  # unsafe settings refuse to start
-    app = FastAPI(title="o2c", version="0.1.0", description=DESCRIPTION,
-                  openapi_tags=[{"name": "documents", "description": "Push documents in (connectors)."},
-                                {"name": "exceptions", "description": "The review queue (reviewers)."},
-                                {"name": "erp", "description": "Pull results, push master data (ERP)."},
-                                {"name": "operations", "description": "Summary and Prometheus metrics."},
-                                {"name": "webhooks", "description": "The webhook outbox (admin)."}])
+    app = FastAPI(
+        title="o2c",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "documents", "description": "Push documents in (connectors)."},
+            {"name": "exceptions", "description": "The review queue (reviewers)."},
+            {"name": "erp", "description": "Pull results, push master data (ERP)."},
+            {"name": "operations", "description": "Summary and Prometheus metrics."},
+            {"name": "webhooks", "description": "The webhook outbox (admin)."},
+        ],
+    )
     app.state.ctx = build_context(settings)
     app.state.settings = settings
     app.state.api_keys = hash_keys(settings.api_key_roles())  # only digests are kept
-    app.add_middleware(BodyLimitMiddleware, max_body=lambda: app.state.ctx.max_upload_bytes,
-                       known_key=lambda key: role_of(app.state.api_keys, key) is not None)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=lambda: app.state.ctx.max_upload_bytes,
+        known_key=lambda key: role_of(app.state.api_keys, key) is not None,
+    )
     app.state.workspace_signer = SessionSigner(settings.workspace_secret, settings.workspace_session_minutes * 60)
 
     @app.exception_handler(O2CError)
@@ -53,17 +62,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                413: "document_too_large"}.get(
-            exc.status_code, "http_error")
-        return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "document_too_large",
+        }.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return JSONResponse({"error": "invalid_request", "message": "the request is malformed",
-                             "detail": {"fields": fields}}, status_code=422)
+        return JSONResponse(
+            {"error": "invalid_request", "message": "the request is malformed", "detail": {"fields": fields}},
+            status_code=422,
+        )
 
     @app.exception_handler(SignInRequired)
     def _sign_in(request: Request, _exc: SignInRequired):
@@ -71,8 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(CsrfRejected)
     def _csrf(_request: Request, _exc: CsrfRejected) -> HTMLResponse:
-        return HTMLResponse("<h1>Form refused</h1><p>This form did not carry your session's token. Reload the page "
-                            "and try again.</p>", status_code=403)
+        return HTMLResponse(
+            "<h1>Form refused</h1><p>This form did not carry your session's token. Reload the page and try again.</p>",
+            status_code=403,
+        )
 
     @app.get("/health", tags=["documents"], summary="Liveness: the database answers")
     def health() -> dict:

@@ -17,8 +17,9 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 def caller_role(request: Request, key: str | None = Depends(api_key_header)) -> tuple[str, str]:
     """(key id, role) for the presented key, or 401."""
     if not key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header",
-                            headers={"WWW-Authenticate": "APIKey"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header", headers={"WWW-Authenticate": "APIKey"}
+        )
     role = role_of(request.app.state.api_keys, key)
     if role is not None:
         return "key-" + key_digest(key)[:8], role
@@ -32,8 +33,11 @@ def key_digest(key: str) -> str:
 
 def hash_keys(roles: dict[str, str]) -> dict[str, str]:
     """{key: role} as {sha256(key): role}; a configured 'sha256=<hex>' entry is already a digest."""
-    return {(key.removeprefix("sha256=").lower() if key.startswith("sha256=") else key_digest(key)): role
-            for key, role in roles.items() if key}
+    return {
+        (key.removeprefix("sha256=").lower() if key.startswith("sha256=") else key_digest(key)): role
+        for key, role in roles.items()
+        if key
+    }
 
 
 def role_of(hashed: dict[str, str], key: str) -> str | None:

@@ -28,9 +28,18 @@ class BodyTooLarge(HTTPException):
 
 async def _answer(send: Send, status: int, error: str, message: str, headers: list | None = None) -> None:
     body = json.dumps({"error": error, "message": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close"), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -53,9 +62,13 @@ class BodyLimitMiddleware:
         else:
             key = headers.get("x-api-key")
             if not key or not self.known_key(key):  # before a single byte of the body is read
-                await _answer(send, 401, "unauthorized",
-                              "missing X-API-Key header" if not key else "unknown API key",
-                              [(b"www-authenticate", b"APIKey")])
+                await _answer(
+                    send,
+                    401,
+                    "unauthorized",
+                    "missing X-API-Key header" if not key else "unknown API key",
+                    [(b"www-authenticate", b"APIKey")],
+                )
                 return
             limit = self.max_body() + MULTIPART_ALLOWANCE
         declared = headers.get("content-length")
@@ -64,8 +77,12 @@ class BodyLimitMiddleware:
                 await _answer(send, 400, "invalid_request", "Content-Length is not a number")
                 return
             if int(declared) > limit:
-                await _answer(send, 413, "document_too_large",
-                              f"the request body of {declared} bytes is over the {limit}-byte limit")
+                await _answer(
+                    send,
+                    413,
+                    "document_too_large",
+                    f"the request body of {declared} bytes is over the {limit}-byte limit",
+                )
                 return
         counted = 0
         started = False

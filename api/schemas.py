@@ -79,16 +79,30 @@ class CashApplicationRequest(BaseModel):
 class ResolveRequest(BaseModel):
     """A reviewer's decision on an exception; each action names what it needs."""
 
-    action: Literal["correct", "choose_customer", "choose_product", "choose_invoice", "approve_price",
-                    "apply_cash", "on_account", "reject", "dismiss", "return"] = Field(
+    action: Literal[
+        "correct",
+        "choose_customer",
+        "choose_product",
+        "choose_invoice",
+        "approve_price",
+        "apply_cash",
+        "on_account",
+        "reject",
+        "dismiss",
+        "return",
+    ] = Field(
         description="correct: merge `changes` into the extraction and re-run it; choose_customer: `customer_id`; "
-                    "choose_product: `line` and `sku`; choose_invoice: `item` and `invoice_number`; "
-                    "approve_price: accept the prices read (`note` required); apply_cash: `applications`; "
-                    "on_account: post the payment unapplied; reject: refuse the document; "
-                    "dismiss: not a business document; return: send a bank credit back to its payer (`note`)")
+        "choose_product: `line` and `sku`; choose_invoice: `item` and `invoice_number`; "
+        "approve_price: accept the prices read (`note` required); apply_cash: `applications`; "
+        "on_account: post the payment unapplied; reject: refuse the document; "
+        "dismiss: not a business document; return: send a bank credit back to its payer (`note`)"
+    )
     changes: dict[str, Any] | None = Field(
-        default=None, examples=[{"order": {"lines": [{"sku": "BRG-6204", "quantity": "10", "unit_price": "4.10",
-                                                      "amount": "41.00"}]}}])
+        default=None,
+        examples=[
+            {"order": {"lines": [{"sku": "BRG-6204", "quantity": "10", "unit_price": "4.10", "amount": "41.00"}]}}
+        ],
+    )
     customer_id: str | None = Field(default=None, min_length=1, max_length=64, examples=["C-1001"])
     line: int | None = Field(default=None, ge=0, le=10_000, description="Order line index (choose_product)")
     sku: str | None = Field(default=None, min_length=1, max_length=64, examples=["BRG-6204"])
@@ -97,9 +111,14 @@ class ResolveRequest(BaseModel):
     applications: list[CashApplicationRequest] | None = Field(default=None, min_length=1)
     note: str | None = Field(default=None, max_length=2000, examples=["contract price applies"])
 
-    model_config = {"json_schema_extra": {"examples": [{"action": "choose_customer", "customer_id": "C-1001"},
-                                                       {"action": "apply_cash", "applications": [
-                                                           {"invoice_number": "INV-1", "amount": "100.00"}]}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"action": "choose_customer", "customer_id": "C-1001"},
+                {"action": "apply_cash", "applications": [{"invoice_number": "INV-1", "amount": "100.00"}]},
+            ]
+        }
+    }
 
 
 class AckRequest(BaseModel):

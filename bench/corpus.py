@@ -42,8 +42,9 @@ def _order_spec(rng: random.Random, layout: str, n: int) -> PurchaseOrder:
     german = layout in ("german", "bestell")
     usd = [c for c in md.CUSTOMERS if c.currency == "USD"]
     c = md.CUSTOMER["C-1002"] if german else rng.choice(usd)
-    skus = sorted({p.sku for p in md.PRICES if p.customer_id == c.customer_id} if german else
-                  {p.sku for p in md.PRODUCTS})
+    skus = sorted(
+        {p.sku for p in md.PRICES if p.customer_id == c.customer_id} if german else {p.sku for p in md.PRODUCTS}
+    )
     n_lines = rng.randint(9, 14) if layout == "multipage" else rng.randint(1, min(8, len(skus)))
     order_date = date(2026, 3, 1) + timedelta(days=rng.randrange(28))
     traits = TRAITS.get(layout, {})
@@ -61,40 +62,62 @@ def _order_spec(rng: random.Random, layout: str, n: int) -> PurchaseOrder:
                 ln.description = " ".join(words[:2]) + "\n" + " ".join(words[2:])
     style = "de" if german else rng.choice(("us", "iso", "long", "dmy"))
     return PurchaseOrder(
-        layout=layout, customer_id=c.customer_id, buyer_name=c.name, buyer_address=c.address,
+        layout=layout,
+        customer_id=c.customer_id,
+        buyer_name=c.name,
+        buyer_address=c.address,
         po_number=f"{c.customer_id[2:]}-{rng.randrange(100000):05d}" if n % 3 else f"PO{rng.randrange(10**6):06d}",
-        order_date=order_date, date_style=style, currency=c.currency,
-        ship_to=(c.name, "Receiving Dock " + str(rng.randint(1, 9)), *c.address), lines=lines,
-        payment_terms=c.payment_terms, delivery_date=order_date + timedelta(days=rng.randrange(7, 30)),
+        order_date=order_date,
+        date_style=style,
+        currency=c.currency,
+        ship_to=(c.name, "Receiving Dock " + str(rng.randint(1, 9)), *c.address),
+        lines=lines,
+        payment_terms=c.payment_terms,
+        delivery_date=order_date + timedelta(days=rng.randrange(7, 30)),
         customer_no=c.customer_id if layout == "german" else None,
         tax_rate=D(rng.choice(("6.00", "7.25", "19.00"))) if has_tax else None,
         freight=D(rng.randrange(0, 200)).quantize(D("0.01")) if layout in ("multipage", "orderform") else None,
         contact=rng.choice(("Purchasing", "Dana Whitfield", "M. Keller", "J. Ortiz")),
-        note="Corpus document." if layout == "multipage" else "")
+        note="Corpus document." if layout == "multipage" else "",
+    )
 
 
 def _remit_spec(rng: random.Random, layout: str) -> Remittance:
-    usd = [c for c in md.CUSTOMERS if c.currency == "USD" and any(i.customer_id == c.customer_id
-                                                                  for i in md.INVOICES)]
+    usd = [c for c in md.CUSTOMERS if c.currency == "USD" and any(i.customer_id == c.customer_id for i in md.INVOICES)]
     c = rng.choice(usd)
-    chosen = rng.sample([i for i in md.INVOICES if i.customer_id == c.customer_id],
-                        rng.randint(1, len([i for i in md.INVOICES if i.customer_id == c.customer_id])))
+    chosen = rng.sample(
+        [i for i in md.INVOICES if i.customer_id == c.customer_id],
+        rng.randint(1, len([i for i in md.INVOICES if i.customer_id == c.customer_id])),
+    )
     pay_date = date(2026, 3, 1) + timedelta(days=rng.randrange(30))
     items = []
     for inv in chosen:
         discount = (inv.open_amount * D("0.02")).quantize(D("0.01")) if rng.random() < 0.3 else D("0.00")
         gross = None if layout in REMIT_WITHOUT_GROSS else inv.open_amount
-        items.append(RemitItem(inv.invoice_number, inv.invoice_date, gross,
-                               None if layout in REMIT_WITHOUT_GROSS else discount, inv.open_amount - discount))
+        items.append(
+            RemitItem(
+                inv.invoice_number,
+                inv.invoice_date,
+                gross,
+                None if layout in REMIT_WITHOUT_GROSS else discount,
+                inv.open_amount - discount,
+            )
+        )
     method = {"remit_advice": "Check", "remit_eft": "EFT", "remit_wire": "Wire", "remit_german": "Überweisung"}
     german = layout == "remit_german"
     return Remittance(
-        layout=layout, payer_name=c.name, payer_address=c.address, payment_date=pay_date,
+        layout=layout,
+        payer_name=c.name,
+        payer_address=c.address,
+        payment_date=pay_date,
         date_style="de" if german else rng.choice(("us", "iso", "dmy", "long")),
         payment_reference=f"{'CHK' if layout == 'remit_advice' else 'PAY'}-{pay_date:%Y%m%d}-"
-                          f"{rng.randrange(10**4):04d}",
-        payment_method=method.get(layout, "ACH"), currency="USD", items=items,
-        voucher=f"V{rng.randrange(100000):05d}")
+        f"{rng.randrange(10**4):04d}",
+        payment_method=method.get(layout, "ACH"),
+        currency="USD",
+        items=items,
+        voucher=f"V{rng.randrange(100000):05d}",
+    )
 
 
 def expected_order(po: PurchaseOrder, source: str, **kw) -> dict:
@@ -102,8 +125,9 @@ def expected_order(po: PurchaseOrder, source: str, **kw) -> dict:
     traits = TRAITS.get(po.layout)
     contract = order_contract(po, source, with_subtotal=bool(traits and traits["subtotal"]), **kw)
     if traits:
-        contract["order"]["bill_to"] = ("\n".join(po.bill_to or (po.buyer_name, *po.buyer_address))
-                                        if traits["bill_to"] else None)
+        contract["order"]["bill_to"] = (
+            "\n".join(po.bill_to or (po.buyer_name, *po.buyer_address)) if traits["bill_to"] else None
+        )
     return contract
 
 
@@ -141,8 +165,16 @@ def degrade(img: Image.Image, rng: random.Random, *, noise: int, blur: float, jp
 def _scan_file(pdf: bytes, rng: random.Random, channel: str, fmt: str) -> tuple[bytes, str]:
     dpi = 300 if channel == "scan300" else 200
     strong = channel == "scan200"
-    images = [degrade(img, rng, noise=60 if strong else 30, blur=rng.uniform(0.6, 1.0) if strong else 0.5,
-                      jpeg=rng.randint(35, 60) if strong else None) for img in render_pages(pdf, dpi)]
+    images = [
+        degrade(
+            img,
+            rng,
+            noise=60 if strong else 30,
+            blur=rng.uniform(0.6, 1.0) if strong else 0.5,
+            jpeg=rng.randint(35, 60) if strong else None,
+        )
+        for img in render_pages(pdf, dpi)
+    ]
     return save_scan(images, fmt, dpi, jpeg_quality=rng.randint(40, 70)), fmt
 
 
@@ -152,8 +184,9 @@ def save_scan(images: list[Image.Image], fmt: str, dpi: int, *, jpeg_quality: in
     if fmt == "pdf":
         images[0].save(out, format="PDF", resolution=float(dpi), save_all=True, append_images=images[1:])
     elif fmt == "tiff":
-        images[0].save(out, format="TIFF", dpi=(dpi, dpi), compression="tiff_deflate", save_all=True,
-                       append_images=images[1:])
+        images[0].save(
+            out, format="TIFF", dpi=(dpi, dpi), compression="tiff_deflate", save_all=True, append_images=images[1:]
+        )
     elif fmt == "png":
         images[0].save(out, format="PNG", dpi=(dpi, dpi))
     else:
@@ -163,19 +196,24 @@ def save_scan(images: list[Image.Image], fmt: str, dpi: int, *, jpeg_quality: in
 
 def _body_order(rng: random.Random, po: PurchaseOrder) -> str:
     lines = "\n".join(f"  {fmt_qty(ln.quantity):>4} x {ln.sku} at {fmt_money(ln.unit_price)}" for ln in po.lines)
-    return (f"Hi Northwind team,\n\nPlease ship PO {po.po_number}:\n\n{lines}\n\n"
-            f"Total: ${fmt_money(po.total)}\n\nShip to:\n" + "\n".join(po.ship_to) +
-            f"\n\nNeeded by {fmt_date(po.delivery_date, 'long')}. Terms as usual ({po.payment_terms}).\n\n"
-            f"Thanks,\n{po.contact}\nPurchasing, {po.buyer_name}\n")
+    return (
+        f"Hi Northwind team,\n\nPlease ship PO {po.po_number}:\n\n{lines}\n\n"
+        f"Total: ${fmt_money(po.total)}\n\nShip to:\n"
+        + "\n".join(po.ship_to)
+        + f"\n\nNeeded by {fmt_date(po.delivery_date, 'long')}. Terms as usual ({po.payment_terms}).\n\n"
+        f"Thanks,\n{po.contact}\nPurchasing, {po.buyer_name}\n"
+    )
 
 
 def _body_remittance(rng: random.Random, r: Remittance) -> str:
     refs = [i.invoice_number for i in r.items]
     listed = ", ".join(refs[:-1]) + " and " + refs[-1] if len(refs) > 1 else refs[0]
     rows = "\n".join(f"  {i.invoice_number}   ${fmt_money(i.amount_paid)}" for i in r.items)
-    return (f"Hello,\n\nThis is to advise that we sent an ACH payment of ${fmt_money(r.amount)}\n"
-            f"for {listed} on {fmt_date(r.payment_date, 'us')}.\nPayment reference: {r.payment_reference}\n\n"
-            f"{rows}\n\nRegards,\nAccounts Payable\n{r.payer_name}\n")
+    return (
+        f"Hello,\n\nThis is to advise that we sent an ACH payment of ${fmt_money(r.amount)}\n"
+        f"for {listed} on {fmt_date(r.payment_date, 'us')}.\nPayment reference: {r.payment_reference}\n\n"
+        f"{rows}\n\nRegards,\nAccounts Payable\n{r.payer_name}\n"
+    )
 
 
 def build_corpus(seed: int, per_layout: int = 2, *, scans: bool = True, only: str = "") -> list[Case]:
@@ -214,9 +252,16 @@ def build_corpus(seed: int, per_layout: int = 2, *, scans: bool = True, only: st
         if channel == "email":
             attach = f"{stem}.pdf"
             sender = f"buyer@{spec.customer_id.lower() if isinstance(spec, PurchaseOrder) else 'payer'}.example"
-            mail = Mail(name, "Sender", sender, f"Document {stem}", "Mon, 16 Mar 2026 09:12:00 -0400",
-                        f"<{stem}.{seed}@bench.example>", "Hello,\n\nPlease see the attached document.\n\n"
-                        "Regards,\nPurchasing\n", ((attach, pdf),))
+            mail = Mail(
+                name,
+                "Sender",
+                sender,
+                f"Document {stem}",
+                "Mon, 16 Mar 2026 09:12:00 -0400",
+                f"<{stem}.{seed}@bench.example>",
+                "Hello,\n\nPlease see the attached document.\n\nRegards,\nPurchasing\n",
+                ((attach, pdf),),
+            )
             content = build_eml(mail)
             truth = {**truth, "source": f"{name}#{attach}", "part": attach, "sender": sender}
         cases.append(Case(name, content, channel, layout, n_pages, [truth]))
@@ -229,24 +274,55 @@ def _body_cases(rng: random.Random, seed: int) -> list[Case]:
     cases = []
     for k in range(3):
         po = _order_spec(rng, "classic", 1 + k)
-        po = replace(po, lines=[replace(ln, description="", uom=None) for ln in po.lines[:4]], tax_rate=None,
-                     freight=None, currency="USD")
+        po = replace(
+            po,
+            lines=[replace(ln, description="", uom=None) for ln in po.lines[:4]],
+            tax_rate=None,
+            freight=None,
+            currency="USD",
+        )
         po.ship_to = po.ship_to[:1] + po.ship_to[2:]
         name = f"body_po_{k}.eml"
         sender = f"buyer{k}@customer.example"
-        mail = Mail(name, po.contact, sender, f"PO {po.po_number}", "Mon, 16 Mar 2026 10:05:00 -0400",
-                    f"<body{k}.{seed}@bench.example>", _body_order(rng, po))
-        truth = order_contract(po, f"{name}#body", channel="email", part="body", sender=sender,
-                               order_date=date(2026, 3, 16), describe=False, uom=False)
+        mail = Mail(
+            name,
+            po.contact,
+            sender,
+            f"PO {po.po_number}",
+            "Mon, 16 Mar 2026 10:05:00 -0400",
+            f"<body{k}.{seed}@bench.example>",
+            _body_order(rng, po),
+        )
+        truth = order_contract(
+            po,
+            f"{name}#body",
+            channel="email",
+            part="body",
+            sender=sender,
+            order_date=date(2026, 3, 16),
+            describe=False,
+            uom=False,
+        )
         cases.append(Case(name, build_eml(mail), "email", "email_body_po", 0, [truth]))
     for k in range(3):
         r = _remit_spec(rng, "remit_table")
-        r = replace(r, payment_method="ACH", payment_reference=f"ACH-{r.payment_date:%Y%m%d}-{k:04d}",
-                    items=[RemitItem(i.invoice_number, None, None, None, i.amount_paid) for i in r.items])
+        r = replace(
+            r,
+            payment_method="ACH",
+            payment_reference=f"ACH-{r.payment_date:%Y%m%d}-{k:04d}",
+            items=[RemitItem(i.invoice_number, None, None, None, i.amount_paid) for i in r.items],
+        )
         name = f"body_remit_{k}.eml"
         sender = f"ap{k}@customer.example"
-        mail = Mail(name, "Accounts Payable", sender, "Remittance advice", "Tue, 17 Mar 2026 14:30:00 -0400",
-                    f"<remit{k}.{seed}@bench.example>", _body_remittance(rng, r))
+        mail = Mail(
+            name,
+            "Accounts Payable",
+            sender,
+            "Remittance advice",
+            "Tue, 17 Mar 2026 14:30:00 -0400",
+            f"<remit{k}.{seed}@bench.example>",
+            _body_remittance(rng, r),
+        )
         truth = remittance_contract(r, f"{name}#body", channel="email", part="body", sender=sender)
         cases.append(Case(name, build_eml(mail), "email", "email_body_remit", 0, [truth]))
     return cases

@@ -83,24 +83,32 @@ def report(cases: list[Case], outputs, *, show_misses: int) -> dict:
             got = next((r for r in results if r["source"] == truth["source"]), results[0] if results else None)
             for tally in (by_channel[case.channel], overall):
                 score_document(tally, truth, got, misses=misses if tally is overall else None, name=case.name)
-    print(f"\nDocuments: {len(cases)} files; layouts: "
-          f"{len({c.layout for c in cases if not c.layout.startswith('email')})} "
-          f"(PO {len({c.layout for c in cases if c.expected[0]['order']})}, remittance "
-          f"{len({c.layout for c in cases if c.expected[0]['remittance']})}, incl. email bodies)")
-    print("\nPer channel" + " " * 14 + "docs  type-acc  field-P  field-R  field-F1  cell-acc  conf>=0.9 (n)   s/page"
-          "  (CPU incl. Tesseract)")
+    print(
+        f"\nDocuments: {len(cases)} files; layouts: "
+        f"{len({c.layout for c in cases if not c.layout.startswith('email')})} "
+        f"(PO {len({c.layout for c in cases if c.expected[0]['order']})}, remittance "
+        f"{len({c.layout for c in cases if c.expected[0]['remittance']})}, incl. email bodies)"
+    )
+    print(
+        "\nPer channel" + " " * 14 + "docs  type-acc  field-P  field-R  field-F1  cell-acc  conf>=0.9 (n)   s/page"
+        "  (CPU incl. Tesseract)"
+    )
     for channel in CHANNELS:
         if channel not in by_channel:
             continue
         t = by_channel[channel]
         p, r, f = t.prf()
         acc, n = t.calibration(0.9)
-        print(f"  {channel:<22}{t.docs:>5}  {t.type_accuracy():>8.3f}  {p:>7.3f}  {r:>7.3f}  {f:>8.3f}  "
-              f"{t.cell_accuracy():>8.3f}  {acc:>9.4f} ({n:>4})  {statistics.mean(seconds[channel]):>7.2f}")
+        print(
+            f"  {channel:<22}{t.docs:>5}  {t.type_accuracy():>8.3f}  {p:>7.3f}  {r:>7.3f}  {f:>8.3f}  "
+            f"{t.cell_accuracy():>8.3f}  {acc:>9.4f} ({n:>4})  {statistics.mean(seconds[channel]):>7.2f}"
+        )
     p, r, f = overall.prf()
     acc, n = overall.calibration(0.9)
-    print(f"  {'ALL':<22}{overall.docs:>5}  {overall.type_accuracy():>8.3f}  {p:>7.3f}  {r:>7.3f}  {f:>8.3f}  "
-          f"{overall.cell_accuracy():>8.3f}  {acc:>9.4f} ({n:>4})")
+    print(
+        f"  {'ALL':<22}{overall.docs:>5}  {overall.type_accuracy():>8.3f}  {p:>7.3f}  {r:>7.3f}  {f:>8.3f}  "
+        f"{overall.cell_accuracy():>8.3f}  {acc:>9.4f} ({n:>4})"
+    )
     print("\nPer field" + " " * 30 + "P        R        F1      n")
     for field_name, (fp, fr, ff, count) in sorted(overall.per_field().items()):
         print(f"  {field_name:<34}{fp:>7.3f}  {fr:>7.3f}  {ff:>7.3f}  {count:>5}")
@@ -111,8 +119,12 @@ def report(cases: list[Case], outputs, *, show_misses: int) -> dict:
         print(f"\nMisses ({len(misses)}, first {show_misses}):")
         for line in misses[:show_misses]:
             print("  " + line)
-    return {"field_f1": f, "calibration": acc, "calibrated_n": n,
-            "channels": {c: by_channel[c].prf()[2] for c in by_channel}}
+    return {
+        "field_f1": f,
+        "calibration": acc,
+        "calibrated_n": n,
+        "channels": {c: by_channel[c].prf()[2] for c in by_channel},
+    }
 
 
 # --- speed and memory ------------------------------------------------------------------------------------
@@ -141,8 +153,10 @@ def speed(cases: list[Case]) -> None:
 
     ours = _best_of(lambda: extract_document(digital.content, filename=digital.name), 7)
     base = _best_of(plumber_words, 7)
-    print(f"\nSpeed (one process, OMP_THREAD_LIMIT=1)\n  digital 1-page PO: o2c {ours * 1000:.1f} ms, "
-          f"pdfplumber extract_words {base * 1000:.1f} ms, ratio {ours / base:.2f}x (target <= 2x)")
+    print(
+        f"\nSpeed (one process, OMP_THREAD_LIMIT=1)\n  digital 1-page PO: o2c {ours * 1000:.1f} ms, "
+        f"pdfplumber extract_words {base * 1000:.1f} ms, ratio {ours / base:.2f}x (target <= 2x)"
+    )
     for channel in ("scan300", "scan200"):
         scan = next((c for c in cases if c.channel == channel and c.name.endswith((".png", ".jpg"))), None)
         if scan is None:
@@ -152,11 +166,14 @@ def speed(cases: list[Case]) -> None:
         dpi = int(round(image.info.get("dpi", (300, 300))[0]))
         path = Path(tempfile.gettempdir()) / scan.name
         path.write_bytes(scan.content)  # Tesseract reads the file itself, with the page mode o2c uses
-        tess = _best_of(lambda path=path, dpi=dpi: pytesseract.image_to_data(
-            str(path), config=f"--psm 4 --dpi {dpi}"), 3)
+        tess = _best_of(
+            lambda path=path, dpi=dpi: pytesseract.image_to_data(str(path), config=f"--psm 4 --dpi {dpi}"), 3
+        )
         ours = _best_of(lambda scan=scan: extract_document(scan.content, filename=scan.name), 3)
-        print(f"  {channel} page ({scan.name}): o2c {ours:.2f} s, tesseract image_to_data {tess:.2f} s, "
-              f"ratio {ours / tess:.2f}x (target <= 1.2x)")
+        print(
+            f"  {channel} page ({scan.name}): o2c {ours:.2f} s, tesseract image_to_data {tess:.2f} s, "
+            f"ratio {ours / tess:.2f}x (target <= 1.2x)"
+        )
 
 
 _MEMORY_CHILD = """
@@ -195,16 +212,20 @@ def memory(cases: list[Case], workdir: Path) -> None:
     big_png = workdir / "twenty_mp.png"
     page.save(big_png, dpi=(int(600 * scale), int(600 * scale)))
     print("\nMemory (fresh process, peak RSS; goal <= 1 GiB)")
-    for path, what in ((big_pdf, "50-page digital PDF"), (big_png, f"{page.width}x{page.height} image "
-                                                                   f"({page.width * page.height / 1e6:.1f} MP)")):
+    for path, what in (
+        (big_pdf, "50-page digital PDF"),
+        (big_png, f"{page.width}x{page.height} image ({page.width * page.height / 1e6:.1f} MP)"),
+    ):
         child = _MEMORY_CHILD.format(root=str(_ROOT), path=str(path), name=path.name)
         out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=600)
         if out.returncode:
             print(f"  {what}: FAILED {out.stderr[-300:]}")
             continue
         result, secs, rss_kb, child_kb = out.stdout.strip().rsplit(" ", 3)
-        print(f"  {what}: {int(rss_kb) / 1024:.0f} MiB peak RSS (largest Tesseract child {int(child_kb) / 1024:.0f}"
-              f" MiB), {secs} s -> {result[:60]}")
+        print(
+            f"  {what}: {int(rss_kb) / 1024:.0f} MiB peak RSS (largest Tesseract child {int(child_kb) / 1024:.0f}"
+            f" MiB), {secs} s -> {result[:60]}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,8 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         speed(cases)
         memory(cases, args.keep or Path("/tmp/o2c-bench"))
-    print(f"\nwall time {time.perf_counter() - started:.0f} s; CPU (children) "
-          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime:.0f} s")
+    print(
+        f"\nwall time {time.perf_counter() - started:.0f} s; CPU (children) "
+        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime:.0f} s"
+    )
     if args.json:
         args.json.write_text(json.dumps(headline, indent=1))
     return 0

@@ -48,11 +48,13 @@ from o2c.extraction.grounding import Grounding  # noqa: E402
 from o2c.extraction.service import extract_document  # noqa: E402
 
 MD = master_data()
-GROUNDING = Grounding(skus=frozenset(p.sku for p in MD.products),
-                      customer_part_numbers=frozenset(MD.part_numbers.values()),
-                      customer_names=frozenset(c.name for c in MD.customers),
-                      addresses=frozenset("\n".join(c.address) for c in MD.customers),
-                      domains=frozenset(c.domain for c in MD.customers))
+GROUNDING = Grounding(
+    skus=frozenset(p.sku for p in MD.products),
+    customer_part_numbers=frozenset(MD.part_numbers.values()),
+    customer_names=frozenset(c.name for c in MD.customers),
+    addresses=frozenset("\n".join(c.address) for c in MD.customers),
+    domains=frozenset(c.domain for c in MD.customers),
+)
 
 
 @dataclass
@@ -70,8 +72,16 @@ class Case:
 def _scan(pdf: bytes, rng: random.Random) -> tuple[bytes, str]:
     dpi = rng.choice((150, 200, 300))
     strong = rng.random() < 0.5
-    images = [degrade(img, rng, noise=50 if strong else 25, blur=rng.uniform(0.4, 0.9) if strong else 0.4,
-                      jpeg=rng.randint(40, 70) if strong else None) for img in render_pages(pdf, dpi)]
+    images = [
+        degrade(
+            img,
+            rng,
+            noise=50 if strong else 25,
+            blur=rng.uniform(0.4, 0.9) if strong else 0.4,
+            jpeg=rng.randint(40, 70) if strong else None,
+        )
+        for img in render_pages(pdf, dpi)
+    ]
     fmt = rng.choice(("png", "jpeg", "tiff", "pdf")) if len(images) == 1 else rng.choice(("tiff", "pdf"))
     return save_scan(images, fmt, dpi), {"jpeg": "jpg", "tiff": "tif"}.get(fmt, fmt)
 
@@ -95,8 +105,7 @@ def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> 
                 if channel in ("html_body", "text_body") and truth["order"]:  # bodies print no address blocks
                     truth = {**truth, "order": {**truth["order"], "ship_to": None, "bill_to": None}}
                 if channel == "csv":  # the sheet has no method column and prints bare amounts
-                    truth = {**truth, "remittance": {**truth["remittance"], "payment_method": None,
-                                                     "currency": None}}
+                    truth = {**truth, "remittance": {**truth["remittance"], "payment_method": None, "currency": None}}
                 if channel == "digital_pdf":
                     cases.append(Case(f"{stem}.pdf", render_pdf(doc), fam.id, channel, truth, f"{stem}.pdf"))
                 elif channel == "scan":
@@ -108,8 +117,12 @@ def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> 
                         att = (f"{stem}.pdf", pdf, "application/pdf")
                     else:
                         content, ext = _scan(pdf, rng)
-                        media = {"png": "image/png", "jpg": "image/jpeg", "tif": "image/tiff",
-                                 "pdf": "application/pdf"}[ext]
+                        media = {
+                            "png": "image/png",
+                            "jpg": "image/jpeg",
+                            "tif": "image/tiff",
+                            "pdf": "application/pdf",
+                        }[ext]
                         att = (f"{stem}.{ext}", content, media)
                     eml = build_mail(doc, stem, attachment=att)
                     cases.append(Case(f"{stem}.eml", eml, fam.id, channel, truth, f"{stem}.eml#{att[0]}"))
@@ -126,8 +139,11 @@ def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> 
 
 def _run(case: Case) -> tuple[str, list[dict], str | None]:
     try:
-        return case.name, [e.to_contract() for e in extract_document(case.content, filename=case.name,
-                                                                     grounding=GROUNDING)], None
+        return (
+            case.name,
+            [e.to_contract() for e in extract_document(case.content, filename=case.name, grounding=GROUNDING)],
+            None,
+        )
     except Exception as exc:  # a crash is a miss, not a stop
         return case.name, [], f"{type(exc).__name__}: {exc}"
 
@@ -175,8 +191,7 @@ def _f1_interval(t: Tally) -> tuple[float, float]:
     return values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
 
 
-def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, misses: int,
-           show: str = "tuned") -> dict:
+def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, misses: int, show: str = "tuned") -> dict:
     """Tuned and held-out tables side by side, per channel; returns the held-out headline."""
     side = {fid: "tuned" for fid in split["tuned"]} | {fid: "held_out" for fid in split["held_out"]}
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
@@ -191,18 +206,24 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
         for key in ((group, case.channel), (group, "ALL"), ("family", case.family)):
             t = tallies[key]
             before = (sum(t.tp.values()), sum(t.fp.values()), sum(t.fn.values()))
-            score_document(t, case.truth, got, misses=missed if key[1] == "ALL" and group == show else None,
-                           name=case.name)
+            score_document(
+                t, case.truth, got, misses=missed if key[1] == "ALL" and group == show else None, name=case.name
+            )
             after = (sum(t.tp.values()), sum(t.fp.values()), sum(t.fn.values()))
             t.per_doc.append(tuple(a - b for a, b in zip(after, before, strict=True)))
         for path, conf in ((got or {}).get("confidence") or {}).items():
             if path == "document_type" or not _PATH.match(path):
                 continue
-            ok = bool(got) and got["document_type"] == case.truth["document_type"] and same(
-                _value(case.truth, path), _value(got, path), path)
+            ok = (
+                bool(got)
+                and got["document_type"] == case.truth["document_type"]
+                and same(_value(case.truth, path), _value(got, path), path)
+            )
             kinds[group].append((field_kind(path), conf, ok))
-    print(f"\n{'channel':<14}| {'TUNED F1':>8} {'SKU F1':>7} {'>=0.9 ok':>9} | {'HELD-OUT F1':>11} {'95% CI':>13} "
-          f"{'SKU F1':>7} {'>=0.9 ok (n)':>15} {'95% CI':>13} docs")
+    print(
+        f"\n{'channel':<14}| {'TUNED F1':>8} {'SKU F1':>7} {'>=0.9 ok':>9} | {'HELD-OUT F1':>11} {'95% CI':>13} "
+        f"{'SKU F1':>7} {'>=0.9 ok (n)':>15} {'95% CI':>13} docs"
+    )
     for channel in (*CHANNELS, "ALL"):
         tuned, held = tallies.get(("tuned", channel)), tallies.get(("held_out", channel))
         if not held and not tuned:
@@ -217,12 +238,20 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
             acc, n = held.calibration(0.9)
             lo, hi = _f1_interval(held)
             clo, chi = _wilson(round(acc * n), n)
-            row += (f"{held.prf()[2]:>11.3f} [{lo:.3f},{hi:.3f}] {_sku_f1(held):>7.3f} {acc:>9.4f} ({n:>4}) "
-                    f"[{clo:.3f},{chi:.3f}] {held.docs}")
+            row += (
+                f"{held.prf()[2]:>11.3f} [{lo:.3f},{hi:.3f}] {_sku_f1(held):>7.3f} {acc:>9.4f} ({n:>4}) "
+                f"[{clo:.3f},{chi:.3f}] {held.docs}"
+            )
         print(row)
-    print("\nPer family (field F1): " + "  ".join(
-        f"{fid}{'*' if side.get(fid) == 'held_out' else ''} {t.prf()[2]:.2f}"
-        for (g, fid), t in sorted(tallies.items()) if g == "family") + "   (* held out)")
+    print(
+        "\nPer family (field F1): "
+        + "  ".join(
+            f"{fid}{'*' if side.get(fid) == 'held_out' else ''} {t.prf()[2]:.2f}"
+            for (g, fid), t in sorted(tallies.items())
+            if g == "family"
+        )
+        + "   (* held out)"
+    )
     held_all = tallies[("held_out", "ALL")]
     print("\nHeld-out per field (P R F1 n)")
     for name, (p, r, f, n) in sorted(held_all.per_field().items()):
@@ -231,10 +260,11 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
         print(f"\nMisses on {show} families ({len(missed)}, first {misses}):")
         for line in missed[:misses]:
             print("  " + line)
-    return {"held_out": {c: tallies[("held_out", c)].prf()[2] for c in (*CHANNELS, "ALL")
-                         if ("held_out", c) in tallies},
-            "tuned": {c: tallies[("tuned", c)].prf()[2] for c in (*CHANNELS, "ALL") if ("tuned", c) in tallies},
-            "observations": {g: v for g, v in kinds.items()}}
+    return {
+        "held_out": {c: tallies[("held_out", c)].prf()[2] for c in (*CHANNELS, "ALL") if ("held_out", c) in tallies},
+        "tuned": {c: tallies[("tuned", c)].prf()[2] for c in (*CHANNELS, "ALL") if ("tuned", c) in tallies},
+        "observations": {g: v for g, v in kinds.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,18 +275,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ocr", action="store_true")
     parser.add_argument("--only", default="")
     parser.add_argument("--misses", type=int, default=40, help="wrong fields to list (tuned families)")
-    parser.add_argument("--show-held-out-misses", action="store_true",
-                        help="list held-out misses instead (for reporting only: never tune on them)")
+    parser.add_argument(
+        "--show-held-out-misses",
+        action="store_true",
+        help="list held-out misses instead (for reporting only: never tune on them)",
+    )
     parser.add_argument("--keep", type=Path, default=None)
-    parser.add_argument("--fit-calibration", action="store_true",
-                        help="fit extraction/calibration.json on the TUNED families' observations")
+    parser.add_argument(
+        "--fit-calibration",
+        action="store_true",
+        help="fit extraction/calibration.json on the TUNED families' observations",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     split = read_split()
     cases = build_cases(args.seed, args.per_channel, scans=not args.no_ocr, only=args.only)
-    print(f"{len(cases)} files from {len({c.family for c in cases})} families "
-          f"({len(split['tuned'])} tuned, {len(split['held_out'])} held out) built in "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"{len(cases)} files from {len({c.family for c in cases})} families "
+        f"({len(split['tuned'])} tuned, {len(split['held_out'])} held out) built in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             outputs = {name: (res, err) for name, res, err in pool.map(_run, cases, chunksize=1)}
@@ -268,8 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             (args.keep / case.name).write_bytes(case.content)
             (args.keep / f"{case.name}.truth.json").write_text(json.dumps(case.truth, indent=1))
             (args.keep / f"{case.name}.got.json").write_text(json.dumps(outputs[case.name][0], indent=1))
-    headline = report(cases, outputs, split, misses=args.misses,
-                      show="held_out" if args.show_held_out_misses else "tuned")
+    headline = report(
+        cases, outputs, split, misses=args.misses, show="held_out" if args.show_held_out_misses else "tuned"
+    )
     if args.fit_calibration:
         tuned = headline["observations"].get("tuned", [])
         table = fit_isotonic(tuned)

@@ -38,106 +38,309 @@ SUPPLIER = ("Northwind Industrial Supply", "400 Harbor Blvd", "Tacoma, WA 98421"
 
 # label wordings per language (the generator's own vocabulary)
 WORDS = {
-    "en": {"title": ["PURCHASE ORDER", "Purchase Order", "PURCHASE ORDER FORM"],
-           "po": ["PO Number", "P.O. No.", "Order No.", "PO #", "Purchase Order No.", "Order Ref"],
-           "date": ["Date", "Order Date", "PO Date", "Issue Date"],
-           "delivery": ["Delivery Date", "Required By", "Need By", "Requested Delivery"],
-           "terms": ["Payment Terms", "Terms"], "ship": ["Ship To", "Deliver To", "Delivery Address"],
-           "bill": ["Bill To", "Invoice To"], "vendor": ["Vendor", "Supplier", "To"],
-           "line": ["Line", "#", "Ln", "Pos."], "sku": ["Item No.", "SKU", "Part No.", "Item Code", "Product Code",
-                                                      "Our Item", "Catalog #", "Item"],
-           "cpn": ["Cust. Part", "Your Ref", "Buyer Part No.", "Customer Item"],
-           "desc": ["Description", "Item Description", "Details"], "qty": ["Qty", "Quantity", "Order Qty", "Qty Ord."],
-           "uom": ["UOM", "Unit", "U/M"], "price": ["Unit Price", "Price", "Unit Cost", "Price Each", "Rate"],
-           "tax": ["Tax %", "VAT %", "Tax Rate"], "amount": ["Amount", "Line Total", "Extended", "Ext. Price",
-                                                             "Total"],
-           "subtotal": ["Subtotal", "Net Total", "Sub Total"], "taxsum": ["Tax", "Sales Tax", "VAT"],
-           "total": ["Total", "Order Total", "Grand Total", "Total Due"],
-           "signed": ["Authorized by", "Approved", "Signature"],
-           "rtitle": ["REMITTANCE ADVICE", "Payment Advice", "Remittance Advice"],
-           "payer": ["Payer", "Paid By", "From"], "paydate": ["Payment Date", "Date Paid", "Pay Date", "Value Date"],
-           "payref": ["Payment Reference", "Check No.", "Reference", "Check/EFT #", "Trace No."],
-           "method": ["Payment Method", "Method"], "payamount": ["Payment Amount", "Amount Paid", "Total Paid"],
-           "inv": ["Invoice No.", "Invoice #", "Invoice", "Your Invoice", "Document No."],
-           "invdate": ["Invoice Date", "Inv. Date", "Date"], "gross": ["Gross", "Invoice Amount", "Original Amount"],
-           "disc": ["Discount", "Deduction", "Disc. Taken"], "net": ["Net Paid", "Amount Paid", "Paid", "Net"]},
-    "de": {"title": ["BESTELLUNG", "Bestellung"], "po": ["Bestellnummer", "Bestell-Nr."],
-           "date": ["Datum", "Bestelldatum"],
-           "delivery": ["Liefertermin", "Lieferdatum"], "terms": ["Zahlungsbedingungen"], "ship": ["Lieferanschrift"],
-           "bill": ["Rechnungsanschrift"], "vendor": ["Lieferant"], "line": ["Pos.", "Pos"],
-           "sku": ["Artikelnummer", "Art.-Nr."], "cpn": ["Ihre Art.-Nr.", "Kunden-Art."], "desc": ["Bezeichnung"],
-           "qty": ["Menge"], "uom": ["Einheit", "ME"], "price": ["Einzelpreis", "Preis"], "tax": ["MwSt %"],
-           "amount": ["Gesamtpreis", "Betrag"], "subtotal": ["Zwischensumme", "Summe netto"], "taxsum": ["MwSt"],
-           "total": ["Gesamtbetrag", "Gesamtsumme"], "signed": ["Freigabe", "Unterschrift"],
-           "rtitle": ["ZAHLUNGSAVIS", "Zahlungsavis"], "payer": ["Zahler"], "paydate": ["Zahlungsdatum", "Valuta"],
-           "payref": ["Zahlungsreferenz", "Referenz"], "method": ["Zahlungsart"], "payamount": ["Zahlbetrag"],
-           "inv": ["Rechnungsnummer", "Rechnung"], "invdate": ["Rechnungsdatum"],
-           "gross": ["Rechnungsbetrag", "Brutto"],
-           "disc": ["Skonto", "Abzug"], "net": ["Zahlbetrag", "Bezahlt"]},
-    "fr": {"title": ["BON DE COMMANDE", "Bon de commande"], "po": ["N° de commande", "Commande N°"],
-           "date": ["Date", "Date de commande"], "delivery": ["Date de livraison", "Livraison souhaitée"],
-           "terms": ["Conditions de paiement"], "ship": ["Adresse de livraison", "Livrer à"],
-           "bill": ["Adresse de facturation"], "vendor": ["Fournisseur"], "line": ["Ligne", "N°"],
-           "sku": ["Référence", "Code article"], "cpn": ["Réf. client"], "desc": ["Désignation", "Description"],
-           "qty": ["Quantité", "Qté"], "uom": ["Unité"], "price": ["Prix unitaire", "P.U."], "tax": ["TVA %"],
-           "amount": ["Montant", "Montant HT"], "subtotal": ["Total HT", "Sous-total"], "taxsum": ["TVA"],
-           "total": ["Total TTC", "Montant total"], "signed": ["Visa", "Signature"],
-           "rtitle": ["AVIS DE PAIEMENT", "Avis de paiement"], "payer": ["Payeur"], "paydate": ["Date de paiement"],
-           "payref": ["Référence de paiement", "Référence"], "method": ["Mode de paiement"],
-           "payamount": ["Montant payé"], "inv": ["N° facture", "Facture"], "invdate": ["Date facture"],
-           "gross": ["Montant facture"], "disc": ["Escompte"], "net": ["Montant payé", "Payé"]},
-    "nl": {"title": ["INKOOPORDER", "Bestelling"], "po": ["Bestelnummer", "Ordernummer"],
-           "date": ["Datum", "Orderdatum"],
-           "delivery": ["Leverdatum", "Gewenste leverdatum"], "terms": ["Betalingsvoorwaarden"],
-           "ship": ["Afleveradres", "Leveradres"], "bill": ["Factuuradres"], "vendor": ["Leverancier"],
-           "line": ["Regel", "Nr."], "sku": ["Artikelnummer", "Artikelcode"], "cpn": ["Uw art.nr."],
-           "desc": ["Omschrijving"], "qty": ["Aantal"], "uom": ["Eenheid"], "price": ["Prijs", "Stukprijs"],
-           "tax": ["BTW %"], "amount": ["Bedrag", "Totaal"], "subtotal": ["Subtotaal"], "taxsum": ["BTW"],
-           "total": ["Totaal", "Totaalbedrag"], "signed": ["Akkoord"], "rtitle": ["BETALINGSADVIES", "Betaaladvies"],
-           "payer": ["Betaler"], "paydate": ["Betaaldatum"], "payref": ["Betalingskenmerk", "Kenmerk"],
-           "method": ["Betaalwijze"], "payamount": ["Betaald bedrag"], "inv": ["Factuurnummer", "Factuur"],
-           "invdate": ["Factuurdatum"], "gross": ["Factuurbedrag"], "disc": ["Korting"], "net": ["Betaald"]},
-    "es": {"title": ["PEDIDO", "ORDEN DE COMPRA"], "po": ["N.º de pedido", "Número de pedido"],
-           "date": ["Fecha", "Fecha de pedido"], "delivery": ["Fecha de entrega"], "terms": ["Condiciones de pago"],
-           "ship": ["Dirección de entrega", "Enviar a"], "bill": ["Dirección de facturación"],
-           "vendor": ["Proveedor"], "line": ["Línea", "N.º"], "sku": ["Referencia", "Código"],
-           "cpn": ["Ref. cliente"], "desc": ["Descripción"], "qty": ["Cantidad", "Cant."], "uom": ["Unidad"],
-           "price": ["Precio unitario", "Precio"], "tax": ["IVA %"], "amount": ["Importe"],
-           "subtotal": ["Subtotal", "Base imponible"], "taxsum": ["IVA"], "total": ["Total", "Importe total"],
-           "signed": ["Firma"], "rtitle": ["AVISO DE PAGO", "Aviso de pago"], "payer": ["Pagador"],
-           "paydate": ["Fecha de pago"], "payref": ["Referencia de pago"], "method": ["Método de pago"],
-           "payamount": ["Importe pagado"], "inv": ["N.º factura", "Factura"], "invdate": ["Fecha factura"],
-           "gross": ["Importe factura"], "disc": ["Descuento"], "net": ["Pagado", "Importe pagado"]},
-    "it": {"title": ["ORDINE D'ACQUISTO", "Ordine"], "po": ["N. ordine", "Numero ordine"],
-           "date": ["Data", "Data ordine"], "delivery": ["Data di consegna", "Consegna richiesta"],
-           "terms": ["Condizioni di pagamento"], "ship": ["Indirizzo di consegna", "Destinazione"],
-           "bill": ["Indirizzo di fatturazione"], "vendor": ["Fornitore"], "line": ["Riga", "N."],
-           "sku": ["Codice", "Codice articolo"], "cpn": ["Cod. cliente"], "desc": ["Descrizione"],
-           "qty": ["Quantità", "Q.tà"], "uom": ["UdM", "Unità"], "price": ["Prezzo unitario", "Prezzo"],
-           "tax": ["IVA %"], "amount": ["Importo", "Totale riga"], "subtotal": ["Imponibile", "Subtotale"],
-           "taxsum": ["IVA"], "total": ["Totale", "Totale ordine"], "signed": ["Firma"],
-           "rtitle": ["AVVISO DI PAGAMENTO", "Avviso di pagamento"], "payer": ["Pagatore"],
-           "paydate": ["Data pagamento"], "payref": ["Riferimento pagamento"], "method": ["Metodo di pagamento"],
-           "payamount": ["Importo pagato"], "inv": ["N. fattura", "Fattura"], "invdate": ["Data fattura"],
-           "gross": ["Importo fattura"], "disc": ["Sconto"], "net": ["Pagato", "Importo pagato"]},
+    "en": {
+        "title": ["PURCHASE ORDER", "Purchase Order", "PURCHASE ORDER FORM"],
+        "po": ["PO Number", "P.O. No.", "Order No.", "PO #", "Purchase Order No.", "Order Ref"],
+        "date": ["Date", "Order Date", "PO Date", "Issue Date"],
+        "delivery": ["Delivery Date", "Required By", "Need By", "Requested Delivery"],
+        "terms": ["Payment Terms", "Terms"],
+        "ship": ["Ship To", "Deliver To", "Delivery Address"],
+        "bill": ["Bill To", "Invoice To"],
+        "vendor": ["Vendor", "Supplier", "To"],
+        "line": ["Line", "#", "Ln", "Pos."],
+        "sku": ["Item No.", "SKU", "Part No.", "Item Code", "Product Code", "Our Item", "Catalog #", "Item"],
+        "cpn": ["Cust. Part", "Your Ref", "Buyer Part No.", "Customer Item"],
+        "desc": ["Description", "Item Description", "Details"],
+        "qty": ["Qty", "Quantity", "Order Qty", "Qty Ord."],
+        "uom": ["UOM", "Unit", "U/M"],
+        "price": ["Unit Price", "Price", "Unit Cost", "Price Each", "Rate"],
+        "tax": ["Tax %", "VAT %", "Tax Rate"],
+        "amount": ["Amount", "Line Total", "Extended", "Ext. Price", "Total"],
+        "subtotal": ["Subtotal", "Net Total", "Sub Total"],
+        "taxsum": ["Tax", "Sales Tax", "VAT"],
+        "total": ["Total", "Order Total", "Grand Total", "Total Due"],
+        "signed": ["Authorized by", "Approved", "Signature"],
+        "rtitle": ["REMITTANCE ADVICE", "Payment Advice", "Remittance Advice"],
+        "payer": ["Payer", "Paid By", "From"],
+        "paydate": ["Payment Date", "Date Paid", "Pay Date", "Value Date"],
+        "payref": ["Payment Reference", "Check No.", "Reference", "Check/EFT #", "Trace No."],
+        "method": ["Payment Method", "Method"],
+        "payamount": ["Payment Amount", "Amount Paid", "Total Paid"],
+        "inv": ["Invoice No.", "Invoice #", "Invoice", "Your Invoice", "Document No."],
+        "invdate": ["Invoice Date", "Inv. Date", "Date"],
+        "gross": ["Gross", "Invoice Amount", "Original Amount"],
+        "disc": ["Discount", "Deduction", "Disc. Taken"],
+        "net": ["Net Paid", "Amount Paid", "Paid", "Net"],
+    },
+    "de": {
+        "title": ["BESTELLUNG", "Bestellung"],
+        "po": ["Bestellnummer", "Bestell-Nr."],
+        "date": ["Datum", "Bestelldatum"],
+        "delivery": ["Liefertermin", "Lieferdatum"],
+        "terms": ["Zahlungsbedingungen"],
+        "ship": ["Lieferanschrift"],
+        "bill": ["Rechnungsanschrift"],
+        "vendor": ["Lieferant"],
+        "line": ["Pos.", "Pos"],
+        "sku": ["Artikelnummer", "Art.-Nr."],
+        "cpn": ["Ihre Art.-Nr.", "Kunden-Art."],
+        "desc": ["Bezeichnung"],
+        "qty": ["Menge"],
+        "uom": ["Einheit", "ME"],
+        "price": ["Einzelpreis", "Preis"],
+        "tax": ["MwSt %"],
+        "amount": ["Gesamtpreis", "Betrag"],
+        "subtotal": ["Zwischensumme", "Summe netto"],
+        "taxsum": ["MwSt"],
+        "total": ["Gesamtbetrag", "Gesamtsumme"],
+        "signed": ["Freigabe", "Unterschrift"],
+        "rtitle": ["ZAHLUNGSAVIS", "Zahlungsavis"],
+        "payer": ["Zahler"],
+        "paydate": ["Zahlungsdatum", "Valuta"],
+        "payref": ["Zahlungsreferenz", "Referenz"],
+        "method": ["Zahlungsart"],
+        "payamount": ["Zahlbetrag"],
+        "inv": ["Rechnungsnummer", "Rechnung"],
+        "invdate": ["Rechnungsdatum"],
+        "gross": ["Rechnungsbetrag", "Brutto"],
+        "disc": ["Skonto", "Abzug"],
+        "net": ["Zahlbetrag", "Bezahlt"],
+    },
+    "fr": {
+        "title": ["BON DE COMMANDE", "Bon de commande"],
+        "po": ["N° de commande", "Commande N°"],
+        "date": ["Date", "Date de commande"],
+        "delivery": ["Date de livraison", "Livraison souhaitée"],
+        "terms": ["Conditions de paiement"],
+        "ship": ["Adresse de livraison", "Livrer à"],
+        "bill": ["Adresse de facturation"],
+        "vendor": ["Fournisseur"],
+        "line": ["Ligne", "N°"],
+        "sku": ["Référence", "Code article"],
+        "cpn": ["Réf. client"],
+        "desc": ["Désignation", "Description"],
+        "qty": ["Quantité", "Qté"],
+        "uom": ["Unité"],
+        "price": ["Prix unitaire", "P.U."],
+        "tax": ["TVA %"],
+        "amount": ["Montant", "Montant HT"],
+        "subtotal": ["Total HT", "Sous-total"],
+        "taxsum": ["TVA"],
+        "total": ["Total TTC", "Montant total"],
+        "signed": ["Visa", "Signature"],
+        "rtitle": ["AVIS DE PAIEMENT", "Avis de paiement"],
+        "payer": ["Payeur"],
+        "paydate": ["Date de paiement"],
+        "payref": ["Référence de paiement", "Référence"],
+        "method": ["Mode de paiement"],
+        "payamount": ["Montant payé"],
+        "inv": ["N° facture", "Facture"],
+        "invdate": ["Date facture"],
+        "gross": ["Montant facture"],
+        "disc": ["Escompte"],
+        "net": ["Montant payé", "Payé"],
+    },
+    "nl": {
+        "title": ["INKOOPORDER", "Bestelling"],
+        "po": ["Bestelnummer", "Ordernummer"],
+        "date": ["Datum", "Orderdatum"],
+        "delivery": ["Leverdatum", "Gewenste leverdatum"],
+        "terms": ["Betalingsvoorwaarden"],
+        "ship": ["Afleveradres", "Leveradres"],
+        "bill": ["Factuuradres"],
+        "vendor": ["Leverancier"],
+        "line": ["Regel", "Nr."],
+        "sku": ["Artikelnummer", "Artikelcode"],
+        "cpn": ["Uw art.nr."],
+        "desc": ["Omschrijving"],
+        "qty": ["Aantal"],
+        "uom": ["Eenheid"],
+        "price": ["Prijs", "Stukprijs"],
+        "tax": ["BTW %"],
+        "amount": ["Bedrag", "Totaal"],
+        "subtotal": ["Subtotaal"],
+        "taxsum": ["BTW"],
+        "total": ["Totaal", "Totaalbedrag"],
+        "signed": ["Akkoord"],
+        "rtitle": ["BETALINGSADVIES", "Betaaladvies"],
+        "payer": ["Betaler"],
+        "paydate": ["Betaaldatum"],
+        "payref": ["Betalingskenmerk", "Kenmerk"],
+        "method": ["Betaalwijze"],
+        "payamount": ["Betaald bedrag"],
+        "inv": ["Factuurnummer", "Factuur"],
+        "invdate": ["Factuurdatum"],
+        "gross": ["Factuurbedrag"],
+        "disc": ["Korting"],
+        "net": ["Betaald"],
+    },
+    "es": {
+        "title": ["PEDIDO", "ORDEN DE COMPRA"],
+        "po": ["N.º de pedido", "Número de pedido"],
+        "date": ["Fecha", "Fecha de pedido"],
+        "delivery": ["Fecha de entrega"],
+        "terms": ["Condiciones de pago"],
+        "ship": ["Dirección de entrega", "Enviar a"],
+        "bill": ["Dirección de facturación"],
+        "vendor": ["Proveedor"],
+        "line": ["Línea", "N.º"],
+        "sku": ["Referencia", "Código"],
+        "cpn": ["Ref. cliente"],
+        "desc": ["Descripción"],
+        "qty": ["Cantidad", "Cant."],
+        "uom": ["Unidad"],
+        "price": ["Precio unitario", "Precio"],
+        "tax": ["IVA %"],
+        "amount": ["Importe"],
+        "subtotal": ["Subtotal", "Base imponible"],
+        "taxsum": ["IVA"],
+        "total": ["Total", "Importe total"],
+        "signed": ["Firma"],
+        "rtitle": ["AVISO DE PAGO", "Aviso de pago"],
+        "payer": ["Pagador"],
+        "paydate": ["Fecha de pago"],
+        "payref": ["Referencia de pago"],
+        "method": ["Método de pago"],
+        "payamount": ["Importe pagado"],
+        "inv": ["N.º factura", "Factura"],
+        "invdate": ["Fecha factura"],
+        "gross": ["Importe factura"],
+        "disc": ["Descuento"],
+        "net": ["Pagado", "Importe pagado"],
+    },
+    "it": {
+        "title": ["ORDINE D'ACQUISTO", "Ordine"],
+        "po": ["N. ordine", "Numero ordine"],
+        "date": ["Data", "Data ordine"],
+        "delivery": ["Data di consegna", "Consegna richiesta"],
+        "terms": ["Condizioni di pagamento"],
+        "ship": ["Indirizzo di consegna", "Destinazione"],
+        "bill": ["Indirizzo di fatturazione"],
+        "vendor": ["Fornitore"],
+        "line": ["Riga", "N."],
+        "sku": ["Codice", "Codice articolo"],
+        "cpn": ["Cod. cliente"],
+        "desc": ["Descrizione"],
+        "qty": ["Quantità", "Q.tà"],
+        "uom": ["UdM", "Unità"],
+        "price": ["Prezzo unitario", "Prezzo"],
+        "tax": ["IVA %"],
+        "amount": ["Importo", "Totale riga"],
+        "subtotal": ["Imponibile", "Subtotale"],
+        "taxsum": ["IVA"],
+        "total": ["Totale", "Totale ordine"],
+        "signed": ["Firma"],
+        "rtitle": ["AVVISO DI PAGAMENTO", "Avviso di pagamento"],
+        "payer": ["Pagatore"],
+        "paydate": ["Data pagamento"],
+        "payref": ["Riferimento pagamento"],
+        "method": ["Metodo di pagamento"],
+        "payamount": ["Importo pagato"],
+        "inv": ["N. fattura", "Fattura"],
+        "invdate": ["Data fattura"],
+        "gross": ["Importo fattura"],
+        "disc": ["Sconto"],
+        "net": ["Pagato", "Importo pagato"],
+    },
 }
-METHODS = {"en": ["ACH", "Wire", "Check", "EFT"], "de": ["Überweisung", "SEPA"], "fr": ["Virement", "SEPA"],
-           "nl": ["SEPA", "Overboeking"], "es": ["Transferencia", "SEPA"], "it": ["Bonifico", "SEPA"]}
-LEGAL = {"en": ["Inc.", "LLC", "Corp.", "Ltd."], "de": ["GmbH", "AG"], "fr": ["SARL", "SA"], "nl": ["B.V.", "N.V."],
-         "es": ["S.L.", "S.A."], "it": ["S.r.l.", "S.p.A."]}
-CITIES = {"en": ["Dayton, OH 45402", "Reno, NV 89501", "Leeds LS1 4AP", "Austin, TX 78701"],
-          "de": ["80331 München", "50667 Köln", "20095 Hamburg"], "fr": ["69003 Lyon", "75011 Paris"],
-          "nl": ["3511 AB Utrecht", "1012 JS Amsterdam"], "es": ["28013 Madrid", "08002 Barcelona"],
-          "it": ["20121 Milano", "10121 Torino"]}
-STREETS = ["Industrial Pkwy", "Harbor Rd", "Main Street", "Hauptstraße", "Rue de la Paix", "Kanaalweg", "Calle Mayor",
-           "Via Roma", "Mill Lane", "Station Road"]
-NAME_WORDS = ["Keller", "Vantage", "Orion", "Delta", "Brightwater", "Meridian", "Halvorsen", "Castell", "Verdi",
-              "Lumen", "Boreal", "Summit", "Kestrel", "Aurora", "Granite", "Tessaro", "Nordic", "Pioneer", "Falcon",
-              "Corvid", "Marlow", "Zenith", "Arden", "Solano"]
-TRADES = ["Dental Labs", "Machining", "Hydraulics", "Packaging", "Motors", "Fabrication", "Instruments", "Tooling",
-          "Plastics", "Robotics", "Foods", "Logistics"]
-NOUNS = ["bearing", "V-belt", "coupling", "bushing", "gasket", "valve", "sensor", "bracket", "spring clip", "seal kit",
-         "hose", "motor", "filter", "pulley", "shaft", "relay", "fuse", "clamp", "nozzle", "washer"]
+METHODS = {
+    "en": ["ACH", "Wire", "Check", "EFT"],
+    "de": ["Überweisung", "SEPA"],
+    "fr": ["Virement", "SEPA"],
+    "nl": ["SEPA", "Overboeking"],
+    "es": ["Transferencia", "SEPA"],
+    "it": ["Bonifico", "SEPA"],
+}
+LEGAL = {
+    "en": ["Inc.", "LLC", "Corp.", "Ltd."],
+    "de": ["GmbH", "AG"],
+    "fr": ["SARL", "SA"],
+    "nl": ["B.V.", "N.V."],
+    "es": ["S.L.", "S.A."],
+    "it": ["S.r.l.", "S.p.A."],
+}
+CITIES = {
+    "en": ["Dayton, OH 45402", "Reno, NV 89501", "Leeds LS1 4AP", "Austin, TX 78701"],
+    "de": ["80331 München", "50667 Köln", "20095 Hamburg"],
+    "fr": ["69003 Lyon", "75011 Paris"],
+    "nl": ["3511 AB Utrecht", "1012 JS Amsterdam"],
+    "es": ["28013 Madrid", "08002 Barcelona"],
+    "it": ["20121 Milano", "10121 Torino"],
+}
+STREETS = [
+    "Industrial Pkwy",
+    "Harbor Rd",
+    "Main Street",
+    "Hauptstraße",
+    "Rue de la Paix",
+    "Kanaalweg",
+    "Calle Mayor",
+    "Via Roma",
+    "Mill Lane",
+    "Station Road",
+]
+NAME_WORDS = [
+    "Keller",
+    "Vantage",
+    "Orion",
+    "Delta",
+    "Brightwater",
+    "Meridian",
+    "Halvorsen",
+    "Castell",
+    "Verdi",
+    "Lumen",
+    "Boreal",
+    "Summit",
+    "Kestrel",
+    "Aurora",
+    "Granite",
+    "Tessaro",
+    "Nordic",
+    "Pioneer",
+    "Falcon",
+    "Corvid",
+    "Marlow",
+    "Zenith",
+    "Arden",
+    "Solano",
+]
+TRADES = [
+    "Dental Labs",
+    "Machining",
+    "Hydraulics",
+    "Packaging",
+    "Motors",
+    "Fabrication",
+    "Instruments",
+    "Tooling",
+    "Plastics",
+    "Robotics",
+    "Foods",
+    "Logistics",
+]
+NOUNS = [
+    "bearing",
+    "V-belt",
+    "coupling",
+    "bushing",
+    "gasket",
+    "valve",
+    "sensor",
+    "bracket",
+    "spring clip",
+    "seal kit",
+    "hose",
+    "motor",
+    "filter",
+    "pulley",
+    "shaft",
+    "relay",
+    "fuse",
+    "clamp",
+    "nozzle",
+    "washer",
+]
 ADJ = ["Ball", "Heavy-duty", "Micro", "Stainless", "Nylon", "Brass", "Hex", "Flanged", "Sealed", "Compact"]
 
 
@@ -176,10 +379,14 @@ class MasterData:
 def _sku(rng: random.Random, style: int) -> str:
     letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXZ") for _ in range(rng.randint(2, 3)))
     n = rng.randrange(10**4, 10**5)
-    return [f"{letters}-{n}", f"{rng.randrange(10**5):06d}", f"{letters[:2]}{rng.randint(1, 9)}-{n % 10000:04d}",
-            f"{letters}{n}", f"{n // 10}-{letters[:1]}{rng.randint(10, 99)}",
-            f"{letters}-{n % 1000:03d}-{rng.choice('ABC')}"
-            ][style % 6]
+    return [
+        f"{letters}-{n}",
+        f"{rng.randrange(10**5):06d}",
+        f"{letters[:2]}{rng.randint(1, 9)}-{n % 10000:04d}",
+        f"{letters}{n}",
+        f"{n // 10}-{letters[:1]}{rng.randint(10, 99)}",
+        f"{letters}-{n % 1000:03d}-{rng.choice('ABC')}",
+    ][style % 6]
 
 
 def master_data(seed: int = 7) -> MasterData:
@@ -193,8 +400,14 @@ def master_data(seed: int = 7) -> MasterData:
         seen.add(sku)
         size = rng.choice(["", str(rng.randint(6, 80)) + "mm ", "M8 ", "12V "])
         desc = f"{rng.choice(ADJ)} {rng.choice(NOUNS)} {size}"
-        products.append(Product(sku, " ".join(desc.split()), rng.choice(["EA", "EA", "PC", "BX", "SET", "M"]),
-                                D(rng.randint(20, 250000)) / 100))
+        products.append(
+            Product(
+                sku,
+                " ".join(desc.split()),
+                rng.choice(["EA", "EA", "PC", "BX", "SET", "M"]),
+                D(rng.randint(20, 250000)) / 100,
+            )
+        )
     customers = []
     langs = ["en", "en", "de", "fr", "nl", "es", "it"]
     names = set()
@@ -208,8 +421,11 @@ def master_data(seed: int = 7) -> MasterData:
         address = (f"{rng.randint(1, 999)} {rng.choice(STREETS)}", rng.choice(CITIES[lang]))
         currency = "USD" if lang == "en" and rng.random() < 0.8 else ("GBP" if lang == "en" else "EUR")
         domain = name.split()[0].lower() + "-" + name.split()[1].lower() + ".example"
-        customers.append(Customer(cid, name, address, currency, rng.choice(["Net 30", "2/10 Net 30", "Net 45",
-                                                                            "Net 60"]), lang, domain))
+        customers.append(
+            Customer(
+                cid, name, address, currency, rng.choice(["Net 30", "2/10 Net 30", "Net 45", "Net 60"]), lang, domain
+            )
+        )
     md = MasterData(products, customers)
     for c in customers:
         for p in products:
@@ -288,19 +504,35 @@ def make_family(index: int, kind: str) -> Family:
         columns = tuple(cols)
     number_style = _pick(rng, ["us", "us", "plain"] if lang == "en" else ["eu", "eu", "space", "us"])
     return Family(
-        id=f"{kind}-{index:02d}", kind=kind, lang=lang, words=words, colon=rng.random() < 0.7,
-        label_above=rng.random() < 0.3, header_right=rng.random() < 0.6,
-        buyer_block=_pick(rng, ["letterhead", "letterhead", "billto"]), columns=columns,
-        qty_with_uom="uom" not in columns and rng.random() < 0.3, qty_decimals=_pick(rng, [0, 0, 0, 2]),
-        wrap=rng.random() < 0.3, number_style=number_style,
+        id=f"{kind}-{index:02d}",
+        kind=kind,
+        lang=lang,
+        words=words,
+        colon=rng.random() < 0.7,
+        label_above=rng.random() < 0.3,
+        header_right=rng.random() < 0.6,
+        buyer_block=_pick(rng, ["letterhead", "letterhead", "billto"]),
+        columns=columns,
+        qty_with_uom="uom" not in columns and rng.random() < 0.3,
+        qty_decimals=_pick(rng, [0, 0, 0, 2]),
+        wrap=rng.random() < 0.3,
+        number_style=number_style,
         currency_mark=_pick(rng, ["before", "after", "code", "none", "none"]),
-        date_style=_pick(rng, ["iso", "us", "dmy_dot", "long", "dmy_slash"] if lang == "en" else
-                         ["dmy_dot", "iso", "dmy_slash"]),
-        font=_pick(rng, ["Helvetica", "Times-Roman", "Courier", "Helvetica"]), size=_pick(rng, [8.5, 9, 10, 10.5]),
-        rules=rng.random() < 0.5, upper_headers=rng.random() < 0.3, page=_pick(rng, ["letter", "a4"]),
-        subtotal=rng.random() < 0.6, tax=rng.random() < 0.4, html_style=_pick(rng, ["outlook", "gmail"]),
-        wrapper=_pick(rng, ["none", "none", "reply", "forward"]), sign_initials=rng.random() < 0.5,
-        line_step=_pick(rng, [1, 1, 10]))
+        date_style=_pick(
+            rng, ["iso", "us", "dmy_dot", "long", "dmy_slash"] if lang == "en" else ["dmy_dot", "iso", "dmy_slash"]
+        ),
+        font=_pick(rng, ["Helvetica", "Times-Roman", "Courier", "Helvetica"]),
+        size=_pick(rng, [8.5, 9, 10, 10.5]),
+        rules=rng.random() < 0.5,
+        upper_headers=rng.random() < 0.3,
+        page=_pick(rng, ["letter", "a4"]),
+        subtotal=rng.random() < 0.6,
+        tax=rng.random() < 0.4,
+        html_style=_pick(rng, ["outlook", "gmail"]),
+        wrapper=_pick(rng, ["none", "none", "reply", "forward"]),
+        sign_initials=rng.random() < 0.5,
+        line_step=_pick(rng, [1, 1, 10]),
+    )
 
 
 def families(n_po: int = 16, n_remit: int = 10) -> list[Family]:
@@ -351,19 +583,36 @@ def fmt_money(value: Decimal, fam: Family, currency: str, *, mark: bool = False)
     if not mark:
         return text
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency)
-    return {"before": f"{symbol}{text}", "after": f"{text} {symbol}", "code": f"{text} {currency}",
-            "none": text}[fam.currency_mark]
+    return {"before": f"{symbol}{text}", "after": f"{text} {symbol}", "code": f"{text} {currency}", "none": text}[
+        fam.currency_mark
+    ]
 
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def fmt_date(d: date, style: str) -> str:
     """A date in one of the family's styles."""
-    return {"iso": d.isoformat(), "us": f"{d.month:02d}/{d.day:02d}/{d.year}",
-            "dmy_dot": f"{d.day:02d}.{d.month:02d}.{d.year}", "dmy_slash": f"{d.day:02d}/{d.month:02d}/{d.year}",
-            "long": f"{MONTHS[d.month - 1]} {d.day}, {d.year}"}[style]
+    return {
+        "iso": d.isoformat(),
+        "us": f"{d.month:02d}/{d.day:02d}/{d.year}",
+        "dmy_dot": f"{d.day:02d}.{d.month:02d}.{d.year}",
+        "dmy_slash": f"{d.day:02d}/{d.month:02d}/{d.year}",
+        "long": f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
+    }[style]
 
 
 # ------------------------------------------------------------------------------------------------ documents
@@ -389,42 +638,77 @@ def make_order(fam: Family, md: MasterData, rng: random.Random) -> Doc:
     products = rng.sample(md.products, rng.randint(1, 7))
     order_date = date(2026, 1, 5) + timedelta(days=rng.randrange(300))
     delivery = order_date + timedelta(days=rng.randrange(5, 40))
-    po_number = _pick(rng, [f"{rng.randrange(10**7, 10**8)}", f"PO-{rng.randrange(10**5):05d}",
-                            f"{cust.customer_id[2:]}-{rng.randrange(10**4):04d}", f"45{rng.randrange(10**8):08d}"])
+    po_number = _pick(
+        rng,
+        [
+            f"{rng.randrange(10**7, 10**8)}",
+            f"PO-{rng.randrange(10**5):05d}",
+            f"{cust.customer_id[2:]}-{rng.randrange(10**4):04d}",
+            f"45{rng.randrange(10**8):08d}",
+        ],
+    )
     rows, lines = [], []
     for k, p in enumerate(products):
         qty = D(rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 25, 30, 40, 50, 60, 100, 120, 200, 250, 500]))
         price = p.price
         amount = (qty * price).quantize(CENT, rounding=ROUND_HALF_UP)
         desc = p.description
-        cell = {"line": str((k + 1) * fam.line_step), "sku": p.sku, "desc": desc,
-                "cpn": md.part_numbers.get((cust.customer_id, p.sku), f"{cust.customer_id[2:]}-{k:05d}"),
-                "qty": fmt_number(qty, fam.number_style, fam.qty_decimals), "uom": p.uom,
-                "price": fmt_money(price, fam, cust.currency), "tax": "19%" if fam.lang != "en" else "0%",
-                "amount": fmt_money(amount, fam, cust.currency)}
+        cell = {
+            "line": str((k + 1) * fam.line_step),
+            "sku": p.sku,
+            "desc": desc,
+            "cpn": md.part_numbers.get((cust.customer_id, p.sku), f"{cust.customer_id[2:]}-{k:05d}"),
+            "qty": fmt_number(qty, fam.number_style, fam.qty_decimals),
+            "uom": p.uom,
+            "price": fmt_money(price, fam, cust.currency),
+            "tax": "19%" if fam.lang != "en" else "0%",
+            "amount": fmt_money(amount, fam, cust.currency),
+        }
         if fam.qty_with_uom:
             cell["qty"] = f"{cell['qty']} {p.uom}"
         rows.append(cell)
         has_uom = "uom" in fam.columns or fam.qty_with_uom
-        lines.append({"sku": p.sku, "description": desc, "quantity": str(qty), "uom": p.uom if has_uom else None,
-                      "unit_price": str(price), "amount": str(amount)})
+        lines.append(
+            {
+                "sku": p.sku,
+                "description": desc,
+                "quantity": str(qty),
+                "uom": p.uom if has_uom else None,
+                "unit_price": str(price),
+                "amount": str(amount),
+            }
+        )
     subtotal = sum((D(ln["amount"]) for ln in lines), D(0))
     tax = (subtotal * D("0.19" if fam.lang != "en" else "0.0725")).quantize(CENT) if fam.tax else D(0)
     total = subtotal + tax
-    header = [("po", po_number), ("date", fmt_date(order_date, fam.date_style)),
-              ("delivery", fmt_date(delivery, fam.date_style)), ("terms", cust.terms)]
-    totals = ([("subtotal", fmt_money(subtotal, fam, cust.currency, mark=True))] if fam.subtotal or fam.tax else [])
+    header = [
+        ("po", po_number),
+        ("date", fmt_date(order_date, fam.date_style)),
+        ("delivery", fmt_date(delivery, fam.date_style)),
+        ("terms", cust.terms),
+    ]
+    totals = [("subtotal", fmt_money(subtotal, fam, cust.currency, mark=True))] if fam.subtotal or fam.tax else []
     if fam.tax:
         totals.append(("taxsum", fmt_money(tax, fam, cust.currency, mark=True)))
     totals.append(("total", fmt_money(total, fam, cust.currency, mark=True)))
-    truth = {"document_type": "purchase_order", "order": {
-        "po_number": po_number, "order_date": order_date.isoformat(), "buyer_name": cust.name,
-        "currency": cust.currency if fam.currency_mark != "none" else None,
-        "requested_delivery_date": delivery.isoformat(), "payment_terms": cust.terms, "total": str(total),
-        "subtotal": str(subtotal) if fam.subtotal or fam.tax else None, "tax": str(tax) if fam.tax else None,
-        "ship_to": "\n".join((cust.name, *cust.address)),
-        "bill_to": "\n".join((cust.name, *cust.address)) if fam.buyer_block == "billto" else None,
-        "lines": lines}, "remittance": None}
+    truth = {
+        "document_type": "purchase_order",
+        "order": {
+            "po_number": po_number,
+            "order_date": order_date.isoformat(),
+            "buyer_name": cust.name,
+            "currency": cust.currency if fam.currency_mark != "none" else None,
+            "requested_delivery_date": delivery.isoformat(),
+            "payment_terms": cust.terms,
+            "total": str(total),
+            "subtotal": str(subtotal) if fam.subtotal or fam.tax else None,
+            "tax": str(tax) if fam.tax else None,
+            "ship_to": "\n".join((cust.name, *cust.address)),
+            "bill_to": "\n".join((cust.name, *cust.address)) if fam.buyer_block == "billto" else None,
+            "lines": lines,
+        },
+        "remittance": None,
+    }
     return Doc(fam, truth, header, rows, totals, cust, cust.currency)
 
 
@@ -436,29 +720,69 @@ def make_remittance(fam: Family, md: MasterData, rng: random.Random) -> Doc:
     rows, items = [], []
     has_gross = "gross" in fam.columns
     for k in range(n):
-        number = _pick(rng, [f"INV-{rng.randrange(10**5):05d}", f"90{rng.randrange(10**6):06d}",
-                             f"2026-{rng.randrange(10**5):05d}", f"RE{rng.randrange(10**6):06d}"])
+        number = _pick(
+            rng,
+            [
+                f"INV-{rng.randrange(10**5):05d}",
+                f"90{rng.randrange(10**6):06d}",
+                f"2026-{rng.randrange(10**5):05d}",
+                f"RE{rng.randrange(10**6):06d}",
+            ],
+        )
         gross = D(rng.randint(5000, 2500000)) / 100
         disc = (gross * D("0.02")).quantize(CENT) if has_gross and rng.random() < 0.3 else D(0)
         net = gross - disc
         inv_date = pay_date - timedelta(days=rng.randrange(5, 60))
-        rows.append({"line": str(k + 1), "inv": number, "invdate": fmt_date(inv_date, fam.date_style),
-                     "gross": fmt_money(gross, fam, cust.currency), "disc": fmt_money(disc, fam, cust.currency),
-                     "net": fmt_money(net, fam, cust.currency)})
-        items.append({"invoice_number": number, "amount_paid": str(net),
-                      "discount": str(disc) if has_gross else None,
-                      "invoice_amount": str(gross) if has_gross else None, "po_number": None})
+        rows.append(
+            {
+                "line": str(k + 1),
+                "inv": number,
+                "invdate": fmt_date(inv_date, fam.date_style),
+                "gross": fmt_money(gross, fam, cust.currency),
+                "disc": fmt_money(disc, fam, cust.currency),
+                "net": fmt_money(net, fam, cust.currency),
+            }
+        )
+        items.append(
+            {
+                "invoice_number": number,
+                "amount_paid": str(net),
+                "discount": str(disc) if has_gross else None,
+                "invoice_amount": str(gross) if has_gross else None,
+                "po_number": None,
+            }
+        )
     amount = sum((D(i["amount_paid"]) for i in items), D(0))
     method = rng.choice(METHODS[fam.lang])
-    ref = _pick(rng, [f"{rng.randrange(10**6, 10**7)}", f"PAY-{pay_date:%Y%m%d}-{rng.randrange(10**4):04d}",
-                      f"EFT{rng.randrange(10**8):08d}", f"CHK-{rng.randrange(10**5):05d}"])
-    header = [("paydate", fmt_date(pay_date, fam.date_style)), ("payref", ref), ("method", method),
-              ("payamount", fmt_money(amount, fam, cust.currency, mark=True))]
+    ref = _pick(
+        rng,
+        [
+            f"{rng.randrange(10**6, 10**7)}",
+            f"PAY-{pay_date:%Y%m%d}-{rng.randrange(10**4):04d}",
+            f"EFT{rng.randrange(10**8):08d}",
+            f"CHK-{rng.randrange(10**5):05d}",
+        ],
+    )
+    header = [
+        ("paydate", fmt_date(pay_date, fam.date_style)),
+        ("payref", ref),
+        ("method", method),
+        ("payamount", fmt_money(amount, fam, cust.currency, mark=True)),
+    ]
     totals = [("total", fmt_money(amount, fam, cust.currency, mark=True))]
-    truth = {"document_type": "remittance_advice", "order": None, "remittance": {
-        "payer_name": cust.name, "payment_date": pay_date.isoformat(), "payment_reference": ref,
-        "payment_method": method, "currency": cust.currency if fam.currency_mark != "none" else None,
-        "amount": str(amount), "items": items}}
+    truth = {
+        "document_type": "remittance_advice",
+        "order": None,
+        "remittance": {
+            "payer_name": cust.name,
+            "payment_date": pay_date.isoformat(),
+            "payment_reference": ref,
+            "payment_method": method,
+            "currency": cust.currency if fam.currency_mark != "none" else None,
+            "amount": str(amount),
+            "items": items,
+        },
+    }
     return Doc(fam, truth, header, rows, totals, cust, cust.currency)
 
 
@@ -536,8 +860,22 @@ def render_pdf(doc: Doc) -> bytes:
         text(40, by, _label(fam, "payer") + " " + cust.name)
         by += 2 * (fs + 4)
     # the table
-    widths = {"line": 34, "sku": 95, "cpn": 80, "desc": 180, "qty": 55, "uom": 38, "price": 70, "tax": 45,
-              "amount": 80, "inv": 100, "invdate": 80, "gross": 90, "disc": 75, "net": 90}
+    widths = {
+        "line": 34,
+        "sku": 95,
+        "cpn": 80,
+        "desc": 180,
+        "qty": 55,
+        "uom": 38,
+        "price": 70,
+        "tax": 45,
+        "amount": 80,
+        "inv": 100,
+        "invdate": 80,
+        "gross": 90,
+        "disc": 75,
+        "net": 90,
+    }
     if fam.qty_with_uom:
         widths["qty"] = 70
     for col in fam.columns:  # a column is at least as wide as its bold header and its widest cell
@@ -630,12 +968,24 @@ def text_body(doc: Doc) -> str:
 def html_body(doc: Doc) -> str:
     """The document as an HTML e-mail body with real table markup, Outlook or Gmail flavoured."""
     fam = doc.family
-    p = (lambda s: f'<p class="MsoNormal">{escape(s)}<o:p></o:p></p>') if fam.html_style == "outlook" else (
-        lambda s: f"<div>{escape(s)}</div>")
-    cell = (lambda s, tag: f'<{tag} style="border:solid #999 1pt;padding:2pt"><p class="MsoNormal">{escape(s)}</p>'
-            f"</{tag}>") if fam.html_style == "outlook" else (lambda s, tag: f"<{tag}>{escape(s)}</{tag}>")
-    parts = [p("Hello,"), p("please find our order details below." if fam.kind == "po" else
-                            "please find the payment details below.")]
+    p = (
+        (lambda s: f'<p class="MsoNormal">{escape(s)}<o:p></o:p></p>')
+        if fam.html_style == "outlook"
+        else (lambda s: f"<div>{escape(s)}</div>")
+    )
+    cell = (
+        (
+            lambda s, tag: (
+                f'<{tag} style="border:solid #999 1pt;padding:2pt"><p class="MsoNormal">{escape(s)}</p></{tag}>'
+            )
+        )
+        if fam.html_style == "outlook"
+        else (lambda s, tag: f"<{tag}>{escape(s)}</{tag}>")
+    )
+    parts = [
+        p("Hello,"),
+        p("please find our order details below." if fam.kind == "po" else "please find the payment details below."),
+    ]
     if fam.kind == "remit":
         parts.append(p(f"{_label(fam, 'payer')} {doc.buyer.name}"))
     parts += [p(f"{_label(fam, role)} {value}") for role, value in doc.header]
@@ -646,14 +996,20 @@ def html_body(doc: Doc) -> str:
     parts += [p("Best regards,"), p("Purchasing" if fam.kind == "po" else "Accounts Payable"), p(doc.buyer.name)]
     inner = "\n".join(parts)
     if fam.wrapper == "reply":
-        inner = (f"{p('Thanks - see below.')}<div class=\"gmail_quote\"><div>On Mon, 16 Mar 2026, "
-                 f"{escape(doc.buyer.name)} wrote:</div><blockquote class=\"gmail_quote\">{inner}</blockquote></div>")
+        inner = (
+            f'{p("Thanks - see below.")}<div class="gmail_quote"><div>On Mon, 16 Mar 2026, '
+            f'{escape(doc.buyer.name)} wrote:</div><blockquote class="gmail_quote">{inner}</blockquote></div>'
+        )
     elif fam.wrapper == "forward":
-        inner = (f"{p('FYI')}<div>---------- Forwarded message ---------<br>From: {escape(doc.buyer.name)}"
-                 f"<br>Subject: Order</div><br>{inner}")
+        inner = (
+            f"{p('FYI')}<div>---------- Forwarded message ---------<br>From: {escape(doc.buyer.name)}"
+            f"<br>Subject: Order</div><br>{inner}"
+        )
     if fam.html_style == "outlook":
-        return ('<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal{margin:0}'
-                f'</style></head><body lang="EN-US"><div class="WordSection1">{inner}</div></body></html>')
+        return (
+            '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal{margin:0}'
+            f'</style></head><body lang="EN-US"><div class="WordSection1">{inner}</div></body></html>'
+        )
     return f'<div dir="ltr">{inner}</div>'
 
 
@@ -661,7 +1017,8 @@ def csv_remittance(doc: Doc) -> bytes:
     """A remittance as a CSV file with the family's header wording: one row per invoice paid."""
     fam = doc.family
     header = [fam.words["payer"], fam.words["paydate"], fam.words["payref"]] + [
-        fam.words[c] for c in fam.columns if c != "line"]
+        fam.words[c] for c in fam.columns if c != "line"
+    ]
     pay = dict(doc.header)
     lines = [",".join(f'"{h}"' for h in header)]
     for row in doc.rows:
@@ -670,8 +1027,14 @@ def csv_remittance(doc: Doc) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def build_mail(doc: Doc, name: str, *, body: str | None = None, html: str | None = None,
-               attachment: tuple[str, bytes, str] | None = None) -> bytes:
+def build_mail(
+    doc: Doc,
+    name: str,
+    *,
+    body: str | None = None,
+    html: str | None = None,
+    attachment: tuple[str, bytes, str] | None = None,
+) -> bytes:
     """An .eml from the customer, with a plain or HTML body and at most one attachment."""
     msg = EmailMessage(policy=DEFAULT_POLICY)
     msg["From"] = f"{doc.buyer.name} <orders@{doc.buyer.domain}>"

@@ -41,10 +41,27 @@ from o2c.matching.remittances import decide_remittance  # noqa: E402
 TODAY = date(2024, 6, 30)
 TERMS = "2/10 Net 30"
 CENT = Decimal("0.01")
-TABLES = [m.__table__ for m in (lm.Customer, lm.CustomerAlias, lm.Product, lm.ContractPrice, lm.CustomerPartNumber,
-                                lm.Order, lm.OrderLineRow, lm.NumberSequence, lm.Invoice, lm.Payment,
-                                lm.RemittanceLine, lm.CashApplication, lm.Deduction, lm.JournalEntry,
-                                lm.JournalLine, Event)]
+TABLES = [
+    m.__table__
+    for m in (
+        lm.Customer,
+        lm.CustomerAlias,
+        lm.Product,
+        lm.ContractPrice,
+        lm.CustomerPartNumber,
+        lm.Order,
+        lm.OrderLineRow,
+        lm.NumberSequence,
+        lm.Invoice,
+        lm.Payment,
+        lm.RemittanceLine,
+        lm.CashApplication,
+        lm.Deduction,
+        lm.JournalEntry,
+        lm.JournalLine,
+        Event,
+    )
+]
 MATCHING, LEDGER = MatchingPolicy(), LedgerPolicy()
 
 
@@ -69,8 +86,9 @@ def seed_customers(session: Session, count: int, *, credit_limit: str = "") -> N
     """Customers through the master-data import (which also writes their CustomerAlias keys)."""
     rows = ["customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms"]
     for i in range(count):
-        rows.append(f"C{i:05d},{customer_name(i)},C{i:05d} AP,c{i:05d}.example,\"{i} Main St\","
-                    f"{credit_limit},USD,{TERMS}")
+        rows.append(
+            f'C{i:05d},{customer_name(i)},C{i:05d} AP,c{i:05d}.example,"{i} Main St",{credit_limit},USD,{TERMS}'
+        )
     import_master_data(session, "customers", "\n".join(rows) + "\n")
 
 
@@ -85,12 +103,25 @@ def seed_invoices(session: Session, rng: random.Random, customers: int, count: i
     for i in range(count):
         number, po = f"INV-{i + 1:07d}", f"PO-{i + 1:07d}"
         amount = money(rng)
-        rows.append({"invoice_number": number, "reference_key": normalize_reference(number),
-                     "ocr_key": ocr_key(number), "customer_id": f"C{rng.randrange(customers):05d}",
-                     "invoice_date": TODAY - timedelta(days=rng.randint(1, 60)), "due_date": None,
-                     "amount": amount, "tax_amount": Decimal("0"), "open_amount": amount, "currency": "USD",
-                     "po_number": po, "po_key": normalize_reference(po), "payment_terms": TERMS,
-                     "origin": "imported", "version": 1})
+        rows.append(
+            {
+                "invoice_number": number,
+                "reference_key": normalize_reference(number),
+                "ocr_key": ocr_key(number),
+                "customer_id": f"C{rng.randrange(customers):05d}",
+                "invoice_date": TODAY - timedelta(days=rng.randint(1, 60)),
+                "due_date": None,
+                "amount": amount,
+                "tax_amount": Decimal("0"),
+                "open_amount": amount,
+                "currency": "USD",
+                "po_number": po,
+                "po_key": normalize_reference(po),
+                "payment_terms": TERMS,
+                "origin": "imported",
+                "version": 1,
+            }
+        )
     for start in range(0, len(rows), 20_000):
         session.execute(insert(lm.Invoice), rows[start : start + 20_000])
     ids = dict(session.execute(select(lm.Invoice.invoice_number, lm.Invoice.id)).all())
@@ -127,15 +158,17 @@ def _variant(inv: dict, kind: str, rng: random.Random) -> RemittanceItem:
         return RemittanceItem(number, amount)
     if kind == "normalized":
         digits = number[4:]
-        return RemittanceItem(rng.choice([f"Inv. No. {digits}", f"inv {int(digits)}", f"RI-{digits}",
-                                          f"INV/{digits}"]), amount)
+        return RemittanceItem(
+            rng.choice([f"Inv. No. {digits}", f"inv {int(digits)}", f"RI-{digits}", f"INV/{digits}"]), amount
+        )
     if kind == "ocr":
         return RemittanceItem(_garble(number, rng), amount, invoice_amount=inv["amount"])
     if kind == "po":
         return RemittanceItem(None, amount, po_number=inv["po_number"])
     if kind == "discount":
-        allowed = allowed_discount(parse_terms(TERMS), invoice_date=inv["invoice_date"],
-                                   invoice_amount=inv["amount"], payment_date=TODAY)
+        allowed = allowed_discount(
+            parse_terms(TERMS), invoice_date=inv["invoice_date"], invoice_amount=inv["amount"], payment_date=TODAY
+        )
         return RemittanceItem(number, amount - allowed, discount=allowed or None)
     if kind == "short":
         return RemittanceItem(number, amount - (amount * Decimal("0.05")).quantize(CENT))
@@ -176,11 +209,21 @@ def generate_payments(rng: random.Random, invoices: list[dict], lines: int) -> l
         else:
             items = [_variant(inv, kind, rng) for inv in chosen]
             amount = sum((i.amount_paid for i in items), Decimal("0"))
-        remittance = ExtractedRemittance(payer_name=name, payment_date=TODAY, payment_reference=f"PAY{made}",
-                                         currency="USD", amount=amount, items=items,
-                                         customer_id=None if name else payer)
-        extraction = Extraction(source=f"rem-{made}", document_type=REMITTANCE_ADVICE, remittance=remittance,
-                                confidence={"document_type": 0.99})
+        remittance = ExtractedRemittance(
+            payer_name=name,
+            payment_date=TODAY,
+            payment_reference=f"PAY{made}",
+            currency="USD",
+            amount=amount,
+            items=items,
+            customer_id=None if name else payer,
+        )
+        extraction = Extraction(
+            source=f"rem-{made}",
+            document_type=REMITTANCE_ADVICE,
+            remittance=remittance,
+            confidence={"document_type": 0.99},
+        )
         payments.append(Payment(extraction, {inv["id"] for inv in chosen}, kind, lines=len(chosen)))
         made += len(chosen)
     return payments
@@ -189,8 +232,17 @@ def generate_payments(rng: random.Random, invoices: list[dict], lines: int) -> l
 def apply_all(engine, payments: list[Payment], *, batch: int = 500) -> dict:
     """Decide every payment, post the postable ones with post_payments per batch (one transaction each, as a
     lockbox import would), and count matches and wrong applications against the truth."""
-    stats = {"payments": len(payments), "posted": 0, "lines": 0, "lines_applied": 0, "wrong": 0, "deductions": 0,
-             "match_s": 0.0, "post_s": 0.0, "reasons": {}}
+    stats = {
+        "payments": len(payments),
+        "posted": 0,
+        "lines": 0,
+        "lines_applied": 0,
+        "wrong": 0,
+        "deductions": 0,
+        "match_s": 0.0,
+        "post_s": 0.0,
+        "reasons": {},
+    }
     session = Session(engine, expire_on_commit=False)
     pending: list[tuple] = []
 
@@ -239,8 +291,7 @@ def run_scale(scale: int, *, seed: int = 7) -> dict:
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
     stats = apply_all(engine, payments)
-    stats.update(scale=scale, invoices=invoices_n, customers=customers, setup_s=setup,
-                 total_s=time.perf_counter() - t1)
+    stats.update(scale=scale, invoices=invoices_n, customers=customers, setup_s=setup, total_s=time.perf_counter() - t1)
     engine.dispose()
     return stats
 
@@ -250,30 +301,42 @@ def combination_worst_case(policy: LedgerPolicy = LEDGER) -> dict:
     rng = random.Random(3)
     n = policy.max_combination_candidates
     items = [(i, Decimal(rng.randint(10_000, 99_999)) * 2 / 100) for i in range(n)]  # even cents only
-    amount = sum((a for _, a in sorted(items, key=lambda p: p[1])[-policy.max_invoices_per_payment :]),
-                 Decimal("0")) - CENT  # odd cents: no subset can hit it, every branch is explored
+    amount = (
+        sum((a for _, a in sorted(items, key=lambda p: p[1])[-policy.max_invoices_per_payment :]), Decimal("0")) - CENT
+    )  # odd cents: no subset can hit it, every branch is explored
     t0 = time.perf_counter()
     result = find_combinations(amount, items, max_size=policy.max_invoices_per_payment, max_candidates=n)
     elapsed = time.perf_counter() - t0
     same = [(i, Decimal("100.00")) for i in range(n)]  # all equal: many solutions, the search stops at 2
     t1 = time.perf_counter()
     ambiguous = find_combinations(Decimal("200.00"), same, max_size=policy.max_invoices_per_payment, max_candidates=n)
-    return {"candidates": n, "max_size": policy.max_invoices_per_payment, "no_solution_s": elapsed,
-            "solutions": len(result.solutions), "equal_amounts_s": time.perf_counter() - t1,
-            "equal_amounts_solutions": len(ambiguous.solutions)}
+    return {
+        "candidates": n,
+        "max_size": policy.max_invoices_per_payment,
+        "no_solution_s": elapsed,
+        "solutions": len(result.solutions),
+        "equal_amounts_s": time.perf_counter() - t1,
+        "equal_amounts_solutions": len(ambiguous.solutions),
+    }
 
 
 def report_scale(stats: dict) -> None:
     """Print one scale's numbers."""
     pay_rate = stats["posted"] / stats["payments"]
     line_rate = stats["lines_applied"] / stats["lines"]
-    print(f"  {stats['scale']}x: {stats['lines']:>6} lines / {stats['payments']:>5} payments vs "
-          f"{stats['invoices']:>7} open invoices ({stats['customers']} customers)")
-    print(f"      auto-match: payments {pay_rate:6.1%}   invoice lines {line_rate:6.1%}   "
-          f"wrong applications {stats['wrong']}   deductions opened {stats['deductions']}")
-    print(f"      time: match {stats['match_s']:.2f} s + post {stats['post_s']:.2f} s = {stats['total_s']:.2f} s "
-          f"({stats['lines'] / stats['total_s']:,.0f} lines/s; setup {stats['setup_s']:.1f} s)   "
-          f"review reasons {dict(sorted(stats['reasons'].items()))}")
+    print(
+        f"  {stats['scale']}x: {stats['lines']:>6} lines / {stats['payments']:>5} payments vs "
+        f"{stats['invoices']:>7} open invoices ({stats['customers']} customers)"
+    )
+    print(
+        f"      auto-match: payments {pay_rate:6.1%}   invoice lines {line_rate:6.1%}   "
+        f"wrong applications {stats['wrong']}   deductions opened {stats['deductions']}"
+    )
+    print(
+        f"      time: match {stats['match_s']:.2f} s + post {stats['post_s']:.2f} s = {stats['total_s']:.2f} s "
+        f"({stats['lines'] / stats['total_s']:,.0f} lines/s; setup {stats['setup_s']:.1f} s)   "
+        f"review reasons {dict(sorted(stats['reasons'].items()))}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,13 +355,17 @@ def main(argv: list[str] | None = None) -> int:
             report_scale(results[-1])
         if results:
             base = results[0]["total_s"] / results[0]["scale"]
-            print("  scaling (time per 1x): " + ", ".join(f"{r['scale']}x {r['total_s'] / r['scale'] / base:.2f}"
-                                                          for r in results))
+            print(
+                "  scaling (time per 1x): "
+                + ", ".join(f"{r['scale']}x {r['total_s'] / r['scale'] / base:.2f}" for r in results)
+            )
             failed |= any(r["wrong"] for r in results)
         worst = combination_worst_case()
-        print(f"combination search worst case: {worst['candidates']} candidates, sets of <= {worst['max_size']}: "
-              f"no solution {worst['no_solution_s'] * 1000:.1f} ms; all-equal amounts "
-              f"{worst['equal_amounts_s'] * 1000:.2f} ms ({worst['equal_amounts_solutions']} solutions -> ambiguous)")
+        print(
+            f"combination search worst case: {worst['candidates']} candidates, sets of <= {worst['max_size']}: "
+            f"no solution {worst['no_solution_s'] * 1000:.1f} ms; all-equal amounts "
+            f"{worst['equal_amounts_s'] * 1000:.2f} ms ({worst['equal_amounts_solutions']} solutions -> ambiguous)"
+        )
     if args.corpus or args.corpus_only:
         failed |= not run_corpus()
     return 1 if failed else 0

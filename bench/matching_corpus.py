@@ -38,17 +38,39 @@ from o2c.matching.remittances import decide_remittance
 from o2c.matching.service import decide_order
 
 TODAY = date(2024, 6, 30)
-TABLES = [m.__table__ for m in (lm.Customer, lm.CustomerAlias, lm.Product, lm.ContractPrice, lm.CustomerPartNumber,
-                                lm.Order, lm.OrderLineRow, lm.NumberSequence, lm.Invoice, lm.Payment,
-                                lm.RemittanceLine, lm.CashApplication, lm.Deduction, lm.JournalEntry,
-                                lm.JournalLine, Event)]
+TABLES = [
+    m.__table__
+    for m in (
+        lm.Customer,
+        lm.CustomerAlias,
+        lm.Product,
+        lm.ContractPrice,
+        lm.CustomerPartNumber,
+        lm.Order,
+        lm.OrderLineRow,
+        lm.NumberSequence,
+        lm.Invoice,
+        lm.Payment,
+        lm.RemittanceLine,
+        lm.CashApplication,
+        lm.Deduction,
+        lm.JournalEntry,
+        lm.JournalLine,
+        Event,
+    )
+]
 WORDS = ("Nordic", "Atlas", "Vertex", "Summit", "Harbor", "Pioneer", "Granite", "Cobalt", "Meridian", "Juniper")
 FORMS = (("Inc.", "Incorporated"), ("Ltd", "Limited"), ("GmbH", "GmbH"), ("LLC", "L.L.C."), ("Corp.", "Corporation"))
 CUSTOMERS, PRODUCTS, TIGHT = 200, 300, 20  # the last TIGHT customers have a credit limit of 50.00
 PROBLEMS = {  # seeded problem -> the reason that must be raised
-    "unknown_customer": "unknown_customer", "unknown_sku": "unknown_product", "price_off": "price_mismatch",
-    "duplicate_po": "duplicate_order", "over_credit": "credit_hold", "invoice_not_open": "unmatched_invoice",
-    "sum_mismatch": "amount_mismatch", "ambiguous_amount": "ambiguous_match",
+    "unknown_customer": "unknown_customer",
+    "unknown_sku": "unknown_product",
+    "price_off": "price_mismatch",
+    "duplicate_po": "duplicate_order",
+    "over_credit": "credit_hold",
+    "invoice_not_open": "unmatched_invoice",
+    "sum_mismatch": "amount_mismatch",
+    "ambiguous_amount": "ambiguous_match",
 }
 
 
@@ -71,21 +93,25 @@ def _seed(session: Session, rng: random.Random) -> dict:
     rows = ["customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms"]
     for i in range(CUSTOMERS):
         limit = "50.00" if i >= CUSTOMERS - TIGHT else "100000000"
-        rows.append(f"K{i:04d},{_name(i)},,k{i:04d}.example,\"{i} Dock Rd\",{limit},USD,2/10 Net 30")
+        rows.append(f'K{i:04d},{_name(i)},,k{i:04d}.example,"{i} Dock Rd",{limit},USD,2/10 Net 30')
     import_master_data(session, "customers", "\n".join(rows) + "\n")
     rows = ["sku,description,uom,unit_price,currency,pack_uom,pack_size"]
     for j in range(PRODUCTS):
         pack = ("CS", "12") if j % 5 == 0 else ("", "")
-        rows.append(f"SKU-{j:05d},Part {j} {WORDS[j % 10]},EA,{Decimal(rng.randint(100, 50_000)) / 100},USD,"
-                    f"{pack[0]},{pack[1]}")
+        rows.append(
+            f"SKU-{j:05d},Part {j} {WORDS[j % 10]},EA,{Decimal(rng.randint(100, 50_000)) / 100},USD,{pack[0]},{pack[1]}"
+        )
     import_master_data(session, "products", "\n".join(rows) + "\n")
     rows = ["customer_id,sku,unit_price,min_quantity,valid_from,valid_to"]
     for i in range(0, 60):
         for j in rng.sample(range(PRODUCTS), 5):
             rows.append(f"K{i:04d},SKU-{j:05d},{Decimal(rng.randint(100, 40_000)) / 100},0,2024-01-01,")
     import_master_data(session, "prices", "\n".join(rows) + "\n")
-    parts = [{"customer_id": f"K{i:04d}", "part_number": f"CP-{i}-{j}", "sku": f"SKU-{j:05d}",
-              "provenance": "master_data"} for i in range(0, CUSTOMERS, 3) for j in range(0, PRODUCTS, 7)]
+    parts = [
+        {"customer_id": f"K{i:04d}", "part_number": f"CP-{i}-{j}", "sku": f"SKU-{j:05d}", "provenance": "master_data"}
+        for i in range(0, CUSTOMERS, 3)
+        for j in range(0, PRODUCTS, 7)
+    ]
     session.execute(insert(lm.CustomerPartNumber), parts)
     rows = ["invoice_number,customer_id,invoice_date,due_date,amount,open_amount,currency,po_number"]
     for k in range(3000):
@@ -126,10 +152,23 @@ def _order(rng, session, seed, i: int, po: str, problem: str | None) -> Doc:
             read = f"ZZ-{rng.randint(10_000, 99_999)}"
         lines.append(OrderLine(read, f"part {j}", qty, uom, price, (qty * price).quantize(Decimal("0.01"))))
         skus.append(sku)
-    order = ExtractedOrder(po_number=po, order_date=TODAY, buyer_name=name, currency="USD", lines=lines,
-                           total=sum((ln.amount for ln in lines), Decimal("0")), customer_id=hint)
-    return Doc(Extraction(source=po, document_type=PURCHASE_ORDER, order=order, sender=sender,
-                          confidence={"document_type": 0.99}), problem, cid, skus)
+    order = ExtractedOrder(
+        po_number=po,
+        order_date=TODAY,
+        buyer_name=name,
+        currency="USD",
+        lines=lines,
+        total=sum((ln.amount for ln in lines), Decimal("0")),
+        customer_id=hint,
+    )
+    return Doc(
+        Extraction(
+            source=po, document_type=PURCHASE_ORDER, order=order, sender=sender, confidence={"document_type": 0.99}
+        ),
+        problem,
+        cid,
+        skus,
+    )
 
 
 def _remittance(rng, session, k: int, problem: str | None, used: set[int]) -> Doc | None:
@@ -142,8 +181,11 @@ def _remittance(rng, session, k: int, problem: str | None, used: set[int]) -> Do
             paid = stmt.where(lm.Invoice.open_amount == 0, lm.Invoice.invoice_number.like("AR-%"))
             stmt = paid.order_by(lm.Invoice.id).limit(1).offset(k % 300)
         else:
-            stmt = stmt.where(lm.Invoice.invoice_number.like("AR-%"), lm.Invoice.open_amount > 0,
-                              lm.Invoice.customer_id == f"K{k % (CUSTOMERS - TIGHT):04d}")
+            stmt = stmt.where(
+                lm.Invoice.invoice_number.like("AR-%"),
+                lm.Invoice.open_amount > 0,
+                lm.Invoice.customer_id == f"K{k % (CUSTOMERS - TIGHT):04d}",
+            )
         open_rows = [r for r in session.execute(stmt).all() if r.id not in used]
         if not open_rows:
             return None
@@ -156,10 +198,20 @@ def _remittance(rng, session, k: int, problem: str | None, used: set[int]) -> Do
         if problem == "sum_mismatch":
             amount += Decimal("10.00")
     idx = int(cid[1:])
-    rem = ExtractedRemittance(payer_name=_name(idx), payment_date=TODAY, payment_reference=f"P{k}", currency="USD",
-                              amount=amount, items=items)
-    return Doc(Extraction(source=f"rem-{problem}-{k}", document_type=REMITTANCE_ADVICE, remittance=rem,
-                          confidence={"document_type": 0.99}), problem, cid, invoices=truth)
+    rem = ExtractedRemittance(
+        payer_name=_name(idx), payment_date=TODAY, payment_reference=f"P{k}", currency="USD", amount=amount, items=items
+    )
+    return Doc(
+        Extraction(
+            source=f"rem-{problem}-{k}",
+            document_type=REMITTANCE_ADVICE,
+            remittance=rem,
+            confidence={"document_type": 0.99},
+        ),
+        problem,
+        cid,
+        invoices=truth,
+    )
 
 
 def _corpus(rng, session, seed) -> list[Doc]:
@@ -235,9 +287,11 @@ def run_corpus(seed: int = 11) -> bool:
     clean = sum(v for k, v in stats["clean"].items() if "." not in k)
     posted = sum(v for k, v in stats["clean"].items() if k.endswith(".posted"))
     print(f"seeded-problem corpus: {len(docs)} documents ({clean} clean)")
-    print(f"  clean posted without review: {posted}/{clean} = {posted / clean:.1%} (orders "
-          f"{stats['clean']['purchase_order.posted']}/{stats['clean']['purchase_order']}, remittances "
-          f"{stats['clean']['remittance_advice.posted']}/{stats['clean']['remittance_advice']})")
+    print(
+        f"  clean posted without review: {posted}/{clean} = {posted / clean:.1%} (orders "
+        f"{stats['clean']['purchase_order.posted']}/{stats['clean']['purchase_order']}, remittances "
+        f"{stats['clean']['remittance_advice.posted']}/{stats['clean']['remittance_advice']})"
+    )
     all_caught = True
     for problem, reason in PROBLEMS.items():
         n, caught = stats["problems"][problem], stats["caught"][problem]

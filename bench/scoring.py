@@ -6,16 +6,37 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-ORDER_FIELDS = ("po_number", "order_date", "buyer_name", "currency", "ship_to", "requested_delivery_date",
-                "payment_terms", "total", "subtotal", "tax", "bill_to", "customer_id")
+ORDER_FIELDS = (
+    "po_number",
+    "order_date",
+    "buyer_name",
+    "currency",
+    "ship_to",
+    "requested_delivery_date",
+    "payment_terms",
+    "total",
+    "subtotal",
+    "tax",
+    "bill_to",
+    "customer_id",
+)
 LINE_FIELDS = ("sku", "description", "quantity", "uom", "unit_price", "amount")
 REMIT_FIELDS = ("payer_name", "payment_date", "payment_reference", "payment_method", "currency", "amount")
 ITEM_FIELDS = ("invoice_number", "amount_paid", "discount", "invoice_amount")
 _PATH = re.compile(r"^(order|remittance)\.(?:(lines|items)\[(\d+)\]\.)?(\w+)$")
 
 
-NUMERIC_FIELDS = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
-                  "invoice_amount"}
+NUMERIC_FIELDS = {
+    "quantity",
+    "unit_price",
+    "amount",
+    "total",
+    "subtotal",
+    "tax",
+    "amount_paid",
+    "discount",
+    "invoice_amount",
+}
 
 
 def same(a, b, field_name: str | None = None) -> bool:
@@ -68,8 +89,10 @@ class Tally:
 
     def per_field(self) -> dict[str, tuple[float, float, float, int]]:
         """Precision, recall, F1 and the number of true values, per field name."""
-        return {name: (*_prf(self.tp[name], self.fp[name], self.fn[name]), self.tp[name] + self.fn[name])
-                for name in self.tp}
+        return {
+            name: (*_prf(self.tp[name], self.fp[name], self.fn[name]), self.tp[name] + self.fn[name])
+            for name in self.tp
+        }
 
     def type_accuracy(self) -> float:
         """Share of documents classified right."""
@@ -127,12 +150,14 @@ def score_document(tally: Tally, truth: dict, got: dict | None, *, misses: list[
         tally.confident.append((got["confidence"]["document_type"], type_ok))
     t_body = truth[kind]
     g_body = (got or {}).get(kind) or {}
-    heads, rows_name, row_fields = ((ORDER_FIELDS, "lines", LINE_FIELDS) if kind == "order"
-                                    else (REMIT_FIELDS, "items", ITEM_FIELDS))
+    heads, rows_name, row_fields = (
+        (ORDER_FIELDS, "lines", LINE_FIELDS) if kind == "order" else (REMIT_FIELDS, "items", ITEM_FIELDS)
+    )
     for f in heads:
         if not tally._count(f"{kind}.{f}", t_body.get(f), g_body.get(f)) and misses is not None:
-            misses.append(f"{name}: {kind}.{f} expected {t_body.get(f)!r} got {g_body.get(f)!r} "
-                          f"@{_conf(got, f'{kind}.{f}')}")
+            misses.append(
+                f"{name}: {kind}.{f} expected {t_body.get(f)!r} got {g_body.get(f)!r} @{_conf(got, f'{kind}.{f}')}"
+            )
     t_rows, g_rows = t_body.get(rows_name) or [], g_body.get(rows_name) or []
     for i in range(max(len(t_rows), len(g_rows))):
         t_row = t_rows[i] if i < len(t_rows) else {}
@@ -144,8 +169,10 @@ def score_document(tally: Tally, truth: dict, got: dict | None, *, misses: list[
                 tally.cells += 1
                 tally.cells_right += ok
                 if not ok and misses is not None:
-                    misses.append(f"{name}: {rows_name}[{i}].{f} expected {tv!r} got {gv!r} "
-                                  f"@{_conf(got, f'{kind}.{rows_name}[{i}].{f}')}")
+                    misses.append(
+                        f"{name}: {rows_name}[{i}].{f} expected {tv!r} got {gv!r} "
+                        f"@{_conf(got, f'{kind}.{rows_name}[{i}].{f}')}"
+                    )
     for path, conf in ((got or {}).get("confidence") or {}).items():
         if path == "document_type" or not _PATH.match(path):
             continue

@@ -102,9 +102,12 @@ def bench_cli(repeat: int) -> list[Row]:
     _run([o2c, "db", "upgrade"], env=env)
     bare = [sys.executable, "-c", "pass"]
     rows = []
-    for label, argv in (("o2c --help", [o2c, "--help"]), ("o2c ar --help", [o2c, "ar", "--help"]),
-                        ("o2c export orders (empty db)", [o2c, "export", "orders"]),
-                        ("o2c summary (empty db)", [o2c, "summary"])):
+    for label, argv in (
+        ("o2c --help", [o2c, "--help"]),
+        ("o2c ar --help", [o2c, "ar", "--help"]),
+        ("o2c export orders (empty db)", [o2c, "export", "orders"]),
+        ("o2c summary (empty db)", [o2c, "summary"]),
+    ):
         floor, ours = _interleaved(lambda: _run(bare, env=env), lambda argv=argv: _run(argv, env=env), repeat)
         row = Row(label, ours * 1000, "python -c pass", floor * 1000, "ms", "<= 8x")
         row.ok = row.ratio <= 8
@@ -145,7 +148,6 @@ def pdfium_floor(content: bytes) -> int:
 def bench_digital(repeat: int, cases) -> list[Row]:
     """A 1-page digital PO (and a multi-page one) through extract_document, against the pypdfium2 floor."""
 
-
     rows = []
     one = next(c for c in cases if c.pages == 1)
     multi = next((c for c in cases if c.pages > 1), None)
@@ -159,16 +161,31 @@ def bench_digital(repeat: int, cases) -> list[Row]:
                 for page in pdf.pages:
                     page.extract_words()
 
-        floor, ours = _interleaved(lambda c=case: pdfium_floor(c.content),
-                                   lambda c=case: extract_document(c.content, filename=c.name), repeat)
+        floor, ours = _interleaved(
+            lambda c=case: pdfium_floor(c.content), lambda c=case: extract_document(c.content, filename=c.name), repeat
+        )
         _, peer = _interleaved(lambda: None, plumber, max(3, repeat // 2))
         per = case.pages
-        row = Row(f"digital PO page ({per}-page file) via extract_document", ours * 1000 / per,
-                  "pypdfium2 text + every char box", floor * 1000 / per, "ms/page", "<= 3x")
+        row = Row(
+            f"digital PO page ({per}-page file) via extract_document",
+            ours * 1000 / per,
+            "pypdfium2 text + every char box",
+            floor * 1000 / per,
+            "ms/page",
+            "<= 3x",
+        )
         row.ok = row.ratio <= 3
         rows.append(row)
-        rows.append(Row(f"  (peer) pdfplumber extract_words, {per}-page file", peer * 1000 / per,
-                        "pypdfium2 floor", floor * 1000 / per, "ms/page", "info"))
+        rows.append(
+            Row(
+                f"  (peer) pdfplumber extract_words, {per}-page file",
+                peer * 1000 / per,
+                "pypdfium2 floor",
+                floor * 1000 / per,
+                "ms/page",
+                "info",
+            )
+        )
     return rows
 
 
@@ -210,8 +227,14 @@ def bench_ingest(cases, count: int) -> list[Row]:
     summary = next((line for line in out.stderr.splitlines() if "documents/s" in line), "")
     shutil.rmtree(work, ignore_errors=True)
     rate = count / cpu
-    row = Row(f"o2c ingest DIR, {count} digital docs ({len(lines)} outcomes, wall {wall:.1f} s)", rate,
-              "extract_document alone, same docs", count / extract_cpu, "docs/CPU-s", ">= 50 docs/s/core")
+    row = Row(
+        f"o2c ingest DIR, {count} digital docs ({len(lines)} outcomes, wall {wall:.1f} s)",
+        rate,
+        "extract_document alone, same docs",
+        count / extract_cpu,
+        "docs/CPU-s",
+        ">= 50 docs/s/core",
+    )
     row.ok = rate >= 50
     rows = [row]
     if summary:
@@ -232,12 +255,21 @@ def bench_ocr(repeat: int, cases) -> list[Row]:
     path = Path(tempfile.gettempdir()) / f"o2c-speed-{os.getpid()}.png"
     path.write_bytes(content)
     try:
-        floor, ours = _interleaved(lambda: pytesseract.image_to_data(str(path), config="--psm 4 --dpi 300"),
-                                   lambda: extract_document(content, filename="scan.png"), repeat)
+        floor, ours = _interleaved(
+            lambda: pytesseract.image_to_data(str(path), config="--psm 4 --dpi 300"),
+            lambda: extract_document(content, filename="scan.png"),
+            repeat,
+        )
     finally:
         path.unlink(missing_ok=True)
-    row = Row("scanned 300 dpi page (PNG) via extract_document", ours, "tesseract image_to_data, same file",
-              floor, "s/page", "<= 1.1x")
+    row = Row(
+        "scanned 300 dpi page (PNG) via extract_document",
+        ours,
+        "tesseract image_to_data, same file",
+        floor,
+        "s/page",
+        "<= 1.1x",
+    )
     row.ok = row.ratio <= 1.1
     return [row]
 
@@ -276,8 +308,10 @@ def remittance_csv(lines: int) -> bytes:
     day = date(2026, 3, 1)
     for i in range(lines):
         amount = Decimal(rng.randint(10_000, 999_999)) / 100
-        rows.append(f"PAY-777,{(day + timedelta(days=i % 20)).isoformat()},Acme Industrial Supply Inc.,"
-                    f"INV-{i + 1:07d},{amount},{amount},USD")
+        rows.append(
+            f"PAY-777,{(day + timedelta(days=i % 20)).isoformat()},Acme Industrial Supply Inc.,"
+            f"INV-{i + 1:07d},{amount},{amount},USD"
+        )
     return ("\n".join(rows) + "\n").encode()
 
 
@@ -299,8 +333,9 @@ def bench_memory(cases) -> list[Row]:
     csv_path.write_bytes(remittance_csv(10_000))
     rows = []
     for label, path, floor_body, floor_label, target in (
-            (f"{pages}-page digital PDF", pdf_path, _PDF_FLOOR, "pypdfium2 floor process", 400),
-            ("10,000-line remittance CSV", csv_path, _CSV_FLOOR, "csv.reader process", 300)):
+        (f"{pages}-page digital PDF", pdf_path, _PDF_FLOOR, "pypdfium2 floor process", 400),
+        ("10,000-line remittance CSV", csv_path, _CSV_FLOOR, "csv.reader process", 300),
+    ):
         floor = _peak_rss_mib(floor_body.format(path=str(path)))
         ours = _peak_rss_mib(_OURS.format(path=str(path), name=path.name))
         rows.append(Row(f"peak RSS, {label}", ours, floor_label, floor, "MiB", f"<= {target} MiB", ours <= target))
@@ -322,9 +357,18 @@ def bench_cash(scales: list[int]) -> list[Row]:
             per_1x = stats["total_s"] / scale
         linear = stats["total_s"] / scale / per_1x
         target = 2.0 * scale
-        rows.append(Row(f"cash application {scale}x ({stats['lines']} lines vs {stats['invoices']} invoices; "
-                        f"{linear:.2f}x per 1x; wrong {stats['wrong']})", stats["total_s"],
-                        "dict index + capped subset sum", floor, "s", f"<= {target:.0f} s", stats["total_s"] <= target))
+        rows.append(
+            Row(
+                f"cash application {scale}x ({stats['lines']} lines vs {stats['invoices']} invoices; "
+                f"{linear:.2f}x per 1x; wrong {stats['wrong']})",
+                stats["total_s"],
+                "dict index + capped subset sum",
+                floor,
+                "s",
+                f"<= {target:.0f} s",
+                stats["total_s"] <= target,
+            )
+        )
     return rows
 
 
@@ -332,8 +376,14 @@ def _cash_floor(scale: int) -> float:
     """The in-memory floor: index the open invoices by number and look every line up (same generator)."""
 
     rng = random.Random(7 + scale)
-    invoices = [{"invoice_number": f"INV-{i + 1:07d}", "open_amount": bm.money(rng),
-                 "customer_id": f"C{rng.randrange(5_000 * scale):05d}"} for i in range(100_000 * scale)]
+    invoices = [
+        {
+            "invoice_number": f"INV-{i + 1:07d}",
+            "open_amount": bm.money(rng),
+            "customer_id": f"C{rng.randrange(5_000 * scale):05d}",
+        }
+        for i in range(100_000 * scale)
+    ]
     lines = 10_000 * scale
     t0 = time.perf_counter()
     index = {inv["invoice_number"]: inv for inv in invoices}
@@ -373,8 +423,11 @@ def bench_workers(cases, docs: int) -> list[Row]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     work = Path(tempfile.mkdtemp(prefix="o2c-speed-workers-"))
     env = _env(work / "data")
-    env.update(O2C_DATABASE_URL=make_url(server).set(database=name).render_as_string(hide_password=False),
-               O2C_REDIS_URL=redis_url, O2C_QUEUE_NAME=f"o2c-speed-{os.getpid()}")
+    env.update(
+        O2C_DATABASE_URL=make_url(server).set(database=name).render_as_string(hide_password=False),
+        O2C_REDIS_URL=redis_url,
+        O2C_QUEUE_NAME=f"o2c-speed-{os.getpid()}",
+    )
     o2c = str(_BIN / "o2c")
     rates = {}
     try:
@@ -388,8 +441,12 @@ def bench_workers(cases, docs: int) -> list[Row]:
                 (folder / fname).write_bytes(content)
             _run([o2c, "ingest", str(folder)], env=env)  # queued: the workers do the work
             t0 = time.perf_counter()
-            procs = [subprocess.Popen([o2c, "worker", "--burst"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL) for _ in range(workers)]
+            procs = [
+                subprocess.Popen(
+                    [o2c, "worker", "--burst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                for _ in range(workers)
+            ]
             for proc in procs:
                 proc.wait(timeout=1800)
             rates[workers] = docs / (time.perf_counter() - t0)
@@ -399,8 +456,14 @@ def bench_workers(cases, docs: int) -> list[Row]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         shutil.rmtree(work, ignore_errors=True)
-    row = Row(f"2 RQ workers on PostgreSQL, {docs} scanned docs each round", rates[2], "1 worker, same kind of docs",
-              rates[1], "docs/s", ">= 1.8x")
+    row = Row(
+        f"2 RQ workers on PostgreSQL, {docs} scanned docs each round",
+        rates[2],
+        "1 worker, same kind of docs",
+        rates[1],
+        "docs/s",
+        ">= 1.8x",
+    )
     row.ok = row.ratio >= 1.8
     return [row]
 
@@ -413,15 +476,20 @@ def _print(rows: list[Row]) -> None:
         ratio = f"{r.ratio:6.2f}x" if r.ratio is not None else "   -   "
         floor = f"{r.floor:10.2f}" if r.floor is not None else " " * 10
         mark = {True: "ok", False: "MISS", None: ""}[r.ok]
-        print(f"  {r.what:<74} {r.ours:10.2f} {r.unit:<12} | {r.floor_what:<34} {floor} | {ratio}  "
-              f"{r.target:<18} {mark}", flush=True)
+        print(
+            f"  {r.what:<74} {r.ours:10.2f} {r.unit:<12} | {r.floor_what:<34} {floor} | {ratio}  {r.target:<18} {mark}",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(s for s in SECTIONS if s != "workers"),
-                        help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    parser.add_argument(
+        "--only",
+        default=",".join(s for s in SECTIONS if s != "workers"),
+        help=f"comma-separated sections of {', '.join(SECTIONS)}",
+    )
     parser.add_argument("--repeat", type=int, default=9, help="interleaved repeats for the fast timings")
     parser.add_argument("--ingest-docs", type=int, default=120)
     parser.add_argument("--cash-scales", default="1")
@@ -429,8 +497,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"o2c speed: {cores} cores, load {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}, "
-          f"medians of {args.repeat} interleaved runs")
+    print(
+        f"o2c speed: {cores} cores, load {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}, "
+        f"medians of {args.repeat} interleaved runs"
+    )
     print(f"  {'what':<74} {'ours':>10} {'unit':<12} | {'floor or peer':<34} {'floor':>10} | ratio    target")
     cases = _digital_cases(2) if {"digital", "ingest", "ocr", "memory", "workers"} & set(only) else []
     rows: list[Row] = []
@@ -454,8 +524,10 @@ def main(argv: list[str] | None = None) -> int:
         _print(new)
         rows += new
     missed = [r for r in rows if r.ok is False]
-    print(f"\n{sum(r.ok is True for r in rows)} of {sum(r.ok is not None for r in rows)} targets met"
-          + (": missed " + "; ".join(r.what.strip() for r in missed) if missed else ""))
+    print(
+        f"\n{sum(r.ok is True for r in rows)} of {sum(r.ok is not None for r in rows)} targets met"
+        + (": missed " + "; ".join(r.what.strip() for r in missed) if missed else "")
+    )
     return 0
 
 

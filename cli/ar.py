@@ -29,8 +29,10 @@ def open_items_cmd(customer: str | None = typer.Option(None, "--customer", help=
 
 
 @ar_app.command()
-def aging(as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD; default the posting date"),
-          customer: str | None = typer.Option(None, "--customer")) -> None:
+def aging(
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD; default the posting date"),
+    customer: str | None = typer.Option(None, "--customer"),
+) -> None:
     """Open AR per currency in buckets: current, 1-30, 31-60, 61-90, 90+ days past due."""
     ctx, day = _session_and_date(as_of)
     with unit_of_work(ctx.session_factory) as session:

@@ -18,8 +18,10 @@ bank_app = typer.Typer(help="Bank statements: the cash that remittances explain.
 
 
 @bank_app.command("import")
-def import_files(paths: list[Path] = typer.Argument(..., help="Statement files or folders."),
-                 channel: str = typer.Option(Channel.CLI.value, help="Channel recorded on each file.")) -> None:
+def import_files(
+    paths: list[Path] = typer.Argument(..., help="Statement files or folders."),
+    channel: str = typer.Option(Channel.CLI.value, help="Channel recorded on each file."),
+) -> None:
     """Keep each file, read its statements, record every credit once and match it; one JSON line per credit."""
     settings = load_settings()
     ctx, policy = build_context(settings), BankPolicy.from_settings(settings)

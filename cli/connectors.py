@@ -35,8 +35,9 @@ def make_deliver(ctx: PipelineContext, channel: Channel) -> Deliver:
     """A deliver callback that ingests through the pipeline and prints one JSON line per outcome."""
 
     def deliver(content: bytes, filename: str, source_key: str, sender: str | None) -> None:
-        for outcome in ingest(ctx, content=content, filename=filename, channel=channel.value,
-                              source_key=source_key, sender=sender):
+        for outcome in ingest(
+            ctx, content=content, filename=filename, channel=channel.value, source_key=source_key, sender=sender
+        ):
             emit(outcome)
 
     return deliver
@@ -59,9 +60,10 @@ def _print_when_busy(report: PollReport) -> None:
 
 
 @mailbox_app.command("poll")
-def mailbox_poll(once: bool = typer.Option(False, "--once", help="Poll once and exit (cron)."),
-                 interval: float | None = typer.Option(None, help="Seconds between polls (O2C_IMAP_POLL_SECONDS)."),
-                 ) -> None:
+def mailbox_poll(
+    once: bool = typer.Option(False, "--once", help="Poll once and exit (cron)."),
+    interval: float | None = typer.Option(None, help="Seconds between polls (O2C_IMAP_POLL_SECONDS)."),
+) -> None:
     """Take new mail from the IMAP folder, ingest each message once, then move or flag it."""
     _logging()
     settings = load_settings()
@@ -74,8 +76,9 @@ def mailbox_poll(once: bool = typer.Option(False, "--once", help="Poll once and 
     connector = MailboxConnector(config, session_factory=ctx.session_factory, deliver=make_deliver(ctx, Channel.IMAP))
     if not once:
         err.print(f"polling {config.mailbox} every {interval or settings.imap_poll_seconds:g} s")
-        connector.run(interval=interval or settings.imap_poll_seconds, stop=_stop_on_signals(),
-                      on_report=_print_when_busy)
+        connector.run(
+            interval=interval or settings.imap_poll_seconds, stop=_stop_on_signals(), on_report=_print_when_busy
+        )
         return
     backoff = Backoff()
     try:
@@ -93,10 +96,11 @@ def mailbox_poll(once: bool = typer.Option(False, "--once", help="Poll once and 
 
 
 @folder_app.command("watch")
-def folder_watch(directory: Path = typer.Argument(..., exists=True, file_okay=False, help="The folder to watch."),
-                 once: bool = typer.Option(False, "--once", help="Take what is complete now, then exit."),
-                 interval: float | None = typer.Option(None, help="Seconds between polls (O2C_FOLDER_POLL_SECONDS)."),
-                 ) -> None:
+def folder_watch(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False, help="The folder to watch."),
+    once: bool = typer.Option(False, "--once", help="Take what is complete now, then exit."),
+    interval: float | None = typer.Option(None, help="Seconds between polls (O2C_FOLDER_POLL_SECONDS)."),
+) -> None:
     """Ingest each completely written file, then move it to processed/ (or failed/ with an .error.txt)."""
     _logging()
     settings = load_settings()

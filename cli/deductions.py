@@ -14,8 +14,7 @@ from o2c.ledger import deductions as deduction_ledger
 from o2c.pipeline.documents import build_context
 from o2c.pipeline.resolutions import settle_deduction
 
-deductions_app = typer.Typer(help="Deductions: what customers did not pay, settled by a person.",
-                             no_args_is_help=True)
+deductions_app = typer.Typer(help="Deductions: what customers did not pay, settled by a person.", no_args_is_help=True)
 
 
 class Outcome(StrEnum):
@@ -26,27 +25,41 @@ class Outcome(StrEnum):
 
 
 @deductions_app.command("list")
-def list_open(customer: str | None = typer.Option(None, "--customer", help="Only this customer id."),
-              all_: bool = typer.Option(False, "--all", help="Settled ones too.")) -> None:
+def list_open(
+    customer: str | None = typer.Option(None, "--customer", help="Only this customer id."),
+    all_: bool = typer.Option(False, "--all", help="Settled ones too."),
+) -> None:
     """One JSON line per deduction still open (or disputed), oldest first."""
     ctx = build_context(load_settings())
     with unit_of_work(ctx.session_factory) as session:
-        for row in deduction_ledger.list_deductions(session, status=None if all_ else "open", customer_id=customer,
-                                                    limit=10_000):
+        for row in deduction_ledger.list_deductions(
+            session, status=None if all_ else "open", customer_id=customer, limit=10_000
+        ):
             emit(row)
 
 
 @deductions_app.command("resolve")
-def resolve(deduction_id: int = typer.Argument(..., min=1),
-            outcome: Outcome = typer.Option(..., "--outcome", help="write_off, credit_memo, rebill or dispute."),
-            reason_code: str = typer.Option(..., "--reason-code", help="short_payment, unearned_discount, pricing, "
-                                                                       "damaged, shortage, promotion, other"),
-            note: str | None = typer.Option(None, "--note", help="Why (kept in the audit trail)."),
-            actor: str = typer.Option("cli", "--actor", help="Who decides, for the audit trail.")) -> None:
+def resolve(
+    deduction_id: int = typer.Argument(..., min=1),
+    outcome: Outcome = typer.Option(..., "--outcome", help="write_off, credit_memo, rebill or dispute."),
+    reason_code: str = typer.Option(
+        ..., "--reason-code", help="short_payment, unearned_discount, pricing, damaged, shortage, promotion, other"
+    ),
+    note: str | None = typer.Option(None, "--note", help="Why (kept in the audit trail)."),
+    actor: str = typer.Option("cli", "--actor", help="Who decides, for the audit trail."),
+) -> None:
     """Settle one deduction; prints what was posted. A broken rule exits 1 with its message."""
     try:
-        emit(settle_deduction(build_context(load_settings()), deduction_id, outcome=outcome.value,
-                              reason_code=reason_code, note=note, reviewer=f"cli:{actor}"))
+        emit(
+            settle_deduction(
+                build_context(load_settings()),
+                deduction_id,
+                outcome=outcome.value,
+                reason_code=reason_code,
+                note=note,
+                reviewer=f"cli:{actor}",
+            )
+        )
     except O2CError as exc:
         err.print(f"[red]{exc.code}: {exc.message}")
         raise typer.Exit(1) from exc

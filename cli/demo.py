@@ -28,8 +28,9 @@ NOT_DOCUMENTS = {"customers.csv", "products.csv", "prices.csv", "invoices.csv", 
 
 def sample_documents(samples: Path) -> list[Path]:
     """The sample documents (not master data, not golden files), in name order."""
-    return sorted(p for p in samples.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS
-                  and not p.name.startswith("."))
+    return sorted(
+        p for p in samples.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith(".")
+    )
 
 
 def run_demo(*, data_dir: Path | None, samples: Path | None, serve: bool = False, port: int = 8000) -> list[dict]:
@@ -59,11 +60,14 @@ def run_demo(*, data_dir: Path | None, samples: Path | None, serve: bool = False
     if serve:
         out.print("Serving the demo database; sign in with the key above. Ctrl-C stops it.")
         keys = ",".join(filter(None, [settings.api_keys, f"{key}:reviewer"]))
-        uvicorn.run(create_app(settings.model_copy(update={"api_keys": keys})), host="127.0.0.1", port=port,
-                    log_level="warning")
+        uvicorn.run(
+            create_app(settings.model_copy(update={"api_keys": keys})), host="127.0.0.1", port=port, log_level="warning"
+        )
     else:
-        out.print(f"Open it with:  O2C_DATA_DIR={data_dir} O2C_API_KEYS={key}:reviewer o2c serve --port {port}\n"
-                  f"(or run [bold]o2c demo --serve[/] to load the samples and serve them in one step)")
+        out.print(
+            f"Open it with:  O2C_DATA_DIR={data_dir} O2C_API_KEYS={key}:reviewer o2c serve --port {port}\n"
+            f"(or run [bold]o2c demo --serve[/] to load the samples and serve them in one step)"
+        )
     return outcomes
 
 
@@ -73,35 +77,60 @@ def _print_report(ctx, outcomes: list[dict]) -> None:
     for col in ("source", "type", "status", "customer", "result", "reasons"):
         docs.add_column(col)
     for o in outcomes:
-        result = o.get("invoice_number") or ", ".join(
-            f"{a['invoice_number']} {a['amount']}" + (f" (disc {a['discount']})" if a.get("discount") not in
-                                                      (None, "0", "0.00", "0.0000") else "")
-            for a in o.get("applications") or []) or ""
-        docs.add_row(o["source"], o.get("document_type") or "", _status(o["status"]), o.get("customer_id") or "",
-                     result, ", ".join(o.get("reasons") or []))
+        result = (
+            o.get("invoice_number")
+            or ", ".join(
+                f"{a['invoice_number']} {a['amount']}"
+                + (f" (disc {a['discount']})" if a.get("discount") not in (None, "0", "0.00", "0.0000") else "")
+                for a in o.get("applications") or []
+            )
+            or ""
+        )
+        docs.add_row(
+            o["source"],
+            o.get("document_type") or "",
+            _status(o["status"]),
+            o.get("customer_id") or "",
+            result,
+            ", ".join(o.get("reasons") or []),
+        )
     out.print(docs)
     with unit_of_work(ctx.session_factory) as session:
         orders = read_feed(session, "orders", limit=1000)["items"]
         invoices = [i for i in read_feed(session, "invoices", limit=1000)["items"] if i.get("order_id")]
         applications = read_feed(session, "applications", limit=1000)["items"]
         exceptions = read_feed(session, "exceptions", limit=1000)["items"]
-    out.print(f"\n[bold green]Posted orders:[/] {len(orders)}   [bold green]Invoices issued:[/] {len(invoices)}   "
-              f"[bold green]Cash applications:[/] {len(applications)}   [bold yellow]Exceptions:[/] {len(exceptions)}")
+    out.print(
+        f"\n[bold green]Posted orders:[/] {len(orders)}   [bold green]Invoices issued:[/] {len(invoices)}   "
+        f"[bold green]Cash applications:[/] {len(applications)}   [bold yellow]Exceptions:[/] {len(exceptions)}"
+    )
     if invoices:
         table = Table(title="Invoices issued")
         for col in ("invoice", "customer", "PO", "date", "due", "amount", "currency"):
             table.add_column(col)
         for i in invoices:
-            table.add_row(i["invoice_number"], i["customer_id"], i.get("po_number") or "", i["invoice_date"],
-                          i.get("due_date") or "", i["amount"], i["currency"])
+            table.add_row(
+                i["invoice_number"],
+                i["customer_id"],
+                i.get("po_number") or "",
+                i["invoice_date"],
+                i.get("due_date") or "",
+                i["amount"],
+                i["currency"],
+            )
         out.print(table)
     if applications:
         table = Table(title="Cash applied")
         for col in ("payment", "invoice", "amount", "discount", "rule"):
             table.add_column(col)
         for a in applications:
-            table.add_row(str(a.get("payment_id")), a.get("invoice_number") or str(a.get("invoice_id")),
-                          a["amount"], a.get("discount") or "", a.get("rule") or "")
+            table.add_row(
+                str(a.get("payment_id")),
+                a.get("invoice_number") or str(a.get("invoice_id")),
+                a["amount"],
+                a.get("discount") or "",
+                a.get("rule") or "",
+            )
         out.print(table)
     if exceptions:
         table = Table(title="Exception queue (for a reviewer)")
@@ -110,8 +139,9 @@ def _print_report(ctx, outcomes: list[dict]) -> None:
         for e in exceptions:
             first = (e.get("evidence") or [{}])[0]
             hint = " ".join(f"{k}={first[k]}" for k in ("field", "read", "expected", "rule") if first.get(k))
-            table.add_row(str(e["id"]), e["document_type"], e.get("customer_id") or "", ", ".join(e["reasons"]),
-                          hint[:90])
+            table.add_row(
+                str(e["id"]), e["document_type"], e.get("customer_id") or "", ", ".join(e["reasons"]), hint[:90]
+            )
         out.print(table)
 
 
@@ -120,11 +150,14 @@ def _status(status: str) -> str:
     return f"[{colour}]{status}[/]"
 
 
-def demo(data_dir: Path | None = typer.Option(None, help="Where to keep the demo database (default: a fresh "
-                                                            "temporary folder)."),
-         samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples)."),
-         serve: bool = typer.Option(False, "--serve", help="Then serve the reviewer workspace on the demo data."),
-         port: int = typer.Option(8000, help="Port for --serve (and the printed URL).")) -> None:
+def demo(
+    data_dir: Path | None = typer.Option(
+        None, help="Where to keep the demo database (default: a fresh temporary folder)."
+    ),
+    samples: Path | None = typer.Option(None, help="Sample folder (default: tests/fixtures/samples)."),
+    serve: bool = typer.Option(False, "--serve", help="Then serve the reviewer workspace on the demo data."),
+    port: int = typer.Option(8000, help="Port for --serve (and the printed URL)."),
+) -> None:
     """Load the sample master data, ingest the sample documents inline, show what posted and why not, and how to
     open the reviewer workspace on the result (a URL and a reviewer key)."""
     run_demo(data_dir=data_dir, samples=samples, serve=serve, port=port)

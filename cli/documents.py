@@ -40,8 +40,10 @@ def extract(files: list[Path] = typer.Argument(..., help="PDFs, images, .eml or 
     raise typer.Exit(1 if failed else 0)
 
 
-def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders."),
-           channel: str = typer.Option(Channel.CLI.value, help="Channel recorded on each document.")) -> None:
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders."),
+    channel: str = typer.Option(Channel.CLI.value, help="Channel recorded on each document."),
+) -> None:
     """Receive documents and run the full pipeline; print one JSON outcome per business document."""
     ctx = build_context(load_settings())  # one context (engine, store, policies) for the whole batch
     failed = 0
@@ -50,14 +52,24 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders."),
     started = time.perf_counter()
     for path in progress(files, "ingesting"):
         try:
-            outcomes = ingest_file(ctx, content=path.read_bytes(), filename=path.name, channel=channel,
-                                   source_key=None)
+            outcomes = ingest_file(ctx, content=path.read_bytes(), filename=path.name, channel=channel, source_key=None)
         except O2CError as exc:
             failed += 1
             err.print(f"[red]{path}: {exc.message}")
-            emit({"source": path.name, "document_id": None, "document_type": None, "status": "rejected",
-                  "reasons": [exc.code], "customer_id": None, "order_id": None, "invoice_number": None,
-                  "applications": [], "error": exc.message})
+            emit(
+                {
+                    "source": path.name,
+                    "document_id": None,
+                    "document_type": None,
+                    "status": "rejected",
+                    "reasons": [exc.code],
+                    "customer_id": None,
+                    "order_id": None,
+                    "invoice_number": None,
+                    "applications": [],
+                    "error": exc.message,
+                }
+            )
             statuses["rejected"] += 1
             continue
         except OSError as exc:

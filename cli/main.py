@@ -9,8 +9,14 @@ import typer
 
 from o2c.cli.registry import LazyGroup
 
-app = typer.Typer(cls=LazyGroup, help="o2c: purchase orders and remittances in, postings and exceptions out.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+app = typer.Typer(
+    cls=LazyGroup,
+    help="o2c: purchase orders and remittances in, postings and exceptions out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
 
 
 @app.callback()

@@ -41,8 +41,13 @@ def check_engines(settings: Settings) -> dict:
         return {"check": "ocr", "ok": False, "problem": exc.message, "fix": "apt-get install tesseract-ocr"}
     if status["missing"]:
         packs = " ".join(f"tesseract-ocr-{lang}" for lang in status["missing"])
-        return {"check": "ocr", "ok": False, "version": status["version"],
-                "problem": f"languages missing: {', '.join(status['missing'])}", "fix": f"apt-get install {packs}"}
+        return {
+            "check": "ocr",
+            "ok": False,
+            "version": status["version"],
+            "problem": f"languages missing: {', '.join(status['missing'])}",
+            "fix": f"apt-get install {packs}",
+        }
     return {"check": "ocr", "ok": True, "version": status["version"], "languages": settings.ocr_languages}
 
 
@@ -58,8 +63,12 @@ def check_database(settings: Settings) -> dict:
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         return {"check": "database", "ok": True, "revision": revision}
     except Exception as exc:  # noqa: BLE001 - any failure is the answer
-        return {"check": "database", "ok": False, "problem": f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
-                "fix": "start the database, check O2C_DATABASE_URL, run `o2c db upgrade`"}
+        return {
+            "check": "database",
+            "ok": False,
+            "problem": f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
+            "fix": "start the database, check O2C_DATABASE_URL, run `o2c db upgrade`",
+        }
     finally:
         engine.dispose()
 
@@ -72,8 +81,12 @@ def check_redis(settings: Settings) -> dict:
         Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5).ping()
         return {"check": "redis", "ok": True}
     except Exception as exc:  # noqa: BLE001
-        return {"check": "redis", "ok": False, "problem": f"{type(exc).__name__}: {exc}",
-                "fix": "start Redis or check O2C_REDIS_URL"}
+        return {
+            "check": "redis",
+            "ok": False,
+            "problem": f"{type(exc).__name__}: {exc}",
+            "fix": "start Redis or check O2C_REDIS_URL",
+        }
 
 
 def check_disk(settings: Settings) -> dict:
@@ -85,8 +98,10 @@ def check_disk(settings: Settings) -> dict:
     ok = writable and free >= MIN_FREE_BYTES
     result = {"check": "disk", "ok": ok, "path": str(folder), "free_bytes": free}
     if not ok:
-        result.update(problem="not writable" if not writable else f"only {free // 2**20} MiB free",
-                      fix="free space or point O2C_STORAGE_DIR elsewhere")
+        result.update(
+            problem="not writable" if not writable else f"only {free // 2**20} MiB free",
+            fix="free space or point O2C_STORAGE_DIR elsewhere",
+        )
     return result
 
 

@@ -34,8 +34,11 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and not any(
-                part.startswith(".") for part in p.relative_to(path).parts))
+            files += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         else:
             files.append(path)
     return files
@@ -43,9 +46,16 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 def progress(items: list[Path], label: str) -> Iterator[Path]:
     """Iterate with a rich progress bar on stderr (hidden when stderr is not a terminal and only 1 item)."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[current]}"), console=err, transient=False,
-                  disable=len(items) < 2) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=err,
+        transient=False,
+        disable=len(items) < 2,
+    ) as bar:
         task = bar.add_task(label, total=len(items), current="")
         for item in items:
             bar.update(task, current=item.name)

@@ -53,8 +53,11 @@ def import_(kind: MasterDataKind, file: Path = typer.Argument(..., exists=True, 
     err.print(f"[green]{file.name}: {report}")
 
 
-def export(feed: FeedKind, format: ExportFormat = typer.Option(ExportFormat.json, "--format"),
-           cursor: str | None = typer.Option(None, help="Continue after this cursor.")) -> None:
+def export(
+    feed: FeedKind,
+    format: ExportFormat = typer.Option(ExportFormat.json, "--format"),
+    cursor: str | None = typer.Option(None, help="Continue after this cursor."),
+) -> None:
     """Print posted records (JSON Lines or CSV) in stable order; the last cursor goes to stderr."""
     ctx = build_context(load_settings())
     writer = None

@@ -25,8 +25,10 @@ def summary() -> None:
 
 
 @webhooks_app.command("deliver")
-def deliver(loop: bool = typer.Option(False, "--loop", help="Keep delivering every --interval seconds."),
-            interval: float = typer.Option(5.0, min=0.1)) -> None:
+def deliver(
+    loop: bool = typer.Option(False, "--loop", help="Keep delivering every --interval seconds."),
+    interval: float = typer.Option(5.0, min=0.1),
+) -> None:
     """Stage new events into the outbox and POST the due ones (signed, with an idempotency key)."""
     settings = load_settings()
     try:

@@ -63,8 +63,7 @@ class ConfigurationError(O2CError):
 
 
 # errno values that say the machine, not the file, is at fault: disk full, quota, I/O error, too many files.
-_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM,
-                       errno.EROFS}
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EROFS}
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -78,5 +77,14 @@ def is_transient(exc: BaseException) -> bool:
         return True
     # third-party connection errors, matched by name so core stays free of their imports
     names = {cls.__module__.split(".")[0] + "." + cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"sqlalchemy.OperationalError", "sqlalchemy.InterfaceError", "redis.ConnectionError",
-                         "redis.TimeoutError", "psycopg.OperationalError", "sqlalchemy.TimeoutError"})
+    return bool(
+        names
+        & {
+            "sqlalchemy.OperationalError",
+            "sqlalchemy.InterfaceError",
+            "redis.ConnectionError",
+            "redis.TimeoutError",
+            "psycopg.OperationalError",
+            "sqlalchemy.TimeoutError",
+        }
+    )

@@ -35,8 +35,9 @@ def _refuse_event_changes(session: Session, _ctx, _instances):
             raise AppendOnlyViolation("the event log is append-only")
 
 
-def record_event(session: Session, kind: str, subject_type: str, subject_id: int, *, actor: str = "system",
-                 **payload) -> Event:
+def record_event(
+    session: Session, kind: str, subject_type: str, subject_id: int, *, actor: str = "system", **payload
+) -> Event:
     """Append an event (flushes; never commits)."""
     ev = Event(kind=kind, subject_type=subject_type, subject_id=subject_id, actor=actor, payload=payload)
     session.add(ev)

@@ -116,6 +116,6 @@ def _infers_decimal_comma(s: str) -> bool:
     if last_comma >= 0 and last_dot >= 0:
         return last_comma > last_dot
     if last_comma >= 0:
-        tail = s[last_comma + 1:]
+        tail = s[last_comma + 1 :]
         return s.count(",") == 1 and len(tail) != 3
     return s.count(".") > 1  # '1.234.567' groups with dots

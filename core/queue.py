@@ -53,8 +53,14 @@ class JobQueue:
         job_id = f"{self.name}-{job_id}"  # one queue's ids never collide with another's
         for _attempt in range(2):
             try:
-                queue.enqueue_call(func_path, args=args, job_id=job_id, unique=True, result_ttl=86400,
-                                   retry=retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                queue.enqueue_call(
+                    func_path,
+                    args=args,
+                    job_id=job_id,
+                    unique=True,
+                    result_ttl=86400,
+                    retry=retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                )
                 return job_id
             except duplicate_job_error:
                 existing = job.fetch(job_id, connection=queue.connection)

@@ -39,37 +39,56 @@ class Settings(BaseSettings):
     price_tolerance_abs: Decimal = Decimal("0.01")
     price_tolerance_pct: Decimal = Decimal("0")
     price_tolerance_line_cap: Decimal | None = Field(
-        default=Decimal("5.00"), description="Per-line cap of the price tolerance: |difference| x quantity "
-        "above this is a price mismatch however small the unit difference (unset = no cap).")
+        default=Decimal("5.00"),
+        description="Per-line cap of the price tolerance: |difference| x quantity "
+        "above this is a price mismatch however small the unit difference (unset = no cap).",
+    )
     overpayment_tolerance: Decimal = Field(
-        default=Decimal("1.00"), description="A remittance paying more than this beyond the open items goes to "
-        "review instead of leaving the excess on account.")
+        default=Decimal("1.00"),
+        description="A remittance paying more than this beyond the open items goes to "
+        "review instead of leaving the excess on account.",
+    )
     payment_duplicate_window_days: int = Field(
-        default=7, description="Days within which the same payer, amount and reference (or invoice) is the same "
-        "payment arriving again.")
+        default=7,
+        description="Days within which the same payer, amount and reference (or invoice) is the same "
+        "payment arriving again.",
+    )
     trusted_advice_channels: str = Field(
-        default="", description="Connector allow-list: intake channels (e.g. 'edi,cli') whose remittance advices "
-        "count as from an authenticated sender, for customers that trust advices.")
+        default="",
+        description="Connector allow-list: intake channels (e.g. 'edi,cli') whose remittance advices "
+        "count as from an authenticated sender, for customers that trust advices.",
+    )
     stuck_after_minutes: float = Field(
-        default=30.0, description="A document received or extracted longer ago than this is re-queued by the sweep.")
+        default=30.0, description="A document received or extracted longer ago than this is re-queued by the sweep."
+    )
     sweep_interval_seconds: int = Field(default=300, description="`o2c worker --with-scheduler`: sweep period.")
     webhook_interval_seconds: int = Field(default=60, description="... webhook delivery period.")
     bank_match_interval_seconds: int = Field(default=3600, description="... bank credit re-match period.")
     tax_rate: Decimal = Decimal("0")
     max_invoices_per_payment: int = 4
     max_combination_candidates: int = Field(default=40, description="Amount-only search refuses above this.")
-    rounding: str = Field(default="ROUND_HALF_UP", description="Decimal rounding mode for invoice tax and totals.",
-                          pattern="^ROUND_(HALF_UP|HALF_EVEN|HALF_DOWN|UP|DOWN|CEILING|FLOOR)$")
+    rounding: str = Field(
+        default="ROUND_HALF_UP",
+        description="Decimal rounding mode for invoice tax and totals.",
+        pattern="^ROUND_(HALF_UP|HALF_EVEN|HALF_DOWN|UP|DOWN|CEILING|FLOOR)$",
+    )
     bank_advice_wait_hours: float = Field(
-        default=48.0, description="How long a bank credit without structured remittance waits for its advice "
-        "before amount-only matching (then review).")
-    bank_date_window_days: int = Field(default=7, description="Days between a remittance's payment date and "
-                                       "the bank credit's value date that still link them.")
+        default=48.0,
+        description="How long a bank credit without structured remittance waits for its advice "
+        "before amount-only matching (then review).",
+    )
+    bank_date_window_days: int = Field(
+        default=7,
+        description="Days between a remittance's payment date and the bank credit's value date that still link them.",
+    )
     business_date: date | None = Field(default=None, description="Fixed posting date (demos, tests); unset = today.")
 
     webhook_url: str | None = Field(default=None, description="Where events are POSTed (unset = no webhooks).")
-    webhook_secret: SecretStr = Field(default=SecretStr(""), description="Shared secret for the HMAC-SHA256 "
-                                      "webhook signature; required when webhook_url is set (never logged).")
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Shared secret for the HMAC-SHA256 "
+        "webhook signature; required when webhook_url is set (never logged).",
+    )
     webhook_backoff: str = Field(default="5,30,120,600,1800", description="Seconds before each retry, comma-separated.")
 
     api_keys: str = Field(
@@ -77,10 +96,13 @@ class Settings(BaseSettings):
         description="Comma-separated 'key:role' pairs; roles: connector, reviewer, erp, admin.",
     )
     workspace_secret: str | None = Field(
-        default=None, description="Signs the workspace's session cookies (unset: a random one per process, so a "
-                                  "restart signs everyone out).")
-    workspace_session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60,
-                                           description="How long a workspace sign-in lasts.")
+        default=None,
+        description="Signs the workspace's session cookies (unset: a random one per process, so a "
+        "restart signs everyone out).",
+    )
+    workspace_session_minutes: int = Field(
+        default=480, ge=5, le=7 * 24 * 60, description="How long a workspace sign-in lasts."
+    )
 
     imap_host: str | None = Field(default=None, description="IMAP server of the mailbox connector.")
     imap_port: int | None = Field(default=None, description="IMAP port; default 993 with SSL, 143 without.")
@@ -117,8 +139,10 @@ class Settings(BaseSettings):
         secret = self.webhook_secret
         value = secret.get_secret_value() if isinstance(secret, SecretStr) else str(secret or "")
         if self.webhook_url and not value.strip():
-            raise ConfigurationError("O2C_WEBHOOK_URL is set but O2C_WEBHOOK_SECRET is empty: set a secret "
-                                     "(receivers verify X-O2C-Signature with it) or unset the URL")
+            raise ConfigurationError(
+                "O2C_WEBHOOK_URL is set but O2C_WEBHOOK_SECRET is empty: set a secret "
+                "(receivers verify X-O2C-Signature with it) or unset the URL"
+            )
 
     def api_key_roles(self) -> dict[str, str]:
         """Parse api_keys into {key: role}."""

@@ -24,5 +24,8 @@ def check_transition(moves: Mapping[S, frozenset[S]], current: S | None, new: S,
         return
     if new not in moves.get(current, frozenset()):
         allowed = ", ".join(sorted(moves.get(current, frozenset()))) or "nothing"
-        raise InvalidTransition(f"{what} cannot move from {current} to {new} (from {current}: {allowed})",
-                                current=str(current), requested=str(new))
+        raise InvalidTransition(
+            f"{what} cannot move from {current} to {new} (from {current}: {allowed})",
+            current=str(current),
+            requested=str(new),
+        )

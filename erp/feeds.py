@@ -38,15 +38,28 @@ def exception_to_dict(item: ReviewItem, now: datetime | None = None) -> dict[str
     created = _aware(item.created_at) if item.created_at else now
     open_now = item.status in OPEN_STATES
     return {
-        "id": item.id, "document_id": item.document_id, "extraction_id": item.extraction_id,
-        "document_type": item.document_type, "status": item.status, "reasons": item.reasons,
-        "evidence": item.evidence, "customer_id": item.customer_id,
-        "amount_at_risk": decimal_str(item.amount_at_risk), "currency": item.currency,
-        "priority": item.priority or 0, "age_seconds": int((now - created).total_seconds()),
-        "due_at": _iso(item.due_at), "overdue": bool(open_now and item.due_at and _aware(item.due_at) < now),
-        "claimed_by": item.claimed_by, "claimed_at": _iso(item.claimed_at), "claimed_until": _iso(item.claimed_until),
-        "resolved_by": item.resolved_by, "resolved_at": _iso(item.resolved_at), "resolution": item.resolution,
-        "note": item.note, "created_at": _iso(item.created_at),
+        "id": item.id,
+        "document_id": item.document_id,
+        "extraction_id": item.extraction_id,
+        "document_type": item.document_type,
+        "status": item.status,
+        "reasons": item.reasons,
+        "evidence": item.evidence,
+        "customer_id": item.customer_id,
+        "amount_at_risk": decimal_str(item.amount_at_risk),
+        "currency": item.currency,
+        "priority": item.priority or 0,
+        "age_seconds": int((now - created).total_seconds()),
+        "due_at": _iso(item.due_at),
+        "overdue": bool(open_now and item.due_at and _aware(item.due_at) < now),
+        "claimed_by": item.claimed_by,
+        "claimed_at": _iso(item.claimed_at),
+        "claimed_until": _iso(item.claimed_until),
+        "resolved_by": item.resolved_by,
+        "resolved_at": _iso(item.resolved_at),
+        "resolution": item.resolution,
+        "note": item.note,
+        "created_at": _iso(item.created_at),
     }
 
 
@@ -90,8 +103,15 @@ def read_feed(session: Session, feed: str, *, cursor: str | None = None, limit: 
         query = query.options(selectinload(Payment.items))
     rows = list(session.scalars(query))
     if model is CashApplication:  # the ERP needs the invoice number, not our row id
-        numbers = dict(session.execute(select(Invoice.id, Invoice.invoice_number).where(
-            Invoice.id.in_({row.invoice_id for row in rows}))).all()) if rows else {}
+        numbers = (
+            dict(
+                session.execute(
+                    select(Invoice.id, Invoice.invoice_number).where(Invoice.id.in_({row.invoice_id for row in rows}))
+                ).all()
+            )
+            if rows
+            else {}
+        )
         items = [application_to_dict(row, numbers.get(row.invoice_id)) for row in rows]
     else:
         items = [to_dict(row) for row in rows]
@@ -106,8 +126,11 @@ def export_feed(session: Session, feed: str, *, limit: int = 100) -> dict[str, A
         raise InvalidInput(f"unknown feed {feed!r}; expected one of {', '.join(FEEDS)}", field="feed")
     model, _to_dict = _MODELS[feed]
     acked = select(FeedAcknowledgement.record_id).where(FeedAcknowledgement.feed == feed)
-    ids = list(session.scalars(select(model.id).where(model.id.not_in(acked)).order_by(model.id)
-                               .limit(max(1, min(limit, 1000)))))
+    ids = list(
+        session.scalars(
+            select(model.id).where(model.id.not_in(acked)).order_by(model.id).limit(max(1, min(limit, 1000)))
+        )
+    )
     if not ids:
         return {"feed": feed, "items": [], "ids": [], "cursor": None}
     page = read_feed(session, feed, cursor=encode_cursor(feed, ids[0] - 1), limit=ids[-1] - ids[0] + 1)
@@ -115,8 +138,9 @@ def export_feed(session: Session, feed: str, *, limit: int = 100) -> dict[str, A
     return {"feed": feed, "items": items, "ids": ids, "cursor": encode_cursor(feed, ids[-1])}
 
 
-def acknowledge(session: Session, feed: str, *, ids: list[int] | None = None, cursor: str | None = None,
-                actor: str) -> dict[str, Any]:
+def acknowledge(
+    session: Session, feed: str, *, ids: list[int] | None = None, cursor: str | None = None, actor: str
+) -> dict[str, Any]:
     """Mark delivered records as stored by the ERP (by ids, or every record up to a cursor); a replay is a no-op."""
     if feed not in _MODELS:
         raise InvalidInput(f"unknown feed {feed!r}; expected one of {', '.join(FEEDS)}", field="feed")
@@ -127,8 +151,17 @@ def acknowledge(session: Session, feed: str, *, ids: list[int] | None = None, cu
     query = query.where(model.id.in_(ids)) if ids else query.where(model.id <= decode_cursor(feed, cursor))
     existing = set(session.scalars(query))
     unknown = sorted(set(ids or []) - existing)
-    done = set(session.scalars(select(FeedAcknowledgement.record_id).where(
-        FeedAcknowledgement.feed == feed, FeedAcknowledgement.record_id.in_(existing)))) if existing else set()
+    done = (
+        set(
+            session.scalars(
+                select(FeedAcknowledgement.record_id).where(
+                    FeedAcknowledgement.feed == feed, FeedAcknowledgement.record_id.in_(existing)
+                )
+            )
+        )
+        if existing
+        else set()
+    )
     new = sorted(existing - done)
     for record_id in new:
         session.add(FeedAcknowledgement(feed=feed, record_id=record_id, acknowledged_by=actor))
@@ -151,14 +184,28 @@ def to_csv(items: list[dict[str, Any]]) -> str:
 
 # ---------------------------------------------------------------------------------------------- master data
 def _customer_change(row: Customer) -> dict[str, Any]:
-    return {"kind": "customer", "key": row.customer_id, "name": row.name, "currency": row.currency,
-            "credit_limit": decimal_str(row.credit_limit), "payment_terms": row.payment_terms,
-            "on_hold": row.on_hold, "updated_at": _iso(row.updated_at)}
+    return {
+        "kind": "customer",
+        "key": row.customer_id,
+        "name": row.name,
+        "currency": row.currency,
+        "credit_limit": decimal_str(row.credit_limit),
+        "payment_terms": row.payment_terms,
+        "on_hold": row.on_hold,
+        "updated_at": _iso(row.updated_at),
+    }
 
 
 def _product_change(row: Product) -> dict[str, Any]:
-    return {"kind": "product", "key": row.sku, "description": row.description, "uom": row.uom,
-            "unit_price": decimal_str(row.unit_price), "currency": row.currency, "updated_at": _iso(row.updated_at)}
+    return {
+        "kind": "product",
+        "key": row.sku,
+        "description": row.description,
+        "uom": row.uom,
+        "unit_price": decimal_str(row.unit_price),
+        "currency": row.currency,
+        "updated_at": _iso(row.updated_at),
+    }
 
 
 _MASTER = (("customer", Customer, _customer_change), ("product", Product, _product_change))

@@ -19,8 +19,15 @@ from o2c.core.db import unit_of_work, utcnow
 from o2c.core.events import Event
 from o2c.review.models import WebhookDelivery
 
-PUBLISHED = ("order.posted", "payment.posted", "exception.opened", "exception.resolved", "document.rejected",
-             "alias.learned", "alias.retired")
+PUBLISHED = (
+    "order.posted",
+    "payment.posted",
+    "exception.opened",
+    "exception.resolved",
+    "document.rejected",
+    "alias.learned",
+    "alias.retired",
+)
 SIGNATURE_HEADER = "X-O2C-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -68,22 +75,39 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now: 
     return fresh and hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
-def stage_events(session: Session, kinds: tuple[str, ...] = PUBLISHED, *, now: datetime | None = None,
-                 batch: int = 5000) -> int:
+def stage_events(
+    session: Session, kinds: tuple[str, ...] = PUBLISHED, *, now: datetime | None = None, batch: int = 5000
+) -> int:
     """Copy every published event not yet in the outbox into it (one row per event: the key is unique).
 
     An anti-join, not a look-back window: an event committed late by a long transaction, with an id far below
     the newest staged one, is still found (a window of the last N ids would skip it for good)."""
-    events = list(session.scalars(
-        select(Event).outerjoin(WebhookDelivery, WebhookDelivery.event_id == Event.id)
-        .where(WebhookDelivery.id.is_(None), Event.kind.in_(kinds)).order_by(Event.id).limit(batch)))
+    events = list(
+        session.scalars(
+            select(Event)
+            .outerjoin(WebhookDelivery, WebhookDelivery.event_id == Event.id)
+            .where(WebhookDelivery.id.is_(None), Event.kind.in_(kinds))
+            .order_by(Event.id)
+            .limit(batch)
+        )
+    )
     for event in events:
-        session.add(WebhookDelivery(
-            event_id=event.id, kind=event.kind, idempotency_key=f"o2c-event-{event.id}",
-            next_attempt_at=now or utcnow(),
-            payload={"id": f"o2c-event-{event.id}", "type": event.kind, "occurred_at": event.at.isoformat(),
-                     "subject": {"type": event.subject_type, "id": event.subject_id}, "actor": event.actor,
-                     "data": event.payload}))
+        session.add(
+            WebhookDelivery(
+                event_id=event.id,
+                kind=event.kind,
+                idempotency_key=f"o2c-event-{event.id}",
+                next_attempt_at=now or utcnow(),
+                payload={
+                    "id": f"o2c-event-{event.id}",
+                    "type": event.kind,
+                    "occurred_at": event.at.isoformat(),
+                    "subject": {"type": event.subject_type, "id": event.subject_id},
+                    "actor": event.actor,
+                    "data": event.payload,
+                },
+            )
+        )
     session.flush()
     return len(events)
 
@@ -101,20 +125,36 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
         return exc.code
 
 
-def deliver_due(factory: sessionmaker[Session], policy: WebhookPolicy, *, now: datetime | None = None,
-                send: Sender = http_post, limit: int = 100) -> dict[str, int]:
+def deliver_due(
+    factory: sessionmaker[Session],
+    policy: WebhookPolicy,
+    *,
+    now: datetime | None = None,
+    send: Sender = http_post,
+    limit: int = 100,
+) -> dict[str, int]:
     """Stage new events, then POST every due delivery once; 2xx = delivered, else retry later or give up."""
     now = now or utcnow()
     with unit_of_work(factory) as session:
         stage_events(session, now=now)
-        due = [(d.id, d.idempotency_key, d.kind, d.payload) for d in session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.id).limit(limit))]
+        due = [
+            (d.id, d.idempotency_key, d.kind, d.payload)
+            for d in session.scalars(
+                select(WebhookDelivery)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                .order_by(WebhookDelivery.id)
+                .limit(limit)
+            )
+        ]
     counts = {"delivered": 0, "retrying": 0, "dead": 0}
     for delivery_id, key, kind, payload in due:  # the HTTP call runs outside any transaction
         body = json.dumps(payload, sort_keys=True).encode()
-        headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: key, "X-O2C-Event": kind,
-                   SIGNATURE_HEADER: sign(policy.secret, int(now.timestamp()), body)}
+        headers = {
+            "Content-Type": "application/json",
+            IDEMPOTENCY_HEADER: key,
+            "X-O2C-Event": kind,
+            SIGNATURE_HEADER: sign(policy.secret, int(now.timestamp()), body),
+        }
         try:
             status, error = send(policy.url, body, headers, policy.timeout), None
         except OSError as exc:
@@ -136,6 +176,14 @@ def deliver_due(factory: sessionmaker[Session], policy: WebhookPolicy, *, now: d
 
 def outbox_to_dict(row: WebhookDelivery) -> dict:
     """One outbox row as the API shows it."""
-    return {"id": row.id, "event_id": row.event_id, "kind": row.kind, "idempotency_key": row.idempotency_key,
-            "status": row.status, "attempts": row.attempts, "next_attempt_at": row.next_attempt_at.isoformat(),
-            "last_error": row.last_error, "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None}
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "kind": row.kind,
+        "idempotency_key": row.idempotency_key,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat(),
+        "last_error": row.last_error,
+        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+    }

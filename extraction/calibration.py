@@ -15,8 +15,7 @@ from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 _CODES = {"sku", "po_number", "invoice_number", "payment_reference", "customer_id"}
-_NUMBERS = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
-            "invoice_amount"}
+_NUMBERS = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount", "invoice_amount"}
 _DATES = {"order_date", "requested_delivery_date", "payment_date"}
 _NAMES = {"buyer_name", "payer_name"}
 MIN_BLOCK = 20  # observations a step needs before it is trusted on its own

@@ -9,36 +9,52 @@ from o2c.extraction.lexicon import labels, title_pattern
 from o2c.extraction.nlp import entity_counts
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
 
-_PO_TITLE = re.compile(rf"(?i)\b({title_pattern('purchase_order')}|"
-                       r"purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
-                       r"bon\s+de\s+commande|orden\s+de\s+compra|commande)\b")
-_PO_EVIDENCE = re.compile(r"(?i)\b(po\s*(#|no\.?|number)|p\.o\.|purchase\s+order|bestellnummer|bestell-?nr|"
-                          r"ship\s+to|lieferadresse|delivery\s+date|required\s+by|liefertermin|please\s+ship|"
-                          r"please\s+(supply|deliver)|we\s+(would\s+like\s+to\s+)?order|unit\s+price|"
-                          r"einzelpreis|qty|quantity|menge|order\s+(no\.?|number|#)|unit\s+cost|required\s+date|"
-                          r"deliver\s+(to|by)|need\s+by|bestelldatum|lieferdatum|your\s+sku|part\s+no\.?)(?!\w)")
-_REMIT_TITLE = re.compile(rf"(?i)\b({title_pattern('remittance_advice')}|"
-                          r"remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
-                          r"payment\s+notification|zahlungsbenachrichtigung)\b")
-_REMIT_EVIDENCE = re.compile(r"(?i)\b(amount\s+paid|payment\s+(amount|date|reference|method)|paid\s+invoices?|"
-                             r"ach|wire|eft|sepa|cheque|check\s+(no|number|#)|remit|zahlbetrag|zahlungsdatum|"
-                             r"skonto|we\s+(have\s+)?(paid|sent|transferred)|payment\s+of|has\s+been\s+paid|"
-                             r"trace\s+(no|number))\b")
-_INVOICE_TITLE = re.compile(r"(?i)\b(invoice|\w*rechnung(?:en)?|facture|factura|fattura|tax\s+invoice|credit\s+note|"
-                            r"gutschrift|avoir)\b")
-_INVOICE_EVIDENCE = re.compile(r"(?i)\b(invoice\s+(number|no\.?|#|date)|amount\s+due|balance\s+due|bill\s+to|"
-                               r"rechnungsnummer|rechnungsdatum|zahlbar\s+bis|due\s+date|invoice\s+total|"
-                               r"steuernummer|ust-?id|vat\s+(no|number|reg))\b")
-_OTHER_TITLE = re.compile(r"(?i)\b(packing\s+(slip|list)|lieferschein|statement(\s+of\s+account)?|kontoauszug|"
-                          r"receipt|quotation|angebot|delivery\s+note)\b")
+_PO_TITLE = re.compile(
+    rf"(?i)\b({title_pattern('purchase_order')}|"
+    r"purchase\s+order|bestellung|einkaufsbestellung|order\s+confirmation request|"
+    r"bon\s+de\s+commande|orden\s+de\s+compra|commande)\b"
+)
+_PO_EVIDENCE = re.compile(
+    r"(?i)\b(po\s*(#|no\.?|number)|p\.o\.|purchase\s+order|bestellnummer|bestell-?nr|"
+    r"ship\s+to|lieferadresse|delivery\s+date|required\s+by|liefertermin|please\s+ship|"
+    r"please\s+(supply|deliver)|we\s+(would\s+like\s+to\s+)?order|unit\s+price|"
+    r"einzelpreis|qty|quantity|menge|order\s+(no\.?|number|#)|unit\s+cost|required\s+date|"
+    r"deliver\s+(to|by)|need\s+by|bestelldatum|lieferdatum|your\s+sku|part\s+no\.?)(?!\w)"
+)
+_REMIT_TITLE = re.compile(
+    rf"(?i)\b({title_pattern('remittance_advice')}|"
+    r"remittance(\s+advice)?|payment\s+advice|zahlungsavis|avis\s+de\s+paiement|"
+    r"payment\s+notification|zahlungsbenachrichtigung)\b"
+)
+_REMIT_EVIDENCE = re.compile(
+    r"(?i)\b(amount\s+paid|payment\s+(amount|date|reference|method)|paid\s+invoices?|"
+    r"ach|wire|eft|sepa|cheque|check\s+(no|number|#)|remit|zahlbetrag|zahlungsdatum|"
+    r"skonto|we\s+(have\s+)?(paid|sent|transferred)|payment\s+of|has\s+been\s+paid|"
+    r"trace\s+(no|number))\b"
+)
+_INVOICE_TITLE = re.compile(
+    r"(?i)\b(invoice|\w*rechnung(?:en)?|facture|factura|fattura|tax\s+invoice|credit\s+note|"
+    r"gutschrift|avoir)\b"
+)
+_INVOICE_EVIDENCE = re.compile(
+    r"(?i)\b(invoice\s+(number|no\.?|#|date)|amount\s+due|balance\s+due|bill\s+to|"
+    r"rechnungsnummer|rechnungsdatum|zahlbar\s+bis|due\s+date|invoice\s+total|"
+    r"steuernummer|ust-?id|vat\s+(no|number|reg))\b"
+)
+_OTHER_TITLE = re.compile(
+    r"(?i)\b(packing\s+(slip|list)|lieferschein|statement(\s+of\s+account)?|kontoauszug|"
+    r"receipt|quotation|angebot|delivery\s+note)\b"
+)
 
 
 def _distinct_labels(section: str, fields: tuple[str, ...]) -> re.Pattern:
     """Labels of the lexicon that name a field only this kind of document has (long enough not to be chance)."""
-    found = sorted({label for name in fields for label in labels(section)[name] if len(label) >= 6},
-                   key=len, reverse=True)
-    return re.compile(r"(?i)(?<!\w)(" + "|".join(r"\s*".join(re.escape(w) for w in f.split()) for f in found)
-                      + r")(?!\w)")
+    found = sorted(
+        {label for name in fields for label in labels(section)[name] if len(label) >= 6}, key=len, reverse=True
+    )
+    return re.compile(
+        r"(?i)(?<!\w)(" + "|".join(r"\s*".join(re.escape(w) for w in f.split()) for f in found) + r")(?!\w)"
+    )
 
 
 _PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", "ship_to"))
@@ -50,7 +66,7 @@ def _in_table_row(text: str, at: int) -> bool:
     header, not a title."""
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at)
-    return bool(re.search(r"\S {3,}(?=\S)", text[start:end if end >= 0 else len(text)]))
+    return bool(re.search(r"\S {3,}(?=\S)", text[start : end if end >= 0 else len(text)]))
 
 
 def _label_hits(pattern: re.Pattern, text: str) -> set[str]:
@@ -78,8 +94,12 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
 
     # the title printed first is the document's own; later ones are references ('Rechnung gemäß Bestellung')
     titles = []
-    for kind, pattern in ((PURCHASE_ORDER, _PO_TITLE), (REMITTANCE_ADVICE, _REMIT_TITLE), (OTHER, _INVOICE_TITLE),
-                          (OTHER, _OTHER_TITLE)):
+    for kind, pattern in (
+        (PURCHASE_ORDER, _PO_TITLE),
+        (REMITTANCE_ADVICE, _REMIT_TITLE),
+        (OTHER, _INVOICE_TITLE),
+        (OTHER, _OTHER_TITLE),
+    ):
         for m in pattern.finditer(title):
             if not _in_table_row(title, m.start()):
                 titles.append((m.start(), kind, m.group(0)))

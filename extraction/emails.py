@@ -14,8 +14,15 @@ from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.htmlbody import html_to_layout_text
 
 BODY = "body"
-_SKIPPED = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",
-            "application/pgp-keys", "text/calendar", "text/x-vcard", "text/vcard"}
+_SKIPPED = {
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+    "application/pgp-keys",
+    "text/calendar",
+    "text/x-vcard",
+    "text/vcard",
+}
 _BUSINESS_TYPES = ("application/pdf", "image/", "message/rfc822", "text/plain", "text/html", "application/octet")
 
 
@@ -193,6 +200,13 @@ def _part_name(part: Message, index: int, media_type: str) -> str:
         name = None
     if name:
         return re.sub(r"[\r\n#/\\]+", "_", str(name)).strip() or f"part-{index}"
-    extension = {"application/pdf": ".pdf", "message/rfc822": ".eml", "image/png": ".png", "image/jpeg": ".jpg",
-                 "image/tiff": ".tif", "text/plain": ".txt", "text/html": ".html"}.get(media_type, "")
+    extension = {
+        "application/pdf": ".pdf",
+        "message/rfc822": ".eml",
+        "image/png": ".png",
+        "image/jpeg": ".jpg",
+        "image/tiff": ".tif",
+        "text/plain": ".txt",
+        "text/html": ".html",
+    }.get(media_type, "")
     return f"part-{index}{extension}"

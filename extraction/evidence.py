@@ -13,8 +13,17 @@ LOW_WORD_CONFIDENCE = 0.90  # below this Tesseract word confidence an OCR'd fiel
 # arithmetic (qty x price = amount, items summing to the payment) vouches for numbers; for codes and names only
 # where their letters are fairly sure anyway (text layer, or OCR words at or above CODE_WORD_CONFIDENCE)
 CODE_WORD_CONFIDENCE = 0.80  # an OCR'd code in a row whose sums agree counts as read from this word confidence
-CHECKED_BY_ARITHMETIC = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
-                         "invoice_amount"}
+CHECKED_BY_ARITHMETIC = {
+    "quantity",
+    "unit_price",
+    "amount",
+    "total",
+    "subtotal",
+    "tax",
+    "amount_paid",
+    "discount",
+    "invoice_amount",
+}
 
 
 @dataclass
@@ -32,11 +41,21 @@ class Evidence:
     @classmethod
     def for_pages(cls, pages: list[Page], part: str | None = None) -> Evidence:
         """Evidence that knows which pages were OCR'd."""
-        return cls(part=part, page_sources={p.number: p.source for p in pages},
-                   fallback_pages={p.number for p in pages if p.reader == PDFPLUMBER})
+        return cls(
+            part=part,
+            page_sources={p.number: p.source for p in pages},
+            fallback_pages={p.number for p in pages if p.reader == PDFPLUMBER},
+        )
 
-    def record(self, path: str, base: float, words: list[Word] | None = None, *, page: int | None = None,
-               text: str | None = None) -> None:
+    def record(
+        self,
+        path: str,
+        base: float,
+        words: list[Word] | None = None,
+        *,
+        page: int | None = None,
+        text: str | None = None,
+    ) -> None:
         """Record a field read from words (or derived, when words is None) with a base confidence."""
         conf = base
         if words:
@@ -66,8 +85,11 @@ class Evidence:
             if not path.startswith(prefix) or current < 0.3:
                 continue
             where = self.provenance.get(path, {})
-            if path.rsplit(".", 1)[-1] not in CHECKED_BY_ARITHMETIC and where.get("ocr") and (
-                    where.get("ocr_confidence", 0.0) < CODE_WORD_CONFIDENCE):
+            if (
+                path.rsplit(".", 1)[-1] not in CHECKED_BY_ARITHMETIC
+                and where.get("ocr")
+                and (where.get("ocr_confidence", 0.0) < CODE_WORD_CONFIDENCE)
+            ):
                 continue  # sums confirm a row's numbers and its cells' boundaries, not shaky OCR letters in a code
             cap = 0.99 - (OCR_PENALTY if where.get("ocr") else 0)  # arithmetic can vouch for a shaky OCR number
             self.confidence[path] = round(max(current, min(value, cap)), 4)
@@ -76,8 +98,11 @@ class Evidence:
         shown = text if text is not None else " ".join(w.text for w in words)
         spans = [w.span for w in words if w.span]
         if spans:
-            return {"part": self.part or "body", "span": [min(s[0] for s in spans), max(s[1] for s in spans)],
-                    "text": shown}
+            return {
+                "part": self.part or "body",
+                "span": [min(s[0] for s in spans), max(s[1] for s in spans)],
+                "text": shown,
+            }
         where: dict[str, Any] = {"page": page, "bbox": bbox(words), "text": shown}
         if self.part:
             where["part"] = self.part

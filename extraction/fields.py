@@ -10,10 +10,14 @@ from o2c.extraction.layout import Hit, LabelSet, Line
 from o2c.extraction.lexicon import labels
 from o2c.extraction.pages import Word
 
-_TITLE = re.compile(r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
-                    r"page\s+\d|seite\s+\d|order)\b")
-_SQUEEZED_TITLE = re.compile(r"(?i)^(purchaseorder|bestellung|remittanceadvice|paymentadvice|zahlungsavis|"
-                             r"paymentnotification|remittance|order)")
+_TITLE = re.compile(
+    r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
+    r"page\s+\d|seite\s+\d|order)\b"
+)
+_SQUEEZED_TITLE = re.compile(
+    r"(?i)^(purchaseorder|bestellung|remittanceadvice|paymentadvice|zahlungsavis|"
+    r"paymentnotification|remittance|order)"
+)
 _LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
 
 TOTAL_LABELS = labels("totals")
@@ -60,7 +64,7 @@ def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -
             hit = TOTALS.match_at(segment, 0)
             if not hit:
                 continue
-            tail = [w for seg in line.segments[si:] for w in seg][hit[1]:]
+            tail = [w for seg in line.segments[si:] for w in seg][hit[1] :]
             # a total prints cents: '400 Harbor Blvd' after 'Shipping & Receiving' is an address, not freight
             value, words = amount_in([w for w in tail if _MONEY_WORD.search(w.text)][-1:], decimal_comma)
             if value is None or not words:
@@ -84,8 +88,13 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
             text = " ".join(w.text for w in segment)
             # OCR spaces out big title letters ('PU RCH A SE ORDER'): compare titles without spaces
             squeezed = re.sub(r"\s+", "", text)
-            if (found or _TITLE.match(text) or _SQUEEZED_TITLE.match(squeezed)
-                    or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text) or ":" in text):
+            if (
+                found
+                or _TITLE.match(text)
+                or _SQUEEZED_TITLE.match(squeezed)
+                or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text)
+                or ":" in text
+            ):
                 continue
             name = _LETTERHEAD_SPLIT.split(text)[0].strip()
             words = segment[: max(1, len(name.split()))]
@@ -106,10 +115,14 @@ def section_lines(lines: list[Line]) -> str:
     return "\n".join(line.text for line in lines)
 
 
-_COMPANY = re.compile(r"(?i)\b(inc|inc\.|llc|ltd|ltd\.|gmbh|ag|corp|corp\.|co\.|company|corporation|s\.a\.|plc|kg|"
-                      r"limited|group|industries)\s*$")
-_TERMS = re.compile(r"(?i)\b(net\s+\d{1,3}(?:\s+days)?|\d{1,2}\s*/\s*\d{1,2}\s+net\s+\d{1,3}|due\s+on\s+receipt|"
-                    r"\d{1,3}\s+tage\s+netto|sofort\s+netto)\b")
+_COMPANY = re.compile(
+    r"(?i)\b(inc|inc\.|llc|ltd|ltd\.|gmbh|ag|corp|corp\.|co\.|company|corporation|s\.a\.|plc|kg|"
+    r"limited|group|industries)\s*$"
+)
+_TERMS = re.compile(
+    r"(?i)\b(net\s+\d{1,3}(?:\s+days)?|\d{1,2}\s*/\s*\d{1,2}\s+net\s+\d{1,3}|due\s+on\s+receipt|"
+    r"\d{1,3}\s+tage\s+netto|sofort\s+netto)\b"
+)
 
 
 def signature_company(text: str) -> tuple[str, int, int] | None:
@@ -134,8 +147,15 @@ def payment_terms_in(text: str) -> tuple[str, int, int] | None:
     return (m.group(0), m.start(), m.end()) if m else None
 
 
-_CURRENCY_MARKS = {"USD": ("USD", "$", "US$"), "EUR": ("EUR", "€"), "GBP": ("GBP", "£"), "CHF": ("CHF",),
-                   "CAD": ("CAD", "C$"), "AUD": ("AUD", "A$"), "JPY": ("JPY", "¥")}
+_CURRENCY_MARKS = {
+    "USD": ("USD", "$", "US$"),
+    "EUR": ("EUR", "€"),
+    "GBP": ("GBP", "£"),
+    "CHF": ("CHF",),
+    "CAD": ("CAD", "C$"),
+    "AUD": ("AUD", "A$"),
+    "JPY": ("JPY", "¥"),
+}
 
 
 def currency_words(lines: list[Line], code: str) -> tuple[list[Word], int | None]:
@@ -146,4 +166,3 @@ def currency_words(lines: list[Line], code: str) -> tuple[list[Word], int | None
             if word.text.strip("():,") in marks or any(m in word.text for m in marks if not m.isalpha()):
                 return [word], line.page
     return [], None
-

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass, field
 
 _FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
-_LEGAL = re.compile(r"(?i)\b(inc|llc|ltd|gmbh|ag|corp|co|company|corporation|sa|s\.a|plc|kg|bv|b\.v|nv|srl|sarl|"
-                    r"spa|s\.p\.a|sl|limited|the)\b\.?")
+_LEGAL = re.compile(
+    r"(?i)\b(inc|llc|ltd|gmbh|ag|corp|co|company|corporation|sa|s\.a|plc|kg|bv|b\.v|nv|srl|sarl|"
+    r"spa|s\.p\.a|sl|limited|the)\b\.?"
+)
 
 
 def code_key(text: str) -> str:

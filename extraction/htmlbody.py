@@ -13,8 +13,34 @@ import re
 import lxml.html
 from lxml import etree
 
-_BLOCKS = {"p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
-           "blockquote", "pre", "hr", "article", "header", "footer", "address", "center", "dl", "dt", "dd"}
+_BLOCKS = {
+    "p",
+    "div",
+    "br",
+    "tr",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "section",
+    "blockquote",
+    "pre",
+    "hr",
+    "article",
+    "header",
+    "footer",
+    "address",
+    "center",
+    "dl",
+    "dt",
+    "dd",
+}
 _SKIP = {"script", "style", "head", "title", "meta", "link", "noscript", "template"}
 COLUMN_GAP = 3  # spaces between cells: wider than a word space, so the layout reader splits columns there
 

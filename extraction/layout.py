@@ -72,8 +72,12 @@ class Hit:
 
 def bbox(words: list[Word]) -> list[float]:
     """[x0, top, x1, bottom] around words, rounded to 0.1 pt."""
-    return [round(min(w.x0 for w in words), 1), round(min(w.top for w in words), 1),
-            round(max(w.x1 for w in words), 1), round(max(w.bottom for w in words), 1)]
+    return [
+        round(min(w.x0 for w in words), 1),
+        round(min(w.top for w in words), 1),
+        round(max(w.x1 for w in words), 1),
+        round(max(w.bottom for w in words), 1),
+    ]
 
 
 def group_lines(page: Page) -> list[Line]:
@@ -152,7 +156,7 @@ class LabelSet:
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
         """(field, words consumed, label key) when a label starts at words[i], longest label first."""
         for n in range(min(5, len(words) - i), 0, -1):
-            key = compact("".join(w.text for w in words[i:i + n]))
+            key = compact("".join(w.text for w in words[i : i + n]))
             if not key:
                 continue
             found = self._index.get(key)
@@ -180,7 +184,7 @@ def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None 
                 if not value:
                     value = _next_segment(line, si, labels)
                 if not value:
-                    value = _value_below(lines, li, segment[i:i + n], labels)
+                    value = _value_below(lines, li, segment[i : i + n], labels)
                 if value:
                     text = " ".join(w.text for w in value)
                     hits.setdefault(name, []).append(Hit(name, text, value, line.page, key))
@@ -190,8 +194,11 @@ def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None 
 
 def _label_position_ok(segment: list[Word], i: int, n: int) -> bool:
     """A label starts a segment, or ends in ':' (so 'Date' inside a sentence is not a label)."""
-    return i == 0 or segment[i + n - 1].text.endswith(":") or (
-        i + n < len(segment) and segment[i + n].text in (":", "#", "#:"))
+    return (
+        i == 0
+        or segment[i + n - 1].text.endswith(":")
+        or (i + n < len(segment) and segment[i + n].text in (":", "#", "#:"))
+    )
 
 
 def _value_right(segment: list[Word], start: int, labels: LabelSet) -> list[Word]:
@@ -219,7 +226,7 @@ def _next_segment(line: Line, si: int, labels: LabelSet) -> list[Word]:
 def _value_below(lines: list[Line], li: int, label_words: list[Word], labels: LabelSet) -> list[Word]:
     line = lines[li]
     x0, x1 = label_words[0].x0, label_words[-1].x1
-    for below in lines[li + 1:li + 3]:
+    for below in lines[li + 1 : li + 3]:
         if below.page != line.page or below.top - line.bottom > 2.5 * line.height:
             return []
         for segment in below.segments:
@@ -238,7 +245,7 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
             found = labels.match_at(segment, 0)
             if not found or found[0] != label_field:
                 continue
-            label_words = segment[:found[1]]
+            label_words = segment[: found[1]]
             left = label_words[0].x0 - 4
             right = _column_right_edge(line, si)
             collected: list[list[Word]] = []
@@ -246,7 +253,7 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
             if rest:
                 collected.append(rest)
             last_bottom = line.bottom
-            for below in lines[li + 1:li + 1 + max_lines]:
+            for below in lines[li + 1 : li + 1 + max_lines]:
                 if below.page != line.page or below.top - last_bottom > 1.0 * line.height:
                     break
                 words = [w for w in below.words if left <= (w.x0 + w.x1) / 2 < right]
@@ -256,7 +263,8 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                 if not seg:
                     break  # nothing under the label any more: the block has ended
                 if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (
-                        seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)):
+                    seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)
+                ):
                     break
                 collected.append(seg)
                 last_bottom = below.bottom

@@ -34,8 +34,10 @@ def _load() -> dict[str, dict[str, dict[str, list[str]]]]:
 def labels(section: str) -> dict[str, list[str]]:
     """Field -> every label for it, all languages, in file order (duplicates removed)."""
     fields = _load()[section]
-    return {name: list(dict.fromkeys(label for lang in LANGUAGES for label in by_lang.get(lang, [])))
-            for name, by_lang in fields.items()}
+    return {
+        name: list(dict.fromkeys(label for lang in LANGUAGES for label in by_lang.get(lang, [])))
+        for name, by_lang in fields.items()
+    }
 
 
 def label_set(section: str) -> LabelSet:

@@ -16,8 +16,10 @@ from o2c.extraction.grounding import Grounding
 from o2c.extraction.pages import Word
 
 _LINE_NUMBER = re.compile(r"\d{1,3}\.?")
-_UOM = re.compile(r"(?i)(ea|each|pc|pcs|pce|pk|pkt|pack|bx|box|cs|case|set|kg|g|m|mm|cm|l|ltr|rl|roll|pr|pair|dz|doz|"
-                  r"st|stk|stück|unit|units|ctn|bag|ft|in|lb|lbs|gal|hr|h)\.?")
+_UOM = re.compile(
+    r"(?i)(ea|each|pc|pcs|pce|pk|pkt|pack|bx|box|cs|case|set|kg|g|m|mm|cm|l|ltr|rl|roll|pr|pair|dz|doz|"
+    r"st|stk|stück|unit|units|ctn|bag|ft|in|lb|lbs|gal|hr|h)\.?"
+)
 
 
 def looks_code(text: str) -> bool:
@@ -47,8 +49,8 @@ def split_code_cell(words: list[Word], grounding: Grounding | None) -> tuple[lis
         for known in (grounding.known_sku, grounding.known_code):  # our SKU before a customer's part number
             for n in (2, 1):  # a code printed with a space ('PK 70359') before a single word
                 for i in range(len(words) - n + 1):
-                    if known("".join(w.text for w in words[i:i + n])):
-                        return words[i:i + n], words[i + n:]
+                    if known("".join(w.text for w in words[i : i + n])):
+                        return words[i : i + n], words[i + n :]
     start = 1 if _LINE_NUMBER.fullmatch(words[0].text) and looks_code(words[1].text) else 0
     rest = words[start:]
     if len(rest) >= 2 and looks_code(rest[0].text) and any(re.search(r"[a-z]{2}", w.text) for w in rest[1:]):
@@ -76,16 +78,18 @@ def numbers_in(words: list[Word], decimal_comma: bool | None) -> list[tuple[Deci
     return found
 
 
-def agrees(quantity: Decimal | None, price: Decimal | None, amount: Decimal | None, *,
-           per: Decimal = Decimal(1)) -> bool:
+def agrees(
+    quantity: Decimal | None, price: Decimal | None, amount: Decimal | None, *, per: Decimal = Decimal(1)
+) -> bool:
     """qty x price (per price unit) = amount, to the cent."""
     if quantity is None or price is None or amount is None or per == 0:
         return False
     return abs(quantize(quantity * price / per) - amount) <= Decimal("0.01")
 
 
-def factor_from_row(known: Decimal, amount: Decimal,
-                    candidates: list[tuple[Decimal, Word]]) -> tuple[Decimal, Word] | None:
+def factor_from_row(
+    known: Decimal, amount: Decimal, candidates: list[tuple[Decimal, Word]]
+) -> tuple[Decimal, Word] | None:
     """The printed number f with known x f = amount (the price, or the quantity, a lost column held), else None."""
     for value, word in candidates:
         if value not in (known, amount) and value > 0 and agrees(known, value, amount):

@@ -17,23 +17,57 @@ _AMOUNT = r"^\(?-?\d{1,3}([,.' ]?\d{3})*([.,]\d{1,2})?\)?-?$"
 _CURRENCY = r"^([$€£¥]|USD|EUR|GBP|CHF|CAD|AUD|US\$)$"
 
 PATTERNS = [
-    {"label": "PO_REF", "pattern": [{"LOWER": {"IN": ["po", "p.o.", "po#", "p.o", "purchase"]}},
-                                    {"LOWER": {"IN": ["order"]}, "OP": "?"},
-                                    {"LOWER": {"IN": ["#", "no", "no.", "number", "nr", "nr.", ":", "#:"]}, "OP": "*"},
-                                    {"TEXT": {"REGEX": _REF}}]},
+    {
+        "label": "PO_REF",
+        "pattern": [
+            {"LOWER": {"IN": ["po", "p.o.", "po#", "p.o", "purchase"]}},
+            {"LOWER": {"IN": ["order"]}, "OP": "?"},
+            {"LOWER": {"IN": ["#", "no", "no.", "number", "nr", "nr.", ":", "#:"]}, "OP": "*"},
+            {"TEXT": {"REGEX": _REF}},
+        ],
+    },
     {"label": "PO_REF", "pattern": [{"TEXT": {"REGEX": r"^(PO|P\.O\.)[-#]?\d[\w\-/]*$"}}]},
-    {"label": "PO_REF", "pattern": [{"LOWER": {"IN": ["bestellung", "bestellnummer", "bestell-nr."]}},
-                                    {"LOWER": {"IN": ["nr", "nr.", ":", "#"]}, "OP": "*"},
-                                    {"TEXT": {"REGEX": _REF}}]},
+    {
+        "label": "PO_REF",
+        "pattern": [
+            {"LOWER": {"IN": ["bestellung", "bestellnummer", "bestell-nr."]}},
+            {"LOWER": {"IN": ["nr", "nr.", ":", "#"]}, "OP": "*"},
+            {"TEXT": {"REGEX": _REF}},
+        ],
+    },
     {"label": "INVOICE_REF", "pattern": [{"TEXT": {"REGEX": r"^(INV|RE|RG|R)[-#/]?\d[\w\-/]*$"}}]},
-    {"label": "INVOICE_REF", "pattern": [{"LOWER": {"IN": ["invoice", "invoices", "inv", "inv.", "rechnung"]}},
-                                         {"LOWER": {"IN": ["#", "no", "no.", "number", "nr", "nr.", ":"]}, "OP": "*"},
-                                         {"TEXT": {"REGEX": _REF}}]},
+    {
+        "label": "INVOICE_REF",
+        "pattern": [
+            {"LOWER": {"IN": ["invoice", "invoices", "inv", "inv.", "rechnung"]}},
+            {"LOWER": {"IN": ["#", "no", "no.", "number", "nr", "nr.", ":"]}, "OP": "*"},
+            {"TEXT": {"REGEX": _REF}},
+        ],
+    },
     {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": _CURRENCY}}, {"TEXT": {"REGEX": _AMOUNT}}]},
     {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": _AMOUNT}}, {"TEXT": {"REGEX": _CURRENCY}}]},
     {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": r"^[$€£][\d.,]+$"}}]},
-    {"label": "PAY_METHOD", "pattern": [{"LOWER": {"IN": ["ach", "wire", "check", "cheque", "sepa", "eft",
-                                                          "überweisung", "swift", "bacs", "lastschrift"]}}]},
+    {
+        "label": "PAY_METHOD",
+        "pattern": [
+            {
+                "LOWER": {
+                    "IN": [
+                        "ach",
+                        "wire",
+                        "check",
+                        "cheque",
+                        "sepa",
+                        "eft",
+                        "überweisung",
+                        "swift",
+                        "bacs",
+                        "lastschrift",
+                    ]
+                }
+            }
+        ],
+    },
     {"label": "PAY_METHOD", "pattern": [{"LOWER": {"IN": ["bank", "credit"]}}, {"LOWER": "transfer"}]},
 ]
 

@@ -7,10 +7,42 @@ from dataclasses import dataclass
 from datetime import date
 
 _MONTHS = {
-    "jan": 1, "january": 1, "januar": 1, "jän": 1, "feb": 2, "february": 2, "februar": 2, "mar": 3, "march": 3,
-    "mär": 3, "märz": 3, "maerz": 3, "apr": 4, "april": 4, "may": 5, "mai": 5, "jun": 6, "june": 6, "juni": 6,
-    "jul": 7, "july": 7, "juli": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
-    "october": 10, "okt": 10, "oktober": 10, "nov": 11, "november": 11, "dec": 12, "december": 12, "dez": 12,
+    "jan": 1,
+    "january": 1,
+    "januar": 1,
+    "jän": 1,
+    "feb": 2,
+    "february": 2,
+    "februar": 2,
+    "mar": 3,
+    "march": 3,
+    "mär": 3,
+    "märz": 3,
+    "maerz": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "mai": 5,
+    "jun": 6,
+    "june": 6,
+    "juni": 6,
+    "jul": 7,
+    "july": 7,
+    "juli": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "okt": 10,
+    "oktober": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+    "dez": 12,
     "dezember": 12,
 }
 _MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -100,11 +132,43 @@ def _to_date(pattern: re.Pattern, m: re.Match, day_first: bool) -> date | None:
         return None
 
 
-_CODES = ("USD", "EUR", "GBP", "CHF", "CAD", "AUD", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "INR",
-          "MXN", "NZD", "SGD", "HKD", "ZAR", "PHP", "BRL")
+_CODES = (
+    "USD",
+    "EUR",
+    "GBP",
+    "CHF",
+    "CAD",
+    "AUD",
+    "JPY",
+    "CNY",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "INR",
+    "MXN",
+    "NZD",
+    "SGD",
+    "HKD",
+    "ZAR",
+    "PHP",
+    "BRL",
+)
 _CODE_RE = re.compile(r"\b(" + "|".join(_CODES) + r")\b")
-_SYMBOLS = (("CA$", "CAD"), ("C$", "CAD"), ("A$", "AUD"), ("AU$", "AUD"), ("US$", "USD"), ("€", "EUR"),
-            ("£", "GBP"), ("¥", "JPY"), ("₹", "INR"), ("₱", "PHP"), ("$", "USD"))
+_SYMBOLS = (
+    ("CA$", "CAD"),
+    ("C$", "CAD"),
+    ("A$", "AUD"),
+    ("AU$", "AUD"),
+    ("US$", "USD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("¥", "JPY"),
+    ("₹", "INR"),
+    ("₱", "PHP"),
+    ("$", "USD"),
+)
 
 
 def detect_currency(text: str) -> tuple[str | None, float]:

@@ -21,8 +21,7 @@ POINTS_PER_INCH = 72.0
 _DEFAULT_IMAGE_DPI = 300
 
 
-def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str,
-                 max_pixels: int = 60_000_000) -> Page:
+def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str, max_pixels: int = 60_000_000) -> Page:
     """OCR one PDF page (0-based index), boxes in PDF points like the text layer's; the pixel cap comes first."""
     try:
         pdf = pypdfium2.PdfDocument(content)
@@ -50,8 +49,9 @@ def read_image_pages(content: bytes, *, max_pixels: int, max_pages: int, languag
             pages: list[Page] = []
             frames = getattr(image, "n_frames", 1)
             if frames > max_pages:
-                raise UnreadableDocument(f"image has {frames} frames, over the limit of {max_pages}",
-                                         reason="too_many_pages")
+                raise UnreadableDocument(
+                    f"image has {frames} frames, over the limit of {max_pages}", reason="too_many_pages"
+                )
             if frames == 1 and _tesseract_reads_as_is(image):
                 return [_ocr_encoded(content, image, languages)]
             for frame in range(frames):
@@ -126,8 +126,16 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str, encoded: bytes | 
         shift = slope * (left + w / 2)
         drift = slope * (top + h / 2)
         for piece, x0, x1 in _split_rule(text, left, left + w):
-            words.append(Word(piece, (x0 + drift) * scale, (top - shift) * scale, (x1 + drift) * scale,
-                              (top + h - shift) * scale, confidence=max(0.0, min(conf / 100.0, 1.0))))
+            words.append(
+                Word(
+                    piece,
+                    (x0 + drift) * scale,
+                    (top - shift) * scale,
+                    (x1 + drift) * scale,
+                    (top + h - shift) * scale,
+                    confidence=max(0.0, min(conf / 100.0, 1.0)),
+                )
+            )
     return words
 
 
@@ -144,13 +152,15 @@ def _tesseract(image: Image.Image, dpi: int, languages: str, encoded: bytes | No
         pytesseract = _pytesseract()
         try:
             return pytesseract.image_to_data(
-                handle.name, lang=languages, config=f"--psm 4 --dpi {dpi}", output_type=pytesseract.Output.DICT)
+                handle.name, lang=languages, config=f"--psm 4 --dpi {dpi}", output_type=pytesseract.Output.DICT
+            )
         except pytesseract.TesseractNotFoundError as exc:  # the machine's fault, not the page's: retry later
             raise EngineMissing("Tesseract is not installed or not on PATH", engine="tesseract") from exc
         except pytesseract.TesseractError as exc:
             if _missing_language(str(exc)):
-                raise EngineMissing(f"Tesseract language data missing for {languages!r}: {exc}",
-                                    engine="tesseract", languages=languages) from exc
+                raise EngineMissing(
+                    f"Tesseract language data missing for {languages!r}: {exc}", engine="tesseract", languages=languages
+                ) from exc
             raise UnreadableDocument(f"OCR failed: {exc}", reason="ocr_failed") from exc
 
 
@@ -199,12 +209,17 @@ def engine_status(languages: str) -> dict:
         raise EngineMissing("Tesseract is not installed or not on PATH", engine="tesseract") from exc
     installed = _installed_languages()
     wanted = [lang for lang in languages.split("+") if lang]
-    return {"version": version, "installed": sorted(installed),
-            "missing": [lang for lang in wanted if lang not in installed]}
+    return {
+        "version": version,
+        "installed": sorted(installed),
+        "missing": [lang for lang in wanted if lang not in installed],
+    }
 
 
-_GERMAN = re.compile(r"(?i)^(bestell\S*|menge|datum|zahlungs\S*|rechnung\S*|lieferadresse|lieferanschrift|"
-                     r"gesamtbetrag|gesamtsumme|einzelpreis|bezeichnung|mwst\.?|währung|wahrung|skonto)$")
+_GERMAN = re.compile(
+    r"(?i)^(bestell\S*|menge|datum|zahlungs\S*|rechnung\S*|lieferadresse|lieferanschrift|"
+    r"gesamtbetrag|gesamtsumme|einzelpreis|bezeichnung|mwst\.?|währung|wahrung|skonto)$"
+)
 
 
 def _looks_german(texts) -> bool:

@@ -45,11 +45,18 @@ _BLOCK_STOPS = {"vendor", "ship_to", "bill_to"}
 SENTENCE_LINE = re.compile(
     r"(?i)(?P<qty>\d+(?:[.,]\d+)?)\s*(?:x|×|pcs\.?|units?|ea\.?|of|stk\.?|stück)\s+(?:of\s+)?"
     r"(?P<sku>[A-Z0-9][A-Z0-9\-_/.]*\d[A-Z0-9\-_/]*)(?:\s*\((?P<desc>[^)]{1,80})\))?"
-    r"(?:\s+(?:at|@|for|à|zu(?:\s+je)?)\s*(?P<price>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*)(?:\s*(?:each|ea|/ea|per\s+unit|je))?)?")
+    r"(?:\s+(?:at|@|for|à|zu(?:\s+je)?)\s*(?P<price>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*)(?:\s*(?:each|ea|/ea|per\s+unit|je))?)?"
+)
 
 
-def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | None = None,
-                  sent_on: date | None = None, grounding: Grounding | None = None) -> ExtractedOrder:
+def extract_order(
+    lines: list[Line],
+    evidence: Evidence,
+    *,
+    free_text: str | None = None,
+    sent_on: date | None = None,
+    grounding: Grounding | None = None,
+) -> ExtractedOrder:
     """An ExtractedOrder from laid-out lines (free_text, when the source is an email body, adds sentence rules)."""
     text = section_lines(lines)
     dates = decide_date_order(text)
@@ -62,15 +69,18 @@ def extract_order(lines: list[Line], evidence: Evidence, *, free_text: str | Non
     if "po_number" in hits:
         hit = hits["po_number"][0]
         order.po_number, words = first_token(hit)
-        evidence.record("order.po_number", 0.95 if re.search(r"\d", order.po_number) else 0.6, words,
-                        page=hit.page)
+        evidence.record("order.po_number", 0.95 if re.search(r"\d", order.po_number) else 0.6, words, page=hit.page)
     for name in ("order_date", "requested_delivery_date"):
         for hit in hits.get(name, []):
             value = parse_date(hit.text, dates)
             if value:
                 setattr(order, name, value)
-                evidence.record(f"order.{name}", 0.95 if dates.decided_by != "default" or value.day > 12 else 0.9,
-                                hit.words, page=hit.page)
+                evidence.record(
+                    f"order.{name}",
+                    0.95 if dates.decided_by != "default" or value.day > 12 else 0.9,
+                    hit.words,
+                    page=hit.page,
+                )
                 break
     if "payment_terms" in hits:
         hit = hits["payment_terms"][0]
@@ -145,8 +155,9 @@ def _read_buyer(order: ExtractedOrder, lines: list[Line], labelled: list[Hit], e
         evidence.record("order.buyer_name", 0.7)
 
 
-def _read_lines(order: ExtractedOrder, table, evidence: Evidence, decimal_comma: bool | None,
-                grounding: Grounding | None = None) -> None:
+def _read_lines(
+    order: ExtractedOrder, table, evidence: Evidence, decimal_comma: bool | None, grounding: Grounding | None = None
+) -> None:
     if not table:
         return
     names = table.names  # a repeated header read partly (a skewed scan) must not change what 'Item' means
@@ -226,17 +237,21 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
         row.cells[IGNORED] = row.cells.get(IGNORED, []) + code  # a customer's part number, or a misread
         row.cells.pop("sku")
         if code_in_words(row.cells[IGNORED], grounding) is None and not any(
-                code_in_words(row.cells.get(n, []), grounding) is not None for n in ("description", "uom")):
+            code_in_words(row.cells.get(n, []), grounding) is not None for n in ("description", "uom")
+        ):
             row.cells["sku"] = code  # no SKU of ours anywhere in the row: keep what the SKU column says
-            row.cells[IGNORED] = row.cells[IGNORED][:-len(code)]
+            row.cells[IGNORED] = row.cells[IGNORED][: -len(code)]
             return
     for name in ("description", IGNORED, "uom"):  # no SKU column read: a known code printed in another one
         words = row.cells.get(name, [])
         k = code_in_words(words, grounding)
         if k is not None:
             row.cells["sku"] = [words[k]]
-            rest = words[k + 1:] if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text) else (
-                words[:k] + words[k + 1:])
+            rest = (
+                words[k + 1 :]
+                if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text)
+                else (words[:k] + words[k + 1 :])
+            )
             row.cells[name] = rest
             return
 
@@ -244,8 +259,9 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
 _LINE_NO = re.compile(r"\d{1,3}\.?")
 
 
-def _recover_by_arithmetic(line: OrderLine, row, used: list[Word], path: str, evidence: Evidence,
-                           decimal_comma: bool | None) -> None:
+def _recover_by_arithmetic(
+    line: OrderLine, row, used: list[Word], path: str, evidence: Evidence, decimal_comma: bool | None
+) -> None:
     """A price (or quantity) whose column was not read, found among the row's other numbers by qty x price = amount."""
     if line.amount is None or (line.unit_price is not None and line.quantity is not None):
         return
@@ -263,8 +279,14 @@ def _recover_by_arithmetic(line: OrderLine, row, used: list[Word], path: str, ev
             evidence.record(f"{path}.quantity", 0.85, [found[1]], page=row.page)
 
 
-def _read_rows_by_arithmetic(order: ExtractedOrder, lines: list[Line], consumed: set[int], evidence: Evidence,
-                             decimal_comma: bool | None, grounding: Grounding | None) -> None:
+def _read_rows_by_arithmetic(
+    order: ExtractedOrder,
+    lines: list[Line],
+    consumed: set[int],
+    evidence: Evidence,
+    decimal_comma: bool | None,
+    grounding: Grounding | None,
+) -> None:
     """No header named the columns: a row is a line holding a code and three numbers with qty x price = amount."""
     for line in lines:
         if id(line) in consumed:
@@ -288,8 +310,11 @@ def _read_rows_by_arithmetic(order: ExtractedOrder, lines: list[Line], consumed:
 
 
 def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
-    numbers = [(i, v, w) for i, (v, w) in enumerate((parse_amount(w.text, decimal_comma), w) for w in words)
-               if v is not None and not looks_code(w.text)]
+    numbers = [
+        (i, v, w)
+        for i, (v, w) in enumerate((parse_amount(w.text, decimal_comma), w) for w in words)
+        if v is not None and not looks_code(w.text)
+    ]
     if len(numbers) < 3:
         return None
     code_at = next((i for i, w in enumerate(words) if grounding is not None and grounding.known_code(w.text)), None)
@@ -301,11 +326,14 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
     for qi, qty, qw in numbers[:-1]:
         for pi, price, pw in numbers:
             if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and price != amount:
-                desc = [w for w in words[code_at + 1:qi] if re.search(r"[^\W\d_]", w.text)]
+                desc = [w for w in words[code_at + 1 : qi] if re.search(r"[^\W\d_]", w.text)]
                 after = words[qi + 1] if qi + 1 < len(words) else None
                 before = words[qi - 1] if qi > 0 else None
-                uom = after if after is not None and looks_uom(after.text) else (
-                    before if before is not None and looks_uom(before.text) and before in desc else None)
+                uom = (
+                    after
+                    if after is not None and looks_uom(after.text)
+                    else (before if before is not None and looks_uom(before.text) and before in desc else None)
+                )
                 if uom in desc:
                     desc.remove(uom)
                 return (qty, qw), (price, pw), (amount, aw), words[code_at], desc, uom
@@ -326,8 +354,13 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
             continue
         known = grounding.known_code(line.sku)
         if known:
-            line.sku = known if code_key(known) == code_key(line.sku) and known != line.sku and not any(
-                c.islower() for c in line.sku) else line.sku
+            line.sku = (
+                known
+                if code_key(known) == code_key(line.sku)
+                and known != line.sku
+                and not any(c.islower() for c in line.sku)
+                else line.sku
+            )
             # our SKU, or a part number master data maps to one for this customer (matching resolves it)
             evidence.confidence[path] = max(evidence.confidence[path], 0.97)
             continue
@@ -358,7 +391,7 @@ def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, 
         for segment in line.segments:
             where = grounding.locate_name([w.text for w in segment])
             if where:
-                words = segment[where[0]:where[1]]
+                words = segment[where[0] : where[1]]
                 order.buyer_name = clean_text(" ".join(w.text for w in words))
                 evidence.record("order.buyer_name", 0.95, words, page=line.page)
                 return
@@ -386,8 +419,11 @@ def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> Non
             continue
         i = len(order.lines)
         path = f"order.lines[{i}]"
-        line = OrderLine(sku=m.group("sku"), quantity=parse_amount(m.group("qty"), decimal_comma),
-                         description=clean_text(m.group("desc")))
+        line = OrderLine(
+            sku=m.group("sku"),
+            quantity=parse_amount(m.group("qty"), decimal_comma),
+            description=clean_text(m.group("desc")),
+        )
         evidence.record_span(f"{path}.quantity", 0.85, m.start("qty"), m.end("qty"), m.group("qty"))
         evidence.record_span(f"{path}.sku", 0.85, m.start("sku"), m.end("sku"), m.group("sku"))
         if m.group("desc"):
@@ -400,8 +436,11 @@ def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> Non
                 line.amount = quantize(line.quantity * line.unit_price)
                 evidence.record(f"{path}.amount", 0.85)
                 evidence.derived.add(f"{path}.amount")  # computed from qty x price: it cannot confirm them
-                evidence.provenance[f"{path}.amount"] = {"part": evidence.part or "body",
-                                                         "span": [m.start(), m.end()], "text": m.group(0)}
+                evidence.provenance[f"{path}.amount"] = {
+                    "part": evidence.part or "body",
+                    "span": [m.start(), m.end()],
+                    "text": m.group(0),
+                }
         order.lines.append(line)
 
 

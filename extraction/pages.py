@@ -78,8 +78,9 @@ def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
         if count == 0:
             raise UnreadableDocument("PDF has no pages", reason="empty")
         if count > max_pages:
-            raise UnreadableDocument(f"PDF has {count} pages, over the limit of {max_pages}",
-                                     reason="too_many_pages", pages=count)
+            raise UnreadableDocument(
+                f"PDF has {count} pages, over the limit of {max_pages}", reason="too_many_pages", pages=count
+            )
         pages: list[Page | None] = []
         for index in range(count):
             try:
@@ -133,7 +134,8 @@ def _draws_anything(pdf_page) -> bool:
         if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
             return True
         if pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke)) and (
-                fill.value or stroke.value):
+            fill.value or stroke.value
+        ):
             return True
     return False
 
@@ -194,8 +196,15 @@ def _flush(chars: list, words: list[Word]) -> None:
         return
     text = "".join(_LIGATURES.get(c[4], c[4]) for c in chars)
     if text.strip():
-        words.append(Word(text, min(c[1] for c in chars), min(c[0] for c in chars), max(c[2] for c in chars),
-                          max(c[3] for c in chars)))
+        words.append(
+            Word(
+                text,
+                min(c[1] for c in chars),
+                min(c[0] for c in chars),
+                max(c[2] for c in chars),
+                max(c[3] for c in chars),
+            )
+        )
 
 
 @contextlib.contextmanager
@@ -230,8 +239,9 @@ def _read_with_pdfplumber(content: bytes, *, max_pages: int, numbers: list[int] 
         if count == 0:
             raise UnreadableDocument("PDF has no pages", reason="empty")
         if count > max_pages:
-            raise UnreadableDocument(f"PDF has {count} pages, over the limit of {max_pages}",
-                                     reason="too_many_pages", pages=count)
+            raise UnreadableDocument(
+                f"PDF has {count} pages, over the limit of {max_pages}", reason="too_many_pages", pages=count
+            )
         pages: list[Page] = []
         for index, plumber_page in enumerate(pdf.pages):
             if numbers is not None and index + 1 not in numbers:
@@ -251,8 +261,9 @@ def _text_layer_page(plumber_page, number: int) -> Page:
         if w["text"].strip()
     ]
     blank = not words and not any(plumber_page.objects.values())
-    return Page(number, float(plumber_page.width), float(plumber_page.height), words, TEXT, blank=blank,
-                reader=PDFPLUMBER)
+    return Page(
+        number, float(plumber_page.width), float(plumber_page.height), words, TEXT, blank=blank, reader=PDFPLUMBER
+    )
 
 
 def needs_ocr(page: Page) -> bool:
@@ -292,8 +303,17 @@ def text_page(text: str, number: int = 1) -> Page:
                 column += 1
                 continue
             x0 = column * CHAR_WIDTH
-            words.append(Word(m.group(), x0, row * LINE_PITCH, x0 + len(m.group()) * CHAR_WIDTH,
-                              row * LINE_PITCH + WORD_HEIGHT, 1.0, (offset + m.start(), offset + m.end())))
+            words.append(
+                Word(
+                    m.group(),
+                    x0,
+                    row * LINE_PITCH,
+                    x0 + len(m.group()) * CHAR_WIDTH,
+                    row * LINE_PITCH + WORD_HEIGHT,
+                    1.0,
+                    (offset + m.start(), offset + m.end()),
+                )
+            )
             column += len(m.group())
         offset += len(raw_line)
     rows = max(1, len(text.splitlines()))

@@ -30,23 +30,35 @@ from o2c.extraction.tables import IGNORED, read_table
 REMITTANCE_LABELS = label_set("remittance")
 ITEM_COLUMNS = label_set("item_columns")
 _TWO_COLUMN_TABLES = frozenset({frozenset({"invoice_number", "amount_paid"})})
-_METHODS = (("ach", "ACH"), ("wire", "Wire"), ("sepa", "SEPA"), ("cheque", "Cheque"), ("check", "Check"),
-            ("eft", "EFT"), ("überweisung", "Überweisung"), ("bank transfer", "Bank transfer"),
-            ("credit card", "Card"))
-_REFERENCE = re.compile(r"(?i)\b(?:reference|ref\.?|trace|check|cheque|confirmation|transaction)\s*"
-                        r"(?:no\.?|number|#|id)?\s*[:#]?\s*(?P<ref>[A-Z0-9][A-Z0-9\-/]{3,})")
+_METHODS = (
+    ("ach", "ACH"),
+    ("wire", "Wire"),
+    ("sepa", "SEPA"),
+    ("cheque", "Cheque"),
+    ("check", "Check"),
+    ("eft", "EFT"),
+    ("überweisung", "Überweisung"),
+    ("bank transfer", "Bank transfer"),
+    ("credit card", "Card"),
+)
+_REFERENCE = re.compile(
+    r"(?i)\b(?:reference|ref\.?|trace|check|cheque|confirmation|transaction)\s*"
+    r"(?:no\.?|number|#|id)?\s*[:#]?\s*(?P<ref>[A-Z0-9][A-Z0-9\-/]{3,})"
+)
 _AFTER_REF = re.compile(r"^\s*(?:[:(=\-–]|for|of)?\s*(?P<amt>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*\d)(?![\d/.\-])")
 
 
-def extract_remittance(lines: list[Line], evidence: Evidence, *, free_text: str | None = None,
-                       grounding: Grounding | None = None) -> ExtractedRemittance:
+def extract_remittance(
+    lines: list[Line], evidence: Evidence, *, free_text: str | None = None, grounding: Grounding | None = None
+) -> ExtractedRemittance:
     """An ExtractedRemittance from laid-out lines (free_text, for email bodies, adds prose rules)."""
     text = section_lines(lines)
     dates = decide_date_order(text)
     decimal_comma = decide_decimal_comma(text)
     remittance = ExtractedRemittance()
-    table = read_table(lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma,
-                       pairs=_TWO_COLUMN_TABLES)
+    table = read_table(
+        lines, ITEM_COLUMNS, TOTALS, required={"invoice_number"}, decimal_comma=decimal_comma, pairs=_TWO_COLUMN_TABLES
+    )
     consumed = table.line_ids if table else set()
     hits = find_labelled(lines, REMITTANCE_LABELS, skip=consumed)
 
@@ -146,8 +158,11 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
 def _line_numbered(rows) -> bool:
     """True when the invoice cells start 1, 2, 3, ...: a line-number column read into them."""
     firsts = [row.cells["invoice_number"][0].text.rstrip(".") for row in rows if row.cells.get("invoice_number")]
-    return len(firsts) >= 1 and firsts == [str(k) for k in range(1, len(firsts) + 1)] and any(
-        len(row.cells.get("invoice_number", [])) > 1 or row.cells.get(IGNORED) for row in rows)
+    return (
+        len(firsts) >= 1
+        and firsts == [str(k) for k in range(1, len(firsts) + 1)]
+        and any(len(row.cells.get("invoice_number", [])) > 1 or row.cells.get(IGNORED) for row in rows)
+    )
 
 
 def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, dates) -> None:
@@ -160,7 +175,7 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
             m = re.search(rf"\b{re.escape(key)}\b", lowered)
             if m:
                 remittance.payment_method = name
-                evidence.record_span("remittance.payment_method", 0.85, m.start(), m.end(), text[m.start():m.end()])
+                evidence.record_span("remittance.payment_method", 0.85, m.start(), m.end(), text[m.start() : m.end()])
                 break
     if remittance.amount is None:
         money = [e for e in entities if e.label == "MONEY"]
@@ -203,7 +218,7 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
             evidence.record_span(f"remittance.items[{i}].invoice_number", 0.92, start, start + len(number), number)
             remittance.items.append(item)
         path = f"remittance.items[{i}]"
-        after = _AFTER_REF.match(text[entity.end:entity.end + 40])
+        after = _AFTER_REF.match(text[entity.end : entity.end + 40])
         if after and item.amount_paid is None:
             item.amount_paid = parse_amount(after.group("amt"), decimal_comma)
             s, e = entity.end + after.start("amt"), entity.end + after.end("amt")
@@ -221,7 +236,8 @@ def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> N
                 evidence.raise_to(f"remittance.items[{i}].", 0.97)
             else:
                 evidence.warnings.append(
-                    f"item {i + 1}: {item.invoice_amount} - {item.discount or 0} != paid {item.amount_paid}")
+                    f"item {i + 1}: {item.invoice_amount} - {item.discount or 0} != paid {item.amount_paid}"
+                )
                 evidence.adjust(f"remittance.items[{i}].", 0.6)
     paid = [it.amount_paid for it in remittance.items]
     if remittance.amount is None or not paid or any(p is None for p in paid):

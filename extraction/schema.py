@@ -137,8 +137,17 @@ class Extraction:
         return min(values) if values else 1.0
 
 
-_DECIMAL_FIELDS = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
-                   "invoice_amount"}
+_DECIMAL_FIELDS = {
+    "quantity",
+    "unit_price",
+    "amount",
+    "total",
+    "subtotal",
+    "tax",
+    "amount_paid",
+    "discount",
+    "invoice_amount",
+}
 _DATE_FIELDS = {"order_date", "requested_delivery_date", "payment_date"}
 
 

@@ -52,8 +52,14 @@ def warm_up() -> None:
     nlp.pipeline()
 
 
-def extract_document(content: bytes, *, filename: str, media_type: str | None = None,
-                     limits: ExtractionLimits | None = None, grounding: Grounding | None = None) -> list[Extraction]:
+def extract_document(
+    content: bytes,
+    *,
+    filename: str,
+    media_type: str | None = None,
+    limits: ExtractionLimits | None = None,
+    grounding: Grounding | None = None,
+) -> list[Extraction]:
     """Every business document in a file, each an Extraction; UnreadableDocument if the file cannot be read.
 
     grounding is master data as plain data (known SKUs, part numbers, customer names): it confirms codes and
@@ -95,17 +101,28 @@ def read_pages(content: bytes, media_type: str, limits: ExtractionLimits) -> lis
     """A PDF or image as pages of words (text layer first, OCR for pages without one)."""
     if media_type == "application/pdf":
         pages = read_text_layer(content, max_pages=limits.max_pdf_pages)
-        return [ocr.ocr_pdf_page(content, p.number - 1, dpi=limits.ocr_dpi, languages=limits.ocr_languages,
-                                 max_pixels=limits.max_image_pixels)
-                if needs_ocr(p) else p for p in pages]
+        return [
+            ocr.ocr_pdf_page(
+                content,
+                p.number - 1,
+                dpi=limits.ocr_dpi,
+                languages=limits.ocr_languages,
+                max_pixels=limits.max_image_pixels,
+            )
+            if needs_ocr(p)
+            else p
+            for p in pages
+        ]
     if media_type in _IMAGE_TYPES:
-        return ocr.read_image_pages(content, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages,
-                                    languages=limits.ocr_languages)
+        return ocr.read_image_pages(
+            content, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages, languages=limits.ocr_languages
+        )
     raise UnreadableDocument(f"cannot read {media_type} documents", reason="unsupported", media_type=media_type)
 
 
-def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: str | None = None,
-                  grounding: Grounding | None = None) -> Extraction:
+def extract_pages(
+    pages: list[Page], *, source: str, part: str | None, sender: str | None = None, grounding: Grounding | None = None
+) -> Extraction:
     """Classify laid-out pages and read them as an order, a remittance or nothing."""
     lines = all_lines(pages)
     text = "\n".join(line.text for line in lines)
@@ -113,8 +130,9 @@ def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: s
     verdict = classify_document(text, title_text=title)
     evidence = Evidence.for_pages(pages, part)
     channel = "ocr" if any(p.source == OCR for p in pages) else "digital"
-    extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
-                            channel=channel, pages=len(pages))
+    extraction = Extraction(
+        source=source, document_type=verdict.document_type, part=part, sender=sender, channel=channel, pages=len(pages)
+    )
     if verdict.document_type == PURCHASE_ORDER:
         extraction.order = extract_order(lines, evidence, grounding=grounding)
     elif verdict.document_type == REMITTANCE_ADVICE:
@@ -124,9 +142,16 @@ def extract_pages(pages: list[Page], *, source: str, part: str | None, sender: s
     return _finish(extraction, evidence, verdict.confidence)
 
 
-def extract_text(text: str, *, source: str, part: str | None, sender: str | None = None,
-                 sent_on: date | None = None, emit_other: bool = True,
-                 grounding: Grounding | None = None) -> Extraction | None:
+def extract_text(
+    text: str,
+    *,
+    source: str,
+    part: str | None,
+    sender: str | None = None,
+    sent_on: date | None = None,
+    emit_other: bool = True,
+    grounding: Grounding | None = None,
+) -> Extraction | None:
     """Read free text (an email body, a .txt file); None when it holds nothing substantive."""
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 6 and not re.search(r"\d", text):
         return None
@@ -134,8 +159,14 @@ def extract_text(text: str, *, source: str, part: str | None, sender: str | None
     lines = all_lines([page]) if page.words else []
     verdict = classify_document(text, title_text=text[:600], free_text=True)
     evidence = Evidence(part=part or "body")
-    extraction = Extraction(source=source, document_type=verdict.document_type, part=part, sender=sender,
-                            channel="email" if part else "digital", pages=0)
+    extraction = Extraction(
+        source=source,
+        document_type=verdict.document_type,
+        part=part,
+        sender=sender,
+        channel="email" if part else "digital",
+        pages=0,
+    )
     if verdict.document_type == PURCHASE_ORDER:
         extraction.order = extract_order(lines, evidence, free_text=text, sent_on=sent_on, grounding=grounding)
         if not extraction.order.lines:  # a cover note that mentions a PO is not itself an order
@@ -152,22 +183,25 @@ def extract_text(text: str, *, source: str, part: str | None, sender: str | None
     return _finish(extraction, evidence, verdict.confidence)
 
 
-def _extract_email(content: bytes, filename: str, limits: ExtractionLimits,
-                   grounding: Grounding | None = None) -> list[Extraction]:
+def _extract_email(
+    content: bytes, filename: str, limits: ExtractionLimits, grounding: Grounding | None = None
+) -> list[Extraction]:
     parts, warnings = read_message(content, max_parts=limits.max_email_parts, max_depth=limits.max_email_depth)
     results: list[Extraction] = []
     # a body beside attachments is a cover note unless it is itself an order or a remittance
     has_attachments = any(p.text is None for p in parts)
     for message_part in parts:
-        results.extend(_extract_part(message_part, filename, limits, emit_other=not has_attachments,
-                                     grounding=grounding))
+        results.extend(
+            _extract_part(message_part, filename, limits, emit_other=not has_attachments, grounding=grounding)
+        )
     for extraction in results:
         extraction.warnings.extend(warnings)
     return results
 
 
-def _structured(content: bytes, *, source: str, media_type: str, limits: ExtractionLimits,
-                part: str | None = None) -> list[Extraction] | None:
+def _structured(
+    content: bytes, *, source: str, media_type: str, limits: ExtractionLimits, part: str | None = None
+) -> list[Extraction] | None:
     """Machine-readable documents (EDI, XML, e-invoice PDFs, remittance sheets), read as sent with no OCR."""
     structured = read_structured(content, filename=source, media_type=media_type)
     if structured is None:
@@ -186,21 +220,36 @@ def _structured(content: bytes, *, source: str, media_type: str, limits: Extract
     return structured
 
 
-def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLimits, *,
-                  emit_other: bool, grounding: Grounding | None = None) -> list[Extraction]:
+def _extract_part(
+    message_part: MessagePart,
+    filename: str,
+    limits: ExtractionLimits,
+    *,
+    emit_other: bool,
+    grounding: Grounding | None = None,
+) -> list[Extraction]:
     source = f"{filename}#{message_part.name}"
     sender = message_part.sender
     if message_part.text is not None:
-        extraction = extract_text(message_part.text, source=source, part=message_part.name, sender=sender,
-                                  sent_on=message_part.sent_on, emit_other=emit_other, grounding=grounding)
+        extraction = extract_text(
+            message_part.text,
+            source=source,
+            part=message_part.name,
+            sender=sender,
+            sent_on=message_part.sent_on,
+            emit_other=emit_other,
+            grounding=grounding,
+        )
         return [extraction] if extraction else []
     media_type = _resolve_type(message_part.content, message_part.name, message_part.media_type)
     try:
         if media_type in _BANK_STATEMENTS:  # cash, not a business document: the gateway sends it to banking
-            return [_other(source, message_part.name, "a bank statement: read by banking, not as a document",
-                           sender=sender)]
-        structured = _structured(message_part.content, source=source, media_type=media_type, limits=limits,
-                                 part=message_part.name)
+            return [
+                _other(source, message_part.name, "a bank statement: read by banking, not as a document", sender=sender)
+            ]
+        structured = _structured(
+            message_part.content, source=source, media_type=media_type, limits=limits, part=message_part.name
+        )
         if structured is not None:  # an EDI file, an XML order or a remittance sheet attached to a mail
             for extraction in structured:
                 extraction.part = extraction.part or message_part.name
@@ -210,14 +259,14 @@ def _extract_part(message_part: MessagePart, filename: str, limits: ExtractionLi
             text = _decode_text(message_part.content)
             if media_type == "text/html":
                 text = html_to_layout_text(text)
-            extraction = extract_text(text, source=source, part=message_part.name, sender=sender,
-                                      grounding=grounding)
+            extraction = extract_text(text, source=source, part=message_part.name, sender=sender, grounding=grounding)
             return [extraction or _other(source, message_part.name, "no text", sender=sender)]
         pages = read_pages(message_part.content, media_type, limits)
     except UnreadableDocument as exc:
         # one unreadable attachment must not lose the rest of the email: keep it visible as 'other'
-        return [_other(source, message_part.name, f"attachment unreadable ({exc.reason}): {exc.message}",
-                       sender=sender)]
+        return [
+            _other(source, message_part.name, f"attachment unreadable ({exc.reason}): {exc.message}", sender=sender)
+        ]
     extraction = extract_pages(pages, source=source, part=message_part.name, sender=sender, grounding=grounding)
     for where in extraction.provenance.values():
         where.setdefault("part", message_part.name)
@@ -243,14 +292,16 @@ def _decode_text(content: bytes) -> str:
 def _substantive_other(text, source, part, sender, confidence) -> Extraction | None:
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 6:
         return None
-    extraction = Extraction(source=source, document_type=OTHER, part=part, sender=sender,
-                            channel="email" if part else "digital")
+    extraction = Extraction(
+        source=source, document_type=OTHER, part=part, sender=sender, channel="email" if part else "digital"
+    )
     extraction.confidence["document_type"] = confidence
     return extraction
 
 
-def _other(source: str, part: str | None, warning: str, *, sender: str | None = None,
-           channel: str = "email") -> Extraction:
+def _other(
+    source: str, part: str | None, warning: str, *, sender: str | None = None, channel: str = "email"
+) -> Extraction:
     extraction = Extraction(source=source, document_type=OTHER, part=part, sender=sender, channel=channel)
     extraction.confidence["document_type"] = 0.5
     extraction.warnings.append(warning)
@@ -258,8 +309,10 @@ def _other(source: str, part: str | None, warning: str, *, sender: str | None = 
 
 
 def _finish(extraction: Extraction, evidence: Evidence, type_confidence: float) -> Extraction:
-    extraction.confidence = {"document_type": type_confidence,
-                             **{path: calibrate(path, conf) for path, conf in evidence.confidence.items()}}
+    extraction.confidence = {
+        "document_type": type_confidence,
+        **{path: calibrate(path, conf) for path, conf in evidence.confidence.items()},
+    }
     extraction.provenance = evidence.provenance
     extraction.warnings = list(dict.fromkeys(evidence.warnings))
     return extraction

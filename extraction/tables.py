@@ -83,8 +83,15 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
     return unique
 
 
-def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required: set[str],
-               decimal_comma: bool | None, pairs: frozenset[frozenset[str]] = frozenset()) -> Table | None:
+def read_table(
+    lines: list[Line],
+    columns: LabelSet,
+    stop: LabelSet,
+    *,
+    required: set[str],
+    decimal_comma: bool | None,
+    pairs: frozenset[frozenset[str]] = frozenset(),
+) -> Table | None:
     """The first table in lines: rows until a totals row, a wide gap or stray text; later pages continue it.
 
     A header may be one line or a band of stacked lines ('Net Unit' over 'Price'). Stray text between rows
@@ -135,8 +142,7 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
             table.rows.append(Row(line.page, cells))
             table.line_ids.add(id(line))
             last_bottom, interrupted = line.bottom, False
-        elif (table.rows and not interrupted and not numeric and gap < 1.2 * line.height
-              and _is_wrap(cells)):
+        elif table.rows and not interrupted and not numeric and gap < 1.2 * line.height and _is_wrap(cells):
             previous = table.rows[-1]
             for name, words in cells.items():
                 previous.cells.setdefault(name, []).extend(words)
@@ -144,8 +150,7 @@ def read_table(lines: list[Line], columns: LabelSet, stop: LabelSet, *, required
             last_bottom = line.bottom
         elif continued:
             open_page = line.page  # a running page header above the continued rows: skip it
-        elif table.rows and gap <= 3 * line.height and _row_follows(lines, li, table, stop, required,
-                                                                      decimal_comma):
+        elif table.rows and gap <= 3 * line.height and _row_follows(lines, li, table, stop, required, decimal_comma):
             interrupted, last_bottom = True, line.bottom
         elif table.rows or gap > 3 * line.height:
             open_page = None
@@ -166,8 +171,9 @@ def _numeric(cells: dict[str, list[Word]], decimal_comma: bool | None) -> list[s
     return [n for n in cells if n in NUMERIC and _has_number(cells[n], decimal_comma)]
 
 
-def _is_row(cells: dict[str, list[Word]], numeric: list[str], required: set[str], continued: bool,
-            has_rows: bool) -> bool:
+def _is_row(
+    cells: dict[str, list[Word]], numeric: list[str], required: set[str], continued: bool, has_rows: bool
+) -> bool:
     """A row prints numbers; after the first, a lone number with the required cells empty is no row."""
     if not numeric:
         return False
@@ -183,11 +189,19 @@ def _has_required(cells: dict[str, list[Word]], numeric: list[str], required: se
     return all(cells.get(name) and (name not in NUMERIC or name in numeric) for name in required)
 
 
-def _row_follows(lines: list[Line], li: int, table: Table, stop: LabelSet, required: set[str],
-                 decimal_comma: bool | None, *, reach: int = 30) -> bool:
+def _row_follows(
+    lines: list[Line],
+    li: int,
+    table: Table,
+    stop: LabelSet,
+    required: set[str],
+    decimal_comma: bool | None,
+    *,
+    reach: int = 30,
+) -> bool:
     """Whether a full row (the required columns and one more number) follows on this page before a break."""
     previous = lines[li]
-    for below in lines[li + 1:li + 1 + reach]:
+    for below in lines[li + 1 : li + 1 + reach]:
         if below.page != previous.page or below.top - previous.bottom > 3 * below.height or _is_stop(below, stop):
             return False
         cells = assign(below, table.columns)
@@ -201,7 +215,7 @@ def _row_follows(lines: list[Line], li: int, table: Table, stop: LabelSet, requi
 def _header_band(lines: list[Line], li: int, *, most: int = 6) -> list[Line]:
     """Lines stacked tightly under lines[li] (less than half a line apart): one header printed over several."""
     band = [lines[li]]
-    for below in lines[li + 1:li + most]:
+    for below in lines[li + 1 : li + most]:
         last = band[-1]
         if below.page != last.page or below.top - last.bottom >= 0.5 * last.height:
             break
@@ -224,8 +238,9 @@ def find_stacked_header(band: list[Line], columns: LabelSet, *, min_columns: int
     Every cell is a column; a cell that names nothing we read is kept as an ignored column, so the words under
     it (a discount printed beside the unit price) do not spill into a neighbour.
     """
-    boxes = sorted(([seg[0].x0, seg[-1].x1, [w for w in seg]] for line in band for seg in line.segments),
-                   key=lambda b: b[0])
+    boxes = sorted(
+        ([seg[0].x0, seg[-1].x1, [w for w in seg]] for line in band for seg in line.segments), key=lambda b: b[0]
+    )
     cells: list[list] = []
     for x0, x1, words in boxes:
         if cells and x0 < cells[-1][1]:
@@ -279,9 +294,14 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
         under = max(ordered, key=lambda c: _overlap(word, c))
         if under is not chosen and _overlap(word, under) > 0.5 * min(word.x1 - word.x0, under.x1 - under.x0):
             chosen = under
-        if (previous and chosen is not previous[1] and chosen.name in NUMERIC and previous[1].name not in NUMERIC
-                and segment_of.get(id(word)) == segment_of.get(id(previous[0]))
-                and parse_amount(word.text) is None):
+        if (
+            previous
+            and chosen is not previous[1]
+            and chosen.name in NUMERIC
+            and previous[1].name not in NUMERIC
+            and segment_of.get(id(word)) == segment_of.get(id(previous[0]))
+            and parse_amount(word.text) is None
+        ):
             chosen = previous[1]  # 'M8' ending a description under a wide right-aligned 'Quantity' header
         cells.setdefault(chosen.name, []).append(word)
         previous = (word, chosen)

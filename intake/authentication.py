@@ -8,8 +8,9 @@ from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
 _RESULT = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*(\w+)([^;]*)", re.IGNORECASE)
-_DOMAIN = re.compile(r"(?:header\.d|header\.from|smtp\.mailfrom|header\.i)\s*=\s*(?:[^@\s;]*@)?([\w.-]+)",
-                     re.IGNORECASE)
+_DOMAIN = re.compile(
+    r"(?:header\.d|header\.from|smtp\.mailfrom|header\.i)\s*=\s*(?:[^@\s;]*@)?([\w.-]+)", re.IGNORECASE
+)
 
 
 def _aligned(domain: str, claimed: str) -> bool:

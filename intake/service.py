@@ -39,13 +39,20 @@ def _reused_message_id(session: Session, channel: str, source_key: str) -> str |
     message_id, _, digest = source_key.rpartition("#sha256:")
     if not message_id:
         return None
-    other = session.scalar(select(Receipt.id).where(
-        Receipt.channel == channel, Receipt.source_key.startswith(message_id + "#sha256:", autoescape=True),
-        Receipt.source_key != source_key).limit(1))
+    other = session.scalar(
+        select(Receipt.id)
+        .where(
+            Receipt.channel == channel,
+            Receipt.source_key.startswith(message_id + "#sha256:", autoescape=True),
+            Receipt.source_key != source_key,
+        )
+        .limit(1)
+    )
     if other is None:
         return None
-    log.warning("Message-ID %r arrived again with other content (sha256 %s): received as a new arrival",
-                message_id, digest)
+    log.warning(
+        "Message-ID %r arrived again with other content (sha256 %s): received as a new arrival", message_id, digest
+    )
     return message_id
 
 
@@ -91,13 +98,22 @@ def receive_document(
             document = session.scalars(select(Document).where(Document.sha256 == digest)).one()
             is_duplicate = True
     reused = _reused_message_id(session, channel, source_key) if source_key and "#sha256:" in source_key else None
-    receipt = Receipt(document_id=document.id, channel=channel, source_key=source_key, filename=filename,
-                      is_duplicate=is_duplicate)
+    receipt = Receipt(
+        document_id=document.id, channel=channel, source_key=source_key, filename=filename, is_duplicate=is_duplicate
+    )
     session.add(receipt)
     session.flush()
     if reused is not None:
-        record_event(session, "document.message_id_reused", "receipt", receipt.id, message_id=reused,
-                     document_id=document.id)
-    record_event(session, "document.duplicate" if is_duplicate else "document.received", "document", document.id,
-                 filename=filename, channel=channel, sha256=digest)
+        record_event(
+            session, "document.message_id_reused", "receipt", receipt.id, message_id=reused, document_id=document.id
+        )
+    record_event(
+        session,
+        "document.duplicate" if is_duplicate else "document.received",
+        "document",
+        document.id,
+        filename=filename,
+        channel=channel,
+        sha256=digest,
+    )
     return Received(document, receipt, is_duplicate)

@@ -70,7 +70,11 @@ def check_application(payment, invoice, amount: Decimal, discount: Decimal) -> N
 
 def _book(session, payment, invoice, amount, discount, rule, key, today, *, fresh) -> CashApplication:
     application = CashApplication(
-        payment_id=payment.id, invoice_id=invoice.id, amount=amount, discount=discount, rule=rule,
+        payment_id=payment.id,
+        invoice_id=invoice.id,
+        amount=amount,
+        discount=discount,
+        rule=rule,
         idempotency_key=key,
     )
     invoice.open_amount = invoice.open_amount - amount - discount
@@ -147,8 +151,14 @@ def reverse_application(session: Session, application_id: int, *, today: date) -
     )
     reverse_entry(session, entry, entry_date=today, memo=f"reverse application {original.id}")
     reversed_deductions = reverse_deductions(session, payment_id=payment.id, invoice_id=invoice.id)
-    record_event(session, "cash_application.reversed", "payment", payment.id, application_id=original.id,
-                 deductions=reversed_deductions)
+    record_event(
+        session,
+        "cash_application.reversed",
+        "payment",
+        payment.id,
+        application_id=original.id,
+        deductions=reversed_deductions,
+    )
     return reversal
 
 

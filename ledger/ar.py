@@ -37,8 +37,16 @@ def customer_open_items(session: Session, customer_id: str) -> dict:
         "customer_id": customer_id,
         "items": items,
         "totals": {cur: _m(total) for cur, total in sorted(totals.items())},
-        "open_deductions": [{"id": d.id, "invoice_number": d.invoice_number, "amount": _m(d.amount),
-                             "currency": d.currency, "reason_code": d.reason_code} for d in deductions],
+        "open_deductions": [
+            {
+                "id": d.id,
+                "invoice_number": d.invoice_number,
+                "amount": _m(d.amount),
+                "currency": d.currency,
+                "reason_code": d.reason_code,
+            }
+            for d in deductions
+        ],
     }
 
 
@@ -51,8 +59,9 @@ def open_items_summary(session: Session, *, limit: int = 1000) -> list[dict]:
         .order_by(func.sum(Invoice.open_amount).desc(), Invoice.customer_id)
         .limit(limit)
     ).all()
-    return [{"customer_id": c, "currency": cur, "open_invoices": n, "open_amount": _m(total)}
-            for c, cur, n, total in rows]
+    return [
+        {"customer_id": c, "currency": cur, "open_invoices": n, "open_amount": _m(total)} for c, cur, n, total in rows
+    ]
 
 
 def dso(session: Session, *, as_of: date, days: int = 90, customer_id: str | None = None) -> dict[str, dict]:
@@ -60,7 +69,8 @@ def dso(session: Session, *, as_of: date, days: int = 90, customer_id: str | Non
     since = as_of - timedelta(days=days)
     open_stmt = select(Invoice.currency, func.sum(Invoice.open_amount)).where(Invoice.open_amount > 0)
     sales_stmt = select(Invoice.currency, func.sum(Invoice.amount)).where(
-        Invoice.invoice_date > since, Invoice.invoice_date <= as_of)
+        Invoice.invoice_date > since, Invoice.invoice_date <= as_of
+    )
     if customer_id is not None:
         open_stmt = open_stmt.where(Invoice.customer_id == customer_id)
         sales_stmt = sales_stmt.where(Invoice.customer_id == customer_id)
@@ -70,8 +80,12 @@ def dso(session: Session, *, as_of: date, days: int = 90, customer_id: str | Non
     for cur in sorted(set(open_ar) | set(sales)):
         ar, sold = Decimal(open_ar.get(cur) or 0), Decimal(sales.get(cur) or 0)
         value = (ar / sold * days).quantize(Decimal("0.1"), ROUND_HALF_UP) if sold else None
-        out[cur] = {"open_ar": _m(ar), "sales": _m(sold), "period_days": days,
-                    "dso": decimal_str(value) if value is not None else None}
+        out[cur] = {
+            "open_ar": _m(ar),
+            "sales": _m(sold),
+            "period_days": days,
+            "dso": decimal_str(value) if value is not None else None,
+        }
     return out
 
 
@@ -85,9 +99,18 @@ def unapplied_cash(session: Session, *, customer_id: str | None = None) -> dict:
     for p in payments:
         totals[p.currency] = totals.get(p.currency, Decimal("0")) + p.unapplied_amount
     return {
-        "payments": [{"payment_id": p.id, "customer_id": p.customer_id, "payer_name": p.payer_name,
-                      "payment_date": p.payment_date.isoformat() if p.payment_date else None,
-                      "payment_reference": p.payment_reference, "currency": p.currency, "amount": _m(p.amount),
-                      "unapplied_amount": _m(p.unapplied_amount)} for p in payments],
+        "payments": [
+            {
+                "payment_id": p.id,
+                "customer_id": p.customer_id,
+                "payer_name": p.payer_name,
+                "payment_date": p.payment_date.isoformat() if p.payment_date else None,
+                "payment_reference": p.payment_reference,
+                "currency": p.currency,
+                "amount": _m(p.amount),
+                "unapplied_amount": _m(p.unapplied_amount),
+            }
+            for p in payments
+        ],
         "totals": {cur: _m(total) for cur, total in sorted(totals.items())},
     }

@@ -74,8 +74,9 @@ def line_keys(lines: list[CreditLine]) -> list[str]:
     return keys
 
 
-def record_credits(session: Session, lines: list[CreditLine], *, source_document_id: int | None
-                   ) -> list[tuple[BankCredit, bool]]:
+def record_credits(
+    session: Session, lines: list[CreditLine], *, source_document_id: int | None
+) -> list[tuple[BankCredit, bool]]:
     """Insert each credit unless its key is known; returns (row, created) per line. Idempotent; flushes only."""
     result = []
     for line, key in zip(lines, line_keys(lines), strict=True):
@@ -83,15 +84,25 @@ def record_credits(session: Session, lines: list[CreditLine], *, source_document
         if existing is not None:
             result.append((existing, False))
             continue
-        row = BankCredit(line_key=key, source_document_id=source_document_id, status=UNMATCHED,
-                         account=line.account[:64], statement_format=line.statement_format,
-                         statement_id=(line.statement_id or "")[:64] or None, currency=line.currency,
-                         amount=line.amount, value_date=line.value_date, booking_date=line.booking_date,
-                         payer_name=(line.payer_name or "")[:256] or None,
-                         payer_account=(line.payer_account or "")[:64] or None,
-                         remittance_info=line.remittance_info, remittance_references=line.references,
-                         end_to_end_id=(line.end_to_end_id or "")[:128] or None,
-                         bank_reference=(line.bank_reference or "")[:128] or None, reasons=[])
+        row = BankCredit(
+            line_key=key,
+            source_document_id=source_document_id,
+            status=UNMATCHED,
+            account=line.account[:64],
+            statement_format=line.statement_format,
+            statement_id=(line.statement_id or "")[:64] or None,
+            currency=line.currency,
+            amount=line.amount,
+            value_date=line.value_date,
+            booking_date=line.booking_date,
+            payer_name=(line.payer_name or "")[:256] or None,
+            payer_account=(line.payer_account or "")[:64] or None,
+            remittance_info=line.remittance_info,
+            remittance_references=line.references,
+            end_to_end_id=(line.end_to_end_id or "")[:128] or None,
+            bank_reference=(line.bank_reference or "")[:128] or None,
+            reasons=[],
+        )
         try:
             with session.begin_nested():
                 session.add(row)
@@ -99,8 +110,14 @@ def record_credits(session: Session, lines: list[CreditLine], *, source_document
         except IntegrityError:  # a concurrent import recorded it first
             result.append((session.scalars(select(BankCredit).where(BankCredit.line_key == key)).one(), False))
             continue
-        record_event(session, "bank_credit.recorded", "bank_credit", row.id, amount=decimal_str(row.amount),
-                     currency=row.currency)
+        record_event(
+            session,
+            "bank_credit.recorded",
+            "bank_credit",
+            row.id,
+            amount=decimal_str(row.amount),
+            currency=row.currency,
+        )
         result.append((row, True))
     return result
 
@@ -131,8 +148,7 @@ def link_payment(session: Session, credit: BankCredit, payment: Payment, *, rule
     return credit
 
 
-def post_credit(session: Session, credit: BankCredit, draft: PaymentDraft, *, rule: str, today: date
-                ) -> PostedPayment:
+def post_credit(session: Session, credit: BankCredit, draft: PaymentDraft, *, rule: str, today: date) -> PostedPayment:
     """Post the credit as a payment with its applications (none: the cash stays on the customer's account)."""
     _undecided(credit)
     posted = post_payment(session, draft, source_extraction_id=None, today=today)
@@ -140,17 +156,29 @@ def post_credit(session: Session, credit: BankCredit, draft: PaymentDraft, *, ru
     credit.payment_id, credit.rule, credit.customer_id = posted.payment_id, rule, draft.customer_id
     credit.reasons, credit.decided_at = [], utcnow()
     session.flush()
-    record_event(session, "bank_credit.posted", "bank_credit", credit.id, payment_id=posted.payment_id, rule=rule,
-                 applications=len(posted.applications))
+    record_event(
+        session,
+        "bank_credit.posted",
+        "bank_credit",
+        credit.id,
+        payment_id=posted.payment_id,
+        rule=rule,
+        applications=len(posted.applications),
+    )
     return posted
 
 
 def put_on_account(session: Session, credit: BankCredit, *, customer_id: str, today: date) -> PostedPayment:
     """A reviewer's choice: record the cash for the customer, unapplied, to be applied later."""
-    draft = PaymentDraft(customer_id=customer_id, payer_name=credit.payer_name,
-                         payment_date=credit.value_date or credit.booking_date,
-                         payment_reference=credit.end_to_end_id or credit.bank_reference, payment_method="bank",
-                         currency=credit.currency, amount=credit.amount)
+    draft = PaymentDraft(
+        customer_id=customer_id,
+        payer_name=credit.payer_name,
+        payment_date=credit.value_date or credit.booking_date,
+        payment_reference=credit.end_to_end_id or credit.bank_reference,
+        payment_method="bank",
+        currency=credit.currency,
+        amount=credit.amount,
+    )
     return post_credit(session, credit, draft, rule="on_account", today=today)
 
 
@@ -160,8 +188,15 @@ def return_credit(session: Session, credit: BankCredit, *, reason: str) -> BankC
     _undecided(credit)
     credit.status, credit.rule, credit.reasons, credit.decided_at = RETURNED, "returned", [], utcnow()
     session.flush()
-    record_event(session, "bank_credit.returned", "bank_credit", credit.id, reason=reason,
-                 amount=decimal_str(credit.amount), currency=credit.currency)
+    record_event(
+        session,
+        "bank_credit.returned",
+        "bank_credit",
+        credit.id,
+        reason=reason,
+        amount=decimal_str(credit.amount),
+        currency=credit.currency,
+    )
     return credit
 
 
@@ -171,8 +206,9 @@ def credit_for_review_item(session: Session, review_item_id: int) -> BankCredit 
     return lock_credit(session, credit_id) if credit_id is not None else None
 
 
-def hold_for_review(session: Session, credit: BankCredit, *, reasons: list[str], review_item_id: int | None
-                    ) -> BankCredit:
+def hold_for_review(
+    session: Session, credit: BankCredit, *, reasons: list[str], review_item_id: int | None
+) -> BankCredit:
     """Nothing could be decided safely: the credit waits for a reviewer, its cash shown as unapplied."""
     _undecided(credit)
     credit.status, credit.reasons = REVIEW, sorted(set(reasons))
@@ -193,18 +229,30 @@ def credit_age_hours(credit: BankCredit, now: datetime) -> float:
 def unapplied_cash(session: Session) -> list[dict]:
     """Cash not (fully) applied: credits still unmatched or in review, and credits whose payment has cash left."""
     rows = session.execute(
-        select(BankCredit, Payment).outerjoin(Payment, Payment.id == BankCredit.payment_id)
-        .order_by(BankCredit.value_date, BankCredit.id)).all()
+        select(BankCredit, Payment)
+        .outerjoin(Payment, Payment.id == BankCredit.payment_id)
+        .order_by(BankCredit.value_date, BankCredit.id)
+    ).all()
     found = []
     for credit, payment in rows:
         unapplied = credit.amount if payment is None else payment.unapplied_amount
         if credit.status == RETURNED:
             continue
         if credit.status in (UNMATCHED, REVIEW) or unapplied > 0:
-            found.append({"credit_id": credit.id, "account": credit.account, "status": credit.status,
-                          "value_date": credit.value_date.isoformat() if credit.value_date else None,
-                          "payer_name": credit.payer_name, "customer_id": credit.customer_id,
-                          "currency": credit.currency, "amount": _money(credit.amount),
-                          "unapplied_amount": _money(unapplied), "payment_id": credit.payment_id,
-                          "reasons": credit.reasons or [], "remittance_info": credit.remittance_info})
+            found.append(
+                {
+                    "credit_id": credit.id,
+                    "account": credit.account,
+                    "status": credit.status,
+                    "value_date": credit.value_date.isoformat() if credit.value_date else None,
+                    "payer_name": credit.payer_name,
+                    "customer_id": credit.customer_id,
+                    "currency": credit.currency,
+                    "amount": _money(credit.amount),
+                    "unapplied_amount": _money(unapplied),
+                    "payment_id": credit.payment_id,
+                    "reasons": credit.reasons or [],
+                    "remittance_info": credit.remittance_info,
+                }
+            )
     return found

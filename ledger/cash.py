@@ -28,9 +28,19 @@ from o2c.ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit,
 from o2c.ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
 from o2c.ledger.references import normalize_reference, payment_reference_key
 
-__all__ = ["PlannedApplication", "RemittanceLineDraft", "PaymentDraft", "PostedPayment", "post_payment",
-           "post_payments", "apply_cash", "reverse_application", "applied_total", "business_key",
-           "find_same_payment"]
+__all__ = [
+    "PlannedApplication",
+    "RemittanceLineDraft",
+    "PaymentDraft",
+    "PostedPayment",
+    "post_payment",
+    "post_payments",
+    "apply_cash",
+    "reverse_application",
+    "applied_total",
+    "business_key",
+    "find_same_payment",
+]
 ZERO = Decimal("0")
 
 
@@ -119,8 +129,10 @@ def post_payments(
     todo: list[tuple[int, PaymentDraft, int | None]] = []
     sources = [source for _, source in drafts if source is not None]
     if sources:
-        done = {p.source_extraction_id: p for p in session.scalars(
-            select(Payment).where(Payment.source_extraction_id.in_(sources)))}
+        done = {
+            p.source_extraction_id: p
+            for p in session.scalars(select(Payment).where(Payment.source_extraction_id.in_(sources)))
+        }
         for index, (_draft, source) in enumerate(drafts):
             if source in done:
                 posted[index] = _result(session, done[source])
@@ -133,32 +145,75 @@ def post_payments(
     entries, applications, deductions, lines, events = [], [], [], [], []
     for (index, draft, _source), state, pid in zip(todo, states, ids, strict=True):
         state.id = pid
-        lines += [{"payment_id": pid, "line_no": n + 1, "invoice_reference": r.invoice_reference,
-                   "amount_paid": r.amount_paid, "discount": r.discount, "invoice_amount": r.invoice_amount}
-                  for n, r in enumerate(draft.remittance_lines)]
-        entries.append(NewEntry(
-            "payment", f"payment:{pid}", draft.payment_date or today,
-            [debit(CASH, draft.amount, draft.currency, draft.customer_id),
-             credit(UNAPPLIED, draft.amount, draft.currency, draft.customer_id)],
-            memo=f"payment {draft.payment_reference or pid} from {draft.payer_name or draft.customer_id}"))
+        lines += [
+            {
+                "payment_id": pid,
+                "line_no": n + 1,
+                "invoice_reference": r.invoice_reference,
+                "amount_paid": r.amount_paid,
+                "discount": r.discount,
+                "invoice_amount": r.invoice_amount,
+            }
+            for n, r in enumerate(draft.remittance_lines)
+        ]
+        entries.append(
+            NewEntry(
+                "payment",
+                f"payment:{pid}",
+                draft.payment_date or today,
+                [
+                    debit(CASH, draft.amount, draft.currency, draft.customer_id),
+                    credit(UNAPPLIED, draft.amount, draft.currency, draft.customer_id),
+                ],
+                memo=f"payment {draft.payment_reference or pid} from {draft.payer_name or draft.customer_id}",
+            )
+        )
         applied = []
         for n, plan in enumerate(draft.applications):
             invoice, key = invoices[plan.invoice_id], f"payment:{pid}:{n}"  # new with the payment: no look-up
-            applications.append({"payment_id": pid, "invoice_id": invoice.id, "amount": plan.amount,
-                                 "discount": plan.discount, "rule": plan.rule, "idempotency_key": key})
+            applications.append(
+                {
+                    "payment_id": pid,
+                    "invoice_id": invoice.id,
+                    "amount": plan.amount,
+                    "discount": plan.discount,
+                    "rule": plan.rule,
+                    "idempotency_key": key,
+                }
+            )
             entries.append(_application_entry(state, invoice, plan, key, today))
-            applied.append({"invoice_number": invoice.invoice_number, "amount": _money(plan.amount),
-                            "discount": _money(plan.discount)})
-        deductions += [_deduction_row(pid, invoices, plan, f"deduction:{pid}:{n}")
-                       for n, plan in enumerate(draft.deductions)]
-        events.append({"kind": "payment.posted", "subject_type": "payment", "subject_id": pid, "actor": "system",
-                       "payload": {"amount": decimal_str(draft.amount), "applications": len(draft.applications),
-                                   "deductions": len(draft.deductions)}})
+            applied.append(
+                {
+                    "invoice_number": invoice.invoice_number,
+                    "amount": _money(plan.amount),
+                    "discount": _money(plan.discount),
+                }
+            )
+        deductions += [
+            _deduction_row(pid, invoices, plan, f"deduction:{pid}:{n}") for n, plan in enumerate(draft.deductions)
+        ]
+        events.append(
+            {
+                "kind": "payment.posted",
+                "subject_type": "payment",
+                "subject_id": pid,
+                "actor": "system",
+                "payload": {
+                    "amount": decimal_str(draft.amount),
+                    "applications": len(draft.applications),
+                    "deductions": len(draft.deductions),
+                },
+            }
+        )
         posted[index] = PostedPayment(pid, applied, state.unapplied_amount)
     _write_invoices(session, invoices)
     post_new_entries(session, entries)
-    for model, rows in ((RemittanceLine, lines), (CashApplication, applications), (Deduction, deductions),
-                        (Event, events)):
+    for model, rows in (
+        (RemittanceLine, lines),
+        (CashApplication, applications),
+        (Deduction, deductions),
+        (Event, events),
+    ):
         if rows:
             session.execute(insert(model), rows)
     collect_deductions(session, [a["invoice_id"] for a in applications])
@@ -177,8 +232,9 @@ def _post_one(session: Session, draft: PaymentDraft, source: int | None, today: 
         other = session.scalar(select(Payment.id).where(Payment.business_key == key)) if key else None
         if other is None:
             raise
-        raise DuplicatePayment(f"payment {draft.payment_reference} of {draft.amount} was posted as payment {other}",
-                               payment_id=other) from None
+        raise DuplicatePayment(
+            f"payment {draft.payment_reference} of {draft.amount} was posted as payment {other}", payment_id=other
+        ) from None
 
 
 def business_key(draft: PaymentDraft) -> str | None:
@@ -186,33 +242,53 @@ def business_key(draft: PaymentDraft) -> str | None:
     reference = payment_reference_key(draft.payment_reference)
     if not reference or not draft.customer_id:
         return None
-    return (f"{draft.customer_id}|{reference}|{draft.currency}|{decimal_str(quantize(draft.amount))}|"
-            f"{draft.payment_date or '-'}")[:255]
+    return (
+        f"{draft.customer_id}|{reference}|{draft.currency}|{decimal_str(quantize(draft.amount))}|"
+        f"{draft.payment_date or '-'}"
+    )[:255]
 
 
-def find_same_payment(session: Session, *, customer_id: str, currency: str, amount: Decimal,
-                      payment_date: date | None, payment_reference: str | None, invoice_references: list[str],
-                      window_days: int) -> Payment | None:
+def find_same_payment(
+    session: Session,
+    *,
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    payment_date: date | None,
+    payment_reference: str | None,
+    invoice_references: list[str],
+    window_days: int,
+) -> Payment | None:
     """A payment already posted that this arrival repeats (another channel: email and upload, bank credit and
     its advice): same payer, currency and amount, dated within the window, and the same payment reference or
     an invoice it pays in common. The first posted wins."""
-    stmt = select(Payment).where(Payment.customer_id == customer_id, Payment.currency == currency,
-                                 Payment.amount == amount)
+    stmt = select(Payment).where(
+        Payment.customer_id == customer_id, Payment.currency == currency, Payment.amount == amount
+    )
     if payment_date is not None:
         window = timedelta(days=window_days)
-        stmt = stmt.where(Payment.payment_date.is_(None)
-                          | Payment.payment_date.between(payment_date - window, payment_date + window))
+        stmt = stmt.where(
+            Payment.payment_date.is_(None) | Payment.payment_date.between(payment_date - window, payment_date + window)
+        )
     reference = payment_reference_key(payment_reference)
     wanted = {normalize_reference(r) for r in invoice_references if r} - {""}
     for payment in session.scalars(stmt.order_by(Payment.id)):
         if reference and payment.reference_key == reference:
             return payment
         if wanted:
-            paid = set(session.scalars(select(Invoice.reference_key).join(
-                CashApplication, CashApplication.invoice_id == Invoice.id).where(
-                CashApplication.payment_id == payment.id, CashApplication.rule != "reversal")))
-            lines = {normalize_reference(r) for r in session.scalars(select(RemittanceLine.invoice_reference)
-                                                                     .where(RemittanceLine.payment_id == payment.id))}
+            paid = set(
+                session.scalars(
+                    select(Invoice.reference_key)
+                    .join(CashApplication, CashApplication.invoice_id == Invoice.id)
+                    .where(CashApplication.payment_id == payment.id, CashApplication.rule != "reversal")
+                )
+            )
+            lines = {
+                normalize_reference(r)
+                for r in session.scalars(
+                    select(RemittanceLine.invoice_reference).where(RemittanceLine.payment_id == payment.id)
+                )
+            }
             if wanted & (paid | lines):
                 return payment
     return None
@@ -224,8 +300,11 @@ def _plan(draft: PaymentDraft, invoices: dict[int, _OpenItem]) -> _PaymentState:
         raise InsufficientUnappliedBalance("a payment amount must be positive", amount=decimal_str(draft.amount))
     planned = sum((a.amount for a in draft.applications), ZERO)
     if planned > draft.amount:
-        raise InsufficientUnappliedBalance(f"applications {planned} exceed the payment {draft.amount}",
-                                           planned=decimal_str(planned), amount=decimal_str(draft.amount))
+        raise InsufficientUnappliedBalance(
+            f"applications {planned} exceed the payment {draft.amount}",
+            planned=decimal_str(planned),
+            amount=decimal_str(draft.amount),
+        )
     state = _PaymentState(0, draft.customer_id, draft.currency, draft.payment_date, draft.amount)
     for plan in draft.applications:
         invoice = invoices.get(plan.invoice_id)
@@ -242,11 +321,22 @@ def _insert_payments(session: Session, todo, states) -> list[int] | None:
     """Insert the payments (ids in order); None when a source_extraction_id was taken meanwhile."""
     if not todo:
         return []
-    rows = [{"customer_id": d.customer_id, "payer_name": d.payer_name, "payment_date": d.payment_date,
-             "payment_reference": d.payment_reference, "reference_key": payment_reference_key(d.payment_reference)
-             or None, "business_key": business_key(d), "payment_method": d.payment_method, "currency": d.currency,
-             "amount": d.amount, "unapplied_amount": state.unapplied_amount, "source_extraction_id": source}
-            for (_, d, source), state in zip(todo, states, strict=True)]
+    rows = [
+        {
+            "customer_id": d.customer_id,
+            "payer_name": d.payer_name,
+            "payment_date": d.payment_date,
+            "payment_reference": d.payment_reference,
+            "reference_key": payment_reference_key(d.payment_reference) or None,
+            "business_key": business_key(d),
+            "payment_method": d.payment_method,
+            "currency": d.currency,
+            "amount": d.amount,
+            "unapplied_amount": state.unapplied_amount,
+            "source_extraction_id": source,
+        }
+        for (_, d, source), state in zip(todo, states, strict=True)
+    ]
     try:
         with session.begin_nested():
             stmt = insert(Payment).returning(Payment.id, sort_by_parameter_order=True)
@@ -284,8 +374,17 @@ class _OpenItem:
     changed: bool = False
 
 
-_LOCKED_COLUMNS = ("id", "invoice_number", "customer_id", "currency", "amount", "open_amount", "invoice_date",
-                   "payment_terms", "version")
+_LOCKED_COLUMNS = (
+    "id",
+    "invoice_number",
+    "customer_id",
+    "currency",
+    "amount",
+    "open_amount",
+    "invoice_date",
+    "payment_terms",
+    "version",
+)
 
 
 def _lock_invoices(session: Session, ids: set[int]) -> dict[int, _OpenItem]:
@@ -322,9 +421,14 @@ def _write_invoices(session: Session, invoices: dict[int, _OpenItem]) -> None:
 def _application_entry(payment, invoice, plan: PlannedApplication, key: str, today: date) -> NewEntry:
     cur, cust, amount, discount, rule = invoice.currency, invoice.customer_id, plan.amount, plan.discount, plan.rule
     return NewEntry(
-        "cash_application", f"cash_application:{key}", payment.payment_date or today,
-        [debit(UNAPPLIED, amount, cur, cust), debit(DISCOUNTS, discount, cur, cust),
-         credit(AR, amount + discount, cur, cust)],
+        "cash_application",
+        f"cash_application:{key}",
+        payment.payment_date or today,
+        [
+            debit(UNAPPLIED, amount, cur, cust),
+            debit(DISCOUNTS, discount, cur, cust),
+            credit(AR, amount + discount, cur, cust),
+        ],
         memo=f"apply payment {payment.id} to {invoice.invoice_number} ({rule})",
     )
 
@@ -334,8 +438,17 @@ def _deduction_row(payment_id: int, invoices: dict[int, _OpenItem], plan: Planne
     if plan.reason_code not in REASON_CODES:
         raise ValueError(f"unknown deduction reason code {plan.reason_code!r}")
     if invoice is None or plan.amount <= 0 or plan.amount > invoice.open_amount:
-        raise OverApplication("a deduction must be positive and still open on its invoice",
-                              amount=decimal_str(plan.amount))
-    return {"payment_id": payment_id, "invoice_id": invoice.id, "customer_id": invoice.customer_id,
-            "amount": plan.amount, "currency": invoice.currency, "reason_code": plan.reason_code, "note": plan.note,
-            "status": "open", "idempotency_key": key}
+        raise OverApplication(
+            "a deduction must be positive and still open on its invoice", amount=decimal_str(plan.amount)
+        )
+    return {
+        "payment_id": payment_id,
+        "invoice_id": invoice.id,
+        "customer_id": invoice.customer_id,
+        "amount": plan.amount,
+        "currency": invoice.currency,
+        "reason_code": plan.reason_code,
+        "note": plan.note,
+        "status": "open",
+        "idempotency_key": key,
+    }

@@ -57,8 +57,9 @@ def _having(session: Session, stmt, condition):
 
 
 def _money(value) -> str:
-    return decimal_str(_dec(value).quantize(Decimal("0.01")) if _dec(value) == _dec(value).quantize(
-        Decimal("0.01")) else _dec(value))
+    return decimal_str(
+        _dec(value).quantize(Decimal("0.01")) if _dec(value) == _dec(value).quantize(Decimal("0.01")) else _dec(value)
+    )
 
 
 def _live_applications():
@@ -69,10 +70,8 @@ def _live_applications():
 def check_journal_balanced(session: Session) -> list[Violation]:
     """Every journal entry balances in each currency (post_entry refuses otherwise; this proves the table)."""
     diff = func.sum(JournalLine.debit - JournalLine.credit)
-    stmt = select(JournalLine.entry_id, JournalLine.currency, diff).group_by(JournalLine.entry_id,
-                                                                             JournalLine.currency)
-    rows = session.execute(_having(session, stmt, diff != 0).order_by(JournalLine.currency,
-                                                                       JournalLine.entry_id)).all()
+    stmt = select(JournalLine.entry_id, JournalLine.currency, diff).group_by(JournalLine.entry_id, JournalLine.currency)
+    rows = session.execute(_having(session, stmt, diff != 0).order_by(JournalLine.currency, JournalLine.entry_id)).all()
     by_currency: dict[str, list[dict]] = {}
     for entry_id, currency, diff in rows:
         if _dec(diff) == 0:
@@ -83,45 +82,84 @@ def check_journal_balanced(session: Session) -> list[Violation]:
 
 def check_ar_control(session: Session) -> list[Violation]:
     """The AR control account (journal) equals the sum of open items, in every currency."""
-    journal = dict(session.execute(
-        select(JournalLine.currency, func.sum(JournalLine.debit - JournalLine.credit))
-        .where(JournalLine.account == AR).group_by(JournalLine.currency)).all())
-    items = dict(session.execute(
-        select(Invoice.currency, func.sum(Invoice.open_amount)).group_by(Invoice.currency)).all())
+    journal = dict(
+        session.execute(
+            select(JournalLine.currency, func.sum(JournalLine.debit - JournalLine.credit))
+            .where(JournalLine.account == AR)
+            .group_by(JournalLine.currency)
+        ).all()
+    )
+    items = dict(
+        session.execute(select(Invoice.currency, func.sum(Invoice.open_amount)).group_by(Invoice.currency)).all()
+    )
     violations = []
     for currency in sorted(set(journal) | set(items)):
         ar, open_items = _dec(journal.get(currency)), _dec(items.get(currency))
         if ar != open_items:
-            violations.append(Violation(AR_CONTROL, [{"account": AR, "journal_balance": _money(ar),
-                                                      "open_items": _money(open_items),
-                                                      "difference": _money(ar - open_items)}], currency))
+            violations.append(
+                Violation(
+                    AR_CONTROL,
+                    [
+                        {
+                            "account": AR,
+                            "journal_balance": _money(ar),
+                            "open_items": _money(open_items),
+                            "difference": _money(ar - open_items),
+                        }
+                    ],
+                    currency,
+                )
+            )
     return violations
 
 
 def check_invoice_open_amounts(session: Session) -> list[Violation]:
     """open_amount = amount - settled_elsewhere - applications - discounts - credits, per invoice."""
     applied = (
-        select(CashApplication.invoice_id, func.sum(CashApplication.amount).label("cash"),
-               func.sum(CashApplication.discount).label("discount"))
-        .where(_live_applications()).group_by(CashApplication.invoice_id).subquery()
+        select(
+            CashApplication.invoice_id,
+            func.sum(CashApplication.amount).label("cash"),
+            func.sum(CashApplication.discount).label("discount"),
+        )
+        .where(_live_applications())
+        .group_by(CashApplication.invoice_id)
+        .subquery()
     )
-    stmt = (
-        select(Invoice.invoice_number, Invoice.currency, Invoice.amount, Invoice.settled_elsewhere,
-               Invoice.open_amount, applied.c.cash, applied.c.discount)
-        .outerjoin(applied, applied.c.invoice_id == Invoice.id)
+    stmt = select(
+        Invoice.invoice_number,
+        Invoice.currency,
+        Invoice.amount,
+        Invoice.settled_elsewhere,
+        Invoice.open_amount,
+        applied.c.cash,
+        applied.c.discount,
+    ).outerjoin(applied, applied.c.invoice_id == Invoice.id)
+    stmt = _exact(
+        session,
+        stmt,
+        Invoice.open_amount
+        != Invoice.amount
+        - func.coalesce(Invoice.settled_elsewhere, 0)
+        - func.coalesce(applied.c.cash, 0)
+        - func.coalesce(applied.c.discount, 0),
     )
-    stmt = _exact(session, stmt, Invoice.open_amount != Invoice.amount - func.coalesce(Invoice.settled_elsewhere, 0)
-                  - func.coalesce(applied.c.cash, 0) - func.coalesce(applied.c.discount, 0))
     rows = session.execute(stmt.order_by(Invoice.currency, Invoice.invoice_number)).all()
     by_currency: dict[str, list[dict]] = {}
     for number, currency, amount, elsewhere, open_amount, cash, discount in rows:
         expected = _dec(amount) - _dec(elsewhere) - _dec(cash) - _dec(discount)
         if expected == _dec(open_amount):
             continue
-        by_currency.setdefault(currency, []).append({
-            "invoice_number": number, "amount": _money(amount), "settled_elsewhere": _money(elsewhere),
-            "applied": _money(cash), "discounts": _money(discount), "open_amount": _money(open_amount),
-            "expected_open_amount": _money(expected)})
+        by_currency.setdefault(currency, []).append(
+            {
+                "invoice_number": number,
+                "amount": _money(amount),
+                "settled_elsewhere": _money(elsewhere),
+                "applied": _money(cash),
+                "discounts": _money(discount),
+                "open_amount": _money(open_amount),
+                "expected_open_amount": _money(expected),
+            }
+        )
     return [Violation(INVOICE_OPEN_AMOUNT, found, currency) for currency, found in sorted(by_currency.items())]
 
 
@@ -129,37 +167,50 @@ def check_payments_within_amount(session: Session) -> list[Violation]:
     """No payment applied beyond its amount, and its unapplied amount is what is left of it."""
     applied = (
         select(CashApplication.payment_id, func.sum(CashApplication.amount).label("cash"))
-        .where(_live_applications()).group_by(CashApplication.payment_id).subquery()
+        .where(_live_applications())
+        .group_by(CashApplication.payment_id)
+        .subquery()
     )
     used = func.coalesce(applied.c.cash, 0)
-    stmt = (select(Payment.id, Payment.currency, Payment.amount, Payment.unapplied_amount, used)
-            .outerjoin(applied, applied.c.payment_id == Payment.id))
+    stmt = select(Payment.id, Payment.currency, Payment.amount, Payment.unapplied_amount, used).outerjoin(
+        applied, applied.c.payment_id == Payment.id
+    )
     stmt = _exact(session, stmt, (used > Payment.amount) | (Payment.unapplied_amount != Payment.amount - used))
     rows = session.execute(stmt.order_by(Payment.currency, Payment.id)).all()
     by_currency: dict[str, list[dict]] = {}
     for payment_id, currency, amount, unapplied, cash in rows:
         if _dec(cash) <= _dec(amount) and _dec(unapplied) == _dec(amount) - _dec(cash):
             continue
-        by_currency.setdefault(currency, []).append({
-            "payment_id": payment_id, "amount": _money(amount), "applied": _money(cash),
-            "unapplied_amount": _money(unapplied), "expected_unapplied": _money(_dec(amount) - _dec(cash))})
+        by_currency.setdefault(currency, []).append(
+            {
+                "payment_id": payment_id,
+                "amount": _money(amount),
+                "applied": _money(cash),
+                "unapplied_amount": _money(unapplied),
+                "expected_unapplied": _money(_dec(amount) - _dec(cash)),
+            }
+        )
     return [Violation(PAYMENT_WITHIN_AMOUNT, found, currency) for currency, found in sorted(by_currency.items())]
 
 
 def check_deductions_within_open(session: Session) -> list[Violation]:
     """The open deductions on an invoice add up to no more than its open amount."""
     total = func.sum(case((Deduction.status == "open", Deduction.amount), else_=0))
-    stmt = (select(Invoice.invoice_number, Invoice.currency, Invoice.open_amount, total)
-            .join(Deduction, Deduction.invoice_id == Invoice.id)
-            .group_by(Invoice.id, Invoice.invoice_number, Invoice.currency, Invoice.open_amount))
-    rows = session.execute(_having(session, stmt, total > Invoice.open_amount)
-                           .order_by(Invoice.currency, Invoice.invoice_number)).all()
+    stmt = (
+        select(Invoice.invoice_number, Invoice.currency, Invoice.open_amount, total)
+        .join(Deduction, Deduction.invoice_id == Invoice.id)
+        .group_by(Invoice.id, Invoice.invoice_number, Invoice.currency, Invoice.open_amount)
+    )
+    rows = session.execute(
+        _having(session, stmt, total > Invoice.open_amount).order_by(Invoice.currency, Invoice.invoice_number)
+    ).all()
     by_currency: dict[str, list[dict]] = {}
     for number, currency, open_amount, deducted in rows:
         if _dec(deducted) <= _dec(open_amount):
             continue
-        by_currency.setdefault(currency, []).append({
-            "invoice_number": number, "open_amount": _money(open_amount), "open_deductions": _money(deducted)})
+        by_currency.setdefault(currency, []).append(
+            {"invoice_number": number, "open_amount": _money(open_amount), "open_deductions": _money(deducted)}
+        )
     return [Violation(DEDUCTION_WITHIN_OPEN, found, currency) for currency, found in sorted(by_currency.items())]
 
 
@@ -178,5 +229,13 @@ def check_ledger(session: Session) -> list[Violation]:
     return [violation for rule in RULES for violation in rule(session)]
 
 
-__all__ = ["Violation", "check_ledger", "RULES", "check_journal_balanced", "check_ar_control",
-           "check_invoice_open_amounts", "check_payments_within_amount", "check_deductions_within_open"]
+__all__ = [
+    "Violation",
+    "check_ledger",
+    "RULES",
+    "check_journal_balanced",
+    "check_ar_control",
+    "check_invoice_open_amounts",
+    "check_payments_within_amount",
+    "check_deductions_within_open",
+]

@@ -89,8 +89,13 @@ def resolve_deduction(session: Session, deduction_id: int, *, note: str) -> Dedu
 def reverse_deductions(session: Session, *, payment_id: int, invoice_id: int) -> list[int]:
     """The application a deduction came with was reversed: its open deductions on that invoice go with it
     (status `reversed`; the invoice's open amount was never reduced by them). Returns their ids."""
-    rows = list(session.scalars(select(Deduction).where(
-        Deduction.payment_id == payment_id, Deduction.invoice_id == invoice_id, Deduction.status == OPEN)))
+    rows = list(
+        session.scalars(
+            select(Deduction).where(
+                Deduction.payment_id == payment_id, Deduction.invoice_id == invoice_id, Deduction.status == OPEN
+            )
+        )
+    )
     for deduction in rows:
         deduction.status = REVERSED
     session.flush()
@@ -103,12 +108,20 @@ def collect_deductions(session: Session, invoice_ids, *, payment_id: int | None 
     ids = sorted(set(invoice_ids))
     if not ids:
         return []
-    deductions = list(session.scalars(select(Deduction).where(Deduction.invoice_id.in_(ids), Deduction.status == OPEN)
-                                      .order_by(Deduction.invoice_id, Deduction.id)))
+    deductions = list(
+        session.scalars(
+            select(Deduction)
+            .where(Deduction.invoice_id.in_(ids), Deduction.status == OPEN)
+            .order_by(Deduction.invoice_id, Deduction.id)
+        )
+    )
     if not deductions:
         return []
-    open_amounts = dict(session.execute(select(Invoice.id, Invoice.open_amount).where(
-        Invoice.id.in_({d.invoice_id for d in deductions}))).all())
+    open_amounts = dict(
+        session.execute(
+            select(Invoice.id, Invoice.open_amount).where(Invoice.id.in_({d.invoice_id for d in deductions}))
+        ).all()
+    )
     collected = []
     for invoice_id in sorted(open_amounts):
         rows = [d for d in deductions if d.invoice_id == invoice_id]
@@ -157,71 +170,114 @@ class DeductionSettlement:
 
     def as_dict(self) -> dict:
         """Money as strings, for the API and the CLI."""
-        return {"deduction_id": self.deduction_id, "status": self.status, "outcome": self.outcome,
-                "reason_code": self.reason_code, "amount": decimal_str(self.amount), "currency": self.currency,
-                "invoice_number": self.invoice_number, "journal_entry_id": self.journal_entry_id,
-                "rebill_invoice_number": self.rebill_invoice_number}
+        return {
+            "deduction_id": self.deduction_id,
+            "status": self.status,
+            "outcome": self.outcome,
+            "reason_code": self.reason_code,
+            "amount": decimal_str(self.amount),
+            "currency": self.currency,
+            "invoice_number": self.invoice_number,
+            "journal_entry_id": self.journal_entry_id,
+            "rebill_invoice_number": self.rebill_invoice_number,
+        }
 
 
-def settle_deduction(session: Session, deduction_id: int, *, outcome: str, reason_code: str, note: str | None,
-                     today: date) -> DeductionSettlement:
+def settle_deduction(
+    session: Session, deduction_id: int, *, outcome: str, reason_code: str, note: str | None, today: date
+) -> DeductionSettlement:
     """Settle an open (or disputed) deduction as a write-off, a credit memo, a re-bill or a dispute, with a reason
     code; the journal and the invoice's open amount move together so AR stays equal to the open items."""
     if outcome not in OUTCOMES:
-        raise InvalidDeductionOutcome(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}",
-                                      field="outcome")
+        raise InvalidDeductionOutcome(
+            f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}", field="outcome"
+        )
     if reason_code not in REASON_CODES:
-        raise InvalidDeductionOutcome(f"unknown reason code {reason_code!r}; expected one of "
-                                      f"{', '.join(sorted(REASON_CODES))}", field="reason_code")
+        raise InvalidDeductionOutcome(
+            f"unknown reason code {reason_code!r}; expected one of {', '.join(sorted(REASON_CODES))}",
+            field="reason_code",
+        )
     deduction = session.get(Deduction, deduction_id, with_for_update=True)
     if deduction is None:
         raise DeductionNotFound(f"deduction {deduction_id} does not exist")
     if deduction.status not in SETTLEABLE:
-        raise DeductionAlreadySettled(f"deduction {deduction_id} is already {deduction.status}",
-                                      status=deduction.status)
+        raise DeductionAlreadySettled(
+            f"deduction {deduction_id} is already {deduction.status}", status=deduction.status
+        )
     invoice = session.get(Invoice, deduction.invoice_id)
     if outcome != DISPUTE and deduction.amount > invoice.open_amount:
-        raise OverApplication("a deduction can only be settled while its amount is still open on the invoice",
-                              amount=decimal_str(deduction.amount), open_amount=decimal_str(invoice.open_amount))
+        raise OverApplication(
+            "a deduction can only be settled while its amount is still open on the invoice",
+            amount=decimal_str(deduction.amount),
+            open_amount=decimal_str(invoice.open_amount),
+        )
     entry_id, rebill_number = None, None
     cur, cust, amount, key = deduction.currency, deduction.customer_id, deduction.amount, f"deduction:{deduction.id}"
     if outcome in (WRITE_OFF, CREDIT_MEMO):
         account = DEDUCTIONS if outcome == WRITE_OFF else REVENUE
         invoice.open_amount = invoice.open_amount - amount
-        entry_id = post_entry(session, outcome, f"{key}:{outcome}", today,
-                              [debit(account, amount, cur, cust), credit(AR, amount, cur, cust)],
-                              memo=f"{outcome.replace('_', ' ')} of deduction {deduction.id} on "
-                                   f"{invoice.invoice_number} ({reason_code})").id
+        entry_id = post_entry(
+            session,
+            outcome,
+            f"{key}:{outcome}",
+            today,
+            [debit(account, amount, cur, cust), credit(AR, amount, cur, cust)],
+            memo=f"{outcome.replace('_', ' ')} of deduction {deduction.id} on {invoice.invoice_number} ({reason_code})",
+        ).id
     elif outcome == REBILL:
         rebill = _rebill_invoice(session, invoice, amount, today)
         rebill_number = rebill.invoice_number
-        entry_id = post_entry(session, REBILL, f"{key}:{REBILL}", today,
-                              [debit(AR, amount, cur, cust), credit(AR, amount, cur, cust)],
-                              memo=f"re-bill deduction {deduction.id}: {invoice.invoice_number} -> "
-                                   f"{rebill.invoice_number} ({reason_code})").id
+        entry_id = post_entry(
+            session,
+            REBILL,
+            f"{key}:{REBILL}",
+            today,
+            [debit(AR, amount, cur, cust), credit(AR, amount, cur, cust)],
+            memo=f"re-bill deduction {deduction.id}: {invoice.invoice_number} -> "
+            f"{rebill.invoice_number} ({reason_code})",
+        ).id
     deduction.status = OUTCOME_STATUS[outcome]
     deduction.reason_code = reason_code
     deduction.note = (note or deduction.note or "")[:512] or None
     session.flush()
-    return DeductionSettlement(deduction.id, deduction.status, outcome, reason_code, amount, cur,
-                               invoice.invoice_number, entry_id, rebill_number)
+    return DeductionSettlement(
+        deduction.id,
+        deduction.status,
+        outcome,
+        reason_code,
+        amount,
+        cur,
+        invoice.invoice_number,
+        entry_id,
+        rebill_number,
+    )
 
 
 def _rebill_invoice(session: Session, invoice: Invoice, amount: Decimal, today: date) -> Invoice:
     """Move `amount` off the invoice onto a new one (same customer, terms and PO), numbered RB-000001..."""
     invoice.open_amount = invoice.open_amount - amount
     number = next_number(session, REBILL_SEQUENCE, REBILL_PREFIX)
-    rebill = Invoice(invoice_number=number, customer_id=invoice.customer_id, invoice_date=today,
-                     due_date=due_date(today, parse_terms(invoice.payment_terms)), amount=amount, open_amount=amount,
-                     currency=invoice.currency, po_number=invoice.po_number, po_key=invoice.po_key,
-                     payment_terms=invoice.payment_terms, origin="rebill")
+    rebill = Invoice(
+        invoice_number=number,
+        customer_id=invoice.customer_id,
+        invoice_date=today,
+        due_date=due_date(today, parse_terms(invoice.payment_terms)),
+        amount=amount,
+        open_amount=amount,
+        currency=invoice.currency,
+        po_number=invoice.po_number,
+        po_key=invoice.po_key,
+        payment_terms=invoice.payment_terms,
+        origin="rebill",
+    )
     session.add(rebill)
     session.flush()
     return rebill
 
 
-def list_deductions(session: Session, *, status: str | None = OPEN, customer_id: str | None = None,
-                    limit: int = 100, offset: int = 0) -> list[dict]:
+def list_deductions(
+    session: Session, *, status: str | None = OPEN, customer_id: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict]:
     """Deductions with their invoice number, oldest first; status None lists all, "open" includes disputed."""
     stmt = select(Deduction, Invoice.invoice_number).join(Invoice, Invoice.id == Deduction.invoice_id)
     if status == OPEN:
@@ -236,8 +292,15 @@ def list_deductions(session: Session, *, status: str | None = OPEN, customer_id:
 
 def deduction_to_dict(deduction: Deduction, invoice_number: str) -> dict:
     """A deduction as reviewers and the ERP see it (money as strings)."""
-    return {"id": deduction.id, "payment_id": deduction.payment_id, "invoice_number": invoice_number,
-            "customer_id": deduction.customer_id, "amount": decimal_str(deduction.amount),
-            "currency": deduction.currency, "reason_code": deduction.reason_code, "note": deduction.note,
-            "status": deduction.status,
-            "created_at": deduction.created_at.isoformat() if deduction.created_at else None}
+    return {
+        "id": deduction.id,
+        "payment_id": deduction.payment_id,
+        "invoice_number": invoice_number,
+        "customer_id": deduction.customer_id,
+        "amount": decimal_str(deduction.amount),
+        "currency": deduction.currency,
+        "reason_code": deduction.reason_code,
+        "note": deduction.note,
+        "status": deduction.status,
+        "created_at": deduction.created_at.isoformat() if deduction.created_at else None,
+    }

@@ -62,10 +62,13 @@ def render_pdf(view: InvoiceView) -> bytes:
     pdf.setFont("Helvetica-Bold", 16)
     pdf.drawString(20 * mm, y, f"Invoice {inv.invoice_number}")
     pdf.setFont("Helvetica", 10)
-    for text in (f"Invoice date: {inv.invoice_date.isoformat()}",
-                 f"Due date: {inv.due_date.isoformat() if inv.due_date else '-'}",
-                 f"Terms: {inv.payment_terms or '-'}", f"PO number: {inv.po_number or '-'}",
-                 f"Customer: {view.customer.name if view.customer else inv.customer_id} ({inv.customer_id})"):
+    for text in (
+        f"Invoice date: {inv.invoice_date.isoformat()}",
+        f"Due date: {inv.due_date.isoformat() if inv.due_date else '-'}",
+        f"Terms: {inv.payment_terms or '-'}",
+        f"PO number: {inv.po_number or '-'}",
+        f"Customer: {view.customer.name if view.customer else inv.customer_id} ({inv.customer_id})",
+    ):
         y -= 6 * mm
         pdf.drawString(20 * mm, y, text)
     if view.customer and view.customer.address:
@@ -133,21 +136,35 @@ def render_ubl(view: InvoiceView, *, seller: str = SELLER) -> bytes:
         _el(_el(root, CAC, "OrderReference"), CBC, "ID", inv.po_number)
     _party(root, "AccountingSupplierParty", seller, None, None)
     customer = view.customer
-    _party(root, "AccountingCustomerParty", customer.name if customer else inv.customer_id, inv.customer_id,
-           customer.address if customer else None)
+    _party(
+        root,
+        "AccountingCustomerParty",
+        customer.name if customer else inv.customer_id,
+        inv.customer_id,
+        customer.address if customer else None,
+    )
     if inv.payment_terms:
         _el(_el(root, CAC, "PaymentTerms"), CBC, "Note", inv.payment_terms)
     tax_total = _el(root, CAC, "TaxTotal")
     _el(tax_total, CBC, "TaxAmount", _m(inv.tax_amount), currencyID=cur)
     totals = _el(root, CAC, "LegalMonetaryTotal")
-    for tag, value in (("LineExtensionAmount", view.net), ("TaxExclusiveAmount", view.net),
-                       ("TaxInclusiveAmount", inv.amount), ("PayableAmount", inv.open_amount)):
+    for tag, value in (
+        ("LineExtensionAmount", view.net),
+        ("TaxExclusiveAmount", view.net),
+        ("TaxInclusiveAmount", inv.amount),
+        ("PayableAmount", inv.open_amount),
+    ):
         _el(totals, CBC, tag, _m(value), currencyID=cur)
     for line in view.order.lines if view.order else []:
         node = _el(root, CAC, "InvoiceLine")
         _el(node, CBC, "ID", str(line.line_no))
-        _el(node, CBC, "InvoicedQuantity", decimal_str(Decimal(line.quantity).normalize()),
-            unitCode=(line.uom or "EA").upper())
+        _el(
+            node,
+            CBC,
+            "InvoicedQuantity",
+            decimal_str(Decimal(line.quantity).normalize()),
+            unitCode=(line.uom or "EA").upper(),
+        )
         _el(node, CBC, "LineExtensionAmount", _m(line.amount), currencyID=cur)
         item = _el(node, CAC, "Item")
         _el(item, CBC, "Name", line.description or line.sku)
@@ -163,12 +180,28 @@ def facturx_data(view: InvoiceView, *, seller: str = SELLER, country: str = SELL
     buyer = {"name": view.customer.name if view.customer else inv.customer_id}
     if view.customer and view.customer.address:
         buyer["addr_l1"] = view.customer.address[:100]
-    data = {"BT-1": inv.invoice_number, "BT-2": inv.invoice_date, "BT-3": "380", "BT-5": inv.currency,
-            "BT-72": inv.invoice_date, "BG-4": {"name": seller, "country_code": country}, "BG-7": buyer,
-            "BG-23": [{"BT-116": _m(net), "BT-117": _m(inv.tax_amount), "BT-118": "S" if inv.tax_amount else "Z",
-                       "BT-119": decimal_str(rate)}],
-            "BT-106": _m(net), "BT-109": _m(net), "BT-110": _m(inv.tax_amount), "BT-112": _m(inv.amount),
-            "BT-115": _m(inv.open_amount)}
+    data = {
+        "BT-1": inv.invoice_number,
+        "BT-2": inv.invoice_date,
+        "BT-3": "380",
+        "BT-5": inv.currency,
+        "BT-72": inv.invoice_date,
+        "BG-4": {"name": seller, "country_code": country},
+        "BG-7": buyer,
+        "BG-23": [
+            {
+                "BT-116": _m(net),
+                "BT-117": _m(inv.tax_amount),
+                "BT-118": "S" if inv.tax_amount else "Z",
+                "BT-119": decimal_str(rate),
+            }
+        ],
+        "BT-106": _m(net),
+        "BT-109": _m(net),
+        "BT-110": _m(inv.tax_amount),
+        "BT-112": _m(inv.amount),
+        "BT-115": _m(inv.open_amount),
+    }
     if inv.po_number:
         data["BT-13"] = inv.po_number
     if inv.due_date:

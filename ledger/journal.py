@@ -85,9 +85,7 @@ def post_entry(
         existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
         if existing is not None:
             return existing
-    postings = [
-        line for line in lines if line.debit or line.credit
-    ]  # zero lines (no tax, no discount) add nothing
+    postings = [line for line in lines if line.debit or line.credit]  # zero lines (no tax, no discount) add nothing
     check_balanced(postings)
     entry = JournalEntry(
         kind=kind,
@@ -146,21 +144,31 @@ def post_new_entries(session: Session, entries: Sequence[NewEntry]) -> dict[str,
         return {}
     rows = session.execute(
         insert(JournalEntry).returning(JournalEntry.id, JournalEntry.idempotency_key, sort_by_parameter_order=True),
-        [{"kind": e.kind, "idempotency_key": e.idempotency_key, "entry_date": e.entry_date, "memo": e.memo}
-         for e, _ in batch],
+        [
+            {"kind": e.kind, "idempotency_key": e.idempotency_key, "entry_date": e.entry_date, "memo": e.memo}
+            for e, _ in batch
+        ],
     ).all()
     ids = {key: ident for ident, key in rows}
     session.execute(
         insert(JournalLine),
-        [{"entry_id": ids[e.idempotency_key], "account": p.account, "customer_id": p.customer_id,
-          "debit": p.debit, "credit": p.credit, "currency": p.currency} for e, postings in batch for p in postings],
+        [
+            {
+                "entry_id": ids[e.idempotency_key],
+                "account": p.account,
+                "customer_id": p.customer_id,
+                "debit": p.debit,
+                "credit": p.credit,
+                "currency": p.currency,
+            }
+            for e, postings in batch
+            for p in postings
+        ],
     )
     return ids
 
 
-def reverse_entry(
-    session: Session, entry: JournalEntry, *, entry_date: date, memo: str | None = None
-) -> JournalEntry:
+def reverse_entry(session: Session, entry: JournalEntry, *, entry_date: date, memo: str | None = None) -> JournalEntry:
     """Post the mirror image of an entry (debits become credits); an entry is reversed at most once."""
     key = f"reversal:{entry.idempotency_key}"
     if entry.reverses_id is not None:
@@ -195,7 +203,5 @@ def account_balances(session: Session, customer_id: str | None = None) -> dict[t
 @event.listens_for(Session, "before_flush")
 def _refuse_journal_edits(session: Session, _ctx, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, JournalEntry | JournalLine) and (
-            obj in session.deleted or session.is_modified(obj)
-        ):
+        if isinstance(obj, JournalEntry | JournalLine) and (obj in session.deleted or session.is_modified(obj)):
             raise UnbalancedEntry("posted journal entries are immutable; post a reversal instead")

@@ -72,9 +72,7 @@ def _text(row: dict, col: str, *, required: bool = True) -> str | None:
     return value or None
 
 
-def _decimal(
-    row: dict, col: str, *, required: bool = True, minimum: Decimal | None = Decimal("0")
-) -> Decimal | None:
+def _decimal(row: dict, col: str, *, required: bool = True, minimum: Decimal | None = Decimal("0")) -> Decimal | None:
     text = _text(row, col, required=required)
     if text is None:
         return None
@@ -216,9 +214,7 @@ def _find(session: Session, kind: str, values: dict):
             ContractPrice.customer_id == values["customer_id"],
             ContractPrice.sku == values["sku"],
             ContractPrice.min_quantity == values["min_quantity"],
-            ContractPrice.valid_from.is_(None)
-            if valid_from is None
-            else ContractPrice.valid_from == valid_from,
+            ContractPrice.valid_from.is_(None) if valid_from is None else ContractPrice.valid_from == valid_from,
         )
     )
 
@@ -230,11 +226,10 @@ def _new(session: Session, kind: str, values: dict):
         return Product(**values)
     if kind == "prices":
         return ContractPrice(**values)
-    terms = session.scalar(
-        select(Customer.payment_terms).where(Customer.customer_id == values["customer_id"])
+    terms = session.scalar(select(Customer.payment_terms).where(Customer.customer_id == values["customer_id"]))
+    return Invoice(
+        **values, origin="imported", payment_terms=terms, settled_elsewhere=values["amount"] - values["open_amount"]
     )
-    return Invoice(**values, origin="imported", payment_terms=terms,
-                   settled_elsewhere=values["amount"] - values["open_amount"])
 
 
 _MONEY_FIELDS = ("customer_id", "amount", "open_amount", "currency")
@@ -260,10 +255,15 @@ def _reconcile_invoice(session: Session, invoice: Invoice, values: dict, report:
     same = values["open_amount"] == invoice.open_amount
     unchanged = all(values[n] == money[n] for n in _MONEY_FIELDS if n != "open_amount")
     if not unchanged or not (same or stale):
-        report.conflicts.append({
-            "invoice_number": invoice.invoice_number, "rule": "erp_open_ar_conflicts_with_cash_application",
-            "erp": {n: _plain(values[n]) for n in _MONEY_FIELDS},
-            "o2c": {n: _plain(money[n]) for n in _MONEY_FIELDS}, "applied_by_o2c": _plain(applied)})
+        report.conflicts.append(
+            {
+                "invoice_number": invoice.invoice_number,
+                "rule": "erp_open_ar_conflicts_with_cash_application",
+                "erp": {n: _plain(values[n]) for n in _MONEY_FIELDS},
+                "o2c": {n: _plain(money[n]) for n in _MONEY_FIELDS},
+                "applied_by_o2c": _plain(applied),
+            }
+        )
     for name, value in values.items():  # dates, PO: the ERP's; money stays as o2c applied it
         if name not in _MONEY_FIELDS:
             setattr(invoice, name, value)
@@ -278,14 +278,28 @@ def _post_opening(session: Session, invoice: Invoice, change: Decimal) -> None:
     if not change:
         return
     session.flush()
-    count = session.scalar(select(func.count(JournalEntry.id)).where(
-        JournalEntry.idempotency_key.like(f"opening_ar:{invoice.id}:%")))
-    lines = ([debit(AR, change, invoice.currency, invoice.customer_id),
-              credit(OPENING, change, invoice.currency, invoice.customer_id)] if change > 0 else
-             [credit(AR, -change, invoice.currency, invoice.customer_id),
-              debit(OPENING, -change, invoice.currency, invoice.customer_id)])
-    post_entry(session, "opening_ar", f"opening_ar:{invoice.id}:{count}", invoice.invoice_date, lines,
-               memo=f"open AR of {invoice.invoice_number} from the ERP")
+    count = session.scalar(
+        select(func.count(JournalEntry.id)).where(JournalEntry.idempotency_key.like(f"opening_ar:{invoice.id}:%"))
+    )
+    lines = (
+        [
+            debit(AR, change, invoice.currency, invoice.customer_id),
+            credit(OPENING, change, invoice.currency, invoice.customer_id),
+        ]
+        if change > 0
+        else [
+            credit(AR, -change, invoice.currency, invoice.customer_id),
+            debit(OPENING, -change, invoice.currency, invoice.customer_id),
+        ]
+    )
+    post_entry(
+        session,
+        "opening_ar",
+        f"opening_ar:{invoice.id}:{count}",
+        invoice.invoice_date,
+        lines,
+        memo=f"open AR of {invoice.invoice_number} from the ERP",
+    )
 
 
 def import_master_data(session: Session, kind: str, content: bytes | str) -> ImportReport:
@@ -311,9 +325,7 @@ def import_master_data(session: Session, kind: str, content: bytes | str) -> Imp
             continue
         key = _natural_key(kind, values)
         if key in seen:
-            errors.append(
-                {"row": row_number, "column": COLUMNS[kind][0], "message": f"duplicate of row {seen[key]}"}
-            )
+            errors.append({"row": row_number, "column": COLUMNS[kind][0], "message": f"duplicate of row {seen[key]}"})
             continue
         seen[key] = row_number
         parsed.append(values)

@@ -143,8 +143,9 @@ class Order(Base):
         self.po_key = po_key(value) or None
         return value
 
-    lines: Mapped[list[OrderLineRow]] = relationship(back_populates="order", order_by="OrderLineRow.line_no",
-                                                     cascade="all, delete-orphan")
+    lines: Mapped[list[OrderLineRow]] = relationship(
+        back_populates="order", order_by="OrderLineRow.line_no", cascade="all, delete-orphan"
+    )
 
 
 class OrderLineRow(Base):
@@ -252,8 +253,9 @@ class Payment(Base):
     source_extraction_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
-    items: Mapped[list[RemittanceLine]] = relationship(back_populates="payment", order_by="RemittanceLine.line_no",
-                                                       cascade="all, delete-orphan")
+    items: Mapped[list[RemittanceLine]] = relationship(
+        back_populates="payment", order_by="RemittanceLine.line_no", cascade="all, delete-orphan"
+    )
 
 
 class RemittanceLine(Base):

@@ -157,9 +157,7 @@ def validate_order(
             )
         )
     if not draft.po_number:
-        issues.append(
-            Issue(MISSING_FIELD, {"field": "order.po_number", "read": None, "rule": "PO number required"})
-        )
+        issues.append(Issue(MISSING_FIELD, {"field": "order.po_number", "read": None, "rule": "PO number required"}))
     else:
         original = session.execute(
             select(Order.id, Order.total).where(
@@ -181,9 +179,7 @@ def validate_order(
                 )
             )
     if not draft.lines:
-        issues.append(
-            Issue(MISSING_FIELD, {"field": "order.lines", "read": None, "rule": "an order needs lines"})
-        )
+        issues.append(Issue(MISSING_FIELD, {"field": "order.lines", "read": None, "rule": "an order needs lines"}))
     price_date = draft.order_date or on_date or date.today()
     for index, line in enumerate(draft.lines):
         issues.extend(_line_issues(session, customer, currency, index, line, price_date, policy))
@@ -250,12 +246,18 @@ def _line_issues(
         ]
     factor = pack_factor(product, line.uom)
     expected = lookup_price(
-        session, customer_id=customer.customer_id, sku=product.sku, quantity=line.quantity * factor,
+        session,
+        customer_id=customer.customer_id,
+        sku=product.sku,
+        quantity=line.quantity * factor,
         on_date=price_date,
     )
     if factor != 1:  # ordered in packs: compare the pack price
-        expected = replace(expected, unit_price=expected.unit_price * factor,
-                           rule=f"{expected.rule} x {_num(factor)} {product.uom} per {product.pack_uom}")
+        expected = replace(
+            expected,
+            unit_price=expected.unit_price * factor,
+            rule=f"{expected.rule} x {_num(factor)} {product.uom} per {product.pack_uom}",
+        )
     if expected.source == "list" and product.currency != currency:
         issues.append(
             Issue(
@@ -269,8 +271,12 @@ def _line_issues(
             )
         )
     check = check_line_price(
-        line.unit_price, expected.unit_price, policy.price_tolerance_abs, policy.price_tolerance_pct,
-        quantity=line.quantity, line_cap=policy.price_tolerance_line_cap,
+        line.unit_price,
+        expected.unit_price,
+        policy.price_tolerance_abs,
+        policy.price_tolerance_pct,
+        quantity=line.quantity,
+        line_cap=policy.price_tolerance_line_cap,
     )
     if not check.ok:
         issues.append(
@@ -282,8 +288,8 @@ def _line_issues(
                     "expected": _num(expected.unit_price),
                     "difference": _num(check.difference),
                     "line_difference": _num(check.difference * line.quantity),
-                    "rule": expected.rule + (f"; line cap {_num(policy.price_tolerance_line_cap)}"
-                                             if check.capped else ""),
+                    "rule": expected.rule
+                    + (f"; line cap {_num(policy.price_tolerance_line_cap)}" if check.capped else ""),
                 },
             )
         )

@@ -27,18 +27,17 @@ class LedgerPolicy:
         """The policy from a core.settings.Settings (missing knobs keep their defaults)."""
         defaults = cls()
         return cls(
-            price_tolerance_abs=Decimal(
-                str(getattr(settings, "price_tolerance_abs", defaults.price_tolerance_abs))
-            ),
-            price_tolerance_pct=Decimal(
-                str(getattr(settings, "price_tolerance_pct", defaults.price_tolerance_pct))
-            ),
+            price_tolerance_abs=Decimal(str(getattr(settings, "price_tolerance_abs", defaults.price_tolerance_abs))),
+            price_tolerance_pct=Decimal(str(getattr(settings, "price_tolerance_pct", defaults.price_tolerance_pct))),
             price_tolerance_line_cap=_optional_decimal(
-                getattr(settings, "price_tolerance_line_cap", defaults.price_tolerance_line_cap)),
+                getattr(settings, "price_tolerance_line_cap", defaults.price_tolerance_line_cap)
+            ),
             overpayment_tolerance=Decimal(
-                str(getattr(settings, "overpayment_tolerance", defaults.overpayment_tolerance))),
+                str(getattr(settings, "overpayment_tolerance", defaults.overpayment_tolerance))
+            ),
             payment_duplicate_window_days=int(
-                getattr(settings, "payment_duplicate_window_days", defaults.payment_duplicate_window_days)),
+                getattr(settings, "payment_duplicate_window_days", defaults.payment_duplicate_window_days)
+            ),
             tax_rate=Decimal(str(getattr(settings, "tax_rate", defaults.tax_rate))),
             rounding=getattr(settings, "rounding", defaults.rounding),
             max_invoices_per_payment=int(

@@ -93,8 +93,13 @@ def _plain(value: Decimal | None) -> str:
 
 
 def check_line_price(
-    found: Decimal, expected: Decimal, tolerance_abs: Decimal, tolerance_pct: Decimal = Decimal("0"), *,
-    quantity: Decimal | None = None, line_cap: Decimal | None = None,
+    found: Decimal,
+    expected: Decimal,
+    tolerance_abs: Decimal,
+    tolerance_pct: Decimal = Decimal("0"),
+    *,
+    quantity: Decimal | None = None,
+    line_cap: Decimal | None = None,
 ) -> PriceCheck:
     """Within tolerance when |found - expected| <= max(tolerance_abs, expected * tolerance_pct / 100) and, with a
     per-line cap, |found - expected| x quantity <= line_cap (3.59 for 3.60 x 20,000 is 200 off, not 0.01)."""

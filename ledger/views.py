@@ -136,8 +136,11 @@ def order_reference(session: Session, order_id: int) -> dict:
     """A posted order's keys for pointing at it: id, invoice number, the extraction it was posted from."""
     order = session.get(Order, order_id)
     number = session.scalar(select(Invoice.invoice_number).where(Invoice.order_id == order_id))
-    return {"order_id": order_id, "invoice_number": number,
-            "source_extraction_id": order.source_extraction_id if order else None}
+    return {
+        "order_id": order_id,
+        "invoice_number": number,
+        "source_extraction_id": order.source_extraction_id if order else None,
+    }
 
 
 def open_items(session: Session, customer_id: str) -> list[dict]:
@@ -163,9 +166,7 @@ def aging_bucket(days_past_due: int) -> str:
     return "90+"
 
 
-def aging_summary(
-    session: Session, *, as_of: date, customer_id: str | None = None
-) -> dict[str, dict[str, str]]:
+def aging_summary(session: Session, *, as_of: date, customer_id: str | None = None) -> dict[str, dict[str, str]]:
     """Open AR per currency in aging buckets by days past due (the invoice date when there is no due date)."""
     stmt = select(Invoice.currency, Invoice.due_date, Invoice.invoice_date, Invoice.open_amount).where(
         Invoice.open_amount > 0

@@ -93,8 +93,9 @@ def resolve_customer(
         others = sorted(c for c in support if c != customer_id)
         if not others:
             reasons = reasons + support.get(customer_id, [])
-            return CustomerMatch(customer_id, 100.0, reasons + notes,
-                                 [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}])
+            return CustomerMatch(
+                customer_id, 100.0, reasons + notes, [{"customer_id": customer_id, "score": 100.0, "reasons": reasons}]
+            )
         strong.update({c: support[c] for c in others})
     if strong or blocked:
         candidates = [{"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())]
@@ -110,14 +111,20 @@ def _with_support(match: CustomerMatch, support: dict[str, list[str]]) -> Custom
         return match
     if match.resolved:
         if set(support) - {match.customer_id}:
-            return CustomerMatch(None, 0.0, match.reasons + [
-                f"supporting evidence points at {', '.join(sorted(set(support) - {match.customer_id}))}"],
-                match.candidates)
-        return CustomerMatch(match.customer_id, match.score, match.reasons + support[match.customer_id],
-                             match.candidates)
+            return CustomerMatch(
+                None,
+                0.0,
+                match.reasons
+                + [f"supporting evidence points at {', '.join(sorted(set(support) - {match.customer_id}))}"],
+                match.candidates,
+            )
+        return CustomerMatch(
+            match.customer_id, match.score, match.reasons + support[match.customer_id], match.candidates
+        )
     extra = [{"customer_id": cid, "score": 0.0, "reasons": rs} for cid, rs in sorted(support.items())]
-    return CustomerMatch(None, match.score, match.reasons + ["supporting evidence alone never decides"],
-                         match.candidates + extra)
+    return CustomerMatch(
+        None, match.score, match.reasons + ["supporting evidence alone never decides"], match.candidates + extra
+    )
 
 
 def _id_agreement(session: Session, customer_id: str, name: str | None, address: str | None) -> str | None:
@@ -129,8 +136,11 @@ def _id_agreement(session: Session, customer_id: str, name: str | None, address:
         for text in [customer.name, *(customer.aliases or [])]:
             if fuzz.token_set_ratio(query, simple_name(text)) >= _AGREEMENT:
                 return f"name agrees with {text!r}"
-    if address and customer.address and fuzz.token_set_ratio(simple_name(address),
-                                                              simple_name(customer.address)) >= _AGREEMENT:
+    if (
+        address
+        and customer.address
+        and fuzz.token_set_ratio(simple_name(address), simple_name(customer.address)) >= _AGREEMENT
+    ):
         return "address agrees"
     return None
 
@@ -143,21 +153,32 @@ def _fuzzy(
         return CustomerMatch(None, 0.0, notes + ["no name to match"], [])
     best: dict[str, float] = {}
     names: dict[str, str] = {}
-    rows = session.execute(select(CustomerAlias.customer_id, CustomerAlias.alias_key).where(
-        CustomerAlias.active.is_(True), ~CustomerAlias.alias_key.startswith("@")))
+    rows = session.execute(
+        select(CustomerAlias.customer_id, CustomerAlias.alias_key).where(
+            CustomerAlias.active.is_(True), ~CustomerAlias.alias_key.startswith("@")
+        )
+    )
     for customer_id, key in rows:
         score = max(fuzz.token_sort_ratio(query, key), fuzz.WRatio(query, key))
         if score > best.get(customer_id, -1):
             best[customer_id], names[customer_id] = score, key
     top_ids = sorted(best, key=lambda c: (-best[c], c))[: policy.max_candidates]
-    addresses = dict(session.execute(select(Customer.customer_id, Customer.address).where(
-        Customer.customer_id.in_(top_ids))).all()) if top_ids else {}
+    addresses = (
+        dict(
+            session.execute(
+                select(Customer.customer_id, Customer.address).where(Customer.customer_id.in_(top_ids))
+            ).all()
+        )
+        if top_ids
+        else {}
+    )
     candidates = []
     for customer_id in top_ids:
         entry = {"customer_id": customer_id, "name": names[customer_id], "score": round(best[customer_id], 1)}
         if address and addresses.get(customer_id):
             entry["address_score"] = round(
-                fuzz.token_set_ratio(simple_name(address), simple_name(addresses[customer_id])), 1)
+                fuzz.token_set_ratio(simple_name(address), simple_name(addresses[customer_id])), 1
+            )
         candidates.append(entry)
     if not candidates:
         return CustomerMatch(None, 0.0, notes + ["no customers in master data"], [])
@@ -170,8 +191,10 @@ def _fuzzy(
             reason += f"; address {address_score:.1f}"
         return CustomerMatch(candidates[0]["customer_id"], top, notes + [reason], candidates)
     if top >= policy.customer_match_score and _address_decides(candidates):
-        reason = (f"customer.name fuzzy {top:.1f} (runner-up {runner_up:.1f}); bill-to address "
-                  f"{candidates[0]['address_score']:.1f} vs {candidates[1].get('address_score', 0):.1f}")
+        reason = (
+            f"customer.name fuzzy {top:.1f} (runner-up {runner_up:.1f}); bill-to address "
+            f"{candidates[0]['address_score']:.1f} vs {candidates[1].get('address_score', 0):.1f}"
+        )
         return CustomerMatch(candidates[0]["customer_id"], top, notes + [reason], candidates)
     why = "below score" if top < policy.customer_match_score else "margin over runner-up too small"
     return CustomerMatch(None, top, notes + [f"customer.name fuzzy {top:.1f}: {why}"], candidates)

@@ -23,8 +23,10 @@ DUPLICATE_ORDER = "duplicate_order"
 PAGE_DISAGREES, OVERPAYMENT, DUPLICATE_PAYMENT = "xml_page_mismatch", "overpayment", "duplicate_payment"
 # a visible page that disagrees with its embedded XML on money, a quantity or an id (extraction/structured/
 # reconcile.py words the warning); the buyer's spelling and the date stay warnings
-_PAGE_DISAGREEMENT = re.compile(r"visible page disagrees with embedded XML on order\.(po_number|currency|lines|total): "
-                                r"(.*)")
+_PAGE_DISAGREEMENT = re.compile(
+    r"visible page disagrees with embedded XML on order\.(po_number|currency|lines|total): "
+    r"(.*)"
+)
 
 # Fields whose misreading could post something wrong. Left out because a later check verifies them: names and
 # printed customer ids (customer resolution: exact key, or fuzzy score plus margin), currencies (customer and
@@ -140,8 +142,12 @@ def check_page_agreement(decision: _Decision, extraction: Extraction) -> None:
     for warning in extraction.warnings:
         found = _PAGE_DISAGREEMENT.match(warning)
         if found and "not found on the page" not in found.group(2):
-            decision.flag(PAGE_DISAGREES, field=f"order.{found.group(1)}", read=found.group(2),
-                          rule="the visible page must agree with the embedded XML on money, quantities and ids")
+            decision.flag(
+                PAGE_DISAGREES,
+                field=f"order.{found.group(1)}",
+                read=found.group(2),
+                rule="the visible page must agree with the embedded XML on money, quantities and ids",
+            )
 
 
 def sender_domain(sender: str | None) -> str | None:

@@ -61,8 +61,11 @@ def resolve_product(
 
 
 def _part_number(session: Session, customer_id: str, read: str) -> ProductMatch | None:
-    exact = session.scalar(select(CustomerPartNumber).where(
-        CustomerPartNumber.customer_id == customer_id, CustomerPartNumber.part_number == read))
+    exact = session.scalar(
+        select(CustomerPartNumber).where(
+            CustomerPartNumber.customer_id == customer_id, CustomerPartNumber.part_number == read
+        )
+    )
     if exact is not None:
         return ProductMatch(exact.sku, "customer_part_number", [f"part number {read!r} -> {exact.sku!r}"])
     # one customer's cross-reference list: small, bounded by that customer
@@ -70,9 +73,7 @@ def _part_number(session: Session, customer_id: str, read: str) -> ProductMatch 
     key = normalize_sku(read)
     skus = sorted({r.sku for r in rows if normalize_sku(r.part_number) == key})
     if len(skus) == 1:
-        return ProductMatch(
-            skus[0], "customer_part_number.normalized", [f"part number {read!r} -> {skus[0]!r}"]
-        )
+        return ProductMatch(skus[0], "customer_part_number.normalized", [f"part number {read!r} -> {skus[0]!r}"])
     if len(skus) > 1:
         return ProductMatch(
             None,

@@ -50,7 +50,11 @@ __all__ = ["decide_remittance", "RemittanceDecision"]
 
 
 def _resolve_payer(
-    session: Session, extraction: Extraction, matching: MatchingPolicy, decision: RemittanceDecision, *,
+    session: Session,
+    extraction: Extraction,
+    matching: MatchingPolicy,
+    decision: RemittanceDecision,
+    *,
     cash_received: bool = False,
 ) -> str | None:
     remittance = extraction.remittance
@@ -87,7 +91,11 @@ def _master(session: Session, customer_id: str) -> Customer:
 
 
 def decide_remittance(
-    session: Session, extraction: Extraction, *, matching: MatchingPolicy, ledger: LedgerPolicy,
+    session: Session,
+    extraction: Extraction,
+    *,
+    matching: MatchingPolicy,
+    ledger: LedgerPolicy,
     cash_received: bool = False,
 ) -> RemittanceDecision:
     """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile.
@@ -124,15 +132,24 @@ def decide_remittance(
     if remittance.amount is None or remittance.amount <= 0:
         return decision
     same = find_same_payment(
-        session, customer_id=payer, currency=currency, amount=remittance.amount, payment_date=remittance.payment_date,
+        session,
+        customer_id=payer,
+        currency=currency,
+        amount=remittance.amount,
+        payment_date=remittance.payment_date,
         payment_reference=remittance.payment_reference,
         invoice_references=[item.invoice_number for item in remittance.items if item.invoice_number],
-        window_days=ledger.payment_duplicate_window_days)
+        window_days=ledger.payment_duplicate_window_days,
+    )
     if same is not None:  # the same payment by another channel (email and upload, bank credit then advice)
         decision.duplicate_of_payment_id = same.id
-        decision.flag(DUPLICATE_PAYMENT, field="remittance.payment_reference", read=remittance.payment_reference,
-                      rule=f"payment {same.id} has the same payer, amount and reference or invoice",
-                      original_payment_id=same.id)
+        decision.flag(
+            DUPLICATE_PAYMENT,
+            field="remittance.payment_reference",
+            read=remittance.payment_reference,
+            rule=f"payment {same.id} has the same payer, amount and reference or invoice",
+            original_payment_id=same.id,
+        )
         return decision
     deductions: list[PlannedDeduction] = []
     if any(item.invoice_number or item.po_number for item in remittance.items):
@@ -157,8 +174,9 @@ def decide_remittance(
     return decision
 
 
-def _check_overpayment(decision: RemittanceDecision, items, applications: list[PlannedApplication],
-                       ledger: LedgerPolicy) -> None:
+def _check_overpayment(
+    decision: RemittanceDecision, items, applications: list[PlannedApplication], ledger: LedgerPolicy
+) -> None:
     """More than the tolerance paid beyond the open items is a person's call, never silently on account.
     (Only once every item matched: an unmatched item's amount is no over-payment.)"""
     if decision.reasons:
@@ -166,10 +184,14 @@ def _check_overpayment(decision: RemittanceDecision, items, applications: list[P
     applied = sum((a.amount for a in applications), Decimal("0"))
     amount = sum((item.amount_paid or Decimal("0") for item in items), Decimal("0"))
     if applications and amount - applied > ledger.overpayment_tolerance:
-        decision.flag(OVERPAYMENT, field="remittance.amount", read=decimal_str(amount),
-                      expected=decimal_str(applied),
-                      rule=f"{decimal_str(amount - applied)} beyond the open items exceeds the over-payment "
-                           f"tolerance of {decimal_str(ledger.overpayment_tolerance)}")
+        decision.flag(
+            OVERPAYMENT,
+            field="remittance.amount",
+            read=decimal_str(amount),
+            expected=decimal_str(applied),
+            rule=f"{decimal_str(amount - applied)} beyond the open items exceeds the over-payment "
+            f"tolerance of {decimal_str(ledger.overpayment_tolerance)}",
+        )
 
 
 def _require_payment_date(decision: RemittanceDecision, remittance) -> None:
@@ -260,41 +282,69 @@ def _plan_item(item, invoice, rule, master, payment_date, path, decision):
     and leaves the excess unapplied on account. Short pays need a reference read exactly (never OCR-guessed)."""
     discount = item.discount or Decimal("0")
     if item.amount_paid < 0 or discount < 0 or item.amount_paid + discount <= 0:
-        decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
-                      rule="amounts must be positive")
+        decision.flag(
+            AMOUNT_MISMATCH,
+            field=f"{path}.amount_paid",
+            read=decimal_str(item.amount_paid),
+            rule="amounts must be positive",
+        )
         return None
     deductions: list[PlannedDeduction] = []
     allowed = Decimal("0")
     terms_text = invoice.payment_terms or master.payment_terms
     if discount > 0:
-        allowed = allowed_discount(parse_terms(terms_text), invoice_date=invoice.invoice_date,
-                                   invoice_amount=invoice.amount, payment_date=payment_date)
+        allowed = allowed_discount(
+            parse_terms(terms_text),
+            invoice_date=invoice.invoice_date,
+            invoice_amount=invoice.amount,
+            payment_date=payment_date,
+        )
     earned = min(discount, allowed)
     if item.amount_paid + earned > invoice.open_amount:
         if discount:  # a discount on top of an over-payment makes no sense: a person looks
-            decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
-                          expected=decimal_str(invoice.open_amount), discount=decimal_str(discount),
-                          rule=f"paid + discount exceed the open amount of {invoice.invoice_number}")
+            decision.flag(
+                AMOUNT_MISMATCH,
+                field=f"{path}.amount_paid",
+                read=decimal_str(item.amount_paid),
+                expected=decimal_str(invoice.open_amount),
+                discount=decimal_str(discount),
+                rule=f"paid + discount exceed the open amount of {invoice.invoice_number}",
+            )
             return None
         # over-payment: settle the invoice, the excess stays on account as unapplied cash
         return PlannedApplication(invoice.id, invoice.open_amount, Decimal("0"), f"{rule}+overpayment"), []
     shortfall = invoice.open_amount - item.amount_paid - earned
     if shortfall > 0 and rule not in ("reference.exact", "reference.normalized", "po_number"):
-        decision.flag(AMOUNT_MISMATCH, field=f"{path}.amount_paid", read=decimal_str(item.amount_paid),
-                      expected=decimal_str(invoice.open_amount), discount=decimal_str(discount),
-                      rule=f"a short pay needs an exact reference; {invoice.invoice_number} matched by {rule}")
+        decision.flag(
+            AMOUNT_MISMATCH,
+            field=f"{path}.amount_paid",
+            read=decimal_str(item.amount_paid),
+            expected=decimal_str(invoice.open_amount),
+            discount=decimal_str(discount),
+            rule=f"a short pay needs an exact reference; {invoice.invoice_number} matched by {rule}",
+        )
         return None
     unearned = min(discount - earned, shortfall)
     if unearned > 0:
-        deductions.append(PlannedDeduction(
-            invoice.id, unearned, UNEARNED_DISCOUNT,
-            f"discount {decimal_str(discount)} taken, {decimal_str(allowed)} allowed by {terms_text!r} "
-            f"(invoice {invoice.invoice_date.isoformat()}, paid {_jsonable(payment_date)})"))
+        deductions.append(
+            PlannedDeduction(
+                invoice.id,
+                unearned,
+                UNEARNED_DISCOUNT,
+                f"discount {decimal_str(discount)} taken, {decimal_str(allowed)} allowed by {terms_text!r} "
+                f"(invoice {invoice.invoice_date.isoformat()}, paid {_jsonable(payment_date)})",
+            )
+        )
     rest = shortfall - max(unearned, Decimal("0"))
     if rest > 0:
-        deductions.append(PlannedDeduction(
-            invoice.id, rest, SHORT_PAYMENT,
-            f"paid {decimal_str(item.amount_paid)} of {decimal_str(invoice.open_amount)} open"))
+        deductions.append(
+            PlannedDeduction(
+                invoice.id,
+                rest,
+                SHORT_PAYMENT,
+                f"paid {decimal_str(item.amount_paid)} of {decimal_str(invoice.open_amount)} open",
+            )
+        )
     kind = rule + ("+short" if deductions else "")
     return PlannedApplication(invoice.id, item.amount_paid, earned, kind), deductions
 

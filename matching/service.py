@@ -127,7 +127,9 @@ def decide_order(
 def _same_order(session: Session, draft: OrderDraft) -> int | None:
     """The posted order this draft repeats (same customer, PO number and total), else None (a real conflict)."""
     original = session.scalar(
-        select(Order).where(Order.customer_id == draft.customer_id,
-                            (Order.po_key == (po_key(draft.po_number) or None)) | (Order.po_number == draft.po_number))
+        select(Order).where(
+            Order.customer_id == draft.customer_id,
+            (Order.po_key == (po_key(draft.po_number) or None)) | (Order.po_number == draft.po_number),
+        )
     )
     return original.id if original is not None and original.total == draft.lines_total() else None

@@ -15,9 +15,15 @@ from o2c.ledger.references import normalize_reference
 MAX_CANDIDATES = 25
 
 
-def open_invoice_candidates(session: Session, *, customer_id: str | None, currency: str | None,
-                            references: list[str | None], amounts: list[Decimal | None],
-                            limit: int = MAX_CANDIDATES) -> list[dict]:
+def open_invoice_candidates(
+    session: Session,
+    *,
+    customer_id: str | None,
+    currency: str | None,
+    references: list[str | None],
+    amounts: list[Decimal | None],
+    limit: int = MAX_CANDIDATES,
+) -> list[dict]:
     """The customer's open invoices in the payment's currency, best first: a reference read on the advice scores
     100, an open amount equal to an amount paid 90, the rest by due date (oldest first) from 50 down."""
     if not customer_id:
@@ -36,10 +42,18 @@ def open_invoice_candidates(session: Session, *, customer_id: str | None, curren
             score, why = 90, "open amount equals an amount paid"
         else:
             score, why = max(10, 50 - rank * 2), "open, oldest due first"
-        found.append({"invoice_number": invoice.invoice_number, "open_amount": decimal_str(invoice.open_amount),
-                      "amount": decimal_str(invoice.amount), "currency": invoice.currency,
-                      "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-                      "invoice_date": invoice.invoice_date.isoformat(), "score": score, "why": why})
+        found.append(
+            {
+                "invoice_number": invoice.invoice_number,
+                "open_amount": decimal_str(invoice.open_amount),
+                "amount": decimal_str(invoice.amount),
+                "currency": invoice.currency,
+                "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+                "invoice_date": invoice.invoice_date.isoformat(),
+                "score": score,
+                "why": why,
+            }
+        )
     return sorted(found, key=lambda c: -c["score"])
 
 
@@ -51,6 +65,9 @@ def customer_choices(session: Session, limit: int = 500) -> list[dict]:
 
 def product_choices(session: Session, limit: int = 2000) -> list[dict]:
     """Every product (SKU, description, list price) for a reviewer's pick list, by SKU."""
-    rows = session.execute(select(Product.sku, Product.description, Product.unit_price, Product.currency)
-                           .order_by(Product.sku).limit(limit)).all()
+    rows = session.execute(
+        select(Product.sku, Product.description, Product.unit_price, Product.currency)
+        .order_by(Product.sku)
+        .limit(limit)
+    ).all()
     return [{"sku": sku, "description": d, "unit_price": decimal_str(p), "currency": c} for sku, d, p, c in rows]

@@ -111,13 +111,29 @@ class Arrival:
     filename: str
 
 
-def receive(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
-            sender: str | None = None, queue_processing: bool = False) -> Arrival:
+def receive(
+    ctx: PipelineContext,
+    *,
+    content: bytes,
+    filename: str,
+    channel: str,
+    source_key: str | None = None,
+    sender: str | None = None,
+    queue_processing: bool = False,
+) -> Arrival:
     """Step 1: store the bytes and record the arrival, in its own short transaction. With `queue_processing`
     the worker's job is sent once that transaction has committed (never for a rolled-back arrival)."""
     with unit_of_work(ctx.session_factory) as session:
-        received = receive_document(session, ctx.store, content=content, filename=filename, channel=channel,
-                                    source_key=source_key, sender=sender, max_bytes=ctx.max_upload_bytes)
+        received = receive_document(
+            session,
+            ctx.store,
+            content=content,
+            filename=filename,
+            channel=channel,
+            source_key=source_key,
+            sender=sender,
+            max_bytes=ctx.max_upload_bytes,
+        )
         if queue_processing and ctx.queue is not None:
             queue_document(ctx, session, received.document.id)
         return Arrival(received.document.id, received.is_duplicate, filename)
@@ -141,36 +157,50 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         sha256, filename, media_type = document.sha256, document.filename, document.media_type
         grounding = grounding_from_master_data(session)
     try:
-        extractions = extract_document(ctx.store.get(sha256), filename=filename, media_type=media_type,
-                                       limits=ctx.limits, grounding=grounding)
+        extractions = extract_document(
+            ctx.store.get(sha256), filename=filename, media_type=media_type, limits=ctx.limits, grounding=grounding
+        )
     except UnreadableDocument as exc:
         _reject(ctx, document_id, exc.message, exc.reason)
         return
     except Exception as exc:
         if is_transient(exc):  # the machine's fault, not the file's: keep it received, say why, retry later
             _defer(ctx, document_id, exc)
-            raise DocumentDeferred(f"document {document_id} waits: {_describe(exc)}", document_id=document_id,
-                                   cause=type(exc).__name__) from exc
+            raise DocumentDeferred(
+                f"document {document_id} waits: {_describe(exc)}", document_id=document_id, cause=type(exc).__name__
+            ) from exc
         # an extractor bug must not lose the document: keep it, with its error
         log.exception("extraction of document %s failed", document_id)
         _reject(ctx, document_id, f"extraction failed: {type(exc).__name__}: {exc}", "unreadable")
         return
     if not extractions:  # an outcome for every file: "nothing to post here" is said, never implied
-        extractions = [Extraction(source=filename, document_type=OTHER,
-                                  confidence={"document_type": 1.0},
-                                  warnings=["no purchase order or remittance advice found"])]
+        extractions = [
+            Extraction(
+                source=filename,
+                document_type=OTHER,
+                confidence={"document_type": 1.0},
+                warnings=["no purchase order or remittance advice found"],
+            )
+        ]
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id, with_for_update=True)
         if document.status != DocumentStatus.RECEIVED:
             return  # another worker stored them first
         for index, extraction in enumerate(extractions):
             payload = extraction.to_contract()
-            session.add(ExtractionRecord(
-                document_id=document_id, part_index=index, source=extraction.source,
-                document_type=extraction.document_type, extractor_version=EXTRACTOR_VERSION, payload=payload,
-                confidence=payload["confidence"], min_confidence=extraction.min_confidence(),
-                status=BusinessDocumentStatus.EXTRACTED,
-            ))
+            session.add(
+                ExtractionRecord(
+                    document_id=document_id,
+                    part_index=index,
+                    source=extraction.source,
+                    document_type=extraction.document_type,
+                    extractor_version=EXTRACTOR_VERSION,
+                    payload=payload,
+                    confidence=payload["confidence"],
+                    min_confidence=extraction.min_confidence(),
+                    status=BusinessDocumentStatus.EXTRACTED,
+                )
+            )
         document.move_to(DocumentStatus.EXTRACTED)  # a transient error of an earlier try is history (events keep it)
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
@@ -198,8 +228,7 @@ def _defer(ctx: PipelineContext, document_id: int, exc: BaseException) -> None:
 
 def grounding_from_master_data(session: Session) -> Grounding:
     """Master data as plain data for extraction: known SKUs, customer part numbers, names, aliases, domains."""
-    customers = session.execute(select(Customer.name, Customer.aliases, Customer.address,
-                                       Customer.email_domains)).all()
+    customers = session.execute(select(Customer.name, Customer.aliases, Customer.address, Customer.email_domains)).all()
     names = {c.name for c in customers} | {a for c in customers for a in (c.aliases or []) if isinstance(a, str)}
     names |= set(session.scalars(select(CustomerAlias.alias)))
     return Grounding(
@@ -215,9 +244,14 @@ def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         document.move_to(DocumentStatus.REJECTED, error=message)
-        review.open_exception(session, document_id=document_id, extraction_id=None, document_type=OTHER,
-                              reasons=["unreadable"], evidence=[{"field": "document", "read": message,
-                                                                 "rule": reason}])
+        review.open_exception(
+            session,
+            document_id=document_id,
+            extraction_id=None,
+            document_type=OTHER,
+            reasons=["unreadable"],
+            evidence=[{"field": "document", "read": message, "rule": reason}],
+        )
         record_event(session, "document.rejected", "document", document_id, reason=reason, error=message)
 
 
@@ -225,9 +259,16 @@ def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -
 def decide_step(ctx: PipelineContext, document_id: int) -> None:
     """Step 3: decide every business document of the file that is still undecided, one transaction each."""
     with unit_of_work(ctx.session_factory) as session:
-        ids = list(session.scalars(select(ExtractionRecord.id).where(
-            ExtractionRecord.document_id == document_id,
-            ExtractionRecord.status == BusinessDocumentStatus.EXTRACTED).order_by(ExtractionRecord.part_index)))
+        ids = list(
+            session.scalars(
+                select(ExtractionRecord.id)
+                .where(
+                    ExtractionRecord.document_id == document_id,
+                    ExtractionRecord.status == BusinessDocumentStatus.EXTRACTED,
+                )
+                .order_by(ExtractionRecord.part_index)
+            )
+        )
     for extraction_id in ids:
         decide_business_document(ctx, extraction_id)
         crash_point("decide.after_commit")
@@ -240,8 +281,15 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
 
 # A ledger refusal that means "another transaction got there first": deciding again sees the new state and
 # reaches a sound outcome (a duplicate, an exception, or the posting). Anything else names a broken rule.
-RACES = (ConcurrentUpdate, DuplicateOrder, DuplicatePayment, OverApplication, InsufficientUnappliedBalance,
-         OperationalError, IntegrityError)
+RACES = (
+    ConcurrentUpdate,
+    DuplicateOrder,
+    DuplicatePayment,
+    OverApplication,
+    InsufficientUnappliedBalance,
+    OperationalError,
+    IntegrityError,
+)
 RETRY_DELAYS = (0.05, 0.25, 1.0)
 
 
@@ -274,13 +322,31 @@ def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) ->
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
         if record is None or record.status != BusinessDocumentStatus.EXTRACTED:
             return
-        evidence = [{"reason": code, "field": "ledger", "read": message, "rule": (type(exc).__doc__ or "").strip(),
-                     **{k: v for k, v in (getattr(exc, "detail", None) or {}).items() if k != "reason"}}]
-        item = review.open_exception(session, document_id=record.document_id, extraction_id=record.id,
-                                     document_type=record.document_type, reasons=[code], evidence=evidence)
+        evidence = [
+            {
+                "reason": code,
+                "field": "ledger",
+                "read": message,
+                "rule": (type(exc).__doc__ or "").strip(),
+                **{k: v for k, v in (getattr(exc, "detail", None) or {}).items() if k != "reason"},
+            }
+        ]
+        item = review.open_exception(
+            session,
+            document_id=record.document_id,
+            extraction_id=record.id,
+            document_type=record.document_type,
+            reasons=[code],
+            evidence=evidence,
+        )
         record.move_to(BusinessDocumentStatus.EXCEPTION)
-        record.outcome = {"status": "exception", "reasons": item.reasons, "customer_id": None,
-                          "exception_id": item.id, "rule": code}
+        record.outcome = {
+            "status": "exception",
+            "reasons": item.reasons,
+            "customer_id": None,
+            "exception_id": item.id,
+            "rule": code,
+        }
 
 
 def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
@@ -301,23 +367,40 @@ def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> Non
 
 
 def _decide_order(ctx, session, record, extraction, actor) -> None:
-    decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger,
-                            today=ctx.posting_date())
+    decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger, today=ctx.posting_date())
     if decision.postable:
-        posted = post_order(session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger,
-                            today=ctx.posting_date())
+        posted = post_order(
+            session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger, today=ctx.posting_date()
+        )
         record.move_to(BusinessDocumentStatus.POSTED)
-        record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
-                          "order_id": posted.order_id, "invoice_number": posted.invoice_number}
-        record_event(session, "order.posted", "extraction", record.id, actor=actor, order_id=posted.order_id,
-                     invoice_number=posted.invoice_number)
+        record.outcome = {
+            "status": "posted",
+            "reasons": [],
+            "customer_id": decision.customer_id,
+            "order_id": posted.order_id,
+            "invoice_number": posted.invoice_number,
+        }
+        record_event(
+            session,
+            "order.posted",
+            "extraction",
+            record.id,
+            actor=actor,
+            order_id=posted.order_id,
+            invoice_number=posted.invoice_number,
+        )
     elif decision.duplicate_of_order_id is not None:  # same customer + PO + total again, other bytes/channel
         original = order_reference(session, decision.duplicate_of_order_id)
         source = session.get(ExtractionRecord, original["source_extraction_id"] or -1)
         record.move_to(BusinessDocumentStatus.REJECTED)
-        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
-                          "order_id": original["order_id"], "invoice_number": original["invoice_number"],
-                          "duplicate_of": source.document_id if source else None}
+        record.outcome = {
+            "status": "duplicate",
+            "reasons": [],
+            "customer_id": decision.customer_id,
+            "order_id": original["order_id"],
+            "invoice_number": original["invoice_number"],
+            "duplicate_of": source.document_id if source else None,
+        }
         record_event(session, "order.duplicate", "extraction", record.id, actor=actor, order_id=original["order_id"])
     else:
         _open_exception(session, record, decision)
@@ -335,17 +418,27 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
         record.move_to(BusinessDocumentStatus.POSTED)
-        record.outcome = {"status": "posted", "reasons": [], "customer_id": decision.customer_id,
-                          "payment_id": posted.payment_id, "applications": posted.applications}
+        record.outcome = {
+            "status": "posted",
+            "reasons": [],
+            "customer_id": decision.customer_id,
+            "payment_id": posted.payment_id,
+            "applications": posted.applications,
+        }
         record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
         return posted.payment_id
     if decision.duplicate_of_payment_id is not None:  # the same payment again, by another channel
         original = session.get(Payment, decision.duplicate_of_payment_id)
         source = session.get(ExtractionRecord, original.source_extraction_id or -1)
         record.move_to(BusinessDocumentStatus.REJECTED)
-        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
-                          "payment_id": original.id, "duplicate_of": source.document_id if source else None,
-                          "duplicate_of_payment": original.id}
+        record.outcome = {
+            "status": "duplicate",
+            "reasons": [],
+            "customer_id": decision.customer_id,
+            "payment_id": original.id,
+            "duplicate_of": source.document_id if source else None,
+            "duplicate_of_payment": original.id,
+        }
         record_event(session, "payment.duplicate", "extraction", record.id, actor=actor, payment_id=original.id)
     else:
         _open_exception(session, record, decision)
@@ -374,28 +467,48 @@ def _await_cash(session, record, decision, actor) -> None:
     """The advice is a claim: kept as an expected payment until a bank credit confirms it; a second arrival of
     the same claim (payer, reference, amount, date) is a duplicate pointing at the first."""
     draft = decision.draft
-    claim = {"status": "expected", "reasons": [], "customer_id": decision.customer_id,
-             "amount": decimal_str(draft.amount), "currency": draft.currency,
-             "payment_date": draft.payment_date.isoformat() if draft.payment_date else None,
-             "payment_reference": draft.payment_reference, "business_key": business_key(draft),
-             "invoice_references": [ln.invoice_reference for ln in draft.remittance_lines if ln.invoice_reference]}
+    claim = {
+        "status": "expected",
+        "reasons": [],
+        "customer_id": decision.customer_id,
+        "amount": decimal_str(draft.amount),
+        "currency": draft.currency,
+        "payment_date": draft.payment_date.isoformat() if draft.payment_date else None,
+        "payment_reference": draft.payment_reference,
+        "business_key": business_key(draft),
+        "invoice_references": [ln.invoice_reference for ln in draft.remittance_lines if ln.invoice_reference],
+    }
     first = _same_claim(session, record, claim) if claim["business_key"] else None
     if first is not None:
         record.move_to(BusinessDocumentStatus.REJECTED)
-        record.outcome = {"status": "duplicate", "reasons": [], "customer_id": decision.customer_id,
-                          "duplicate_of": first.document_id, "duplicate_of_extraction": first.id}
+        record.outcome = {
+            "status": "duplicate",
+            "reasons": [],
+            "customer_id": decision.customer_id,
+            "duplicate_of": first.document_id,
+            "duplicate_of_extraction": first.id,
+        }
         record_event(session, "remittance.duplicate", "extraction", record.id, actor=actor, original=first.id)
         return
     record.move_to(BusinessDocumentStatus.AWAITING_CASH)
     record.outcome = claim
-    record_event(session, "remittance.expected", "extraction", record.id, actor=actor, amount=claim["amount"],
-                 customer_id=decision.customer_id)
+    record_event(
+        session,
+        "remittance.expected",
+        "extraction",
+        record.id,
+        actor=actor,
+        amount=claim["amount"],
+        customer_id=decision.customer_id,
+    )
 
 
 def _same_claim(session, record, claim) -> ExtractionRecord | None:
-    for other in session.scalars(select(ExtractionRecord).where(
-            ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH, ExtractionRecord.id != record.id)
-            .order_by(ExtractionRecord.id)):
+    for other in session.scalars(
+        select(ExtractionRecord)
+        .where(ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH, ExtractionRecord.id != record.id)
+        .order_by(ExtractionRecord.id)
+    ):
         if (other.outcome or {}).get("business_key") == claim["business_key"]:
             return other
     return None
@@ -408,18 +521,30 @@ def settle_claim(ctx: PipelineContext, session: Session, extraction_id: int, *, 
     if record is None or record.status != BusinessDocumentStatus.AWAITING_CASH:
         return None
     record.move_to(BusinessDocumentStatus.EXTRACTED)
-    return _decide_remittance(ctx, session, record, Extraction.from_contract(record.payload), actor,
-                              cash_confirmed=True)
+    return _decide_remittance(
+        ctx, session, record, Extraction.from_contract(record.payload), actor, cash_confirmed=True
+    )
 
 
 def _open_exception(session, record, decision) -> None:
     item = review.open_exception(
-        session, document_id=record.document_id, extraction_id=record.id, document_type=record.document_type,
-        reasons=decision.reasons, evidence=decision.evidence, customer_id=decision.customer_id,
-        amount_at_risk=decision.amount_at_risk, currency=decision.currency)
+        session,
+        document_id=record.document_id,
+        extraction_id=record.id,
+        document_type=record.document_type,
+        reasons=decision.reasons,
+        evidence=decision.evidence,
+        customer_id=decision.customer_id,
+        amount_at_risk=decision.amount_at_risk,
+        currency=decision.currency,
+    )
     record.move_to(BusinessDocumentStatus.EXCEPTION)
-    record.outcome = {"status": "exception", "reasons": item.reasons, "customer_id": decision.customer_id,
-                      "exception_id": item.id}
+    record.outcome = {
+        "status": "exception",
+        "reasons": item.reasons,
+        "customer_id": decision.customer_id,
+        "exception_id": item.id,
+    }
 
 
 STEPS: list[tuple[str, Callable[[PipelineContext, int], None]]] = [
@@ -437,9 +562,17 @@ def process_document(ctx: PipelineContext, document_id: int) -> None:
 # ---------------------------------------------------------------------------------------------- outcomes
 def queued_outcome(arrival: Arrival) -> dict[str, Any]:
     """The outcome for a new document handed to a worker: read it back later (GET /documents/{id})."""
-    return {"source": arrival.filename, "document_id": arrival.document_id, "document_type": None,
-            "status": "queued", "reasons": [], "customer_id": None, "order_id": None, "invoice_number": None,
-            "applications": []}
+    return {
+        "source": arrival.filename,
+        "document_id": arrival.document_id,
+        "document_type": None,
+        "status": "queued",
+        "reasons": [],
+        "customer_id": None,
+        "order_id": None,
+        "invoice_number": None,
+        "applications": [],
+    }
 
 
 def is_deferred(ctx: PipelineContext, document_id: int) -> bool:
@@ -458,10 +591,15 @@ def repeat_outcomes(ctx: PipelineContext, arrival: Arrival) -> list[dict[str, An
     if not rejected:
         return [duplicate_outcome(arrival)]
     outcome = document_outcomes(ctx, arrival.document_id)[0]
-    outcome.update(reprocessable=True, duplicate_of=arrival.document_id, message=(
-        f"these bytes arrived before as document {arrival.document_id} and were rejected ({error}); "
-        f"run `o2c reprocess {arrival.document_id}` or POST /documents/{arrival.document_id}/reprocess "
-        "(admin) to read it again"))
+    outcome.update(
+        reprocessable=True,
+        duplicate_of=arrival.document_id,
+        message=(
+            f"these bytes arrived before as document {arrival.document_id} and were rejected ({error}); "
+            f"run `o2c reprocess {arrival.document_id}` or POST /documents/{arrival.document_id}/reprocess "
+            "(admin) to read it again"
+        ),
+    )
     return [outcome]
 
 
@@ -490,9 +628,18 @@ def reprocess(ctx: PipelineContext, document_id: int, *, actor: str = "system") 
 
 def duplicate_outcome(arrival: Arrival) -> dict[str, Any]:
     """The outcome for bytes seen before: points at the original document."""
-    return {"source": arrival.filename, "document_id": arrival.document_id, "document_type": None,
-            "status": "duplicate", "reasons": [], "customer_id": None, "order_id": None, "invoice_number": None,
-            "applications": [], "duplicate_of": arrival.document_id}
+    return {
+        "source": arrival.filename,
+        "document_id": arrival.document_id,
+        "document_type": None,
+        "status": "duplicate",
+        "reasons": [],
+        "customer_id": None,
+        "order_id": None,
+        "invoice_number": None,
+        "applications": [],
+        "duplicate_of": arrival.document_id,
+    }
 
 
 def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, Any]]:
@@ -502,28 +649,62 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
         if document is None:
             return []
         if document.status == DocumentStatus.REJECTED:
-            item = session.scalar(select(ReviewItem).where(ReviewItem.document_id == document_id,
-                                                           ReviewItem.extraction_id.is_(None)))
-            return [{"source": document.filename, "document_id": document_id, "document_type": None,
-                     "status": "rejected", "reasons": ["unreadable"], "customer_id": None, "order_id": None,
-                     "invoice_number": None, "applications": [], "error": document.error,
-                     "exception_id": item.id if item else None}]
+            item = session.scalar(
+                select(ReviewItem).where(ReviewItem.document_id == document_id, ReviewItem.extraction_id.is_(None))
+            )
+            return [
+                {
+                    "source": document.filename,
+                    "document_id": document_id,
+                    "document_type": None,
+                    "status": "rejected",
+                    "reasons": ["unreadable"],
+                    "customer_id": None,
+                    "order_id": None,
+                    "invoice_number": None,
+                    "applications": [],
+                    "error": document.error,
+                    "exception_id": item.id if item else None,
+                }
+            ]
         if document.status == DocumentStatus.RECEIVED and document.error:  # deferred by a transient fault
-            return [{"source": document.filename, "document_id": document_id, "document_type": None,
-                     "status": "queued", "reasons": [], "customer_id": None, "order_id": None,
-                     "invoice_number": None, "applications": [], "error": document.error, "retryable": True}]
-        records = session.scalars(select(ExtractionRecord).where(ExtractionRecord.document_id == document_id)
-                                  .order_by(ExtractionRecord.part_index))
+            return [
+                {
+                    "source": document.filename,
+                    "document_id": document_id,
+                    "document_type": None,
+                    "status": "queued",
+                    "reasons": [],
+                    "customer_id": None,
+                    "order_id": None,
+                    "invoice_number": None,
+                    "applications": [],
+                    "error": document.error,
+                    "retryable": True,
+                }
+            ]
+        records = session.scalars(
+            select(ExtractionRecord)
+            .where(ExtractionRecord.document_id == document_id)
+            .order_by(ExtractionRecord.part_index)
+        )
         return [_record_outcome(document, record) for record in records]
 
 
 def _record_outcome(document: Document, record: ExtractionRecord) -> dict[str, Any]:
     outcome = dict(record.outcome or {"status": "processing", "reasons": []})
-    result = {"source": record.source, "document_id": document.id, "document_type": record.document_type,
-              "status": outcome.pop("status"), "reasons": outcome.pop("reasons", []),
-              "customer_id": outcome.pop("customer_id", None), "order_id": outcome.pop("order_id", None),
-              "invoice_number": outcome.pop("invoice_number", None),
-              "applications": outcome.pop("applications", []), "extraction_id": record.id}
+    result = {
+        "source": record.source,
+        "document_id": document.id,
+        "document_type": record.document_type,
+        "status": outcome.pop("status"),
+        "reasons": outcome.pop("reasons", []),
+        "customer_id": outcome.pop("customer_id", None),
+        "order_id": outcome.pop("order_id", None),
+        "invoice_number": outcome.pop("invoice_number", None),
+        "applications": outcome.pop("applications", []),
+        "extraction_id": record.id,
+    }
     result.update(outcome)
     return result
 
@@ -538,6 +719,22 @@ def pending_documents(ctx: PipelineContext, *, older_than: timedelta | None = No
         return list(session.scalars(stmt.order_by(Document.id)))
 
 
-__all__ = ["PipelineContext", "build_context", "receive", "queued_outcome", "duplicate_outcome", "process_document",
-           "document_outcomes", "decide_business_document", "pending_documents", "queue_document", "STEPS",
-           "reprocess", "repeat_outcomes", "is_deferred", "DocumentDeferred", "settle_claim", "advice_is_cash"]
+__all__ = [
+    "PipelineContext",
+    "build_context",
+    "receive",
+    "queued_outcome",
+    "duplicate_outcome",
+    "process_document",
+    "document_outcomes",
+    "decide_business_document",
+    "pending_documents",
+    "queue_document",
+    "STEPS",
+    "reprocess",
+    "repeat_outcomes",
+    "is_deferred",
+    "DocumentDeferred",
+    "settle_claim",
+    "advice_is_cash",
+]

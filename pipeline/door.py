@@ -58,26 +58,46 @@ class Ingested:
         return self.media_type in BANK_STATEMENTS or is_supported(self.media_type)
 
 
-def accept(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
-           sender: str | None = None, bank_policy: BankPolicy | None = None) -> Ingested:
+def accept(
+    ctx: PipelineContext,
+    *,
+    content: bytes,
+    filename: str,
+    channel: str,
+    source_key: str | None = None,
+    sender: str | None = None,
+    bank_policy: BankPolicy | None = None,
+) -> Ingested:
     """Store the file and take it down its road (inline, or queued for a worker when Redis is configured)."""
     media_type = sniff_media_type(content, filename)
     if media_type in BANK_STATEMENTS:  # cash, not a document: banking keeps the file and reads it inline
-        credits = [as_ingest_outcome(o) for o in import_statement(ctx, content, filename, policy=bank_policy,
-                                                                   channel=channel)]
+        credits = [
+            as_ingest_outcome(o) for o in import_statement(ctx, content, filename, policy=bank_policy, channel=channel)
+        ]
         first = credits[0] if credits else {}
         return Ingested(first.get("document_id"), bool(first.get("duplicate")), media_type, outcomes=credits)
     queued = ctx.queue is not None and is_supported(media_type)  # an unsupported file is rejected here, cheaply
-    arrival = receive(ctx, content=content, filename=filename, channel=channel, source_key=source_key,
-                      sender=sender, queue_processing=queued)
+    arrival = receive(
+        ctx,
+        content=content,
+        filename=filename,
+        channel=channel,
+        source_key=source_key,
+        sender=sender,
+        queue_processing=queued,
+    )
     if queued:
         outcomes = repeat_outcomes(ctx, arrival) if arrival.is_duplicate else [queued_outcome(arrival)]
     else:
         outcomes = _process_inline(ctx, arrival)
     if media_type == EMAIL:  # a statement mailed by the bank or a customer
         for part in mailed_statements(content, ctx.limits):
-            outcomes += [as_ingest_outcome(o) for o in import_statement(
-                ctx, part.content, f"{filename}#{part.name}", policy=bank_policy, channel=channel)]
+            outcomes += [
+                as_ingest_outcome(o)
+                for o in import_statement(
+                    ctx, part.content, f"{filename}#{part.name}", policy=bank_policy, channel=channel
+                )
+            ]
     return Ingested(arrival.document_id, arrival.is_duplicate, media_type, queued, outcomes)
 
 
@@ -94,11 +114,26 @@ def _process_inline(ctx: PipelineContext, arrival: Arrival) -> list[dict[str, An
     return document_outcomes(ctx, arrival.document_id)
 
 
-def ingest(ctx: PipelineContext, *, content: bytes, filename: str, channel: str, source_key: str | None = None,
-           sender: str | None = None, bank_policy: BankPolicy | None = None) -> list[dict[str, Any]]:
+def ingest(
+    ctx: PipelineContext,
+    *,
+    content: bytes,
+    filename: str,
+    channel: str,
+    source_key: str | None = None,
+    sender: str | None = None,
+    bank_policy: BankPolicy | None = None,
+) -> list[dict[str, Any]]:
     """`accept`, for callers that only want the outcomes (one per business document or bank credit)."""
-    return accept(ctx, content=content, filename=filename, channel=channel, source_key=source_key, sender=sender,
-                  bank_policy=bank_policy).outcomes
+    return accept(
+        ctx,
+        content=content,
+        filename=filename,
+        channel=channel,
+        source_key=source_key,
+        sender=sender,
+        bank_policy=bank_policy,
+    ).outcomes
 
 
 def mailed_statements(content: bytes, limits: ExtractionLimits) -> list[MessagePart]:
@@ -111,15 +146,28 @@ def mailed_statements(content: bytes, limits: ExtractionLimits) -> list[MessageP
 
 
 # A bank credit's own status, in the contract's words: the cash is recorded (posted) unless a person must look.
-_CONTRACT_STATUS = {"applied": "posted", "linked": "posted", "on_account": "posted", "unmatched": "posted",
-                    "review": "exception", "rejected": "rejected"}
+_CONTRACT_STATUS = {
+    "applied": "posted",
+    "linked": "posted",
+    "on_account": "posted",
+    "unmatched": "posted",
+    "review": "exception",
+    "rejected": "rejected",
+}
 
 
 def as_ingest_outcome(credit: dict[str, Any]) -> dict[str, Any]:
     """A bank-credit outcome in the ingest contract's shape; the credit's own status stays in `bank_status`."""
     status = credit.get("status")
-    outcome = {"document_type": "bank_credit" if status != "rejected" else None, "order_id": None,
-               "invoice_number": None, "applications": [], "reasons": [], "customer_id": None, **credit}
+    outcome = {
+        "document_type": "bank_credit" if status != "rejected" else None,
+        "order_id": None,
+        "invoice_number": None,
+        "applications": [],
+        "reasons": [],
+        "customer_id": None,
+        **credit,
+    }
     outcome["bank_status"] = status
     outcome["status"] = _CONTRACT_STATUS.get(status, "exception")
     if outcome["status"] == "rejected" and not outcome["reasons"]:

@@ -31,8 +31,9 @@ BANK_CREDIT_ACTIONS = {"apply_cash", "on_account", "return"}  # cash that arrive
 _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
-def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: review.Resolution, *,
-                      reviewer: str) -> dict[str, Any]:
+def resolve_exception(
+    ctx: PipelineContext, exception_id: int, resolution: review.Resolution, *, reviewer: str
+) -> dict[str, Any]:
     """Record a reviewer's decision and put the document back on the road exactly where automation would."""
     with unit_of_work(ctx.session_factory) as session:
         item = review.record_resolution(session, exception_id, resolution, reviewer=reviewer)
@@ -42,11 +43,13 @@ def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: revie
         if credit is not None:
             return _decide_bank_credit(ctx, session, item, credit, resolution, reviewer)
         if resolution.action == "return":
-            raise NotApplicable(f"exception {exception_id} holds no bank credit to return", rule="only bank credits "
-                                "are returned")
+            raise NotApplicable(
+                f"exception {exception_id} holds no bank credit to return", rule="only bank credits are returned"
+            )
         if record is None and resolution.action not in ("reject", "dismiss"):
-            raise NotApplicable(f"exception {exception_id} has no business document to {resolution.action}; "
-                                "reject or dismiss it")
+            raise NotApplicable(
+                f"exception {exception_id} has no business document to {resolution.action}; reject or dismiss it"
+            )
         policy_ctx = ctx
         if resolution.action in RERUN:
             changes = _changes(session, item, record, resolution, reviewer)
@@ -67,8 +70,9 @@ def resolve_exception(ctx: PipelineContext, exception_id: int, resolution: revie
     return next((o for o in outcomes if o.get("extraction_id") == extraction_id), outcomes[0] if outcomes else {})
 
 
-def _changes(session: Session, item: ReviewItem, record: ExtractionRecord, resolution: review.Resolution,
-             reviewer: str) -> dict[str, Any]:
+def _changes(
+    session: Session, item: ReviewItem, record: ExtractionRecord, resolution: review.Resolution, reviewer: str
+) -> dict[str, Any]:
     """The extraction fields this resolution sets; a choice of candidate is also learned for next time."""
     payload, action = record.payload, resolution.action
     if action == "correct":
@@ -77,17 +81,27 @@ def _changes(session: Session, item: ReviewItem, record: ExtractionRecord, resol
         learning.require_customer(session, resolution.customer_id)
         part = "order" if record.document_type == PURCHASE_ORDER else "remittance"
         name_field = "buyer_name" if part == "order" else "payer_name"
-        learning.learn_customer_alias(session, name=(payload.get(part) or {}).get(name_field),
-                                      customer_id=resolution.customer_id, reviewer=reviewer, exception_id=item.id)
+        learning.learn_customer_alias(
+            session,
+            name=(payload.get(part) or {}).get(name_field),
+            customer_id=resolution.customer_id,
+            reviewer=reviewer,
+            exception_id=item.id,
+        )
         return {part: {"customer_id": resolution.customer_id}}
     if action == "choose_product":
         lines = list(_part(payload, PURCHASE_ORDER, record).get("lines") or [])
         if not 0 <= resolution.line < len(lines):
             raise InvalidResolution(f"the order has no line {resolution.line}", field="line")
         learning.require_product(session, resolution.sku)
-        learning.learn_part_number(session, customer_id=_customer_of(item, payload, "order"),
-                                   part_number=lines[resolution.line].get("sku"), sku=resolution.sku,
-                                   reviewer=reviewer, exception_id=item.id)
+        learning.learn_part_number(
+            session,
+            customer_id=_customer_of(item, payload, "order"),
+            part_number=lines[resolution.line].get("sku"),
+            sku=resolution.sku,
+            reviewer=reviewer,
+            exception_id=item.id,
+        )
         lines[resolution.line] = {**lines[resolution.line], "sku": resolution.sku}
         return {"order": {"lines": lines}}
     if action == "choose_invoice":
@@ -95,9 +109,14 @@ def _changes(session: Session, item: ReviewItem, record: ExtractionRecord, resol
         if not 0 <= resolution.item < len(items):
             raise InvalidResolution(f"the remittance has no item {resolution.item}", field="item")
         invoice = learning.require_invoice(session, resolution.invoice_number)
-        learning.learn_reference(session, customer_id=invoice.customer_id,
-                                 reference=items[resolution.item].get("invoice_number"),
-                                 invoice_number=invoice.invoice_number, reviewer=reviewer, exception_id=item.id)
+        learning.learn_reference(
+            session,
+            customer_id=invoice.customer_id,
+            reference=items[resolution.item].get("invoice_number"),
+            invoice_number=invoice.invoice_number,
+            reviewer=reviewer,
+            exception_id=item.id,
+        )
         items[resolution.item] = {**items[resolution.item], "invoice_number": invoice.invoice_number}
         return {"remittance": {"items": items}}
     return {}  # approve_price changes no field: the price read stands
@@ -123,8 +142,15 @@ def _named_cells(resolution: review.Resolution, changes: dict[str, Any]) -> list
     return _paths(changes)
 
 
-def _apply_changes(session: Session, item: ReviewItem, record: ExtractionRecord, changes: dict[str, Any],
-                   reviewer: str, *, certain: list[str]) -> None:
+def _apply_changes(
+    session: Session,
+    item: ReviewItem,
+    record: ExtractionRecord,
+    changes: dict[str, Any],
+    reviewer: str,
+    *,
+    certain: list[str],
+) -> None:
     """Merge the changes, mark the cells the reviewer named certain (no other: a shaky quantity on another line
     still blocks), mark the document undecided, audit before/after."""
     paths = _paths(changes)
@@ -133,26 +159,40 @@ def _apply_changes(session: Session, item: ReviewItem, record: ExtractionRecord,
     corrected["confidence"] = {**corrected.get("confidence", {}), **{path: 1.0 for path in certain}}
     record.payload = corrected
     record.move_to(BusinessDocumentStatus.EXTRACTED)
-    changed = [{"field": p, "before": before[p], "after": _read(corrected, p)} for p in paths
-               if before[p] != _read(corrected, p)]
-    record_event(session, "extraction.corrected", "exception", item.id, actor=reviewer, extraction_id=record.id,
-                 changed=changed)
+    changed = [
+        {"field": p, "before": before[p], "after": _read(corrected, p)}
+        for p in paths
+        if before[p] != _read(corrected, p)
+    ]
+    record_event(
+        session, "extraction.corrected", "exception", item.id, actor=reviewer, extraction_id=record.id, changed=changed
+    )
 
 
 def _with_price_override(ctx: PipelineContext, item: ReviewItem) -> PipelineContext:
     """The same rules with the tolerance widened just enough for the prices the reviewer approved."""
-    differences = [abs(Decimal(str(e["difference"]))) for e in item.evidence or []
-                   if e.get("reason") == "price_mismatch" and e.get("difference") is not None]
+    differences = [
+        abs(Decimal(str(e["difference"])))
+        for e in item.evidence or []
+        if e.get("reason") == "price_mismatch" and e.get("difference") is not None
+    ]
     if not differences:
         raise NotApplicable("there is no price mismatch to approve", rule="approve_price needs a price_mismatch")
     widened = max([ctx.ledger.price_tolerance_abs, *differences])
     # the reviewer approved these prices: the per-line cap (which only ever narrows the tolerance) is lifted too
-    return dataclasses.replace(ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened,
-                                                               price_tolerance_line_cap=None))
+    return dataclasses.replace(
+        ctx, ledger=dataclasses.replace(ctx.ledger, price_tolerance_abs=widened, price_tolerance_line_cap=None)
+    )
 
 
-def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record: ExtractionRecord,
-               resolution: review.Resolution, reviewer: str) -> None:
+def _post_cash(
+    ctx: PipelineContext,
+    session: Session,
+    item: ReviewItem,
+    record: ExtractionRecord,
+    resolution: review.Resolution,
+    reviewer: str,
+) -> None:
     """Post the payment with the reviewer's applications (or none: on account) through the ledger's rules."""
     _part(record.payload, REMITTANCE_ADVICE, record)
     remittance = Extraction.from_contract(record.payload).remittance
@@ -163,32 +203,64 @@ def _post_cash(ctx: PipelineContext, session: Session, item: ReviewItem, record:
     if remittance.amount is None or remittance.amount <= 0:
         raise NotApplicable("the payment amount was not read; correct it first", rule="a payment must be positive")
     if resolution.customer_id and resolution.customer_id != item.customer_id:
-        learning.learn_customer_alias(session, name=remittance.payer_name, customer_id=customer_id,
-                                      reviewer=reviewer, exception_id=item.id)
-    plans = [_plan(session, entry) for entry in (resolution.applications or [])] if resolution.action == "apply_cash" \
+        learning.learn_customer_alias(
+            session, name=remittance.payer_name, customer_id=customer_id, reviewer=reviewer, exception_id=item.id
+        )
+    plans = (
+        [_plan(session, entry) for entry in (resolution.applications or [])]
+        if resolution.action == "apply_cash"
         else []
+    )
     draft = PaymentDraft(
-        customer_id=customer_id, payer_name=remittance.payer_name, payment_date=remittance.payment_date,
-        payment_reference=remittance.payment_reference, payment_method=remittance.payment_method,
-        currency=remittance.currency or customer.currency, amount=remittance.amount, applications=plans,
-        remittance_lines=[RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount)
-                          for i in remittance.items])
+        customer_id=customer_id,
+        payer_name=remittance.payer_name,
+        payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference,
+        payment_method=remittance.payment_method,
+        currency=remittance.currency or customer.currency,
+        amount=remittance.amount,
+        applications=plans,
+        remittance_lines=[
+            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount) for i in remittance.items
+        ],
+    )
     posted = post_payment(session, draft, source_extraction_id=record.id, today=ctx.posting_date())
     record.move_to(BusinessDocumentStatus.POSTED)
-    record.outcome = {"status": "posted", "reasons": [], "customer_id": customer_id, "payment_id": posted.payment_id,
-                      "applications": posted.applications, "exception_id": item.id,
-                      "unapplied_amount": str(posted.unapplied_amount)}
-    record_event(session, "payment.posted", "extraction", record.id, actor=reviewer, payment_id=posted.payment_id,
-                 manual=resolution.action)
+    record.outcome = {
+        "status": "posted",
+        "reasons": [],
+        "customer_id": customer_id,
+        "payment_id": posted.payment_id,
+        "applications": posted.applications,
+        "exception_id": item.id,
+        "unapplied_amount": str(posted.unapplied_amount),
+    }
+    record_event(
+        session,
+        "payment.posted",
+        "extraction",
+        record.id,
+        actor=reviewer,
+        payment_id=posted.payment_id,
+        manual=resolution.action,
+    )
 
 
-def _decide_bank_credit(ctx: PipelineContext, session: Session, item: ReviewItem, credit: BankCredit,
-                        resolution: review.Resolution, reviewer: str) -> dict[str, Any]:
+def _decide_bank_credit(
+    ctx: PipelineContext,
+    session: Session,
+    item: ReviewItem,
+    credit: BankCredit,
+    resolution: review.Resolution,
+    reviewer: str,
+) -> dict[str, Any]:
     """A bank credit in review: apply it to invoices, put it on a customer's account, or return it to the payer
     (money that arrived is never rejected or dismissed); the same ledger rules as automatic matching."""
     if resolution.action not in BANK_CREDIT_ACTIONS:
-        raise NotApplicable(f"a bank credit cannot be resolved with {resolution.action}",
-                            rule="a bank credit is applied, put on account or returned")
+        raise NotApplicable(
+            f"a bank credit cannot be resolved with {resolution.action}",
+            rule="a bank credit is applied, put on account or returned",
+        )
     today = ctx.posting_date()
     if resolution.action == "return":
         bank_ledger.return_credit(session, credit, reason=resolution.note or "")
@@ -200,37 +272,64 @@ def _decide_bank_credit(ctx: PipelineContext, session: Session, item: ReviewItem
         if resolution.action == "on_account":
             bank_ledger.put_on_account(session, credit, customer_id=customer_id, today=today)
         else:
-            draft = PaymentDraft(customer_id=customer_id, payer_name=credit.payer_name,
-                                 payment_date=credit.value_date or credit.booking_date,
-                                 payment_reference=credit.end_to_end_id or credit.bank_reference,
-                                 payment_method="bank", currency=credit.currency, amount=credit.amount,
-                                 applications=[_plan(session, entry) for entry in resolution.applications or []])
+            draft = PaymentDraft(
+                customer_id=customer_id,
+                payer_name=credit.payer_name,
+                payment_date=credit.value_date or credit.booking_date,
+                payment_reference=credit.end_to_end_id or credit.bank_reference,
+                payment_method="bank",
+                currency=credit.currency,
+                amount=credit.amount,
+                applications=[_plan(session, entry) for entry in resolution.applications or []],
+            )
             bank_ledger.post_credit(session, credit, draft, rule="manual", today=today)
-    record_event(session, "bank_credit.resolved", "exception", item.id, actor=reviewer, credit_id=credit.id,
-                 action=resolution.action, status=credit.status, payment_id=credit.payment_id)
-    return {"exception_id": item.id, "document_id": item.document_id, "document_type": "bank_credit",
-            "status": "posted" if credit.payment_id else credit.status, "bank_status": credit.status,
-            "credit_id": credit.id, "customer_id": credit.customer_id, "payment_id": credit.payment_id,
-            "reasons": [], "applications": []}
+    record_event(
+        session,
+        "bank_credit.resolved",
+        "exception",
+        item.id,
+        actor=reviewer,
+        credit_id=credit.id,
+        action=resolution.action,
+        status=credit.status,
+        payment_id=credit.payment_id,
+    )
+    return {
+        "exception_id": item.id,
+        "document_id": item.document_id,
+        "document_type": "bank_credit",
+        "status": "posted" if credit.payment_id else credit.status,
+        "bank_status": credit.status,
+        "credit_id": credit.id,
+        "customer_id": credit.customer_id,
+        "payment_id": credit.payment_id,
+        "reasons": [],
+        "applications": [],
+    }
 
 
-def settle_deduction(ctx: PipelineContext, deduction_id: int, *, outcome: str, reason_code: str, note: str | None,
-                     reviewer: str) -> dict[str, Any]:
+def settle_deduction(
+    ctx: PipelineContext, deduction_id: int, *, outcome: str, reason_code: str, note: str | None, reviewer: str
+) -> dict[str, Any]:
     """A reviewer settles a deduction (write_off, credit_memo, rebill, dispute) with a reason code; audited."""
     with unit_of_work(ctx.session_factory) as session:
-        settled = deduction_ledger.settle_deduction(session, deduction_id, outcome=outcome, reason_code=reason_code,
-                                                    note=note, today=ctx.posting_date())
-        record_event(session, "deduction.settled", "deduction", deduction_id, actor=reviewer, note=note,
-                     **settled.as_dict())
+        settled = deduction_ledger.settle_deduction(
+            session, deduction_id, outcome=outcome, reason_code=reason_code, note=note, today=ctx.posting_date()
+        )
+        record_event(
+            session, "deduction.settled", "deduction", deduction_id, actor=reviewer, note=note, **settled.as_dict()
+        )
         return settled.as_dict()
 
 
 def deduction_trail(session: Session, deduction_id: int) -> list[dict[str, Any]]:
     """Who settled a deduction, when, how and why, oldest first."""
-    events = session.scalars(select(Event).where(Event.subject_type == "deduction", Event.subject_id == deduction_id)
-                             .order_by(Event.id))
-    return [{"id": e.id, "at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "payload": e.payload}
-            for e in events]
+    events = session.scalars(
+        select(Event).where(Event.subject_type == "deduction", Event.subject_id == deduction_id).order_by(Event.id)
+    )
+    return [
+        {"id": e.id, "at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "payload": e.payload} for e in events
+    ]
 
 
 def _plan(session: Session, entry: dict) -> PlannedApplication:
@@ -238,8 +337,9 @@ def _plan(session: Session, entry: dict) -> PlannedApplication:
         amount = Decimal(str(entry["amount"]))
         discount = Decimal(str(entry.get("discount") or "0"))
     except (KeyError, InvalidOperation) as exc:
-        raise InvalidResolution(f"an application needs invoice_number and a decimal amount: {entry}",
-                                field="applications") from exc
+        raise InvalidResolution(
+            f"an application needs invoice_number and a decimal amount: {entry}", field="applications"
+        ) from exc
     invoice = learning.require_invoice(session, str(entry.get("invoice_number") or ""))
     return PlannedApplication(invoice.id, amount, discount, "manual")
 

@@ -60,20 +60,44 @@ def credit_lines(statements: list[BankStatement]) -> list[bank_ledger.CreditLine
             currency = credit.currency or statement.currency
             if not currency:
                 raise MalformedStatement(f"a credit of {credit.amount} on {statement.account} has no currency")
-            lines.append(bank_ledger.CreditLine(
-                account=statement.account, statement_format=statement.format, statement_id=statement.statement_id,
-                currency=currency, amount=credit.amount, value_date=credit.value_date,
-                booking_date=credit.booking_date, payer_name=credit.payer_name, payer_account=credit.payer_account,
-                remittance_info=credit.remittance_info,
-                references=[{"reference": r.reference, "amount": decimal_str(r.amount),
-                             "discount": decimal_str(r.discount), "invoice_amount": decimal_str(r.invoice_amount),
-                             "kind": r.kind} for r in credit.references],
-                end_to_end_id=credit.end_to_end_id, bank_reference=credit.bank_reference))
+            lines.append(
+                bank_ledger.CreditLine(
+                    account=statement.account,
+                    statement_format=statement.format,
+                    statement_id=statement.statement_id,
+                    currency=currency,
+                    amount=credit.amount,
+                    value_date=credit.value_date,
+                    booking_date=credit.booking_date,
+                    payer_name=credit.payer_name,
+                    payer_account=credit.payer_account,
+                    remittance_info=credit.remittance_info,
+                    references=[
+                        {
+                            "reference": r.reference,
+                            "amount": decimal_str(r.amount),
+                            "discount": decimal_str(r.discount),
+                            "invoice_amount": decimal_str(r.invoice_amount),
+                            "kind": r.kind,
+                        }
+                        for r in credit.references
+                    ],
+                    end_to_end_id=credit.end_to_end_id,
+                    bank_reference=credit.bank_reference,
+                )
+            )
     return lines
 
 
-def import_statement(ctx: PipelineContext, content: bytes, filename: str, *, policy: BankPolicy | None = None,
-                     now: datetime | None = None, channel: str = "cli") -> list[dict[str, Any]]:
+def import_statement(
+    ctx: PipelineContext,
+    content: bytes,
+    filename: str,
+    *,
+    policy: BankPolicy | None = None,
+    now: datetime | None = None,
+    channel: str = "cli",
+) -> list[dict[str, Any]]:
     """Keep the file, read it, record its credits once and decide each; one outcome per credit (or one for a
     rejected file, with the error)."""
     policy = policy or BankPolicy()
@@ -89,14 +113,28 @@ def import_statement(ctx: PipelineContext, content: bytes, filename: str, *, pol
         document = session.get(Document, arrival.document_id)
         if document.status in (DocumentStatus.RECEIVED, DocumentStatus.REJECTED):
             document.move_to(DocumentStatus.PROCESSED)
-        record_event(session, "bank_statement.imported", "document", arrival.document_id,
-                     statements=len(statements), credits=len(lines), new=sum(c for _, c in credits))
+        record_event(
+            session,
+            "bank_statement.imported",
+            "document",
+            arrival.document_id,
+            statements=len(statements),
+            credits=len(lines),
+            new=sum(c for _, c in credits),
+        )
     for credit_id, _created in credits:
         decide_credit(ctx, credit_id, policy=policy, now=_now(now))
     with unit_of_work(ctx.session_factory) as session:
-        return [dict(credit_outcome(session, session.get(BankCredit, credit_id)), source=filename,
-                     document_id=arrival.document_id, new=created, duplicate=arrival.is_duplicate)
-                for credit_id, created in credits]
+        return [
+            dict(
+                credit_outcome(session, session.get(BankCredit, credit_id)),
+                source=filename,
+                document_id=arrival.document_id,
+                new=created,
+                duplicate=arrival.is_duplicate,
+            )
+            for credit_id, created in credits
+        ]
 
 
 def _reject(ctx: PipelineContext, document_id: int, filename: str, exc: BankStatementError) -> dict[str, Any]:
@@ -104,16 +142,27 @@ def _reject(ctx: PipelineContext, document_id: int, filename: str, exc: BankStat
         document = session.get(Document, document_id)
         if document.status != DocumentStatus.REJECTED:  # the same bad bytes again: one exception is enough
             document.move_to(DocumentStatus.REJECTED, error=exc.message)
-            review.open_exception(session, document_id=document_id, extraction_id=None, document_type="bank_statement",
-                                  reasons=[exc.code], evidence=[{"field": "document", "read": exc.message,
-                                                                 "rule": exc.__doc__, **exc.detail}])
+            review.open_exception(
+                session,
+                document_id=document_id,
+                extraction_id=None,
+                document_type="bank_statement",
+                reasons=[exc.code],
+                evidence=[{"field": "document", "read": exc.message, "rule": exc.__doc__, **exc.detail}],
+            )
             record_event(session, "document.rejected", "document", document_id, reason=exc.code, error=exc.message)
-    return {"source": filename, "document_id": document_id, "status": "rejected", "error": exc.code,
-            "message": exc.message}
+    return {
+        "source": filename,
+        "document_id": document_id,
+        "status": "rejected",
+        "error": exc.code,
+        "message": exc.message,
+    }
 
 
-def decide_credit(ctx: PipelineContext, credit_id: int, *, policy: BankPolicy, now: datetime,
-                  actor: str = "system") -> None:
+def decide_credit(
+    ctx: PipelineContext, credit_id: int, *, policy: BankPolicy, now: datetime, actor: str = "system"
+) -> None:
     """Decide one unmatched credit in its own transaction (a no-op once it is decided)."""
     try:
         with unit_of_work(ctx.session_factory) as session:
@@ -122,38 +171,62 @@ def decide_credit(ctx: PipelineContext, credit_id: int, *, policy: BankPolicy, n
                 return
             if _confirm_claim(ctx, session, credit, policy, actor):
                 return
-            decision = decide_bank_credit(session, credit, matching=ctx.matching, ledger=ctx.ledger, policy=policy,
-                                          now=now)
+            decision = decide_bank_credit(
+                session, credit, matching=ctx.matching, ledger=ctx.ledger, policy=policy, now=now
+            )
             if decision.action == LINK:
                 payment = session.get(Payment, decision.payment_id)
                 bank_ledger.link_payment(session, credit, payment, rule=decision.rule)
             elif decision.action == POST and (advice := _advice_in_review(session, credit)) is not None:
                 # the advice that explains this cash waits for a reviewer: posting now would count it twice
-                _review(session, credit, [ADVICE_IN_REVIEW], [{
-                    "reason": ADVICE_IN_REVIEW, "field": "bank_credit.amount", "read": _money(credit.amount),
-                    "rule": f"remittance advice exception {advice} has the same amount; decide them together",
-                    "candidates": [{"exception_id": advice}]}], decision.customer_id)
+                _review(
+                    session,
+                    credit,
+                    [ADVICE_IN_REVIEW],
+                    [
+                        {
+                            "reason": ADVICE_IN_REVIEW,
+                            "field": "bank_credit.amount",
+                            "read": _money(credit.amount),
+                            "rule": f"remittance advice exception {advice} has the same amount; decide them together",
+                            "candidates": [{"exception_id": advice}],
+                        }
+                    ],
+                    decision.customer_id,
+                )
             elif decision.action == POST:
-                bank_ledger.post_credit(session, credit, decision.draft, rule=decision.rule,
-                                        today=ctx.posting_date())
+                bank_ledger.post_credit(session, credit, decision.draft, rule=decision.rule, today=ctx.posting_date())
             elif decision.action == REVIEW:
                 _review(session, credit, decision.reasons, decision.evidence, decision.customer_id)
             if decision.action != "wait":
-                record_event(session, "bank_credit.decided", "bank_credit", credit.id, actor=actor,
-                             action=decision.action, rule=decision.rule)
+                record_event(
+                    session,
+                    "bank_credit.decided",
+                    "bank_credit",
+                    credit.id,
+                    actor=actor,
+                    action=decision.action,
+                    rule=decision.rule,
+                )
     except O2CError as exc:  # a posting rule refused at the last moment (a concurrent change): a person decides
         log.warning("bank credit %s: %s", credit_id, exc.message)
         with unit_of_work(ctx.session_factory) as session:
             credit = bank_ledger.lock_credit(session, credit_id)
             if credit.status == bank_ledger.UNMATCHED:
-                _review(session, credit, [exc.code], [{"reason": exc.code, "field": "bank_credit",
-                                                       "read": exc.message, "rule": exc.__doc__}], None)
+                _review(
+                    session,
+                    credit,
+                    [exc.code],
+                    [{"reason": exc.code, "field": "bank_credit", "read": exc.message, "rule": exc.__doc__}],
+                    None,
+                )
 
 
 def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: BankPolicy, actor: str) -> bool:
     """The credit is the cash an awaited advice announced: the advice posts now, and the two are linked."""
-    claim, _candidates = find_expected_advice(session, credit, payer_customer=payer_of(session, credit, ctx.matching),
-                                              policy=policy)
+    claim, _candidates = find_expected_advice(
+        session, credit, payer_customer=payer_of(session, credit, ctx.matching), policy=policy
+    )
     if claim is None:
         return False
     payment_id = settle_claim(ctx, session, claim, actor=actor)
@@ -162,39 +235,76 @@ def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: Ba
     bank_ledger.link_payment(session, credit, session.get(Payment, payment_id), rule="advice.claim")
     record = session.get(ExtractionRecord, claim)  # linked both ways: the advice names its bank credit
     record.outcome = {**(record.outcome or {}), "bank_credit_id": credit.id}
-    record_event(session, "bank_credit.decided", "bank_credit", credit.id, actor=actor, action=LINK,
-                 rule="advice.claim", extraction_id=claim)
+    record_event(
+        session,
+        "bank_credit.decided",
+        "bank_credit",
+        credit.id,
+        actor=actor,
+        action=LINK,
+        rule="advice.claim",
+        extraction_id=claim,
+    )
     return True
 
 
 def _advice_in_review(session, credit: BankCredit) -> int | None:
     """An open remittance-advice exception of the same amount and currency (its cash may be this credit)."""
-    return session.scalar(select(ReviewItem.id).where(
-        ReviewItem.document_type == REMITTANCE_ADVICE, ReviewItem.status.in_(OPEN_STATES),
-        ReviewItem.amount_at_risk == credit.amount, ReviewItem.currency == credit.currency,
-    ).order_by(ReviewItem.id).limit(1))
+    return session.scalar(
+        select(ReviewItem.id)
+        .where(
+            ReviewItem.document_type == REMITTANCE_ADVICE,
+            ReviewItem.status.in_(OPEN_STATES),
+            ReviewItem.amount_at_risk == credit.amount,
+            ReviewItem.currency == credit.currency,
+        )
+        .order_by(ReviewItem.id)
+        .limit(1)
+    )
 
 
 def _review(session, credit: BankCredit, reasons: list[str], evidence: list[dict], customer_id: str | None) -> None:
-    evidence = [dict(e, credit={"amount": decimal_str(credit.amount), "currency": credit.currency,
-                                "value_date": credit.value_date.isoformat() if credit.value_date else None,
-                                "payer_name": credit.payer_name, "remittance_info": credit.remittance_info,
-                                "end_to_end_id": credit.end_to_end_id, "references": credit.remittance_references})
-                for e in evidence]
-    item = review.open_exception(session, document_id=credit.source_document_id, extraction_id=None,
-                                 document_type=BANK_CREDIT, reasons=reasons, evidence=evidence,
-                                 customer_id=customer_id, amount_at_risk=credit.amount, currency=credit.currency)
+    evidence = [
+        dict(
+            e,
+            credit={
+                "amount": decimal_str(credit.amount),
+                "currency": credit.currency,
+                "value_date": credit.value_date.isoformat() if credit.value_date else None,
+                "payer_name": credit.payer_name,
+                "remittance_info": credit.remittance_info,
+                "end_to_end_id": credit.end_to_end_id,
+                "references": credit.remittance_references,
+            },
+        )
+        for e in evidence
+    ]
+    item = review.open_exception(
+        session,
+        document_id=credit.source_document_id,
+        extraction_id=None,
+        document_type=BANK_CREDIT,
+        reasons=reasons,
+        evidence=evidence,
+        customer_id=customer_id,
+        amount_at_risk=credit.amount,
+        currency=credit.currency,
+    )
     credit.customer_id = customer_id
     bank_ledger.hold_for_review(session, credit, reasons=reasons, review_item_id=item.id)
 
 
-def match_pending(ctx: PipelineContext, *, policy: BankPolicy | None = None, now: datetime | None = None
-                  ) -> list[dict[str, Any]]:
+def match_pending(
+    ctx: PipelineContext, *, policy: BankPolicy | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Re-decide every credit still unmatched (its advice may have come, or its wait ended); their outcomes."""
     policy = policy or BankPolicy()
     with unit_of_work(ctx.session_factory) as session:
-        ids = list(session.scalars(select(BankCredit.id).where(BankCredit.status == bank_ledger.UNMATCHED)
-                                   .order_by(BankCredit.id)))
+        ids = list(
+            session.scalars(
+                select(BankCredit.id).where(BankCredit.status == bank_ledger.UNMATCHED).order_by(BankCredit.id)
+            )
+        )
     for credit_id in ids:
         decide_credit(ctx, credit_id, policy=policy, now=_now(now))
     with unit_of_work(ctx.session_factory) as session:
@@ -208,15 +318,29 @@ def credit_outcome(session, credit: BankCredit) -> dict[str, Any]:
         rows = session.execute(
             select(Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
             .join(Invoice, Invoice.id == CashApplication.invoice_id)
-            .where(CashApplication.payment_id == credit.payment_id, CashApplication.reversed_by_id.is_(None),
-                   CashApplication.rule != "reversal").order_by(CashApplication.id)).all()
-        applications = [{"invoice_number": n, "amount": _money(a), "discount": _money(d)}
-                        for n, a, d in rows]
-    return {"credit_id": credit.id, "account": credit.account, "status": credit.status, "rule": credit.rule,
-            "amount": _money(credit.amount), "currency": credit.currency,
-            "value_date": credit.value_date.isoformat() if credit.value_date else None,
-            "payer_name": credit.payer_name, "customer_id": credit.customer_id, "payment_id": credit.payment_id,
-            "applications": applications, "reasons": credit.reasons or [], "exception_id": credit.review_item_id}
+            .where(
+                CashApplication.payment_id == credit.payment_id,
+                CashApplication.reversed_by_id.is_(None),
+                CashApplication.rule != "reversal",
+            )
+            .order_by(CashApplication.id)
+        ).all()
+        applications = [{"invoice_number": n, "amount": _money(a), "discount": _money(d)} for n, a, d in rows]
+    return {
+        "credit_id": credit.id,
+        "account": credit.account,
+        "status": credit.status,
+        "rule": credit.rule,
+        "amount": _money(credit.amount),
+        "currency": credit.currency,
+        "value_date": credit.value_date.isoformat() if credit.value_date else None,
+        "payer_name": credit.payer_name,
+        "customer_id": credit.customer_id,
+        "payment_id": credit.payment_id,
+        "applications": applications,
+        "reasons": credit.reasons or [],
+        "exception_id": credit.review_item_id,
+    }
 
 
 def unapplied(ctx: PipelineContext) -> list[dict[str, Any]]:

@@ -26,8 +26,9 @@ def _provenance(reviewer: str, exception_id: int) -> str:
     return f"reviewer {reviewer} on exception {exception_id}"[:256]
 
 
-def learn_customer_alias(session: Session, *, name: str | None, customer_id: str, reviewer: str,
-                         exception_id: int) -> CustomerAlias | None:
+def learn_customer_alias(
+    session: Session, *, name: str | None, customer_id: str, reviewer: str, exception_id: int
+) -> CustomerAlias | None:
     """Remember that documents naming `name` come from `customer_id` (the latest reviewer decision wins)."""
     key = alias_key(name)
     if not key:
@@ -42,46 +43,87 @@ def learn_customer_alias(session: Session, *, name: str | None, customer_id: str
     row.customer_id, row.active = customer_id, True
     row.provenance = _provenance(reviewer, exception_id)
     session.flush()
-    record_event(session, "alias.learned", "customer_alias", row.id, actor=reviewer, alias=name,
-                 customer_id=customer_id, before=before, exception_id=exception_id)
+    record_event(
+        session,
+        "alias.learned",
+        "customer_alias",
+        row.id,
+        actor=reviewer,
+        alias=name,
+        customer_id=customer_id,
+        before=before,
+        exception_id=exception_id,
+    )
     return row
 
 
-def learn_part_number(session: Session, *, customer_id: str | None, part_number: str | None, sku: str,
-                      reviewer: str, exception_id: int) -> CustomerPartNumber | None:
+def learn_part_number(
+    session: Session, *, customer_id: str | None, part_number: str | None, sku: str, reviewer: str, exception_id: int
+) -> CustomerPartNumber | None:
     """Remember that this customer's part number means our SKU."""
     if not customer_id or not part_number or part_number.strip() == sku:
         return None
-    row = session.scalar(select(CustomerPartNumber).where(CustomerPartNumber.customer_id == customer_id,
-                                                          CustomerPartNumber.part_number == part_number.strip()))
+    row = session.scalar(
+        select(CustomerPartNumber).where(
+            CustomerPartNumber.customer_id == customer_id, CustomerPartNumber.part_number == part_number.strip()
+        )
+    )
     before = {"sku": row.sku} if row else None
     if row is None:
         row = CustomerPartNumber(customer_id=customer_id, part_number=part_number.strip(), sku=sku)
         session.add(row)
     row.sku, row.provenance = sku, _provenance(reviewer, exception_id)
     session.flush()
-    record_event(session, "alias.learned", "customer_part_number", row.id, actor=reviewer, part_number=part_number,
-                 customer_id=customer_id, sku=sku, before=before, exception_id=exception_id)
+    record_event(
+        session,
+        "alias.learned",
+        "customer_part_number",
+        row.id,
+        actor=reviewer,
+        part_number=part_number,
+        customer_id=customer_id,
+        sku=sku,
+        before=before,
+        exception_id=exception_id,
+    )
     return row
 
 
-def learn_reference(session: Session, *, customer_id: str | None, reference: str | None, invoice_number: str,
-                    reviewer: str, exception_id: int) -> ReferenceAlias | None:
+def learn_reference(
+    session: Session,
+    *,
+    customer_id: str | None,
+    reference: str | None,
+    invoice_number: str,
+    reviewer: str,
+    exception_id: int,
+) -> ReferenceAlias | None:
     """Remember that this customer's printed reference means one of our invoices."""
     key = normalize_reference(reference)
     if not customer_id or not key or key == normalize_reference(invoice_number):
         return None
-    row = session.scalar(select(ReferenceAlias).where(ReferenceAlias.customer_id == customer_id,
-                                                      ReferenceAlias.reference_key == key))
+    row = session.scalar(
+        select(ReferenceAlias).where(ReferenceAlias.customer_id == customer_id, ReferenceAlias.reference_key == key)
+    )
     if row is None:
-        row = ReferenceAlias(customer_id=customer_id, reference=reference, reference_key=key,
-                             invoice_number=invoice_number)
+        row = ReferenceAlias(
+            customer_id=customer_id, reference=reference, reference_key=key, invoice_number=invoice_number
+        )
         session.add(row)
     row.invoice_number, row.active = invoice_number, True
     row.provenance = _provenance(reviewer, exception_id)
     session.flush()
-    record_event(session, "alias.learned", "reference_alias", row.id, actor=reviewer, reference=reference,
-                 customer_id=customer_id, invoice_number=invoice_number, exception_id=exception_id)
+    record_event(
+        session,
+        "alias.learned",
+        "reference_alias",
+        row.id,
+        actor=reviewer,
+        reference=reference,
+        customer_id=customer_id,
+        invoice_number=invoice_number,
+        exception_id=exception_id,
+    )
     return row
 
 
@@ -94,8 +136,9 @@ def apply_reference_aliases(session: Session, extraction: Extraction) -> Extract
     if not keys:
         return extraction
     meaning: dict[str, set[str]] = {}
-    for row in session.scalars(select(ReferenceAlias).where(ReferenceAlias.reference_key.in_(sorted(keys)),
-                                                            ReferenceAlias.active.is_(True))):
+    for row in session.scalars(
+        select(ReferenceAlias).where(ReferenceAlias.reference_key.in_(sorted(keys)), ReferenceAlias.active.is_(True))
+    ):
         meaning.setdefault(row.reference_key, set()).add(row.invoice_number)
     items, notes = [], []
     for item in remittance.items:
@@ -107,8 +150,9 @@ def apply_reference_aliases(session: Session, extraction: Extraction) -> Extract
         items.append(item)
     if not notes:
         return extraction
-    return dataclasses.replace(extraction, remittance=dataclasses.replace(remittance, items=items),
-                               warnings=[*extraction.warnings, *notes])
+    return dataclasses.replace(
+        extraction, remittance=dataclasses.replace(remittance, items=items), warnings=[*extraction.warnings, *notes]
+    )
 
 
 def require_customer(session: Session, customer_id: str) -> Customer:
@@ -161,13 +205,30 @@ def retire_alias(session: Session, kind: str, alias_id: int, *, actor: str) -> d
 def alias_to_dict(kind: str, row) -> dict:
     """One alias as the API shows it."""
     if kind == "customers":
-        return {"id": row.id, "alias": row.alias, "customer_id": row.customer_id, "active": row.active,
-                "provenance": row.provenance}
+        return {
+            "id": row.id,
+            "alias": row.alias,
+            "customer_id": row.customer_id,
+            "active": row.active,
+            "provenance": row.provenance,
+        }
     if kind == "part-numbers":
-        return {"id": row.id, "alias": row.part_number, "customer_id": row.customer_id, "sku": row.sku,
-                "active": True, "provenance": row.provenance}
-    return {"id": row.id, "alias": row.reference, "customer_id": row.customer_id,
-            "invoice_number": row.invoice_number, "active": row.active, "provenance": row.provenance}
+        return {
+            "id": row.id,
+            "alias": row.part_number,
+            "customer_id": row.customer_id,
+            "sku": row.sku,
+            "active": True,
+            "provenance": row.provenance,
+        }
+    return {
+        "id": row.id,
+        "alias": row.reference,
+        "customer_id": row.customer_id,
+        "invoice_number": row.invoice_number,
+        "active": row.active,
+        "provenance": row.provenance,
+    }
 
 
 def _model(kind: str):

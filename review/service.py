@@ -20,9 +20,16 @@ CLAIM_MINUTES = 30
 SLA = timedelta(hours=24)
 # action -> what it needs besides the action itself
 ACTIONS: dict[str, tuple[str, ...]] = {
-    "correct": ("changes",), "choose_customer": ("customer_id",), "choose_product": ("line", "sku"),
-    "choose_invoice": ("item", "invoice_number"), "approve_price": ("note",), "apply_cash": ("applications",),
-    "on_account": (), "reject": (), "dismiss": (), "return": ("note",),
+    "correct": ("changes",),
+    "choose_customer": ("customer_id",),
+    "choose_product": ("line", "sku"),
+    "choose_invoice": ("item", "invoice_number"),
+    "approve_price": ("note",),
+    "apply_cash": ("applications",),
+    "on_account": (),
+    "reject": (),
+    "dismiss": (),
+    "return": ("note",),
 }
 SORTS = {"priority", "amount", "age", "due", "id"}
 
@@ -98,17 +105,29 @@ def get_exception(session: Session, exception_id: int, *, lock: bool = False) ->
     return item
 
 
-def list_exceptions(session: Session, *, status: str | None = ExceptionStatus.OPEN, reason: str | None = None,
-                    customer_id: str | None = None, min_amount: Decimal | None = None,
-                    older_than: timedelta | None = None, sort: str = "id", limit: int = 100,
-                    offset: int = 0, after_id: int = 0) -> list[ReviewItem]:
+def list_exceptions(
+    session: Session,
+    *,
+    status: str | None = ExceptionStatus.OPEN,
+    reason: str | None = None,
+    customer_id: str | None = None,
+    min_amount: Decimal | None = None,
+    older_than: timedelta | None = None,
+    sort: str = "id",
+    limit: int = 100,
+    offset: int = 0,
+    after_id: int = 0,
+) -> list[ReviewItem]:
     """Exceptions filtered and sorted (priority | amount | age | due | id); `status=None` lists all."""
     if sort not in SORTS:
         raise InvalidResolution(f"unknown sort {sort!r}; expected one of {', '.join(sorted(SORTS))}")
-    order = {"priority": (ReviewItem.priority.desc(), ReviewItem.created_at, ReviewItem.id),
-             "amount": (ReviewItem.amount_at_risk.desc().nulls_last(), ReviewItem.id),
-             "age": (ReviewItem.created_at, ReviewItem.id), "due": (ReviewItem.due_at.nulls_last(), ReviewItem.id),
-             "id": (ReviewItem.id,)}[sort]
+    order = {
+        "priority": (ReviewItem.priority.desc(), ReviewItem.created_at, ReviewItem.id),
+        "amount": (ReviewItem.amount_at_risk.desc().nulls_last(), ReviewItem.id),
+        "age": (ReviewItem.created_at, ReviewItem.id),
+        "due": (ReviewItem.due_at.nulls_last(), ReviewItem.id),
+        "id": (ReviewItem.id,),
+    }[sort]
     query = select(ReviewItem).where(ReviewItem.id > after_id).order_by(*order)
     if min_amount is not None:
         query = query.where(ReviewItem.amount_at_risk >= min_amount)
@@ -125,7 +144,7 @@ def list_exceptions(session: Session, *, status: str | None = ExceptionStatus.OP
     # reasons is a JSON list: narrowed by its text in SQL, then matched exactly here (SQLite and PostgreSQL alike)
     query = query.where(cast(ReviewItem.reasons, String).contains(f'"{reason}"'))
     items = [i for i in session.scalars(query) if reason in (i.reasons or [])]
-    return items[offset:offset + limit]
+    return items[offset : offset + limit]
 
 
 def claim_exception(session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewItem:
@@ -147,8 +166,9 @@ def claim_exception(session: Session, exception_id: int, *, reviewer: str, now: 
     return item
 
 
-def record_resolution(session: Session, exception_id: int, resolution: Resolution, *, reviewer: str,
-                      now: datetime | None = None) -> ReviewItem:
+def record_resolution(
+    session: Session, exception_id: int, resolution: Resolution, *, reviewer: str, now: datetime | None = None
+) -> ReviewItem:
     """Check the reviewer may resolve this item and record who decided what; the caller re-runs the document."""
     now = now or utcnow()
     if resolution.action not in ACTIONS:
@@ -168,8 +188,17 @@ def record_resolution(session: Session, exception_id: int, resolution: Resolutio
     item.resolved_at = now
     item.status = ExceptionStatus.DISMISSED if resolution.action == "dismiss" else ExceptionStatus.RESOLVED
     session.flush()
-    record_event(session, "exception.resolved", "exception", item.id, actor=reviewer, action=resolution.action,
-                 resolution=resolution.as_dict(), reasons=item.reasons, note=resolution.note)
+    record_event(
+        session,
+        "exception.resolved",
+        "exception",
+        item.id,
+        actor=reviewer,
+        action=resolution.action,
+        resolution=resolution.as_dict(),
+        reasons=item.reasons,
+        note=resolution.note,
+    )
     return item
 
 
@@ -191,8 +220,11 @@ def release_exception(session: Session, exception_id: int, *, reviewer: str, now
 def audit_trail(session: Session, exception_id: int) -> list[Event]:
     """Every event of an exception, oldest first: who, when, what changed, why."""
     get_exception(session, exception_id)
-    return list(session.scalars(select(Event).where(Event.subject_type == "exception",
-                                                    Event.subject_id == exception_id).order_by(Event.id)))
+    return list(
+        session.scalars(
+            select(Event).where(Event.subject_type == "exception", Event.subject_id == exception_id).order_by(Event.id)
+        )
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -203,13 +235,28 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def close_document_exceptions(session: Session, document_id: int, *, actor: str, note: str) -> list[int]:
     """Close the open document-level items of a file (its 'unreadable' exception) before it is read again."""
-    items = list(session.scalars(select(ReviewItem).where(ReviewItem.document_id == document_id,
-                                                          ReviewItem.extraction_id.is_(None),
-                                                          ReviewItem.status.in_(OPEN_STATES))))
+    items = list(
+        session.scalars(
+            select(ReviewItem).where(
+                ReviewItem.document_id == document_id,
+                ReviewItem.extraction_id.is_(None),
+                ReviewItem.status.in_(OPEN_STATES),
+            )
+        )
+    )
     for item in items:
         item.status, item.resolved_by, item.resolved_at, item.note = "dismissed", actor, utcnow(), note
         item.resolution = {"action": "reprocess", "note": note}
-        record_event(session, "exception.resolved", "exception", item.id, actor=actor, action="reprocess",
-                     resolution=item.resolution, reasons=item.reasons, note=note)
+        record_event(
+            session,
+            "exception.resolved",
+            "exception",
+            item.id,
+            actor=actor,
+            action="reprocess",
+            resolution=item.resolution,
+            reasons=item.reasons,
+            note=note,
+        )
     session.flush()
     return [item.id for item in items]

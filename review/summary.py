@@ -46,43 +46,67 @@ def percentile(values: list[float], pct: int) -> float | None:
 def build_summary(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
     """Everything the dashboard and the metrics endpoint show, computed from the tables in one transaction."""
     now = now or utcnow()
-    documents = {str(s.value if hasattr(s, "value") else s): n for s, n in session.execute(
-        select(Document.status, func.count()).group_by(Document.status))}
-    business = {str(s.value if hasattr(s, "value") else s): n for s, n in session.execute(
-        select(ExtractionRecord.status, func.count()).group_by(ExtractionRecord.status))}
+    documents = {
+        str(s.value if hasattr(s, "value") else s): n
+        for s, n in session.execute(select(Document.status, func.count()).group_by(Document.status))
+    }
+    business = {
+        str(s.value if hasattr(s, "value") else s): n
+        for s, n in session.execute(select(ExtractionRecord.status, func.count()).group_by(ExtractionRecord.status))
+    }
     reviewed = select(ReviewItem.extraction_id).where(ReviewItem.extraction_id.is_not(None))
     decided = session.scalar(select(func.count()).where(ExtractionRecord.status.in_(DECIDED))) or 0
-    touchless = session.scalar(select(func.count()).where(ExtractionRecord.status == BusinessDocumentStatus.POSTED,
-                                                          ExtractionRecord.id.not_in(reviewed))) or 0
+    touchless = (
+        session.scalar(
+            select(func.count()).where(
+                ExtractionRecord.status == BusinessDocumentStatus.POSTED, ExtractionRecord.id.not_in(reviewed)
+            )
+        )
+        or 0
+    )
     payments = session.scalar(select(func.count(Payment.id))) or 0
-    auto_payments = session.scalar(select(func.count(Payment.id)).where(
-        Payment.source_extraction_id.not_in(reviewed), Payment.unapplied_amount == 0)) or 0
+    auto_payments = (
+        session.scalar(
+            select(func.count(Payment.id)).where(
+                Payment.source_extraction_id.not_in(reviewed), Payment.unapplied_amount == 0
+            )
+        )
+        or 0
+    )
     live = (CashApplication.rule != "reversal", CashApplication.reversed_by_id.is_(None))
     applications = session.scalar(select(func.count(CashApplication.id)).where(*live)) or 0
-    auto_applications = session.scalar(select(func.count(CashApplication.id)).where(
-        *live, CashApplication.rule != "manual")) or 0
+    auto_applications = (
+        session.scalar(select(func.count(CashApplication.id)).where(*live, CashApplication.rule != "manual")) or 0
+    )
     by_reason: Counter[str] = Counter()
     by_age: Counter[str] = Counter({label: 0 for _, label in AGE_BUCKETS})
-    exceptions_by_status = dict(session.execute(select(ReviewItem.status, func.count())
-                                                .group_by(ReviewItem.status)).all())
-    for reasons, created in session.execute(select(ReviewItem.reasons, ReviewItem.created_at).where(
-            ReviewItem.status.in_(OPEN_STATES))):
+    exceptions_by_status = dict(
+        session.execute(select(ReviewItem.status, func.count()).group_by(ReviewItem.status)).all()
+    )
+    for reasons, created in session.execute(
+        select(ReviewItem.reasons, ReviewItem.created_at).where(ReviewItem.status.in_(OPEN_STATES))
+    ):
         by_reason.update(reasons or [])
         by_age[age_bucket((now - _aware(created)).total_seconds())] += 1
-    durations = [(_aware(done) - _aware(received)).total_seconds() for done, received in session.execute(
-        select(ExtractionRecord.updated_at, Document.received_at).join(Document, Document.id ==
-                                                                        ExtractionRecord.document_id)
-        .where(ExtractionRecord.status.in_(DECIDED)))]
+    durations = [
+        (_aware(done) - _aware(received)).total_seconds()
+        for done, received in session.execute(
+            select(ExtractionRecord.updated_at, Document.received_at)
+            .join(Document, Document.id == ExtractionRecord.document_id)
+            .where(ExtractionRecord.status.in_(DECIDED))
+        )
+    ]
     return {
         "documents_by_status": documents,
         "business_documents_by_status": business,
         "touchless_rate": _rate(touchless, decided),
-        "auto_match_rate": {"payment_level": _rate(auto_payments, payments),
-                            "invoice_level": _rate(auto_applications, applications)},
+        "auto_match_rate": {
+            "payment_level": _rate(auto_payments, payments),
+            "invoice_level": _rate(auto_applications, applications),
+        },
         "exceptions_by_status": exceptions_by_status,
         "open_exceptions_by_reason": dict(sorted(by_reason.items())),
         "open_exceptions_by_age": dict(by_age),
         "processing_seconds": {f"p{p}": percentile(durations, p) for p in PERCENTILES},
-        "counts": {"decided": decided, "touchless": touchless, "payments": payments,
-                   "applications": applications},
+        "counts": {"decided": decided, "touchless": touchless, "payments": payments, "applications": applications},
     }

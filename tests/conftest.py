@@ -40,8 +40,12 @@ def shared_missing(what: str):
 
 def pytest_runtest_makereport(item, call):
     """Under CI (O2C_REQUIRE_SERVICES=1) a test skipped because ../shared is absent fails instead."""
-    if not (REQUIRE_SERVICES and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception)
-            and "../shared" in str(call.excinfo.value)):
+    if not (
+        REQUIRE_SERVICES
+        and call.excinfo is not None
+        and call.excinfo.errisinstance(pytest.skip.Exception)
+        and "../shared" in str(call.excinfo.value)
+    ):
         return None
     reason = f"{call.excinfo.value} (O2C_REQUIRE_SERVICES=1 needs ../shared)"
     failing = pytest.CallInfo.from_call(lambda: pytest.fail(reason, pytrace=False), when=call.when)
@@ -119,8 +123,13 @@ def make_context(tmp_path):
     def build(database_url: str, **overrides):
         # the sample set's connectors are allow-listed (its customers trust advices; docs/cash-model.md)
         overrides.setdefault("trusted_advice_channels", "cli,upload")
-        settings = Settings(data_dir=tmp_path / "data", database_url=database_url,
-                            storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20), **overrides)
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            database_url=database_url,
+            storage_dir=tmp_path / "blobs",
+            business_date=date(2026, 3, 20),
+            **overrides,
+        )
         return build_context(settings, migrate=True)
 
     return build

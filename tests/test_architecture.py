@@ -23,14 +23,39 @@ ALLOWED = {
     "erp": {"review", "ledger"},
     "pipeline.documents": {"review", "matching", "extraction", "intake", "ledger", "migrations", "erp"},
     "pipeline.statements": {"pipeline.documents", "review", "matching", "extraction", "intake", "ledger"},
-    "pipeline.resolutions": {"pipeline.documents", "pipeline.statements", "review", "matching", "extraction",
-                             "intake", "ledger"},
-    "pipeline.door": {"pipeline.documents", "pipeline.statements", "pipeline.resolutions", "matching",
-                      "extraction", "intake"},
+    "pipeline.resolutions": {
+        "pipeline.documents",
+        "pipeline.statements",
+        "review",
+        "matching",
+        "extraction",
+        "intake",
+        "ledger",
+    },
+    "pipeline.door": {
+        "pipeline.documents",
+        "pipeline.statements",
+        "pipeline.resolutions",
+        "matching",
+        "extraction",
+        "intake",
+    },
 }
 SHELLS = {"api", "cli", "worker"}  # may import anything
-OURS = {"core", "intake", "extraction", "matching", "ledger", "review", "erp", "pipeline", "api", "cli", "worker",
-        "migrations"}
+OURS = {
+    "core",
+    "intake",
+    "extraction",
+    "matching",
+    "ledger",
+    "review",
+    "erp",
+    "pipeline",
+    "api",
+    "cli",
+    "worker",
+    "migrations",
+}
 
 
 def _room(module: str) -> str | None:
@@ -92,9 +117,13 @@ def test_no_bare_internal_imports():
     for path in _tracked_python():
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
-                     else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                else []
+            )
             offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names if n.split(".")[0] in OURS]
     assert not offenders, "\n".join(offenders)
 
@@ -124,8 +153,11 @@ def test_late_loading_only_through_the_cli_registry():
         if rel.parts[0] in {"tests", "bench", "scripts", "migrations"} or rel == Path("cli/registry.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Attribute) and node.attr == "import_module" or (
-                    isinstance(node, ast.Name) and node.id in ("import_module", "__import__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "import_module"
+                or (isinstance(node, ast.Name) and node.id in ("import_module", "__import__"))
+            ):
                 offenders.append(f"{rel}:{node.lineno}")
     assert not offenders, offenders
 
@@ -133,8 +165,14 @@ def test_late_loading_only_through_the_cli_registry():
 def test_registry_targets_follow_the_road():
     """Every command the CLI registry names is an o2c.cli module, so the late load never jumps the road."""
     tree = ast.parse((ROOT / "cli" / "registry.py").read_text())
-    targets = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-               and ":" in n.value and n.value.startswith("o2c.cli.")]
+    targets = [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and ":" in n.value
+        and n.value.startswith("o2c.cli.")
+    ]
     assert len(targets) >= 10
     for target in targets:
         module = target.split(":")[0].removeprefix("o2c.")
@@ -150,6 +188,7 @@ def _imports_node(node) -> set[str]:
 def test_the_rule_catches_a_violation(tmp_path):
     """The checker itself works: an upward import is found, in both spellings."""
     bad = tmp_path / "bad.py"
-    bad.write_text("from o2c.pipeline.documents import ingest\nimport o2c.ledger.models\n"
-                   "from o2c.pipeline import resolutions\n")
+    bad.write_text(
+        "from o2c.pipeline.documents import ingest\nimport o2c.ledger.models\nfrom o2c.pipeline import resolutions\n"
+    )
     assert _imports(bad) == {"pipeline.documents", "ledger", "pipeline.resolutions"}

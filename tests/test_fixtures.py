@@ -56,9 +56,7 @@ def test_regeneration_is_byte_identical(regenerated: Path):
         for name in sorted(_files(SAMPLES) - IMAGE_FILES)
         if (regenerated / name).read_bytes() != (SAMPLES / name).read_bytes()
     ]
-    assert differing == [], (
-        "regenerate with: python tests/fixtures/generate.py --seed 7 --out tests/fixtures/samples"
-    )
+    assert differing == [], "regenerate with: python tests/fixtures/generate.py --seed 7 --out tests/fixtures/samples"
 
 
 def test_sample_set_stays_small():
@@ -137,9 +135,7 @@ def test_seeded_problems_match_master_data():
             customer = customers[order["buyer_name"]]
             off = []
             for line in order["lines"]:
-                expected = _price(
-                    customer, line["sku"], _d(line["quantity"]), date.fromisoformat(order["order_date"])
-                )
+                expected = _price(customer, line["sku"], _d(line["quantity"]), date.fromisoformat(order["order_date"]))
                 if expected is None:
                     off.append("unknown_product")
                 elif abs(_d(line["unit_price"]) - expected) / expected >= Decimal("0.02"):
@@ -148,9 +144,7 @@ def test_seeded_problems_match_master_data():
             exposure = sum(
                 _d(i["open_amount"]) for i in invoices.values() if i["customer_id"] == customer["customer_id"]
             ) + _d(order["total"])
-            assert (exposure > Decimal(customer["credit_limit"])) == ("credit_hold" in reasons), contract[
-                "source"
-            ]
+            assert (exposure > Decimal(customer["credit_limit"])) == ("credit_hold" in reasons), contract["source"]
         else:
             r = contract["remittance"]
             customer = customers[r["payer_name"]]

@@ -18,18 +18,26 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_package_of_the_tree_is_listed_in_pyproject():
     """A package folder missing from `[tool.setuptools] packages` would be silently left out of the wheel."""
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    tracked = subprocess.run(["git", "ls-files", "*__init__.py"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
-    found = {"o2c"} | {"o2c." + str(Path(p).parent).replace("/", ".") for p in tracked
-                       if Path(p).parent != Path(".") and Path(p).parts[0] not in {"tests", "bench", "scripts"}}
+    tracked = subprocess.run(
+        ["git", "ls-files", "*__init__.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    found = {"o2c"} | {
+        "o2c." + str(Path(p).parent).replace("/", ".")
+        for p in tracked
+        if Path(p).parent != Path(".") and Path(p).parts[0] not in {"tests", "bench", "scripts"}
+    }
     assert found == listed, {"missing": found - listed, "stale": listed - found}
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
-                           capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if built.returncode != 0 and "Could not find a version" in built.stderr + built.stdout:
         pytest.skip(f"no build backend reachable: {built.stderr[-300:]}")
     assert built.returncode == 0, built.stderr
@@ -47,12 +55,19 @@ def test_the_wheel_installs_only_o2c(wheel):
 def test_the_installed_wheel_runs_from_elsewhere(wheel, tmp_path):
     """Installed into a fresh target and run from another folder, the CLI and the RQ job paths resolve."""
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = ("import o2c, o2c.worker, o2c.cli.main; from rq.utils import import_attribute; "
-             "import_attribute('o2c.worker.process_document_job'); print(o2c.__file__)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    probe = (
+        "import o2c, o2c.worker, o2c.cli.main; from rq.utils import import_attribute; "
+        "import_attribute('o2c.worker.process_document_job'); print(o2c.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith(str(target)), done.stdout

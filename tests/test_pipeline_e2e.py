@@ -26,8 +26,10 @@ def _load(ctx, samples):
 
 def _counts(ctx):
     with unit_of_work(ctx.session_factory) as session:
-        return {model.__name__: session.scalar(select(func.count()).select_from(model))
-                for model in (Order, Invoice, CashApplication, JournalLine)}
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (Order, Invoice, CashApplication, JournalLine)
+        }
 
 
 def test_sample_set_reaches_the_golden_outcomes(database_url, make_context, samples):
@@ -45,8 +47,9 @@ def test_sample_set_reaches_the_golden_outcomes(database_url, make_context, samp
             mismatches.append(f"{source}: no outcome (have {sorted(seen)})")
             continue
         if got["status"] != want["status"] or not set(want["reasons"]) <= set(got["reasons"]):
-            mismatches.append(f"{source}: want {want['status']} {want['reasons']}, got {got['status']} "
-                              f"{got['reasons']}")
+            mismatches.append(
+                f"{source}: want {want['status']} {want['reasons']}, got {got['status']} {got['reasons']}"
+            )
         if want["status"] == "posted" and got["reasons"]:
             mismatches.append(f"{source}: posted with reasons {got['reasons']}")
     assert not mismatches, "\n".join(mismatches)
@@ -95,12 +98,17 @@ def test_a_crash_between_steps_is_resumed_without_double_posting(database_url, m
     _assert_ledger_reconciles(ctx)
 
 
-@pytest.mark.parametrize("name,content", [
-    ("corrupt.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage"),
-    ("truncated.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
-    ("broken.eml", b"From: \xff\xfe\nSubject: =?utf-8?b?####?=\n"
-                   b"Content-Type: multipart/mixed; boundary=\"x\"\n\n--x\n"),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("corrupt.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage"),
+        ("truncated.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+        (
+            "broken.eml",
+            b'From: \xff\xfe\nSubject: =?utf-8?b?####?=\nContent-Type: multipart/mixed; boundary="x"\n\n--x\n',
+        ),
+    ],
+)
 def test_bad_files_are_kept_and_rejected_never_crash(make_context, tmp_path, name, content):
     ctx = make_context(f"sqlite:///{tmp_path / 'bad.sqlite3'}")
     outcomes = ingest(ctx, content=content, filename=name, channel="upload")

@@ -51,7 +51,11 @@ def test_no_status_is_assigned_outside_its_transition_function():
             for target in targets:
                 elts = target.elts if isinstance(target, ast.Tuple) else [target]
                 for elt in elts:
-                    if isinstance(elt, ast.Attribute) and elt.attr == "status" and any(
-                            "DocumentStatus" in ast.unparse(v) for v in values) and not rel.endswith("models.py"):
+                    if (
+                        isinstance(elt, ast.Attribute)
+                        and elt.attr == "status"
+                        and any("DocumentStatus" in ast.unparse(v) for v in values)
+                        and not rel.endswith("models.py")
+                    ):
                         offenders.append(f"{rel}:{node.lineno}")
     assert not offenders, offenders

@@ -28,23 +28,39 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 @pytest.fixture
 def queued_settings(fresh_postgres_url, redis_url, tmp_path):
-    return Settings(data_dir=tmp_path / "data", database_url=fresh_postgres_url, redis_url=redis_url,
-                    storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20),
-                    queue_name=f"o2c-test-{uuid.uuid4().hex[:8]}", api_keys="k-conn:connector",
-                    trusted_advice_channels="upload,email,cli")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=fresh_postgres_url,
+        redis_url=redis_url,
+        storage_dir=tmp_path / "blobs",
+        business_date=date(2026, 3, 20),
+        queue_name=f"o2c-test-{uuid.uuid4().hex[:8]}",
+        api_keys="k-conn:connector",
+        trusted_advice_channels="upload,email,cli",
+    )
 
 
 def _worker_env(settings: Settings) -> dict[str, str]:
-    return {"O2C_DATABASE_URL": settings.database_url, "O2C_REDIS_URL": settings.redis_url,
-            "O2C_STORAGE_DIR": str(settings.storage_dir), "O2C_QUEUE_NAME": settings.queue_name,
-            "O2C_BUSINESS_DATE": settings.business_date.isoformat(), "OMP_THREAD_LIMIT": "1",
-            "O2C_TRUSTED_ADVICE_CHANNELS": settings.trusted_advice_channels}
+    return {
+        "O2C_DATABASE_URL": settings.database_url,
+        "O2C_REDIS_URL": settings.redis_url,
+        "O2C_STORAGE_DIR": str(settings.storage_dir),
+        "O2C_QUEUE_NAME": settings.queue_name,
+        "O2C_BUSINESS_DATE": settings.business_date.isoformat(),
+        "OMP_THREAD_LIMIT": "1",
+        "O2C_TRUSTED_ADVICE_CHANNELS": settings.trusted_advice_channels,
+    }
 
 
 def _run_worker(settings: Settings) -> subprocess.CompletedProcess:
     env = {**os.environ, **_worker_env(settings)}
-    return subprocess.run([sys.executable, "-m", "o2c.cli.main", "worker", "--burst"], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _load_master_data(ctx, samples):
@@ -88,8 +104,9 @@ def test_api_answers_202_with_redis_and_the_worker_finishes(queued_settings, sam
     with TestClient(create_app(queued_settings)) as client:
         _load_master_data(client.app.state.ctx, samples)
         with open(samples / "po_acme_45810.pdf", "rb") as fh:
-            r = client.post("/documents", files={"file": ("po.pdf", fh, "application/pdf")},
-                            headers={"X-API-Key": "k-conn"})
+            r = client.post(
+                "/documents", files={"file": ("po.pdf", fh, "application/pdf")}, headers={"X-API-Key": "k-conn"}
+            )
         assert r.status_code == 202, r.text
         document_id = r.json()["document_id"]
         assert _run_worker(queued_settings).returncode == 0
@@ -103,6 +120,7 @@ def test_a_finished_job_can_be_queued_again_but_a_waiting_one_only_once(queued_s
     assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep"
     assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") is None, "a waiting job is not queued twice"
     assert _run_worker(queued_settings).returncode == 0
-    assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep", \
+    assert queue.enqueue("o2c.worker.sweep_job", job_id="sweep") == f"{queued_settings.queue_name}-sweep", (
         "a finished job may run again"
+    )
     assert _run_worker(queued_settings).returncode == 0

@@ -53,24 +53,40 @@ INV-10003,C-1003,2026-03-01,2026-03-31,5000.00,5000.00,USD,PO-9001
 def _mail(sender: str, subject: str, body: str, message_id: str) -> bytes:
     domain = sender.rsplit("@", 1)[1].rstrip(">")
     # what our own mail server says it verified (only the sender's own domain passes DKIM)
-    verified = (f"Authentication-Results: mx.northwind-industrial.example; dkim=pass header.d={domain}; "
-                f"spf=pass smtp.mailfrom={domain}\n" if domain != "forger.example" else "")
-    return (f"{verified}From: {sender}\nTo: Northwind Orders <orders@northwind-industrial.example>\n"
-            f"Subject: {subject}\n"
-            f"Date: Tue, 17 Mar 2026 14:30:00 -0400\nMessage-ID: <{message_id}>\n"
-            'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\n\n' + body).encode()
+    verified = (
+        f"Authentication-Results: mx.northwind-industrial.example; dkim=pass header.d={domain}; "
+        f"spf=pass smtp.mailfrom={domain}\n"
+        if domain != "forger.example"
+        else ""
+    )
+    return (
+        f"{verified}From: {sender}\nTo: Northwind Orders <orders@northwind-industrial.example>\n"
+        f"Subject: {subject}\n"
+        f"Date: Tue, 17 Mar 2026 14:30:00 -0400\nMessage-ID: <{message_id}>\n"
+        'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\n\n' + body
+    ).encode()
 
 
-def _advice(amount: str, invoice: str, paid: str, *, reference: str = "ACH-20260317-7719",
-            payer: str = "Acme Manufacturing Inc.") -> str:
-    return (f"Hello,\n\nThis is to advise that we sent an ACH payment of ${amount}\nfor {invoice} on 03/17/2026.\n"
-            f"Payment reference: {reference}\n\n  {invoice}   ${paid}\n\nRegards,\nAccounts Payable\n{payer}\n")
+def _advice(
+    amount: str,
+    invoice: str,
+    paid: str,
+    *,
+    reference: str = "ACH-20260317-7719",
+    payer: str = "Acme Manufacturing Inc.",
+) -> str:
+    return (
+        f"Hello,\n\nThis is to advise that we sent an ACH payment of ${amount}\nfor {invoice} on 03/17/2026.\n"
+        f"Payment reference: {reference}\n\n  {invoice}   ${paid}\n\nRegards,\nAccounts Payable\n{payer}\n"
+    )
 
 
 def _po(po_number: str, lines: str, total: str) -> str:
-    return (f"Hi Northwind team,\n\nPlease ship PO {po_number}:\n\n{lines}\nTotal: ${total}\n\n"
-            "Ship to:\nAcme Manufacturing Inc. - Receiving Dock 4\n1200 Industrial Pkwy\nDayton, OH 45402\n\n"
-            "Thanks,\nDana Whitfield\nPurchasing, Acme Manufacturing Inc.\n")
+    return (
+        f"Hi Northwind team,\n\nPlease ship PO {po_number}:\n\n{lines}\nTotal: ${total}\n\n"
+        "Ship to:\nAcme Manufacturing Inc. - Receiving Dock 4\n1200 Industrial Pkwy\nDayton, OH 45402\n\n"
+        "Thanks,\nDana Whitfield\nPurchasing, Acme Manufacturing Inc.\n"
+    )
 
 
 ACME = "Accounts Payable <ap@acme-mfg.example>"
@@ -81,8 +97,12 @@ PO_LINES = "  10 x BRG-6204 at 4.10\n   4 x BLT-B55 at 9.80\n   2 x CPL-L100 at 
 def ctx(database_url, make_context):
     context = make_context(database_url, trusted_advice_channels="")  # migrated (0002_issue10); no allow-list
     with unit_of_work(context.session_factory) as session:
-        for kind, content in (("customers", CUSTOMERS), ("products", PRODUCTS), ("prices", PRICES),
-                              ("invoices", INVOICES)):
+        for kind, content in (
+            ("customers", CUSTOMERS),
+            ("products", PRODUCTS),
+            ("prices", PRICES),
+            ("invoices", INVOICES),
+        ):
             import_master_data(session, kind, content)
     yield context
     with unit_of_work(context.session_factory) as session:
@@ -106,15 +126,19 @@ def _ingest_one(ctx, content: bytes, name: str, channel: str = "email", sender: 
 
 
 def test_1_a_forged_remittance_closes_nothing(ctx):
-    forged = _mail("Treasury <pay@forger.example>", "Remittance advice",
-                   _advice("99,999.00", "INV-10003", "99,999.00", reference="WIRE-555",
-                           payer="Totally Legit Holdings Ltd."), "1@forger.example")
+    forged = _mail(
+        "Treasury <pay@forger.example>",
+        "Remittance advice",
+        _advice("99,999.00", "INV-10003", "99,999.00", reference="WIRE-555", payer="Totally Legit Holdings Ltd."),
+        "1@forger.example",
+    )
     outcome = _ingest_one(ctx, forged, "forged.eml", sender="pay@forger.example")
     assert outcome["status"] == "exception" and "unknown_customer" in outcome["reasons"]
     assert _open(ctx, "INV-10003") == D("5000.00") and _count(ctx, Payment) == 0
     # the right payer, from its own domain, paying far beyond what is open: a person decides, not "on account"
-    over = _mail(ACME, "Remittance advice", _advice("9,999.00", "INV-10002", "9,999.00", reference="ACH-1"),
-                 "2@acme-mfg.example")
+    over = _mail(
+        ACME, "Remittance advice", _advice("9,999.00", "INV-10002", "9,999.00", reference="ACH-1"), "2@acme-mfg.example"
+    )
     outcome = _ingest_one(ctx, over, "over.eml", sender="ap@acme-mfg.example")
     assert outcome["status"] == "exception" and outcome["reasons"] == ["overpayment"]
     assert _open(ctx, "INV-10002") == D("4225.22") and _count(ctx, Payment) == 0
@@ -124,8 +148,12 @@ def test_2_the_same_remittance_by_two_channels_posts_once(ctx):
     advice = _advice("4,000.00", "INV-10001", "4,000.00")
     first = _ingest_one(ctx, _mail(ACME, "Remittance advice", advice, "3@acme-mfg.example"), "ra.eml")
     assert first["status"] == "posted" and _open(ctx, "INV-10001") == D("4120.45")  # short pay: deduction open
-    forwarded = _mail("Clerk <clerk@northwind-industrial.example>", "Fwd: Remittance advice",
-                      "---------- Forwarded message ---------\n\n" + advice, "4@northwind-industrial.example")
+    forwarded = _mail(
+        "Clerk <clerk@northwind-industrial.example>",
+        "Fwd: Remittance advice",
+        "---------- Forwarded message ---------\n\n" + advice,
+        "4@northwind-industrial.example",
+    )
     second = _ingest_one(ctx, forwarded, "fwd.eml", channel="upload")
     assert second["status"] == "duplicate" and second["duplicate_of"] == first["document_id"]
     assert second["payment_id"] == first["payment_id"]
@@ -134,13 +162,25 @@ def test_2_the_same_remittance_by_two_channels_posts_once(ctx):
 
 
 def test_2b_a_bank_credit_then_its_advice_posts_once(ctx):
-    statement = camt053([Credit(D("4225.22"), payer="Acme Manufacturing Inc.", end_to_end="E2E-77",
-                                invoices=[("INV-10002", D("4225.22"))], value_date=date(2026, 3, 18))])
-    (credit,) = import_statement(ctx, statement.replace(b'Ccy="EUR"', b'Ccy="USD"'), "stmt.xml",
-                                 policy=BankPolicy())
+    statement = camt053(
+        [
+            Credit(
+                D("4225.22"),
+                payer="Acme Manufacturing Inc.",
+                end_to_end="E2E-77",
+                invoices=[("INV-10002", D("4225.22"))],
+                value_date=date(2026, 3, 18),
+            )
+        ]
+    )
+    (credit,) = import_statement(ctx, statement.replace(b'Ccy="EUR"', b'Ccy="USD"'), "stmt.xml", policy=BankPolicy())
     assert credit["status"] == "applied" and _open(ctx, "INV-10002") == 0
-    advice = _mail(ACME, "Remittance advice", _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-88"),
-                   "5@acme-mfg.example")
+    advice = _mail(
+        ACME,
+        "Remittance advice",
+        _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-88"),
+        "5@acme-mfg.example",
+    )
     outcome = _ingest_one(ctx, advice, "ra.eml")
     assert outcome["status"] == "duplicate" and outcome["payment_id"] == credit["payment_id"]
     assert (_count(ctx, Payment), _count(ctx, CashApplication)) == (1, 1)
@@ -155,8 +195,7 @@ def test_3_an_erp_reimport_after_cash_application_reconciles(ctx):
     with unit_of_work(ctx.session_factory) as session:  # the ERP has not seen the cash yet: its older view
         report = import_master_data(session, "invoices", INVOICES)
     assert report.conflicts == [] and _open(ctx, "INV-10001") == D("4120.45")
-    conflicting = INVOICES.replace("8120.45,8120.45", "8120.45,5000.00").replace("4225.22,4225.22",
-                                                                                   "4225.22,4000.00")
+    conflicting = INVOICES.replace("8120.45,8120.45", "8120.45,5000.00").replace("4225.22,4225.22", "4225.22,4000.00")
     with unit_of_work(ctx.session_factory) as session:
         report = import_master_data(session, "invoices", conflicting)
     assert [c["invoice_number"] for c in report.conflicts] == ["INV-10001"]  # named, not overwritten
@@ -166,15 +205,17 @@ def test_3_an_erp_reimport_after_cash_application_reconciles(ctx):
 
 def test_4_a_reviewer_choice_makes_only_its_own_cell_certain(ctx):
     body = _po("46001", "  10 x BRG-6204 at 4.10\n   4 x NOPE-1 at 9.80\n", "80.20")
-    outcome = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO 46001", body, "7@acme-mfg.example"),
-                          "po.eml")
+    outcome = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO 46001", body, "7@acme-mfg.example"), "po.eml")
     assert outcome["status"] == "exception" and "unknown_product" in outcome["reasons"]
     with unit_of_work(ctx.session_factory) as session:  # OCR was unsure of line 0's quantity
         record = session.get(ExtractionRecord, outcome["extraction_id"])
-        record.payload = {**record.payload, "confidence": {**record.payload["confidence"],
-                                                           "order.lines[0].quantity": 0.41}}
-    result = resolve_exception(ctx, outcome["exception_id"],
-                               review.Resolution(action="choose_product", line=1, sku="BLT-B55"), reviewer="ann")
+        record.payload = {
+            **record.payload,
+            "confidence": {**record.payload["confidence"], "order.lines[0].quantity": 0.41},
+        }
+    result = resolve_exception(
+        ctx, outcome["exception_id"], review.Resolution(action="choose_product", line=1, sku="BLT-B55"), reviewer="ann"
+    )
     assert result["status"] == "exception" and result["reasons"] == ["low_confidence"]
     assert _count(ctx, Order) == 0
 
@@ -182,26 +223,38 @@ def test_4_a_reviewer_choice_makes_only_its_own_cell_certain(ctx):
 def test_5_customer_evidence_must_agree(ctx):
     # an unauthenticated From: domain alone never decides the customer
     body = _po("46002", PO_LINES, "105.00").replace("Acme Manufacturing Inc.", "Unknown Buyer Co")
-    outcome = _ingest_one(ctx, _mail("x <x@acme-mfg.example>", "PO", body, "8@acme-mfg.example"), "po.eml",
-                          sender="x@acme-mfg.example")
+    outcome = _ingest_one(
+        ctx, _mail("x <x@acme-mfg.example>", "PO", body, "8@acme-mfg.example"), "po.eml", sender="x@acme-mfg.example"
+    )
     assert outcome["status"] == "exception" and "unknown_customer" in outcome["reasons"]
     # a key master data retired as two customers' is never revived by a reviewer's choice
     with unit_of_work(ctx.session_factory) as session:
         import_master_data(session, "customers", CUSTOMERS.replace("Globex,globex", "Globex;Acme Mfg,globex"))
-        assert learning.learn_customer_alias(session, name="Acme Mfg", customer_id="C-1001", reviewer="ann",
-                                             exception_id=outcome["exception_id"]) is None
+        assert (
+            learning.learn_customer_alias(
+                session, name="Acme Mfg", customer_id="C-1001", reviewer="ann", exception_id=outcome["exception_id"]
+            )
+            is None
+        )
         row = session.scalar(select(CustomerAlias).where(CustomerAlias.alias == "Acme Mfg"))
         assert not row.active and row.provenance.startswith("ambiguous")
     assert _count(ctx, Order) == 0
 
 
 def test_6_the_same_po_spelled_another_way_posts_once(ctx):
-    first = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO 45821", _po("45821", PO_LINES, "105.00"),
-                                   "9@acme-mfg.example"), "po.eml")
+    first = _ingest_one(
+        ctx,
+        _mail("Dana <dana@acme-mfg.example>", "PO 45821", _po("45821", PO_LINES, "105.00"), "9@acme-mfg.example"),
+        "po.eml",
+    )
     assert first["status"] == "posted"
     for n, spelling in enumerate(["PO-45821", "045821", "po 45821"]):
-        again = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO", _po(spelling, PO_LINES, "105.00"),
-                                       f"1{n}@acme-mfg.example"), f"po{n}.eml", channel="upload")
+        again = _ingest_one(
+            ctx,
+            _mail("Dana <dana@acme-mfg.example>", "PO", _po(spelling, PO_LINES, "105.00"), f"1{n}@acme-mfg.example"),
+            f"po{n}.eml",
+            channel="upload",
+        )
         assert again["status"] == "duplicate" and again["order_id"] == first["order_id"], spelling
     changed = _po("PO-045821", "  20 x BRG-6204 at 4.10\n", "82.00")
     other = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO", changed, "19@acme-mfg.example"), "x.eml")
@@ -224,14 +277,20 @@ def test_7_a_ledger_refusal_never_leaves_a_document_stuck(ctx, monkeypatch):
 
     monkeypatch.setattr(pipeline, "post_order", lose_the_first_race)
     monkeypatch.setattr(pipeline, "RETRY_DELAYS", (0.0, 0.0, 0.0))
-    posted = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO", _po("47001", PO_LINES, "105.00"),
-                                    "20@acme-mfg.example"), "po.eml")
+    posted = _ingest_one(
+        ctx,
+        _mail("Dana <dana@acme-mfg.example>", "PO", _po("47001", PO_LINES, "105.00"), "20@acme-mfg.example"),
+        "po.eml",
+    )
     assert posted["status"] == "posted" and calls["n"] == 2  # retried, then posted once
     # a refusal that is no race (the next invoice number is taken by an ERP invoice) names its rule
     with unit_of_work(ctx.session_factory) as session:
         import_master_data(session, "invoices", INVOICES + "INV-000002,C-1001,2026-03-01,,10.00,10.00,USD,\n")
-    refused = _ingest_one(ctx, _mail("Dana <dana@acme-mfg.example>", "PO", _po("47002", PO_LINES, "105.00"),
-                                     "21@acme-mfg.example"), "po2.eml")
+    refused = _ingest_one(
+        ctx,
+        _mail("Dana <dana@acme-mfg.example>", "PO", _po("47002", PO_LINES, "105.00"), "21@acme-mfg.example"),
+        "po2.eml",
+    )
     assert refused["status"] == "exception" and refused["reasons"] == ["invoice_number_taken"]
     assert refused["exception_id"] and _count(ctx, Order) == 1
 
@@ -240,33 +299,45 @@ def test_8_the_credit_check_reads_under_the_customers_lock(ctx):
     """(The two-process race is tests/ledger/test_ledger_concurrency.py; here: the limit holds on the road.)"""
     body = _po("48001", "  1000 x WID-100 at 3.60\n", "3600.00")
     body = body.replace("Acme Manufacturing Inc.", "Globex Corporation")
-    mail = _mail("Buyer <buyer@globex.example>", "PO", body.replace("Dana Whitfield", "Buyer"),
-                 "22@globex.example")
+    mail = _mail("Buyer <buyer@globex.example>", "PO", body.replace("Dana Whitfield", "Buyer"), "22@globex.example")
     outcome = _ingest_one(ctx, mail, "po.eml")
     assert outcome["status"] == "exception" and "credit_hold" in outcome["reasons"]  # 5,000 open + 3,600 > 5,000
 
 
 def test_9_an_xml_page_disagreement_on_money_is_an_exception(ctx):
-    xml = ExtractedOrder(po_number="49001", buyer_name="Acme Manufacturing Inc.", currency="USD", total=D("41.00"),
-                         lines=[OrderLine(sku="BRG-6204", quantity=D("10"), unit_price=D("4.10"), amount=D("41.00"))])
-    page = ExtractedOrder(po_number="49001", buyer_name="Acme Manufacturing Inc.", currency="USD", total=D("82.00"),
-                          lines=[OrderLine(sku="BRG-6204", quantity=D("20"), unit_price=D("4.10"),
-                                           amount=D("82.00"))])
-    extraction = Extraction(source="orderx.pdf", document_type=PURCHASE_ORDER, order=xml,
-                            confidence={"document_type": 1.0}, warnings=order_disagreements(xml, page))
+    xml = ExtractedOrder(
+        po_number="49001",
+        buyer_name="Acme Manufacturing Inc.",
+        currency="USD",
+        total=D("41.00"),
+        lines=[OrderLine(sku="BRG-6204", quantity=D("10"), unit_price=D("4.10"), amount=D("41.00"))],
+    )
+    page = ExtractedOrder(
+        po_number="49001",
+        buyer_name="Acme Manufacturing Inc.",
+        currency="USD",
+        total=D("82.00"),
+        lines=[OrderLine(sku="BRG-6204", quantity=D("20"), unit_price=D("4.10"), amount=D("82.00"))],
+    )
+    extraction = Extraction(
+        source="orderx.pdf",
+        document_type=PURCHASE_ORDER,
+        order=xml,
+        confidence={"document_type": 1.0},
+        warnings=order_disagreements(xml, page),
+    )
     with unit_of_work(ctx.session_factory) as session:
-        decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger,
-                                today=date(2026, 3, 20))
+        decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger, today=date(2026, 3, 20))
     assert not decision.postable and decision.reasons == ["xml_page_mismatch"]
     assert {e["field"] for e in decision.evidence} == {"order.lines", "order.total"}
 
 
 def test_10_reversing_an_application_reverses_its_deduction(ctx):
-    outcome = _ingest_one(ctx, _mail(ACME, "RA", _advice("4,000.00", "INV-10001", "4,000.00"),
-                                     "23@acme-mfg.example"), "ra.eml")
+    outcome = _ingest_one(
+        ctx, _mail(ACME, "RA", _advice("4,000.00", "INV-10001", "4,000.00"), "23@acme-mfg.example"), "ra.eml"
+    )
     with unit_of_work(ctx.session_factory) as session:
-        application = session.scalar(select(CashApplication).where(
-            CashApplication.payment_id == outcome["payment_id"]))
+        application = session.scalar(select(CashApplication).where(CashApplication.payment_id == outcome["payment_id"]))
         reverse_application(session, application.id, today=date(2026, 3, 20))
     with unit_of_work(ctx.session_factory) as session:
         (deduction,) = session.scalars(select(Deduction))
@@ -281,8 +352,16 @@ def test_11_the_price_tolerance_has_a_per_line_cap(ctx):
         wide = LedgerPolicy(price_tolerance_abs=D("0.01"), price_tolerance_line_cap=D("5.00"))
         (issue,) = validate_order(session, draft, wide, on_date=date(2026, 3, 20))
         assert issue.reason == "price_mismatch" and issue.evidence["line_difference"] == "-200.00"
-        small = OrderDraft("C-1001", "50002", date(2026, 3, 20), "USD", None, None,
-                           [DraftLine("WID-100", None, D("100"), "EA", D("3.59"), D("359.00"))], D("359.00"))
+        small = OrderDraft(
+            "C-1001",
+            "50002",
+            date(2026, 3, 20),
+            "USD",
+            None,
+            None,
+            [DraftLine("WID-100", None, D("100"), "EA", D("3.59"), D("359.00"))],
+            D("359.00"),
+        )
         assert validate_order(session, small, wide, on_date=date(2026, 3, 20)) == []  # 1.00 off: within the cap
 
 
@@ -290,8 +369,17 @@ GLOBEX = "Treasury <ap@globex.example>"
 
 
 def _globex_statement(amount: str, reference: str = "E2E-GX") -> bytes:
-    statement = camt053([Credit(D(amount), payer="Globex Corporation", end_to_end=reference, reference=reference,
-                                value_date=date(2026, 3, 18))])
+    statement = camt053(
+        [
+            Credit(
+                D(amount),
+                payer="Globex Corporation",
+                end_to_end=reference,
+                reference=reference,
+                value_date=date(2026, 3, 18),
+            )
+        ]
+    )
     return statement.replace(b'Ccy="EUR"', b'Ccy="USD"')
 
 
@@ -316,9 +404,16 @@ def test_a_trusting_customer_still_needs_an_authenticated_sender(ctx):
     spoofed = _mail(ACME, "Remittance advice", advice, "32@acme-mfg.example").split(b"\n", 1)[1]  # no auth
     outcome = _ingest_one(ctx, spoofed, "ra.eml")
     assert outcome["status"] == "expected" and _open(ctx, "INV-10002") == D("4225.22")
-    signed = _ingest_one(ctx, _mail(ACME, "Remittance advice", _advice("8,120.45", "INV-10001", "8,120.45",
-                                                                       reference="ACH-10"), "33@acme-mfg.example"),
-                         "ra2.eml")
+    signed = _ingest_one(
+        ctx,
+        _mail(
+            ACME,
+            "Remittance advice",
+            _advice("8,120.45", "INV-10001", "8,120.45", reference="ACH-10"),
+            "33@acme-mfg.example",
+        ),
+        "ra2.eml",
+    )
     assert signed["status"] == "posted" and _open(ctx, "INV-10001") == 0
 
 
@@ -330,8 +425,9 @@ def test_6b_the_same_po_as_a_pdf_and_by_mail_posts_once(database_url, make_conte
     pdf = _ingest_one(context, (samples / "po_acme_45810.pdf").read_bytes(), "po_acme_45810.pdf", channel="cli")
     assert pdf["status"] == "posted"
     lines = "  200 x BRG-6204 at 3.85\n    2 x MTR-1HP at 275.00\n   50 x SEL-3020 at 1.95\n"
-    mail = _mail("Dana <dana@acme-mfg.example>", "PO-045810", _po("PO-045810", lines, "1,417.50"),
-                 "40@acme-mfg.example")
+    mail = _mail(
+        "Dana <dana@acme-mfg.example>", "PO-045810", _po("PO-045810", lines, "1,417.50"), "40@acme-mfg.example"
+    )
     again = _ingest_one(context, mail, "po.eml", channel="email")
     assert again["status"] == "duplicate" and again["duplicate_of"] == pdf["document_id"], again
     assert _count(context, Order) == 1

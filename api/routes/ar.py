@@ -29,8 +29,11 @@ def _as_of(request: Request, as_of: date | None) -> date:
 
 
 @router.get("/ar/open-items", responses=ERRORS, summary="Open items: per customer, or one customer's invoices")
-def get_open_items(request: Request, customer_id: str | None = Query(None, description="one customer's items"),
-                   caller: str = Depends(require(*READERS))) -> dict:
+def get_open_items(
+    request: Request,
+    customer_id: str | None = Query(None, description="one customer's items"),
+    caller: str = Depends(require(*READERS)),
+) -> dict:
     """Without customer_id: count and open amount per customer; with it: the open invoices and deductions."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         if customer_id:
@@ -39,8 +42,12 @@ def get_open_items(request: Request, customer_id: str | None = Query(None, descr
 
 
 @router.get("/ar/aging", responses=ERRORS, summary="Aging buckets: current, 1-30, 31-60, 61-90, 90+")
-def get_aging(request: Request, as_of: date | None = Query(None), customer_id: str | None = Query(None),
-              caller: str = Depends(require(*READERS))) -> dict:
+def get_aging(
+    request: Request,
+    as_of: date | None = Query(None),
+    customer_id: str | None = Query(None),
+    caller: str = Depends(require(*READERS)),
+) -> dict:
     """Open AR per currency by days past due on as_of (default: the posting date)."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         day = _as_of(request, as_of)
@@ -48,8 +55,13 @@ def get_aging(request: Request, as_of: date | None = Query(None), customer_id: s
 
 
 @router.get("/ar/dso", responses=ERRORS, summary="Days sales outstanding per currency")
-def get_dso(request: Request, as_of: date | None = Query(None), days: int = Query(90, ge=1, le=366),
-            customer_id: str | None = Query(None), caller: str = Depends(require(*READERS))) -> dict:
+def get_dso(
+    request: Request,
+    as_of: date | None = Query(None),
+    days: int = Query(90, ge=1, le=366),
+    customer_id: str | None = Query(None),
+    caller: str = Depends(require(*READERS)),
+) -> dict:
     """Open AR / sales invoiced in the last `days` days x days."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         day = _as_of(request, as_of)
@@ -57,31 +69,47 @@ def get_dso(request: Request, as_of: date | None = Query(None), days: int = Quer
 
 
 @router.get("/ar/unapplied", responses=ERRORS, summary="Unapplied cash on account")
-def get_unapplied(request: Request, customer_id: str | None = Query(None),
-                  caller: str = Depends(require(*READERS))) -> dict:
+def get_unapplied(
+    request: Request, customer_id: str | None = Query(None), caller: str = Depends(require(*READERS))
+) -> dict:
     """Payments with an unapplied remainder, and the totals per currency."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         return unapplied_cash(session, customer_id=customer_id)
 
 
-@router.get("/invoices/{number}/pdf", responses={**ERRORS, 200: {"content": {"application/pdf": {}}}},
-            response_class=Response, summary="The invoice as PDF")
-def get_invoice_pdf(request: Request, number: str = Path(...),
-                    facturx: bool = Query(False, description="embed the Factur-X XML (PDF/A-3)"),
-                    caller: str = Depends(require("erp"))) -> Response:
+@router.get(
+    "/invoices/{number}/pdf",
+    responses={**ERRORS, 200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+    summary="The invoice as PDF",
+)
+def get_invoice_pdf(
+    request: Request,
+    number: str = Path(...),
+    facturx: bool = Query(False, description="embed the Factur-X XML (PDF/A-3)"),
+    caller: str = Depends(require("erp")),
+) -> Response:
     """Render the invoice (404 when unknown)."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         view = load_invoice(session, number)
     body = render_facturx_pdf(view) if facturx else render_pdf(view)
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
+    return Response(
+        body, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{number}.pdf"'}
+    )
 
 
-@router.get("/invoices/{number}/xml", responses={**ERRORS, 200: {"content": {"application/xml": {}}}},
-            response_class=Response, summary="The invoice as UBL 2.1 or Factur-X (CII) XML")
-def get_invoice_xml(request: Request, number: str = Path(...),
-                    format: str = Query("ubl", pattern="^(ubl|facturx)$", description="ubl | facturx"),
-                    caller: str = Depends(require("erp"))) -> Response:
+@router.get(
+    "/invoices/{number}/xml",
+    responses={**ERRORS, 200: {"content": {"application/xml": {}}}},
+    response_class=Response,
+    summary="The invoice as UBL 2.1 or Factur-X (CII) XML",
+)
+def get_invoice_xml(
+    request: Request,
+    number: str = Path(...),
+    format: str = Query("ubl", pattern="^(ubl|facturx)$", description="ubl | facturx"),
+    caller: str = Depends(require("erp")),
+) -> Response:
     """UBL 2.1 Invoice, or Factur-X BASIC WL CII XML (404 when unknown)."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         view = load_invoice(session, number)

@@ -25,33 +25,53 @@ class SettleDeductionRequest(BaseModel):
 
     outcome: Literal["write_off", "credit_memo", "rebill", "dispute"] = Field(
         description="write_off: expense it (DEDUCTIONS) and close it on the invoice; credit_memo: reduce the sale "
-                    "(REVENUE); rebill: move it to a new invoice to the customer; dispute: keep it open, disputed")
-    reason_code: str = Field(min_length=1, max_length=32, examples=["pricing"],
-                             description="short_payment, unearned_discount, pricing, damaged, shortage, promotion, "
-                                         "other")
+        "(REVENUE); rebill: move it to a new invoice to the customer; dispute: keep it open, disputed"
+    )
+    reason_code: str = Field(
+        min_length=1,
+        max_length=32,
+        examples=["pricing"],
+        description="short_payment, unearned_discount, pricing, damaged, shortage, promotion, other",
+    )
     note: str | None = Field(default=None, max_length=500, examples=["agreed with the customer's AP"])
 
 
 @router.get("/deductions", responses=ERRORS, summary="Deductions waiting for follow-up (or all)")
-def list_deductions(request: Request,
-                    status: str = Query("open", pattern=STATUS_PATTERN,
-                                        description="open (incl. disputed), one settled status, or all"),
-                    customer_id: str | None = Query(None, max_length=64),
-                    offset: int = Query(0, ge=0, le=1_000_000), limit: int = Query(100, ge=1, le=500),
-                    caller: str = Depends(require("reviewer", "erp"))) -> dict:
+def list_deductions(
+    request: Request,
+    status: str = Query(
+        "open", pattern=STATUS_PATTERN, description="open (incl. disputed), one settled status, or all"
+    ),
+    customer_id: str | None = Query(None, max_length=64),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Query(100, ge=1, le=500),
+    caller: str = Depends(require("reviewer", "erp")),
+) -> dict:
     """Oldest first, with the invoice each was taken on."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
-        return {"items": deduction_ledger.list_deductions(
-            session, status=None if status == "all" else status, customer_id=customer_id, limit=limit,
-            offset=offset)}
+        return {
+            "items": deduction_ledger.list_deductions(
+                session, status=None if status == "all" else status, customer_id=customer_id, limit=limit, offset=offset
+            )
+        }
 
 
 @router.post("/deductions/{deduction_id}/resolve", responses=ONE, summary="Settle a deduction")
-def resolve_deduction(body: SettleDeductionRequest, request: Request, deduction_id: int = DEDUCTION_ID,
-                      caller: str = Depends(require("reviewer"))) -> dict:
+def resolve_deduction(
+    body: SettleDeductionRequest,
+    request: Request,
+    deduction_id: int = DEDUCTION_ID,
+    caller: str = Depends(require("reviewer")),
+) -> dict:
     """Write it off, credit it, re-bill it or mark it disputed; the journal and the invoice move together."""
-    return settle_deduction(request.app.state.ctx, deduction_id, outcome=body.outcome, reason_code=body.reason_code,
-                            note=body.note, reviewer=caller)
+    return settle_deduction(
+        request.app.state.ctx,
+        deduction_id,
+        outcome=body.outcome,
+        reason_code=body.reason_code,
+        note=body.note,
+        reviewer=caller,
+    )
 
 
 @router.get("/deductions/{deduction_id}/audit", responses=ONE, summary="The audit trail of a deduction")

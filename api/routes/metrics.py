@@ -37,9 +37,11 @@ def render_metrics(data: dict) -> bytes:
     for status, count in data["business_documents_by_status"].items():
         business.labels(status).set(count)
     rates = gauge("rate", "Touchless and auto-match rates (0..1)", ("kind",))
-    for kind, value in (("touchless", data["touchless_rate"]),
-                        ("auto_match_payment", data["auto_match_rate"]["payment_level"]),
-                        ("auto_match_invoice", data["auto_match_rate"]["invoice_level"])):
+    for kind, value in (
+        ("touchless", data["touchless_rate"]),
+        ("auto_match_payment", data["auto_match_rate"]["payment_level"]),
+        ("auto_match_invoice", data["auto_match_rate"]["invoice_level"]),
+    ):
         if value is not None:
             rates.labels(kind).set(value)
     by_reason = gauge("open_exceptions_by_reason", "Open exceptions by reason code", ("reason",))
@@ -55,9 +57,12 @@ def render_metrics(data: dict) -> bytes:
     return generate_latest(registry)
 
 
-@router.get("/metrics", response_class=Response, responses={
-    **ERRORS, 200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}},
-    summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}},
+    summary="Prometheus metrics",
+)
 def metrics(request: Request, caller: str = Depends(require("erp", "reviewer"))) -> Response:
     """The summary as gauges, for a Prometheus scrape with an API key."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:

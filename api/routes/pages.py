@@ -52,8 +52,12 @@ def render_page(content: bytes, media_type: str, number: int) -> tuple[Image.Ima
         page = pdf[number - 1]
         width, height = page.get_size()
         try:  # the pixel cap before rendering: a huge declared page is drawn smaller, or refused
-            scale = raster_dpi(width, height, dpi=RENDER_SCALE * POINTS_PER_INCH, max_pixels=MAX_PIXELS,
-                               page=number, min_dpi=18) / POINTS_PER_INCH
+            scale = (
+                raster_dpi(
+                    width, height, dpi=RENDER_SCALE * POINTS_PER_INCH, max_pixels=MAX_PIXELS, page=number, min_dpi=18
+                )
+                / POINTS_PER_INCH
+            )
         except UnreadableDocument as exc:
             raise PageTooLarge(exc.message) from exc
         return page.render(scale=scale).to_pil().convert("RGB"), scale
@@ -81,8 +85,9 @@ HIGHLIGHT = "#d62728"
 QUIET = "#1f6feb"
 
 
-def draw_boxes(image: Image.Image, scale: float, boxes: list[tuple[str, list[float]]],
-               highlight: frozenset[str] = frozenset()) -> Image.Image:
+def draw_boxes(
+    image: Image.Image, scale: float, boxes: list[tuple[str, list[float]]], highlight: frozenset[str] = frozenset()
+) -> Image.Image:
     """Outline each field's box [x0, top, x1, bottom] (points) and label it with the field path; the fields in
     `highlight` (the ones a reviewer must look at) get a thick red box with a tint, the others a thin blue one, both
     unlabelled (the workspace lists the fields beside the page)."""
@@ -116,33 +121,53 @@ def page_count(content: bytes, media_type: str) -> int:
     return 0
 
 
-def render_document_page(ctx, document_id: int, number: int, *, highlight: frozenset[str] = frozenset()
-                         ) -> tuple[bytes, int]:
+def render_document_page(
+    ctx, document_id: int, number: int, *, highlight: frozenset[str] = frozenset()
+) -> tuple[bytes, int]:
     """Page `number` of a stored document as PNG with every extracted field's box drawn; (png, boxes drawn)."""
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document is None:
             raise NotFound(f"document {document_id} does not exist")
         sha256, media_type = document.sha256, document.media_type
-        payloads = list(session.scalars(select(ExtractionRecord.payload).where(
-            ExtractionRecord.document_id == document_id).order_by(ExtractionRecord.part_index)))
-    boxes = [(path, where["bbox"]) for payload in payloads
-             for path, where in sorted((payload.get("provenance") or {}).items())
-             if where.get("page") == number and isinstance(where.get("bbox"), list) and len(where["bbox"]) == 4]
+        payloads = list(
+            session.scalars(
+                select(ExtractionRecord.payload)
+                .where(ExtractionRecord.document_id == document_id)
+                .order_by(ExtractionRecord.part_index)
+            )
+        )
+    boxes = [
+        (path, where["bbox"])
+        for payload in payloads
+        for path, where in sorted((payload.get("provenance") or {}).items())
+        if where.get("page") == number and isinstance(where.get("bbox"), list) and len(where["bbox"]) == 4
+    ]
     image, scale = render_page(ctx.store.get(sha256), media_type, number)
     buffer = io.BytesIO()
     draw_boxes(image, scale, boxes, highlight).save(buffer, format="PNG")
     return buffer.getvalue(), len(boxes)
 
 
-@router.get("/documents/{document_id}/pages/{number}.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "The page with field boxes"},
-                       401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
-            summary="A page as PNG with the extracted fields outlined")
-def page_image(request: Request, document_id: int = Path(..., ge=1, le=MAX_ID),
-               number: int = Path(..., ge=1, le=10_000),
-               caller: str = Depends(require("reviewer", "connector"))) -> Response:
+@router.get(
+    "/documents/{document_id}/pages/{number}.png",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The page with field boxes"},
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+    },
+    summary="A page as PNG with the extracted fields outlined",
+)
+def page_image(
+    request: Request,
+    document_id: int = Path(..., ge=1, le=MAX_ID),
+    number: int = Path(..., ge=1, le=10_000),
+    caller: str = Depends(require("reviewer", "connector")),
+) -> Response:
     """Render page `number` (1-based) of a PDF or image and draw each field's bounding box from its provenance."""
     png, drawn = render_document_page(request.app.state.ctx, document_id, number)
-    return Response(png, media_type="image/png",
-                    headers={"X-O2C-Fields": str(drawn), "Cache-Control": "private, max-age=300"})
+    return Response(
+        png, media_type="image/png", headers={"X-O2C-Fields": str(drawn), "Cache-Control": "private, max-age=300"}
+    )

@@ -23,8 +23,12 @@ class WebhooksNotConfigured(Conflict):
 
 
 @router.get("/webhooks/outbox", responses=ERRORS, summary="Webhook deliveries, newest first")
-def outbox(request: Request, status: str | None = Query(None, pattern="^(pending|delivered|dead)$"),
-           limit: int = Query(100, ge=1, le=500), caller: str = Depends(require("admin"))) -> dict:
+def outbox(
+    request: Request,
+    status: str | None = Query(None, pattern="^(pending|delivered|dead)$"),
+    limit: int = Query(100, ge=1, le=500),
+    caller: str = Depends(require("admin")),
+) -> dict:
     """Each event to send with its idempotency key, attempts, next attempt and last error."""
     query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
     if status:
@@ -33,8 +37,7 @@ def outbox(request: Request, status: str | None = Query(None, pattern="^(pending
         return {"items": [outbox_to_dict(row) for row in session.scalars(query)]}
 
 
-@router.post("/webhooks/deliver", responses={**ERRORS, 409: {"model": ErrorBody}},
-             summary="Deliver due webhooks now")
+@router.post("/webhooks/deliver", responses={**ERRORS, 409: {"model": ErrorBody}}, summary="Deliver due webhooks now")
 def deliver(request: Request, caller: str = Depends(require("admin"))) -> dict:
     """Stage new events into the outbox and POST every due delivery once (what the CLI and the job do)."""
     policy = WebhookPolicy.from_settings(request.app.state.settings)

@@ -26,15 +26,27 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/review", include_in_schema=False)
 SORTS = ("priority", "amount", "age", "due")
 # which workspace actions post money (or may post an order): they ask for a confirmation first
-POSTS_MONEY = {"apply_cash", "on_account", "return", "approve_price", "choose_product", "choose_customer",
-               "choose_invoice"}
+POSTS_MONEY = {
+    "apply_cash",
+    "on_account",
+    "return",
+    "approve_price",
+    "choose_product",
+    "choose_customer",
+    "choose_invoice",
+}
 # route (method, path) -> the roles it admits; the role test checks every route is here
 ROLES = {
-    ("GET", "/review/sign-in"): "public", ("POST", "/review/sign-in"): "public",
-    ("POST", "/review/sign-out"): "reviewer", ("GET", "/review"): "reviewer",
-    ("GET", "/review/deductions"): "reviewer", ("POST", "/review/deductions/{deduction_id}/resolve"): "reviewer",
-    ("GET", "/review/{exception_id}"): "reviewer", ("GET", "/review/{exception_id}/pages/{number}.png"): "reviewer",
-    ("POST", "/review/{exception_id}/claim"): "reviewer", ("POST", "/review/{exception_id}/release"): "reviewer",
+    ("GET", "/review/sign-in"): "public",
+    ("POST", "/review/sign-in"): "public",
+    ("POST", "/review/sign-out"): "reviewer",
+    ("GET", "/review"): "reviewer",
+    ("GET", "/review/deductions"): "reviewer",
+    ("POST", "/review/deductions/{deduction_id}/resolve"): "reviewer",
+    ("GET", "/review/{exception_id}"): "reviewer",
+    ("GET", "/review/{exception_id}/pages/{number}.png"): "reviewer",
+    ("POST", "/review/{exception_id}/claim"): "reviewer",
+    ("POST", "/review/{exception_id}/release"): "reviewer",
     ("POST", "/review/{exception_id}/resolve"): "reviewer",
 }
 
@@ -58,8 +70,7 @@ def _cookie_secure(request: Request) -> bool:
 def sign_in_form(request: Request, next: str = "/review") -> HTMLResponse:
     """The sign-in form: one field, the API key."""
     signer = request.app.state.workspace_signer
-    return _render(request, "sign_in.html", {"csrf": signer.sign_in_token(), "next": _safe_next(next),
-                                             "error": None})
+    return _render(request, "sign_in.html", {"csrf": signer.sign_in_token(), "next": _safe_next(next), "error": None})
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -69,15 +80,27 @@ async def sign_in(request: Request) -> Response:
     signer = request.app.state.workspace_signer
     next_url = _safe_next(str(form.get("next") or "/review"))
     if not signer.check_sign_in_token(str(form.get("csrf") or "")):
-        return _render(request, "sign_in.html", {"csrf": signer.sign_in_token(), "next": next_url,
-                                                 "error": "The form expired. Please sign in again."}, 403)
+        return _render(
+            request,
+            "sign_in.html",
+            {"csrf": signer.sign_in_token(), "next": next_url, "error": "The form expired. Please sign in again."},
+            403,
+        )
     reviewer, cookie = signer.open_session(str(form.get("api_key") or "").strip(), request.app.state.api_keys)
     if reviewer is None:
-        return _render(request, "sign_in.html", {"csrf": signer.sign_in_token(), "next": next_url,
-                                                 "error": cookie}, 401)
+        return _render(
+            request, "sign_in.html", {"csrf": signer.sign_in_token(), "next": next_url, "error": cookie}, 401
+        )
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(COOKIE, cookie, max_age=signer.max_age, httponly=True, samesite="strict",
-                        secure=_cookie_secure(request), path="/review")
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=signer.max_age,
+        httponly=True,
+        samesite="strict",
+        secure=_cookie_secure(request),
+        path="/review",
+    )
     return response
 
 
@@ -91,8 +114,16 @@ async def sign_out(request: Request, reviewer: Reviewer = Depends(signed_in)) ->
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, reason: str = "", customer_id: str = "", min_amount: str = "", older_than: str = "",
-          sort: str = "priority", page: int = 1, reviewer: Reviewer = Depends(signed_in)) -> HTMLResponse:
+def queue(
+    request: Request,
+    reason: str = "",
+    customer_id: str = "",
+    min_amount: str = "",
+    older_than: str = "",
+    sort: str = "priority",
+    page: int = 1,
+    reviewer: Reviewer = Depends(signed_in),
+) -> HTMLResponse:
     """The open queue, filtered and sorted, 50 a page."""
     sort = sort if sort in SORTS else "priority"
     errors, minimum, older = [], None, None
@@ -108,13 +139,35 @@ def queue(request: Request, reason: str = "", customer_id: str = "", min_amount:
             errors.append(f"'Older than' must be whole minutes, not '{older_than}'.")
     page = max(1, min(page, 100_000))
     with unit_of_work(request.app.state.ctx.session_factory) as session:
-        result = views.queue_page(session, reason=reason.strip() or None, customer_id=customer_id.strip() or None,
-                                  min_amount=minimum, older_than=older, sort=sort, page=page)
-    filters = {"reason": reason, "customer_id": customer_id, "min_amount": min_amount, "older_than": older_than,
-               "sort": sort}
-    return _render(request, "queue.html", {
-        "reviewer": reviewer, "filters": filters, "errors": errors, **result, "sorts": SORTS,
-        "reasons": sorted(views.REASON_TEXT), "page_url": lambda p: "/review?" + urlencode({**filters, "page": p})})
+        result = views.queue_page(
+            session,
+            reason=reason.strip() or None,
+            customer_id=customer_id.strip() or None,
+            min_amount=minimum,
+            older_than=older,
+            sort=sort,
+            page=page,
+        )
+    filters = {
+        "reason": reason,
+        "customer_id": customer_id,
+        "min_amount": min_amount,
+        "older_than": older_than,
+        "sort": sort,
+    }
+    return _render(
+        request,
+        "queue.html",
+        {
+            "reviewer": reviewer,
+            "filters": filters,
+            "errors": errors,
+            **result,
+            "sorts": SORTS,
+            "reasons": sorted(views.REASON_TEXT),
+            "page_url": lambda p: "/review?" + urlencode({**filters, "page": p}),
+        },
+    )
 
 
 @router.get("/deductions", response_class=HTMLResponse)
@@ -123,10 +176,19 @@ def deductions(request: Request, notice: str = "", reviewer: Reviewer = Depends(
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         rows = deduction_ledger.list_deductions(session, status="open", limit=500)
         settled = deduction_ledger.list_deductions(session, status=None, limit=500)
-    return _render(request, "deductions.html", {
-        "reviewer": reviewer, "rows": rows, "settled": [d for d in settled if d["status"] not in ("open", "disputed")],
-        "outcomes": deduction_ledger.OUTCOMES, "reason_codes": sorted(deduction_ledger.REASON_CODES),
-        "notice": notice, "error": None})
+    return _render(
+        request,
+        "deductions.html",
+        {
+            "reviewer": reviewer,
+            "rows": rows,
+            "settled": [d for d in settled if d["status"] not in ("open", "disputed")],
+            "outcomes": deduction_ledger.OUTCOMES,
+            "reason_codes": sorted(deduction_ledger.REASON_CODES),
+            "notice": notice,
+            "error": None,
+        },
+    )
 
 
 @router.post("/deductions/{deduction_id}/resolve", response_class=HTMLResponse)
@@ -135,15 +197,31 @@ async def settle(request: Request, deduction_id: int, reviewer: Reviewer = Depen
     form = await request.form()
     check_csrf(reviewer, form.get("csrf"))
     try:
-        result = settle_deduction(request.app.state.ctx, deduction_id, outcome=str(form.get("outcome") or ""),
-                                  reason_code=str(form.get("reason_code") or ""), note=str(form.get("note") or "")
-                                  or None, reviewer=reviewer.name)
+        result = settle_deduction(
+            request.app.state.ctx,
+            deduction_id,
+            outcome=str(form.get("outcome") or ""),
+            reason_code=str(form.get("reason_code") or ""),
+            note=str(form.get("note") or "") or None,
+            reviewer=reviewer.name,
+        )
     except O2CError as exc:
         with unit_of_work(request.app.state.ctx.session_factory) as session:
             rows = deduction_ledger.list_deductions(session, status="open", limit=500)
-        return _render(request, "deductions.html", {
-            "reviewer": reviewer, "rows": rows, "settled": [], "outcomes": deduction_ledger.OUTCOMES,
-            "reason_codes": sorted(deduction_ledger.REASON_CODES), "notice": "", "error": _rule(exc)}, exc.status)
+        return _render(
+            request,
+            "deductions.html",
+            {
+                "reviewer": reviewer,
+                "rows": rows,
+                "settled": [],
+                "outcomes": deduction_ledger.OUTCOMES,
+                "reason_codes": sorted(deduction_ledger.REASON_CODES),
+                "notice": "",
+                "error": _rule(exc),
+            },
+            exc.status,
+        )
     notice = f"Deduction {deduction_id} on {result['invoice_number']}: {result['status'].replace('_', ' ')}"
     if result.get("rebill_invoice_number"):
         notice += f" as {result['rebill_invoice_number']}"
@@ -151,15 +229,17 @@ async def settle(request: Request, deduction_id: int, reviewer: Reviewer = Depen
 
 
 @router.get("/{exception_id:int}", response_class=HTMLResponse)
-def exception(request: Request, exception_id: int, done: str = "", reviewer: Reviewer = Depends(signed_in)
-              ) -> HTMLResponse:
+def exception(
+    request: Request, exception_id: int, done: str = "", reviewer: Reviewer = Depends(signed_in)
+) -> HTMLResponse:
     """The exception page: the document beside its fields, the evidence, the choices, the audit trail."""
     return _exception_page(request, exception_id, reviewer, notice=done)
 
 
 @router.get("/{exception_id:int}/pages/{number:int}.png")
-def page(request: Request, exception_id: int, number: int, highlight: str = "",
-         reviewer: Reviewer = Depends(signed_in)) -> Response:
+def page(
+    request: Request, exception_id: int, number: int, highlight: str = "", reviewer: Reviewer = Depends(signed_in)
+) -> Response:
     """A page of the exception's document with every field's box drawn and the chosen fields highlighted."""
     with unit_of_work(request.app.state.ctx.session_factory) as session:
         item = review.get_exception(session, exception_id)
@@ -167,8 +247,9 @@ def page(request: Request, exception_id: int, number: int, highlight: str = "",
         flagged = {e.get("field") for e in item.evidence or [] if e.get("field")}
     wanted = frozenset(filter(None, highlight.split(","))) or frozenset(flagged)
     png, drawn = render_document_page(request.app.state.ctx, document_id, number, highlight=wanted)
-    return Response(png, media_type="image/png", headers={"X-O2C-Fields": str(drawn),
-                                                          "Cache-Control": "private, max-age=60"})
+    return Response(
+        png, media_type="image/png", headers={"X-O2C-Fields": str(drawn), "Cache-Control": "private, max-age=60"}
+    )
 
 
 @router.post("/{exception_id:int}/claim")
@@ -208,14 +289,20 @@ def _resolution(request: Request, exception_id: int, action: str, form: dict[str
             changes = views.changes_from_form(record, form) if record is not None else {}
         return review.Resolution(action=action, changes=changes, note=note)
     if action == "apply_cash":
-        return review.Resolution(action=action, applications=views.applications_from_form(form),
-                                 customer_id=customer_id, note=note)
+        return review.Resolution(
+            action=action, applications=views.applications_from_form(form), customer_id=customer_id, note=note
+        )
     line = form.get("line", "")
     item_index = form.get("item", "")
-    return review.Resolution(action=action, customer_id=customer_id, sku=form.get("sku", "").strip() or None,
-                             line=int(line) if line.isdigit() else None,
-                             item=int(item_index) if item_index.isdigit() else None,
-                             invoice_number=form.get("invoice_number", "").strip() or None, note=note)
+    return review.Resolution(
+        action=action,
+        customer_id=customer_id,
+        sku=form.get("sku", "").strip() or None,
+        line=int(line) if line.isdigit() else None,
+        item=int(item_index) if item_index.isdigit() else None,
+        invoice_number=form.get("invoice_number", "").strip() or None,
+        note=note,
+    )
 
 
 async def _queue_action(request: Request, exception_id: int, reviewer: Reviewer, service) -> Response:
@@ -229,16 +316,34 @@ async def _queue_action(request: Request, exception_id: int, reviewer: Reviewer,
     return RedirectResponse(f"/review/{exception_id}", status_code=303)
 
 
-def _exception_page(request: Request, exception_id: int, reviewer: Reviewer, *, notice: str = "",
-                    error: dict | None = None, status: int = 200) -> HTMLResponse:
+def _exception_page(
+    request: Request,
+    exception_id: int,
+    reviewer: Reviewer,
+    *,
+    notice: str = "",
+    error: dict | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     ctx = request.app.state.ctx
     with unit_of_work(ctx.session_factory) as session:
         page_data = views.exception_page(ctx, session, exception_id)
         claimed_by_me = page_data["item"]["claimed_by"] == reviewer.name
         next_id = _neighbour(session, exception_id)
-    return _render(request, "exception.html", {**page_data, "reviewer": reviewer, "notice": notice, "error": error,
-                                               "claimed_by_me": claimed_by_me, "posts_money": POSTS_MONEY,
-                                               "next_id": next_id}, status)
+    return _render(
+        request,
+        "exception.html",
+        {
+            **page_data,
+            "reviewer": reviewer,
+            "notice": notice,
+            "error": error,
+            "claimed_by_me": claimed_by_me,
+            "posts_money": POSTS_MONEY,
+            "next_id": next_id,
+        },
+        status,
+    )
 
 
 def _neighbour(session, exception_id: int) -> int | None:
@@ -264,5 +369,6 @@ def sign_in_redirect(request: Request) -> Response:
     if request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/review/sign-in?next={quote(target)}", status_code=303)
-    return HTMLResponse("<h1>Signed out</h1><p>Your session has ended. <a href='/review/sign-in'>Sign in</a>.</p>",
-                        status_code=401)
+    return HTMLResponse(
+        "<h1>Signed out</h1><p>Your session has ended. <a href='/review/sign-in'>Sign in</a>.</p>", status_code=401
+    )

@@ -78,8 +78,9 @@ class SessionSigner:
         if role not in WORKSPACE_ROLES:
             return None, f"A {role} key cannot open the workspace; sign in with a reviewer key."
         reviewer = Reviewer(key_id(key), role, secrets.token_urlsafe(24))
-        return reviewer, self._serializer.dumps({"k": reviewer.key_id, "r": role, "c": reviewer.csrf},
-                                                salt=SESSION_SALT)
+        return reviewer, self._serializer.dumps(
+            {"k": reviewer.key_id, "r": role, "c": reviewer.csrf}, salt=SESSION_SALT
+        )
 
     def reviewer(self, request: Request) -> Reviewer:
         """The signed-in reviewer of this request, or SignInRequired."""

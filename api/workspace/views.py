@@ -53,8 +53,11 @@ def field_label(path: str) -> str:
     for part in parts:
         name, index = _PATH.match(part).groups()
         noun = {"lines": "Line", "items": "Item"}.get(name)
-        words.append(f"{noun} {int(index) + 1}" if noun and index is not None
-                     else WORDS.get(name, name.replace("_", " ").capitalize()))
+        words.append(
+            f"{noun} {int(index) + 1}"
+            if noun and index is not None
+            else WORDS.get(name, name.replace("_", " ").capitalize())
+        )
     return " · ".join(words)
 
 
@@ -64,12 +67,28 @@ def band(confidence: float | None) -> str:
     return next(name for floor, name in CONFIDENCE_BANDS if value >= floor)
 
 
-def queue_page(session: Session, *, reason: str | None, customer_id: str | None, min_amount: Decimal | None,
-               older_than, sort: str, page: int) -> dict:
+def queue_page(
+    session: Session,
+    *,
+    reason: str | None,
+    customer_id: str | None,
+    min_amount: Decimal | None,
+    older_than,
+    sort: str,
+    page: int,
+) -> dict:
     """One page of the open queue (PAGE_SIZE rows; offset paging over an indexed sort) and whether more follow."""
-    items = review.list_exceptions(session, status="open", reason=reason, customer_id=customer_id,
-                                   min_amount=min_amount, older_than=older_than, sort=sort, limit=PAGE_SIZE + 1,
-                                   offset=(page - 1) * PAGE_SIZE)
+    items = review.list_exceptions(
+        session,
+        status="open",
+        reason=reason,
+        customer_id=customer_id,
+        min_amount=min_amount,
+        older_than=older_than,
+        sort=sort,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
     rows = [exception_to_dict(i) for i in items[:PAGE_SIZE]]
     for row in rows:
         row["reason_words"] = [reason_text(r) for r in row["reasons"]]
@@ -113,11 +132,21 @@ def fields_of(record: ExtractionRecord, flagged: set[str]) -> tuple[str | None, 
     for path in _flatten(part_name, payload[part_name]):
         where = provenance.get(path) or {}
         value = read_path(payload, path)
-        fields.append({"path": path, "label": field_label(path), "value": "" if value is None else str(value),
-                       "confidence": confidence.get(path), "band": band(confidence.get(path)),
-                       "page": where.get("page"), "text": where.get("text"), "ocr": where.get("ocr"),
-                       "source": "page" if where.get("page") else "email part" if where.get("part") else None,
-                       "flagged": path in flagged, "multiline": isinstance(value, str) and "\n" in value})
+        fields.append(
+            {
+                "path": path,
+                "label": field_label(path),
+                "value": "" if value is None else str(value),
+                "confidence": confidence.get(path),
+                "band": band(confidence.get(path)),
+                "page": where.get("page"),
+                "text": where.get("text"),
+                "ocr": where.get("ocr"),
+                "source": "page" if where.get("page") else "email part" if where.get("part") else None,
+                "flagged": path in flagged,
+                "multiline": isinstance(value, str) and "\n" in value,
+            }
+        )
     return part_name, fields
 
 
@@ -188,10 +217,18 @@ def exception_page(ctx, session: Session, exception_id: int) -> dict:
         references = [r.get("reference") for r in credit.remittance_references or [] if isinstance(r, dict)]
         amounts = [credit.amount]
     is_cash = credit is not None or part_name == "remittance"
-    customer_id = (item.customer_id or (credit.customer_id if credit is not None else None)
-                   or ((payload.get(part_name) or {}).get("customer_id") if part_name else None))
-    invoices = open_invoice_candidates(session, customer_id=customer_id, currency=currency, references=references,
-                                       amounts=amounts) if is_cash else []
+    customer_id = (
+        item.customer_id
+        or (credit.customer_id if credit is not None else None)
+        or ((payload.get(part_name) or {}).get("customer_id") if part_name else None)
+    )
+    invoices = (
+        open_invoice_candidates(
+            session, customer_id=customer_id, currency=currency, references=references, amounts=amounts
+        )
+        if is_cash
+        else []
+    )
     unknown_lines = [e for e in evidence if e.get("reason") == "unknown_product"]
     for entry in unknown_lines:
         match = re.search(r"\[(\d+)\]", entry.get("field") or "")
@@ -199,24 +236,44 @@ def exception_page(ctx, session: Session, exception_id: int) -> dict:
     payment = session.scalar(select(Payment).where(Payment.source_extraction_id == record.id)) if record else None
     deductions = []
     if payment is not None:
-        deductions = [d for d in deduction_ledger.list_deductions(session, status=None, limit=50)
-                      if d["payment_id"] == payment.id]
+        deductions = [
+            d for d in deduction_ledger.list_deductions(session, status=None, limit=50) if d["payment_id"] == payment.id
+        ]
     return {
-        "item": data, "document": document, "record": record, "part": part_name, "fields": fields,
-        "pages": pages, "first_page": first_page,
+        "item": data,
+        "document": document,
+        "record": record,
+        "part": part_name,
+        "fields": fields,
+        "pages": pages,
+        "first_page": first_page,
         "flagged_on_page": sorted(f["path"] for f in fields if f["flagged"] and f["page"] == first_page),
-        "evidence": [dict(e, words=reason_text(e.get("reason") or ""),
-                          label=field_label(e["field"]) if "." in (e.get("field") or "") else e.get("field"))
-                     for e in evidence],
+        "evidence": [
+            dict(
+                e,
+                words=reason_text(e.get("reason") or ""),
+                label=field_label(e["field"]) if "." in (e.get("field") or "") else e.get("field"),
+            )
+            for e in evidence
+        ],
         "reasons": [(r, reason_text(r)) for r in item.reasons or []],
-        "unknown_lines": unknown_lines, "customer_candidates": [c for e in evidence
-                                                                if e.get("reason") == "unknown_customer"
-                                                                for c in e.get("candidates") or []],
-        "customers": customer_choices(session), "products": product_choices(session) if part_name == "order" else [],
-        "is_cash": is_cash, "payment_amount": payment_amount, "currency": currency, "invoices": invoices,
-        "customer_id": customer_id, "credit": credit, "deductions": deductions,
+        "unknown_lines": unknown_lines,
+        "customer_candidates": [
+            c for e in evidence if e.get("reason") == "unknown_customer" for c in e.get("candidates") or []
+        ],
+        "customers": customer_choices(session),
+        "products": product_choices(session) if part_name == "order" else [],
+        "is_cash": is_cash,
+        "payment_amount": payment_amount,
+        "currency": currency,
+        "invoices": invoices,
+        "customer_id": customer_id,
+        "credit": credit,
+        "deductions": deductions,
         "has_price_mismatch": "price_mismatch" in (item.reasons or []),
         "open": item.status in review.OPEN_STATES,
-        "trail": [{"at": e.at, "kind": e.kind, "actor": e.actor, "payload": e.payload}
-                  for e in review.audit_trail(session, exception_id)],
+        "trail": [
+            {"at": e.at, "kind": e.kind, "actor": e.actor, "payload": e.payload}
+            for e in review.audit_trail(session, exception_id)
+        ],
     }

@@ -20,8 +20,10 @@ from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStat
 CENT = Decimal("0.01")
 _OPENING_LEDGER, _CLOSING_LEDGER = "010", "015"
 _KEY_VALUE = re.compile(r"^([A-Z]{4}):\s*(.*)$")
-_RMR = re.compile(r"RMR\*(?P<qual>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<code>[A-Z0-9]*))?"
-                  r"(?:\*(?P<paid>-?[\d.]*))?(?:\*(?P<total>-?[\d.]*))?(?:\*(?P<discount>-?[\d.]*))?")
+_RMR = re.compile(
+    r"RMR\*(?P<qual>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<code>[A-Z0-9]*))?"
+    r"(?:\*(?P<paid>-?[\d.]*))?(?:\*(?P<total>-?[\d.]*))?(?:\*(?P<discount>-?[\d.]*))?"
+)
 _NAMED = re.compile(r"(?:ORIG CO NAME|ORIGINATOR|From)[:=]\s*([^,;]+?)(?:\s{2,}|,|;|$)")
 
 
@@ -40,12 +42,15 @@ def _check_structure(lines: list[str]) -> None:
     """Every header has its trailer and the file ends with 99: the library loops forever on a truncated file."""
     codes = [line.split(",", 1)[0] for line in lines]
     if not codes or codes[0] != "01" or codes[-1] != "99":
-        raise MalformedStatement("BAI2: the file does not run from an 01 header to a 99 trailer (truncated?)",
-                                 format="bai2")
+        raise MalformedStatement(
+            "BAI2: the file does not run from an 01 header to a 99 trailer (truncated?)", format="bai2"
+        )
     for header, trailer in (("02", "98"), ("03", "49")):
         if codes.count(header) != codes.count(trailer):
-            raise MalformedStatement(f"BAI2: {codes.count(header)} {header} records but {codes.count(trailer)} "
-                                     f"{trailer} trailers", format="bai2")
+            raise MalformedStatement(
+                f"BAI2: {codes.count(header)} {header} records but {codes.count(trailer)} {trailer} trailers",
+                format="bai2",
+            )
 
 
 def _parse(text: str, verify: bool):
@@ -79,7 +84,8 @@ def _check_control_totals(parsed) -> None:
             if found != int(expected):
                 raise UnbalancedStatement(
                     f"BAI2 account {account.header.customer_account_number}: control total {expected} != {found}",
-                    format="bai2")
+                    format="bai2",
+                )
 
 
 def read_bai2(text: str, *, verify: bool = True) -> list[BankStatement]:
@@ -91,8 +97,11 @@ def read_bai2(text: str, *, verify: bool = True) -> list[BankStatement]:
         for account in group.children:
             header = account.header
             currency = (header.currency or group.header.currency or "USD").upper()
-            summary = {s.type_code.code: s.amount for s in header.summary_items
-                       if s.type_code is not None and s.amount is not None}
+            summary = {
+                s.type_code.code: s.amount
+                for s in header.summary_items
+                if s.type_code is not None and s.amount is not None
+            }
             statement = BankStatement(
                 format="bai2",
                 statement_id=f"{group.header.originator_id}/{as_of}",
@@ -123,9 +132,15 @@ def _line(detail, currency: str, as_of) -> BankLine | None:
         if found and found.group(1) not in pairs:
             pairs[found.group(1)] = found.group(2).strip().strip("/").strip()
     references = tuple(
-        StructuredReference(reference=m.group("ref").strip(), amount=_decimal(m.group("paid")),
-                            invoice_amount=_decimal(m.group("total")), discount=_decimal(m.group("discount")))
-        for row in continuation for m in _RMR.finditer(row) if m.group("qual") in ("IV", "IK", "OI")
+        StructuredReference(
+            reference=m.group("ref").strip(),
+            amount=_decimal(m.group("paid")),
+            invoice_amount=_decimal(m.group("total")),
+            discount=_decimal(m.group("discount")),
+        )
+        for row in continuation
+        for m in _RMR.finditer(row)
+        if m.group("qual") in ("IV", "IK", "OI")
     )
     text = detail.text or ""
     if continuation and continuation[0] and continuation[0] in text:  # the library appends the 88 rows
@@ -133,8 +148,9 @@ def _line(detail, currency: str, as_of) -> BankLine | None:
     text = text.strip().rstrip(",/").strip()
     named = _NAMED.search(text)
     line_class = BankCredit if direction == TypeCodeTransaction.credit else BankDebit
-    remittance = pairs.get("REMI") or " ".join(r for r in continuation if not _KEY_VALUE.match(r)
-                                               and not _RMR.search(r)) or text
+    remittance = (
+        pairs.get("REMI") or " ".join(r for r in continuation if not _KEY_VALUE.match(r) and not _RMR.search(r)) or text
+    )
     return line_class(
         amount=_money(detail.amount),
         currency=currency,

@@ -125,13 +125,21 @@ def _lines(r: _Reader, entry: Element, currency: str | None) -> list[BankLine]:
     if len(details) > 1:
         amounts = [r.amount(tx, "Amt", "AmtDtls/TxAmt/Amt") for tx in details]
         if all(amounts) and sum(a[0] for a in amounts) == found[0]:
-            return [_line(r, entry, currency, [tx], amount, f"#{i + 1}")
-                    for i, (tx, amount) in enumerate(zip(details, amounts, strict=True))]
+            return [
+                _line(r, entry, currency, [tx], amount, f"#{i + 1}")
+                for i, (tx, amount) in enumerate(zip(details, amounts, strict=True))
+            ]
     return [_line(r, entry, currency, details, found, "")]
 
 
-def _line(r: _Reader, entry: Element, currency: str | None, details: list[Element],
-          found: tuple[Decimal, str | None], suffix: str) -> BankLine:
+def _line(
+    r: _Reader,
+    entry: Element,
+    currency: str | None,
+    details: list[Element],
+    found: tuple[Decimal, str | None],
+    suffix: str,
+) -> BankLine:
     indicator = r.text(entry, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
         raise MalformedStatement(f"camt: entry credit/debit indicator {indicator!r}")
@@ -141,8 +149,13 @@ def _line(r: _Reader, entry: Element, currency: str | None, details: list[Elemen
     party = "Dbtr" if indicator == "CRDT" else "Cdtr"
     payer_name = r.text(first, f"RltdPties/{party}/Nm", f"RltdPties/{party}/Pty/Nm", f"RltdPties/Ultmt{party}/Nm")
     payer_account = r.text(first, f"RltdPties/{party}Acct/Id/IBAN", f"RltdPties/{party}Acct/Id/Othr/Id")
-    unstructured = [u.text.strip() for tx in details for path in ("RmtInf/Ustrd", "RmtInf/Strd/AddtlRmtInf")
-                    for u in r.findall(tx, path) if u.text and u.text.strip()]
+    unstructured = [
+        u.text.strip()
+        for tx in details
+        for path in ("RmtInf/Ustrd", "RmtInf/Strd/AddtlRmtInf")
+        for u in r.findall(tx, path)
+        if u.text and u.text.strip()
+    ]
     unstructured += [r.text(entry, "AddtlNtryInf")] if r.text(entry, "AddtlNtryInf") else []
     references = tuple(ref for tx in details for ref in _structured(r, tx))
     line_class = BankCredit if indicator == "CRDT" else BankDebit
@@ -155,10 +168,10 @@ def _line(r: _Reader, entry: Element, currency: str | None, details: list[Elemen
         payer_account=payer_account,
         remittance_info=" ".join(unstructured) or None,
         references=references,
-        end_to_end_id=next((e for tx in details if (e := r.text(tx, "Refs/EndToEndId")) and e != "NOTPROVIDED"),
-                           None),
+        end_to_end_id=next((e for tx in details if (e := r.text(tx, "Refs/EndToEndId")) and e != "NOTPROVIDED"), None),
         bank_reference=(r.text(first, "Refs/AcctSvcrRef") if suffix else None)
-        or ((r.text(entry, "AcctSvcrRef", "NtryRef") or "") + suffix) or None,
+        or ((r.text(entry, "AcctSvcrRef", "NtryRef") or "") + suffix)
+        or None,
         type_code=r.text(entry, "BkTxCd/Domn/Fmly/SubFmlyCd", "BkTxCd/Prtry/Cd"),
         reversal=reversal,
     )
@@ -174,14 +187,17 @@ def _structured(r: _Reader, tx: Element) -> list[StructuredReference]:
         numbers = [r.text(doc, "Nb") for doc in r.findall(block, "RfrdDocInf")]
         numbers = [n for n in numbers if n]
         for number in numbers:
-            found.append(StructuredReference(
-                reference=number,
-                amount=paid[0] if paid and len(numbers) == 1 else None,
-                discount=discount[0] if discount and len(numbers) == 1 else None,
-                invoice_amount=invoice_amount[0] if invoice_amount and len(numbers) == 1 else None,
-            ))
+            found.append(
+                StructuredReference(
+                    reference=number,
+                    amount=paid[0] if paid and len(numbers) == 1 else None,
+                    discount=discount[0] if discount and len(numbers) == 1 else None,
+                    invoice_amount=invoice_amount[0] if invoice_amount and len(numbers) == 1 else None,
+                )
+            )
         creditor_ref = r.text(block, "CdtrRefInf/Ref")
         if creditor_ref and not numbers:
-            found.append(StructuredReference(reference=creditor_ref, amount=paid[0] if paid else None,
-                                             kind="creditor_reference"))
+            found.append(
+                StructuredReference(reference=creditor_ref, amount=paid[0] if paid else None, kind="creditor_reference")
+            )
     return found

@@ -36,7 +36,7 @@ def _date(value) -> date | None:
 
 
 def _clean(value) -> str | None:
-    text = (str(value).strip() if value is not None else "")
+    text = str(value).strip() if value is not None else ""
     return None if text.upper() in _NONE else text
 
 

@@ -38,22 +38,30 @@ def statement_format(content: bytes, filename: str = "") -> str:
         except Exception:  # noqa: BLE001 - not XML at all: say it is no known bank format
             tag = "?"
         raise UnknownStatementFormat(f"{filename or 'file'}: XML root {tag!r} is no camt statement")
-    raise UnknownStatementFormat(f"{filename or 'file'}: not a camt, BAI2 or MT940 file "
-                                 f"(sniffed {media_type}, suffix {PurePath(filename).suffix!r})")
+    raise UnknownStatementFormat(
+        f"{filename or 'file'}: not a camt, BAI2 or MT940 file "
+        f"(sniffed {media_type}, suffix {PurePath(filename).suffix!r})"
+    )
 
 
 def verify_balances(statement: BankStatement) -> None:
     """Opening balance + credits - debits must equal the closing balance; UnbalancedStatement names the gap."""
     if statement.opening_balance is not None and statement.closing_balance is None:
-        raise MalformedStatement(f"statement {statement.statement_id!r} of account {statement.account!r} has an "
-                                 "opening balance but no closing balance (truncated?)", account=statement.account)
+        raise MalformedStatement(
+            f"statement {statement.statement_id!r} of account {statement.account!r} has an "
+            "opening balance but no closing balance (truncated?)",
+            account=statement.account,
+        )
     difference = statement.balance_difference
     if difference:
         raise UnbalancedStatement(
             f"statement {statement.statement_id!r} of account {statement.account!r}: opening "
             f"{statement.opening_balance} + credits - debits != closing {statement.closing_balance} "
             f"(off by {difference})",
-            account=statement.account, statement_id=statement.statement_id, difference=str(difference))
+            account=statement.account,
+            statement_id=statement.statement_id,
+            difference=str(difference),
+        )
 
 
 def read_statements(content: bytes, *, filename: str = "", verify: bool = True) -> list[BankStatement]:

@@ -33,8 +33,11 @@ def read_structured(content: bytes, *, filename: str, media_type: str) -> list[E
     if is_edifact(content):
         return read_edifact(content, source=filename)
     if media_type in (X12, EDIFACT):  # named EDI by its file name, but the envelope is not there
-        raise UnreadableDocument(f"{filename} does not open with an {'ISA' if media_type == X12 else 'UNA/UNB'} "
-                                 "envelope", reason="malformed", media_type=media_type)
+        raise UnreadableDocument(
+            f"{filename} does not open with an {'ISA' if media_type == X12 else 'UNA/UNB'} envelope",
+            reason="malformed",
+            media_type=media_type,
+        )
     if media_type == "application/pdf":
         return _embedded_xml(content, filename)
     if media_type == "application/xml":
@@ -54,8 +57,12 @@ def _xml(content: bytes, filename: str) -> list[Extraction] | None:
     name, namespace = root_name(root)
     if namespace.startswith(_ISO20022):
         return None
-    raise UnreadableDocument(f"unknown XML document: root element {name!r} in namespace {namespace or '(none)'!r}",
-                             reason="unknown_xml", root=name, namespace=namespace)
+    raise UnreadableDocument(
+        f"unknown XML document: root element {name!r} in namespace {namespace or '(none)'!r}",
+        reason="unknown_xml",
+        root=name,
+        namespace=namespace,
+    )
 
 
 def _has_attachments(content: bytes) -> bool:

@@ -26,8 +26,17 @@ from o2c.extraction.structured.common import COMPUTED, FieldLog, join_address, l
 _SKU_TYPES = ("SA", "VN", "MF", "IN", "BP", "EN", "SRV", "UP")
 _ORDER_TOTALS = ("86", "128", "77", "39")
 _REMITTED = ("12", "11", "9", "60", "128")
-_MEANS = {"10": "Cash", "20": "Cheque", "23": "Cheque", "30": "Credit transfer", "31": "Debit transfer",
-          "42": "Bank transfer", "58": "SEPA", "60": "Promissory note", "97": "Clearing"}
+_MEANS = {
+    "10": "Cash",
+    "20": "Cheque",
+    "23": "Cheque",
+    "30": "Credit transfer",
+    "31": "Debit transfer",
+    "42": "Bank transfer",
+    "58": "SEPA",
+    "60": "Promissory note",
+    "97": "Clearing",
+}
 
 
 @dataclass
@@ -81,8 +90,9 @@ def messages(content: bytes) -> list[Message]:
     if not segments or segments[0].tag != "UNB":
         raise UnreadableDocument("EDIFACT interchange has no UNB header", reason="malformed")
     if segments[-1].tag != "UNZ":
-        raise UnreadableDocument(f"EDIFACT interchange is truncated: it ends with {segments[-1].tag}, not UNZ",
-                                 reason="truncated")
+        raise UnreadableDocument(
+            f"EDIFACT interchange is truncated: it ends with {segments[-1].tag}, not UNZ", reason="truncated"
+        )
     unb, unz = segments[0], segments[-1]
     found: list[Message] = []
     current: Message | None = None
@@ -97,22 +107,26 @@ def messages(content: bytes) -> list[Message]:
             current.segments.append(seg)
             _check_count("UNT", seg.get(1), len(current.segments), f"message {current.reference}")
             if seg.get(2) != current.reference:
-                raise UnreadableDocument(f"EDIFACT UNT reference {seg.get(2)!r} does not match UNH "
-                                         f"{current.reference!r}", reason="control_number")
+                raise UnreadableDocument(
+                    f"EDIFACT UNT reference {seg.get(2)!r} does not match UNH {current.reference!r}",
+                    reason="control_number",
+                )
             found.append(current)
             current = None
         elif current is not None:
             current.segments.append(seg)
         elif seg.tag not in ("UNG", "UNE"):
-            raise UnreadableDocument(f"EDIFACT segment {seg.tag} at {seg.index} lies outside any message",
-                                     reason="malformed")
+            raise UnreadableDocument(
+                f"EDIFACT segment {seg.tag} at {seg.index} lies outside any message", reason="malformed"
+            )
     if current is not None:
         raise UnreadableDocument(f"EDIFACT message {current.reference} is truncated (no UNT)", reason="truncated")
     if not any(s.tag == "UNG" for s in segments):
         _check_count("UNZ", unz.get(1), len(found), "interchange")
     if unz.get(2) != unb.get(5):
-        raise UnreadableDocument(f"EDIFACT UNZ reference {unz.get(2)!r} does not match UNB {unb.get(5)!r}",
-                                 reason="control_number")
+        raise UnreadableDocument(
+            f"EDIFACT UNZ reference {unz.get(2)!r} does not match UNB {unb.get(5)!r}", reason="control_number"
+        )
     if not found:
         raise UnreadableDocument("EDIFACT interchange holds no message", reason="empty")
     return found
@@ -142,11 +156,13 @@ def _check_count(name: str, declared: str | None, actual: int, what: str) -> Non
     try:
         number = int(declared or "")
     except ValueError:
-        raise UnreadableDocument(f"EDIFACT {name} count of {what} is not a number: {declared!r}",
-                                 reason="segment_count") from None
+        raise UnreadableDocument(
+            f"EDIFACT {name} count of {what} is not a number: {declared!r}", reason="segment_count"
+        ) from None
     if number != actual:
-        raise UnreadableDocument(f"EDIFACT {name} of {what} says {number}, but there are {actual}",
-                                 reason="segment_count")
+        raise UnreadableDocument(
+            f"EDIFACT {name} of {what} says {number}, but there are {actual}", reason="segment_count"
+        )
 
 
 def _where(m: Message, seg: Segment, n: int, c: int = 1) -> str:

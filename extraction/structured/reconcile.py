@@ -13,8 +13,9 @@ COMPARED = ("po_number", "order_date", "buyer_name", "currency", "lines", "total
 _BUYER_SIMILARITY = 85
 
 
-def reconcile_with_visible(structured: list[Extraction], visible: Extraction | None, *,
-                           unread: str = "visible page could not be read") -> None:
+def reconcile_with_visible(
+    structured: list[Extraction], visible: Extraction | None, *, unread: str = "visible page could not be read"
+) -> None:
     """Add to each structured order one warning per field the visible page disagrees on (or does not show).
 
     With no visible extraction (visible None), one warning says why (unread) instead.

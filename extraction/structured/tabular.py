@@ -20,40 +20,140 @@ from o2c.extraction.structured.common import COMPUTED, FieldLog
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_ROWS = 15
-_BROKEN_XLSX = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError,
-                AttributeError, OSError, SyntaxError)  # SyntaxError: xml.etree's ParseError
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OSError,
+    SyntaxError,
+)  # SyntaxError: xml.etree's ParseError
 _MAX_ROWS = 100_000
 # normalized header (lower case, letters and digits only) -> field; earlier synonyms win a tie
 COLUMNS = {
-    "invoice_number": ["invoicenumber", "invoiceno", "invoicenr", "invoice", "invoiceid", "invoiceref",
-                       "invoicereference", "yourinvoice", "yourinvoiceno", "invno", "invnumber", "inv",
-                       "documentnumber", "documentno", "docno", "rechnungsnummer", "rechnungsnr", "rechnung",
-                       "belegnummer", "numerofacture", "facture"],
-    "amount_paid": ["amountpaid", "paidamount", "paymentamount", "amountremitted", "remittedamount", "netpaid",
-                    "paid", "remitted", "payment", "netamount", "amount", "net", "zahlbetrag", "bezahlt", "betrag",
-                    "montantpaye"],
+    "invoice_number": [
+        "invoicenumber",
+        "invoiceno",
+        "invoicenr",
+        "invoice",
+        "invoiceid",
+        "invoiceref",
+        "invoicereference",
+        "yourinvoice",
+        "yourinvoiceno",
+        "invno",
+        "invnumber",
+        "inv",
+        "documentnumber",
+        "documentno",
+        "docno",
+        "rechnungsnummer",
+        "rechnungsnr",
+        "rechnung",
+        "belegnummer",
+        "numerofacture",
+        "facture",
+    ],
+    "amount_paid": [
+        "amountpaid",
+        "paidamount",
+        "paymentamount",
+        "amountremitted",
+        "remittedamount",
+        "netpaid",
+        "paid",
+        "remitted",
+        "payment",
+        "netamount",
+        "amount",
+        "net",
+        "zahlbetrag",
+        "bezahlt",
+        "betrag",
+        "montantpaye",
+    ],
     "discount": ["discount", "discounttaken", "discountamount", "cashdiscount", "disc", "skonto"],
-    "invoice_amount": ["invoiceamount", "invoicetotal", "grossamount", "gross", "originalamount", "invamount",
-                       "amountdue", "rechnungsbetrag", "brutto"],
+    "invoice_amount": [
+        "invoiceamount",
+        "invoicetotal",
+        "grossamount",
+        "gross",
+        "originalamount",
+        "invamount",
+        "amountdue",
+        "rechnungsbetrag",
+        "brutto",
+    ],
     "po_number": ["ponumber", "pono", "po", "purchaseorder", "purchaseordernumber", "bestellnummer"],
-    "payment_reference": ["paymentreference", "paymentref", "paymentnumber", "paymentno", "paymentid",
-                          "checknumber", "checkno", "check", "chequenumber", "chequeno", "tracenumber",
-                          "checkeft", "checkeftno",
-                          "checkeftnumber", "eft", "eftno", "eftnumber", "eftreference",
-                          "zahlungsreferenz"],
-    "payment_date": ["paymentdate", "datepaid", "paidon", "valuedate", "checkdate", "chequedate", "zahlungsdatum",
-                     "paydate", "paymentdt", "eftdate", "remittancedate", "settlementdate"],
+    "payment_reference": [
+        "paymentreference",
+        "paymentref",
+        "paymentnumber",
+        "paymentno",
+        "paymentid",
+        "checknumber",
+        "checkno",
+        "check",
+        "chequenumber",
+        "chequeno",
+        "tracenumber",
+        "checkeft",
+        "checkeftno",
+        "checkeftnumber",
+        "eft",
+        "eftno",
+        "eftnumber",
+        "eftreference",
+        "zahlungsreferenz",
+    ],
+    "payment_date": [
+        "paymentdate",
+        "datepaid",
+        "paidon",
+        "valuedate",
+        "checkdate",
+        "chequedate",
+        "zahlungsdatum",
+        "paydate",
+        "paymentdt",
+        "eftdate",
+        "remittancedate",
+        "settlementdate",
+    ],
     "payer_name": ["payername", "payer", "paidby", "remitter", "customername", "customer", "zahler"],
     "currency": ["currency", "ccy", "curr", "währung"],
     "payment_method": ["paymentmethod", "method", "paymenttype", "zahlungsart"],
 }
 # the lexicon's labels for the same fields (one data file for every reader), less the words too generic for a
 # spreadsheet header on their own ('Date' beside 'Invoice Date' is the invoice's)
-_GENERIC = {"date", "datum", "fecha", "data", "from", "to", "customer", "company",
-            "kunde", "client", "cliente", "amount", "betrag", "montant", "importe", "importo", "bedrag", "method"}
-for _section, _names in (("item_columns", ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number")),
-                         ("remittance", ("payment_reference", "payment_date", "payer_name", "currency",
-                                         "payment_method"))):
+_GENERIC = {
+    "date",
+    "datum",
+    "fecha",
+    "data",
+    "from",
+    "to",
+    "customer",
+    "company",
+    "kunde",
+    "client",
+    "cliente",
+    "amount",
+    "betrag",
+    "montant",
+    "importe",
+    "importo",
+    "bedrag",
+    "method",
+}
+for _section, _names in (
+    ("item_columns", ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number")),
+    ("remittance", ("payment_reference", "payment_date", "payer_name", "currency", "payment_method")),
+):
     for _name in _names:
         for _label in labels(_section)[_name]:
             _key = "".join(c for c in _label.lower() if c.isalnum())
@@ -111,7 +211,7 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
     preamble = reader.preamble(rows[:at])
     groups: dict[str | None, list[tuple[int, list[object]]]] = {}
     declared_total: Decimal | None = None
-    for r, row in enumerate(rows[at + 1:], start=at + 2):
+    for r, row in enumerate(rows[at + 1 :], start=at + 2):
         if not any(str(c).strip() for c in row if c is not None):
             continue
         invoice = reader.cell(row, "invoice_number")
@@ -124,8 +224,9 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
         raise UnreadableDocument("remittance table has a header but no invoice rows", reason="empty")
     results = []
     for reference, members in groups.items():
-        extraction = Extraction(source=source, document_type=REMITTANCE_ADVICE,
-                                part=f"payment {reference}" if len(groups) > 1 else None)
+        extraction = Extraction(
+            source=source, document_type=REMITTANCE_ADVICE, part=f"payment {reference}" if len(groups) > 1 else None
+        )
         log = FieldLog()
         extraction.remittance = reader.remittance(members, preamble, log, len(groups) == 1 and declared_total)
         results.append(log.finish(extraction))
@@ -144,8 +245,11 @@ class _TableReader:
         if i is None or i >= len(row) or row[i] is None:
             return None
         value = row[i]
-        if isinstance(value, float) and value.is_integer() and name in ("invoice_number", "po_number",
-                                                                         "payment_reference"):
+        if (
+            isinstance(value, float)
+            and value.is_integer()
+            and name in ("invoice_number", "po_number", "payment_reference")
+        ):
             value = int(value)  # a spreadsheet stores 1001 as 1001.0
         text = str(value).strip()
         return text or None
@@ -215,11 +319,13 @@ class _TableReader:
             setattr(remittance, name, value)
             log.record(f"remittance.{name}", where, value)
         for n, (r, row) in enumerate(members):
-            item = RemittanceItem(invoice_number=self.cell(row, "invoice_number"),
-                                  amount_paid=self.amount(row, "amount_paid", r),
-                                  discount=self.amount(row, "discount", r),
-                                  invoice_amount=self.amount(row, "invoice_amount", r),
-                                  po_number=self.cell(row, "po_number"))
+            item = RemittanceItem(
+                invoice_number=self.cell(row, "invoice_number"),
+                amount_paid=self.amount(row, "amount_paid", r),
+                discount=self.amount(row, "discount", r),
+                invoice_amount=self.amount(row, "invoice_amount", r),
+                po_number=self.cell(row, "po_number"),
+            )
             if item.discount is not None:
                 item.discount = abs(item.discount)
             for name in ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number"):
@@ -276,17 +382,22 @@ def inspect_xlsx_zip(content: bytes, *, max_uncompressed: int = _MAX_XLSX_UNCOMP
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
         raise UnreadableDocument(f"XLSX workbook is not a readable zip: {exc}", reason="malformed") from exc
     if len(entries) > _MAX_XLSX_ENTRIES:
-        raise UnreadableDocument(f"XLSX holds {len(entries)} parts, over the limit of {_MAX_XLSX_ENTRIES}",
-                                 reason="too_large")
+        raise UnreadableDocument(
+            f"XLSX holds {len(entries)} parts, over the limit of {_MAX_XLSX_ENTRIES}", reason="too_large"
+        )
     total = sum(e.file_size for e in entries)
     if total > max_uncompressed:
-        raise UnreadableDocument(f"XLSX unpacks to {total:,} bytes, over the limit of {max_uncompressed:,}",
-                                 reason="too_large", uncompressed=total)
+        raise UnreadableDocument(
+            f"XLSX unpacks to {total:,} bytes, over the limit of {max_uncompressed:,}",
+            reason="too_large",
+            uncompressed=total,
+        )
     for entry in entries:
         if entry.file_size > 1024 * 1024 and entry.file_size > _MAX_XLSX_RATIO * max(entry.compress_size, 1):
             ratio = entry.file_size // max(entry.compress_size, 1)
-            raise UnreadableDocument(f"XLSX part {entry.filename!r} expands {ratio}-fold: refused as a zip bomb",
-                                     reason="too_large")
+            raise UnreadableDocument(
+                f"XLSX part {entry.filename!r} expands {ratio}-fold: refused as a zip bomb", reason="too_large"
+            )
 
 
 def money_of_number(value: int | float | Decimal, where: str) -> Decimal:
@@ -302,8 +413,11 @@ def money_of_number(value: int | float | Decimal, where: str) -> Decimal:
         scaled = round(value * 10**places)
         if scaled / 10**places == value:
             return Decimal(scaled).scaleb(-places)
-    raise UnreadableDocument(f"{where}: the number cell {value!r} is not an exact amount; store money as text or "
-                             "as a number with at most 4 decimals", reason="inexact_amount")
+    raise UnreadableDocument(
+        f"{where}: the number cell {value!r} is not an exact amount; store money as text or "
+        "as a number with at most 4 decimals",
+        reason="inexact_amount",
+    )
 
 
 def _xlsx_rows(content: bytes) -> list[list[object]]:

@@ -18,12 +18,24 @@ from o2c.extraction.schema import (
 )
 from o2c.extraction.structured.common import COMPUTED, FieldLog, join_address, line_amount, to_amount, to_date
 
-_TRANSACTION_NAMES = {"810": "invoice", "855": "purchase order acknowledgment", "856": "ship notice",
-                      "860": "purchase order change", "997": "functional acknowledgment"}
+_TRANSACTION_NAMES = {
+    "810": "invoice",
+    "855": "purchase order acknowledgment",
+    "856": "ship notice",
+    "860": "purchase order change",
+    "997": "functional acknowledgment",
+}
 # product id qualifiers, our own (vendor) number first: it is what our catalogue knows
 _SKU_QUALIFIERS = ("VN", "VP", "SK", "BP", "IN", "CB", "UP", "UK", "EN", "MG")
-_METHODS = {"ACH": "ACH", "CHK": "Check", "FWT": "Wire", "BOP": "Financial institution option", "NON": "None",
-            "CCP": "ACH", "CTX": "ACH"}
+_METHODS = {
+    "ACH": "ACH",
+    "CHK": "Check",
+    "FWT": "Wire",
+    "BOP": "Financial institution option",
+    "NON": "None",
+    "CCP": "ACH",
+    "CTX": "ACH",
+}
 
 
 @dataclass
@@ -63,8 +75,7 @@ def tokenize(content: bytes) -> list[Segment]:
         raise UnreadableDocument("X12 interchange is shorter than its ISA header", reason="truncated")
     element_sep = text[3]
     if element_sep.isalnum() or element_sep.isspace():
-        raise UnreadableDocument(f"X12 ISA header has no element separator (found {element_sep!r})",
-                                 reason="malformed")
+        raise UnreadableDocument(f"X12 ISA header has no element separator (found {element_sep!r})", reason="malformed")
     # ISA has 16 elements: after the 16th separator come ISA16 (component separator) and the segment terminator
     pos = -1
     for _ in range(16):
@@ -75,8 +86,7 @@ def tokenize(content: bytes) -> list[Segment]:
         raise UnreadableDocument("X12 ISA header is incomplete", reason="truncated")
     terminator = text[pos + 2]
     if terminator.isalnum() or terminator == element_sep:
-        raise UnreadableDocument(f"X12 ISA header has no segment terminator (found {terminator!r})",
-                                 reason="malformed")
+        raise UnreadableDocument(f"X12 ISA header has no segment terminator (found {terminator!r})", reason="malformed")
     segments = []
     for raw in text.split(terminator):
         raw = raw.strip("\r\n\t ")
@@ -100,8 +110,9 @@ def transaction_sets(segments: list[Segment]) -> list[TransactionSet]:
 def _interchange_sets(segments: list[Segment]) -> list[TransactionSet]:
     """ST..SE sets, with the envelope checked: counts and control numbers must agree, nothing may be cut off."""
     if segments[-1].tag != "IEA":
-        raise UnreadableDocument(f"X12 interchange is truncated: it ends with {segments[-1].tag}, not IEA",
-                                 reason="truncated")
+        raise UnreadableDocument(
+            f"X12 interchange is truncated: it ends with {segments[-1].tag}, not IEA", reason="truncated"
+        )
     isa, iea = segments[0], segments[-1]
     sets: list[TransactionSet] = []
     groups = 0
@@ -123,8 +134,9 @@ def _interchange_sets(segments: list[Segment]) -> list[TransactionSet]:
             current.segments.append(seg)
             _check_count("SE01", seg.get(1), len(current.segments), f"transaction set {current.control}")
             if seg.get(2) != current.control:
-                raise UnreadableDocument(f"X12 SE02 {seg.get(2)!r} does not match ST02 {current.control!r}",
-                                         reason="control_number")
+                raise UnreadableDocument(
+                    f"X12 SE02 {seg.get(2)!r} does not match ST02 {current.control!r}", reason="control_number"
+                )
             sets.append(current)
             current, group_sets = None, group_sets + 1
         elif seg.tag == "GE":
@@ -132,21 +144,25 @@ def _interchange_sets(segments: list[Segment]) -> list[TransactionSet]:
                 raise UnreadableDocument(f"X12 GE at segment {seg.index} out of place", reason="malformed")
             _check_count("GE01", seg.get(1), group_sets, f"group {group.get(6)}")
             if seg.get(2) != group.get(6):
-                raise UnreadableDocument(f"X12 GE02 {seg.get(2)!r} does not match GS06 {group.get(6)!r}",
-                                         reason="control_number")
+                raise UnreadableDocument(
+                    f"X12 GE02 {seg.get(2)!r} does not match GS06 {group.get(6)!r}", reason="control_number"
+                )
             group, groups = None, groups + 1
         elif current is not None:
             current.segments.append(seg)
         else:
-            raise UnreadableDocument(f"X12 segment {seg.tag} at {seg.index} lies outside any transaction set",
-                                     reason="malformed")
+            raise UnreadableDocument(
+                f"X12 segment {seg.tag} at {seg.index} lies outside any transaction set", reason="malformed"
+            )
     if current is not None or group is not None:
-        raise UnreadableDocument("X12 interchange is truncated: a transaction set or group is not closed",
-                                 reason="truncated")
+        raise UnreadableDocument(
+            "X12 interchange is truncated: a transaction set or group is not closed", reason="truncated"
+        )
     _check_count("IEA01", iea.get(1), groups, "interchange")
     if (iea.get(2) or "").lstrip("0") != (isa.get(13) or "").lstrip("0"):
-        raise UnreadableDocument(f"X12 IEA02 {iea.get(2)!r} does not match ISA13 {isa.get(13)!r}",
-                                 reason="control_number")
+        raise UnreadableDocument(
+            f"X12 IEA02 {iea.get(2)!r} does not match ISA13 {isa.get(13)!r}", reason="control_number"
+        )
     if not sets:
         raise UnreadableDocument("X12 interchange holds no transaction set", reason="empty")
     return sets
@@ -177,8 +193,9 @@ def _check_count(name: str, declared: str | None, actual: int, what: str) -> Non
     try:
         number = int(declared or "")
     except ValueError:
-        raise UnreadableDocument(f"X12 {name} of {what} is not a number: {declared!r}",
-                                 reason="segment_count") from None
+        raise UnreadableDocument(
+            f"X12 {name} of {what} is not a number: {declared!r}", reason="segment_count"
+        ) from None
     if number != actual:
         raise UnreadableDocument(f"X12 {name} of {what} says {number}, but there are {actual}", reason="segment_count")
 
@@ -191,7 +208,7 @@ def _party(ts: TransactionSet, start: int) -> tuple[str | None, str | None]:
     """(name, full address) for the N1 loop starting at segments[start]."""
     n1 = ts.segments[start]
     parts: list[str | None] = [n1.get(2)]
-    for seg in ts.segments[start + 1:]:
+    for seg in ts.segments[start + 1 :]:
         if seg.tag == "N2":
             parts.append(seg.get(1))
         elif seg.tag == "N3":
@@ -258,8 +275,11 @@ def _po1(ts: TransactionSet, seg: Segment, log: FieldLog, n: int) -> OrderLine:
         qualifier, value = seg.get(k), seg.get(k + 1)
         if qualifier and value:
             ids.setdefault(qualifier.upper(), (value, k + 1))
-    line = OrderLine(quantity=to_amount(seg.get(2), _where(ts, seg, 2)), uom=seg.get(3),
-                     unit_price=to_amount(seg.get(4), _where(ts, seg, 4)))
+    line = OrderLine(
+        quantity=to_amount(seg.get(2), _where(ts, seg, 2)),
+        uom=seg.get(3),
+        unit_price=to_amount(seg.get(4), _where(ts, seg, 4)),
+    )
     log.record(f"{path}.quantity", _where(ts, seg, 2), seg.get(2))
     if line.uom:
         log.record(f"{path}.uom", _where(ts, seg, 3), seg.get(3))
@@ -338,8 +358,12 @@ def _read_820(ts: TransactionSet, log: FieldLog) -> ExtractedRemittance:
         elif seg.tag == "N1" and seg.get(1) and item is None:
             parties.setdefault(seg.get(1), seg)
         elif seg.tag == "RMR":
-            item = RemittanceItem(invoice_number=seg.get(2), amount_paid=to_amount(seg.get(4), w(4)),
-                                  invoice_amount=to_amount(seg.get(5), w(5)), discount=to_amount(seg.get(6), w(6)))
+            item = RemittanceItem(
+                invoice_number=seg.get(2),
+                amount_paid=to_amount(seg.get(4), w(4)),
+                invoice_amount=to_amount(seg.get(5), w(5)),
+                discount=to_amount(seg.get(6), w(6)),
+            )
             remittance.items.append(item)
             path = f"remittance.items[{len(remittance.items) - 1}]"
             for name, n in (("invoice_number", 2), ("amount_paid", 4), ("invoice_amount", 5), ("discount", 6)):
@@ -351,8 +375,9 @@ def _read_820(ts: TransactionSet, log: FieldLog) -> ExtractedRemittance:
             item.po_number = seg.get(2)
             log.record(f"{path}.po_number", w(2), seg.get(2))
         elif seg.tag == "ADX" and item is not None:
-            log.warnings.append(f"X12 ADX adjustment {seg.get(1)} (reason {seg.get(2)}) on invoice "
-                                f"{item.invoice_number}")
+            log.warnings.append(
+                f"X12 ADX adjustment {seg.get(1)} (reason {seg.get(2)}) on invoice {item.invoice_number}"
+            )
     payer = parties.get("PR") or parties.get("BY")
     if payer is not None and payer.get(2):
         remittance.payer_name = payer.get(2)

@@ -13,13 +13,19 @@ from o2c.extraction.structured.common import COMPUTED, FieldLog, join_address, l
 ORDER_X_ROOT = "SCRDMCCBDACIOMessageStructure"
 CII_INVOICE_ROOT = "CrossIndustryInvoice"
 UBL_ORDER_NS = "urn:oasis:names:specification:ubl:schema:xsd:Order-2"
-_UBL_OTHER = {"Invoice": "invoice", "CreditNote": "credit note", "OrderResponse": "order response",
-              "OrderResponseSimple": "order response", "OrderChange": "order change",
-              "DespatchAdvice": "despatch advice"}
+_UBL_OTHER = {
+    "Invoice": "invoice",
+    "CreditNote": "credit note",
+    "OrderResponse": "order response",
+    "OrderResponseSimple": "order response",
+    "OrderChange": "order change",
+    "DespatchAdvice": "despatch advice",
+}
 _ORDER_X_TYPES = {"220": "order", "230": "order change", "231": "order response"}
 # no DTDs, no entities, no network: an XML file from outside must not reach anything (XXE, billion laughs)
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                          remove_comments=True)
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+)
 
 
 def parse_xml(content: bytes) -> etree._Element:
@@ -58,8 +64,9 @@ def read_business_xml(root: etree._Element, *, source: str, where: str = "") -> 
             if type_code == "230":
                 log.warnings.append("Order-X TypeCode 230: an order change, not a new order")
         else:
-            log.warnings.append(f"Order-X TypeCode {type_code} ({_ORDER_X_TYPES.get(type_code, 'unknown')}) "
-                                "is not a purchase order")
+            log.warnings.append(
+                f"Order-X TypeCode {type_code} ({_ORDER_X_TYPES.get(type_code, 'unknown')}) is not a purchase order"
+            )
     elif name == CII_INVOICE_ROOT:
         log.warnings.append("Factur-X / ZUGFeRD invoice: a supplier invoice, not a purchase order or remittance")
     elif namespace == UBL_ORDER_NS and name == "Order":
@@ -156,13 +163,16 @@ def _read_cii_order(root: etree._Element, log: FieldLog, where: str) -> Extracte
     if bill_party is not None:
         order.bill_to = _address(bill_party, "PostalTradeAddress", cii_lines, cii_city)
         log.record("order.bill_to", where + _xpath(bill_party), order.bill_to)
-    order.requested_delivery_date = (
-        r.date("order.requested_delivery_date", delivery,
-               "RequestedDeliverySupplyChainEvent/OccurrenceDateTime/DateTimeString")
-        or r.date("order.requested_delivery_date", delivery,
-                  "RequestedDeliverySupplyChainEvent/OccurrenceSpecifiedPeriod/StartDateTime/DateTimeString"))
+    order.requested_delivery_date = r.date(
+        "order.requested_delivery_date", delivery, "RequestedDeliverySupplyChainEvent/OccurrenceDateTime/DateTimeString"
+    ) or r.date(
+        "order.requested_delivery_date",
+        delivery,
+        "RequestedDeliverySupplyChainEvent/OccurrenceSpecifiedPeriod/StartDateTime/DateTimeString",
+    )
     currency = r.text("order.currency", settlement, "OrderCurrencyCode") or r.text(
-        "order.currency", settlement, "InvoiceCurrencyCode")
+        "order.currency", settlement, "InvoiceCurrencyCode"
+    )
     order.currency = currency.upper() if currency else None
     order.payment_terms = r.text("order.payment_terms", settlement, "SpecifiedTradePaymentTerms/Description")
     totals = _one(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
@@ -178,8 +188,11 @@ def _read_cii_order(root: etree._Element, log: FieldLog, where: str) -> Extracte
 def _cii_line(r: _Reader, item: etree._Element, path: str) -> OrderLine:
     product = _one(item, "SpecifiedTradeProduct")
     line = OrderLine()
-    line.sku = (r.text(f"{path}.sku", product, "SellerAssignedID") or r.text(f"{path}.sku", product, "BuyerAssignedID")
-                or r.text(f"{path}.sku", product, "GlobalID"))
+    line.sku = (
+        r.text(f"{path}.sku", product, "SellerAssignedID")
+        or r.text(f"{path}.sku", product, "BuyerAssignedID")
+        or r.text(f"{path}.sku", product, "GlobalID")
+    )
     line.description = r.text(f"{path}.description", product, "Name")
     quantity = _one(item, "SpecifiedLineTradeDelivery/RequestedQuantity")
     line.quantity = r.amount(f"{path}.quantity", item, "SpecifiedLineTradeDelivery/RequestedQuantity")
@@ -191,8 +204,11 @@ def _cii_line(r: _Reader, item: etree._Element, path: str) -> OrderLine:
     basis = to_amount(_text(price, "BasisQuantity"), "BasisQuantity")
     if line.unit_price is not None and basis and basis != 1:
         line.unit_price = line.unit_price / basis
-    line.amount = r.amount(f"{path}.amount", item,
-                           "SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount")
+    line.amount = r.amount(
+        f"{path}.amount",
+        item,
+        "SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount",
+    )
     if line.amount is None and (amount := line_amount(line.quantity, line.unit_price)) is not None:
         line.amount = amount
         r.log.record(f"{path}.amount", "quantity x net price", amount, COMPUTED)
@@ -207,8 +223,9 @@ def _read_ubl_order(root: etree._Element, log: FieldLog, where: str) -> Extracte
     currency = r.text("order.currency", root, "DocumentCurrencyCode")
     order.currency = currency.upper() if currency else None
     buyer = _one(root, "BuyerCustomerParty/Party")
-    order.buyer_name = (r.text("order.buyer_name", buyer, "PartyName/Name")
-                        or r.text("order.buyer_name", buyer, "PartyLegalEntity/RegistrationName"))
+    order.buyer_name = r.text("order.buyer_name", buyer, "PartyName/Name") or r.text(
+        "order.buyer_name", buyer, "PartyLegalEntity/RegistrationName"
+    )
     ubl_lines = ("StreetName", "AdditionalStreetName", "AddressLine/Line")
     ubl_city = ("PostalZone", "CityName", "CountrySubentity", "Country/IdentificationCode")
     delivery = _one(root, "Delivery")
@@ -222,8 +239,9 @@ def _read_ubl_order(root: etree._Element, log: FieldLog, where: str) -> Extracte
     if accounting is not None:
         order.bill_to = _address(accounting, "PostalAddress", ubl_lines, ubl_city)
         log.record("order.bill_to", where + _xpath(accounting), order.bill_to)
-    order.requested_delivery_date = r.date("order.requested_delivery_date", delivery,
-                                           "RequestedDeliveryPeriod/StartDate")
+    order.requested_delivery_date = r.date(
+        "order.requested_delivery_date", delivery, "RequestedDeliveryPeriod/StartDate"
+    )
     order.payment_terms = r.text("order.payment_terms", root, "PaymentTerms/Note")
     totals = _one(root, "AnticipatedMonetaryTotal")
     order.subtotal = r.amount("order.subtotal", totals, "LineExtensionAmount")
@@ -232,11 +250,14 @@ def _read_ubl_order(root: etree._Element, log: FieldLog, where: str) -> Extracte
     for i, item in enumerate(_all(root, "OrderLine/LineItem")):
         path = f"order.lines[{i}]"
         line = OrderLine()
-        line.sku = (r.text(f"{path}.sku", item, "Item/SellersItemIdentification/ID")
-                    or r.text(f"{path}.sku", item, "Item/BuyersItemIdentification/ID")
-                    or r.text(f"{path}.sku", item, "Item/StandardItemIdentification/ID"))
+        line.sku = (
+            r.text(f"{path}.sku", item, "Item/SellersItemIdentification/ID")
+            or r.text(f"{path}.sku", item, "Item/BuyersItemIdentification/ID")
+            or r.text(f"{path}.sku", item, "Item/StandardItemIdentification/ID")
+        )
         line.description = r.text(f"{path}.description", item, "Item/Name") or r.text(
-            f"{path}.description", item, "Item/Description")
+            f"{path}.description", item, "Item/Description"
+        )
         quantity = _one(item, "Quantity")
         line.quantity = r.amount(f"{path}.quantity", item, "Quantity")
         if quantity is not None and quantity.get("unitCode"):

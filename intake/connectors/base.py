@@ -25,7 +25,7 @@ class Backoff:
 
     def next_delay(self) -> float:
         """The wait before the next attempt; each call counts one more failure."""
-        delay = min(self.maximum, self.initial * self.factor ** self._failures)
+        delay = min(self.maximum, self.initial * self.factor**self._failures)
         self._failures += 1
         return delay * (1 + random.uniform(0, self.jitter))
 

@@ -58,8 +58,16 @@ class _Refused(Exception):
 class FolderWatcher:
     """Polls one directory; keeps, between polls, what each file looked like to tell when it is complete."""
 
-    def __init__(self, inbox: Path, *, deliver: Deliver, processed_dir: Path | None = None,
-                 failed_dir: Path | None = None, max_attempts: int = 3, max_bytes: int | None = None):
+    def __init__(
+        self,
+        inbox: Path,
+        *,
+        deliver: Deliver,
+        processed_dir: Path | None = None,
+        failed_dir: Path | None = None,
+        max_attempts: int = 3,
+        max_bytes: int | None = None,
+    ):
         self.inbox = inbox
         self.max_bytes = max_bytes
         self.processed_dir = processed_dir or inbox / PROCESSED
@@ -69,8 +77,13 @@ class FolderWatcher:
         self._last_seen: dict[str, tuple[int, int]] = {}
         self._attempts: dict[str, int] = {}
 
-    def run(self, *, interval: float, stop: threading.Event | None = None,
-            on_report: Callable[[FolderReport], None] | None = None) -> None:
+    def run(
+        self,
+        *,
+        interval: float,
+        stop: threading.Event | None = None,
+        on_report: Callable[[FolderReport], None] | None = None,
+    ) -> None:
         """Poll every `interval` seconds until `stop` is set; a failing poll is logged and retried with backoff."""
         stop = stop or threading.Event()
         backoff = Backoff()
@@ -172,8 +185,7 @@ class FolderWatcher:
 def _is_busy(name: str, names: set[str]) -> bool:
     """True while a writer is still at work on the file (or the file is a marker itself)."""
     lowered = name.lower()
-    return (name.startswith((".", "~$")) or lowered.endswith(PARTIAL_SUFFIXES)
-            or f"{name}.lock" in names)
+    return name.startswith((".", "~$")) or lowered.endswith(PARTIAL_SUFFIXES) or f"{name}.lock" in names
 
 
 def _move(path: Path, folder: Path) -> Path:

@@ -87,11 +87,19 @@ class MailboxConfig:
         """The O2C_IMAP_* settings as a config (raises ConnectorMisconfigured when one is missing)."""
         secret = settings.imap_password.get_secret_value() if settings.imap_password else None
         token = settings.imap_oauth2_token.get_secret_value() if settings.imap_oauth2_token else None
-        return cls(host=settings.imap_host or "", user=settings.imap_user or "",
-                   port=settings.imap_port or (993 if settings.imap_ssl else 143), use_ssl=settings.imap_ssl,
-                   password=secret, oauth2_token=token, folder=settings.imap_folder,
-                   processed_folder=settings.imap_processed_folder, processed_flag=settings.imap_processed_flag,
-                   timeout_seconds=settings.imap_timeout_seconds, max_message_bytes=settings.max_upload_bytes)
+        return cls(
+            host=settings.imap_host or "",
+            user=settings.imap_user or "",
+            port=settings.imap_port or (993 if settings.imap_ssl else 143),
+            use_ssl=settings.imap_ssl,
+            password=secret,
+            oauth2_token=token,
+            folder=settings.imap_folder,
+            processed_folder=settings.imap_processed_folder,
+            processed_flag=settings.imap_processed_flag,
+            timeout_seconds=settings.imap_timeout_seconds,
+            max_message_bytes=settings.max_upload_bytes,
+        )
 
 
 @dataclass
@@ -134,8 +142,14 @@ class _Prior:
 class MailboxConnector:
     """Polls one IMAP folder; owns its connection and writes its own short transactions."""
 
-    def __init__(self, config: MailboxConfig, *, session_factory: sessionmaker[Session], deliver: Deliver,
-                 client_factory: Callable[[MailboxConfig], IMAPClient] | None = None):
+    def __init__(
+        self,
+        config: MailboxConfig,
+        *,
+        session_factory: sessionmaker[Session],
+        deliver: Deliver,
+        client_factory: Callable[[MailboxConfig], IMAPClient] | None = None,
+    ):
         self.config = config
         self._session_factory = session_factory
         self._deliver = deliver
@@ -143,8 +157,14 @@ class MailboxConnector:
         self._client: IMAPClient | None = None
 
     # ------------------------------------------------------------------------------------------ the loop
-    def run(self, *, interval: float, stop: threading.Event | None = None, backoff: Backoff | None = None,
-            on_report: Callable[[PollReport], None] | None = None) -> None:
+    def run(
+        self,
+        *,
+        interval: float,
+        stop: threading.Event | None = None,
+        backoff: Backoff | None = None,
+        on_report: Callable[[PollReport], None] | None = None,
+    ) -> None:
         """Poll every `interval` seconds until `stop` is set; a failed poll is retried with backoff."""
         stop = stop or threading.Event()
         backoff = backoff or Backoff()
@@ -183,8 +203,9 @@ class MailboxConnector:
             raise MailboxLoginFailed(f"{self.config.mailbox}: login refused: {_text(exc)}") from exc
         except CONNECTION_ERRORS as exc:
             self._drop()
-            raise MailboxUnavailable(f"{self.config.mailbox}: {type(exc).__name__}: {_text(exc)}",
-                                     delivered_so_far=report.delivered) from exc
+            raise MailboxUnavailable(
+                f"{self.config.mailbox}: {type(exc).__name__}: {_text(exc)}", delivered_so_far=report.delivered
+            ) from exc
         return report
 
     def close(self) -> None:
@@ -227,12 +248,24 @@ class MailboxConnector:
         """UIDs above the last recorded one, plus failed ones that may be retried."""
         mailbox = self.config.mailbox
         with unit_of_work(self._session_factory) as session:
-            last = session.scalar(select(func.max(MailboxMessage.uid)).where(
-                MailboxMessage.mailbox == mailbox, MailboxMessage.uidvalidity == uidvalidity)) or 0
-            retry = set(session.scalars(select(MailboxMessage.uid).where(
-                MailboxMessage.mailbox == mailbox, MailboxMessage.uidvalidity == uidvalidity,
-                MailboxMessage.outcome == MailboxOutcome.FAILED,
-                MailboxMessage.attempts < self.config.max_attempts)))
+            last = (
+                session.scalar(
+                    select(func.max(MailboxMessage.uid)).where(
+                        MailboxMessage.mailbox == mailbox, MailboxMessage.uidvalidity == uidvalidity
+                    )
+                )
+                or 0
+            )
+            retry = set(
+                session.scalars(
+                    select(MailboxMessage.uid).where(
+                        MailboxMessage.mailbox == mailbox,
+                        MailboxMessage.uidvalidity == uidvalidity,
+                        MailboxMessage.outcome == MailboxOutcome.FAILED,
+                        MailboxMessage.attempts < self.config.max_attempts,
+                    )
+                )
+            )
         new = {uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last}  # "n:*" always matches one
         return sorted(new | retry)
 
@@ -240,28 +273,38 @@ class MailboxConnector:
         """Fetch one message, deliver it unless seen before, record what happened, then file it."""
         head = self._fetch_head(client, uid)
         if head is None:
-            self._record(uidvalidity, uid, report, outcome=MailboxOutcome.VANISHED,
-                         error="the message left the folder before it could be fetched")
+            self._record(
+                uidvalidity,
+                uid,
+                report,
+                outcome=MailboxOutcome.VANISHED,
+                error="the message left the folder before it could be fetched",
+            )
             return
-        facts = {"message_id": head.message_id, "sender": head.sender, "subject": head.subject,
-                 "size_bytes": head.size}
+        facts = {"message_id": head.message_id, "sender": head.sender, "subject": head.subject, "size_bytes": head.size}
         limit = self.config.max_message_bytes
         if limit is not None and head.size > limit:
-            self._reject(client, uidvalidity, uid, report, f"{head.size} bytes is over the {limit}-byte limit",
-                         **facts)
+            self._reject(client, uidvalidity, uid, report, f"{head.size} bytes is over the {limit}-byte limit", **facts)
             return
         raw = client.fetch([uid], [b"BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
         if raw is None:
-            self._record(uidvalidity, uid, report, outcome=MailboxOutcome.VANISHED,
-                         error="the message left the folder before its body could be fetched", **facts)
+            self._record(
+                uidvalidity,
+                uid,
+                report,
+                outcome=MailboxOutcome.VANISHED,
+                error="the message left the folder before its body could be fetched",
+                **facts,
+            )
             return
         digest = hashlib.sha256(raw).hexdigest()
         facts["sha256"] = digest
         # the same message again is the same Message-ID *and* the same bytes; a reused Message-ID with other
         # bytes is a new arrival of a new document (logged: a sender's mail system reusing ids loses mail)
         if (prior := self._delivered_before(message_id=head.message_id, sha256=digest)) is not None:
-            self._record(uidvalidity, uid, report, outcome=MailboxOutcome.DUPLICATE,
-                         document_id=prior.document_id, **facts)
+            self._record(
+                uidvalidity, uid, report, outcome=MailboxOutcome.DUPLICATE, document_id=prior.document_id, **facts
+            )
             self._file(client, uidvalidity, [uid], report)
             return
         if not raw.strip():
@@ -269,20 +312,27 @@ class MailboxConnector:
             return
         source_key = self._source_key(head.message_id, digest)
         try:
-            self._deliver(content=raw, filename=_filename(head.subject, uid), source_key=source_key,
-                          sender=head.sender)
+            self._deliver(content=raw, filename=_filename(head.subject, uid), source_key=source_key, sender=head.sender)
         except O2CError as exc:  # intake refused it for good (too large, empty, unsupported): keep it, flagged
             self._reject(client, uidvalidity, uid, report, f"{exc.code}: {exc.message}", **facts)
             return
         except Exception as exc:  # a bug or a database outage: record it and retry on a later poll
             log.exception("delivering %s UID %s failed", self.config.mailbox, uid)
-            attempts = self._record(uidvalidity, uid, report, outcome=MailboxOutcome.FAILED,
-                                    error=f"{type(exc).__name__}: {exc}", **facts)
+            attempts = self._record(
+                uidvalidity, uid, report, outcome=MailboxOutcome.FAILED, error=f"{type(exc).__name__}: {exc}", **facts
+            )
             if attempts >= self.config.max_attempts:
                 client.add_flags([uid], [self.config.rejected_flag.encode()])
             return
-        self._record(uidvalidity, uid, report, outcome=MailboxOutcome.DELIVERED,
-                     document_id=self._document_for(source_key), error=None, **facts)
+        self._record(
+            uidvalidity,
+            uid,
+            report,
+            outcome=MailboxOutcome.DELIVERED,
+            document_id=self._document_for(source_key),
+            error=None,
+            **facts,
+        )
         self._file(client, uidvalidity, [uid], report)
 
     def _fetch_head(self, client: IMAPClient, uid: int) -> _Fetched | None:
@@ -294,11 +344,15 @@ class MailboxConnector:
         message_id = (_decoded(headers.get("Message-ID")) or "").strip() or None
         sender = parseaddr(_decoded(headers.get("From")) or "")[1] or None
         subject = _decoded(headers.get("Subject"))
-        return _Fetched(uid, int(data.get(b"RFC822.SIZE", 0)), message_id and message_id[:998],
-                        sender and sender[:320], subject and subject[:998])
+        return _Fetched(
+            uid,
+            int(data.get(b"RFC822.SIZE", 0)),
+            message_id and message_id[:998],
+            sender and sender[:320],
+            subject and subject[:998],
+        )
 
-    def _reject(self, client: IMAPClient, uidvalidity: int, uid: int, report: PollReport, error: str,
-                **facts) -> None:
+    def _reject(self, client: IMAPClient, uidvalidity: int, uid: int, report: PollReport, error: str, **facts) -> None:
         log.warning("%s UID %s rejected: %s", self.config.mailbox, uid, error)
         self._record(uidvalidity, uid, report, outcome=MailboxOutcome.REJECTED, error=error, **facts)
         client.add_flags([uid], [self.config.rejected_flag.encode()])
@@ -321,32 +375,45 @@ class MailboxConnector:
         else:
             client.add_flags(uids, [self.config.processed_flag.encode()])
         with unit_of_work(self._session_factory) as session:
-            for row in session.scalars(select(MailboxMessage).where(
-                    MailboxMessage.mailbox == self.config.mailbox, MailboxMessage.uidvalidity == uidvalidity,
-                    MailboxMessage.uid.in_(uids))):
+            for row in session.scalars(
+                select(MailboxMessage).where(
+                    MailboxMessage.mailbox == self.config.mailbox,
+                    MailboxMessage.uidvalidity == uidvalidity,
+                    MailboxMessage.uid.in_(uids),
+                )
+            ):
                 row.filed = True
         report.filed += len(uids)
 
     def _file_pending(self, client: IMAPClient, uidvalidity: int, report: PollReport) -> None:
         """Finish filing messages that were recorded but whose move or flag was cut short."""
         with unit_of_work(self._session_factory) as session:
-            uids = list(session.scalars(select(MailboxMessage.uid).where(
-                MailboxMessage.mailbox == self.config.mailbox, MailboxMessage.uidvalidity == uidvalidity,
-                MailboxMessage.outcome.in_([MailboxOutcome.DELIVERED, MailboxOutcome.DUPLICATE]),
-                MailboxMessage.filed.is_(False))))
+            uids = list(
+                session.scalars(
+                    select(MailboxMessage.uid).where(
+                        MailboxMessage.mailbox == self.config.mailbox,
+                        MailboxMessage.uidvalidity == uidvalidity,
+                        MailboxMessage.outcome.in_([MailboxOutcome.DELIVERED, MailboxOutcome.DUPLICATE]),
+                        MailboxMessage.filed.is_(False),
+                    )
+                )
+            )
         present = set(client.search(["UID", ",".join(map(str, uids))])) if uids else set()
         self._file(client, uidvalidity, sorted(present), report)
         gone = sorted(set(uids) - present)
         if gone:  # moved by someone else meanwhile: nothing left to file
             with unit_of_work(self._session_factory) as session:
-                for row in session.scalars(select(MailboxMessage).where(
-                        MailboxMessage.mailbox == self.config.mailbox, MailboxMessage.uidvalidity == uidvalidity,
-                        MailboxMessage.uid.in_(gone))):
+                for row in session.scalars(
+                    select(MailboxMessage).where(
+                        MailboxMessage.mailbox == self.config.mailbox,
+                        MailboxMessage.uidvalidity == uidvalidity,
+                        MailboxMessage.uid.in_(gone),
+                    )
+                ):
                     row.filed = True
 
     # ------------------------------------------------------------------------------------------ records
-    def _record(self, uidvalidity: int, uid: int, report: PollReport, *, outcome: MailboxOutcome,
-                **fields) -> int:
+    def _record(self, uidvalidity: int, uid: int, report: PollReport, *, outcome: MailboxOutcome, **fields) -> int:
         """Insert or update the message's row in its own transaction; returns its attempt count."""
         key = {"mailbox": self.config.mailbox, "uidvalidity": uidvalidity, "uid": uid}
         try:
@@ -371,20 +438,28 @@ class MailboxConnector:
         if message_id is None and sha256 is None:
             return None
         with unit_of_work(self._session_factory) as session:
-            rows = session.execute(select(MailboxMessage.document_id, MailboxMessage.sha256).where(
-                MailboxMessage.mailbox == self.config.mailbox,
-                MailboxMessage.message_id == message_id if message_id else MailboxMessage.sha256 == sha256,
-                MailboxMessage.outcome == MailboxOutcome.DELIVERED)).all()
+            rows = session.execute(
+                select(MailboxMessage.document_id, MailboxMessage.sha256).where(
+                    MailboxMessage.mailbox == self.config.mailbox,
+                    MailboxMessage.message_id == message_id if message_id else MailboxMessage.sha256 == sha256,
+                    MailboxMessage.outcome == MailboxOutcome.DELIVERED,
+                )
+            ).all()
         same = [row for row in rows if sha256 is None or row.sha256 in (sha256, None)]
         if rows and not same:
-            log.warning("Message-ID %r reused in %s with other content (sha256 %s): a new document",
-                        message_id, self.config.mailbox, sha256)
+            log.warning(
+                "Message-ID %r reused in %s with other content (sha256 %s): a new document",
+                message_id,
+                self.config.mailbox,
+                sha256,
+            )
         return _Prior(same[0].document_id) if same else None
 
     def _document_for(self, source_key: str) -> int | None:
         with unit_of_work(self._session_factory) as session:
-            return session.scalar(select(Receipt.document_id).where(Receipt.channel == CHANNEL,
-                                                                    Receipt.source_key == source_key))
+            return session.scalar(
+                select(Receipt.document_id).where(Receipt.channel == CHANNEL, Receipt.source_key == source_key)
+            )
 
     def _source_key(self, message_id: str | None, digest: str) -> str:
         """Stable across UIDVALIDITY changes: the Message-ID and the bytes' hash (a reused id is another key)."""
@@ -396,9 +471,13 @@ class MailboxConnector:
 
 def open_client(config: MailboxConfig) -> IMAPClient:
     """Connect and log in with XOAUTH2 when a token is set, else with the password."""
-    client = IMAPClient(config.host, port=config.port, ssl=config.use_ssl,
-                        ssl_context=config.ssl_context or (ssl.create_default_context() if config.use_ssl else None),
-                        timeout=config.timeout_seconds)
+    client = IMAPClient(
+        config.host,
+        port=config.port,
+        ssl=config.use_ssl,
+        ssl_context=config.ssl_context or (ssl.create_default_context() if config.use_ssl else None),
+        timeout=config.timeout_seconds,
+    )
     try:
         if config.oauth2_token:
             try:

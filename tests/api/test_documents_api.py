@@ -6,8 +6,9 @@ from tests.api.conftest import headers
 
 
 def _upload(client, name: str, content: bytes, role: str = "connector", **data):
-    return client.post("/documents", files={"file": (name, content, "application/octet-stream")}, data=data,
-                       headers=headers(role))
+    return client.post(
+        "/documents", files={"file": (name, content, "application/octet-stream")}, data=data, headers=headers(role)
+    )
 
 
 def test_upload_posts_a_clean_po_and_a_second_upload_is_a_duplicate(loaded_client, samples):
@@ -30,8 +31,10 @@ def test_upload_posts_a_clean_po_and_a_second_upload_is_a_duplicate(loaded_clien
 
     orders = loaded_client.get("/orders", headers=headers("erp")).json()
     assert [o["po_number"] for o in orders["items"]] == [outcome_po(view)]
-    assert loaded_client.get("/orders", params={"cursor": orders["next_cursor"]},
-                             headers=headers("erp")).json()["items"] == []
+    assert (
+        loaded_client.get("/orders", params={"cursor": orders["next_cursor"]}, headers=headers("erp")).json()["items"]
+        == []
+    )
 
 
 def outcome_po(view) -> str:
@@ -60,15 +63,17 @@ def test_corrupt_pdf_is_422_with_reason_and_stored_rejected(loaded_client):
 
 def test_email_push_yields_an_outcome_per_business_document(loaded_client, samples):
     raw = (samples / "mail_po_attachment.eml").read_bytes()
-    r = loaded_client.post("/documents/email", content=raw, headers={**headers("connector"),
-                                                                      "Content-Type": "message/rfc822"})
+    r = loaded_client.post(
+        "/documents/email", content=raw, headers={**headers("connector"), "Content-Type": "message/rfc822"}
+    )
     assert r.status_code == 201, r.text
     outcomes = r.json()["outcomes"]
     assert any(o["document_type"] == "purchase_order" for o in outcomes)
     assert all("#" in o["source"] for o in outcomes)
     # the same message again (same Message-ID) is answered as before, not processed twice
-    again = loaded_client.post("/documents/email", content=raw, headers={**headers("connector"),
-                                                                         "Content-Type": "message/rfc822"})
+    again = loaded_client.post(
+        "/documents/email", content=raw, headers={**headers("connector"), "Content-Type": "message/rfc822"}
+    )
     assert again.json()["document_id"] == r.json()["document_id"]
 
 

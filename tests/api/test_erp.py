@@ -24,8 +24,9 @@ def _upload(client, samples, name):
 def _pull_all(client, feed, cursor=None, limit=2):
     seen = []
     while True:
-        page = client.get(f"/{feed}", params={"cursor": cursor, "limit": limit} if cursor else {"limit": limit},
-                          headers=ERP).json()
+        page = client.get(
+            f"/{feed}", params={"cursor": cursor, "limit": limit} if cursor else {"limit": limit}, headers=ERP
+        ).json()
         if not page["items"]:
             return seen, cursor
         seen += [item["id"] for item in page["items"]]
@@ -66,8 +67,10 @@ def test_export_then_acknowledge_delivers_at_least_once_and_acknowledges_once(ba
 def _load(client, samples):
     for kind in ("customers", "products", "prices", "invoices"):
         with open(samples / f"{kind}.csv", "rb") as fh:
-            assert client.post(f"/master-data/{kind}", files={"file": (kind, fh, "text/csv")},
-                               headers=ERP).status_code == 200
+            assert (
+                client.post(f"/master-data/{kind}", files={"file": (kind, fh, "text/csv")}, headers=ERP).status_code
+                == 200
+            )
 
 
 def _export_then_acknowledge(loaded_client, samples):
@@ -99,8 +102,10 @@ def _export_then_acknowledge(loaded_client, samples):
 
 
 def test_bad_master_data_reports_every_row_and_applies_nothing(loaded_client):
-    bad = (b"customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
-           b"C-9001,Good Co,,,,100.00,USD,Net 30\nC-9002,Bad Co,,,,lots,USD,Net 30\nC-9003,Worse,,,,1,DOLLARS,\n")
+    bad = (
+        b"customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
+        b"C-9001,Good Co,,,,100.00,USD,Net 30\nC-9002,Bad Co,,,,lots,USD,Net 30\nC-9003,Worse,,,,1,DOLLARS,\n"
+    )
     r = loaded_client.post("/master-data/customers", files={"file": ("c.csv", bad, "text/csv")}, headers=ERP)
     assert r.status_code == 422, r.text
     errors = r.json()["detail"]["errors"]
@@ -118,12 +123,18 @@ def test_master_data_change_feed_brings_a_changed_row_again(backend_settings, sa
 def _change_feed(loaded_client):
     page = loaded_client.get("/master-data/changes", params={"limit": 1000}, headers=ERP).json()
     assert {c["kind"] for c in page["items"]} == {"customer", "product"}
-    assert loaded_client.get("/master-data/changes", params={"cursor": page["next_cursor"]},
-                             headers=ERP).json()["items"] == []
+    assert (
+        loaded_client.get("/master-data/changes", params={"cursor": page["next_cursor"]}, headers=ERP).json()["items"]
+        == []
+    )
     header = b"customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
     row = b"C-1001,Acme Manufacturing Inc.,ACME Mfg,acme-mfg.example,Dayton,999999.00,USD,Net 30\n"
-    assert loaded_client.post("/master-data/customers", files={"file": ("c.csv", header + row, "text/csv")},
-                              headers=ERP).status_code == 200
+    assert (
+        loaded_client.post(
+            "/master-data/customers", files={"file": ("c.csv", header + row, "text/csv")}, headers=ERP
+        ).status_code
+        == 200
+    )
     changed = loaded_client.get("/master-data/changes", params={"cursor": page["next_cursor"]}, headers=ERP).json()
     assert [c["key"] for c in changed["items"]] == ["C-1001"]
     assert loaded_client.get("/master-data/changes", params={"cursor": "x"}, headers=ERP).status_code == 422

@@ -38,16 +38,18 @@ def test_master_data_over_the_limit_is_413_and_changes_nothing(api_settings, sam
             size += len(line)
             n += 1
         body = (header + "\n" + "".join(rows)).encode()
-        r = client.post("/master-data/customers", files={"file": ("customers.csv", body, "text/csv")},
-                        headers=headers("erp"))
+        r = client.post(
+            "/master-data/customers", files={"file": ("customers.csv", body, "text/csv")}, headers=headers("erp")
+        )
         assert r.status_code == 413, r.text
         assert r.json()["error"] == "document_too_large"
         assert _customers(client) == 0
 
         # well under the limit it works (the limit is about the file, not about the multipart envelope)
         fits = (header + "\n" + "".join(rows[: len(rows) * 9 // 10])).encode()
-        r = client.post("/master-data/customers", files={"file": ("customers.csv", fits, "text/csv")},
-                        headers=headers("erp"))
+        r = client.post(
+            "/master-data/customers", files={"file": ("customers.csv", fits, "text/csv")}, headers=headers("erp")
+        )
         assert r.status_code == 200, r.text
         assert _customers(client) == len(rows) * 9 // 10
 
@@ -70,10 +72,20 @@ def _asgi_post(app, path: str, body_size: int, request_headers: dict[str, str], 
         if message["type"] == "http.response.start":
             consumed["status"] = message["status"]
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "path": path,
-             "raw_path": path.encode(), "query_string": b"", "root_path": "", "scheme": "http",
-             "server": ("testserver", 80), "client": ("127.0.0.1", 1234),
-             "headers": [(k.lower().encode(), v.encode()) for k, v in request_headers.items()]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1234),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in request_headers.items()],
+    }
     asyncio.run(app(scope, receive, send))
     return consumed
 
@@ -81,24 +93,43 @@ def _asgi_post(app, path: str, body_size: int, request_headers: dict[str, str], 
 def test_upload_without_a_key_is_refused_before_the_body_is_read(api_settings):
     app = create_app(api_settings)
     three_mb = 3 * 1024 * 1024
-    no_key = _asgi_post(app, "/documents", three_mb,
-                        {"content-type": "multipart/form-data; boundary=xyz", "content-length": str(three_mb)})
+    no_key = _asgi_post(
+        app,
+        "/documents",
+        three_mb,
+        {"content-type": "multipart/form-data; boundary=xyz", "content-length": str(three_mb)},
+    )
     assert no_key == {"bytes": 0, "status": 401}
-    wrong = _asgi_post(app, "/master-data/customers", three_mb,
-                       {"content-type": "multipart/form-data; boundary=xyz", "x-api-key": "guess"})
+    wrong = _asgi_post(
+        app,
+        "/master-data/customers",
+        three_mb,
+        {"content-type": "multipart/form-data; boundary=xyz", "x-api-key": "guess"},
+    )
     assert wrong == {"bytes": 0, "status": 401}
 
 
 def test_a_body_without_content_length_is_cut_off_while_read(api_settings):
     app = create_app(api_settings)
     limit = api_settings.max_upload_bytes
-    chunked = _asgi_post(app, "/documents/email", 3 * 1024 * 1024,
-                         {"content-type": "message/rfc822", "x-api-key": headers("connector")["X-API-Key"]})
+    chunked = _asgi_post(
+        app,
+        "/documents/email",
+        3 * 1024 * 1024,
+        {"content-type": "message/rfc822", "x-api-key": headers("connector")["X-API-Key"]},
+    )
     assert chunked["status"] == 413
     assert chunked["bytes"] <= limit + 64 * 1024 + 64 * 1024  # stopped at the limit, not read to the end
-    declared = _asgi_post(app, "/documents", 3 * 1024 * 1024,
-                          {"content-type": "multipart/form-data; boundary=xyz", "content-length": str(3 * 1024 * 1024),
-                           "x-api-key": headers("connector")["X-API-Key"]})
+    declared = _asgi_post(
+        app,
+        "/documents",
+        3 * 1024 * 1024,
+        {
+            "content-type": "multipart/form-data; boundary=xyz",
+            "content-length": str(3 * 1024 * 1024),
+            "x-api-key": headers("connector")["X-API-Key"],
+        },
+    )
     assert declared == {"bytes": 0, "status": 413}
 
 
@@ -113,15 +144,24 @@ def _mail(body: str) -> bytes:
 
 
 def test_two_emails_reusing_one_message_id_are_two_documents(client, caplog):
-    first = client.post("/documents/email", content=_mail("first note, nothing to post"),
-                        headers={**headers("connector"), "Content-Type": "message/rfc822"})
-    second = client.post("/documents/email", content=_mail("second note, other words"),
-                         headers={**headers("connector"), "Content-Type": "message/rfc822"})
+    first = client.post(
+        "/documents/email",
+        content=_mail("first note, nothing to post"),
+        headers={**headers("connector"), "Content-Type": "message/rfc822"},
+    )
+    second = client.post(
+        "/documents/email",
+        content=_mail("second note, other words"),
+        headers={**headers("connector"), "Content-Type": "message/rfc822"},
+    )
     assert first.status_code == 201 and second.status_code == 201, (first.text, second.text)
     assert first.json()["document_id"] != second.json()["document_id"]
     assert "arrived again with other content" in caplog.text
-    again = client.post("/documents/email", content=_mail("second note, other words"),
-                        headers={**headers("connector"), "Content-Type": "message/rfc822"})
+    again = client.post(
+        "/documents/email",
+        content=_mail("second note, other words"),
+        headers={**headers("connector"), "Content-Type": "message/rfc822"},
+    )
     assert again.json()["document_id"] == second.json()["document_id"]  # a true retry is answered as before
     with unit_of_work(client.app.state.ctx.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 2
@@ -134,8 +174,11 @@ def test_keys_are_kept_only_as_digests(client):
 
 
 def test_admin_reprocess_route(client):
-    r = client.post("/documents", files={"file": ("note.txt", b"nothing to post in here", "text/plain")},
-                    headers=headers("connector"))
+    r = client.post(
+        "/documents",
+        files={"file": ("note.txt", b"nothing to post in here", "text/plain")},
+        headers=headers("connector"),
+    )
     document_id = r.json()["document_id"]
     assert client.post(f"/documents/{document_id}/reprocess", headers=headers("connector")).status_code == 403
     r = client.post(f"/documents/{document_id}/reprocess", headers=headers("admin"))
@@ -149,8 +192,9 @@ def test_a_webhook_url_without_a_secret_refuses_to_start(api_settings):
         create_app(unsafe)
     with pytest.raises(ConfigurationError):
         WebhookPolicy.from_settings(unsafe)
-    safe = Settings(**{**api_settings.model_dump(), "webhook_url": "http://127.0.0.1:9/hook",
-                       "webhook_secret": "s3cr3t-value"})
+    safe = Settings(
+        **{**api_settings.model_dump(), "webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": "s3cr3t-value"}
+    )
     policy = WebhookPolicy.from_settings(safe)
     assert policy.secret == "s3cr3t-value"
     assert "s3cr3t-value" not in repr(policy) and "s3cr3t-value" not in repr(safe)

@@ -28,12 +28,31 @@ def _free_port() -> int:
 def live_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("live")
     port = _free_port()
-    env = {**os.environ, "O2C_DATA_DIR": str(data), "O2C_BUSINESS_DATE": "2026-03-20",
-           "O2C_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items() if k)}
+    env = {
+        **os.environ,
+        "O2C_DATA_DIR": str(data),
+        "O2C_BUSINESS_DATE": "2026-03-20",
+        "O2C_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items() if k),
+    }
     env.pop("O2C_DATABASE_URL", None)
     env.pop("O2C_REDIS_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "o2c.api.app:create_app", "--factory", "--port",
-                                str(port), "--host", "127.0.0.1", "--log-level", "warning"], cwd=ROOT, env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "o2c.api.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -76,8 +95,13 @@ def test_schemathesis_finds_no_server_errors(live_server):
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=3, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=3,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def call(case):
             response = case.call(headers={"X-API-Key": KEYS["admin"]}, timeout=10)
             calls.append(f"{case.method} {case.path}")
@@ -108,16 +132,22 @@ def test_schemathesis_with_every_role_finds_no_server_errors(live_server, capsys
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=2, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=2,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def call(case):
             for role in roles:
                 headers = {"X-API-Key": KEYS[role]} if KEYS.get(role) else {}
                 response = case.call(headers=headers, timeout=15)
                 tried[role] = tried.get(role, 0) + 1
                 if response.status_code >= 500:
-                    failures.append(f"{role} {case.method} {case.formatted_path}: {response.status_code} "
-                                    f"{response.text[:200]}")
+                    failures.append(
+                        f"{role} {case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
+                    )
 
         call()
     with capsys.disabled():

@@ -56,8 +56,10 @@ def test_page_image_draws_the_field_boxes(loaded_client, samples):
     assert int(r.headers["X-O2C-Fields"]) > 3
     image = Image.open(io.BytesIO(r.content)).convert("RGB")
     assert image.width > 1000 and (214, 39, 40) in {c for _n, c in image.getcolors(1 << 24)}  # a box outline was drawn
-    assert loaded_client.get(f"/documents/{body['document_id']}/pages/9.png",
-                             headers=headers("reviewer")).status_code == 404
+    assert (
+        loaded_client.get(f"/documents/{body['document_id']}/pages/9.png", headers=headers("reviewer")).status_code
+        == 404
+    )
     assert loaded_client.get("/documents/424242/pages/1.png", headers=headers("reviewer")).status_code == 404
 
 
@@ -119,8 +121,11 @@ def test_webhooks_through_the_api_with_a_configured_url(api_settings, receiver):
         settings = api_settings.model_copy(update={"webhook_url": url, "webhook_secret": "k"})
         with TestClient(create_app(settings)) as client:
             header = b"customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
-            client.post("/master-data/customers", files={"file": ("c.csv", header + b"C-1,A,,,,1,USD,\n",
-                                                                  "text/csv")}, headers=headers("erp"))
+            client.post(
+                "/master-data/customers",
+                files={"file": ("c.csv", header + b"C-1,A,,,,1,USD,\n", "text/csv")},
+                headers=headers("erp"),
+            )
             assert client.post("/webhooks/deliver", headers=headers("admin")).status_code == 200
     finally:
         _Receiver.fail_first = 1

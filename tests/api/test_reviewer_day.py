@@ -72,14 +72,25 @@ def test_each_kind_of_resolution_and_its_audit_trail(loaded_client, samples):
     line = int(unknown[0]["field"].split("[")[1].split("]")[0])
     view = loaded_client.get(f"/documents/{sku['document_id']}", headers=REV).json()
     read_sku = view["extractions"][0]["order"]["lines"][line]["sku"]
-    assert _resolve(loaded_client, sku["exception_id"], {"action": "choose_product", "line": line,
-                                                         "sku": "NO-SUCH-SKU"}).status_code == 404
-    assert _resolve(loaded_client, sku["exception_id"], {"action": "choose_product", "line": 99,
-                                                         "sku": "BRG-6204"}).status_code == 422
+    assert (
+        _resolve(
+            loaded_client, sku["exception_id"], {"action": "choose_product", "line": line, "sku": "NO-SUCH-SKU"}
+        ).status_code
+        == 404
+    )
+    assert (
+        _resolve(
+            loaded_client, sku["exception_id"], {"action": "choose_product", "line": 99, "sku": "BRG-6204"}
+        ).status_code
+        == 422
+    )
     products = (samples / "products.csv").read_text().splitlines()[1:]
     chosen = products[0].split(",")[0]
-    r = _resolve(loaded_client, sku["exception_id"], {"action": "choose_product", "line": line, "sku": chosen,
-                                                      "note": "their part number"})
+    r = _resolve(
+        loaded_client,
+        sku["exception_id"],
+        {"action": "choose_product", "line": line, "sku": chosen, "note": "their part number"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] in ("posted", "exception")  # posted unless its price differs from the chosen SKU's
     learned = loaded_client.get("/aliases/part-numbers", headers=REV).json()["items"]
@@ -87,8 +98,10 @@ def test_each_kind_of_resolution_and_its_audit_trail(loaded_client, samples):
 
     # reject and dismiss
     credit = _sample(loaded_client, samples, "po_pioneer_credit_hold.pdf")
-    assert _resolve(loaded_client, credit["exception_id"], {"action": "reject", "note": "on hold"}).json()[
-        "status"] == "rejected"
+    assert (
+        _resolve(loaded_client, credit["exception_id"], {"action": "reject", "note": "on hold"}).json()["status"]
+        == "rejected"
+    )
     dup = _sample(loaded_client, samples, "po_acme_45810.pdf")
     assert dup["status"] == "posted"
     resend = _sample(loaded_client, samples, "po_acme_45810_resend.pdf")
@@ -106,8 +119,15 @@ def test_each_kind_of_resolution_and_its_audit_trail(loaded_client, samples):
     assert r.status_code == 409 and r.json()["error"] in ("over_application", "insufficient_unapplied_balance")
     assert r.json()["rule"]
     assert loaded_client.get(f"/exceptions/{exception_id}", headers=REV).json()["status"] == "open"
-    r = _resolve(loaded_client, exception_id, {"action": "apply_cash", "applications": [
-        {"invoice_number": "INV-10007", "amount": target["open_amount"]}], "note": "INV-10099 unknown: on account"})
+    r = _resolve(
+        loaded_client,
+        exception_id,
+        {
+            "action": "apply_cash",
+            "applications": [{"invoice_number": "INV-10007", "amount": target["open_amount"]}],
+            "note": "INV-10099 unknown: on account",
+        },
+    )
     assert r.status_code == 200 and r.json()["status"] == "posted", r.text
     assert r.json()["applications"][0]["invoice_number"] == "INV-10007"
     assert _resolve(loaded_client, exception_id, {"action": "on_account"}).status_code == 409  # closed
@@ -120,8 +140,10 @@ def test_each_kind_of_resolution_and_its_audit_trail(loaded_client, samples):
     assert resolved["actor"].startswith("reviewer:") and resolved["at"]
     assert resolved["payload"]["resolution"]["note"] == "their part number"
     corrected = next(e for e in trail if e["kind"] == "extraction.corrected")
-    assert corrected["payload"]["changed"][0]["before"] == read_sku and corrected["payload"]["changed"][0][
-        "after"] == chosen
+    assert (
+        corrected["payload"]["changed"][0]["before"] == read_sku
+        and corrected["payload"]["changed"][0]["after"] == chosen
+    )
     assert loaded_client.get("/exceptions/424242/audit", headers=REV).status_code == 404
 
 
@@ -136,8 +158,9 @@ def test_on_account_posts_the_payment_unapplied(loaded_client, samples):
 def test_a_learned_customer_makes_the_next_document_post_without_review(loaded_client):
     """The second document (same buyer name, different bytes and PO) posts without review; retiring undoes it."""
     name = "HMS Procurement Pool"
-    first = _upload(loaded_client, "hms-1.pdf", render(_harbor_po(buyer_name=name, customer_no=None,
-                                                                  po_number="HM-7001")))
+    first = _upload(
+        loaded_client, "hms-1.pdf", render(_harbor_po(buyer_name=name, customer_no=None, po_number="HM-7001"))
+    )
     assert first["status"] == "exception" and first["reasons"] == ["unknown_customer"], first
     r = _resolve(loaded_client, first["exception_id"], {"action": "choose_customer", "customer_id": "C-1006"})
     assert r.status_code == 200 and r.json()["status"] == "posted", r.text
@@ -145,13 +168,15 @@ def test_a_learned_customer_makes_the_next_document_post_without_review(loaded_c
     learned = next(a for a in aliases if a["alias"] == name)
     assert learned["customer_id"] == "C-1006" and learned["active"] and "reviewer" in learned["provenance"]
 
-    second = _upload(loaded_client, "hms-2.pdf", render(_harbor_po(buyer_name=name, customer_no=None,
-                                                                   po_number="HM-7002")))
+    second = _upload(
+        loaded_client, "hms-2.pdf", render(_harbor_po(buyer_name=name, customer_no=None, po_number="HM-7002"))
+    )
     assert second["status"] == "posted" and second["customer_id"] == "C-1006", second
 
     assert loaded_client.delete(f"/aliases/customers/{learned['id']}", headers=REV).json()["active"] is False
-    third = _upload(loaded_client, "hms-3.pdf", render(_harbor_po(buyer_name=name, customer_no=None,
-                                                                  po_number="HM-7003")))
+    third = _upload(
+        loaded_client, "hms-3.pdf", render(_harbor_po(buyer_name=name, customer_no=None, po_number="HM-7003"))
+    )
     assert "unknown_customer" in third["reasons"]
     assert loaded_client.delete("/aliases/customers/424242", headers=REV).status_code == 404
 
@@ -170,16 +195,25 @@ def test_choosing_an_invoice_is_learned_and_judged_by_the_same_rules(loaded_clie
     item = loaded_client.get(f"/exceptions/{remit['exception_id']}", headers=REV).json()
     unmatched = next(e for e in item["evidence"] if e["reason"] == "unmatched_invoice")
     index = int(unmatched["field"].split("[")[1].split("]")[0])
-    assert _resolve(loaded_client, remit["exception_id"], {"action": "choose_invoice", "item": index,
-                                                           "invoice_number": "INV-NOPE"}).status_code == 404
+    assert (
+        _resolve(
+            loaded_client,
+            remit["exception_id"],
+            {"action": "choose_invoice", "item": index, "invoice_number": "INV-NOPE"},
+        ).status_code
+        == 404
+    )
     # INV-10008 has 415.50 open but the item pays 1200.00: the same cash rules never over-apply it, and 784.50
     # beyond the open item is over the over-payment tolerance, so a person decides (never silently on account)
-    r = _resolve(loaded_client, remit["exception_id"], {"action": "choose_invoice", "item": index,
-                                                        "invoice_number": "INV-10008"})
+    r = _resolve(
+        loaded_client, remit["exception_id"], {"action": "choose_invoice", "item": index, "invoice_number": "INV-10008"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "exception" and "overpayment" in r.json()["reasons"], r.json()
     assert r.json()["applications"] == []
-    assert loaded_client.get(f"/exceptions/{remit['exception_id']}", headers=REV).json()["resolution"][
-        "invoice_number"] == "INV-10008"
+    assert (
+        loaded_client.get(f"/exceptions/{remit['exception_id']}", headers=REV).json()["resolution"]["invoice_number"]
+        == "INV-10008"
+    )
     learned = loaded_client.get("/aliases/references", headers=REV).json()["items"]
     assert learned[0]["alias"] == unmatched["read"] and learned[0]["invoice_number"] == "INV-10008"

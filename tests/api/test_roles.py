@@ -79,8 +79,14 @@ def test_every_route_is_in_the_matrix(api_settings):
 
 
 def _concrete(path: str) -> str:
-    return (path.replace("{document_id}", "1").replace("{exception_id}", "1").replace("{kind}", "customers")
-            .replace("{alias_id}", "1").replace("{number}", "1").replace("{deduction_id}", "1"))
+    return (
+        path.replace("{document_id}", "1")
+        .replace("{exception_id}", "1")
+        .replace("{kind}", "customers")
+        .replace("{alias_id}", "1")
+        .replace("{number}", "1")
+        .replace("{deduction_id}", "1")
+    )
 
 
 @pytest.mark.parametrize("method,path", sorted(MATRIX))

@@ -24,9 +24,18 @@ from tests.conftest import REQUIRE_SERVICES
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "fixtures" / "samples"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1600,1100")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1600,1100",
+)
 pytestmark = pytest.mark.timeout(240)
 
 
@@ -50,9 +59,19 @@ def _free_port() -> int:
 
 
 def _documents() -> list[tuple[str, bytes]]:
-    return [("po_harbor_misread.pdf", misread_po()), ("remit_summit_short.pdf", short_pay_remittance()),
-            *[(n, (SAMPLES / n).read_bytes()) for n in ("remit_harbor_unmatched.pdf", "po_acme_45810.pdf",
-                                                        "po_acme_45810_resend.pdf", "po_redwood_price_mismatch.pdf")]]
+    return [
+        ("po_harbor_misread.pdf", misread_po()),
+        ("remit_summit_short.pdf", short_pay_remittance()),
+        *[
+            (n, (SAMPLES / n).read_bytes())
+            for n in (
+                "remit_harbor_unmatched.pdf",
+                "po_acme_45810.pdf",
+                "po_acme_45810_resend.pdf",
+                "po_redwood_price_mismatch.pdf",
+            )
+        ],
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +80,24 @@ def served(tmp_path_factory):
     _need_browser()
     data = tmp_path_factory.mktemp("workspace")
     port = _free_port()
-    env = {**os.environ, "O2C_DATA_DIR": str(data), "O2C_BUSINESS_DATE": "2026-03-20",
-           "O2C_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items() if k),
-           "O2C_TRUSTED_ADVICE_CHANNELS": "upload,email"}  # allow-listed connectors (docs/cash-model.md)
+    env = {
+        **os.environ,
+        "O2C_DATA_DIR": str(data),
+        "O2C_BUSINESS_DATE": "2026-03-20",
+        "O2C_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items() if k),
+        "O2C_TRUSTED_ADVICE_CHANNELS": "upload,email",
+    }  # allow-listed connectors (docs/cash-model.md)
     for name in ("O2C_DATABASE_URL", "O2C_REDIS_URL", "O2C_STORAGE_DIR"):
         env.pop(name, None)
     o2c = Path(sys.executable).with_name("o2c")
     command = [str(o2c)] if o2c.exists() else [sys.executable, "-c", "from cli.main import app; app()"]
-    process = subprocess.Popen([*command, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -82,13 +110,19 @@ def served(tmp_path_factory):
             pytest.fail("o2c serve did not start")
         api = httpx.Client(base_url=base, timeout=60)
         for kind in ("customers", "products", "prices", "invoices"):
-            r = api.post(f"/master-data/{kind}", files={"file": (f"{kind}.csv", (SAMPLES / f"{kind}.csv").read_bytes(),
-                                                                 "text/csv")}, headers={"X-API-Key": KEYS["erp"]})
+            r = api.post(
+                f"/master-data/{kind}",
+                files={"file": (f"{kind}.csv", (SAMPLES / f"{kind}.csv").read_bytes(), "text/csv")},
+                headers={"X-API-Key": KEYS["erp"]},
+            )
             assert r.status_code == 200, r.text
         outcomes = {}
         for name, content in _documents():
-            r = api.post("/documents", files={"file": (name, content, "application/pdf")},
-                         headers={"X-API-Key": KEYS["connector"]})
+            r = api.post(
+                "/documents",
+                files={"file": (name, content, "application/pdf")},
+                headers={"X-API-Key": KEYS["connector"]},
+            )
             assert r.status_code in (200, 201), r.text
             outcomes[name] = r.json()["outcomes"][0]
         yield base, api, outcomes
@@ -118,11 +152,22 @@ def _by(testid: str) -> tuple[str, str]:
     return "css selector", f"[data-testid='{testid}']"
 
 
+def _submit(driver, element) -> None:
+    """Click something that posts a form, and wait until the browser has left the old page (on a loaded machine
+    the next lookup would otherwise still see the page the click came from)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+
 def _confirm(driver) -> None:
     """The confirmation step of an action that posts money: the dialog shows, the reviewer confirms."""
     button = driver.find_element(*_by("confirm"))
     assert button.is_displayed()
-    button.click()
+    _submit(driver, button)
 
 
 def _unlabelled(driver) -> list[str]:
@@ -141,8 +186,12 @@ def _focus_follows_the_page(driver, steps: int = 12) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    assert driver.execute_script("return document.querySelectorAll('[tabindex]:not([tabindex=\"-1\"]):not("
-                                 "[tabindex=\"0\"])').length") == 0
+    assert (
+        driver.execute_script(
+            'return document.querySelectorAll(\'[tabindex]:not([tabindex="-1"]):not([tabindex="0"])\').length'
+        )
+        == 0
+    )
     focusable = """Array.from(document.querySelectorAll('a[href], button, input, select, textarea, [tabindex="0"]'))
           .filter(el => !el.disabled && el.type !== 'hidden' && el.offsetParent !== null && !el.closest('dialog'))"""
     expected = driver.execute_script(f"return {focusable}.map(el => el.outerHTML.slice(0, 80));")
@@ -151,7 +200,7 @@ def _focus_follows_the_page(driver, steps: int = 12) -> None:
     for _ in range(min(steps, len(expected)) - 1):
         ActionChains(driver).send_keys(Keys.TAB).perform()
         seen.append(driver.execute_script("return document.activeElement.outerHTML.slice(0, 80)"))
-    assert seen == expected[:len(seen)]
+    assert seen == expected[: len(seen)]
 
 
 def test_a_reviewers_day(served, browser, tmp_path):
@@ -169,12 +218,12 @@ def test_a_reviewers_day(served, browser, tmp_path):
     _focus_follows_the_page(driver, steps=2)
     for wrong in ("not-a-key", KEYS["erp"]):
         driver.find_element("id", "api_key").send_keys(wrong)
-        driver.find_element(*_by("sign-in")).click()
+        _submit(driver, driver.find_element(*_by("sign-in")))
         error = driver.find_element(*_by("sign-in-error")).text
         assert "not known" in error or "cannot open the workspace" in error
         assert not driver.find_elements(*_by("exception-row"))
     driver.find_element("id", "api_key").send_keys(KEYS["reviewer"])
-    driver.find_element(*_by("sign-in")).click()
+    _submit(driver, driver.find_element(*_by("sign-in")))
     assert len(driver.find_elements(*_by("exception-row"))) == 4
     assert not _unlabelled(driver)
     cookie = driver.get_cookie("o2c_session")
@@ -182,13 +231,13 @@ def test_a_reviewers_day(served, browser, tmp_path):
 
     # 2. filter the queue to the unknown product, open it, claim it
     Select(driver.find_element("id", "f-reason")).select_by_value("unknown_product")
-    driver.find_element(*_by("apply-filters")).click()
+    _submit(driver, driver.find_element(*_by("apply-filters")))
     rows = driver.find_elements(*_by("exception-row"))
     misread = outcomes["po_harbor_misread.pdf"]
     assert [int(r.get_attribute("data-exception-id")) for r in rows] == [misread["exception_id"]]
-    rows[0].find_element("css selector", "a").click()
+    _submit(driver, rows[0].find_element("css selector", "a"))
     assert driver.current_url.endswith(f"/review/{misread['exception_id']}")
-    driver.find_element(*_by("claim")).click()
+    _submit(driver, driver.find_element(*_by("claim")))
     assert "Claimed by you" in driver.find_element(*_by("claim-indicator")).text
     image = driver.find_element(*_by("page-image"))
     assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 500
@@ -215,10 +264,12 @@ def test_a_reviewers_day(served, browser, tmp_path):
     assert quantity.get_attribute("value") == "10"
     quantity.clear()
     quantity.send_keys("100")
-    driver.find_element(*_by("resolve-correct")).click()
+    _submit(driver, driver.find_element(*_by("resolve-correct")))
     assert "correct: exception" in driver.find_element(*_by("notice")).text
-    assert driver.find_element("css selector", "[data-path='order.lines[0].quantity'] input").get_attribute(
-        "value") == "100"
+    assert (
+        driver.find_element("css selector", "[data-path='order.lines[0].quantity'] input").get_attribute("value")
+        == "100"
+    )
     candidate = driver.find_element(*_by("resolve-choose_product"))
     assert "SEL-3020" in candidate.find_element("xpath", "./..").text
     candidate.click()
@@ -263,36 +314,47 @@ def test_a_reviewers_day(served, browser, tmp_path):
     resend = outcomes["po_acme_45810_resend.pdf"]
     driver.get(f"{base}/review/{resend['exception_id']}")
     driver.find_element("id", "decide-note").send_keys("a copy, not a new order")
-    driver.find_element(*_by("resolve-dismiss")).click()
+    _submit(driver, driver.find_element(*_by("resolve-dismiss")))
     assert driver.find_element(*_by("exception-status")).text.lower() == "dismissed"
     trail = driver.find_element(*_by("audit-trail")).text
     assert "exception.resolved" in trail and "reviewer:" in trail
 
     # 4. the API shows each result and the audit trail
-    order = next(o for o in api.get("/orders", params={"limit": 500}, headers={"X-API-Key": KEYS["erp"]}).json()[
-        "items"] if o["po_number"] == "HM-3431")
+    order = next(
+        o
+        for o in api.get("/orders", params={"limit": 500}, headers={"X-API-Key": KEYS["erp"]}).json()["items"]
+        if o["po_number"] == "HM-3431"
+    )
     line = next(ln for ln in order["lines"] if ln["sku"] == "SEL-3020")
     assert Decimal(line["quantity"]) == 100
-    applied = {a["invoice_number"]: Decimal(a["amount"]) for a in api.get(
-        "/applications", params={"limit": 500}, headers={"X-API-Key": KEYS["erp"]}).json()["items"]}
+    applied = {
+        a["invoice_number"]: Decimal(a["amount"])
+        for a in api.get("/applications", params={"limit": 500}, headers={"X-API-Key": KEYS["erp"]}).json()["items"]
+    }
     assert applied["INV-10007"] == Decimal("6480.00") and applied["INV-10008"] == Decimal("415.50")
     deduction = api.get("/deductions", params={"status": "all"}, headers=rev).json()["items"][0]
     assert deduction["status"] == "written_off" and deduction["reason_code"] == "pricing"
     settled = api.get(f"/deductions/{deduction['id']}/audit", headers=rev).json()["events"]
     assert settled[-1]["kind"] == "deduction.settled" and settled[-1]["actor"].startswith("reviewer:")
     assert api.get(f"/exceptions/{resend['exception_id']}", headers=rev).json()["status"] == "dismissed"
-    for exception_id, action in ((misread["exception_id"], "choose_product"), (remit["exception_id"], "apply_cash"),
-                                 (resend["exception_id"], "dismiss")):
+    for exception_id, action in (
+        (misread["exception_id"], "choose_product"),
+        (remit["exception_id"], "apply_cash"),
+        (resend["exception_id"], "dismiss"),
+    ):
         events = api.get(f"/exceptions/{exception_id}/audit", headers=rev).json()["events"]
         resolved = [e for e in events if e["kind"] == "exception.resolved"]
         assert resolved[-1]["payload"]["action"] == action and resolved[-1]["actor"].startswith("reviewer:")
-    corrected = next(e for e in api.get(f"/exceptions/{misread['exception_id']}/audit", headers=rev).json()["events"]
-                     if e["kind"] == "extraction.corrected" and e["payload"]["changed"])
+    corrected = next(
+        e
+        for e in api.get(f"/exceptions/{misread['exception_id']}/audit", headers=rev).json()["events"]
+        if e["kind"] == "extraction.corrected" and e["payload"]["changed"]
+    )
     assert {"field": "order.lines[0].quantity", "before": "10", "after": "100"} in corrected["payload"]["changed"]
 
     # sign out: the queue is closed again
     driver.get(f"{base}/review")
-    driver.find_element(*_by("sign-out")).click()
+    _submit(driver, driver.find_element(*_by("sign-out")))
     assert "/review/sign-in" in driver.current_url
     driver.get(f"{base}/review")
     assert "/review/sign-in" in driver.current_url

@@ -20,23 +20,41 @@ from tests.bank.generators import Credit, camt054
 def _signed_in(client, role: str = "reviewer"):
     form = client.get("/review/sign-in").text
     token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    assert client.post("/review/sign-in", data={"api_key": KEYS[role], "csrf": token},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post("/review/sign-in", data={"api_key": KEYS[role], "csrf": token}, follow_redirects=False).status_code
+        == 303
+    )
     page = client.get("/review").text
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
 def test_the_queue_pages_through_ten_thousand_items(loaded_client, samples):
     client = loaded_client
-    posted = client.post("/documents", files={"file": ("po.pdf", (samples / "po_acme_45810.pdf").read_bytes(),
-                                                       "application/pdf")}, headers=headers("connector")).json()
+    posted = client.post(
+        "/documents",
+        files={"file": ("po.pdf", (samples / "po_acme_45810.pdf").read_bytes(), "application/pdf")},
+        headers=headers("connector"),
+    ).json()
     assert posted["outcomes"][0]["status"] == "posted"
     now = utcnow()
-    rows = [{"document_id": posted["document_id"], "extraction_id": None, "document_type": "purchase_order",
-             "reasons": ["price_mismatch" if n % 3 else "unknown_product"], "evidence": [], "customer_id": "C-1001",
-             "amount_at_risk": n, "currency": "USD", "status": "open", "priority": n % 500,
-             "due_at": now + timedelta(hours=24), "created_at": now - timedelta(minutes=n), "updated_at": now}
-            for n in range(1, 10_001)]
+    rows = [
+        {
+            "document_id": posted["document_id"],
+            "extraction_id": None,
+            "document_type": "purchase_order",
+            "reasons": ["price_mismatch" if n % 3 else "unknown_product"],
+            "evidence": [],
+            "customer_id": "C-1001",
+            "amount_at_risk": n,
+            "currency": "USD",
+            "status": "open",
+            "priority": n % 500,
+            "due_at": now + timedelta(hours=24),
+            "created_at": now - timedelta(minutes=n),
+            "updated_at": now,
+        }
+        for n in range(1, 10_001)
+    ]
     with unit_of_work(client.app.state.ctx.session_factory) as session:
         session.execute(insert(ReviewItem), rows)
     _signed_in(client)
@@ -56,8 +74,11 @@ def test_the_queue_pages_through_ten_thousand_items(loaded_client, samples):
 
 
 def test_forms_need_the_sessions_csrf_token_and_rules_are_named(loaded_client, samples):
-    r = loaded_client.post("/documents", files={"file": ("r.pdf", (samples / "remit_harbor_unmatched.pdf").read_bytes(),
-                                                         "application/pdf")}, headers=headers("connector"))
+    r = loaded_client.post(
+        "/documents",
+        files={"file": ("r.pdf", (samples / "remit_harbor_unmatched.pdf").read_bytes(), "application/pdf")},
+        headers=headers("connector"),
+    )
     exception_id = r.json()["outcomes"][0]["exception_id"]
     csrf = _signed_in(loaded_client)
     url = f"/review/{exception_id}/resolve"
@@ -66,28 +87,45 @@ def test_forms_need_the_sessions_csrf_token_and_rules_are_named(loaded_client, s
     page = loaded_client.get(f"/review/{exception_id}").text
     assert 'data-testid="invoice-candidate" data-invoice="INV-10007"' in page  # its reference scores first
     assert page.index('data-invoice="INV-10007"') < page.index('data-invoice="INV-10008"')
-    refused = loaded_client.post(url, data={"action": "apply_cash", "csrf": csrf, "customer_id": "C-1006",
-                                            "apply.INV-10007": "99999.00"})
+    refused = loaded_client.post(
+        url, data={"action": "apply_cash", "csrf": csrf, "customer_id": "C-1006", "apply.INV-10007": "99999.00"}
+    )
     assert refused.status_code == 409
     assert "Refused:" in refused.text
     assert "insufficient_unapplied_balance" in refused.text or "over_application" in refused.text
     assert "Traceback" not in refused.text
     assert loaded_client.get(f"/exceptions/{exception_id}", headers=headers("reviewer")).json()["status"] == "open"
-    done = loaded_client.post(url, data={"action": "apply_cash", "csrf": csrf, "customer_id": "C-1006",
-                                         "apply.INV-10007": "6480.00", "apply.INV-10008": "415.50"},
-                              follow_redirects=False)
+    done = loaded_client.post(
+        url,
+        data={
+            "action": "apply_cash",
+            "csrf": csrf,
+            "customer_id": "C-1006",
+            "apply.INV-10007": "6480.00",
+            "apply.INV-10008": "415.50",
+        },
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and "posted" in done.headers["location"]
-    assert loaded_client.get(f"/exceptions/{exception_id}", headers=headers("reviewer")).json()["status"] == \
-        "resolved"
+    assert loaded_client.get(f"/exceptions/{exception_id}", headers=headers("reviewer")).json()["status"] == "resolved"
     signed_out = loaded_client.post("/review/sign-out", data={"csrf": csrf}, follow_redirects=False)
     assert signed_out.status_code == 303 and 'o2c_session=""' in signed_out.headers["set-cookie"]
 
 
 def test_a_bank_credit_in_review_can_be_returned_from_its_page(loaded_client):
-    statement = camt054([Credit(Decimal("90.00"), payer="Nobody We Know Ltd", invoices=[("INV-9999", Decimal("90.00"))],
-                                end_to_end="E2E-W1")])
-    r = loaded_client.post("/documents", files={"file": ("ntf.xml", statement, "application/xml")},
-                           headers=headers("connector"))
+    statement = camt054(
+        [
+            Credit(
+                Decimal("90.00"),
+                payer="Nobody We Know Ltd",
+                invoices=[("INV-9999", Decimal("90.00"))],
+                end_to_end="E2E-W1",
+            )
+        ]
+    )
+    r = loaded_client.post(
+        "/documents", files={"file": ("ntf.xml", statement, "application/xml")}, headers=headers("connector")
+    )
     assert r.status_code in (200, 201), r.text
     (outcome,) = r.json()["outcomes"]
     assert outcome["bank_status"] == "review" and outcome["exception_id"], outcome
@@ -97,8 +135,10 @@ def test_a_bank_credit_in_review_can_be_returned_from_its_page(loaded_client):
     assert 'data-testid="resolve-return"' in page and 'data-testid="resolve-on_account"' in page
     assert 'data-testid="resolve-dismiss"' not in page  # cash that arrived is applied, kept or sent back
     assert "Nobody We Know Ltd" in page
-    done = loaded_client.post(f"/review/{outcome['exception_id']}/resolve",
-                              data={"action": "return", "note": "not our customer", "csrf": csrf},
-                              follow_redirects=False)
+    done = loaded_client.post(
+        f"/review/{outcome['exception_id']}/resolve",
+        data={"action": "return", "note": "not our customer", "csrf": csrf},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and "returned" in done.headers["location"]
     assert unapplied(loaded_client.app.state.ctx) == []  # returned: no longer cash waiting to be applied

@@ -29,19 +29,25 @@ def _rmt(credit: Credit) -> str:
         parts.append(f"<Ustrd>{credit.text}</Ustrd>")
     for number, paid in credit.invoices:
         amount = f'<RfrdDocAmt><RmtdAmt Ccy="EUR">{paid}</RmtdAmt></RfrdDocAmt>' if paid is not None else ""
-        parts.append(f"<Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp><Nb>{number}</Nb>"
-                     f"</RfrdDocInf>{amount}</Strd>")
+        parts.append(
+            f"<Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp><Nb>{number}</Nb>"
+            f"</RfrdDocInf>{amount}</Strd>"
+        )
     if credit.creditor_reference:
-        parts.append("<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>"
-                     f"<Ref>{credit.creditor_reference}</Ref></CdtrRefInf></Strd>")
+        parts.append(
+            "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>"
+            f"<Ref>{credit.creditor_reference}</Ref></CdtrRefInf></Strd>"
+        )
     return f"<RmtInf>{''.join(parts)}</RmtInf>" if parts else ""
 
 
 def _entry(credit: Credit) -> str:
     side = "DBIT" if credit.debit else "CRDT"
-    party = ("<Cdtr><Nm>{p}</Nm></Cdtr><CdtrAcct><Id><IBAN>{i}</IBAN></Id></CdtrAcct>" if credit.debit else
-             "<Dbtr><Nm>{p}</Nm></Dbtr><DbtrAcct><Id><IBAN>{i}</IBAN></Id></DbtrAcct>").format(p=credit.payer,
-                                                                                            i=credit.iban)
+    party = (
+        "<Cdtr><Nm>{p}</Nm></Cdtr><CdtrAcct><Id><IBAN>{i}</IBAN></Id></CdtrAcct>"
+        if credit.debit
+        else "<Dbtr><Nm>{p}</Nm></Dbtr><DbtrAcct><Id><IBAN>{i}</IBAN></Id></DbtrAcct>"
+    ).format(p=credit.payer, i=credit.iban)
     return f"""
       <Ntry>
         <Amt Ccy="EUR">{credit.amount}</Amt><CdtDbtInd>{side}</CdtDbtInd><Sts>BOOK</Sts>
@@ -56,8 +62,15 @@ def _entry(credit: Credit) -> str:
       </Ntry>"""
 
 
-def camt053(credits: list[Credit], *, opening: Decimal = Decimal("1000.00"), closing: Decimal | None = None,
-            version: str = "001.08", account: str = "DE02120300000000202051", statement_id: str = "STMT-1") -> bytes:
+def camt053(
+    credits: list[Credit],
+    *,
+    opening: Decimal = Decimal("1000.00"),
+    closing: Decimal | None = None,
+    version: str = "001.08",
+    account: str = "DE02120300000000202051",
+    statement_id: str = "STMT-1",
+) -> bytes:
     """A camt.053 statement; the closing balance adds up unless one is given."""
     moved = sum((-c.amount if c.debit else c.amount for c in credits), Decimal("0"))
     closing = opening + moved if closing is None else closing
@@ -97,15 +110,22 @@ def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def bai2(credits: list[Credit], *, opening: Decimal = Decimal("1000.00"), closing: Decimal | None = None,
-         account: str = "1234567890") -> bytes:
+def bai2(
+    credits: list[Credit],
+    *,
+    opening: Decimal = Decimal("1000.00"),
+    closing: Decimal | None = None,
+    account: str = "1234567890",
+) -> bytes:
     """A BAI2 file, one account; 88 records carry the payer (DBNM), end-to-end id (EREF) and RMR segments."""
     moved = sum((-c.amount if c.debit else c.amount for c in credits), Decimal("0"))
     closing = opening + moved if closing is None else closing
     account_rows = [f"03,{account},USD,010,{_cents(opening)},,,015,{_cents(closing)},,/"]
     for c in credits:
-        account_rows.append(f"16,{'475' if c.debit else '165'},{_cents(c.amount)},Z,{c.reference},{c.end_to_end},"
-                            f"ACH CREDIT {c.text or ''}/")
+        account_rows.append(
+            f"16,{'475' if c.debit else '165'},{_cents(c.amount)},Z,{c.reference},{c.end_to_end},"
+            f"ACH CREDIT {c.text or ''}/"
+        )
         account_rows.append(f"88,DBNM: {c.payer}")
         account_rows.append(f"88,EREF: {c.end_to_end}")
         for number, paid in c.invoices:
@@ -113,14 +133,23 @@ def bai2(credits: list[Credit], *, opening: Decimal = Decimal("1000.00"), closin
     control = _cents(opening) + _cents(closing) + sum(_cents(c.amount) for c in credits)
     account_rows.append(f"49,{control},{len(account_rows) + 1}/")
     group_total = control
-    rows = ["01,BANKID,OURCO,260319,0600,1,,,2/", "02,OURCO,BANKID,1,260318,2400,USD,2/", *account_rows,
-            f"98,{group_total},1,{len(account_rows) + 2}/"]
+    rows = [
+        "01,BANKID,OURCO,260319,0600,1,,,2/",
+        "02,OURCO,BANKID,1,260318,2400,USD,2/",
+        *account_rows,
+        f"98,{group_total},1,{len(account_rows) + 2}/",
+    ]
     rows.append(f"99,{group_total},1,{len(rows) + 1}/")
     return ("\n".join(rows) + "\n").encode()
 
 
-def mt940(credits: list[Credit], *, opening: Decimal = Decimal("1000.00"), closing: Decimal | None = None,
-          account: str = "NL91ABNA0417164300") -> bytes:
+def mt940(
+    credits: list[Credit],
+    *,
+    opening: Decimal = Decimal("1000.00"),
+    closing: Decimal | None = None,
+    account: str = "NL91ABNA0417164300",
+) -> bytes:
     """An MT940 statement with SWIFT-style :86: subfields (/EREF/ /NAME/ /REMI/)."""
     moved = sum((-c.amount if c.debit else c.amount for c in credits), Decimal("0"))
     closing = opening + moved if closing is None else closing

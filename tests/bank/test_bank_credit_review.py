@@ -39,14 +39,30 @@ def _credit(ctx) -> BankCredit:
 
 def test_apply_a_credit_in_review_across_two_invoices(ctx):
     exception_id = _credit_in_review(ctx)
-    too_much = review.Resolution(action="apply_cash", customer_id="C-ACME", applications=[
-        {"invoice_number": "INV-1004", "amount": "400.00"}, {"invoice_number": "INV-1001", "amount": "100.00"}])
+    too_much = review.Resolution(
+        action="apply_cash",
+        customer_id="C-ACME",
+        applications=[
+            {"invoice_number": "INV-1004", "amount": "400.00"},
+            {"invoice_number": "INV-1001", "amount": "100.00"},
+        ],
+    )
     with pytest.raises(OverApplication):
         resolve_exception(ctx, exception_id, too_much, reviewer=REVIEWER)
     assert _credit(ctx).status == "review" and _count(ctx, Payment) == 0  # nothing moved
-    outcome = resolve_exception(ctx, exception_id, review.Resolution(action="apply_cash", customer_id="C-ACME",
-                                applications=[{"invoice_number": "INV-1004", "amount": "310.00"},
-                                              {"invoice_number": "INV-1001", "amount": "100.00"}]), reviewer=REVIEWER)
+    outcome = resolve_exception(
+        ctx,
+        exception_id,
+        review.Resolution(
+            action="apply_cash",
+            customer_id="C-ACME",
+            applications=[
+                {"invoice_number": "INV-1004", "amount": "310.00"},
+                {"invoice_number": "INV-1001", "amount": "100.00"},
+            ],
+        ),
+        reviewer=REVIEWER,
+    )
     assert (outcome["status"], outcome["bank_status"]) == ("posted", "applied")
     assert _open(ctx, "INV-1004") == 0 and _open(ctx, "INV-1001") == 0
     (row,) = unapplied(ctx)  # the rest waits on the customer's account
@@ -61,8 +77,9 @@ def test_on_account_posts_the_cash_unapplied(ctx):
     exception_id = _credit_in_review(ctx)
     with pytest.raises(InvalidResolution):  # the payer is unknown: the reviewer must say whose cash it is
         resolve_exception(ctx, exception_id, review.Resolution(action="on_account"), reviewer=REVIEWER)
-    outcome = resolve_exception(ctx, exception_id, review.Resolution(action="on_account", customer_id="C-ACME"),
-                                reviewer=REVIEWER)
+    outcome = resolve_exception(
+        ctx, exception_id, review.Resolution(action="on_account", customer_id="C-ACME"), reviewer=REVIEWER
+    )
     assert outcome["bank_status"] == "on_account" and outcome["payment_id"]
     (row,) = unapplied(ctx)
     assert (row["status"], row["customer_id"], row["unapplied_amount"]) == ("on_account", "C-ACME", "650.00")
@@ -72,11 +89,14 @@ def test_return_sends_it_back_and_it_is_no_longer_unapplied_cash(ctx):
     exception_id = _credit_in_review(ctx)
     with pytest.raises(InvalidResolution):  # a return says why
         resolve_exception(ctx, exception_id, review.Resolution(action="return"), reviewer=REVIEWER)
-    for refused in (review.Resolution(action="choose_product", line=0, sku="X"),
-                    review.Resolution(action="dismiss", note="not ours")):  # cash is never just dismissed
+    for refused in (
+        review.Resolution(action="choose_product", line=0, sku="X"),
+        review.Resolution(action="dismiss", note="not ours"),
+    ):  # cash is never just dismissed
         with pytest.raises(NotApplicable):
             resolve_exception(ctx, exception_id, refused, reviewer=REVIEWER)
-    outcome = resolve_exception(ctx, exception_id, review.Resolution(action="return", note="not our customer"),
-                                reviewer=REVIEWER)
+    outcome = resolve_exception(
+        ctx, exception_id, review.Resolution(action="return", note="not our customer"), reviewer=REVIEWER
+    )
     assert (outcome["status"], outcome["payment_id"]) == ("returned", None)
     assert _credit(ctx).status == "returned" and _count(ctx, Payment) == 0 and unapplied(ctx) == []

@@ -25,29 +25,48 @@ from tests.bank.generators import Credit, bai2, camt053, camt054, mt940
 
 D = Decimal
 NOW = datetime(2026, 3, 19, 8, 0, tzinfo=UTC)
-CUSTOMERS = (b"customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
-             b"C-ACME,Acme GmbH,,acme.example,,,EUR,Net 30\n"
-             b"C-BETA,Beta Industries Inc,,beta.example,,,USD,Net 30\n")
+CUSTOMERS = (
+    b"customer_id,name,aliases,email_domains,address,credit_limit,currency,payment_terms\n"
+    b"C-ACME,Acme GmbH,,acme.example,,,EUR,Net 30\n"
+    b"C-BETA,Beta Industries Inc,,beta.example,,,USD,Net 30\n"
+)
 POLICY = BankPolicy(advice_wait_hours=48, date_window_days=7)
 
 
 @pytest.fixture
 def ctx(database_url, tmp_path):
     """A context on a fresh database whose schema comes from the models (the lead owns the migrations)."""
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, storage_dir=tmp_path / "blobs",
-                        business_date=date(2026, 3, 20))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        storage_dir=tmp_path / "blobs",
+        business_date=date(2026, 3, 20),
+    )
     context = build_context(settings, migrate=False)
     Base.metadata.create_all(context.session_factory.kw["bind"])
     with unit_of_work(context.session_factory) as session:
         import_master_data(session, "customers", CUSTOMERS)
         for number, customer, amount, currency in [
-            ("INV-1001", "C-ACME", "100.00", "EUR"), ("INV-1002", "C-ACME", "50.00", "EUR"),
-            ("INV-1003", "C-ACME", "75.00", "EUR"), ("INV-1004", "C-ACME", "310.00", "EUR"),
-            ("INV-2001", "C-BETA", "400.00", "USD"), ("INV-2002", "C-BETA", "250.00", "USD"),
+            ("INV-1001", "C-ACME", "100.00", "EUR"),
+            ("INV-1002", "C-ACME", "50.00", "EUR"),
+            ("INV-1003", "C-ACME", "75.00", "EUR"),
+            ("INV-1004", "C-ACME", "310.00", "EUR"),
+            ("INV-2001", "C-BETA", "400.00", "USD"),
+            ("INV-2002", "C-BETA", "250.00", "USD"),
         ]:
-            session.add(Invoice(invoice_number=number, customer_id=customer, invoice_date=date(2026, 3, 1),
-                                due_date=date(2026, 3, 31), amount=D(amount), open_amount=D(amount),
-                                currency=currency, payment_terms="Net 30", origin="imported"))
+            session.add(
+                Invoice(
+                    invoice_number=number,
+                    customer_id=customer,
+                    invoice_date=date(2026, 3, 1),
+                    due_date=date(2026, 3, 31),
+                    amount=D(amount),
+                    open_amount=D(amount),
+                    currency=currency,
+                    payment_terms="Net 30",
+                    origin="imported",
+                )
+            )
     yield context
     context.session_factory.kw["bind"].dispose()
 
@@ -63,20 +82,32 @@ def _count(ctx, model) -> int:
 
 
 def test_structured_camt053_applies_directly_and_a_second_import_applies_nothing(ctx):
-    content = camt053([Credit(D("150.00"), invoices=[("INV-1001", D("100.00")), ("INV-1002", D("50.00"))]),
-                       Credit(D("20.00"), debit=True, reference="FEE-1", end_to_end="E2E-FEE")])
+    content = camt053(
+        [
+            Credit(D("150.00"), invoices=[("INV-1001", D("100.00")), ("INV-1002", D("50.00"))]),
+            Credit(D("20.00"), debit=True, reference="FEE-1", end_to_end="E2E-FEE"),
+        ]
+    )
     (outcome,) = import_statement(ctx, content, "stmt.xml", policy=POLICY, now=NOW)
     assert (outcome["status"], outcome["rule"], outcome["customer_id"], outcome["new"]) == (
-        "applied", "bank.structured", "C-ACME", True)
+        "applied",
+        "bank.structured",
+        "C-ACME",
+        True,
+    )
     assert [(a["invoice_number"], a["amount"]) for a in outcome["applications"]] == [
-        ("INV-1001", "100.00"), ("INV-1002", "50.00")]
+        ("INV-1001", "100.00"),
+        ("INV-1002", "50.00"),
+    ]
     assert _open(ctx, "INV-1001") == 0 and _open(ctx, "INV-1002") == 0
 
     again = import_statement(ctx, content, "stmt.xml", policy=POLICY, now=NOW)
-    reformatted = import_statement(ctx, content.replace(b"<Stmt>", b"<Stmt>\n  "), "stmt-copy.xml", policy=POLICY,
-                                   now=NOW)
+    reformatted = import_statement(
+        ctx, content.replace(b"<Stmt>", b"<Stmt>\n  "), "stmt-copy.xml", policy=POLICY, now=NOW
+    )
     assert [(o["credit_id"], o["new"], o["status"]) for o in again + reformatted] == [
-        (outcome["credit_id"], False, "applied")] * 2
+        (outcome["credit_id"], False, "applied")
+    ] * 2
     assert again[0]["duplicate"] is True and reformatted[0]["duplicate"] is False
     assert (_count(ctx, BankCredit), _count(ctx, Payment), _count(ctx, CashApplication)) == (1, 1, 2)
 
@@ -108,10 +139,17 @@ def test_unknown_camt_version_is_refused(ctx):
 def _post_advice(ctx, *, amount: str, reference: str, payment_date=date(2026, 3, 17)) -> int:
     with unit_of_work(ctx.session_factory) as session:
         invoice = session.scalar(select(Invoice).where(Invoice.invoice_number == "INV-1004"))
-        draft = PaymentDraft(customer_id="C-ACME", payer_name="ACME GMBH", payment_date=payment_date,
-                             payment_reference=reference, payment_method="wire", currency="EUR", amount=D(amount),
-                             applications=[PlannedApplication(invoice.id, D(amount), rule="reference.exact")],
-                             remittance_lines=[RemittanceLineDraft("INV-1004", D(amount))])
+        draft = PaymentDraft(
+            customer_id="C-ACME",
+            payer_name="ACME GMBH",
+            payment_date=payment_date,
+            payment_reference=reference,
+            payment_method="wire",
+            currency="EUR",
+            amount=D(amount),
+            applications=[PlannedApplication(invoice.id, D(amount), rule="reference.exact")],
+            remittance_lines=[RemittanceLineDraft("INV-1004", D(amount))],
+        )
         return post_payment(session, draft, source_extraction_id=None, today=date(2026, 3, 20)).payment_id
 
 
@@ -171,8 +209,16 @@ def test_camt054_creditor_reference_applies_the_whole_credit(ctx):
 
 
 def test_bai2_88_rmr_records_apply_directly(ctx):
-    content = bai2([Credit(D("650.00"), payer="Beta Industries Inc", end_to_end="E2E-B",
-                           invoices=[("INV-2001", D("400.00")), ("INV-2002", D("250.00"))])])
+    content = bai2(
+        [
+            Credit(
+                D("650.00"),
+                payer="Beta Industries Inc",
+                end_to_end="E2E-B",
+                invoices=[("INV-2001", D("400.00")), ("INV-2002", D("250.00"))],
+            )
+        ]
+    )
     (outcome,) = import_statement(ctx, content, "stmt.bai2", policy=POLICY, now=NOW)
     assert (outcome["status"], outcome["rule"], outcome["currency"]) == ("applied", "bank.structured", "USD")
     assert _open(ctx, "INV-2001") == 0 and _open(ctx, "INV-2002") == 0
@@ -196,9 +242,17 @@ def test_identical_credits_in_one_file_are_both_kept(ctx):
 def test_credit_whose_advice_is_in_review_is_not_posted_twice(ctx):
     arrival = receive(ctx, content=b"remittance advice text", filename="advice.txt", channel="cli")
     with unit_of_work(ctx.session_factory) as session:
-        review.open_exception(session, document_id=arrival.document_id, extraction_id=None,
-                              document_type="remittance_advice", reasons=["low_confidence"], evidence=[],
-                              customer_id="C-ACME", amount_at_risk=D("75.00"), currency="EUR")
+        review.open_exception(
+            session,
+            document_id=arrival.document_id,
+            extraction_id=None,
+            document_type="remittance_advice",
+            reasons=["low_confidence"],
+            evidence=[],
+            customer_id="C-ACME",
+            amount_at_risk=D("75.00"),
+            currency="EUR",
+        )
     content = camt054([Credit(D("75.00"), creditor_reference="INV-1003")])
     (outcome,) = import_statement(ctx, content, "ntf.xml", policy=POLICY, now=NOW)
     assert (outcome["status"], outcome["reasons"]) == ("review", ["advice_in_review"])

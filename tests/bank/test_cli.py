@@ -34,8 +34,9 @@ def workdir(tmp_path, monkeypatch):
 
 def test_import_then_unapplied(workdir):
     good = workdir / "good.sta"
-    good.write_bytes(mt940([Credit(Decimal("42.00"), payer="Nobody Known", text="hello",
-                                   value_date=date(2026, 3, 18))]))
+    good.write_bytes(
+        mt940([Credit(Decimal("42.00"), payer="Nobody Known", text="hello", value_date=date(2026, 3, 18))])
+    )
     bad = workdir / "bad.xml"
     bad.write_bytes(camt053([Credit(Decimal("1.00"))], closing=Decimal("7.00")))
     runner = CliRunner()

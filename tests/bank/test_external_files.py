@@ -28,9 +28,17 @@ def _files(folder: Path, *suffixes: str) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------------------ MT940
-MT940_BALANCED = {"betterplace_sepa_mt9401.sta", "citi_mt940.txt", "cmxl_mt940.sta", "jejik_rabobank-iban.sta",
-                  "jejik_sns.sta", "mBank_mt940.sta", "mBank_mt942.sta", "sberbank_171011_01234945.sta",
-                  "self-provided_sparkassen.sta"}
+MT940_BALANCED = {
+    "betterplace_sepa_mt9401.sta",
+    "citi_mt940.txt",
+    "cmxl_mt940.sta",
+    "jejik_rabobank-iban.sta",
+    "jejik_sns.sta",
+    "mBank_mt940.sta",
+    "mBank_mt942.sta",
+    "sberbank_171011_01234945.sta",
+    "self-provided_sparkassen.sta",
+}
 MT940_TRUNCATED = {"self-provided_gv_codes.sta"}  # an opening balance and no closing one
 MT940_UNREADABLE = {"ASNB_mt940.txt"}  # a :61: line with its text run on: the mt940 library cannot read it
 
@@ -84,8 +92,13 @@ def test_mt940_files(path: Path):
 
 
 # ------------------------------------------------------------------------------------------------ camt
-CAMT_BALANCED = {"genkgo_camt052.v2.xml", "genkgo_camt053.v2.multi.statement.xml", "genkgo_camt054.v2.xml",
-                 "genkgo_camt054.v4.xml", "genkgo_camt054.v8-with-UETR.xml"}
+CAMT_BALANCED = {
+    "genkgo_camt052.v2.xml",
+    "genkgo_camt053.v2.multi.statement.xml",
+    "genkgo_camt054.v2.xml",
+    "genkgo_camt054.v4.xml",
+    "genkgo_camt054.v8-with-UETR.xml",
+}
 
 
 def _get(node, *keys):
@@ -159,9 +172,13 @@ def test_camt_multi_statement_reads_both_statements():
 def test_bai2_svb_two_days_of_ach_credits():
     statements = read_statements((BAI2_DIR / "moj_svb_us_example.bai2").read_bytes())
     assert [(s.account, s.currency, str(s.opening_balance), str(s.closing_balance)) for s in statements] == [
-        ("1234567890", "USD", "347269.79", "352171.75"), ("1234567890", "USD", "352171.75", "361229.75")]
+        ("1234567890", "USD", "347269.79", "352171.75"),
+        ("1234567890", "USD", "352171.75", "361229.75"),
+    ]
     assert [(str(c.amount), c.bank_reference) for s in statements for c in s.credits] == [
-        ("4901.96", "172629"), ("9058.00", "150675")]
+        ("4901.96", "172629"),
+        ("9058.00", "150675"),
+    ]
 
 
 def test_bai2_nwb_balances_add_up():
@@ -198,7 +215,11 @@ def test_bai2_goldman_88_records(name):
     credits = {c.bank_reference: c for s in statements for c in s.credits}
     reject = credits["SB2322600000404"]
     assert (reject.amount, reject.payer_name, reject.end_to_end_id, reject.remittance_info) == (
-        Decimal("1435.00"), "SAMPLE INC", "GSQ4FBGFDGWGKY", "ACH- Test - Addenda Record")
+        Decimal("1435.00"),
+        "SAMPLE INC",
+        "GSQ4FBGFDGWGKY",
+        "ACH- Test - Addenda Record",
+    )
     assert all("trailers disagree" in s.warnings[0] for s in statements)
 
 

@@ -22,10 +22,17 @@ PAID = Credit(D("150.00"), invoices=[("INV-1001", D("100.00")), ("INV-1002", D("
 FEE = Credit(D("20.00"), debit=True, reference="FEE-1", end_to_end="E2E-FEE")
 
 
-@pytest.mark.parametrize(("make", "name", "media_type"), [
-    (camt053, "statement.xml", CAMT), (camt054, "n.xml", CAMT), (bai2, "x.txt", BAI2), (mt940, "x.txt", MT940),
-    (mt940, "no-suffix", MT940), (bai2, "no-suffix", BAI2),
-])
+@pytest.mark.parametrize(
+    ("make", "name", "media_type"),
+    [
+        (camt053, "statement.xml", CAMT),
+        (camt054, "n.xml", CAMT),
+        (bai2, "x.txt", BAI2),
+        (mt940, "x.txt", MT940),
+        (mt940, "no-suffix", MT940),
+        (bai2, "no-suffix", BAI2),
+    ],
+)
 def test_sniffing_finds_bank_files_before_the_suffix(make, name, media_type):
     assert sniff_media_type(make([PAID]), name) == media_type and is_supported(media_type)
 
@@ -36,17 +43,27 @@ def test_sniffing_leaves_other_files_alone():
     assert sniff_media_type(b"%PDF-1.7 ...", "a.pdf") == "application/pdf"
 
 
-@pytest.mark.parametrize(("make", "fmt", "currency"), [
-    (camt053, "camt.053.001.08", "EUR"), (bai2, "bai2", "USD"),
-])
+@pytest.mark.parametrize(
+    ("make", "fmt", "currency"),
+    [
+        (camt053, "camt.053.001.08", "EUR"),
+        (bai2, "bai2", "USD"),
+    ],
+)
 def test_structured_remittance_is_read(make, fmt, currency):
     statement = read_statement(make([PAID, FEE]), filename="f")
     assert (statement.format, statement.currency, statement.balance_difference) == (fmt, currency, 0)
     (credit,) = statement.credits
     assert (credit.amount, credit.payer_name, credit.end_to_end_id, credit.bank_reference) == (
-        D("150.00"), "Acme GmbH", "E2E-1", "ACCT-REF-1")
-    assert credit.references == (StructuredReference("INV-1001", D("100.00")),
-                                 StructuredReference("INV-1002", D("50.00")))
+        D("150.00"),
+        "Acme GmbH",
+        "E2E-1",
+        "ACCT-REF-1",
+    )
+    assert credit.references == (
+        StructuredReference("INV-1001", D("100.00")),
+        StructuredReference("INV-1002", D("50.00")),
+    )
     assert [d.amount for d in statement.debits] == [D("20.00")]
 
 
@@ -91,21 +108,27 @@ def test_truncated_files_are_malformed():
 
 
 def test_xml_entity_bombs_are_refused():
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]>'
-            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><x>&a;</x></Document>')
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]>'
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><x>&a;</x></Document>'
+    )
     with pytest.raises(MalformedStatement, match="forbidden"):
         read_statements(bomb, filename="bomb.xml")
 
 
 def test_camt_batch_entry_is_split_into_its_transactions():
     one = camt053([Credit(D("150.00"), invoices=[("INV-1001", D("150.00"))], payer="Acme GmbH")])
-    batch = one.replace(b"<Amt Ccy=\"EUR\">150.00</Amt><CdtDbtInd>", b"<Amt Ccy=\"EUR\">225.00</Amt><CdtDbtInd>")
-    second_tx = (b"<TxDtls><Amt Ccy=\"EUR\">75.00</Amt><Refs><EndToEndId>E2E-2</EndToEndId></Refs>"
-                 b"<RltdPties><Dbtr><Nm>Beta AG</Nm></Dbtr></RltdPties>"
-                 b"<RmtInf><Ustrd>INV-2001</Ustrd></RmtInf></TxDtls></NtryDtls>")
-    batch = batch.replace(b"<TxDtls>", b"<TxDtls><Amt Ccy=\"EUR\">150.00</Amt>", 1).replace(b"</NtryDtls>", second_tx)
+    batch = one.replace(b'<Amt Ccy="EUR">150.00</Amt><CdtDbtInd>', b'<Amt Ccy="EUR">225.00</Amt><CdtDbtInd>')
+    second_tx = (
+        b'<TxDtls><Amt Ccy="EUR">75.00</Amt><Refs><EndToEndId>E2E-2</EndToEndId></Refs>'
+        b"<RltdPties><Dbtr><Nm>Beta AG</Nm></Dbtr></RltdPties>"
+        b"<RmtInf><Ustrd>INV-2001</Ustrd></RmtInf></TxDtls></NtryDtls>"
+    )
+    batch = batch.replace(b"<TxDtls>", b'<TxDtls><Amt Ccy="EUR">150.00</Amt>', 1).replace(b"</NtryDtls>", second_tx)
     batch = batch.replace(b"1150.00", b"1225.00")  # the closing balance
     credits = read_statement(batch).credits
     assert [(c.amount, c.payer_name, c.end_to_end_id, c.bank_reference) for c in credits] == [
-        (D("150.00"), "Acme GmbH", "E2E-1", "ACCT-REF-1#1"), (D("75.00"), "Beta AG", "E2E-2", "ACCT-REF-1#2")]
+        (D("150.00"), "Acme GmbH", "E2E-1", "ACCT-REF-1#1"),
+        (D("75.00"), "Beta AG", "E2E-2", "ACCT-REF-1#2"),
+    ]
     assert credits[1].remittance_info == "INV-2001" and not credits[1].references

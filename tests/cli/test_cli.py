@@ -17,12 +17,24 @@ CHECK = SHARED / "contract" / "check.py"
 
 
 def o2c(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "O2C_DATA_DIR": str(data_dir), "O2C_BUSINESS_DATE": "2026-03-20",
-                   "OMP_THREAD_LIMIT": "1", "O2C_TRUSTED_ADVICE_CHANNELS": "cli", **env}
+    environment = {
+        **os.environ,
+        "O2C_DATA_DIR": str(data_dir),
+        "O2C_BUSINESS_DATE": "2026-03-20",
+        "OMP_THREAD_LIMIT": "1",
+        "O2C_TRUSTED_ADVICE_CHANNELS": "cli",
+        **env,
+    }
     environment.pop("O2C_DATABASE_URL", None)
     environment.pop("O2C_REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "o2c.cli.main", *args], capture_output=True, text=True,
-                          env=environment, input=stdin, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        input=stdin,
+        timeout=600,
+    )
 
 
 def _check(mode: str, jsonl: str) -> subprocess.CompletedProcess:
@@ -32,8 +44,17 @@ def _check(mode: str, jsonl: str) -> subprocess.CompletedProcess:
 
 
 def test_help_on_every_command(tmp_path):
-    for command in ([], ["extract"], ["import"], ["ingest"], ["export"], ["serve"], ["worker"], ["demo"],
-                    ["db", "upgrade"]):
+    for command in (
+        [],
+        ["extract"],
+        ["import"],
+        ["ingest"],
+        ["export"],
+        ["serve"],
+        ["worker"],
+        ["demo"],
+        ["db", "upgrade"],
+    ):
         run = o2c(*command, "--help", data_dir=tmp_path)
         assert run.returncode == 0 and "Usage" in run.stdout, (command, run.stderr)
 
@@ -114,8 +135,9 @@ def test_a_statement_mailed_as_an_attachment_takes_the_cash_road(tmp_path):
     message["From"], message["To"], message["Subject"] = "bank@example.com", "ar@northwind.example", "Statement"
     message["Message-ID"] = "<stmt-1@example.com>"
     message.set_content("Your daily statement is attached.")
-    message.add_attachment(statement.read_bytes(), maintype="application", subtype="octet-stream",
-                           filename="statement.sta")
+    message.add_attachment(
+        statement.read_bytes(), maintype="application", subtype="octet-stream", filename="statement.sta"
+    )
     mail = tmp_path / "statement.eml"
     mail.write_bytes(bytes(message))
     run = o2c("ingest", str(mail), data_dir=tmp_path)

@@ -14,8 +14,22 @@ from o2c.cli.main import app
 from o2c.cli.registry import COMMANDS, load
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("spacy", "pdfplumber", "pdfminer", "pypdfium2", "pytesseract", "sqlalchemy", "alembic", "facturx",
-         "openpyxl", "PIL", "fastapi", "uvicorn", "rq", "rich")
+HEAVY = (
+    "spacy",
+    "pdfplumber",
+    "pdfminer",
+    "pypdfium2",
+    "pytesseract",
+    "sqlalchemy",
+    "alembic",
+    "facturx",
+    "openpyxl",
+    "PIL",
+    "fastapi",
+    "uvicorn",
+    "rq",
+    "rich",
+)
 
 _PROBE = """
 import json, sys
@@ -30,8 +44,13 @@ print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r}
 
 
 def _loaded_after(*args: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", _PROBE.format(args=list(args), heavy=HEAVY)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(args=list(args), heavy=HEAVY)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -22,8 +22,9 @@ def dovecot_server():
     """One Dovecot for the session; each test gets its own user, so its own empty mailbox."""
     binary = dovecot_binary()
     if binary is None:
-        _unavailable("Dovecot", "the dovecot binary is not installed: apt-get install dovecot-imapd "
-                                "(scripts/install dev does)")
+        _unavailable(
+            "Dovecot", "the dovecot binary is not installed: apt-get install dovecot-imapd (scripts/install dev does)"
+        )
     server = Dovecot(binary)
     try:
         server.start()
@@ -50,8 +51,9 @@ def mail_user(dovecot) -> str:
 
 def context_on(url: str, tmp_path) -> PipelineContext:
     """A pipeline context on the database URL, the schema built from the models (no migrations needed)."""
-    settings = Settings(data_dir=tmp_path / "data", database_url=url, storage_dir=tmp_path / "blobs",
-                        business_date=date(2026, 3, 20))
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=url, storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20)
+    )
     ctx = build_context(settings, migrate=False)
     Base.metadata.create_all(ctx.session_factory.kw["bind"])
     return ctx
@@ -74,8 +76,9 @@ class Receiver:
 
     def __call__(self, content: bytes, filename: str, source_key: str, sender: str | None) -> None:
         self.calls.append(source_key)
-        arrival = receive(self.ctx, content=content, filename=filename, channel=self.channel, source_key=source_key,
-                          sender=sender)
+        arrival = receive(
+            self.ctx, content=content, filename=filename, channel=self.channel, source_key=source_key, sender=sender
+        )
         self.document_ids.append(arrival.document_id)
 
 
@@ -99,12 +102,13 @@ def email_without_message_id() -> bytes:
     path = EXTERNAL_EMAILS / "attachment_inline1.eml"
     if path.exists():
         return path.read_bytes()
-    return (b"From: Ann <ann@example.com>\r\nTo: ar@example.com\r\nSubject: no id\r\n\r\nRemittance to follow.\r\n")
+    return b"From: Ann <ann@example.com>\r\nTo: ar@example.com\r\nSubject: no id\r\n\r\nRemittance to follow.\r\n"
 
 
 def plain_email(n: int, *, message_id: bool = True) -> bytes:
     """A short message with nothing usable in it."""
     header = f"Message-ID: <note-{n}@example.com>\r\n" if message_id else ""
-    return (f"{header}From: Bob <bob@example.com>\r\nTo: ar@example.com\r\nSubject: Note {n}\r\n\r\n"
-            f"Just saying hello ({n}).\r\n").encode()
-
+    return (
+        f"{header}From: Bob <bob@example.com>\r\nTo: ar@example.com\r\nSubject: Note {n}\r\n\r\n"
+        f"Just saying hello ({n}).\r\n"
+    ).encode()

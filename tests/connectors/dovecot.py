@@ -59,8 +59,9 @@ class Dovecot:
         (self.root / "run").mkdir()
         (self.root / "mail").mkdir()
         self._users = iter(f"clerk{n}" for n in range(1, USERS + 1))
-        self.passwd.write_text("".join(f"{name}:{{PLAIN}}{SECRET}::::::\n" for name in
-                                       (f"clerk{n}" for n in range(1, USERS + 1))))
+        self.passwd.write_text(
+            "".join(f"{name}:{{PLAIN}}{SECRET}::::::\n" for name in (f"clerk{n}" for n in range(1, USERS + 1)))
+        )
         if os.getuid() == 0:
             login_user, internal_user, internal_group = "dovenull", "dovecot", "dovecot"
             self.mail_uid, self.mail_gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
@@ -116,8 +117,9 @@ service imap-login {{
     def start(self) -> None:
         """Start the server (in the foreground, as our child, so we reap it) and wait until it greets."""
         with (self.root / "start.out").open("ab") as out:
-            self._master = subprocess.Popen([self.binary, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                            stdout=out, stderr=out)
+            self._master = subprocess.Popen(
+                [self.binary, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=out
+            )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and self._master.poll() is None:
             try:
@@ -177,7 +179,8 @@ service imap-login {{
         key_file.chmod(0o644)
         (self.root / "oauth2.conf.ext").write_text(
             f"introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={keys}/\n"
-            "username_attribute = sub\n")
+            "username_attribute = sub\n"
+        )
 
     def oauth2_token(self, user: str, *, lifetime: int = 600) -> str:
         """A signed access token for the user, as an identity provider would issue it."""

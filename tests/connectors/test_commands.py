@@ -31,9 +31,14 @@ def cli_db(intake_ctx, tmp_path):
 
 def o2c(*args: str, tmp_path, database_url: str, **env: str) -> Result:
     """Run the command in-process (the real composition root, without paying the imports again)."""
-    environment = {"O2C_DATA_DIR": str(tmp_path / "data"), "O2C_DATABASE_URL": database_url,
-                   "O2C_STORAGE_DIR": str(tmp_path / "blobs"), "O2C_BUSINESS_DATE": "2026-03-20",
-                   "O2C_REDIS_URL": None, **env}
+    environment = {
+        "O2C_DATA_DIR": str(tmp_path / "data"),
+        "O2C_DATABASE_URL": database_url,
+        "O2C_STORAGE_DIR": str(tmp_path / "blobs"),
+        "O2C_BUSINESS_DATE": "2026-03-20",
+        "O2C_REDIS_URL": None,
+        **env,
+    }
     return CliRunner().invoke(app, list(args), env=environment, catch_exceptions=False)
 
 
@@ -45,8 +50,14 @@ def test_mailbox_poll_once_ingests_each_message_once(dovecot, mail_user, cli_db,
     url, ctx = cli_db
     messages = sample_emails()[:1] + [plain_email(1)]  # a purchase order, and a message with nothing usable
     dovecot.append(mail_user, messages)
-    env = {"O2C_IMAP_HOST": "127.0.0.1", "O2C_IMAP_PORT": str(dovecot.port), "O2C_IMAP_SSL": "false",
-           "O2C_IMAP_USER": mail_user, "O2C_IMAP_PASSWORD": SECRET, "O2C_IMAP_PROCESSED_FOLDER": "Processed"}
+    env = {
+        "O2C_IMAP_HOST": "127.0.0.1",
+        "O2C_IMAP_PORT": str(dovecot.port),
+        "O2C_IMAP_SSL": "false",
+        "O2C_IMAP_USER": mail_user,
+        "O2C_IMAP_PASSWORD": SECRET,
+        "O2C_IMAP_PROCESSED_FOLDER": "Processed",
+    }
 
     first = o2c("mailbox", "poll", "--once", tmp_path=tmp_path, database_url=url, **env)
     assert first.exit_code == 0, first.output
@@ -66,8 +77,7 @@ def test_mailbox_poll_once_ingests_each_message_once(dovecot, mail_user, cli_db,
     assert {d.channel for d in documents} == {"imap"}
     assert all(d.status == DocumentStatus.PROCESSED for d in documents)  # "nothing usable" is an outcome too
 
-    down = o2c("mailbox", "poll", "--once", tmp_path=tmp_path, database_url=url,
-               **(env | {"O2C_IMAP_PORT": "1"}))
+    down = o2c("mailbox", "poll", "--once", tmp_path=tmp_path, database_url=url, **(env | {"O2C_IMAP_PORT": "1"}))
     assert down.exit_code == 1 and "mailbox_unavailable" not in down.stdout
     assert "attempt 3 of 3" in down.stderr
 

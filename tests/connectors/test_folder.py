@@ -98,8 +98,10 @@ def test_an_unexpected_error_is_retried_then_the_file_fails(inbox, folder_receiv
     watcher.poll()  # changed? no: retried again
     report = watcher.poll()
     assert report.failed == ["flaky.txt"]
-    assert "ConnectionError: database went away (after 3 attempts)" in (
-        inbox / "failed" / "flaky.txt.error.txt").read_text()
+    assert (
+        "ConnectionError: database went away (after 3 attempts)"
+        in (inbox / "failed" / "flaky.txt.error.txt").read_text()
+    )
 
 
 def test_a_transient_error_that_clears_delivers_once(inbox, folder_receiver):

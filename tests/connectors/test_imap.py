@@ -22,14 +22,21 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def _config(dovecot, user, **overrides) -> MailboxConfig:
-    values = {"host": "127.0.0.1", "port": dovecot.port, "use_ssl": False, "user": user, "password": SECRET,
-              "timeout_seconds": 5.0}
+    values = {
+        "host": "127.0.0.1",
+        "port": dovecot.port,
+        "use_ssl": False,
+        "user": user,
+        "password": SECRET,
+        "timeout_seconds": 5.0,
+    }
     return MailboxConfig(**(values | overrides))
 
 
 def _connector(dovecot, user, receiver, **overrides) -> MailboxConnector:
-    return MailboxConnector(_config(dovecot, user, **overrides), session_factory=receiver.ctx.session_factory,
-                            deliver=receiver)
+    return MailboxConnector(
+        _config(dovecot, user, **overrides), session_factory=receiver.ctx.session_factory, deliver=receiver
+    )
 
 
 def _rows(ctx) -> list[MailboxMessage]:
@@ -73,8 +80,7 @@ def test_first_poll_takes_each_message_once_and_the_second_takes_nothing(dovecot
     assert rows[-1].subject == "Note 1" and rows[-1].sender == "bob@example.com"
     assert _count(receiver.ctx, Document) == len(messages)
     # flag mode: each handled message carries the processed keyword and is left unread for people
-    assert all(b"$O2CProcessed" in flags and b"\\Seen" not in flags
-               for flags in _flags(dovecot, mail_user).values())
+    assert all(b"$O2CProcessed" in flags and b"\\Seen" not in flags for flags in _flags(dovecot, mail_user).values())
 
 
 def test_a_message_with_nothing_usable_is_recorded_and_never_fetched_again(dovecot, mail_user, receiver):
@@ -101,8 +107,9 @@ def test_intake_refusing_a_message_records_it_as_rejected(dovecot, mail_user, re
         raise DocumentTooLarge(f"{filename}: too large")
 
     dovecot.append(mail_user, [plain_email(1)])
-    connector = MailboxConnector(_config(dovecot, mail_user), session_factory=receiver.ctx.session_factory,
-                                 deliver=refuse)
+    connector = MailboxConnector(
+        _config(dovecot, mail_user), session_factory=receiver.ctx.session_factory, deliver=refuse
+    )
     assert connector.poll().rejected == 1
     assert connector.poll().rejected == 0
     connector.close()
@@ -152,8 +159,11 @@ def test_a_disconnect_mid_fetch_is_a_clear_error_and_nothing_is_applied_twice(do
         if len(receiver.calls) == 2:
             dovecot.stop()  # the server goes away while the connector is between two messages
 
-    connector = MailboxConnector(_config(dovecot, mail_user, processed_folder="Processed"),
-                                 session_factory=receiver.ctx.session_factory, deliver=deliver_then_lose_the_server)
+    connector = MailboxConnector(
+        _config(dovecot, mail_user, processed_folder="Processed"),
+        session_factory=receiver.ctx.session_factory,
+        deliver=deliver_then_lose_the_server,
+    )
     with pytest.raises(MailboxUnavailable) as raised:
         connector.poll()
     assert f"{mail_user}@127.0.0.1" in raised.value.message
@@ -173,8 +183,7 @@ def test_a_disconnect_mid_fetch_is_a_clear_error_and_nothing_is_applied_twice(do
     assert all(r.filed for r in _rows(receiver.ctx))
 
 
-def test_a_connection_cut_while_a_body_is_fetched_leaves_that_message_for_the_next_poll(dovecot, mail_user,
-                                                                                         receiver):
+def test_a_connection_cut_while_a_body_is_fetched_leaves_that_message_for_the_next_poll(dovecot, mail_user, receiver):
     dovecot.append(mail_user, [plain_email(n) for n in range(1, 4)])
 
     def client_that_loses_the_server(config):
@@ -189,8 +198,12 @@ def test_a_connection_cut_while_a_body_is_fetched_leaves_that_message_for_the_ne
         client.fetch = fetch_and_cut
         return client
 
-    connector = MailboxConnector(_config(dovecot, mail_user), session_factory=receiver.ctx.session_factory,
-                                 deliver=receiver, client_factory=client_that_loses_the_server)
+    connector = MailboxConnector(
+        _config(dovecot, mail_user),
+        session_factory=receiver.ctx.session_factory,
+        deliver=receiver,
+        client_factory=client_that_loses_the_server,
+    )
     with pytest.raises(MailboxUnavailable, match="IMAP4.abort|EOF|socket|Connection(Reset|Aborted)Error|BrokenPipe"):
         connector.poll()
     assert [r.uid for r in _rows(receiver.ctx)] == [1]  # message 2 was not recorded: nothing happened to it
@@ -208,8 +221,15 @@ def test_the_run_loop_survives_a_server_that_is_down_and_comes_back(dovecot, mai
     dovecot.stop()
     connector = _connector(dovecot, mail_user, receiver)
     stop, reports = threading.Event(), []
-    loop = threading.Thread(target=connector.run, kwargs={
-        "interval": 0.05, "stop": stop, "backoff": Backoff(initial=0.05, maximum=0.2), "on_report": reports.append})
+    loop = threading.Thread(
+        target=connector.run,
+        kwargs={
+            "interval": 0.05,
+            "stop": stop,
+            "backoff": Backoff(initial=0.05, maximum=0.2),
+            "on_report": reports.append,
+        },
+    )
     loop.start()
     try:
         time.sleep(0.5)  # several failed connection attempts
@@ -262,8 +282,9 @@ def test_a_failing_delivery_is_retried_then_given_up_and_the_others_go_through(d
         receiver(content, filename, source_key, sender)
 
     dovecot.append(mail_user, [plain_email(1), plain_email(2), plain_email(3)])
-    connector = MailboxConnector(_config(dovecot, mail_user, max_attempts=3),
-                                 session_factory=receiver.ctx.session_factory, deliver=deliver)
+    connector = MailboxConnector(
+        _config(dovecot, mail_user, max_attempts=3), session_factory=receiver.ctx.session_factory, deliver=deliver
+    )
     reports = [connector.poll() for _ in range(4)]
     connector.close()
     assert [(r.delivered, r.failed) for r in reports] == [(2, 1), (0, 1), (0, 1), (0, 0)]

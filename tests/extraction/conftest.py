@@ -9,8 +9,9 @@ from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 
-def draw_pdf(pages: list[list[tuple[float, float, str]]], *, font: str = "Helvetica", size: float = 10,
-             **canvas_options) -> bytes:
+def draw_pdf(
+    pages: list[list[tuple[float, float, str]]], *, font: str = "Helvetica", size: float = 10, **canvas_options
+) -> bytes:
     """A PDF whose pages hold the given (x, y-from-top, text) strings."""
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=LETTER, invariant=1, **canvas_options)

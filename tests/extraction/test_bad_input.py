@@ -44,8 +44,10 @@ def test_too_many_pages(pdf):
 
 def _png_header(width: int, height: int) -> bytes:
     """A PNG that claims huge dimensions (a decompression bomb) with almost no data."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     data = chunk(b"IDAT", zlib.compress(b"\x00" * 16))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + data + chunk(b"IEND", b"")
@@ -85,8 +87,7 @@ def _raw_pdf(objects: list[bytes]) -> bytes:
 
 
 def _page_objects(text: bytes, catalog_extra: bytes = b"", page_extra: bytes = b"") -> list[bytes]:
-    stream = b"BT /F1 11 Tf 72 720 Td (PURCHASE ORDER) Tj 0 -16 Td (PO Number: 7731) Tj 0 -16 Td (" + text + \
-             b") Tj ET"
+    stream = b"BT /F1 11 Tf 72 720 Td (PURCHASE ORDER) Tj 0 -16 Td (PO Number: 7731) Tj 0 -16 Td (" + text + b") Tj ET"
     return [
         b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -104,10 +105,12 @@ def test_zero_page_pdf_is_empty():
 
 def test_pdf_with_javascript_and_attachment_is_read_and_flagged_never_run():
     objects = _page_objects(b"Ship To: Dock 4", catalog_extra=b"/OpenAction 6 0 R /Names << /EmbeddedFiles 7 0 R >> ")
-    objects += [b"<< /S /JavaScript /JS (app.alert\\('hi'\\);) >>",
-                b"<< /Names [(x.exe) 8 0 R] >>",
-                b"<< /Type /Filespec /F (x.exe) /EF << /F 9 0 R >> >>",
-                b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream"]
+    objects += [
+        b"<< /S /JavaScript /JS (app.alert\\('hi'\\);) >>",
+        b"<< /Names [(x.exe) 8 0 R] >>",
+        b"<< /Type /Filespec /F (x.exe) /EF << /F 9 0 R >> >>",
+        b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+    ]
     started = time.perf_counter()
     [e] = extract_document(_raw_pdf(objects), filename="active.pdf")
     assert e.order.po_number == "7731"
@@ -117,9 +120,11 @@ def test_pdf_with_javascript_and_attachment_is_read_and_flagged_never_run():
 
 def test_signed_pdf_is_read_not_dropped():
     objects = _page_objects(b"Ship To: Dock 4", catalog_extra=b"/AcroForm << /Fields [6 0 R] /SigFlags 3 >> ")
-    objects += [b"<< /FT /Sig /T (Signature1) /V 7 0 R >>",
-                b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached "
-                b"/ByteRange [0 10 20 10] /Contents <3082> >>"]
+    objects += [
+        b"<< /FT /Sig /T (Signature1) /V 7 0 R >>",
+        b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached "
+        b"/ByteRange [0 10 20 10] /Contents <3082> >>",
+    ]
     [e] = extract_document(_raw_pdf(objects), filename="signed.pdf")
     assert e.document_type == "purchase_order" and e.order.po_number == "7731"
 

@@ -19,23 +19,43 @@ def _message(body: str, *, sender: str = "Dana <dana@acme.example>") -> EmailMes
 
 
 def test_remittance_in_body_with_spans():
-    body = "We sent an ACH payment of $12,345.67 for INV-1001 and INV-1002.\n\nINV-1001  $10,000.00\n" \
-           "INV-1002  $2,345.67\n\nRegards,\nAcme Manufacturing Inc.\n"
+    body = (
+        "We sent an ACH payment of $12,345.67 for INV-1001 and INV-1002.\n\nINV-1001  $10,000.00\n"
+        "INV-1002  $2,345.67\n\nRegards,\nAcme Manufacturing Inc.\n"
+    )
     [e] = extract_document(_message(body).as_bytes(), filename="remit.eml")
     r = e.remittance
     assert (e.document_type, e.source, e.sender, e.channel) == (
-        "remittance_advice", "remit.eml#body", "dana@acme.example", "email")
+        "remittance_advice",
+        "remit.eml#body",
+        "dana@acme.example",
+        "email",
+    )
     assert r.amount == Decimal("12345.67") and r.payment_method == "ACH" and r.currency == "USD"
     assert [(i.invoice_number, i.amount_paid) for i in r.items] == [
-        ("INV-1001", Decimal("10000.00")), ("INV-1002", Decimal("2345.67"))]
+        ("INV-1001", Decimal("10000.00")),
+        ("INV-1002", Decimal("2345.67")),
+    ]
     where = e.provenance["remittance.amount"]
     text = _message(body).get_content()
-    assert where["part"] == "body" and text[where["span"][0]:where["span"][1]] == "$12,345.67"
+    assert where["part"] == "body" and text[where["span"][0] : where["span"][1]] == "$12,345.67"
 
 
 def test_forwarded_message_with_pdf_attachment_and_cover_note(pdf):
-    po = pdf([[(50, 50, "PURCHASE ORDER"), (50, 70, "PO Number: 9911"), (50, 140, "Qty"), (100, 140, "Item"),
-               (450, 140, "Amount"), (50, 156, "1"), (100, 156, "Widget"), (450, 156, "5.00")]])
+    po = pdf(
+        [
+            [
+                (50, 50, "PURCHASE ORDER"),
+                (50, 70, "PO Number: 9911"),
+                (50, 140, "Qty"),
+                (100, 140, "Item"),
+                (450, 140, "Amount"),
+                (50, 156, "1"),
+                (100, 156, "Widget"),
+                (450, 156, "5.00"),
+            ]
+        ]
+    )
     inner = _message("Please find our order attached.", sender="buyer@acme.example")
     inner.add_attachment(po, maintype="application", subtype="pdf", filename="PO-9911.pdf")
     outer = _message("FYI, forwarding the order below.", sender="sales@northwind.example")
@@ -50,15 +70,18 @@ def test_forwarded_message_with_pdf_attachment_and_cover_note(pdf):
 
 
 def test_non_business_body_is_other_and_empty_body_is_skipped():
-    [e] = extract_document(_message("Lunch on Friday? The usual place near the office at noon works.").as_bytes(),
-                           filename="chat.eml")
+    [e] = extract_document(
+        _message("Lunch on Friday? The usual place near the office at noon works.").as_bytes(), filename="chat.eml"
+    )
     assert e.document_type == "other"
     assert extract_document(_message("\n").as_bytes(), filename="blank.eml") == []
 
 
 def test_unknown_charset_is_tolerated():
-    raw = (b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=x-unknown-42\r\n\r\n"
-           b"Please ship PO 4411: 3 x BRG-6204 at 4.10 \xe9\xff\r\n")
+    raw = (
+        b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=x-unknown-42\r\n\r\n"
+        b"Please ship PO 4411: 3 x BRG-6204 at 4.10 \xe9\xff\r\n"
+    )
     [e] = extract_document(raw, filename="odd.eml")
     assert e.document_type == "purchase_order" and e.order.lines[0].quantity == Decimal("3")
 

@@ -40,11 +40,18 @@ def test_a_real_po_pdf_reads_as_its_expected_json():
     order = e.order
     assert e.document_type == "purchase_order"
     assert (order.po_number, str(order.order_date), order.payment_terms) == (
-        expected["po_number"], expected["po_date"], expected["payment_terms"])
+        expected["po_number"],
+        expected["po_date"],
+        expected["payment_terms"],
+    )
     assert [(ln.description, ln.quantity, ln.unit_price, ln.amount) for ln in order.lines] == [
         (x["description"], Decimal(x["qty"]), Decimal(str(x["unit_price"])), Decimal(str(x["total"])))
-        for x in expected["lines"]]
+        for x in expected["lines"]
+    ]
     assert (order.subtotal, order.tax, order.total) == (
-        Decimal("1725"), Decimal(str(expected["tax"]["amount"])), Decimal("1932"))
+        Decimal("1725"),
+        Decimal(str(expected["tax"]["amount"])),
+        Decimal("1932"),
+    )
     assert order.bill_to.splitlines()[0] == expected["bill_to"]["name"] == order.buyer_name
     assert e.confidence["order.total"] >= 0.9  # the lines sum to the subtotal, and subtotal + tax to the total

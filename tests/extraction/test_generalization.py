@@ -105,8 +105,12 @@ def fake_ocr(monkeypatch):
             for index, page in enumerate(doc.pages):
                 if pages is not None and index not in pages:
                     continue
-                queue.append([Word(w["text"], w["x0"], w["top"], w["x1"], w["bottom"], 0.97)
-                              for w in page.extract_words(x_tolerance=1.5, y_tolerance=3)])
+                queue.append(
+                    [
+                        Word(w["text"], w["x0"], w["top"], w["x1"], w["bottom"], 0.97)
+                        for w in page.extract_words(x_tolerance=1.5, y_tolerance=3)
+                    ]
+                )
 
     def fake(image, *, dpi, languages, encoded=None):
         calls.append(dpi)
@@ -170,23 +174,25 @@ def test_mixed_pdf_reads_text_where_it_exists_and_ocrs_the_rest(fake_ocr):
     words_of(pdf, pages=[1])
     [e] = extract_document(content, filename="mixed.pdf", limits=ExtractionLimits(ocr_dpi=100))
     assert [ln.sku for ln in e.order.lines] == [ln.sku for ln in spec.lines]
-    assert {e.provenance[f"order.lines[{i}].sku"].get("ocr", False) for i in (0, len(spec.lines) - 1)} == {
-        False, True}
+    assert {e.provenance[f"order.lines[{i}].sku"].get("ocr", False) for i in (0, len(spec.lines) - 1)} == {False, True}
 
 
 # --- 'other' is never forced into an order -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "STATEMENT OF ACCOUNT\nNorthwind Industrial Supply\nStatement Date: 03/31/2026\nAccount: C-1001\n"
-    "Date  Reference  Charges  Payments  Balance\n03/01/2026  INV-10001  8,120.45    8,120.45\n"
-    "03/17/2026  Payment ACH  8,120.45  0.00\nBalance due: 0.00\n",
-    "ADVANCE SHIPPING NOTICE\nShipment No.: SH-5521  Ship Date: 03/18/2026\nCarrier: UPS Ground  Tracking 1Z999\n"
-    "PO Number: 45810\nQty  Item  Description\n200  BRG-6204  Ball bearing 6204-2RS\nPackages: 2  Weight: 14 kg\n",
-    "PACKING SLIP\nOrder #: 45810\nShip To: Acme Manufacturing Inc.\nQty Shipped  Item\n200  BRG-6204\n",
-    "Northwind Newsletter - March 2026\nSpring product launch: new bearings, belts and couplings.\n"
-    "Read our blog, follow us on LinkedIn and save 10% with code SPRING. Unsubscribe here.\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STATEMENT OF ACCOUNT\nNorthwind Industrial Supply\nStatement Date: 03/31/2026\nAccount: C-1001\n"
+        "Date  Reference  Charges  Payments  Balance\n03/01/2026  INV-10001  8,120.45    8,120.45\n"
+        "03/17/2026  Payment ACH  8,120.45  0.00\nBalance due: 0.00\n",
+        "ADVANCE SHIPPING NOTICE\nShipment No.: SH-5521  Ship Date: 03/18/2026\nCarrier: UPS Ground  Tracking 1Z999\n"
+        "PO Number: 45810\nQty  Item  Description\n200  BRG-6204  Ball bearing 6204-2RS\nPackages: 2  Weight: 14 kg\n",
+        "PACKING SLIP\nOrder #: 45810\nShip To: Acme Manufacturing Inc.\nQty Shipped  Item\n200  BRG-6204\n",
+        "Northwind Newsletter - March 2026\nSpring product launch: new bearings, belts and couplings.\n"
+        "Read our blog, follow us on LinkedIn and save 10% with code SPRING. Unsubscribe here.\n",
+    ],
+)
 def test_other_documents_stay_other(text):
     [e] = extract_document(text.encode(), filename="doc.txt")
     assert e.document_type == "other" and e.order is None and e.remittance is None
@@ -202,10 +208,17 @@ def test_order_date_plausible_in_body_order():
 # --- OCR word clean-up -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("word", "pieces"), [
-    ("12|/EA", ["12", "EA"]), ("40|)EA", ["40", "EA"]), ("4|MTR-1HP", ["4", "MTR-1HP"]), ("24)EA", ["24", "EA"]),
-    ("BRG-6204", ["BRG-6204"]), ("1,234.50", ["1,234.50"]),
-])
+@pytest.mark.parametrize(
+    ("word", "pieces"),
+    [
+        ("12|/EA", ["12", "EA"]),
+        ("40|)EA", ["40", "EA"]),
+        ("4|MTR-1HP", ["4", "MTR-1HP"]),
+        ("24)EA", ["24", "EA"]),
+        ("BRG-6204", ["BRG-6204"]),
+        ("1,234.50", ["1,234.50"]),
+    ],
+)
 def test_ruling_lines_read_as_characters_split_cells(word, pieces):
     assert [p for p, _x0, _x1 in ocr._split_rule(word, 0, 100)] == pieces
 

@@ -12,8 +12,17 @@ from o2c.extraction.service import extract_document
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 EXPECTED = sorted((SAMPLES / "expected").glob("*.json")) if (SAMPLES / "expected").is_dir() else []
-_DECIMALS = {"quantity", "unit_price", "amount", "total", "subtotal", "tax", "amount_paid", "discount",
-             "invoice_amount"}
+_DECIMALS = {
+    "quantity",
+    "unit_price",
+    "amount",
+    "total",
+    "subtotal",
+    "tax",
+    "amount_paid",
+    "discount",
+    "invoice_amount",
+}
 
 
 def _differences(expected, actual, path="") -> list[str]:

@@ -33,8 +33,7 @@ def test_tuned_family_reads_in_every_channel_without_ocr(family):
     assert {c.channel for c in cases} >= {"digital_pdf", "emailed_pdf", "html_body", "text_body"}
     tally = Tally()
     for case in cases:
-        results = [e.to_contract() for e in extract_document(case.content, filename=case.name,
-                                                              grounding=GROUNDING)]
+        results = [e.to_contract() for e in extract_document(case.content, filename=case.name, grounding=GROUNDING)]
         got = next((r for r in results if r["source"] == case.source), None)
         score_document(tally, case.truth, got, misses=None, name=case.name)
     assert tally.type_accuracy() == 1.0

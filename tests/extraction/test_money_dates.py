@@ -13,12 +13,26 @@ from o2c.core.money import parse_amount
 from o2c.extraction.normalize import decide_date_order, detect_currency, find_dates, parse_date
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1,234.50", "1234.50"), ("1.234,50", "1234.50"), ("1 234,50", "1234.50"), ("$1,234.50", "1234.50"),
-    ("(12.00)", "-12.00"), ("12.00-", "-12.00"), ("EUR 1.234,50", "1234.50"), ("1.234.567,89", "1234567.89"),
-    ("1,234,567.89", "1234567.89"), ("1'234.50", "1234.50"), ("100.00 CR", "-100.00"), ("12,5", "12.5"),
-    ("€ 0,99", "0.99"), ("221.40.", "221.40"), ("1,234", "1234"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234.50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("1 234,50", "1234.50"),
+        ("$1,234.50", "1234.50"),
+        ("(12.00)", "-12.00"),
+        ("12.00-", "-12.00"),
+        ("EUR 1.234,50", "1234.50"),
+        ("1.234.567,89", "1234567.89"),
+        ("1,234,567.89", "1234567.89"),
+        ("1'234.50", "1234.50"),
+        ("100.00 CR", "-100.00"),
+        ("12,5", "12.5"),
+        ("€ 0,99", "0.99"),
+        ("221.40.", "221.40"),
+        ("1,234", "1234"),
+    ],
+)
 def test_parse_amount_examples(text, expected):
     assert parse_amount(text) == Decimal(expected)
 
@@ -34,8 +48,9 @@ def test_parse_amount_forced_separator():
     assert parse_amount("1.234", decimal_comma=False) == Decimal("1.234")
 
 
-amounts = st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2,
-                      allow_nan=False, allow_infinity=False)
+amounts = st.decimals(
+    min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2, allow_nan=False, allow_infinity=False
+)
 
 
 def _format(value: Decimal, style: str) -> str:
@@ -61,12 +76,19 @@ def test_parse_amount_infers_separator_when_cents_are_printed(value):
     assert parse_amount(_format(value, "de")) == value
 
 
-@pytest.mark.parametrize(("text", "day_first", "expected"), [
-    ("03/14/2026", False, date(2026, 3, 14)), ("14.03.2026", True, date(2026, 3, 14)),
-    ("2026-03-14", False, date(2026, 3, 14)), ("March 14, 2026", False, date(2026, 3, 14)),
-    ("14 Mar 2026", False, date(2026, 3, 14)), ("03/04/2026", True, date(2026, 4, 3)),
-    ("03/04/2026", False, date(2026, 3, 4)), ("5. März 2026", True, date(2026, 3, 5)),
-])
+@pytest.mark.parametrize(
+    ("text", "day_first", "expected"),
+    [
+        ("03/14/2026", False, date(2026, 3, 14)),
+        ("14.03.2026", True, date(2026, 3, 14)),
+        ("2026-03-14", False, date(2026, 3, 14)),
+        ("March 14, 2026", False, date(2026, 3, 14)),
+        ("14 Mar 2026", False, date(2026, 3, 14)),
+        ("03/04/2026", True, date(2026, 4, 3)),
+        ("03/04/2026", False, date(2026, 3, 4)),
+        ("5. März 2026", True, date(2026, 3, 5)),
+    ],
+)
 def test_parse_date(text, day_first, expected):
     order = decide_date_order("14.03.2026" if day_first else "03/14/2026")
     assert parse_date(text, order) == expected
@@ -83,12 +105,20 @@ def test_find_dates_spans():
     text = "paid on 03/17/2026 for March 1, 2026 invoices"
     found = find_dates(text)
     assert [d for d, _, _ in found] == [date(2026, 3, 17), date(2026, 3, 1)]
-    assert text[found[0][1]:found[0][2]] == "03/17/2026"
+    assert text[found[0][1] : found[0][2]] == "03/17/2026"
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("Total $1,234.50", "USD"), ("Summe 1.234,50 €", "EUR"), ("£12.00", "GBP"), ("CA$ 12.00", "CAD"),
-    ("Total USD 5.00 ($)", "USD"), ("$ 12 (amounts in CAD)", "CAD"), ("no money here", None),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Total $1,234.50", "USD"),
+        ("Summe 1.234,50 €", "EUR"),
+        ("£12.00", "GBP"),
+        ("CA$ 12.00", "CAD"),
+        ("Total USD 5.00 ($)", "USD"),
+        ("$ 12 (amounts in CAD)", "CAD"),
+        ("no money here", None),
+    ],
+)
 def test_detect_currency(text, code):
     assert detect_currency(text)[0] == code

@@ -33,12 +33,14 @@ def test_both_readers_agree_on_every_fixture_pdf():
         theirs = _read_with_pdfplumber(content, max_pages=200, numbers=None)
         assert len(ours) == len(theirs), name
         for mine, plumber in zip(ours, theirs, strict=True):
-            assert (mine.width, mine.height, mine.blank) == pytest.approx((plumber.width, plumber.height,
-                                                                          plumber.blank)), name
+            assert (mine.width, mine.height, mine.blank) == pytest.approx(
+                (plumber.width, plumber.height, plumber.blank)
+            ), name
             assert [w.text for w in mine.words] == [w.text for w in plumber.words], f"{name} p{mine.number}"
             for a, b in zip(mine.words, plumber.words, strict=True):
-                assert (a.x0, a.top, a.x1, a.bottom) == pytest.approx((b.x0, b.top, b.x1, b.bottom), abs=1.0), \
+                assert (a.x0, a.top, a.x1, a.bottom) == pytest.approx((b.x0, b.top, b.x1, b.bottom), abs=1.0), (
                     f"{name} p{mine.number} {a.text}"
+                )
             assert mine.reader == PDFIUM and plumber.reader == PDFPLUMBER, name
             compared += len(mine.words)
     assert compared > 2_000
@@ -58,8 +60,11 @@ def test_extractions_are_identical_through_either_reader(monkeypatch):
 
 def _without_boxes(value, *, drop_reader: bool = False):
     if isinstance(value, dict):
-        return {k: _without_boxes(v, drop_reader=drop_reader) for k, v in value.items()
-                if k != "bbox" and not (drop_reader and k == "reader")}
+        return {
+            k: _without_boxes(v, drop_reader=drop_reader)
+            for k, v in value.items()
+            if k != "bbox" and not (drop_reader and k == "reader")
+        }
     if isinstance(value, list):
         return [_without_boxes(v, drop_reader=drop_reader) for v in value]
     return value
@@ -118,8 +123,15 @@ def test_provenance_names_the_fallback_reader():
 
 def test_word_arithmetic_matches_pdfplumbers_rules():
     # (top, x0, x1, bottom, text): a gap over 1.5 pt splits, a space splits, lines cluster within 3 pt
-    chars = [(10, 0, 5, 20, "A"), (10.5, 5.5, 10, 20, "B"), (10, 12, 16, 20, "C"), (10, 16, 18, 20, " "),
-             (11, 18, 22, 21, "D"), (30, 0, 4, 40, "E"), (12.9, 30, 34, 22, "F")]
+    chars = [
+        (10, 0, 5, 20, "A"),
+        (10.5, 5.5, 10, 20, "B"),
+        (10, 12, 16, 20, "C"),
+        (10, 16, 18, 20, " "),
+        (11, 18, 22, 21, "D"),
+        (30, 0, 4, 40, "E"),
+        (12.9, 30, 34, 22, "F"),
+    ]
     words = words_from_chars(chars)
     assert [w.text for w in words] == ["AB", "C", "D", "F", "E"]
     assert (words[0].x0, words[0].top, words[0].x1, words[0].bottom) == (0, 10, 10, 20)

@@ -33,14 +33,27 @@ DOCUMENTS = ("po_acme_45810.pdf", "remit_greatlakes_ach.pdf", "po_harbor_unknown
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    return {**os.environ, "O2C_DATABASE_URL": settings.database_url, "O2C_REDIS_URL": settings.redis_url,
-            "O2C_STORAGE_DIR": str(settings.storage_dir), "O2C_QUEUE_NAME": settings.queue_name,
-            "O2C_BUSINESS_DATE": settings.business_date.isoformat(), "OMP_THREAD_LIMIT": "1", **extra}
+    return {
+        **os.environ,
+        "O2C_DATABASE_URL": settings.database_url,
+        "O2C_REDIS_URL": settings.redis_url,
+        "O2C_STORAGE_DIR": str(settings.storage_dir),
+        "O2C_QUEUE_NAME": settings.queue_name,
+        "O2C_BUSINESS_DATE": settings.business_date.isoformat(),
+        "OMP_THREAD_LIMIT": "1",
+        **extra,
+    }
 
 
 def _worker(settings: Settings, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o2c.cli.main", "worker", "--burst"], env=_env(settings, **extra),
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "worker", "--burst"],
+        env=_env(settings, **extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 def _restart(ctx, settings: Settings) -> list[int]:
@@ -50,9 +63,14 @@ def _restart(ctx, settings: Settings) -> list[int]:
         job_id = f"{settings.queue_name}-o2c-process-{document_id}"
         if Job.exists(job_id, connection=connection):
             Job.fetch(job_id, connection=connection).delete()  # its retry is scheduled; don't wait for it
-    swept = subprocess.run([sys.executable, "-c", "import worker; print(worker.sweep_job())"],
-                           env=_env(settings, O2C_STUCK_AFTER_MINUTES="0"),  # the crash was a moment ago
-                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+    swept = subprocess.run(
+        [sys.executable, "-c", "import worker; print(worker.sweep_job())"],
+        env=_env(settings, O2C_STUCK_AFTER_MINUTES="0"),  # the crash was a moment ago
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert swept.returncode == 0, swept.stderr[-2000:]
     return pending_documents(ctx)
 
@@ -60,12 +78,15 @@ def _restart(ctx, settings: Settings) -> list[int]:
 def _ledger_facts(ctx) -> dict:
     with unit_of_work(ctx.session_factory) as session:
         unbalanced = session.execute(
-            select(JournalLine.entry_id).group_by(JournalLine.entry_id, JournalLine.currency)
-            .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))).all()
+            select(JournalLine.entry_id)
+            .group_by(JournalLine.entry_id, JournalLine.currency)
+            .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+        ).all()
         return {
             "documents": session.scalar(select(func.count()).select_from(Document)),
-            "processed": session.scalar(select(func.count()).select_from(Document).where(
-                Document.status == DocumentStatus.PROCESSED)),
+            "processed": session.scalar(
+                select(func.count()).select_from(Document).where(Document.status == DocumentStatus.PROCESSED)
+            ),
             "orders": session.scalar(select(func.count()).select_from(Order)),
             "order_sources": session.scalar(select(func.count(func.distinct(Order.source_extraction_id)))),
             "payments": session.scalar(select(func.count()).select_from(Payment)),
@@ -79,11 +100,17 @@ def _ledger_facts(ctx) -> dict:
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)
-def test_a_worker_killed_inside_a_step_loses_nothing_and_posts_nothing_twice(point, fresh_postgres_url, redis_url,
-                                                                            tmp_path, samples):
-    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_postgres_url, redis_url=redis_url,
-                        storage_dir=tmp_path / "blobs", business_date=date(2026, 3, 20),
-                        queue_name=f"o2c-crash-{uuid.uuid4().hex[:8]}")
+def test_a_worker_killed_inside_a_step_loses_nothing_and_posts_nothing_twice(
+    point, fresh_postgres_url, redis_url, tmp_path, samples
+):
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=fresh_postgres_url,
+        redis_url=redis_url,
+        storage_dir=tmp_path / "blobs",
+        business_date=date(2026, 3, 20),
+        queue_name=f"o2c-crash-{uuid.uuid4().hex[:8]}",
+    )
     ctx = build_context(settings, migrate=True)
     with unit_of_work(ctx.session_factory) as session:
         for kind in ("customers", "products", "prices", "invoices"):

@@ -40,8 +40,14 @@ def test_o2c_extract_of_the_huge_page_stays_small(tmp_path):
     path = tmp_path / "poster.pdf"
     path.write_bytes(huge_page_pdf())
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    run = subprocess.run([sys.executable, "-m", "o2c.cli.main", "extract", str(path)], capture_output=True, text=True,
-                         cwd=ROOT, env={**os.environ, "O2C_DATA_DIR": str(tmp_path)}, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "extract", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "O2C_DATA_DIR": str(tmp_path)},
+        timeout=120,
+    )
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert run.returncode == 1 and "page_too_large" in run.stderr, run.stderr
     assert max(peak_kib, before) < 1024 * 1024, f"peak RSS {peak_kib} KiB"  # was 7 GiB
@@ -89,6 +95,7 @@ def test_scan_while_tesseract_is_missing_waits_then_reads(make_context, tmp_path
 def test_rejected_bytes_again_say_they_can_be_reprocessed(make_context, tmp_path, monkeypatch):
     ctx = make_context(f"sqlite:///{tmp_path / 'o2c.sqlite3'}")
     content = b"Purchase Order PO-1\nnothing else here\n"
+
     def broken(*_a, **_k):
         raise UnreadableDocument("the extractor of the day cannot read this", reason="corrupt")
 
@@ -121,19 +128,37 @@ def test_cli_reprocess_and_doctor(tmp_path, samples):
     env.pop("O2C_REDIS_URL", None)
     doc = tmp_path / "note.txt"
     doc.write_text("hello")
-    run = subprocess.run([sys.executable, "-m", "o2c.cli.main", "ingest", str(doc)], capture_output=True, text=True,
-                         cwd=ROOT, env=env, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "ingest", str(doc)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     document_id = json.loads(run.stdout.splitlines()[0])["document_id"]
-    again = subprocess.run([sys.executable, "-m", "o2c.cli.main", "reprocess", str(document_id)], capture_output=True,
-                           text=True, cwd=ROOT, env=env, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "reprocess", str(document_id)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert again.returncode == 1 and "is processed" in again.stderr
-    doctor = subprocess.run([sys.executable, "-m", "o2c.cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT,
-                            env=env, timeout=120)
+    doctor = subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
     checks = {c["check"]: c for c in map(json.loads, doctor.stdout.splitlines())}
     assert set(checks) == {"ocr", "database", "redis", "disk"} and doctor.returncode == 0, doctor.stderr
-    missing = subprocess.run([sys.executable, "-m", "o2c.cli.main", "doctor"], capture_output=True, text=True, cwd=ROOT,
-                             env={**env, "PATH": "/nonexistent", "O2C_OCR_LANGUAGES": "eng+xyz",
-                                  "O2C_REDIS_URL": "redis://127.0.0.1:1/0"}, timeout=120)
+    missing = subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "doctor"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "PATH": "/nonexistent", "O2C_OCR_LANGUAGES": "eng+xyz", "O2C_REDIS_URL": "redis://127.0.0.1:1/0"},
+        timeout=120,
+    )
     assert missing.returncode == 1
     checks = {c["check"]: c for c in map(json.loads, missing.stdout.splitlines())}
     assert not checks["ocr"]["ok"] and "Tesseract" in checks["ocr"]["problem"]

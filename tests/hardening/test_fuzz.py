@@ -51,7 +51,7 @@ def test_hypothesis_damaged_inputs_never_crash(server_for_hypothesis, base, seed
     rng = random.Random(seed)
     content = bytearray(base.content)
     at = rng.randrange(len(content) + 1)
-    content[at:at + len(damage)] = damage
+    content[at : at + len(damage)] = damage
     verdict = server_for_hypothesis.read(Case(base.name, bytes(content[: rng.randrange(1, len(content) + 1)])))
     assert verdict["result"] in ("read", "error"), verdict
 

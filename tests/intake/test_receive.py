@@ -81,15 +81,18 @@ def test_event_log_is_append_only(factory, tmp_path):
         s.flush()
 
 
-@pytest.mark.parametrize("content,name,expected", [
-    (b"%PDF-1.7\n", "x.bin", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n....", "x", "image/png"),
-    (b"\xff\xd8\xff\xe0", "x", "image/jpeg"),
-    (b"II*\x00", "x", "image/tiff"),
-    (b"From: a@b.c\nSubject: hi\n\nbody", "x", "message/rfc822"),
-    (b"plain words", "note.txt", "text/plain"),
-    (b"\x00\x01\x02", "blob.bin", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "content,name,expected",
+    [
+        (b"%PDF-1.7\n", "x.bin", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\n....", "x", "image/png"),
+        (b"\xff\xd8\xff\xe0", "x", "image/jpeg"),
+        (b"II*\x00", "x", "image/tiff"),
+        (b"From: a@b.c\nSubject: hi\n\nbody", "x", "message/rfc822"),
+        (b"plain words", "note.txt", "text/plain"),
+        (b"\x00\x01\x02", "blob.bin", "application/octet-stream"),
+    ],
+)
 def test_media_type_is_sniffed_from_bytes_first(content, name, expected):
     assert sniff_media_type(content, name) == expected
 

@@ -35,9 +35,17 @@ def _order(lines, po="PO-AR-1"):
 
 def test_open_items_aging_dso_and_unapplied(seeded):
     inv = seeded.scalar(select(Invoice).where(Invoice.invoice_number == "INV-090002"))
-    draft = PaymentDraft("C-1001", "Acme", TODAY, "CHK-1", "check", "USD", Decimal("300.00"),
-                         applications=[PlannedApplication(inv.id, Decimal("240.00"))],
-                         deductions=[PlannedDeduction(inv.id, Decimal("10.00"), "short_payment")])
+    draft = PaymentDraft(
+        "C-1001",
+        "Acme",
+        TODAY,
+        "CHK-1",
+        "check",
+        "USD",
+        Decimal("300.00"),
+        applications=[PlannedApplication(inv.id, Decimal("240.00"))],
+        deductions=[PlannedDeduction(inv.id, Decimal("10.00"), "short_payment")],
+    )
     post_payment(seeded, draft, source_extraction_id=1, today=TODAY)
     items = customer_open_items(seeded, "C-1001")
     assert items["totals"] == {"USD": "1760.00"}  # 1000 + 10 (kept open for the deduction) + 750
@@ -53,8 +61,9 @@ def test_open_items_aging_dso_and_unapplied(seeded):
 
 def test_invoice_pdf_and_ubl(seeded):
     line = DraftLine("BRG-6204", "bearing", Decimal("100"), "EA", Decimal("4.10"), Decimal("410.00"))
-    posted = post_order(seeded, _order([line]), source_extraction_id=5, policy=LedgerPolicy(tax_rate=Decimal("0.19")),
-                        today=TODAY)
+    posted = post_order(
+        seeded, _order([line]), source_extraction_id=5, policy=LedgerPolicy(tax_rate=Decimal("0.19")), today=TODAY
+    )
     view = load_invoice(seeded, posted.invoice_number)
     assert render_pdf(view).startswith(b"%PDF")
     root = ET.fromstring(render_ubl(view))
@@ -78,8 +87,11 @@ def test_tax_rounding_mode_is_a_setting(seeded):
 
 
 def test_pack_unit_prices_compare_per_pack(seeded):
-    import_master_data(seeded, "products", "sku,description,uom,unit_price,currency,pack_uom,pack_size\n"
-                                           "BLT-M8,Hex bolt M8x40,EA,0.25,USD,CS,12\n")
+    import_master_data(
+        seeded,
+        "products",
+        "sku,description,uom,unit_price,currency,pack_uom,pack_size\nBLT-M8,Hex bolt M8x40,EA,0.25,USD,CS,12\n",
+    )
     case = DraftLine("BLT-M8", "bolts", Decimal("10"), "CS", Decimal("2.40"), Decimal("24.00"))  # 12 x 0.20
     assert validate_order(seeded, _order([case], "PO-CS"), LedgerPolicy(), on_date=TODAY) == []
     wrong = DraftLine("BLT-M8", "bolts", Decimal("10"), "CS", Decimal("0.20"), Decimal("2.00"))

@@ -27,8 +27,16 @@ ROUNDS = 3
 
 def _worker(url: str, invoice_id: int, source: int, barrier, results) -> None:
     engine = make_engine(url)
-    draft = PaymentDraft("C-1001", "Acme", TODAY, f"race-{source}", "ACH", "USD", Decimal("250.00"),
-                         applications=[PlannedApplication(invoice_id, Decimal("250.00"), rule="race")])
+    draft = PaymentDraft(
+        "C-1001",
+        "Acme",
+        TODAY,
+        f"race-{source}",
+        "ACH",
+        "USD",
+        Decimal("250.00"),
+        applications=[PlannedApplication(invoice_id, Decimal("250.00"), rule="race")],
+    )
     with Session(engine) as session:
         session.connection()  # connect before the barrier so both start their transaction together
         barrier.wait(timeout=30)
@@ -56,8 +64,10 @@ def test_two_processes_never_over_apply_one_invoice(fresh_postgres_url):
             session.commit()
             invoice_id = invoice.id
         barrier, results = ctx.Barrier(2), ctx.Queue()
-        workers = [ctx.Process(target=_worker, args=(fresh_postgres_url, invoice_id, 100 * round_no + k, barrier,
-                                                     results)) for k in (1, 2)]
+        workers = [
+            ctx.Process(target=_worker, args=(fresh_postgres_url, invoice_id, 100 * round_no + k, barrier, results))
+            for k in (1, 2)
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -67,17 +77,27 @@ def test_two_processes_never_over_apply_one_invoice(fresh_postgres_url):
         assert outcomes == ["over_application", "posted"], outcomes
         with Session(engine) as session:
             assert session.get(lm.Invoice, invoice_id).open_amount == Decimal("0")
-            applied = session.scalar(select(func.sum(lm.CashApplication.amount)).where(
-                lm.CashApplication.invoice_id == invoice_id, lm.CashApplication.rule == "race"))
+            applied = session.scalar(
+                select(func.sum(lm.CashApplication.amount)).where(
+                    lm.CashApplication.invoice_id == invoice_id, lm.CashApplication.rule == "race"
+                )
+            )
             assert applied == Decimal("250.00") * (round_no + 1)  # exactly one application per round
     engine.dispose()
 
 
 def _order_worker(url: str, po_number: str, source: int, barrier, results) -> None:
     engine = make_engine(url)
-    draft = OrderDraft("C-1003", po_number, date(2024, 3, 20), "USD", None, None,
-                       [DraftLine("BRG-6204", None, Decimal("200"), "EA", Decimal("5.00"), Decimal("1000.00"))],
-                       Decimal("1000.00"))
+    draft = OrderDraft(
+        "C-1003",
+        po_number,
+        date(2024, 3, 20),
+        "USD",
+        None,
+        None,
+        [DraftLine("BRG-6204", None, Decimal("200"), "EA", Decimal("5.00"), Decimal("1000.00"))],
+        Decimal("1000.00"),
+    )
     with Session(engine) as session:
         session.connection()
         barrier.wait(timeout=30)
@@ -101,8 +121,9 @@ def test_two_processes_never_both_pass_one_credit_limit(fresh_postgres_url):
         session.commit()
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [ctx.Process(target=_order_worker, args=(fresh_postgres_url, f"GX-{k}", k, barrier, results))
-               for k in (1, 2)]
+    workers = [
+        ctx.Process(target=_order_worker, args=(fresh_postgres_url, f"GX-{k}", k, barrier, results)) for k in (1, 2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -21,23 +21,15 @@ def test_balanced_entry_posts_and_is_idempotent(session):
 
 def test_balance_is_checked_per_currency(session):
     with pytest.raises(UnbalancedEntry):
-        post_entry(
-            session, "x", "k2", D, [debit(CASH, Decimal("10"), "USD"), credit(AR, Decimal("10"), "EUR")]
-        )
+        post_entry(session, "x", "k2", D, [debit(CASH, Decimal("10"), "USD"), credit(AR, Decimal("10"), "EUR")])
     with pytest.raises(UnbalancedEntry):
-        post_entry(
-            session, "x", "k3", D, [debit(CASH, Decimal("10"), "USD"), credit(AR, Decimal("9.99"), "USD")]
-        )
+        post_entry(session, "x", "k3", D, [debit(CASH, Decimal("10"), "USD"), credit(AR, Decimal("9.99"), "USD")])
     with pytest.raises(UnbalancedEntry):
-        post_entry(
-            session, "x", "k4", D, [debit("PETTY", Decimal("1"), "USD"), credit(AR, Decimal("1"), "USD")]
-        )
+        post_entry(session, "x", "k4", D, [debit("PETTY", Decimal("1"), "USD"), credit(AR, Decimal("1"), "USD")])
 
 
 def test_reversal_mirrors_and_happens_once(session):
-    entry = post_entry(
-        session, "x", "k5", D, [debit(CASH, Decimal("7"), "USD"), credit(AR, Decimal("7"), "USD")]
-    )
+    entry = post_entry(session, "x", "k5", D, [debit(CASH, Decimal("7"), "USD"), credit(AR, Decimal("7"), "USD")])
     reversal = reverse_entry(session, entry, entry_date=D)
     assert reversal.reverses_id == entry.id
     assert reverse_entry(session, entry, entry_date=D).id == reversal.id  # idempotent
@@ -47,9 +39,7 @@ def test_reversal_mirrors_and_happens_once(session):
 
 
 def test_posted_entries_are_immutable(session):
-    entry = post_entry(
-        session, "x", "k6", D, [debit(CASH, Decimal("7"), "USD"), credit(AR, Decimal("7"), "USD")]
-    )
+    entry = post_entry(session, "x", "k6", D, [debit(CASH, Decimal("7"), "USD"), credit(AR, Decimal("7"), "USD")])
     entry.lines[0].debit = Decimal("8")
     with pytest.raises(UnbalancedEntry):
         session.flush()

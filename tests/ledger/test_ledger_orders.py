@@ -79,9 +79,7 @@ def test_invoice_numbers_are_gap_free_across_rollbacks(seeded):
 
 def test_tax_and_rounding_from_policy(seeded):
     policy = LedgerPolicy(tax_rate=Decimal("0.0725"))
-    posted = post_order(
-        seeded, draft(qty="3", price="4.50"), source_extraction_id=5, policy=policy, today=TODAY
-    )
+    posted = post_order(seeded, draft(qty="3", price="4.50"), source_extraction_id=5, policy=policy, today=TODAY)
     invoice = seeded.scalar(select(Invoice).where(Invoice.invoice_number == posted.invoice_number))
     assert (invoice.tax_amount, invoice.amount) == (
         Decimal("0.98"),
@@ -98,9 +96,7 @@ def test_duplicate_po_is_refused(seeded):
 
 def test_duplicate_po_caught_by_the_constraint_when_validation_races(seeded, monkeypatch):
     post_order(seeded, draft(), source_extraction_id=1, policy=POLICY, today=TODAY)
-    monkeypatch.setattr(
-        orders, "validate_order", lambda *a, **k: []
-    )  # as if a concurrent post was not yet visible
+    monkeypatch.setattr(orders, "validate_order", lambda *a, **k: [])  # as if a concurrent post was not yet visible
     with pytest.raises(DuplicateOrder):
         post_order(seeded, draft(), source_extraction_id=2, policy=POLICY, today=TODAY)
     assert len(seeded.scalars(select(Order)).all()) == 1  # the session is still usable after the savepoint
@@ -117,9 +113,9 @@ def test_credit_hold(seeded):
     with pytest.raises(OrderNotPostable):
         post_order(seeded, over, source_extraction_id=9, policy=POLICY, today=TODAY)
     post_order(seeded, ok, source_extraction_id=10, policy=POLICY, today=TODAY)  # AR now 500
-    assert reasons(
-        validate_order(seeded, draft("PO-2", customer="C-1003", qty="201", price="5.00"), POLICY)
-    ) == ["credit_hold"]
+    assert reasons(validate_order(seeded, draft("PO-2", customer="C-1003", qty="201", price="5.00"), POLICY)) == [
+        "credit_hold"
+    ]
 
 
 def test_price_currency_hold_and_unknowns(seeded):

@@ -39,9 +39,21 @@ step = st.one_of(
     # the same payment again by another channel (another source id): posts once, the second is refused
     st.tuples(st.just("duplicate"), st.integers(0, 20)),
     # a lockbox batch: several payments, each with applications and short-pay deductions, posted all or none
-    st.tuples(st.just("batch"), st.lists(st.tuples(st.sampled_from(["C1", "C2"]), cents, st.lists(
-        st.tuples(st.integers(0, 20), cents, st.integers(0, 500).map(lambda c: Decimal(c) / 100)),
-        max_size=3)), min_size=1, max_size=3)),
+    st.tuples(
+        st.just("batch"),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["C1", "C2"]),
+                cents,
+                st.lists(
+                    st.tuples(st.integers(0, 20), cents, st.integers(0, 500).map(lambda c: Decimal(c) / 100)),
+                    max_size=3,
+                ),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    ),
 )
 
 
@@ -67,9 +79,7 @@ def run_step(session, s, n):
         payments = session.scalars(select(Payment).order_by(Payment.id)).all()
         if invoices and payments:
             invoice, payment = invoices[s[1] % len(invoices)], payments[s[2] % len(payments)]
-            discount = (
-                (invoice.amount * Decimal("0.02")).quantize(Decimal("0.01")) if s[4] == 0 else Decimal("0")
-            )
+            discount = (invoice.amount * Decimal("0.02")).quantize(Decimal("0.01")) if s[4] == 0 else Decimal("0")
             apply_cash(
                 session,
                 payment_id=payment.id,
@@ -85,16 +95,25 @@ def run_step(session, s, n):
         if invoices:
             invoice = invoices[s[1] % len(invoices)]
             erp_open = min(s[2], invoice.amount)
-            import_master_data(session, "invoices", "invoice_number,customer_id,invoice_date,due_date,amount,"
-                               f"open_amount,currency,po_number\n{invoice.invoice_number},{invoice.customer_id},"
-                               f"2024-03-15,,{invoice.amount},{erp_open},{invoice.currency},\n")
+            import_master_data(
+                session,
+                "invoices",
+                "invoice_number,customer_id,invoice_date,due_date,amount,"
+                f"open_amount,currency,po_number\n{invoice.invoice_number},{invoice.customer_id},"
+                f"2024-03-15,,{invoice.amount},{erp_open},{invoice.currency},\n",
+            )
     elif kind == "duplicate":
-        payments = session.scalars(select(Payment).where(Payment.payment_reference.is_not(None))
-                                   .order_by(Payment.id)).all()
+        payments = session.scalars(
+            select(Payment).where(Payment.payment_reference.is_not(None)).order_by(Payment.id)
+        ).all()
         if payments:
             p = payments[s[1] % len(payments)]
-            post_payment(session, PaymentDraft(p.customer_id, None, p.payment_date, p.payment_reference, None,
-                                               p.currency, p.amount), source_extraction_id=n, today=TODAY)
+            post_payment(
+                session,
+                PaymentDraft(p.customer_id, None, p.payment_date, p.payment_reference, None, p.currency, p.amount),
+                source_extraction_id=n,
+                today=TODAY,
+            )
     elif kind == "batch":
         invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
         if not invoices:
@@ -102,11 +121,24 @@ def run_step(session, s, n):
         drafts = []
         for k, (customer, amount, plans) in enumerate(s[1]):
             chosen = [(invoices[i % len(invoices)], paid, short) for i, paid, short in plans]
-            drafts.append((PaymentDraft(
-                customer, None, TODAY, None, None, "USD" if customer == "C1" else "EUR", amount,
-                applications=[PlannedApplication(inv.id, paid, rule="batch") for inv, paid, _ in chosen],
-                deductions=[PlannedDeduction(inv.id, short, "short_payment") for inv, _, short in chosen if short],
-            ), 10_000 * (n + 1) + k))
+            drafts.append(
+                (
+                    PaymentDraft(
+                        customer,
+                        None,
+                        TODAY,
+                        None,
+                        None,
+                        "USD" if customer == "C1" else "EUR",
+                        amount,
+                        applications=[PlannedApplication(inv.id, paid, rule="batch") for inv, paid, _ in chosen],
+                        deductions=[
+                            PlannedDeduction(inv.id, short, "short_payment") for inv, _, short in chosen if short
+                        ],
+                    ),
+                    10_000 * (n + 1) + k,
+                )
+            )
         post_payments(session, drafts, today=TODAY)
     else:
         apps = session.scalars(select(CashApplication).order_by(CashApplication.id)).all()

@@ -12,8 +12,9 @@ POLICY = MatchingPolicy()
 
 
 def resolve(session, name=None, hint=None, domain=None, address=None):
-    return resolve_customer(session, customer_id_hint=hint, name=name, email_domain=domain, address=address,
-                            policy=POLICY)
+    return resolve_customer(
+        session, customer_id_hint=hint, name=name, email_domain=domain, address=address, policy=POLICY
+    )
 
 
 def test_legal_name():
@@ -61,8 +62,9 @@ def test_products(seeded):
 
 
 def test_address_settles_two_close_names(seeded):
-    extra = Customer(customer_id="C-2002", name="Acme Industrial Supplies Ltd", currency="USD",
-                     address="77 Harbour Road, Portsmouth")
+    extra = Customer(
+        customer_id="C-2002", name="Acme Industrial Supplies Ltd", currency="USD", address="77 Harbour Road, Portsmouth"
+    )
     seeded.add(extra)
     seeded.flush()
     sync_customer_aliases(seeded, [extra])

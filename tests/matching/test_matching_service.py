@@ -76,8 +76,10 @@ def test_clean_order_is_postable_and_posts(seeded):
     again = decide_order(seeded, po(), matching=M, ledger=L, today=TODAY)
     assert again.reasons == ["duplicate_order"]
     assert again.duplicate_of_order_id == posted.order_id  # same customer + PO + total: a re-send, not a conflict
-    changed = po([OrderLine("BRG-6204", "Ball bearing", Decimal("200"), "EA", Decimal("4.10"), Decimal("820.00"))],
-                 total=Decimal("820.00"))
+    changed = po(
+        [OrderLine("BRG-6204", "Ball bearing", Decimal("200"), "EA", Decimal("4.10"), Decimal("820.00"))],
+        total=Decimal("820.00"),
+    )
     conflict = decide_order(seeded, changed, matching=M, ledger=L, today=TODAY)
     assert "duplicate_order" in conflict.reasons and conflict.duplicate_of_order_id is None
 
@@ -185,8 +187,9 @@ def test_overpaid_item_leaves_unapplied_cash_on_account_within_the_tolerance(see
     beyond = decide_remittance(seeded, remittance([item("INV-090003", "760.00")], "760.00"), matching=M, ledger=L)
     assert beyond.reasons == ["overpayment"] and Decimal(beyond.evidence[0]["expected"]) == Decimal("750.00")
     wide = dataclasses.replace(L, overpayment_tolerance=Decimal("20"))
-    assert decide_remittance(seeded, remittance([item("INV-090003", "760.00")], "760.00"), matching=M,
-                             ledger=wide).postable
+    assert decide_remittance(
+        seeded, remittance([item("INV-090003", "760.00")], "760.00"), matching=M, ledger=wide
+    ).postable
 
 
 def test_short_pay_on_an_ocr_guessed_reference_goes_to_review(seeded):

@@ -13,8 +13,18 @@ from o2c.review.models import WebhookDelivery
 def test_an_event_older_than_any_look_back_is_still_staged(database_url, make_context):
     ctx = make_context(database_url)
     with unit_of_work(ctx.session_factory) as session:
-        session.add_all([Event(id=1000 + n, kind="order.posted" if n % 2 else "document.received",
-                               subject_type="extraction", subject_id=n, payload={}) for n in range(1500)])
+        session.add_all(
+            [
+                Event(
+                    id=1000 + n,
+                    kind="order.posted" if n % 2 else "document.received",
+                    subject_type="extraction",
+                    subject_id=n,
+                    payload={},
+                )
+                for n in range(1500)
+            ]
+        )
     with unit_of_work(ctx.session_factory) as session:
         assert stage_events(session) == 750
     # a long transaction took id 10 early and commits only now, 2,500 ids below the newest staged event

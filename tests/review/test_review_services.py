@@ -32,13 +32,22 @@ def session(tmp_path):
 
 def _remittance(*references: str) -> Extraction:
     items = [RemittanceItem(invoice_number=ref, amount_paid=Decimal("10.00")) for ref in references]
-    return Extraction(source="r.pdf", document_type=REMITTANCE_ADVICE,
-                      remittance=ExtractedRemittance(amount=Decimal("10.00") * len(items), items=items))
+    return Extraction(
+        source="r.pdf",
+        document_type=REMITTANCE_ADVICE,
+        remittance=ExtractedRemittance(amount=Decimal("10.00") * len(items), items=items),
+    )
 
 
 def test_a_learned_reference_is_used_next_time_and_retiring_it_stops_that(session):
-    row = learning.learn_reference(session, customer_id="C-1", reference="Our ref 77/A", invoice_number="INV-10007",
-                                   reviewer="reviewer:key-1", exception_id=5)
+    row = learning.learn_reference(
+        session,
+        customer_id="C-1",
+        reference="Our ref 77/A",
+        invoice_number="INV-10007",
+        reviewer="reviewer:key-1",
+        exception_id=5,
+    )
     assert row.provenance == "reviewer reviewer:key-1 on exception 5" and row.active
     rewritten = learning.apply_reference_aliases(session, _remittance("OUR REF 77-A", "INV-2"))
     assert [i.invoice_number for i in rewritten.remittance.items] == ["INV-10007", "INV-2"]
@@ -53,13 +62,24 @@ def test_a_reference_that_means_two_invoices_is_left_alone(session):
         session.add(ReferenceAlias(customer_id=customer, reference="R-9", reference_key="R9", invoice_number=number))
     session.flush()
     assert learning.apply_reference_aliases(session, _remittance("R-9")).remittance.items[0].invoice_number == "R-9"
-    assert learning.learn_reference(session, customer_id="C-1", reference="INV-1", invoice_number="INV-1",
-                                    reviewer="r", exception_id=1) is None  # the reference already is the number
+    assert (
+        learning.learn_reference(
+            session, customer_id="C-1", reference="INV-1", invoice_number="INV-1", reviewer="r", exception_id=1
+        )
+        is None
+    )  # the reference already is the number
 
 
 def test_a_claim_expires_and_a_closed_exception_cannot_be_claimed(session):
-    item = review.open_exception(session, document_id=1, extraction_id=None, document_type="other",
-                                 reasons=["unreadable"], evidence=[], amount_at_risk=Decimal("50"))
+    item = review.open_exception(
+        session,
+        document_id=1,
+        extraction_id=None,
+        document_type="other",
+        reasons=["unreadable"],
+        evidence=[],
+        amount_at_risk=Decimal("50"),
+    )
     assert item.priority == 50 and item.due_at is not None
     now = utcnow()
     review.claim_exception(session, item.id, reviewer="ann", now=now)
@@ -70,4 +90,8 @@ def test_a_claim_expires_and_a_closed_exception_cannot_be_claimed(session):
     with pytest.raises(ExceptionClosed):
         review.claim_exception(session, item.id, reviewer="ann")
     assert [e.kind for e in review.audit_trail(session, item.id)] == [
-        "exception.opened", "exception.claimed", "exception.claimed", "exception.resolved"]
+        "exception.opened",
+        "exception.claimed",
+        "exception.claimed",
+        "exception.resolved",
+    ]

@@ -24,8 +24,14 @@ def _extract(*paths, tmp_path) -> subprocess.CompletedProcess:
     env = {**os.environ, "O2C_DATA_DIR": str(tmp_path), "OMP_THREAD_LIMIT": "1"}
     env.pop("O2C_DATABASE_URL", None)
     env.pop("O2C_REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "o2c.cli.main", "extract", *map(str, paths)], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "o2c.cli.main", "extract", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 @pytest.mark.skipif(not PURCHASE_ORDERS.is_dir() or not CHECK.exists(), reason="../shared is not present")
@@ -39,8 +45,7 @@ def test_extract_every_shared_purchase_order_follows_the_contract(tmp_path):
     sources = {line["source"] for line in lines}
     assert all(any(s.endswith(p.name) for s in sources) for p in documents), (sources, run.stderr)
     structured = [line for line in lines if line["channel"] == "structured"]
-    assert len(structured) == len([p for p in documents if p.suffix in (".edi", ".xml")
-                                   or "order_x" in p.parts])
+    assert len(structured) == len([p for p in documents if p.suffix in (".edi", ".xml") or "order_x" in p.parts])
     assert {line["document_type"] for line in structured} == {"purchase_order", "other"}  # the 855 is other
 
 
@@ -52,8 +57,9 @@ def test_generated_files_through_the_cli(tmp_path):
     types = [json.loads(line)["document_type"] for line in run.stdout.splitlines()]
     assert types == ["remittance_advice", "purchase_order", "remittance_advice"]
     if CHECK.exists():
-        check = subprocess.run([sys.executable, str(CHECK), "extract"], input=run.stdout, capture_output=True,
-                               text=True)
+        check = subprocess.run(
+            [sys.executable, str(CHECK), "extract"], input=run.stdout, capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout
 
 

@@ -31,7 +31,8 @@ def test_orders_message():
     assert o.ship_to == "Acme Plant 2, 12 Harbour Road, Hamburg 20457, DE"
     # PIA's supplier article number (SA) wins over the LIN's EAN: it is what our catalogue knows
     assert [(x.sku, x.description, x.quantity, x.uom, x.unit_price, x.amount) for x in o.lines] == [
-        (x.sku, x.description, x.quantity, x.uom, x.price, x.amount) for x in order.lines]
+        (x.sku, x.description, x.quantity, x.uom, x.price, x.amount) for x in order.lines
+    ]
     assert o.total == o.subtotal == order.total
     assert extraction.provenance["order.po_number"]["element"].startswith("UNH M1/BGM02")
     assert all(v == 1.0 for v in extraction.confidence.values()) and not extraction.warnings
@@ -45,7 +46,8 @@ def test_remadv_message():
     assert r.payer_name == "Acme Industrial Supply" and r.currency == "EUR" and r.payment_method == "Bank transfer"
     assert r.amount == Decimal("1230.50")
     assert [(i.invoice_number, i.amount_paid, i.invoice_amount, i.discount, i.po_number) for i in r.items] == [
-        (p.invoice, p.paid, p.invoice_amount, p.discount, p.po) for p in DEFAULT_ITEMS]
+        (p.invoice, p.paid, p.invoice_amount, p.discount, p.po) for p in DEFAULT_ITEMS
+    ]
 
 
 def test_several_messages_and_a_line_count_warning():

@@ -19,12 +19,17 @@ HORSTOEKO = [ORDER_X / "horstoeko_reader-order-x-comfort.pdf", ORDER_X / "horsto
 
 
 def _order(**changes) -> ExtractedOrder:
-    values = {"po_number": "PO-77", "order_date": date(2026, 3, 2), "buyer_name": "Acme Industrial Supply GmbH",
-              "currency": "EUR", "total": Decimal("71.70"),
-              "lines": [OrderLine(sku="WID-1", quantity=Decimal("12"), unit_price=Decimal("4.25"),
-                                  amount=Decimal("51.00")),
-                        OrderLine(sku="BRK-2", quantity=Decimal("1"), unit_price=Decimal("20.70"),
-                                  amount=Decimal("20.70"))]}
+    values = {
+        "po_number": "PO-77",
+        "order_date": date(2026, 3, 2),
+        "buyer_name": "Acme Industrial Supply GmbH",
+        "currency": "EUR",
+        "total": Decimal("71.70"),
+        "lines": [
+            OrderLine(sku="WID-1", quantity=Decimal("12"), unit_price=Decimal("4.25"), amount=Decimal("51.00")),
+            OrderLine(sku="BRK-2", quantity=Decimal("1"), unit_price=Decimal("20.70"), amount=Decimal("20.70")),
+        ],
+    }
     values.update(changes)
     return ExtractedOrder(**values)
 
@@ -35,18 +40,34 @@ def test_agreement_gives_no_warning():
 
 
 def test_each_disagreement_is_one_warning():
-    page = _order(po_number="PO-78", order_date=date(2026, 3, 3), buyer_name="Globex", currency="USD",
-                  total=Decimal("70.00"), lines=_order().lines[:1])
+    page = _order(
+        po_number="PO-78",
+        order_date=date(2026, 3, 3),
+        buyer_name="Globex",
+        currency="USD",
+        total=Decimal("70.00"),
+        lines=_order().lines[:1],
+    )
     warnings = order_disagreements(_order(), page)
     assert [w.split(":")[0].rsplit(" ", 1)[1] for w in warnings] == [
-        "order.po_number", "order.order_date", "order.buyer_name", "order.currency", "order.lines", "order.total"]
+        "order.po_number",
+        "order.order_date",
+        "order.buyer_name",
+        "order.currency",
+        "order.lines",
+        "order.total",
+    ]
     assert "XML 71.70, page 70.00" in warnings[-1]
 
 
 def test_line_values_are_compared():
     lines = _order().lines
-    page = _order(lines=[OrderLine(sku="WID-1", quantity=Decimal("10"), unit_price=Decimal("4.25"),
-                                   amount=Decimal("51.00")), lines[1]])
+    page = _order(
+        lines=[
+            OrderLine(sku="WID-1", quantity=Decimal("10"), unit_price=Decimal("4.25"), amount=Decimal("51.00")),
+            lines[1],
+        ]
+    )
     (warning,) = order_disagreements(_order(), page)
     assert "line 1 quantity: XML 12, page 10" in warning
 
@@ -75,16 +96,23 @@ def test_order_x_visible_page_agrees_with_its_xml():
     assert extraction.channel == "structured"
     assert [w for w in extraction.warnings if w.startswith("visible page")] == []
 
-    visible = extract_pages(read_pages(content, "application/pdf", ExtractionLimits()), source=MUSTANG.name,
-                            part=None)
+    visible = extract_pages(read_pages(content, "application/pdf", ExtractionLimits()), source=MUSTANG.name, part=None)
     xml, page = extraction.order, visible.order
     assert visible.document_type == "purchase_order" and visible.channel == "digital"
-    assert (page.po_number, page.order_date, page.buyer_name, page.currency, page.total) == (
-        xml.po_number, xml.order_date, xml.buyer_name, xml.currency, xml.total) == (
-        "PO123456789", date(2020, 3, 31), "BUYER_NAME", "EUR", Decimal("360.00"))
-    assert _line_values(page) == _line_values(xml) == [
-        (Decimal("6"), Decimal("10"), Decimal("60")), (Decimal("10"), Decimal("10"), Decimal("100")),
-        (Decimal("6"), Decimal("25"), Decimal("150"))]
+    assert (
+        (page.po_number, page.order_date, page.buyer_name, page.currency, page.total)
+        == (xml.po_number, xml.order_date, xml.buyer_name, xml.currency, xml.total)
+        == ("PO123456789", date(2020, 3, 31), "BUYER_NAME", "EUR", Decimal("360.00"))
+    )
+    assert (
+        _line_values(page)
+        == _line_values(xml)
+        == [
+            (Decimal("6"), Decimal("10"), Decimal("60")),
+            (Decimal("10"), Decimal("10"), Decimal("100")),
+            (Decimal("6"), Decimal("25"), Decimal("150")),
+        ]
+    )
     assert (page.subtotal, page.tax) == (Decimal("310.00"), Decimal("60.00"))
     assert not [w for w in visible.warnings if " x " in w or "sum to" in w]  # the page is self-consistent
 

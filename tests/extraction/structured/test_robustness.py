@@ -41,9 +41,9 @@ def _damage(content: bytes, rng: random.Random) -> bytes:
         elif kind == "byte" and data:
             data[at] = rng.choice(b"*~'+:?\n0A-.,<>&\x00\xff")
         elif kind == "delete":
-            del data[at:at + rng.randrange(1, 20)]
+            del data[at : at + rng.randrange(1, 20)]
         else:
-            data[at:at] = data[at:at + rng.randrange(1, 30)]
+            data[at:at] = data[at : at + rng.randrange(1, 30)]
     return bytes(data)
 
 

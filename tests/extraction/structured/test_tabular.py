@@ -37,14 +37,15 @@ def test_csv_remittance():
     assert _items(r) == EXPECTED
     assert extraction.confidence["remittance.items[0].amount_paid"] == 1.0
     assert extraction.confidence["remittance.amount"] < 1.0  # summed by us, not sent
-    assert extraction.provenance["remittance.items[1].invoice_number"] == {"element": "row 3, column 4",
-                                                                          "text": "INV-1002"}
+    assert extraction.provenance["remittance.items[1].invoice_number"] == {
+        "element": "row 3, column 4",
+        "text": "INV-1002",
+    }
 
 
 def test_semicolon_csv_with_decimal_commas_other_headers_and_a_preamble():
     header = ["Rechnungsnummer", "Rechnungsbetrag", "Skonto", "Zahlbetrag"]
-    rows = [["RE-1", "1.000,00", "20,00", "980,00"], ["RE-2", "250,50", "", "250,50"],
-            ["Summe", "", "", "1.230,50"]]
+    rows = [["RE-1", "1.000,00", "20,00", "980,00"], ["RE-2", "250,50", "", "250,50"], ["Summe", "", "", "1.230,50"]]
     preamble = [["Zahler", "Müller Maschinenbau GmbH"], ["Zahlungsdatum", "05.03.2026"], ["Währung", "EUR"]]
     content = remittance_csv(rows, header=header, delimiter=";", preamble=preamble)
     (extraction,) = read_structured(content, filename="avis.csv", media_type="text/csv")
@@ -52,7 +53,8 @@ def test_semicolon_csv_with_decimal_commas_other_headers_and_a_preamble():
     assert r.payer_name == "Müller Maschinenbau GmbH" and r.payment_date == date(2026, 3, 5) and r.currency == "EUR"
     assert [(i.invoice_number, i.invoice_amount, i.discount, i.amount_paid) for i in r.items] == [
         ("RE-1", Decimal("1000.00"), Decimal("20.00"), Decimal("980.00")),
-        ("RE-2", Decimal("250.50"), None, Decimal("250.50"))]
+        ("RE-2", Decimal("250.50"), None, Decimal("250.50")),
+    ]
     assert r.amount == Decimal("1230.50") and not extraction.warnings
 
 

@@ -45,8 +45,7 @@ def test_850_agrees_with_the_mapped_json():
     assert order.lines[0].description == "SMALL WIDGET" and order.lines[0].unit_price == Decimal("9.25")
     assert order.total == Decimal("13045.94") == sum(line.amount for line in order.lines)
     assert extraction.confidence["order.po_number"] == 1.0
-    assert extraction.provenance["order.po_number"] == {"element": "ST*850*000000010/BEG03@4",
-                                                        "text": "08292233294"}
+    assert extraction.provenance["order.po_number"] == {"element": "ST*850*000000010/BEG03@4", "text": "08292233294"}
     assert sniff_media_type(edi, "po.txt") == X12
 
 
@@ -80,15 +79,17 @@ def test_820_remittance():
     assert r.payment_date == date(2026, 3, 5) and r.payment_reference == "ACH-55012"
     assert r.payer_name == "Acme Industrial Supply"
     assert [(i.invoice_number, i.amount_paid, i.invoice_amount, i.discount, i.po_number) for i in r.items] == [
-        (p.invoice, p.paid, p.invoice_amount, p.discount, p.po) for p in DEFAULT_ITEMS]
+        (p.invoice, p.paid, p.invoice_amount, p.discount, p.po) for p in DEFAULT_ITEMS
+    ]
     assert extraction.provenance["remittance.items[0].amount_paid"]["text"] == "980.00"
     assert all(v == 1.0 for v in extraction.confidence.values())
     assert extraction.to_contract()["remittance"]["amount"] == "1230.50"
 
 
 def test_two_transaction_sets_give_two_documents_and_a_total_mismatch_warns():
-    content = x12([x12_820_body(), x12_820_body([Paid("INV-2001", Decimal("10.00"))], amount=Decimal("12.00"),
-                                                reference="ACH-2")])
+    content = x12(
+        [x12_820_body(), x12_820_body([Paid("INV-2001", Decimal("10.00"))], amount=Decimal("12.00"), reference="ACH-2")]
+    )
     first, second = read_x12(content, source="pay.edi")
     assert (first.part, second.part) == ("ST 820 0001", "ST 820 0002")
     assert second.remittance.payment_reference == "ACH-2"
@@ -97,13 +98,13 @@ def test_two_transaction_sets_give_two_documents_and_a_total_mismatch_warns():
 
 def test_two_interchanges_in_one_file():
     content = x12([x12_820_body()]) + x12([x12_850_body()], control="000000906")
-    assert [e.document_type for e in read_x12(content, source="both.edi")] == ["remittance_advice",
-                                                                              "purchase_order"]
+    assert [e.document_type for e in read_x12(content, source="both.edi")] == ["remittance_advice", "purchase_order"]
     with pytest.raises(UnreadableDocument):
         read_x12(x12([x12_820_body()]) + x12([x12_850_body()])[:-30], source="both.edi")
 
 
 # --- bad input: a clear UnreadableDocument, never a crash -------------------------------------------------------
+
 
 def _reason(content: bytes) -> UnreadableDocument:
     with pytest.raises(UnreadableDocument) as caught:

@@ -62,7 +62,8 @@ def test_order_x_pdf_xml_wins_and_each_disagreement_with_the_page_warns(path):
         warned = any(f"order.{name}:" in w or w.startswith("visible page is blank:") for w in extraction.warnings)
         if name == "lines":
             agrees = visible is not None and [(x.quantity, x.unit_price) for x in xml_value] == [
-                (x.quantity, x.unit_price) for x in page_value]
+                (x.quantity, x.unit_price) for x in page_value
+            ]
         else:
             agrees = xml_value == page_value
         assert agrees or warned, f"{name}: XML {xml_value!r}, page {page_value!r}, warnings {extraction.warnings}"
@@ -90,7 +91,8 @@ def test_ubl_order():
     assert o.requested_delivery_date == order.delivery and o.payment_terms == "30 days net"
     assert o.ship_to == "12 Harbour Road, 20457 Hamburg DE"
     assert [(x.sku, x.description, x.quantity, x.uom, x.unit_price, x.amount) for x in o.lines] == [
-        (x.sku, x.description, x.quantity, x.uom, x.price, x.amount) for x in order.lines]
+        (x.sku, x.description, x.quantity, x.uom, x.price, x.amount) for x in order.lines
+    ]
     assert o.total == order.total and extraction.confidence["order.lines[1].unit_price"] == 1.0
 
 
@@ -102,8 +104,9 @@ def test_ubl_invoice_is_other():
 
 def test_unknown_xml_root_is_refused():
     with pytest.raises(UnreadableDocument) as caught:
-        extract_document(b'<?xml version="1.0"?><catalog xmlns="urn:example:catalog"><item/></catalog>',
-                         filename="feed.xml")
+        extract_document(
+            b'<?xml version="1.0"?><catalog xmlns="urn:example:catalog"><item/></catalog>', filename="feed.xml"
+        )
     assert caught.value.reason == "unknown_xml" and "catalog" in caught.value.message
 
 
@@ -118,7 +121,8 @@ def test_external_entities_are_never_resolved(tmp_path):
     secret.write_text("TOP-SECRET")
     content = ubl_order(Order(po="&xxe;")).replace(
         b'<?xml version="1.0" encoding="UTF-8"?>',
-        f'<?xml version="1.0"?><!DOCTYPE Order [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode())
+        f'<?xml version="1.0"?><!DOCTYPE Order [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode(),
+    )
     try:
         extraction = _read(content, "order.xml")
     except UnreadableDocument:
