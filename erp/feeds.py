@@ -18,7 +18,7 @@ from o2c.core.errors import InvalidInput
 from o2c.core.money import decimal_str
 from o2c.ledger.models import CashApplication, Customer, Invoice, Order, Payment, Product
 from o2c.ledger.views import application_to_dict, invoice_to_dict, order_to_dict, payment_to_dict
-from o2c.review.models import OPEN_STATES, FeedAcknowledgement, ReviewItem
+from o2c.review.models import OPEN_STATES, ExceptionItem, FeedAcknowledgement
 
 FEEDS = ("orders", "invoices", "payments", "applications", "exceptions")
 MASTER_DATA_FEED = "master-data"
@@ -32,7 +32,7 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment  # SQLite returns naive datetimes
 
 
-def exception_to_dict(item: ReviewItem, now: datetime | None = None) -> dict[str, Any]:
+def exception_to_dict(item: ExceptionItem, now: datetime | None = None) -> dict[str, Any]:
     """An exception as the reviewer and ERP see it: reasons, evidence, priority, claim and SLA."""
     now = now or utcnow()
     created = _aware(item.created_at) if item.created_at else now
@@ -68,7 +68,7 @@ _MODELS: dict[str, tuple[type, Callable[[Any], dict[str, Any]]]] = {
     "invoices": (Invoice, invoice_to_dict),
     "payments": (Payment, payment_to_dict),
     "applications": (CashApplication, application_to_dict),
-    "exceptions": (ReviewItem, exception_to_dict),
+    "exceptions": (ExceptionItem, exception_to_dict),
 }
 
 

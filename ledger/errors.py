@@ -17,6 +17,12 @@ class UnbalancedEntry(InvalidInput):
     code = "unbalanced_entry"
 
 
+class ImmutableEntry(Conflict):
+    """A posted journal entry was edited or deleted; entries are never changed, only reversed."""
+
+    code = "immutable_entry"
+
+
 class DuplicateOrder(Conflict):
     """This customer's PO number has already been posted."""
 

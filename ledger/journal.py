@@ -12,7 +12,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from o2c.ledger.errors import AlreadyReversed, UnbalancedEntry
+from o2c.ledger.errors import AlreadyReversed, ImmutableEntry, UnbalancedEntry
 from o2c.ledger.models import JournalEntry, JournalLine
 
 AR, REVENUE, TAX, CASH, DISCOUNTS, UNAPPLIED, DEDUCTIONS = (
@@ -204,4 +204,4 @@ def account_balances(session: Session, customer_id: str | None = None) -> dict[t
 def _refuse_journal_edits(session: Session, _ctx, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, JournalEntry | JournalLine) and (obj in session.deleted or session.is_modified(obj)):
-            raise UnbalancedEntry("posted journal entries are immutable; post a reversal instead")
+            raise ImmutableEntry("posted journal entries are immutable; post a reversal instead")

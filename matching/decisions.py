@@ -31,7 +31,9 @@ _PAGE_DISAGREEMENT = re.compile(
 # Fields whose misreading could post something wrong. Left out because a later check verifies them: names and
 # printed customer ids (customer resolution: exact key, or fuzzy score plus margin), currencies (customer and
 # invoice currency checks), and a remittance's payment date unless a discount is taken (the discount window).
-_ORDER_REQUIRED = re.compile(r"order\.(po_number|order_date|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))")
+ORDER_REQUIRED_FIELDS = re.compile(
+    r"order\.(po_number|order_date|total|lines\[\d+\]\.(sku|quantity|unit_price|amount))"
+)
 _REMITTANCE_REQUIRED = re.compile(
     r"remittance\.(amount|"
     r"items\[\d+\]\.(invoice_number|amount_paid|discount|po_number))"
@@ -107,7 +109,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _check_confidence(
+def check_confidence(
     decision: _Decision,
     extraction: Extraction,
     required: re.Pattern,
@@ -156,7 +158,7 @@ def sender_domain(sender: str | None) -> str | None:
     return found.group(1).lower().rstrip(".") if found else None
 
 
-def _customer_evidence(match: CustomerMatch, field_path: str, read: str | None) -> dict:
+def customer_evidence(match: CustomerMatch, field_path: str, read: str | None) -> dict:
     return {
         "field": field_path,
         "read": read,

@@ -31,9 +31,9 @@ from o2c.matching.decisions import (
     UNMATCHED_INVOICE,
     UNSUPPORTED,
     RemittanceDecision,
-    _check_confidence,
-    _customer_evidence,
     _jsonable,
+    check_confidence,
+    customer_evidence,
     sender_domain,
 )
 from o2c.matching.open_items import (
@@ -75,7 +75,7 @@ def _resolve_payer(
     if cash_received and len(owners) == 1:
         return owners.pop()  # a bank credit is money already in our account: its structured reference says
         # which customer's invoice it pays (a third party paying someone's invoice loses us nothing)
-    evidence = _customer_evidence(match, "remittance.payer_name", remittance.payer_name)
+    evidence = customer_evidence(match, "remittance.payer_name", remittance.payer_name)
     if owners:
         evidence["invoice_owners"] = sorted(owners)
     decision.flag(UNKNOWN_CUSTOMER, **evidence)
@@ -112,9 +112,9 @@ def decide_remittance(
         )
         return decision
     decision.amount_at_risk, decision.currency = remittance.amount, remittance.currency
-    _check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
+    check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
     if any(item.discount for item in remittance.items):
-        _check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
+        check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
         _require_payment_date(decision, remittance)
     if remittance.amount is None or remittance.amount <= 0:
         decision.flag(

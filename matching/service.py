@@ -17,15 +17,15 @@ from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.references import po_key
 from o2c.matching.customers import resolve_customer
 from o2c.matching.decisions import (
-    _ORDER_REQUIRED,
+    ORDER_REQUIRED_FIELDS,
     UNKNOWN_CUSTOMER,
     UNKNOWN_PRODUCT,
     UNSUPPORTED,
     OrderDecision,
     RemittanceDecision,
-    _check_confidence,
-    _customer_evidence,
+    check_confidence,
     check_page_agreement,
+    customer_evidence,
     read_field,
     sender_domain,
 )
@@ -65,7 +65,7 @@ def decide_order(
         )
         return decision
     decision.amount_at_risk, decision.currency = order.total, order.currency
-    _check_confidence(decision, extraction, _ORDER_REQUIRED, matching)
+    check_confidence(decision, extraction, ORDER_REQUIRED_FIELDS, matching)
     check_page_agreement(decision, extraction)
     customer = resolve_customer(
         session,
@@ -76,7 +76,7 @@ def decide_order(
         policy=matching,
     )
     if not customer.resolved:
-        decision.flag(UNKNOWN_CUSTOMER, **_customer_evidence(customer, "order.buyer_name", order.buyer_name))
+        decision.flag(UNKNOWN_CUSTOMER, **customer_evidence(customer, "order.buyer_name", order.buyer_name))
     lines = []
     for index, line in enumerate(order.lines):
         product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)

@@ -54,7 +54,7 @@ from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
 from o2c.review import learning
 from o2c.review import service as review
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 
 log = logging.getLogger(__name__)
 
@@ -352,18 +352,24 @@ def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) ->
 def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
-        if record.status != BusinessDocumentStatus.EXTRACTED:
-            return
-        extraction = Extraction.from_contract(record.payload)
-        if extraction.document_type == PURCHASE_ORDER and extraction.order is not None:
-            _decide_order(ctx, session, record, extraction, actor)
-        elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
-            _decide_remittance(ctx, session, record, extraction, actor)
-        else:
-            record.move_to(BusinessDocumentStatus.OTHER)
-            record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
-            record_event(session, "document.not_business", "extraction", record.id)
+        decide_in_session(ctx, session, record, actor=actor)
         crash_point("decide.before_commit")
+
+
+def decide_in_session(ctx: PipelineContext, session: Session, record: ExtractionRecord, *, actor: str) -> None:
+    """The decide step inside the caller's transaction (a reviewer's resolution and its re-decision commit
+    together): post, or open an exception; a ledger refusal raises and the caller's transaction rolls back."""
+    if record.status != BusinessDocumentStatus.EXTRACTED:
+        return
+    extraction = Extraction.from_contract(record.payload)
+    if extraction.document_type == PURCHASE_ORDER and extraction.order is not None:
+        _decide_order(ctx, session, record, extraction, actor)
+    elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
+        _decide_remittance(ctx, session, record, extraction, actor)
+    else:
+        record.move_to(BusinessDocumentStatus.OTHER)
+        record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
+        record_event(session, "document.not_business", "extraction", record.id)
 
 
 def _decide_order(ctx, session, record, extraction, actor) -> None:
@@ -650,7 +656,9 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
             return []
         if document.status == DocumentStatus.REJECTED:
             item = session.scalar(
-                select(ReviewItem).where(ReviewItem.document_id == document_id, ReviewItem.extraction_id.is_(None))
+                select(ExceptionItem).where(
+                    ExceptionItem.document_id == document_id, ExceptionItem.extraction_id.is_(None)
+                )
             )
             return [
                 {
@@ -728,6 +736,7 @@ __all__ = [
     "process_document",
     "document_outcomes",
     "decide_business_document",
+    "decide_in_session",
     "pending_documents",
     "queue_document",
     "STEPS",

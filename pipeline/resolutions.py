@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from o2c.core.db import unit_of_work
+from o2c.core.errors import O2CError
 from o2c.core.events import Event, record_event
 from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.extraction.schema import PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
@@ -19,11 +20,11 @@ from o2c.ledger import bank as bank_ledger
 from o2c.ledger import deductions as deduction_ledger
 from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
 from o2c.ledger.models import BankCredit
-from o2c.pipeline.documents import PipelineContext, decide_business_document, document_outcomes
+from o2c.pipeline.documents import PipelineContext, decide_in_session, document_outcomes
 from o2c.review import learning
 from o2c.review import service as review
 from o2c.review.errors import InvalidResolution, NotApplicable
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 
 RERUN = {"correct", "choose_customer", "choose_product", "choose_invoice", "approve_price"}
 CASH = {"apply_cash", "on_account"}
@@ -34,7 +35,50 @@ _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 def resolve_exception(
     ctx: PipelineContext, exception_id: int, resolution: review.Resolution, *, reviewer: str
 ) -> dict[str, Any]:
-    """Record a reviewer's decision and put the document back on the road exactly where automation would."""
+    """Record a reviewer's decision and put the document back on the road exactly where automation would.
+
+    The resolution and its re-decision commit together or not at all: when the ledger refuses the posting (a
+    rule broken, a lost race), nothing of the resolution stays, the exception stays open with the refusal in
+    its evidence, and the error (naming the rule) goes back to the reviewer."""
+    try:
+        return _resolve(ctx, exception_id, resolution, reviewer=reviewer)
+    except O2CError as exc:
+        if resolution.action in RERUN and getattr(exc, "status", 400) == 409:
+            _note_refusal(ctx, exception_id, resolution, exc, reviewer)
+        raise
+
+
+def _note_refusal(
+    ctx: PipelineContext, exception_id: int, resolution: review.Resolution, exc: O2CError, reviewer: str
+) -> None:
+    """The re-decision was refused: the (still open) exception shows which rule, for the next look."""
+    with unit_of_work(ctx.session_factory) as session:
+        item = session.get(ExceptionItem, exception_id)
+        if item is None:
+            return
+        refusal = {
+            "reason": exc.code,
+            "field": "ledger",
+            "read": exc.message,
+            "rule": (type(exc).__doc__ or "").strip(),
+            "action": resolution.action,
+        }
+        item.evidence = [*(item.evidence or []), refusal]
+        record_event(
+            session,
+            "resolution.refused",
+            "exception",
+            item.id,
+            actor=reviewer,
+            action=resolution.action,
+            rule=exc.code,
+            message=exc.message,
+        )
+
+
+def _resolve(
+    ctx: PipelineContext, exception_id: int, resolution: review.Resolution, *, reviewer: str
+) -> dict[str, Any]:
     with unit_of_work(ctx.session_factory) as session:
         item = review.record_resolution(session, exception_id, resolution, reviewer=reviewer)
         extraction_id, document_id = item.extraction_id, item.document_id
@@ -64,14 +108,15 @@ def resolve_exception(
         elif record is not None:
             record.move_to(BusinessDocumentStatus.REJECTED)
             record.outcome = {"status": "rejected", "reasons": item.reasons, "exception_id": item.id}
-    if record is not None and resolution.action in RERUN:
-        decide_business_document(policy_ctx, extraction_id, actor=reviewer)
+        if record is not None and resolution.action in RERUN:
+            session.flush()
+            decide_in_session(policy_ctx, session, record, actor=reviewer)  # same transaction: all or nothing
     outcomes = document_outcomes(ctx, document_id)
     return next((o for o in outcomes if o.get("extraction_id") == extraction_id), outcomes[0] if outcomes else {})
 
 
 def _changes(
-    session: Session, item: ReviewItem, record: ExtractionRecord, resolution: review.Resolution, reviewer: str
+    session: Session, item: ExceptionItem, record: ExtractionRecord, resolution: review.Resolution, reviewer: str
 ) -> dict[str, Any]:
     """The extraction fields this resolution sets; a choice of candidate is also learned for next time."""
     payload, action = record.payload, resolution.action
@@ -128,7 +173,7 @@ def _part(payload: dict, document_type: str, record: ExtractionRecord) -> dict:
     return payload.get("order" if document_type == PURCHASE_ORDER else "remittance") or {}
 
 
-def _customer_of(item: ReviewItem, payload: dict, part: str) -> str | None:
+def _customer_of(item: ExceptionItem, payload: dict, part: str) -> str | None:
     return item.customer_id or (payload.get(part) or {}).get("customer_id")
 
 
@@ -144,7 +189,7 @@ def _named_cells(resolution: review.Resolution, changes: dict[str, Any]) -> list
 
 def _apply_changes(
     session: Session,
-    item: ReviewItem,
+    item: ExceptionItem,
     record: ExtractionRecord,
     changes: dict[str, Any],
     reviewer: str,
@@ -169,7 +214,7 @@ def _apply_changes(
     )
 
 
-def _with_price_override(ctx: PipelineContext, item: ReviewItem) -> PipelineContext:
+def _with_price_override(ctx: PipelineContext, item: ExceptionItem) -> PipelineContext:
     """The same rules with the tolerance widened just enough for the prices the reviewer approved."""
     differences = [
         abs(Decimal(str(e["difference"])))
@@ -188,7 +233,7 @@ def _with_price_override(ctx: PipelineContext, item: ReviewItem) -> PipelineCont
 def _post_cash(
     ctx: PipelineContext,
     session: Session,
-    item: ReviewItem,
+    item: ExceptionItem,
     record: ExtractionRecord,
     resolution: review.Resolution,
     reviewer: str,
@@ -249,7 +294,7 @@ def _post_cash(
 def _decide_bank_credit(
     ctx: PipelineContext,
     session: Session,
-    item: ReviewItem,
+    item: ExceptionItem,
     credit: BankCredit,
     resolution: review.Resolution,
     reviewer: str,

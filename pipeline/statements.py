@@ -32,7 +32,7 @@ from o2c.ledger.models import BankCredit, CashApplication, Invoice, Payment
 from o2c.matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
 from o2c.pipeline.documents import PipelineContext, receive, settle_claim
 from o2c.review import service as review
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 from o2c.review.service import OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -251,14 +251,14 @@ def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: Ba
 def _advice_in_review(session, credit: BankCredit) -> int | None:
     """An open remittance-advice exception of the same amount and currency (its cash may be this credit)."""
     return session.scalar(
-        select(ReviewItem.id)
+        select(ExceptionItem.id)
         .where(
-            ReviewItem.document_type == REMITTANCE_ADVICE,
-            ReviewItem.status.in_(OPEN_STATES),
-            ReviewItem.amount_at_risk == credit.amount,
-            ReviewItem.currency == credit.currency,
+            ExceptionItem.document_type == REMITTANCE_ADVICE,
+            ExceptionItem.status.in_(OPEN_STATES),
+            ExceptionItem.amount_at_risk == credit.amount,
+            ExceptionItem.currency == credit.currency,
         )
-        .order_by(ReviewItem.id)
+        .order_by(ExceptionItem.id)
         .limit(1)
     )
 

@@ -25,7 +25,7 @@ class ExceptionStatus(StrEnum):
 OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.CLAIMED)  # still waiting for a person
 
 
-class ReviewItem(Base):
+class ExceptionItem(Base):
     """One business document a person must look at: why (reasons), and what the machine saw (evidence)."""
 
     __tablename__ = "exceptions"

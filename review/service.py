@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from o2c.core.db import utcnow
 from o2c.core.events import Event, record_event
 from o2c.review.errors import ExceptionClaimedByOther, ExceptionClosed, ExceptionNotFound, InvalidResolution
-from o2c.review.models import OPEN_STATES, ExceptionStatus, ReviewItem
+from o2c.review.models import OPEN_STATES, ExceptionItem, ExceptionStatus
 
 CLAIM_MINUTES = 30
 SLA = timedelta(hours=24)
@@ -74,13 +74,13 @@ def open_exception(
     customer_id: str | None = None,
     amount_at_risk: Decimal | None = None,
     currency: str | None = None,
-) -> ReviewItem:
+) -> ExceptionItem:
     """Open (or refresh) the one review item of a business document. Flushes only."""
     item = None
     if extraction_id is not None:
-        item = session.scalar(select(ReviewItem).where(ReviewItem.extraction_id == extraction_id))
+        item = session.scalar(select(ExceptionItem).where(ExceptionItem.extraction_id == extraction_id))
     if item is None:
-        item = ReviewItem(document_id=document_id, extraction_id=extraction_id)
+        item = ExceptionItem(document_id=document_id, extraction_id=extraction_id)
         session.add(item)
     item.document_type = document_type
     item.reasons = sorted(set(reasons))
@@ -97,9 +97,9 @@ def open_exception(
     return item
 
 
-def get_exception(session: Session, exception_id: int, *, lock: bool = False) -> ReviewItem:
+def get_exception(session: Session, exception_id: int, *, lock: bool = False) -> ExceptionItem:
     """One exception, or ExceptionNotFound; `lock` holds its row until commit (claims and resolutions race)."""
-    item = session.get(ReviewItem, exception_id, with_for_update=lock or None, populate_existing=lock)
+    item = session.get(ExceptionItem, exception_id, with_for_update=lock or None, populate_existing=lock)
     if item is None:
         raise ExceptionNotFound(f"exception {exception_id} does not exist")
     return item
@@ -117,37 +117,39 @@ def list_exceptions(
     limit: int = 100,
     offset: int = 0,
     after_id: int = 0,
-) -> list[ReviewItem]:
+) -> list[ExceptionItem]:
     """Exceptions filtered and sorted (priority | amount | age | due | id); `status=None` lists all."""
     if sort not in SORTS:
         raise InvalidResolution(f"unknown sort {sort!r}; expected one of {', '.join(sorted(SORTS))}")
     order = {
-        "priority": (ReviewItem.priority.desc(), ReviewItem.created_at, ReviewItem.id),
-        "amount": (ReviewItem.amount_at_risk.desc().nulls_last(), ReviewItem.id),
-        "age": (ReviewItem.created_at, ReviewItem.id),
-        "due": (ReviewItem.due_at.nulls_last(), ReviewItem.id),
-        "id": (ReviewItem.id,),
+        "priority": (ExceptionItem.priority.desc(), ExceptionItem.created_at, ExceptionItem.id),
+        "amount": (ExceptionItem.amount_at_risk.desc().nulls_last(), ExceptionItem.id),
+        "age": (ExceptionItem.created_at, ExceptionItem.id),
+        "due": (ExceptionItem.due_at.nulls_last(), ExceptionItem.id),
+        "id": (ExceptionItem.id,),
     }[sort]
-    query = select(ReviewItem).where(ReviewItem.id > after_id).order_by(*order)
+    query = select(ExceptionItem).where(ExceptionItem.id > after_id).order_by(*order)
     if min_amount is not None:
-        query = query.where(ReviewItem.amount_at_risk >= min_amount)
+        query = query.where(ExceptionItem.amount_at_risk >= min_amount)
     if older_than is not None:
-        query = query.where(ReviewItem.created_at <= utcnow() - older_than)
+        query = query.where(ExceptionItem.created_at <= utcnow() - older_than)
     if status == ExceptionStatus.OPEN:
-        query = query.where(ReviewItem.status.in_(OPEN_STATES))
+        query = query.where(ExceptionItem.status.in_(OPEN_STATES))
     elif status:
-        query = query.where(ReviewItem.status == status)
+        query = query.where(ExceptionItem.status == status)
     if customer_id:
-        query = query.where(ReviewItem.customer_id == customer_id)
+        query = query.where(ExceptionItem.customer_id == customer_id)
     if not reason:
         return list(session.scalars(query.offset(offset).limit(limit)))
     # reasons is a JSON list: narrowed by its text in SQL, then matched exactly here (SQLite and PostgreSQL alike)
-    query = query.where(cast(ReviewItem.reasons, String).contains(f'"{reason}"'))
+    query = query.where(cast(ExceptionItem.reasons, String).contains(f'"{reason}"'))
     items = [i for i in session.scalars(query) if reason in (i.reasons or [])]
     return items[offset : offset + limit]
 
 
-def claim_exception(session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewItem:
+def claim_exception(
+    session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None
+) -> ExceptionItem:
     """Claim an exception for a reviewer for CLAIM_MINUTES; another reviewer's live claim is a conflict."""
     now = now or utcnow()
     item = get_exception(session, exception_id, lock=True)
@@ -168,7 +170,7 @@ def claim_exception(session: Session, exception_id: int, *, reviewer: str, now: 
 
 def record_resolution(
     session: Session, exception_id: int, resolution: Resolution, *, reviewer: str, now: datetime | None = None
-) -> ReviewItem:
+) -> ExceptionItem:
     """Check the reviewer may resolve this item and record who decided what; the caller re-runs the document."""
     now = now or utcnow()
     if resolution.action not in ACTIONS:
@@ -202,7 +204,9 @@ def record_resolution(
     return item
 
 
-def release_exception(session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewItem:
+def release_exception(
+    session: Session, exception_id: int, *, reviewer: str, now: datetime | None = None
+) -> ExceptionItem:
     """Give a claim back before it expires; only its holder may."""
     now = now or utcnow()
     item = get_exception(session, exception_id, lock=True)
@@ -237,10 +241,10 @@ def close_document_exceptions(session: Session, document_id: int, *, actor: str,
     """Close the open document-level items of a file (its 'unreadable' exception) before it is read again."""
     items = list(
         session.scalars(
-            select(ReviewItem).where(
-                ReviewItem.document_id == document_id,
-                ReviewItem.extraction_id.is_(None),
-                ReviewItem.status.in_(OPEN_STATES),
+            select(ExceptionItem).where(
+                ExceptionItem.document_id == document_id,
+                ExceptionItem.extraction_id.is_(None),
+                ExceptionItem.status.in_(OPEN_STATES),
             )
         )
     )

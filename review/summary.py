@@ -14,7 +14,7 @@ from o2c.core.db import utcnow
 from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.intake.models import Document
 from o2c.ledger.models import CashApplication, Payment
-from o2c.review.models import OPEN_STATES, ReviewItem
+from o2c.review.models import OPEN_STATES, ExceptionItem
 
 AGE_BUCKETS = ((3600, "<1h"), (4 * 3600, "1-4h"), (24 * 3600, "4-24h"), (None, ">24h"))
 PERCENTILES = (50, 90, 99)
@@ -54,7 +54,7 @@ def build_summary(session: Session, *, now: datetime | None = None) -> dict[str,
         str(s.value if hasattr(s, "value") else s): n
         for s, n in session.execute(select(ExtractionRecord.status, func.count()).group_by(ExtractionRecord.status))
     }
-    reviewed = select(ReviewItem.extraction_id).where(ReviewItem.extraction_id.is_not(None))
+    reviewed = select(ExceptionItem.extraction_id).where(ExceptionItem.extraction_id.is_not(None))
     decided = session.scalar(select(func.count()).where(ExtractionRecord.status.in_(DECIDED))) or 0
     touchless = (
         session.scalar(
@@ -81,10 +81,10 @@ def build_summary(session: Session, *, now: datetime | None = None) -> dict[str,
     by_reason: Counter[str] = Counter()
     by_age: Counter[str] = Counter({label: 0 for _, label in AGE_BUCKETS})
     exceptions_by_status = dict(
-        session.execute(select(ReviewItem.status, func.count()).group_by(ReviewItem.status)).all()
+        session.execute(select(ExceptionItem.status, func.count()).group_by(ExceptionItem.status)).all()
     )
     for reasons, created in session.execute(
-        select(ReviewItem.reasons, ReviewItem.created_at).where(ReviewItem.status.in_(OPEN_STATES))
+        select(ExceptionItem.reasons, ExceptionItem.created_at).where(ExceptionItem.status.in_(OPEN_STATES))
     ):
         by_reason.update(reasons or [])
         by_age[age_bucket((now - _aware(created)).total_seconds())] += 1

@@ -15,7 +15,7 @@ from bai2.exceptions import IntegrityException, NotSupportedYetException, Parsin
 from bai2.models import RecordCode
 
 from o2c.extraction.bank.errors import MalformedStatement, UnbalancedStatement
-from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement, StructuredReference
+from o2c.extraction.bank.models import BankDebit, BankLine, BankStatement, StatementCredit, StructuredReference
 
 CENT = Decimal("0.01")
 _OPENING_LEDGER, _CLOSING_LEDGER = "010", "015"
@@ -147,7 +147,7 @@ def _line(detail, currency: str, as_of) -> BankLine | None:
         text = text[: text.index(continuation[0])]
     text = text.strip().rstrip(",/").strip()
     named = _NAMED.search(text)
-    line_class = BankCredit if direction == TypeCodeTransaction.credit else BankDebit
+    line_class = StatementCredit if direction == TypeCodeTransaction.credit else BankDebit
     remittance = (
         pairs.get("REMI") or " ".join(r for r in continuation if not _KEY_VALUE.match(r) and not _RMR.search(r)) or text
     )
@@ -156,9 +156,9 @@ def _line(detail, currency: str, as_of) -> BankLine | None:
         currency=currency,
         value_date=as_of,
         booking_date=as_of,
-        payer_name=(pairs.get("DBNM") if line_class is BankCredit else pairs.get("CRNM"))
+        payer_name=(pairs.get("DBNM") if line_class is StatementCredit else pairs.get("CRNM"))
         or (named.group(1).strip() if named else None),
-        payer_account=pairs.get("DACT") if line_class is BankCredit else pairs.get("CACT"),
+        payer_account=pairs.get("DACT") if line_class is StatementCredit else pairs.get("CACT"),
         remittance_info=remittance or None,
         references=references,
         end_to_end_id=pairs.get("EREF") or None,

@@ -12,7 +12,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from o2c.extraction.bank.errors import MalformedStatement, UnknownCamtVersion
-from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement, StructuredReference
+from o2c.extraction.bank.models import BankDebit, BankLine, BankStatement, StatementCredit, StructuredReference
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 # The message versions published by ISO 20022 that this reader was written against (the paths it reads are
@@ -158,7 +158,7 @@ def _line(
     ]
     unstructured += [r.text(entry, "AddtlNtryInf")] if r.text(entry, "AddtlNtryInf") else []
     references = tuple(ref for tx in details for ref in _structured(r, tx))
-    line_class = BankCredit if indicator == "CRDT" else BankDebit
+    line_class = StatementCredit if indicator == "CRDT" else BankDebit
     return line_class(
         amount=found[0],
         currency=(found[1] or currency or "").upper(),

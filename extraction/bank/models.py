@@ -40,11 +40,11 @@ class BankLine:
     @property
     def signed_amount(self) -> Decimal:
         """The amount as it moves the balance: positive for a credit, negative for a debit."""
-        return self.amount if isinstance(self, BankCredit) else -self.amount
+        return self.amount if isinstance(self, StatementCredit) else -self.amount
 
 
 @dataclass(frozen=True)
-class BankCredit(BankLine):
+class StatementCredit(BankLine):
     """Money in: the cash that a remittance advice explains."""
 
 
@@ -69,9 +69,9 @@ class BankStatement:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def credits(self) -> list[BankCredit]:
+    def credits(self) -> list[StatementCredit]:
         """The credit lines."""
-        return [line for line in self.lines if isinstance(line, BankCredit)]
+        return [line for line in self.lines if isinstance(line, StatementCredit)]
 
     @property
     def debits(self) -> list[BankDebit]:

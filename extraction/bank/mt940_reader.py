@@ -9,7 +9,7 @@ from decimal import Decimal
 import mt940
 
 from o2c.extraction.bank.errors import MalformedStatement
-from o2c.extraction.bank.models import BankCredit, BankDebit, BankLine, BankStatement
+from o2c.extraction.bank.models import BankDebit, BankLine, BankStatement, StatementCredit
 
 # SWIFT-style :86: subfields used by Dutch and other banks: /EREF/x/NAME/y/REMI/z
 _SUBFIELD = re.compile(r"/(EREF|NAME|REMI|IBAN|BIC|ORDP|BENM|CSID|MARF|RTRN)/")
@@ -48,7 +48,7 @@ def _line(data: dict, currency: str) -> BankLine:
     purpose = _clean(data.get("purpose")) or (sub.get("REMI") if sub else _clean(details.replace("\n", " ")))
     payer = _clean(data.get("applicant_name")) or sub.get("NAME")
     account = _clean(data.get("applicant_iban")) or sub.get("IBAN") or _clean(data.get("extra_details"))
-    line_class = BankCredit if status in ("C", "RD") else BankDebit
+    line_class = StatementCredit if status in ("C", "RD") else BankDebit
     customer_reference = _clean(data.get("customer_reference"))
     return line_class(
         amount=amount,

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 
 from o2c.core.db import unit_of_work, utcnow
 from o2c.pipeline.statements import unapplied
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 from tests.api.conftest import KEYS, headers
 from tests.bank.generators import Credit, camt054
 
@@ -56,7 +56,7 @@ def test_the_queue_pages_through_ten_thousand_items(loaded_client, samples):
         for n in range(1, 10_001)
     ]
     with unit_of_work(client.app.state.ctx.session_factory) as session:
-        session.execute(insert(ReviewItem), rows)
+        session.execute(insert(ExceptionItem), rows)
     _signed_in(client)
     started = time.perf_counter()
     first = client.get("/review", params={"sort": "amount"}).text

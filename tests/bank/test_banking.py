@@ -20,7 +20,7 @@ from o2c.matching.bank import BankPolicy
 from o2c.pipeline.documents import build_context, receive
 from o2c.pipeline.statements import import_statement, match_pending, unapplied
 from o2c.review import service as review
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 from tests.bank.generators import Credit, bai2, camt053, camt054, mt940
 
 D = Decimal
@@ -121,11 +121,11 @@ def test_unbalanced_statement_is_refused_with_the_file_kept(ctx):
         document = session.get(Document, outcome["document_id"])
         assert document.status == DocumentStatus.REJECTED and "off by" in document.error
         assert ctx.store.get(document.sha256) == content  # the raw file is kept
-        items = list(session.scalars(select(ReviewItem).where(ReviewItem.document_id == document.id)))
+        items = list(session.scalars(select(ExceptionItem).where(ExceptionItem.document_id == document.id)))
         assert [i.reasons for i in items] == [["unbalanced_statement"]]
     again = import_statement(ctx, content, "bad.xml", policy=POLICY, now=NOW)
     assert again[0]["status"] == "rejected"
-    assert (_count(ctx, BankCredit), _count(ctx, Payment), _count(ctx, ReviewItem)) == (0, 0, 1)
+    assert (_count(ctx, BankCredit), _count(ctx, Payment), _count(ctx, ExceptionItem)) == (0, 0, 1)
 
 
 def test_unknown_camt_version_is_refused(ctx):

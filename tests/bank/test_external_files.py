@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from o2c.extraction.bank.errors import MalformedStatement, UnbalancedStatement
-from o2c.extraction.bank.models import BankCredit
+from o2c.extraction.bank.models import StatementCredit
 from o2c.extraction.bank.reader import read_statements
 from tests.conftest import SHARED
 
@@ -71,7 +71,7 @@ def test_mt940_files(path: Path):
     for line, transaction in zip(lines, expected.transactions, strict=True):
         data = transaction.data
         assert line.amount == abs(Decimal(data["amount"].amount))
-        assert isinstance(line, BankCredit) == (data["status"].upper() in ("C", "RD"))
+        assert isinstance(line, StatementCredit) == (data["status"].upper() in ("C", "RD"))
         assert line.value_date == data["date"]
         if data.get("entry_date"):
             assert line.booking_date == data["entry_date"]
@@ -133,7 +133,7 @@ def test_camt_files(path: Path):
         matches = [line for line in lines if line.signed_amount * 100 == minor and line.currency == currency]
         assert len(matches) == 1, (minor, lines)
         line = matches[0]
-        assert isinstance(line, BankCredit) == (entry["getCreditDebitIndicator"] == "CRDT")
+        assert isinstance(line, StatementCredit) == (entry["getCreditDebitIndicator"] == "CRDT")
         for key, attribute in (("getBookingDate", "booking_date"), ("getValueDate", "value_date")):
             if isinstance(entry.get(key), dict):
                 assert getattr(line, attribute).isoformat() == entry[key]["0"][:10]

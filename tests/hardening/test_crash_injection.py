@@ -25,7 +25,7 @@ from o2c.ledger.masterdata import import_master_data
 from o2c.ledger.models import CashApplication, JournalEntry, JournalLine, Order, Payment
 from o2c.pipeline.documents import build_context, pending_documents
 from o2c.pipeline.door import ingest
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -93,7 +93,7 @@ def _ledger_facts(ctx) -> dict:
             "payment_sources": session.scalar(select(func.count(func.distinct(Payment.source_extraction_id)))),
             "applications": session.scalar(select(func.count()).select_from(CashApplication)),
             "entries": session.scalar(select(func.count()).select_from(JournalEntry)),
-            "exceptions": session.scalar(select(func.count()).select_from(ReviewItem)),
+            "exceptions": session.scalar(select(func.count()).select_from(ExceptionItem)),
             "extractions": session.scalar(select(func.count()).select_from(ExtractionRecord)),
             "unbalanced": len(unbalanced),
         }

@@ -22,7 +22,7 @@ from o2c.extraction.service import extract_document
 from o2c.intake.models import Document, DocumentStatus
 from o2c.pipeline.documents import reprocess
 from o2c.pipeline.door import ingest
-from o2c.review.models import ReviewItem
+from o2c.review.models import ExceptionItem
 from tests.conftest import ROOT
 from tests.hardening.fuzzing import huge_page_pdf
 
@@ -71,7 +71,7 @@ def test_taxonomy_splits_the_environment_from_the_document():
 def _status(ctx, document_id):
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
-        items = list(session.scalars(select(ReviewItem).where(ReviewItem.document_id == document_id)))
+        items = list(session.scalars(select(ExceptionItem).where(ExceptionItem.document_id == document_id)))
         return document.status, document.error, [(i.status, i.reasons) for i in items]
 
 

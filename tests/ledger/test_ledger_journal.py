@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from o2c.ledger.errors import AlreadyReversed, UnbalancedEntry
+from o2c.ledger.errors import AlreadyReversed, ImmutableEntry, UnbalancedEntry
 from o2c.ledger.journal import AR, CASH, REVENUE, account_balances, credit, debit, post_entry, reverse_entry
 
 D = date(2024, 3, 1)
@@ -41,5 +41,5 @@ def test_reversal_mirrors_and_happens_once(session):
 def test_posted_entries_are_immutable(session):
     entry = post_entry(session, "x", "k6", D, [debit(CASH, Decimal("7"), "USD"), credit(AR, Decimal("7"), "USD")])
     entry.lines[0].debit = Decimal("8")
-    with pytest.raises(UnbalancedEntry):
+    with pytest.raises(ImmutableEntry):
         session.flush()
