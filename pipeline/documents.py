@@ -52,6 +52,16 @@ from o2c.ledger.views import order_reference
 from o2c.matching.policy import MatchingPolicy
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
+from o2c.pipeline.outcomes import (
+    DUPLICATE,
+    EXCEPTION,
+    POSTED,
+    QUEUED,
+    REJECTED,
+    Outcome,
+    conclude,
+    record_outcome,
+)
 from o2c.review import learning
 from o2c.review import service as review
 from o2c.review.models import ExceptionItem
@@ -339,14 +349,13 @@ def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) ->
             reasons=[code],
             evidence=evidence,
         )
-        record.move_to(BusinessDocumentStatus.EXCEPTION)
-        record.outcome = {
-            "status": "exception",
-            "reasons": item.reasons,
-            "customer_id": None,
-            "exception_id": item.id,
-            "rule": code,
-        }
+        conclude(
+            record,
+            BusinessDocumentStatus.EXCEPTION,
+            Outcome(
+                status=EXCEPTION, reasons=item.reasons, customer_id=None, exception_id=item.id, extra={"rule": code}
+            ),
+        )
 
 
 def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
@@ -367,8 +376,7 @@ def decide_in_session(ctx: PipelineContext, session: Session, record: Extraction
     elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
         _decide_remittance(ctx, session, record, extraction, actor)
     else:
-        record.move_to(BusinessDocumentStatus.OTHER)
-        record.outcome = {"status": "rejected", "reasons": ["unsupported_document"]}
+        conclude(record, BusinessDocumentStatus.OTHER, Outcome(status=REJECTED, reasons=["unsupported_document"]))
         record_event(session, "document.not_business", "extraction", record.id)
 
 
@@ -378,14 +386,16 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
         posted = post_order(
             session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger, today=ctx.posting_date()
         )
-        record.move_to(BusinessDocumentStatus.POSTED)
-        record.outcome = {
-            "status": "posted",
-            "reasons": [],
-            "customer_id": decision.customer_id,
-            "order_id": posted.order_id,
-            "invoice_number": posted.invoice_number,
-        }
+        conclude(
+            record,
+            BusinessDocumentStatus.POSTED,
+            Outcome(
+                status=POSTED,
+                customer_id=decision.customer_id,
+                order_id=posted.order_id,
+                invoice_number=posted.invoice_number,
+            ),
+        )
         record_event(
             session,
             "order.posted",
@@ -398,15 +408,17 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
     elif decision.duplicate_of_order_id is not None:  # same customer + PO + total again, other bytes/channel
         original = order_reference(session, decision.duplicate_of_order_id)
         source = session.get(ExtractionRecord, original["source_extraction_id"] or -1)
-        record.move_to(BusinessDocumentStatus.REJECTED)
-        record.outcome = {
-            "status": "duplicate",
-            "reasons": [],
-            "customer_id": decision.customer_id,
-            "order_id": original["order_id"],
-            "invoice_number": original["invoice_number"],
-            "duplicate_of": source.document_id if source else None,
-        }
+        conclude(
+            record,
+            BusinessDocumentStatus.REJECTED,
+            Outcome(
+                status=DUPLICATE,
+                customer_id=decision.customer_id,
+                order_id=original["order_id"],
+                invoice_number=original["invoice_number"],
+                extra={"duplicate_of": source.document_id if source else None},
+            ),
+        )
         record_event(session, "order.duplicate", "extraction", record.id, actor=actor, order_id=original["order_id"])
     else:
         _open_exception(session, record, decision)
@@ -423,28 +435,34 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
         return None
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
-        record.move_to(BusinessDocumentStatus.POSTED)
-        record.outcome = {
-            "status": "posted",
-            "reasons": [],
-            "customer_id": decision.customer_id,
-            "payment_id": posted.payment_id,
-            "applications": posted.applications,
-        }
+        conclude(
+            record,
+            BusinessDocumentStatus.POSTED,
+            Outcome(
+                status=POSTED,
+                customer_id=decision.customer_id,
+                applications=posted.applications,
+                extra={"payment_id": posted.payment_id},
+            ),
+        )
         record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
         return posted.payment_id
     if decision.duplicate_of_payment_id is not None:  # the same payment again, by another channel
         original = session.get(Payment, decision.duplicate_of_payment_id)
         source = session.get(ExtractionRecord, original.source_extraction_id or -1)
-        record.move_to(BusinessDocumentStatus.REJECTED)
-        record.outcome = {
-            "status": "duplicate",
-            "reasons": [],
-            "customer_id": decision.customer_id,
-            "payment_id": original.id,
-            "duplicate_of": source.document_id if source else None,
-            "duplicate_of_payment": original.id,
-        }
+        conclude(
+            record,
+            BusinessDocumentStatus.REJECTED,
+            Outcome(
+                status=DUPLICATE,
+                customer_id=decision.customer_id,
+                extra={
+                    "payment_id": original.id,
+                    "duplicate_of": source.document_id if source else None,
+                    "duplicate_of_payment": original.id,
+                },
+            ),
+        )
         record_event(session, "payment.duplicate", "extraction", record.id, actor=actor, payment_id=original.id)
     else:
         _open_exception(session, record, decision)
@@ -486,18 +504,18 @@ def _await_cash(session, record, decision, actor) -> None:
     }
     first = _same_claim(session, record, claim) if claim["business_key"] else None
     if first is not None:
-        record.move_to(BusinessDocumentStatus.REJECTED)
-        record.outcome = {
-            "status": "duplicate",
-            "reasons": [],
-            "customer_id": decision.customer_id,
-            "duplicate_of": first.document_id,
-            "duplicate_of_extraction": first.id,
-        }
+        conclude(
+            record,
+            BusinessDocumentStatus.REJECTED,
+            Outcome(
+                status=DUPLICATE,
+                customer_id=decision.customer_id,
+                extra={"duplicate_of": first.document_id, "duplicate_of_extraction": first.id},
+            ),
+        )
         record_event(session, "remittance.duplicate", "extraction", record.id, actor=actor, original=first.id)
         return
-    record.move_to(BusinessDocumentStatus.AWAITING_CASH)
-    record.outcome = claim
+    conclude(record, BusinessDocumentStatus.AWAITING_CASH, Outcome.from_stored(claim))
     record_event(
         session,
         "remittance.expected",
@@ -544,13 +562,11 @@ def _open_exception(session, record, decision) -> None:
         amount_at_risk=decision.amount_at_risk,
         currency=decision.currency,
     )
-    record.move_to(BusinessDocumentStatus.EXCEPTION)
-    record.outcome = {
-        "status": "exception",
-        "reasons": item.reasons,
-        "customer_id": decision.customer_id,
-        "exception_id": item.id,
-    }
+    conclude(
+        record,
+        BusinessDocumentStatus.EXCEPTION,
+        Outcome(status=EXCEPTION, reasons=item.reasons, customer_id=decision.customer_id, exception_id=item.id),
+    )
 
 
 STEPS: list[tuple[str, Callable[[PipelineContext, int], None]]] = [
@@ -568,17 +584,7 @@ def process_document(ctx: PipelineContext, document_id: int) -> None:
 # ---------------------------------------------------------------------------------------------- outcomes
 def queued_outcome(arrival: Arrival) -> dict[str, Any]:
     """The outcome for a new document handed to a worker: read it back later (GET /documents/{id})."""
-    return {
-        "source": arrival.filename,
-        "document_id": arrival.document_id,
-        "document_type": None,
-        "status": "queued",
-        "reasons": [],
-        "customer_id": None,
-        "order_id": None,
-        "invoice_number": None,
-        "applications": [],
-    }
+    return Outcome(status=QUEUED).contract(source=arrival.filename, document_id=arrival.document_id, document_type=None)
 
 
 def is_deferred(ctx: PipelineContext, document_id: int) -> bool:
@@ -634,18 +640,9 @@ def reprocess(ctx: PipelineContext, document_id: int, *, actor: str = "system") 
 
 def duplicate_outcome(arrival: Arrival) -> dict[str, Any]:
     """The outcome for bytes seen before: points at the original document."""
-    return {
-        "source": arrival.filename,
-        "document_id": arrival.document_id,
-        "document_type": None,
-        "status": "duplicate",
-        "reasons": [],
-        "customer_id": None,
-        "order_id": None,
-        "invoice_number": None,
-        "applications": [],
-        "duplicate_of": arrival.document_id,
-    }
+    return Outcome(status=DUPLICATE, extra={"duplicate_of": arrival.document_id}).contract(
+        source=arrival.filename, document_id=arrival.document_id, document_type=None
+    )
 
 
 def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, Any]]:
@@ -660,37 +657,16 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
                     ExceptionItem.document_id == document_id, ExceptionItem.extraction_id.is_(None)
                 )
             )
-            return [
-                {
-                    "source": document.filename,
-                    "document_id": document_id,
-                    "document_type": None,
-                    "status": "rejected",
-                    "reasons": ["unreadable"],
-                    "customer_id": None,
-                    "order_id": None,
-                    "invoice_number": None,
-                    "applications": [],
-                    "error": document.error,
-                    "exception_id": item.id if item else None,
-                }
-            ]
+            rejected = Outcome(
+                status=REJECTED,
+                reasons=["unreadable"],
+                exception_id=item.id if item else None,
+                extra={"error": document.error},
+            )
+            return [rejected.contract(source=document.filename, document_id=document_id, document_type=None)]
         if document.status == DocumentStatus.RECEIVED and document.error:  # deferred by a transient fault
-            return [
-                {
-                    "source": document.filename,
-                    "document_id": document_id,
-                    "document_type": None,
-                    "status": "queued",
-                    "reasons": [],
-                    "customer_id": None,
-                    "order_id": None,
-                    "invoice_number": None,
-                    "applications": [],
-                    "error": document.error,
-                    "retryable": True,
-                }
-            ]
+            waiting = Outcome(status=QUEUED, extra={"error": document.error, "retryable": True})
+            return [waiting.contract(source=document.filename, document_id=document_id, document_type=None)]
         records = session.scalars(
             select(ExtractionRecord)
             .where(ExtractionRecord.document_id == document_id)
@@ -700,21 +676,7 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
 
 
 def _record_outcome(document: Document, record: ExtractionRecord) -> dict[str, Any]:
-    outcome = dict(record.outcome or {"status": "processing", "reasons": []})
-    result = {
-        "source": record.source,
-        "document_id": document.id,
-        "document_type": record.document_type,
-        "status": outcome.pop("status"),
-        "reasons": outcome.pop("reasons", []),
-        "customer_id": outcome.pop("customer_id", None),
-        "order_id": outcome.pop("order_id", None),
-        "invoice_number": outcome.pop("invoice_number", None),
-        "applications": outcome.pop("applications", []),
-        "extraction_id": record.id,
-    }
-    result.update(outcome)
-    return result
+    return record_outcome(record, source=record.source, document_id=document.id)
 
 
 def pending_documents(ctx: PipelineContext, *, older_than: timedelta | None = None) -> list[int]:

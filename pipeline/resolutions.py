@@ -21,6 +21,7 @@ from o2c.ledger import deductions as deduction_ledger
 from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
 from o2c.ledger.models import BankCredit
 from o2c.pipeline.documents import PipelineContext, decide_in_session, document_outcomes
+from o2c.pipeline.outcomes import POSTED, REJECTED, Outcome, conclude
 from o2c.review import learning
 from o2c.review import service as review
 from o2c.review.errors import InvalidResolution, NotApplicable
@@ -103,11 +104,17 @@ def _resolve(
         elif resolution.action in CASH:
             _post_cash(ctx, session, item, record, resolution, reviewer)
         elif record is not None and resolution.action == "dismiss":
-            record.move_to(BusinessDocumentStatus.OTHER)
-            record.outcome = {"status": "rejected", "reasons": ["unsupported_document"], "exception_id": item.id}
+            conclude(
+                record,
+                BusinessDocumentStatus.OTHER,
+                Outcome(status=REJECTED, reasons=["unsupported_document"], exception_id=item.id),
+            )
         elif record is not None:
-            record.move_to(BusinessDocumentStatus.REJECTED)
-            record.outcome = {"status": "rejected", "reasons": item.reasons, "exception_id": item.id}
+            conclude(
+                record,
+                BusinessDocumentStatus.REJECTED,
+                Outcome(status=REJECTED, reasons=item.reasons, exception_id=item.id),
+            )
         if record is not None and resolution.action in RERUN:
             session.flush()
             decide_in_session(policy_ctx, session, record, actor=reviewer)  # same transaction: all or nothing
@@ -270,16 +277,17 @@ def _post_cash(
         ],
     )
     posted = post_payment(session, draft, source_extraction_id=record.id, today=ctx.posting_date())
-    record.move_to(BusinessDocumentStatus.POSTED)
-    record.outcome = {
-        "status": "posted",
-        "reasons": [],
-        "customer_id": customer_id,
-        "payment_id": posted.payment_id,
-        "applications": posted.applications,
-        "exception_id": item.id,
-        "unapplied_amount": str(posted.unapplied_amount),
-    }
+    conclude(
+        record,
+        BusinessDocumentStatus.POSTED,
+        Outcome(
+            status=POSTED,
+            customer_id=customer_id,
+            applications=posted.applications,
+            exception_id=item.id,
+            extra={"payment_id": posted.payment_id, "unapplied_amount": str(posted.unapplied_amount)},
+        ),
+    )
     record_event(
         session,
         "payment.posted",

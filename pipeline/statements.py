@@ -31,6 +31,7 @@ from o2c.ledger import bank as bank_ledger
 from o2c.ledger.models import BankCredit, CashApplication, Invoice, Payment
 from o2c.matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
 from o2c.pipeline.documents import PipelineContext, receive, settle_claim
+from o2c.pipeline.outcomes import amend
 from o2c.review import service as review
 from o2c.review.models import ExceptionItem
 from o2c.review.service import OPEN_STATES
@@ -234,7 +235,7 @@ def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: Ba
         return False  # the advice went to review: the credit is decided on its own below
     bank_ledger.link_payment(session, credit, session.get(Payment, payment_id), rule="advice.claim")
     record = session.get(ExtractionRecord, claim)  # linked both ways: the advice names its bank credit
-    record.outcome = {**(record.outcome or {}), "bank_credit_id": credit.id}
+    amend(record, bank_credit_id=credit.id)
     record_event(
         session,
         "bank_credit.decided",

@@ -59,3 +59,19 @@ def test_no_status_is_assigned_outside_its_transition_function():
                     ):
                         offenders.append(f"{rel}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_outcomes_have_one_writer():
+    """A business document's stored outcome is written only by o2c.pipeline.outcomes (conclude / amend); intake's
+    mailbox rows keep their own fetch outcome."""
+    files = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    offenders = []
+    for rel in files:
+        if rel.startswith(("tests/", "intake/")) or rel == "pipeline/outcomes.py" or not (ROOT / rel).exists():
+            continue
+        for node in ast.walk(ast.parse((ROOT / rel).read_text())):
+            if isinstance(node, ast.Assign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Attribute) and t.attr == "outcome" for t in targets):
+                    offenders.append(f"{rel}:{node.lineno}")
+    assert not offenders, offenders
