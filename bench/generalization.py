@@ -29,6 +29,7 @@ from dataclasses import dataclass  # noqa: E402
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
+from bench import touchless  # noqa: E402
 from bench.corpus import degrade, render_pages, save_scan  # noqa: E402
 from bench.layoutgen import (  # noqa: E402
     CHANNELS,
@@ -137,15 +138,25 @@ def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> 
     return cases
 
 
-def _run(case: Case) -> tuple[str, list[dict], str | None]:
+_LEDGER: list[touchless.Ledger] = []  # one per worker process, made on its first document
+PIPELINE = os.environ.get("O2C_BENCH_PIPELINE", "1") == "1"
+
+
+def _run(case: Case) -> tuple[str, list[dict], str | None, touchless.Posting | None]:
     try:
-        return (
-            case.name,
-            [e.to_contract() for e in extract_document(case.content, filename=case.name, grounding=GROUNDING)],
-            None,
-        )
+        extractions = extract_document(case.content, filename=case.name, grounding=GROUNDING)
     except Exception as exc:  # a crash is a miss, not a stop
-        return case.name, [], f"{type(exc).__name__}: {exc}"
+        return case.name, [], f"{type(exc).__name__}: {exc}", None
+    posting = None
+    if PIPELINE:
+        try:
+            if not _LEDGER:
+                _LEDGER.append(touchless.Ledger(MD))
+            touchless.remember(case.content, extractions)
+            posting = _LEDGER[0].post(case.name, case.content, case.truth)
+        except Exception as exc:  # noqa: BLE001 - a pipeline crash is a document not posted
+            posting = touchless.Posting("crash", (f"{type(exc).__name__}: {exc}"[:120],), None)
+    return case.name, [e.to_contract() for e in extractions], None, posting
 
 
 def _pick(results: list[dict], case: Case) -> dict | None:
@@ -267,6 +278,43 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
     }
 
 
+def pipeline_report(cases: list[Case], postings: dict, split: dict[str, list[str]], *, show: str) -> dict:
+    """Touchless share of the clean documents and wrong postings, tuned and held out, per channel."""
+    side = {fid: "tuned" for fid in split["tuned"]} | {fid: "held_out" for fid in split["held_out"]}
+    rows = [(side.get(c.family, "tuned"), c, postings[c.name]) for c in cases if postings.get(c.name)]
+    print(
+        f"\nPipeline (door.ingest on SQLite, trusted advice channel)\n{'channel':<14}| {'TUNED touchless':>18} "
+        f"{'wrong':>5} | {'HELD-OUT touchless':>18} {'95% CI':>13} {'wrong':>5}"
+    )
+    result = {}
+    for channel in (*CHANNELS, "ALL"):
+        picked = [(g, c.name, p) for g, c, p in rows if channel in ("ALL", c.channel)]
+        if not picked:
+            continue
+        s = touchless.summary(picked)
+        row = f"{channel:<14}| "
+        for group in ("tuned", "held_out"):
+            t = s.get(group)
+            if not t:
+                row += " " * 25 + "| "
+                continue
+            share = t["touchless"] / t["docs"]
+            row += f"{share:>9.3f} ({t['touchless']:>3}/{t['docs']:>3}) {t['wrong']:>5}"
+            if group == "held_out":
+                lo, hi = _wilson(t["touchless"], t["docs"])
+                row += f" [{lo:.3f},{hi:.3f}]"
+            else:
+                row += " | "
+        print(row)
+        result[channel] = s
+    if show in result.get("ALL", {}):
+        print(f"  not posted ({show}): {result['ALL'][show]['reasons']}")
+    for g, c, p in rows:
+        if g == show and (p.wrong or p.status != "posted"):
+            print(f"  {c.name}: {p.status} {','.join(p.reasons)} {p.wrong or ''}")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
@@ -282,11 +330,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument(
+        "--no-pipeline", action="store_true", help="skip ingesting each document through the door (touchless)"
+    )
+    parser.add_argument(
         "--fit-calibration",
         action="store_true",
         help="fit extraction/calibration.json on the TUNED families' observations",
     )
     args = parser.parse_args(argv)
+    if args.no_pipeline:
+        os.environ["O2C_BENCH_PIPELINE"] = "0"  # read by the worker processes too
+        global PIPELINE
+        PIPELINE = False
     started = time.perf_counter()
     split = read_split()
     cases = build_cases(args.seed, args.per_channel, scans=not args.no_ocr, only=args.only)
@@ -297,9 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
-            outputs = {name: (res, err) for name, res, err in pool.map(_run, cases, chunksize=1)}
+            ran = list(pool.map(_run, cases, chunksize=1))
     else:
-        outputs = {name: (res, err) for name, res, err in map(_run, cases)}
+        ran = list(map(_run, cases))
+    outputs = {name: (res, err) for name, res, err, _ in ran}
+    postings = {name: posting for name, _, _, posting in ran}
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for case in cases:
@@ -309,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     headline = report(
         cases, outputs, split, misses=args.misses, show="held_out" if args.show_held_out_misses else "tuned"
     )
+    if PIPELINE:
+        pipeline_report(cases, postings, split, show="held_out" if args.show_held_out_misses else "tuned")
     if args.fit_calibration:
         tuned = headline["observations"].get("tuned", [])
         table = fit_isotonic(tuned)

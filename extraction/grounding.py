@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 _FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
 _LEGAL = re.compile(
     r"(?i)\b(inc|llc|ltd|gmbh|ag|corp|co|company|corporation|sa|s\.a|plc|kg|bv|b\.v|nv|srl|sarl|"
-    r"spa|s\.p\.a|sl|limited|the)\b\.?"
+    r"spa|s\.p\.a|sl|limited|the|s\.r\.l|s\.l|s\.a\.s|n\.v|s\.r\.o)\b\.?"
 )
 
 
@@ -45,6 +45,7 @@ class Grounding:
     _codes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     _folded: dict[str, set[str]] = field(default_factory=dict, compare=False, repr=False)
     _names: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _shared: set[str] = field(default_factory=set, compare=False, repr=False)  # keys two known names share
 
     def __post_init__(self):
         for code in (*sorted(self.skus), *sorted(self.customer_part_numbers)):
@@ -52,8 +53,8 @@ class Grounding:
             self._folded.setdefault(folded_key(code), set()).add(code)
         for name in sorted(self.customer_names):
             key = name_key(name)
-            if len(key) >= 3:
-                self._names.setdefault(key, name)
+            if len(key) >= 3 and self._names.setdefault(key, name) != name:
+                self._shared.add(key)
 
     @property
     def empty(self) -> bool:
@@ -83,6 +84,50 @@ class Grounding:
                 return self._names[known]
         return None
 
+    def ocr_spelling(self, text: str) -> str | None:
+        """The one known name or address line this OCR-read text misspells by a letter or two, else None.
+
+        OCR confuses look-alike glyphs ('S.r.l.' read 'S.r.I.', 'Hauptstraße' read 'HauptstraBe'): a read
+        within one edit (two from ten characters on) of exactly one known spelling, and clearly nearer
+        to it than to any other, is that spelling. Exact reads and unknown text are left alone (None)."""
+        read = " ".join(text.split())
+        if len(read) < 6:
+            return None
+        known = self._spellings()
+        if read in known:
+            return None
+        limit = 1 if len(read) < 10 else 2
+        scored = sorted((_distance(read, k, limit + 2), k) for k in known if abs(len(k) - len(read)) <= limit + 2)
+        if not scored or scored[0][0] > limit:
+            return None
+        if len(scored) > 1 and scored[1][0] <= scored[0][0] + 1:
+            return None  # two known spellings about as near: the read names neither for sure
+        return scored[0][1]
+
+    def _spellings(self) -> frozenset[str]:
+        cached = self.__dict__.get("_spelling_cache")
+        if cached is None:
+            lines = {" ".join(n.split()) for n in self.customer_names}
+            lines |= {" ".join(part.split()) for a in self.addresses for part in re.split(r"[\n,]", a) if part.strip()}
+            cached = frozenset(x for x in lines if len(x) >= 6)
+            object.__setattr__(self, "_spelling_cache", cached)
+        return cached
+
+    def name_in_lines(self, lines) -> tuple[list, int | None] | None:
+        """The words of the first known name printed in laid-out lines (each with .segments of words), and
+        the page they are on; None when no known name is printed."""
+        for line in lines:
+            for segment in line.segments:
+                where = self.locate_name([w.text for w in segment])
+                if where:
+                    return segment[where[0] : where[1]], line.page
+        return None
+
+    def spelling_of(self, text: str) -> str | None:
+        """The master-data spelling of the one known name this text is (legal form and punctuation aside)."""
+        key = name_key(text)
+        return self._names.get(key) if key and key not in self._shared else None
+
     def locate_name(self, texts: list[str]) -> tuple[int, int] | None:
         """Where in a run of words a known name is printed: (first, end) word indexes, legal form included."""
         if not self._names:
@@ -97,3 +142,16 @@ class Grounding:
                         j += 1  # the legal form ('Inc.', 'GmbH') belongs to the name
                     return i, j
         return None
+
+
+def _distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance of a and b, stopping early once it exceeds cap (then cap + 1)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > cap:
+            return cap + 1
+        previous = current
+    return previous[-1]

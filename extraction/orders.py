@@ -383,18 +383,16 @@ def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, 
     if grounding is None or not grounding.customer_names:
         return
     if order.buyer_name and grounding.find_name(order.buyer_name):
+        order.buyer_name = grounding.spelling_of(order.buyer_name) or order.buyer_name
         evidence.adjust("order.buyer_name", 0.95, floor=True)
         return
     if order.buyer_name and not _weak_name(order.buyer_name):
         return  # a name printed as the buyer stays, known or not: an unknown buyer is for review, not a guess
-    for line in lines:
-        for segment in line.segments:
-            where = grounding.locate_name([w.text for w in segment])
-            if where:
-                words = segment[where[0] : where[1]]
-                order.buyer_name = clean_text(" ".join(w.text for w in words))
-                evidence.record("order.buyer_name", 0.95, words, page=line.page)
-                return
+    found = grounding.name_in_lines(lines)
+    if found:
+        words, page = found
+        order.buyer_name = clean_text(" ".join(w.text for w in words))
+        evidence.record("order.buyer_name", 0.95, words, page=page)
 
 
 def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> None:

@@ -76,6 +76,14 @@ def extract_remittance(
         if head:
             remittance.payer_name = head.text
             evidence.record("remittance.payer_name", 0.8, head.words, page=head.page)
+    if remittance.payer_name and grounding is not None:
+        remittance.payer_name = grounding.spelling_of(remittance.payer_name) or remittance.payer_name
+    if not remittance.payer_name and grounding is not None and grounding.customer_names:
+        found = grounding.name_in_lines(lines)  # no payer block or signature: a known customer printed names it
+        if found:
+            words, page = found
+            remittance.payer_name = clean_text(" ".join(w.text for w in words))
+            evidence.record("remittance.payer_name", 0.9, words, page=page)
     for hit in hits.get("payment_date", []):
         value = parse_date(hit.text, dates)
         if value:

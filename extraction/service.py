@@ -139,7 +139,36 @@ def extract_pages(
         extraction.remittance = extract_remittance(lines, evidence, grounding=grounding)
     if not any(w for p in pages for w in p.words):
         evidence.warnings.append("no text could be read")
+    respell_ocr_names(extraction, evidence, grounding)
     return _finish(extraction, evidence, verdict.confidence)
+
+
+OCR_SPELLED_FIELDS = {
+    "order": ("buyer_name", "ship_to", "bill_to"),
+    "remittance": ("payer_name",),
+}
+RESPELLED_CONFIDENCE = 0.85  # master data spells it, but only a near match vouches for which one
+
+
+def respell_ocr_names(extraction: Extraction, evidence: Evidence, grounding: Grounding | None) -> None:
+    """Names and address lines read by OCR, one or two glyphs off a master-data spelling, take that spelling."""
+    if grounding is None or grounding.empty:
+        return
+    for kind, names in OCR_SPELLED_FIELDS.items():
+        body = getattr(extraction, kind)
+        if body is None:
+            continue
+        for name in names:
+            path = f"{kind}.{name}"
+            value = getattr(body, name)
+            if not value or not evidence.provenance.get(path, {}).get("ocr"):
+                continue
+            lines = value.split("\n")
+            fixed = [grounding.ocr_spelling(line) or line for line in lines]
+            if fixed != lines:
+                setattr(body, name, "\n".join(fixed))
+                evidence.confidence[path] = min(evidence.confidence.get(path, 0.0), RESPELLED_CONFIDENCE)
+                evidence.provenance[path]["respelled_from"] = value
 
 
 def extract_text(
