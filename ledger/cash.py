@@ -215,8 +215,8 @@ def post_payments(
         (Deduction, deductions),
         (Event, events),
     ):
-        if rows:
-            session.execute(insert(model), rows)
+        if rows:  # Core inserts of the tables (executemany), not the ORM's per-row bulk bookkeeping
+            session.execute(insert(model.__table__), rows)
     collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
 
