@@ -3,7 +3,8 @@
     python bench/matching.py                      # 1x: 10,000 remittance lines vs 100,000 open invoices, + 2x, 4x
     python bench/matching.py --scales 1 --corpus  # one scale and the seeded-problem corpus (bench/matching_corpus.py)
 
-Runs on one core against an SQLite file (set O2C_BENCH_DATABASE_URL for PostgreSQL). Everything is generated
+Runs on one core against an SQLite file (--postgres [URL], or O2C_BENCH_DATABASE_URL, for PostgreSQL).
+Everything is generated
 from a fixed seed; each remittance line knows the invoice it truly pays, so wrong applications are counted."""
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from o2c.ledger.references import normalize_reference, ocr_key  # noqa: E402
 from o2c.ledger.terms import allowed_discount, parse_terms  # noqa: E402
 from o2c.matching.open_items import find_combinations  # noqa: E402
 from o2c.matching.policy import MatchingPolicy  # noqa: E402
-from o2c.matching.remittances import decide_remittance  # noqa: E402
+from o2c.matching.remittances import decide_remittance, decide_remittances  # noqa: E402
 
 TODAY = date(2024, 6, 30)
 TERMS = "2/10 Net 30"
@@ -229,9 +230,10 @@ def generate_payments(rng: random.Random, invoices: list[dict], lines: int) -> l
     return payments
 
 
-def apply_all(engine, payments: list[Payment], *, batch: int = 500) -> dict:
-    """Decide every payment, post the postable ones with post_payments per batch (one transaction each, as a
-    lockbox import would), and count matches and wrong applications against the truth."""
+def apply_all(engine, payments: list[Payment], *, batch: int = 2_500, one_by_one: bool = False) -> dict:
+    """Decide the payments a batch at a time (decide_remittances: set-based reads; or decide_remittance per
+    payment with one_by_one), post each batch's postable ones with one post_payments call and commit (one
+    transaction per batch, as a lockbox import would), and count matches and wrong applications."""
     stats = {
         "payments": len(payments),
         "posted": 0,
@@ -244,9 +246,23 @@ def apply_all(engine, payments: list[Payment], *, batch: int = 500) -> dict:
         "reasons": {},
     }
     session = Session(engine, expire_on_commit=False)
-    pending: list[tuple] = []
-
-    def flush_batch() -> None:
+    for start in range(0, len(payments), batch):
+        chunk = payments[start : start + batch]
+        t0 = time.perf_counter()
+        extractions = [p.extraction for p in chunk]
+        if one_by_one:
+            decisions = [decide_remittance(session, e, matching=MATCHING, ledger=LEDGER) for e in extractions]
+        else:
+            decisions = decide_remittances(session, extractions, matching=MATCHING, ledger=LEDGER)
+        stats["match_s"] += time.perf_counter() - t0
+        pending = []
+        for n, (payment, decision) in enumerate(zip(chunk, decisions, strict=True)):
+            stats["lines"] += payment.lines
+            if decision.postable:
+                pending.append((decision.draft, start + n + 1, payment))
+            else:
+                for reason in decision.reasons:
+                    stats["reasons"][reason] = stats["reasons"].get(reason, 0) + 1
         t0 = time.perf_counter()
         post_payments(session, [(draft, source) for draft, source, _ in pending], today=TODAY)
         session.commit()
@@ -257,27 +273,11 @@ def apply_all(engine, payments: list[Payment], *, batch: int = 500) -> dict:
             stats["deductions"] += len(draft.deductions)
             stats["lines_applied"] += len(applied & payment.truth)
             stats["wrong"] += len(applied - payment.truth)
-        pending.clear()
-
-    for n, payment in enumerate(payments):
-        stats["lines"] += payment.lines
-        t0 = time.perf_counter()
-        decision = decide_remittance(session, payment.extraction, matching=MATCHING, ledger=LEDGER)
-        stats["match_s"] += time.perf_counter() - t0
-        if decision.postable:
-            pending.append((decision.draft, n + 1, payment))
-        else:
-            for reason in decision.reasons:
-                stats["reasons"][reason] = stats["reasons"].get(reason, 0) + 1
-        if len(pending) >= batch:
-            flush_batch()
-    if pending:
-        flush_batch()
     session.close()
     return stats
 
 
-def run_scale(scale: int, *, seed: int = 7) -> dict:
+def run_scale(scale: int, *, seed: int = 7, one_by_one: bool = False) -> dict:
     """One scale: 10,000 x scale remittance lines against 100,000 x scale open invoices."""
     rng = random.Random(seed + scale)
     engine = fresh_database(f"x{scale}")
@@ -290,7 +290,7 @@ def run_scale(scale: int, *, seed: int = 7) -> dict:
     payments = generate_payments(rng, invoices, lines)
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
-    stats = apply_all(engine, payments)
+    stats = apply_all(engine, payments, one_by_one=one_by_one)
     stats.update(scale=scale, invoices=invoices_n, customers=customers, setup_s=setup, total_s=time.perf_counter() - t1)
     engine.dispose()
     return stats
@@ -345,13 +345,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="1,2,4", help="comma-separated multiples of 10k lines / 100k invoices")
     parser.add_argument("--corpus", action="store_true", help="also run the seeded-problem corpus")
     parser.add_argument("--corpus-only", action="store_true")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        nargs="?",
+        const=os.environ.get("O2C_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="run on PostgreSQL (default URL: $O2C_BENCH_POSTGRES_URL); sets O2C_BENCH_DATABASE_URL",
+    )
+    parser.add_argument("--one-by-one", action="store_true", help="decide each payment alone (the old path)")
     args = parser.parse_args(argv)
+    if args.postgres:
+        os.environ["O2C_BENCH_DATABASE_URL"] = args.postgres
+    backend = "PostgreSQL" if "postgres" in os.environ.get("O2C_BENCH_DATABASE_URL", "") else "SQLite"
     failed = False
     if not args.corpus_only:
-        print("cash application (one core, decide + post, SQLite):")
+        path = "one by one" if args.one_by_one else "batch"
+        print(f"cash application (one core, decide + post, {backend}, {path}):")
         results = []
         for scale in (int(s) for s in args.scales.split(",")):
-            results.append(run_scale(scale))
+            results.append(run_scale(scale, one_by_one=args.one_by_one))
             report_scale(results[-1])
         if results:
             base = results[0]["total_s"] / results[0]["scale"]

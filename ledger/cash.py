@@ -40,6 +40,7 @@ __all__ = [
     "applied_total",
     "business_key",
     "find_same_payment",
+    "SamePaymentIndex",
 ]
 ZERO = Decimal("0")
 
@@ -214,8 +215,8 @@ def post_payments(
         (Deduction, deductions),
         (Event, events),
     ):
-        if rows:
-            session.execute(insert(model), rows)
+        if rows:  # Core inserts of the tables (executemany), not the ORM's per-row bulk bookkeeping
+            session.execute(insert(model.__table__), rows)
     collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
 
@@ -270,28 +271,101 @@ def find_same_payment(
         stmt = stmt.where(
             Payment.payment_date.is_(None) | Payment.payment_date.between(payment_date - window, payment_date + window)
         )
+    candidates = list(session.scalars(stmt.order_by(Payment.id)))
+    return _first_same(candidates, payment_reference, invoice_references, lambda ids: _paid_references(session, ids))
+
+
+def _first_same(candidates, payment_reference, invoice_references, paid_references) -> Payment | None:
+    """The first candidate (id order) with the same payment reference key or an invoice reference in common."""
     reference = payment_reference_key(payment_reference)
     wanted = {normalize_reference(r) for r in invoice_references if r} - {""}
-    for payment in session.scalars(stmt.order_by(Payment.id)):
+    for payment in candidates:
         if reference and payment.reference_key == reference:
             return payment
-        if wanted:
-            paid = set(
-                session.scalars(
-                    select(Invoice.reference_key)
-                    .join(CashApplication, CashApplication.invoice_id == Invoice.id)
-                    .where(CashApplication.payment_id == payment.id, CashApplication.rule != "reversal")
-                )
-            )
-            lines = {
-                normalize_reference(r)
-                for r in session.scalars(
-                    select(RemittanceLine.invoice_reference).where(RemittanceLine.payment_id == payment.id)
-                )
-            }
-            if wanted & (paid | lines):
-                return payment
+        if wanted and wanted & paid_references([payment.id]).get(payment.id, set()):
+            return payment
     return None
+
+
+def _paid_references(session: Session, payment_ids) -> dict[int, set[str]]:
+    """payment id -> reference keys of the invoices it paid (reversals aside) and of its remittance lines."""
+    out: dict[int, set[str]] = {i: set() for i in payment_ids}
+    for chunk in [sorted(out)[i : i + 2000] for i in range(0, len(out), 2000)]:
+        paid = select(CashApplication.payment_id, Invoice.reference_key).join(
+            Invoice, CashApplication.invoice_id == Invoice.id
+        )
+        paid = paid.where(CashApplication.payment_id.in_(chunk), CashApplication.rule != "reversal")
+        for pid, key in session.execute(paid):
+            out[pid].add(key)
+        lines = select(RemittanceLine.payment_id, RemittanceLine.invoice_reference)
+        for pid, ref in session.execute(lines.where(RemittanceLine.payment_id.in_(chunk))):
+            out[pid].add(normalize_reference(ref))
+    return out
+
+
+class SamePaymentIndex:
+    """find_same_payment for a whole batch: the posted payments of the batch's payers at the batch's amounts,
+    loaded in chunked IN queries, and what they paid, loaded in bulk only for the few that could be a repeat.
+    `find` answers as find_same_payment would (falling back to it for a payer not prefetched)."""
+
+    def __init__(self, session: Session, *, window_days: int) -> None:
+        self.session, self.window_days = session, window_days
+        self._customers: set[str] = set()
+        self._amounts: set[Decimal] = set()
+        self._payments: dict[tuple, list[Payment]] = {}
+        self._paid: dict[int, set[str]] = {}
+
+    def prefetch(self, customer_ids: set[str], amounts: set[Decimal]) -> None:
+        """Load the payments of these customers with one of these amounts (once per index: one batch)."""
+        if self._customers:
+            raise RuntimeError("SamePaymentIndex.prefetch is called once per batch")
+        customers, amounts = sorted(set(customer_ids)), sorted(set(amounts))
+        for c in range(0, len(customers), 2000):
+            for a in range(0, len(amounts), 2000):
+                stmt = select(Payment).where(
+                    Payment.customer_id.in_(customers[c : c + 2000]), Payment.amount.in_(amounts[a : a + 2000])
+                )
+                for payment in self.session.scalars(stmt):
+                    self._payments.setdefault((payment.customer_id, payment.currency, payment.amount), []).append(
+                        payment
+                    )
+        for rows in self._payments.values():
+            rows.sort(key=lambda p: p.id)
+        self._customers, self._amounts = set(customers), set(amounts)
+        self._paid.update(
+            _paid_references(
+                self.session, [p.id for rows in self._payments.values() for p in rows if p.id not in self._paid]
+            )
+        )
+
+    def find(
+        self,
+        *,
+        customer_id: str,
+        currency: str,
+        amount: Decimal,
+        payment_date: date | None,
+        payment_reference: str | None,
+        invoice_references: list[str],
+    ) -> Payment | None:
+        """find_same_payment, from the prefetched payments."""
+        if customer_id not in self._customers or amount not in self._amounts:
+            return find_same_payment(
+                self.session,
+                customer_id=customer_id,
+                currency=currency,
+                amount=amount,
+                payment_date=payment_date,
+                payment_reference=payment_reference,
+                invoice_references=invoice_references,
+                window_days=self.window_days,
+            )
+        candidates = self._payments.get((customer_id, currency, amount), [])
+        if payment_date is not None:
+            window = timedelta(days=self.window_days)
+            low, high = payment_date - window, payment_date + window
+            candidates = [p for p in candidates if p.payment_date is None or low <= p.payment_date <= high]
+        return _first_same(candidates, payment_reference, invoice_references, lambda ids: self._paid)
 
 
 def _plan(draft: PaymentDraft, invoices: dict[int, _OpenItem]) -> _PaymentState:

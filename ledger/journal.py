@@ -151,7 +151,7 @@ def post_new_entries(session: Session, entries: Sequence[NewEntry]) -> dict[str,
     ).all()
     ids = {key: ident for ident, key in rows}
     session.execute(
-        insert(JournalLine),
+        insert(JournalLine.__table__),
         [
             {
                 "entry_id": ids[e.idempotency_key],

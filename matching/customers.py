@@ -15,7 +15,91 @@ from o2c.matching.policy import MatchingPolicy
 
 _AGREEMENT = 85  # fuzzy score at which a name or an address read agrees with master data
 
-__all__ = ["CustomerMatch", "resolve_customer", "legal_name", "simple_name"]
+__all__ = ["CustomerMatch", "CustomerLookup", "customer_keys", "resolve_customer", "legal_name", "simple_name"]
+_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
+
+
+class CustomerLookup:
+    """Where customer resolution reads master data. Without prefetch every look-up is one indexed query (one
+    document at a time); `prefetch` loads the customers and alias keys a whole batch needs in a few IN queries,
+    and the look-ups then answer from memory (a key not prefetched still falls back to its query), so a batch
+    resolves exactly as the same documents would one by one."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._customers: dict[str, Customer | None] = {}
+        self._aliases: dict[str, CustomerAlias | None] = {}
+        self._fuzzy_rows: list[tuple[str, str]] | None = None
+
+    def prefetch(self, hints: set[str], keys: set[str]) -> None:
+        """Load the customers named by `hints` (ids) and the alias rows of `keys` in chunked IN queries."""
+        hints = {h for h in hints if h} - set(self._customers)
+        keys = {k for k in keys if k} - set(self._aliases)
+        for chunk in _chunks(keys):
+            self._aliases.update(dict.fromkeys(chunk))
+            for row in self.session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(chunk))):
+                self._aliases[row.alias_key] = row
+        self.prefetch_customers(hints | {a.customer_id for a in self._aliases.values() if a is not None})
+
+    def prefetch_customers(self, ids: set[str]) -> None:
+        """Load these customers' master records in chunked IN queries."""
+        for chunk in _chunks(set(ids) - set(self._customers)):
+            self._customers.update(dict.fromkeys(chunk))
+            for row in self.session.scalars(select(Customer).where(Customer.customer_id.in_(chunk))):
+                self._customers[row.customer_id] = row
+
+    def known_ids(self) -> set[str]:
+        """Every customer id prefetched so far (by id or through an alias): a batch's possible payers."""
+        return {c for c, row in self._customers.items() if row is not None}
+
+    def possible_ids(self, hint: str, keys) -> set[str]:
+        """The customers a prefetched hint and alias keys could resolve to (a fuzzy match is not foreseen)."""
+        ids = {a.customer_id for k in keys if (a := self._aliases.get(k)) is not None}
+        if hint and self._customers.get(hint) is not None:
+            ids.add(hint)
+        return ids
+
+    def customer(self, customer_id: str) -> Customer | None:
+        """The customer with exactly this id."""
+        if customer_id not in self._customers:
+            self._customers[customer_id] = self.session.scalar(
+                select(Customer).where(Customer.customer_id == customer_id)
+            )
+        return self._customers[customer_id]
+
+    def by_id(self, hint: str) -> str | None:
+        """A printed customer id as master data spells it (exact, then case-insensitive)."""
+        customer = self.customer(hint)
+        if customer is not None:
+            return customer.customer_id
+        # printed in another case: the unique index does not help, but the table is small per hit
+        return self.session.scalar(select(Customer.customer_id).where(func.upper(Customer.customer_id) == hint.upper()))
+
+    def aliases(self, keys) -> list[CustomerAlias]:
+        """The alias rows of these keys, in id order."""
+        missing = [k for k in keys if k not in self._aliases]
+        if missing:
+            self._aliases.update(dict.fromkeys(missing))
+            for row in self.session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(missing))):
+                self._aliases[row.alias_key] = row
+        return sorted((self._aliases[k] for k in set(keys) if self._aliases[k] is not None), key=lambda a: a.id)
+
+    def fuzzy_rows(self) -> list[tuple[str, str]]:
+        """(customer_id, alias_key) of every active name alias: what the fuzzy match scores (read once)."""
+        if self._fuzzy_rows is None:
+            self._fuzzy_rows = list(
+                self.session.execute(
+                    select(CustomerAlias.customer_id, CustomerAlias.alias_key)
+                    .where(CustomerAlias.active.is_(True), ~CustomerAlias.alias_key.startswith("@"))
+                    .order_by(CustomerAlias.id)
+                ).tuples()
+            )
+        return self._fuzzy_rows
+
+
+def _chunks(values) -> list[list]:
+    ordered = sorted(values)
+    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
 
 
 @dataclass
@@ -33,16 +117,19 @@ class CustomerMatch:
         return self.customer_id is not None
 
 
+def customer_keys(name: str | None, email_domain: str | None) -> dict[str, str]:
+    """The CustomerAlias keys a document's name and sender domain look up: key -> "name" or "domain"."""
+    key = alias_key(name)
+    domain = domain_key(email_domain)
+    keys = {key: "name"} if key else {}
+    if domain:
+        keys.update({domain_key(d): "domain" for d in _parent_domains(domain[1:])})
+    return keys
+
+
 def _parent_domains(domain: str) -> list[str]:
     parts = domain.split(".")
     return [".".join(parts[i:]) for i in range(len(parts) - 1)]  # a.b.acme.com -> ..., acme.com
-
-
-def _by_id(session: Session, hint: str) -> str | None:
-    found = session.scalar(select(Customer.customer_id).where(Customer.customer_id == hint))
-    if found is None:  # printed in another case: the unique index does not help, but the table is small per hit
-        found = session.scalar(select(Customer.customer_id).where(func.upper(Customer.customer_id) == hint.upper()))
-    return found
 
 
 def resolve_customer(
@@ -53,32 +140,31 @@ def resolve_customer(
     email_domain: str | None,
     address: str | None,
     policy: MatchingPolicy,
+    lookup: CustomerLookup | None = None,
 ) -> CustomerMatch:
     """Printed customer id, name/alias/legal-form key, email domain (CustomerAlias, indexed), then fuzzy name.
 
     Exact signals that point at different customers make the match ambiguous (None); so does a key that
-    master data found on two customers (an inactive alias marked ambiguous)."""
+    master data found on two customers (an inactive alias marked ambiguous). `lookup`: a batch's prefetched
+    master data (default: one query per look-up)."""
+    lookup = lookup or CustomerLookup(session)
     strong: dict[str, list[str]] = defaultdict(list)
     support: dict[str, list[str]] = defaultdict(list)  # evidence that backs a match but never decides one
     notes: list[str] = []
     if customer_id_hint and customer_id_hint.strip():
         hint = customer_id_hint.strip()
-        found = _by_id(session, hint)
+        found = lookup.by_id(hint)
         if found is None:
             notes.append(f"printed customer id {hint!r} not in master data")
-        elif (agreement := _id_agreement(session, found, name, address)) is not None:
+        elif (agreement := _id_agreement(lookup, found, name, address)) is not None:
             strong[found].append(f"customer.id printed {hint!r} ({agreement})")
         else:  # an OCR 3/8 swap names another real customer: the id alone never decides
             support[found].append(f"customer.id printed {hint!r}")
             notes.append(f"printed customer id {hint!r} is not backed by the name or address")
-    key = alias_key(name)
-    domain = domain_key(email_domain)
-    keys = {key: "name"} if key else {}
-    if domain:
-        keys.update({domain_key(d): "domain" for d in _parent_domains(domain[1:])})
+    keys = customer_keys(name, email_domain)
     blocked: list[str] = []
     if keys:
-        for row in session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(list(keys)))):
+        for row in lookup.aliases(list(keys)):
             if not row.active:
                 if row.provenance and row.provenance.startswith("ambiguous"):
                     blocked.append(f"{row.alias!r} is {row.provenance}")
@@ -101,7 +187,7 @@ def resolve_customer(
         candidates = [{"customer_id": cid, "score": 100.0, "reasons": rs} for cid, rs in sorted(strong.items())]
         why = "exact signals point at different customers" if len(strong) > 1 else "name is ambiguous"
         return CustomerMatch(None, 0.0, notes + blocked + [why], candidates)
-    match = _fuzzy(session, legal_name(name) or simple_name(name), address, policy, notes)
+    match = _fuzzy(lookup, legal_name(name) or simple_name(name), address, policy, notes)
     return _with_support(match, support)
 
 
@@ -127,10 +213,10 @@ def _with_support(match: CustomerMatch, support: dict[str, list[str]]) -> Custom
     )
 
 
-def _id_agreement(session: Session, customer_id: str, name: str | None, address: str | None) -> str | None:
+def _id_agreement(lookup: CustomerLookup, customer_id: str, name: str | None, address: str | None) -> str | None:
     """Why a printed customer id is believed: the name read agrees with that customer's name or an alias, or the
     address read agrees with its address; None when neither does."""
-    customer = session.scalar(select(Customer).where(Customer.customer_id == customer_id))
+    customer = lookup.customer(customer_id)
     query = simple_name(name) if name else ""
     if query:
         for text in [customer.name, *(customer.aliases or [])]:
@@ -146,26 +232,21 @@ def _id_agreement(session: Session, customer_id: str, name: str | None, address:
 
 
 def _fuzzy(
-    session: Session, query: str, address: str | None, policy: MatchingPolicy, notes: list[str]
+    lookup: CustomerLookup, query: str, address: str | None, policy: MatchingPolicy, notes: list[str]
 ) -> CustomerMatch:
     """Score every customer name and alias; only reached when no indexed key matched (unknown or misspelt)."""
     if not query:
         return CustomerMatch(None, 0.0, notes + ["no name to match"], [])
     best: dict[str, float] = {}
     names: dict[str, str] = {}
-    rows = session.execute(
-        select(CustomerAlias.customer_id, CustomerAlias.alias_key).where(
-            CustomerAlias.active.is_(True), ~CustomerAlias.alias_key.startswith("@")
-        )
-    )
-    for customer_id, key in rows:
+    for customer_id, key in lookup.fuzzy_rows():
         score = max(fuzz.token_sort_ratio(query, key), fuzz.WRatio(query, key))
         if score > best.get(customer_id, -1):
             best[customer_id], names[customer_id] = score, key
     top_ids = sorted(best, key=lambda c: (-best[c], c))[: policy.max_candidates]
     addresses = (
         dict(
-            session.execute(
+            lookup.session.execute(
                 select(Customer.customer_id, Customer.address).where(Customer.customer_id.in_(top_ids))
             ).all()
         )

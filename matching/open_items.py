@@ -25,7 +25,115 @@ __all__ = [
     "invoices_by_reference",
     "candidate_invoices",
     "amount_only_match",
+    "OpenItemLookup",
 ]
+_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
+
+
+def _chunks(values) -> list[list]:
+    ordered = sorted(values)
+    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+
+
+def _item_keys(items: Sequence[RemittanceItem]) -> tuple[set[str], set[str]]:
+    """The OCR keys and PO keys a remittance's items could mean (what candidate_invoices looks up)."""
+    ocr = {ocr_key(i.invoice_number) for i in items if i.invoice_number} - {""}
+    pos = {normalize_reference(i.po_number) for i in items if i.po_number} - {""}
+    return ocr, pos
+
+
+def _reference_keys(references: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The reference keys and exact numbers invoices_by_reference looks up."""
+    return {normalize_reference(r) for r in references if r} - {""}, {r.strip() for r in references if r}
+
+
+class OpenItemLookup:
+    """Where remittance decisions read invoices. Without prefetch each look-up is the indexed query of
+    candidate_invoices / invoices_by_reference / open_invoices (one document at a time). `prefetch` loads, for a
+    whole batch, every invoice any item's reference, OCR or PO key could mean (one chunked IN query) and the
+    open items of the payers who pay by amount only; the look-ups then filter and order in memory exactly as
+    the queries do. A key or payer not prefetched falls back to its query, so the answers never differ."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._keys: dict[str, set[str]] = {"ocr": set(), "po": set(), "ref": set(), "number": set()}
+        self._index: dict[str, dict[str, list[Invoice]]] = {name: {} for name in self._keys}
+        self._open: dict[str, list[Invoice]] = {}
+        self._open_bound: Decimal | None = None
+
+    def prefetch(self, item_lists: Sequence[Sequence[RemittanceItem]]) -> None:
+        """Load every invoice whose OCR, PO or reference key or number any of these items prints."""
+        ocr, pos, refs, numbers = set(), set(), set(), set()
+        for items in item_lists:
+            o, p = _item_keys(items)
+            r, n = _reference_keys([i.invoice_number for i in items if i.invoice_number])
+            ocr, pos, refs, numbers = ocr | o, pos | p, refs | r, numbers | n
+        wanted = {"ocr": ocr, "po": pos, "ref": refs, "number": numbers}
+        columns = {"ocr": Invoice.ocr_key, "po": Invoice.po_key, "ref": Invoice.reference_key}
+        columns["number"] = Invoice.invoice_number
+        found: dict[int, Invoice] = {}
+        for name, keys in wanted.items():
+            for chunk in _chunks(keys - self._keys[name]):
+                found.update(
+                    (inv.id, inv) for inv in self.session.scalars(select(Invoice).where(columns[name].in_(chunk)))
+                )
+        for name, keys in wanted.items():
+            self._keys[name] |= keys
+        for inv in sorted(found.values(), key=lambda i: i.id):
+            for name, value in (
+                ("ocr", inv.ocr_key),
+                ("po", inv.po_key),
+                ("ref", inv.reference_key),
+                ("number", inv.invoice_number),
+            ):
+                if value in self._keys[name]:
+                    bucket = self._index[name].setdefault(value, [])
+                    if inv not in bucket:
+                        bucket.append(inv)
+
+    def prefetch_open(self, customer_ids: set[str], max_open: Decimal) -> None:
+        """Load the open items (open <= max_open) of these customers: the amount-only search's candidates."""
+        for chunk in _chunks(set(customer_ids) - set(self._open)):
+            self._open.update((c, []) for c in chunk)
+            stmt = select(Invoice).where(
+                Invoice.customer_id.in_(chunk), Invoice.open_amount > 0, Invoice.open_amount <= max_open
+            )
+            for inv in self.session.scalars(stmt.order_by(Invoice.invoice_date, Invoice.id)):
+                self._open[inv.customer_id].append(inv)
+        self._open_bound = max_open if self._open_bound is None else min(self._open_bound, max_open)
+
+    def _lookup(self, name: str, keys: set[str]) -> list[Invoice] | None:
+        if not keys <= self._keys[name]:
+            return None
+        return [inv for key in keys for inv in self._index[name].get(key, [])]
+
+    def candidates(self, customer_id: str, items: Sequence[RemittanceItem]) -> list[Invoice]:
+        """candidate_invoices, answered from the prefetched index when it holds every key."""
+        ocr, pos = _item_keys(items)
+        by_ocr, by_po = self._lookup("ocr", ocr), self._lookup("po", pos)
+        if by_ocr is None or by_po is None:
+            return candidate_invoices(self.session, customer_id, items)
+        found = {inv.id: inv for inv in by_ocr + by_po if inv.customer_id == customer_id and inv.open_amount > 0}
+        return sorted(found.values(), key=lambda inv: (inv.invoice_date, inv.id))
+
+    def by_reference(self, references: Sequence[str]) -> list[Invoice]:
+        """invoices_by_reference, answered from the prefetched index when it holds every key."""
+        keys, exact = _reference_keys(references)
+        by_ref, by_number = self._lookup("ref", keys), self._lookup("number", exact)
+        if by_ref is None or by_number is None:
+            return invoices_by_reference(self.session, references)
+        return sorted({inv.id: inv for inv in by_ref + by_number}.values(), key=lambda inv: inv.id)
+
+    def open_items(self, customer_id: str, currency: str | None, *, max_open: Decimal, limit: int) -> list[Invoice]:
+        """open_invoices (bounded by max_open and limit), from the prefetched open items when they cover it."""
+        if customer_id not in self._open or self._open_bound is None or max_open > self._open_bound:
+            return open_invoices(self.session, customer_id, currency, max_open=max_open, limit=limit)
+        rows = [
+            inv
+            for inv in self._open[customer_id]
+            if inv.open_amount > 0 and (not currency or inv.currency == currency) and inv.open_amount <= max_open
+        ]
+        return rows[:limit]
 
 
 @dataclass
@@ -72,12 +180,11 @@ def open_invoices(
 
 def invoices_by_reference(session: Session, references: Sequence[str]) -> list[Invoice]:
     """Any customer's invoices whose number or normalized reference matches one of the printed references."""
-    keys = {normalize_reference(r) for r in references if r} - {""}
-    exact = {r.strip() for r in references if r}
+    keys, exact = _reference_keys(references)
     if not keys and not exact:
         return []
     stmt = select(Invoice).where(Invoice.reference_key.in_(keys) | Invoice.invoice_number.in_(exact))
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt.order_by(Invoice.id)))
 
 
 def candidate_invoices(session: Session, customer_id: str, items: Sequence[RemittanceItem]) -> list[Invoice]:
@@ -86,8 +193,7 @@ def candidate_invoices(session: Session, customer_id: str, items: Sequence[Remit
     Bounded by the items, never by the size of the customer's open AR."""
     # ocr_key folds case, prefixes, separators, leading zeros and O/0 I/1 S/5 B/8: an exact or normalized
     # reference has the same ocr_key as its invoice, so one indexed IN finds all three kinds of candidate.
-    ocr = {ocr_key(i.invoice_number) for i in items if i.invoice_number} - {""}
-    pos = {normalize_reference(i.po_number) for i in items if i.po_number} - {""}
+    ocr, pos = _item_keys(items)
     clauses = []
     if ocr:
         clauses.append(Invoice.ocr_key.in_(ocr))

@@ -5,19 +5,20 @@ unapplied on account; payments without references go to the bounded amount-only 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from o2c.core.money import decimal_str
 from o2c.extraction.schema import REMITTANCE_ADVICE, Extraction
-from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, find_same_payment
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, SamePaymentIndex
 from o2c.ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
 from o2c.ledger.models import Customer
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.terms import allowed_discount, parse_terms
-from o2c.matching.customers import resolve_customer
+from o2c.matching.customers import CustomerLookup, customer_keys, resolve_customer
 from o2c.matching.decisions import (
     _PAYMENT_DATE,
     _REMITTANCE_REQUIRED,
@@ -36,17 +37,24 @@ from o2c.matching.decisions import (
     customer_evidence,
     sender_domain,
 )
-from o2c.matching.open_items import (
-    _candidate,
-    amount_only_match,
-    candidate_invoices,
-    invoices_by_reference,
-    match_item,
-    open_invoices,
-)
+from o2c.matching.open_items import OpenItemLookup, _candidate, amount_only_match, match_item
 from o2c.matching.policy import MatchingPolicy
 
-__all__ = ["decide_remittance", "RemittanceDecision"]
+__all__ = ["decide_remittance", "decide_remittances", "RemittanceDecision"]
+
+
+@dataclass
+class _Sources:
+    """Where one decision reads: per-document queries (decide_remittance) or a batch's prefetched indexes."""
+
+    customers: CustomerLookup
+    items: OpenItemLookup
+    payments: SamePaymentIndex | None = None
+
+    @classmethod
+    def for_session(cls, session: Session) -> _Sources:
+        """One indexed query per look-up."""
+        return cls(CustomerLookup(session), OpenItemLookup(session))
 
 
 def _resolve_payer(
@@ -56,6 +64,7 @@ def _resolve_payer(
     decision: RemittanceDecision,
     *,
     cash_received: bool = False,
+    sources: _Sources,
 ) -> str | None:
     remittance = extraction.remittance
     match = resolve_customer(
@@ -65,13 +74,14 @@ def _resolve_payer(
         email_domain=sender_domain(extraction.sender),
         address=None,
         policy=matching,
+        lookup=sources.customers,
     )
     if match.resolved:
         return match.customer_id
     # "whoever owns the named invoices" is never evidence: invoice numbers are sequential and easy to guess.
     # The owners are shown to the reviewer, nothing more.
     references = [item.invoice_number for item in remittance.items if item.invoice_number]
-    owners = {inv.customer_id for inv in invoices_by_reference(session, references)}
+    owners = {inv.customer_id for inv in sources.items.by_reference(references)}
     if cash_received and len(owners) == 1:
         return owners.pop()  # a bank credit is money already in our account: its structured reference says
         # which customer's invoice it pays (a third party paying someone's invoice loses us nothing)
@@ -82,11 +92,11 @@ def _resolve_payer(
     return None
 
 
-def _master(session: Session, customer_id: str) -> Customer:
+def _master(session: Session, customer_id: str, sources: _Sources) -> Customer:
     """The payer's master record; cached for the session (a lockbox batch decides thousands in one session)."""
     cache = session.info.setdefault("o2c.matching.customers", {})
     if customer_id not in cache:
-        cache[customer_id] = session.scalar(select(Customer).where(Customer.customer_id == customer_id))
+        cache[customer_id] = sources.customers.customer(customer_id)
     return cache[customer_id]
 
 
@@ -101,6 +111,75 @@ def decide_remittance(
     """Resolve the payer and every item to an open invoice; amounts, discounts and totals must reconcile.
 
     cash_received: the remittance is a bank credit's own (the cash is in the account), not an advice's claim."""
+    return _decide(session, extraction, matching, ledger, cash_received, _Sources.for_session(session))
+
+
+def decide_remittances(
+    session: Session,
+    extractions: Sequence[Extraction],
+    *,
+    matching: MatchingPolicy,
+    ledger: LedgerPolicy,
+    cash_received: bool = False,
+) -> list[RemittanceDecision]:
+    """decide_remittance for a whole batch (a lockbox file), with set-based reads instead of per-document ones.
+
+    The payers' master data, every invoice any item's reference, OCR or PO key could mean, the open items of
+    the payers who pay by amount alone and the posted payments a repeat could match are each loaded with a few
+    chunked IN queries; every rule then runs per document exactly as in decide_remittance, on those in-memory
+    indexes. The decisions are those of calling decide_remittance on each document in turn with nothing posted
+    in between (each sees the state at the start of the batch; post_payments re-checks every application under
+    row locks)."""
+    from_batch = [e.remittance for e in extractions if e.document_type == REMITTANCE_ADVICE and e.remittance]
+    sources = _Sources(
+        CustomerLookup(session),
+        OpenItemLookup(session),
+        SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days),
+    )
+    hints, keys = set(), set()
+    for extraction in extractions:
+        remittance = extraction.remittance
+        if extraction.document_type != REMITTANCE_ADVICE or remittance is None:
+            continue
+        if remittance.customer_id and remittance.customer_id.strip():
+            hints.add(remittance.customer_id.strip())
+        keys |= set(customer_keys(remittance.payer_name, sender_domain(extraction.sender)))
+    sources.customers.prefetch(hints, keys)
+    sources.items.prefetch([r.items for r in from_batch])
+    payers = sources.customers.known_ids() | {
+        inv.customer_id for r in from_batch for inv in sources.items.by_reference(_references(r.items))
+    }
+    sources.customers.prefetch_customers(payers)
+    amounts = {r.amount for r in from_batch if r.amount is not None and r.amount > 0}
+    sources.payments.prefetch(payers, amounts)
+    advices = [e for e in extractions if e.document_type == REMITTANCE_ADVICE and e.remittance]
+    by_amount = [e for e in advices if not _has_references(e.remittance.items)]
+    by_amount = [e for e in by_amount if e.remittance.amount and e.remittance.amount > 0]
+    if by_amount:  # only these payers' open items: an amount-only payment searches its payer's open AR
+        who = set()
+        for e in by_amount:
+            hint = (e.remittance.customer_id or "").strip()
+            who |= sources.customers.possible_ids(hint, customer_keys(e.remittance.payer_name, sender_domain(e.sender)))
+        sources.items.prefetch_open(who, max(e.remittance.amount for e in by_amount))
+    return [_decide(session, e, matching, ledger, cash_received, sources) for e in extractions]
+
+
+def _references(items) -> list[str]:
+    return [item.invoice_number for item in items if item.invoice_number]
+
+
+def _has_references(items) -> bool:
+    return any(item.invoice_number or item.po_number for item in items)
+
+
+def _decide(
+    session: Session,
+    extraction: Extraction,
+    matching: MatchingPolicy,
+    ledger: LedgerPolicy,
+    cash_received: bool,
+    sources: _Sources,
+) -> RemittanceDecision:
     decision = RemittanceDecision()
     remittance = extraction.remittance
     if extraction.document_type != REMITTANCE_ADVICE or remittance is None:
@@ -123,23 +202,21 @@ def decide_remittance(
             read=_jsonable(remittance.amount),
             rule="a positive payment amount is required",
         )
-    payer = _resolve_payer(session, extraction, matching, decision, cash_received=cash_received)
+    payer = _resolve_payer(session, extraction, matching, decision, cash_received=cash_received, sources=sources)
     if payer is None:
         return decision
     decision.customer_id = payer
-    master = _master(session, payer)
+    master = _master(session, payer, sources)
     currency = decision.currency = remittance.currency or master.currency
     if remittance.amount is None or remittance.amount <= 0:
         return decision
-    same = find_same_payment(
-        session,
+    same = (sources.payments or SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days)).find(
         customer_id=payer,
         currency=currency,
         amount=remittance.amount,
         payment_date=remittance.payment_date,
         payment_reference=remittance.payment_reference,
-        invoice_references=[item.invoice_number for item in remittance.items if item.invoice_number],
-        window_days=ledger.payment_duplicate_window_days,
+        invoice_references=_references(remittance.items),
     )
     if same is not None:  # the same payment by another channel (email and upload, bank credit then advice)
         decision.duplicate_of_payment_id = same.id
@@ -152,11 +229,11 @@ def decide_remittance(
         )
         return decision
     deductions: list[PlannedDeduction] = []
-    if any(item.invoice_number or item.po_number for item in remittance.items):
-        applications, deductions = _by_reference(session, extraction, payer, currency, master, decision)
+    if _has_references(remittance.items):
+        applications, deductions = _by_reference(sources, extraction, payer, currency, master, decision)
         _check_overpayment(decision, remittance.items, applications, ledger)
     else:
-        applications = _by_amount(session, remittance.amount, payer, currency, ledger, decision)
+        applications = _by_amount(sources, remittance.amount, payer, currency, ledger, decision)
     decision.draft = PaymentDraft(
         customer_id=payer,
         payer_name=remittance.payer_name,
@@ -207,7 +284,7 @@ def _require_payment_date(decision: RemittanceDecision, remittance) -> None:
 
 
 def _by_reference(
-    session: Session,
+    sources: _Sources,
     extraction: Extraction,
     payer: str,
     currency: str,
@@ -215,7 +292,7 @@ def _by_reference(
     decision: RemittanceDecision,
 ) -> tuple[list[PlannedApplication], list[PlannedDeduction]]:
     remittance = extraction.remittance
-    candidates = candidate_invoices(session, payer, remittance.items)
+    candidates = sources.items.candidates(payer, remittance.items)
     applications: list[PlannedApplication] = []
     deductions: list[PlannedDeduction] = []
     used: set[int] = set()
@@ -226,7 +303,7 @@ def _by_reference(
         if invoice is None:
             elsewhere = [
                 _candidate(inv, "closed or another customer's")
-                for inv in invoices_by_reference(session, [item.invoice_number] if item.invoice_number else [])
+                for inv in sources.items.by_reference([item.invoice_number] if item.invoice_number else [])
                 if inv not in candidates
             ]
             decision.flag(
@@ -350,14 +427,14 @@ def _plan_item(item, invoice, rule, master, payment_date, path, decision):
 
 
 def _by_amount(
-    session: Session,
+    sources: _Sources,
     amount: Decimal,
     payer: str,
     currency: str,
     ledger: LedgerPolicy,
     decision: RemittanceDecision,
 ) -> list[PlannedApplication]:
-    invoices = open_invoices(session, payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1)
+    invoices = sources.items.open_items(payer, currency, max_open=amount, limit=ledger.max_combination_candidates + 1)
     result = amount_only_match(
         invoices,
         amount,
