@@ -155,12 +155,20 @@ def _by(testid: str) -> tuple[str, str]:
 def _submit(driver, element) -> None:
     """Click something that posts a form, and wait until the browser has left the old page (on a loaded machine
     the next lookup would otherwise still see the page the click came from)."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element("tag name", "html")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+    def left_the_page(_driver) -> bool:
+        try:
+            old.is_enabled()  # any call on an element of a page that is gone raises
+        except WebDriverException:  # stale element, or Chrome's "node does not belong to the document"
+            return True
+        return False
+
+    WebDriverWait(driver, 30).until(left_the_page)
 
 
 def _confirm(driver) -> None:
