@@ -206,15 +206,15 @@ def _apply_changes(
     """Merge the changes, mark the cells the reviewer named certain (no other: a shaky quantity on another line
     still blocks), mark the document undecided, audit before/after."""
     paths = _paths(changes)
-    before = {path: _read(record.payload, path) for path in paths}
+    before = {path: read_path(record.payload, path) for path in paths}
     corrected = merge_corrections(record.payload, changes)
     corrected["confidence"] = {**corrected.get("confidence", {}), **{path: 1.0 for path in certain}}
     record.payload = corrected
     record.move_to(BusinessDocumentStatus.EXTRACTED)
     changed = [
-        {"field": p, "before": before[p], "after": _read(corrected, p)}
+        {"field": p, "before": before[p], "after": read_path(corrected, p)}
         for p in paths
-        if before[p] != _read(corrected, p)
+        if before[p] != read_path(corrected, p)
     ]
     record_event(
         session, "extraction.corrected", "exception", item.id, actor=reviewer, extraction_id=record.id, changed=changed
@@ -408,7 +408,8 @@ def merge_corrections(payload: dict[str, Any], changes: dict[str, Any]) -> dict[
     return merged
 
 
-def _read(payload: Any, path: str) -> Any:
+def read_path(payload: Any, path: str) -> Any:
+    """The value at a field path such as order.lines[0].quantity (None when absent)."""
     value = payload
     for name, index in _PATH_PART.findall(path):
         value = value.get(name) if isinstance(value, dict) else None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from o2c.intake.models import Document
 from o2c.ledger import deductions as deduction_ledger
 from o2c.ledger.models import BankCredit, Payment
 from o2c.matching.suggestions import customer_choices, open_invoice_candidates, product_choices
+from o2c.pipeline.resolutions import read_path
 from o2c.review import service as review
 
 REASON_TEXT = {
@@ -107,18 +107,6 @@ def _flatten(part_name: str, part: dict) -> list[str]:
         elif not isinstance(value, dict):
             paths.append(f"{part_name}.{key}")
     return paths
-
-
-def read_path(payload: Any, path: str) -> Any:
-    """The value at a field path such as order.lines[0].quantity (None when absent)."""
-    value = payload
-    for name, index in _PATH.findall(path):
-        value = value.get(name) if isinstance(value, dict) else None
-        if value is not None and index:
-            value = value[int(index)] if isinstance(value, list) and int(index) < len(value) else None
-        if value is None:
-            return None
-    return value
 
 
 def fields_of(record: ExtractionRecord, flagged: set[str]) -> tuple[str | None, list[dict]]:
