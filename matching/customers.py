@@ -30,6 +30,7 @@ class CustomerLookup:
         self._customers: dict[str, Customer | None] = {}
         self._aliases: dict[str, CustomerAlias | None] = {}
         self._fuzzy_rows: list[tuple[str, str]] | None = None
+        self._domain_owners: dict[str, set[str]] | None = None
 
     def prefetch(self, hints: set[str], keys: set[str]) -> None:
         """Load the customers named by `hints` (ids) and the alias rows of `keys` in chunked IN queries."""
@@ -96,6 +97,17 @@ class CustomerLookup:
             )
         return self._fuzzy_rows
 
+    def domain_owners(self, key: str) -> set[str]:
+        """The customers whose master data lists this '@domain' key (read once, only when a domain is shared)."""
+        if self._domain_owners is None:
+            owners: dict[str, set[str]] = defaultdict(set)
+            for customer_id, domains in self.session.execute(select(Customer.customer_id, Customer.email_domains)):
+                for domain in domains or []:
+                    if isinstance(domain, str) and domain_key(domain):
+                        owners[domain_key(domain)].add(customer_id)
+            self._domain_owners = dict(owners)
+        return self._domain_owners.get(key, set())
+
 
 def _chunks(values) -> list[list]:
     ordered = sorted(values)
@@ -144,9 +156,11 @@ def resolve_customer(
 ) -> CustomerMatch:
     """Printed customer id, name/alias/legal-form key, email domain (CustomerAlias, indexed), then fuzzy name.
 
-    Exact signals that point at different customers make the match ambiguous (None); so does a key that
-    master data found on two customers (an inactive alias marked ambiguous). `lookup`: a batch's prefetched
-    master data (default: one query per look-up)."""
+    Exact signals that point at different customers make the match ambiguous (None); so does a name key that
+    master data found on two customers (an inactive alias marked ambiguous). A From: domain that several
+    customers use (one group's companies) only says the sender is one of them: it supports a match among
+    them and contradicts one outside them, and never decides. `lookup`: a batch's prefetched master data
+    (default: one query per look-up)."""
     lookup = lookup or CustomerLookup(session)
     strong: dict[str, list[str]] = defaultdict(list)
     support: dict[str, list[str]] = defaultdict(list)  # evidence that backs a match but never decides one
@@ -163,10 +177,16 @@ def resolve_customer(
             notes.append(f"printed customer id {hint!r} is not backed by the name or address")
     keys = customer_keys(name, email_domain)
     blocked: list[str] = []
+    shared: list[tuple[str, set[str]]] = []  # a From: domain several customers use: one of them sent it
     if keys:
         for row in lookup.aliases(list(keys)):
             if not row.active:
-                if row.provenance and row.provenance.startswith("ambiguous"):
+                if not (row.provenance and row.provenance.startswith("ambiguous")):
+                    continue
+                owners = lookup.domain_owners(row.alias_key) if keys[row.alias_key] == "domain" else set()
+                if owners:
+                    shared.append((row.alias, owners))
+                else:
                     blocked.append(f"{row.alias!r} is {row.provenance}")
                 continue
             if keys[row.alias_key] == "name":
@@ -176,6 +196,7 @@ def resolve_customer(
                 support[row.customer_id].append(f"customer.email_domain {row.alias!r} (supporting)")
     if len(strong) == 1 and not blocked:
         ((customer_id, reasons),) = strong.items()
+        _shared_support(support, shared, customer_id)
         others = sorted(c for c in support if c != customer_id)
         if not others:
             reasons = reasons + support.get(customer_id, [])
@@ -188,7 +209,16 @@ def resolve_customer(
         why = "exact signals point at different customers" if len(strong) > 1 else "name is ambiguous"
         return CustomerMatch(None, 0.0, notes + blocked + [why], candidates)
     match = _fuzzy(lookup, legal_name(name) or simple_name(name), address, policy, notes)
+    _shared_support(support, shared, match.customer_id)
     return _with_support(match, support)
+
+
+def _shared_support(support: dict[str, list[str]], shared: list[tuple[str, set[str]]], chosen: str | None) -> None:
+    """A domain several customers share backs the chosen customer when it is one of them, else all of them
+    (which then contradicts the choice, as another customer's domain would)."""
+    for domain, owners in shared:
+        for owner in [chosen] if chosen in owners else sorted(owners):
+            support[owner].append(f"customer.email_domain {domain!r} (shared by {len(owners)}; supporting)")
 
 
 def _with_support(match: CustomerMatch, support: dict[str, list[str]]) -> CustomerMatch:

@@ -91,3 +91,29 @@ def test_printed_customer_id_needs_name_or_address_agreement(seeded):
     assert swapped.customer_id is None
     assert {c["customer_id"] for c in swapped.candidates} == {"C-1001", "C-1003"}
     assert resolve(seeded, hint="C-1003", name="Globex Corp").customer_id == "C-1003"
+
+
+def test_a_domain_two_customers_share_supports_one_of_them_and_contradicts_the_rest(seeded):
+    """One group's companies write from one domain: the domain key is retired as ambiguous, yet it still says
+    the sender is one of them. A name that resolves among them posts; a name outside them is a conflict."""
+    group = [
+        Customer(
+            customer_id="C-3001", name="Delta Motors Corp.", email_domains=["delta-motors.example"], currency="USD"
+        ),
+        Customer(
+            customer_id="C-3002", name="Delta Motors S.r.l.", email_domains=["delta-motors.example"], currency="EUR"
+        ),
+    ]
+    seeded.add_all(group)
+    seeded.flush()
+    sync_customer_aliases(seeded, group)
+    match = resolve(seeded, name="Delta Motors S.r.l.", domain="delta-motors.example")
+    assert match.customer_id == "C-3002" and any("shared by 2" in r for r in match.reasons)
+    assert resolve(seeded, name="Delta Motors Corp.", domain="eu.delta-motors.example").customer_id == "C-3001"
+    outside = resolve(seeded, name="Acme Industrial Supply", domain="delta-motors.example")
+    assert outside.customer_id is None and {"C-1001", "C-3001", "C-3002"} <= {
+        c["customer_id"] for c in outside.candidates
+    }
+    assert resolve(seeded, name=None, domain="delta-motors.example").customer_id is None
+    fuzzy_outside = resolve(seeded, name="Acme Industrial Suply", domain="delta-motors.example")
+    assert fuzzy_outside.customer_id is None
