@@ -43,7 +43,8 @@ _INVOICE_EVIDENCE = re.compile(
 )
 _OTHER_TITLE = re.compile(
     r"(?i)\b(packing\s+(slip|list)|lieferschein|statement(\s+of\s+account)?|kontoauszug|"
-    r"receipt|quotation|angebot|delivery\s+note)\b"
+    r"receipt|quotation|angebot|delivery\s+note|(advance\s+)?ship(ping|ment)\s+notice|dispatch\s+(note|advice)|"
+    r"lieferavis)\b"
 )
 
 

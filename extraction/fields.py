@@ -7,17 +7,19 @@ from decimal import Decimal
 
 from o2c.core.money import parse_amount
 from o2c.extraction.layout import Hit, LabelSet, Line
-from o2c.extraction.lexicon import labels
+from o2c.extraction.lexicon import labels, title_pattern
 from o2c.extraction.pages import Word
 
+# a document's title (any language the lexicon knows) is no letterhead: 'BON DE COMMANDE' names nobody
+_TITLES = [t for kind in ("purchase_order", "remittance_advice") for t in labels("titles")[kind]]
 _TITLE = re.compile(
-    r"(?i)^(purchase\s+order|bestellung|remittance\s+advice|payment\s+advice|zahlungsavis|"
-    r"page\s+\d|seite\s+\d|order)\b"
+    rf"(?i)^({title_pattern('purchase_order')}|{title_pattern('remittance_advice')}|page\s+\d|seite\s+\d|order)\b"
 )
 _SQUEEZED_TITLE = re.compile(
     r"(?i)^(purchaseorder|bestellung|remittanceadvice|paymentadvice|zahlungsavis|"
     r"paymentnotification|remittance|order)"
 )
+_SQUEEZED_TITLES = frozenset(re.sub(r"\W+", "", t.casefold()) for t in _TITLES)
 _LETTERHEAD_SPLIT = re.compile(r"\s+[|·•]\s+")
 
 TOTAL_LABELS = labels("totals")
@@ -92,6 +94,7 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
                 found
                 or _TITLE.match(text)
                 or _SQUEEZED_TITLE.match(squeezed)
+                or re.sub(r"\W+", "", squeezed.casefold()) in _SQUEEZED_TITLES
                 or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text)
                 or ":" in text
             ):

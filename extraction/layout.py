@@ -253,15 +253,21 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
             if rest:
                 collected.append(rest)
             last_bottom = line.bottom
-            for below in lines[li + 1 : li + 1 + max_lines]:
-                if below.page != line.page or below.top - last_bottom > 1.0 * line.height:
+            for below in lines[li + 1 : li + 1 + 2 * max_lines]:
+                if (
+                    below.page != line.page
+                    or below.top - last_bottom > 1.0 * line.height
+                    or len(collected) >= max_lines
+                ):
                     break
                 words = [w for w in below.words if left <= (w.x0 + w.x1) / 2 < right]
                 if not words:
                     continue
                 seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
                 if not seg:
-                    break  # nothing under the label any more: the block has ended
+                    # a block beside this one, its lines printed between ours: passed over (the gap to the
+                    # last line read still ends the block)
+                    continue
                 if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (
                     seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)
                 ):
