@@ -1,6 +1,6 @@
 """Grounding: master data handed to extraction as plain data (extraction never imports ledger).
 
-The pipeline builds one Grounding from its master data (pipeline.grounding_from_master_data) and passes it to
+The pipeline builds one Grounding from its master data (matching.grounding.GroundingCache) and passes it to
 extract_document; tests hand-make one. Known codes locate and confirm the item column and are independent
 evidence for a SKU read; an OCR-folded match (O/0, I/1, S/5, B/8, Z/2) counts only where the row's arithmetic
 agrees. Known names locate the buyer's or payer's block.

@@ -29,7 +29,6 @@ from o2c.core.money import decimal_str
 from o2c.core.queue import JobQueue
 from o2c.core.settings import Settings
 from o2c.extraction.errors import UnreadableDocument
-from o2c.extraction.grounding import Grounding
 from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from o2c.extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
@@ -45,10 +44,11 @@ from o2c.ledger.errors import (
     InsufficientUnappliedBalance,
     OverApplication,
 )
-from o2c.ledger.models import Customer, CustomerAlias, CustomerPartNumber, Payment, Product
+from o2c.ledger.models import Customer, Payment
 from o2c.ledger.orders import post_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.views import order_reference
+from o2c.matching.grounding import GroundingCache
 from o2c.matching.policy import MatchingPolicy
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
@@ -84,6 +84,8 @@ class PipelineContext:
     today: Callable[[], date] = field(default=date.today)
     # connector allow-list: advices arriving through these channels count as from an authenticated sender
     trusted_advice_channels: frozenset[str] = frozenset()
+    # master data as extraction's grounding, read again only when master data changed
+    grounding: GroundingCache = field(default_factory=GroundingCache)
 
     def posting_date(self) -> date:
         """The date postings carry (a fixed business date in demos and tests)."""
@@ -165,7 +167,7 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         if document is None or document.status != DocumentStatus.RECEIVED:
             return
         sha256, filename, media_type = document.sha256, document.filename, document.media_type
-        grounding = grounding_from_master_data(session)
+        grounding = ctx.grounding.get(session)
     try:
         extractions = extract_document(
             ctx.store.get(sha256), filename=filename, media_type=media_type, limits=ctx.limits, grounding=grounding
@@ -234,20 +236,6 @@ def _defer(ctx: PipelineContext, document_id: int, exc: BaseException) -> None:
         if document is not None and document.status == DocumentStatus.RECEIVED:
             document.error = f"transient: {_describe(exc)}"
             record_event(session, "document.deferred", "document", document_id, error=_describe(exc))
-
-
-def grounding_from_master_data(session: Session) -> Grounding:
-    """Master data as plain data for extraction: known SKUs, customer part numbers, names, aliases, domains."""
-    customers = session.execute(select(Customer.name, Customer.aliases, Customer.address, Customer.email_domains)).all()
-    names = {c.name for c in customers} | {a for c in customers for a in (c.aliases or []) if isinstance(a, str)}
-    names |= set(session.scalars(select(CustomerAlias.alias)))
-    return Grounding(
-        skus=frozenset(session.scalars(select(Product.sku))),
-        customer_part_numbers=frozenset(session.scalars(select(CustomerPartNumber.part_number))),
-        customer_names=frozenset(n for n in names if n),
-        addresses=frozenset(c.address for c in customers if c.address),
-        domains=frozenset(d for c in customers for d in (c.email_domains or []) if isinstance(d, str)),
-    )
 
 
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:

@@ -53,6 +53,7 @@ def test_sample_set_reaches_the_golden_outcomes(database_url, make_context, samp
         if want["status"] == "posted" and got["reasons"]:
             mismatches.append(f"{source}: posted with reasons {got['reasons']}")
     assert not mismatches, "\n".join(mismatches)
+    assert ctx.grounding.reads == 1  # master data did not change: read in full for the first document only
 
     posted_orders = [o for o in seen.values() if o["status"] == "posted" and o["document_type"] == "purchase_order"]
     assert all(o["invoice_number"] and o["order_id"] for o in posted_orders)
