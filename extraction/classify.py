@@ -33,7 +33,7 @@ _REMIT_EVIDENCE = re.compile(
     r"trace\s+(no|number))\b"
 )
 _INVOICE_TITLE = re.compile(
-    r"(?i)\b(invoice|\w*rechnung(?:en)?|facture|factura|fattura|tax\s+invoice|credit\s+note|"
+    r"(?i)\b(invoice|\w*rechnung(?:en)?|facture|factura|fattura|factuur|tax\s+invoice|credit\s+note|"
     r"gutschrift|avoir)\b"
 )
 _INVOICE_EVIDENCE = re.compile(
@@ -59,7 +59,18 @@ def _distinct_labels(section: str, fields: tuple[str, ...]) -> re.Pattern:
 
 
 _PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", "ship_to"))
+# what an order's line table is headed with, in every lexicon language ('Aantal', 'Stukprijs', 'Cantidad')
+_PO_COLUMNS = _distinct_labels("line_columns", ("quantity", "unit_price", "net_unit_price"))
 _REMIT_LABELS = _distinct_labels("remittance", ("payment_date", "payment_reference", "payment_method", "amount"))
+
+
+def _in_labelled_line(text: str, at: int) -> bool:
+    """True when the word at `at` sits in a 'Label: value' line of an email body ('Totale ordine: €29.211,24'):
+    a label, not the document's title."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)]
+    return ":" in line and bool(re.search(r"\d", line))
 
 
 def _in_table_row(text: str, at: int) -> bool:
@@ -102,7 +113,7 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
         (OTHER, _OTHER_TITLE),
     ):
         for m in pattern.finditer(title):
-            if not _in_table_row(title, m.start()):
+            if not _in_table_row(title, m.start()) and not (free_text and _in_labelled_line(title, m.start())):
                 titles.append((m.start(), kind, m.group(0)))
                 break
     titles.sort()
@@ -112,6 +123,7 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
             continue  # 'invoice' inside a remittance advice names what was paid
         add(kind, 3.0 if rank == 0 else 1.5, f"title '{word}'")
     po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)} | _label_hits(_PO_LABELS, text)
+    po_hits |= _label_hits(_PO_COLUMNS, text)
     remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)} | _label_hits(_REMIT_LABELS, text)
     invoice_hits = {m.group(0).lower() for m in _INVOICE_EVIDENCE.finditer(text)}
     if po_hits:

@@ -58,3 +58,32 @@ def title_pattern(kind: str) -> str:
     """A regex alternation of every title of a document kind ('purchase_order', 'remittance_advice')."""
     titles = sorted(labels("titles")[kind], key=len, reverse=True)
     return "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in titles if len(t) > 2)
+
+
+@cache
+def _language_patterns() -> dict[str, re.Pattern]:
+    """Per language, its labels no other language prints (long enough not to be chance), as one pattern."""
+    raw = _load()
+    owners: dict[str, set[str]] = {}
+    for fields in raw.values():
+        for by_lang in fields.values():
+            for lang, synonyms in by_lang.items():
+                for label in synonyms:
+                    owners.setdefault(label.casefold(), set()).add(lang)
+    patterns = {}
+    for lang in LANGUAGES:
+        own = sorted((k for k, langs in owners.items() if langs == {lang} and len(k) >= 5), key=len, reverse=True)
+        if own:
+            body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in own)
+            patterns[lang] = re.compile(rf"(?i)(?<!\w)({body})(?!\w)")
+    return patterns
+
+
+def label_languages(text: str) -> dict[str, int]:
+    """How many distinct labels of each language the text prints (labels several languages share not counted)."""
+    counts = {}
+    for lang, pattern in _language_patterns().items():
+        found = {m.group(0).casefold() for m in pattern.finditer(text)}
+        if found:
+            counts[lang] = len(found)
+    return counts

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from o2c.extraction.fields import decide_decimal_comma
+from o2c.extraction.lexicon import label_languages
+
 _MONTHS = {
     "jan": 1,
     "january": 1,
@@ -59,6 +62,9 @@ _GERMAN_HINTS = re.compile(
 )
 
 
+GUESSED_DATE = 0.7  # the confidence of a date whose day/month order nothing in the document decided
+
+
 @dataclass(frozen=True)
 class DateOrder:
     """How this document orders numeric dates: day first (14.03.2026) or month first (03/14/2026)."""
@@ -81,6 +87,12 @@ def decide_date_order(text: str) -> DateOrder:
     dotted = sum(1 for m in NUMERIC_DATE.finditer(text) if m.group(2) == ".")
     if _GERMAN_HINTS.search(text) or re.search(r"€|\bEUR\b", text) or dotted:
         return DateOrder(True, "locale")
+    # labels in a language of day-first countries (every lexicon language but English), or amounts written
+    # 1.234,56: a continental document writes 08/01/2026 for the 8th of January
+    languages = label_languages(text)
+    foreign = sum(n for lang, n in languages.items() if lang != "en")
+    if foreign > languages.get("en", 0) or decide_decimal_comma(text):
+        return DateOrder(True, "locale")
     if re.search(r"£|\bGBP\b", text):
         return DateOrder(True, "locale")
     return DateOrder(False, "default")
@@ -99,6 +111,17 @@ def parse_date(text: str | None, order: DateOrder | None = None) -> date | None:
                 found.append((m.start(), value))
                 break
     return min(found)[1] if found else None
+
+
+def guessed_order(text: str | None, value: date | None, order: DateOrder) -> bool:
+    """True when value was read from a numeric date that reads both ways ('08/01/2026') and nothing in the
+    document decided which (the default order): a guess, not a reading."""
+    if value is None or order.decided_by != "default" or value.day > 12 or value.day == value.month:
+        return False
+    return any(
+        ISO_DATE.match(text or "", m.start()) is None and int(m.group(1)) <= 12 and int(m.group(3)) <= 12
+        for m in NUMERIC_DATE.finditer(text or "")
+    )
 
 
 def find_dates(text: str, order: DateOrder | None = None) -> list[tuple[date, int, int]]:

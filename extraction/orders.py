@@ -33,7 +33,14 @@ from o2c.extraction.linecells import (
     split_code_cell,
 )
 from o2c.extraction.nlp import find_entities
-from o2c.extraction.normalize import clean_text, decide_date_order, detect_currency, parse_date
+from o2c.extraction.normalize import (
+    GUESSED_DATE,
+    clean_text,
+    decide_date_order,
+    detect_currency,
+    guessed_order,
+    parse_date,
+)
 from o2c.extraction.pages import Word
 from o2c.extraction.schema import ExtractedOrder, OrderLine
 from o2c.extraction.tables import IGNORED, read_table
@@ -75,12 +82,8 @@ def extract_order(
             value = parse_date(hit.text, dates)
             if value:
                 setattr(order, name, value)
-                evidence.record(
-                    f"order.{name}",
-                    0.95 if dates.decided_by != "default" or value.day > 12 else 0.9,
-                    hit.words,
-                    page=hit.page,
-                )
+                guess = guessed_order(hit.text, value, dates)  # day and month could be either way round
+                evidence.record(f"order.{name}", GUESSED_DATE if guess else 0.95, hit.words, page=hit.page)
                 break
     if "payment_terms" in hits:
         hit = hits["payment_terms"][0]

@@ -23,7 +23,15 @@ from o2c.extraction.layout import Line, find_labelled
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import looks_code
 from o2c.extraction.nlp import find_entities
-from o2c.extraction.normalize import clean_text, decide_date_order, detect_currency, find_dates, parse_date
+from o2c.extraction.normalize import (
+    GUESSED_DATE,
+    clean_text,
+    decide_date_order,
+    detect_currency,
+    find_dates,
+    guessed_order,
+    parse_date,
+)
 from o2c.extraction.schema import ExtractedRemittance, RemittanceItem
 from o2c.extraction.tables import IGNORED, read_table
 
@@ -88,7 +96,8 @@ def extract_remittance(
         value = parse_date(hit.text, dates)
         if value:
             remittance.payment_date = value
-            evidence.record("remittance.payment_date", 0.95, hit.words, page=hit.page)
+            guess = guessed_order(hit.text, value, dates)  # a discount window judged on it would be a guess
+            evidence.record("remittance.payment_date", GUESSED_DATE if guess else 0.95, hit.words, page=hit.page)
             break
     if "payment_reference" in hits:
         hit = hits["payment_reference"][0]
@@ -201,7 +210,10 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
         if found:
             value, start, end = found[0]
             remittance.payment_date = value
-            evidence.record_span("remittance.payment_date", 0.92, start, end, text[start:end])
+            guess = guessed_order(text[start:end], value, dates)
+            evidence.record_span(
+                "remittance.payment_date", GUESSED_DATE if guess else 0.92, start, end, text[start:end]
+            )
     if remittance.payment_reference is None:
         m = _REFERENCE.search(text)
         if m and not re.fullmatch(r"(?i)(INV|RE)[-#]?\d.*", m.group("ref")):

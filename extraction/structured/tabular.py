@@ -14,7 +14,7 @@ from decimal import Decimal
 from o2c.core.money import parse_amount
 from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.lexicon import labels
-from o2c.extraction.normalize import decide_date_order, parse_date
+from o2c.extraction.normalize import GUESSED_DATE, decide_date_order, guessed_order, parse_date
 from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
 from o2c.extraction.structured.common import COMPUTED, FieldLog
 
@@ -309,7 +309,12 @@ class _TableReader:
             if value is None:
                 continue
             if name == "payment_date":
+                printed = value
                 value = self.date(value, where)
+                if isinstance(printed, str) and guessed_order(printed, value, self.date_order):
+                    setattr(remittance, name, value)  # day and month could be either way round: a guess
+                    log.record(f"remittance.{name}", where, value, confidence=GUESSED_DATE)
+                    continue
             elif name == "currency":
                 value = str(value).upper()
                 if not re.fullmatch(r"[A-Z]{3}", value):
