@@ -79,14 +79,19 @@ def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -
 
 
 def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) -> Hit | None:
-    """The issuer's name at the top of page 1: the first segment that is no title, label or page number."""
+    """The issuer's name at the top of page 1: the first segment that is no title, label, page number, or value
+    printed under a label on the line above ('Date' over 'April 16, 2026')."""
+    above: list[tuple[float, float]] = []  # where the previous line's labels sit
     for line in lines[:8]:
         if line.page != lines[0].page:
             break
+        labelled: list[tuple[float, float]] = []
         for segment in line.segments:
             found = labels.match_at(segment, 0)
             if found and found[0] in stop_fields:
                 return None
+            if found:
+                labelled.append((segment[0].x0, segment[-1].x1))
             text = " ".join(w.text for w in segment)
             # OCR spaces out big title letters ('PU RCH A SE ORDER'): compare titles without spaces
             squeezed = re.sub(r"\s+", "", text)
@@ -97,11 +102,13 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
                 or re.sub(r"\W+", "", squeezed.casefold()) in _SQUEEZED_TITLES
                 or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text)
                 or ":" in text
+                or any(x0 < segment[-1].x1 and segment[0].x0 < x1 for x0, x1 in above)
             ):
                 continue
             name = _LETTERHEAD_SPLIT.split(text)[0].strip()
             words = segment[: max(1, len(name.split()))]
             return Hit("letterhead", name, words, line.page)
+        above = labelled
     return None
 
 

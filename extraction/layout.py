@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import median
@@ -137,6 +138,12 @@ def _split_glued_labels(words: list[Word]) -> list[Word]:
     return out
 
 
+def _unaccented(key: str) -> str:
+    """A compacted label without accents or degree signs ('númerodepedido' -> 'numerodepedido', 'n°' -> 'n')."""
+    folded = unicodedata.normalize("NFKD", key.replace("°", "").replace("º", ""))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
 class LabelSet:
     """Field names and their printed labels (English and German), matched on compacted text."""
 
@@ -152,6 +159,11 @@ class LabelSet:
         for label, name, _ in self.keys:
             self._index.setdefault(label, (name, label))
             self._index.setdefault(label + "#", (name, label))
+        for label, name, _ in self.keys:  # OCR drops accents and reads 'N°' as 'N*': the label without them
+            bare = _unaccented(label)
+            if bare != label and len(bare) >= 4:
+                self._index.setdefault(bare, (name, label))
+                self._index.setdefault(bare + "#", (name, label))
 
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
         """(field, words consumed, label key) when a label starts at words[i], longest label first."""
@@ -263,7 +275,14 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                 words = [w for w in below.words if left <= (w.x0 + w.x1) / 2 < right]
                 if not words:
                     continue
-                seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
+                # the segments that start under the label: a block printed beside it on the same line is not ours
+                seg = [
+                    w
+                    for segment in below.segments
+                    if segment[0].x0 < label_words[-1].x1 + 40
+                    for w in segment
+                    if left <= (w.x0 + w.x1) / 2 < right
+                ]
                 if not seg:
                     # a block beside this one, its lines printed between ours: passed over (the gap to the
                     # last line read still ends the block)
