@@ -26,6 +26,7 @@ from o2c.matching.decisions import (
     AMOUNT_MISMATCH,
     CURRENCY_MISMATCH,
     DUPLICATE_PAYMENT,
+    LOW_CONFIDENCE,
     MISSING_FIELD,
     OVERPAYMENT,
     UNKNOWN_CUSTOMER,
@@ -232,6 +233,7 @@ def _decide(
     if _has_references(remittance.items):
         applications, deductions = _by_reference(sources, extraction, payer, currency, master, decision)
         _check_overpayment(decision, remittance.items, applications, ledger)
+        _confirmed_by_open_items(decision, remittance, applications)
     else:
         applications = _by_amount(sources, remittance.amount, payer, currency, ledger, decision)
     decision.draft = PaymentDraft(
@@ -249,6 +251,37 @@ def _decide(
         ],
     )
     return decision
+
+
+_SETTLING = ("reference.exact", "reference.normalized")
+
+
+def _confirmed_by_open_items(decision: RemittanceDecision, remittance, applications) -> None:
+    """Master data vouches for a low-confidence read when it settles an open invoice exactly.
+
+    An item whose invoice number is the payer's open invoice read exactly, and whose paid amount plus discount is
+    that invoice's open amount to the cent, was not misread: a wrong number would have to name another open
+    invoice of this payer and a wrong amount would have to hit its open amount exactly. Its invoice number,
+    paid amount and discount need no further confidence, and when every item is so confirmed and they sum to
+    the payment amount, neither does the amount. Anything else (a short pay, an OCR-folded reference, a
+    deduction, the payment date of a discount) keeps its low-confidence reason."""
+    if not any(r == LOW_CONFIDENCE for r in decision.reasons) or len(applications) != len(remittance.items):
+        return
+    confirmed: set[str] = set()
+    for index, (item, planned) in enumerate(zip(remittance.items, applications, strict=True)):
+        if planned.rule in _SETTLING and (planned.amount, planned.discount) == (item.amount_paid, item.discount or 0):
+            confirmed |= {f"remittance.items[{index}].{f}" for f in ("invoice_number", "amount_paid", "discount")}
+    if (
+        len(confirmed) == 3 * len(remittance.items)
+        and sum((i.amount_paid for i in remittance.items), Decimal("0")) == remittance.amount
+    ):
+        confirmed.add("remittance.amount")
+    kept = [e for e in decision.evidence if not (e["reason"] == LOW_CONFIDENCE and e.get("field") in confirmed)]
+    if len(kept) == len(decision.evidence):
+        return
+    decision.evidence = kept
+    if not any(e["reason"] == LOW_CONFIDENCE for e in kept):
+        decision.reasons = [r for r in decision.reasons if r != LOW_CONFIDENCE]
 
 
 def _check_overpayment(

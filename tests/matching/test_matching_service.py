@@ -237,3 +237,18 @@ def test_payment_date_confidence_matters_only_with_a_discount(seeded):
     discounted = remittance([item("INV-090001", "980.00", "20.00")], "980.00")
     discounted.confidence = {"remittance.payment_date": 0.5}
     assert decide_remittance(seeded, discounted, matching=M, ledger=L).reasons == ["low_confidence"]
+
+
+def test_an_open_invoice_settled_exactly_vouches_for_a_low_confidence_read(seeded):
+    """An OCR'd invoice number that is the payer's open invoice, paid to the cent, was read right; a short pay
+    or a read that matches nothing keeps its low-confidence reason."""
+    settled = remittance([item("INV-090002", "250.00")], "250.00")
+    settled.confidence = {"remittance.items[0].invoice_number": 0.8, "remittance.amount": 0.8}
+    decision = decide_remittance(seeded, settled, matching=M, ledger=L)
+    assert decision.reasons == [] and decision.postable
+    short = remittance([item("INV-090002", "200.00")], "200.00")
+    short.confidence = {"remittance.items[0].invoice_number": 0.8}
+    assert "low_confidence" in decide_remittance(seeded, short, matching=M, ledger=L).reasons
+    other_field = remittance([item("INV-090002", "250.00")], "250.00")
+    other_field.confidence = {"remittance.items[0].invoice_number": 0.8, "document_type": 0.5}
+    assert decide_remittance(seeded, other_field, matching=M, ledger=L).reasons == ["low_confidence"]
