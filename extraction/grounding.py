@@ -97,7 +97,12 @@ class Grounding:
         if read in known:
             return None
         limit = 1 if len(read) < 10 else 2
-        scored = sorted((_distance(read, k, limit + 2), k) for k in known if abs(len(k) - len(read)) <= limit + 2)
+        squeezed = _squeezed(read)  # 'S.r.l.' read 'Sirk': compared on letters and digits too, dots aside
+        scored = sorted(
+            (min(_distance(read, k, limit + 2), _distance(squeezed, _squeezed(k), limit + 2)), k)
+            for k in known
+            if abs(len(k) - len(read)) <= limit + 3
+        )
         if not scored or scored[0][0] > limit:
             return None
         if len(scored) > 1 and scored[1][0] <= scored[0][0] + 1:
@@ -142,6 +147,10 @@ class Grounding:
                         j += 1  # the legal form ('Inc.', 'GmbH') belongs to the name
                     return i, j
         return None
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 def _distance(a: str, b: str, cap: int) -> int:

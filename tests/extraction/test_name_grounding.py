@@ -23,3 +23,9 @@ def test_exact_unknown_and_ambiguous_reads_are_left_alone():
 def test_a_name_read_without_its_legal_form_takes_the_master_data_spelling_only_when_one_customer_has_it():
     assert GROUNDING.spelling_of("Meridian Packaging") == "Meridian Packaging S.r.l."
     assert GROUNDING.spelling_of("Granite Logistics") is None  # S.L. and S.A. share the name
+
+
+def test_a_legal_form_whose_dots_ocr_lost_is_compared_on_its_letters():
+    grounding = Grounding(customer_names=frozenset({"Corvid Robotics S.r.l.", "Orion Robotics S.p.A."}))
+    assert grounding.ocr_spelling("Corvid Robotics Sirk") == "Corvid Robotics S.r.l."
+    assert grounding.ocr_spelling("Corvid Robotics GmbH") is None  # another legal form is another company
