@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from o2c.core.db import make_engine, make_session_factory, unit_of_work
-from o2c.core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
+from o2c.core.errors import ConfigurationError, Conflict, EnvironmentFault, NotFound, O2CError, is_transient
 from o2c.core.events import record_event
 from o2c.core.faults import crash_point
 from o2c.core.money import decimal_str
@@ -154,6 +154,8 @@ PROCESS_JOB = "o2c.worker.process_document_job"
 
 def queue_document(ctx: PipelineContext, session: Session, document_id: int) -> None:
     """Hand a stored document to a worker once the caller's transaction commits."""
+    if ctx.queue is None:
+        raise ConfigurationError("no job queue configured")
     ctx.queue.enqueue_after_commit(session, PROCESS_JOB, document_id, job_id=f"o2c-process-{document_id}")
 
 
@@ -194,6 +196,8 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         ]
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id, with_for_update=True)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         if document.status != DocumentStatus.RECEIVED:
             return  # another worker stored them first
         for index, extraction in enumerate(extractions):
@@ -253,6 +257,8 @@ def grounding_from_master_data(session: Session) -> Grounding:
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         document.move_to(DocumentStatus.REJECTED, error=message)
         review.open_exception(
             session,
@@ -284,6 +290,8 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
         crash_point("decide.after_commit")
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         if document.status == DocumentStatus.EXTRACTED:
             document.move_to(DocumentStatus.PROCESSED)
             record_event(session, "document.processed", "document", document_id)
@@ -361,6 +369,8 @@ def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) ->
 def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+        if record is None:
+            raise NotFound(f"extraction {extraction_id} does not exist")
         decide_in_session(ctx, session, record, actor=actor)
         crash_point("decide.before_commit")
 
@@ -382,7 +392,7 @@ def decide_in_session(ctx: PipelineContext, session: Session, record: Extraction
 
 def _decide_order(ctx, session, record, extraction, actor) -> None:
     decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger, today=ctx.posting_date())
-    if decision.postable:
+    if decision.postable and decision.draft is not None:  # (postable means it has a draft)
         posted = post_order(
             session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger, today=ctx.posting_date()
         )
@@ -433,7 +443,7 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
     if decision.postable and not cash_confirmed and not advice_is_cash(ctx, session, record, decision.customer_id):
         _await_cash(session, record, decision, actor)
         return None
-    if decision.postable:
+    if decision.postable and decision.draft is not None:  # (postable means it has a draft)
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
         conclude(
             record,

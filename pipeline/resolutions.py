@@ -96,12 +96,12 @@ def _resolve(
                 f"exception {exception_id} has no business document to {resolution.action}; reject or dismiss it"
             )
         policy_ctx = ctx
-        if resolution.action in RERUN:
+        if record is not None and resolution.action in RERUN:  # (record is None only to reject or dismiss)
             changes = _changes(session, item, record, resolution, reviewer)
             _apply_changes(session, item, record, changes, reviewer, certain=_named_cells(resolution, changes))
             if resolution.action == "approve_price":
                 policy_ctx = _with_price_override(ctx, item)
-        elif resolution.action in CASH:
+        elif record is not None and resolution.action in CASH:
             _post_cash(ctx, session, item, record, resolution, reviewer)
         elif record is not None and resolution.action == "dismiss":
             conclude(
@@ -130,6 +130,8 @@ def _changes(
     if action == "correct":
         return resolution.changes or {}
     if action == "choose_customer":
+        if resolution.customer_id is None:  # record_resolution requires it
+            raise InvalidResolution("action 'choose_customer' needs customer_id", fields=["customer_id"])
         learning.require_customer(session, resolution.customer_id)
         part = "order" if record.document_type == PURCHASE_ORDER else "remittance"
         name_field = "buyer_name" if part == "order" else "payer_name"
@@ -143,6 +145,8 @@ def _changes(
         return {part: {"customer_id": resolution.customer_id}}
     if action == "choose_product":
         lines = list(_part(payload, PURCHASE_ORDER, record).get("lines") or [])
+        if resolution.line is None or resolution.sku is None:  # record_resolution requires them
+            raise InvalidResolution("action 'choose_product' needs line, sku", fields=["line", "sku"])
         if not 0 <= resolution.line < len(lines):
             raise InvalidResolution(f"the order has no line {resolution.line}", field="line")
         learning.require_product(session, resolution.sku)
@@ -158,6 +162,10 @@ def _changes(
         return {"order": {"lines": lines}}
     if action == "choose_invoice":
         items = list(_part(payload, REMITTANCE_ADVICE, record).get("items") or [])
+        if resolution.item is None or resolution.invoice_number is None:  # record_resolution requires them
+            raise InvalidResolution(
+                "action 'choose_invoice' needs item, invoice_number", fields=["item", "invoice_number"]
+            )
         if not 0 <= resolution.item < len(items):
             raise InvalidResolution(f"the remittance has no item {resolution.item}", field="item")
         invoice = learning.require_invoice(session, resolution.invoice_number)
@@ -248,6 +256,8 @@ def _post_cash(
     """Post the payment with the reviewer's applications (or none: on account) through the ledger's rules."""
     _part(record.payload, REMITTANCE_ADVICE, record)
     remittance = Extraction.from_contract(record.payload).remittance
+    if remittance is None:
+        raise NotApplicable("the remittance was not read; correct it first", rule="a payment needs its remittance")
     customer_id = resolution.customer_id or item.customer_id
     if not customer_id:
         raise InvalidResolution("the payer is unknown: give customer_id", fields=["customer_id"])
