@@ -84,6 +84,7 @@ def group_lines(page: Page) -> list[Line]:
     """The page's words grouped into lines (by vertical overlap) and each line into gap-split segments."""
     words = sorted(_split_glued_labels(page.words), key=lambda w: (w.top, w.x0))
     lines: list[list[Word]] = []
+    line: list[Word] | Line  # a line's words while grouping, then the Line
     for word in words:
         centre = (word.top + word.bottom) / 2
         for line in reversed(lines[-3:]):
@@ -94,7 +95,7 @@ def group_lines(page: Page) -> list[Line]:
                 break
         else:
             lines.append([word])
-    out = []
+    out: list[Line] = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.x0)
         line = Line(page.number, line_words)
@@ -262,7 +263,7 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                 seg = [w for w in words if w.x0 < label_words[-1].x1 + 40] and words
                 if not seg:
                     break  # nothing under the label any more: the block has ended
-                if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (
+                if ((at := labels.match_at(seg, 0)) and seg[at[1] - 1].text.endswith(":")) or (
                     seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)
                 ):
                     break

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TYPED = ["core", "intake", "review", "erp", "matching", "ledger", "pipeline"]
+TYPED = ["core", "intake", "review", "erp", "matching", "ledger", "pipeline", "extraction"]
 
 
 def _import_root() -> Path:
