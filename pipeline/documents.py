@@ -25,7 +25,6 @@ from o2c.core.db import make_engine, make_session_factory, unit_of_work
 from o2c.core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
 from o2c.core.events import record_event
 from o2c.core.faults import crash_point
-from o2c.core.money import decimal_str
 from o2c.core.queue import JobQueue
 from o2c.core.settings import Settings
 from o2c.extraction.errors import UnreadableDocument
@@ -33,11 +32,10 @@ from o2c.extraction.grounding import Grounding
 from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from o2c.extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
-from o2c.intake.authentication import authenticated_sender_domain
 from o2c.intake.models import Document, DocumentStatus
 from o2c.intake.service import receive_document
 from o2c.intake.storage import BlobStore
-from o2c.ledger.cash import business_key, post_payment
+from o2c.ledger.cash import post_payment
 from o2c.ledger.errors import (
     ConcurrentUpdate,
     DuplicateOrder,
@@ -52,6 +50,7 @@ from o2c.ledger.views import order_reference
 from o2c.matching.policy import MatchingPolicy
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
+from o2c.pipeline.claims import advice_is_cash, await_cash, reopen_claim
 from o2c.pipeline.outcomes import (
     DUPLICATE,
     EXCEPTION,
@@ -430,8 +429,14 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
     Returns the payment posted, if any."""
     extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
     decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
-    if decision.postable and not cash_confirmed and not advice_is_cash(ctx, session, record, decision.customer_id):
-        _await_cash(session, record, decision, actor)
+    if (
+        decision.postable
+        and not cash_confirmed
+        and not advice_is_cash(
+            session, record, decision.customer_id, store=ctx.store, trusted_channels=ctx.trusted_advice_channels
+        )
+    ):
+        await_cash(session, record, decision, actor)
         return None
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
@@ -469,82 +474,12 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
     return None
 
 
-def advice_is_cash(ctx: PipelineContext, session: Session, record: ExtractionRecord, customer_id: str | None) -> bool:
-    """A customer that trusts advices, and a sender authenticated for it: an allow-listed connector channel, or
-    an email whose From: domain is the customer's (master data) and passed DKIM/SPF/DMARC."""
-    customer = session.scalar(select(Customer).where(Customer.customer_id == customer_id)) if customer_id else None
-    if customer is None or not customer.trust_advices:
-        return False
-    document = session.get(Document, record.document_id)
-    if document is None:
-        return False
-    if document.channel in ctx.trusted_advice_channels:
-        return True
-    try:
-        domain = authenticated_sender_domain(ctx.store.get(document.sha256))
-    except Exception:  # noqa: BLE001 - the blob is unreadable: nothing vouches for the sender
-        return False
-    return domain is not None and any(domain == d or domain.endswith("." + d) for d in customer.email_domains or [])
-
-
-def _await_cash(session, record, decision, actor) -> None:
-    """The advice is a claim: kept as an expected payment until a bank credit confirms it; a second arrival of
-    the same claim (payer, reference, amount, date) is a duplicate pointing at the first."""
-    draft = decision.draft
-    claim = {
-        "status": "expected",
-        "reasons": [],
-        "customer_id": decision.customer_id,
-        "amount": decimal_str(draft.amount),
-        "currency": draft.currency,
-        "payment_date": draft.payment_date.isoformat() if draft.payment_date else None,
-        "payment_reference": draft.payment_reference,
-        "business_key": business_key(draft),
-        "invoice_references": [ln.invoice_reference for ln in draft.remittance_lines if ln.invoice_reference],
-    }
-    first = _same_claim(session, record, claim) if claim["business_key"] else None
-    if first is not None:
-        conclude(
-            record,
-            BusinessDocumentStatus.REJECTED,
-            Outcome(
-                status=DUPLICATE,
-                customer_id=decision.customer_id,
-                extra={"duplicate_of": first.document_id, "duplicate_of_extraction": first.id},
-            ),
-        )
-        record_event(session, "remittance.duplicate", "extraction", record.id, actor=actor, original=first.id)
-        return
-    conclude(record, BusinessDocumentStatus.AWAITING_CASH, Outcome.from_stored(claim))
-    record_event(
-        session,
-        "remittance.expected",
-        "extraction",
-        record.id,
-        actor=actor,
-        amount=claim["amount"],
-        customer_id=decision.customer_id,
-    )
-
-
-def _same_claim(session, record, claim) -> ExtractionRecord | None:
-    for other in session.scalars(
-        select(ExtractionRecord)
-        .where(ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH, ExtractionRecord.id != record.id)
-        .order_by(ExtractionRecord.id)
-    ):
-        if (other.outcome or {}).get("business_key") == claim["business_key"]:
-            return other
-    return None
-
-
 def settle_claim(ctx: PipelineContext, session: Session, extraction_id: int, *, actor: str = "system") -> int | None:
     """A bank credit confirmed an awaited advice: decide it again now that the cash is real (in the caller's
     transaction); the payment it posted, or None when it went to review (the open items changed meanwhile)."""
-    record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
-    if record is None or record.status != BusinessDocumentStatus.AWAITING_CASH:
+    record = reopen_claim(session, extraction_id)
+    if record is None:
         return None
-    record.move_to(BusinessDocumentStatus.EXTRACTED)
     return _decide_remittance(
         ctx, session, record, Extraction.from_contract(record.payload), actor, cash_confirmed=True
     )
@@ -707,5 +642,4 @@ __all__ = [
     "is_deferred",
     "DocumentDeferred",
     "settle_claim",
-    "advice_is_cash",
 ]
