@@ -35,7 +35,7 @@ from o2c.extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_
 from o2c.intake.models import Document, DocumentStatus
 from o2c.intake.service import receive_document
 from o2c.intake.storage import BlobStore
-from o2c.ledger.cash import post_payment
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
 from o2c.ledger.errors import (
     ConcurrentUpdate,
     DuplicateOrder,
@@ -47,6 +47,7 @@ from o2c.ledger.models import Customer, CustomerAlias, CustomerPartNumber, Payme
 from o2c.ledger.orders import post_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.views import order_reference
+from o2c.matching.decisions import RemittanceDecision
 from o2c.matching.policy import MatchingPolicy
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
@@ -364,7 +365,25 @@ def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> Non
         crash_point("decide.before_commit")
 
 
-def decide_in_session(ctx: PipelineContext, session: Session, record: ExtractionRecord, *, actor: str) -> None:
+@dataclass(frozen=True)
+class ReviewedCash:
+    """A reviewer's decision on a remittance advice (apply_cash, on_account): the decide step posts the stored
+    extraction, its payer amended by the reviewer, with these applications (none: on account) instead of the
+    ones matching would propose; the same ledger rules, outcome and events as a touchless advice."""
+
+    action: str
+    exception_id: int
+    applications: tuple[PlannedApplication, ...] = ()
+
+
+def decide_in_session(
+    ctx: PipelineContext,
+    session: Session,
+    record: ExtractionRecord,
+    *,
+    actor: str,
+    reviewed: ReviewedCash | None = None,
+) -> None:
     """The decide step inside the caller's transaction (a reviewer's resolution and its re-decision commit
     together): post, or open an exception; a ledger refusal raises and the caller's transaction rolls back."""
     if record.status != BusinessDocumentStatus.EXTRACTED:
@@ -373,7 +392,7 @@ def decide_in_session(ctx: PipelineContext, session: Session, record: Extraction
     if extraction.document_type == PURCHASE_ORDER and extraction.order is not None:
         _decide_order(ctx, session, record, extraction, actor)
     elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
-        _decide_remittance(ctx, session, record, extraction, actor)
+        _decide_remittance(ctx, session, record, extraction, actor, reviewed=reviewed)
     else:
         conclude(record, BusinessDocumentStatus.OTHER, Outcome(status=REJECTED, reasons=["unsupported_document"]))
         record_event(session, "document.not_business", "extraction", record.id)
@@ -423,15 +442,20 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
         _open_exception(session, record, decision)
 
 
-def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirmed: bool = False) -> int | None:
-    """An advice posts as cash only when the bank credit confirmed it (cash_confirmed) or its customer trusts
-    advices from an authenticated sender; otherwise it is a claim awaiting the bank credit (docs/cash-model.md).
-    Returns the payment posted, if any."""
-    extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
-    decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
+def _decide_remittance(
+    ctx, session, record, extraction, actor, *, cash_confirmed: bool = False, reviewed: ReviewedCash | None = None
+) -> int | None:
+    """An advice posts as cash only when the bank credit confirmed it (cash_confirmed), a reviewer decided it
+    (reviewed), or its customer trusts advices from an authenticated sender; otherwise it is a claim awaiting
+    the bank credit (docs/cash-model.md). Returns the payment posted, if any."""
+    if reviewed is not None:
+        decision = _reviewed_decision(extraction, reviewed)
+    else:
+        extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
+        decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
     if (
         decision.postable
-        and not cash_confirmed
+        and not (cash_confirmed or reviewed)
         and not advice_is_cash(
             session, record, decision.customer_id, store=ctx.store, trusted_channels=ctx.trusted_advice_channels
         )
@@ -440,6 +464,7 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
         return None
     if decision.postable:
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
+        manual = {"unapplied_amount": str(posted.unapplied_amount)} if reviewed else {}
         conclude(
             record,
             BusinessDocumentStatus.POSTED,
@@ -447,10 +472,19 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
                 status=POSTED,
                 customer_id=decision.customer_id,
                 applications=posted.applications,
-                extra={"payment_id": posted.payment_id},
+                exception_id=reviewed.exception_id if reviewed else None,
+                extra={"payment_id": posted.payment_id, **manual},
             ),
         )
-        record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
+        record_event(
+            session,
+            "payment.posted",
+            "extraction",
+            record.id,
+            actor=actor,
+            payment_id=posted.payment_id,
+            **({"manual": reviewed.action} if reviewed else {}),
+        )
         return posted.payment_id
     if decision.duplicate_of_payment_id is not None:  # the same payment again, by another channel
         original = session.get(Payment, decision.duplicate_of_payment_id)
@@ -472,6 +506,26 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
     else:
         _open_exception(session, record, decision)
     return None
+
+
+def _reviewed_decision(extraction: Extraction, reviewed: ReviewedCash) -> RemittanceDecision:
+    """The reviewer's decision as the draft the decide step posts: the stored advice (payer and currency as the
+    reviewer amended them) with the reviewer's applications."""
+    remittance = extraction.remittance
+    draft = PaymentDraft(
+        customer_id=remittance.customer_id,
+        payer_name=remittance.payer_name,
+        payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference,
+        payment_method=remittance.payment_method,
+        currency=remittance.currency,
+        amount=remittance.amount,
+        applications=list(reviewed.applications),
+        remittance_lines=[
+            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount) for i in remittance.items
+        ],
+    )
+    return RemittanceDecision(customer_id=remittance.customer_id, draft=draft)
 
 
 def settle_claim(ctx: PipelineContext, session: Session, extraction_id: int, *, actor: str = "system") -> int | None:
@@ -634,6 +688,7 @@ __all__ = [
     "document_outcomes",
     "decide_business_document",
     "decide_in_session",
+    "ReviewedCash",
     "pending_documents",
     "queue_document",
     "STEPS",
