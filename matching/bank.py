@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from o2c.core.money import decimal_str
+from o2c.core.money import decimal_str, quantize
 from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
 from o2c.ledger.bank import credit_age_hours
 from o2c.ledger.cash import PaymentDraft
@@ -147,7 +147,7 @@ def find_expected_advice(
             {
                 "extraction_id": claim.source_extraction_id,
                 "customer_id": claim.customer_id,
-                "amount": decimal_str(claim.amount),
+                "amount": decimal_str(quantize(claim.amount)),
                 "payment_date": paid_on.isoformat() if paid_on else None,
                 "corroborated_by": why,
             }
