@@ -30,7 +30,16 @@ from o2c.extraction.schema import REMITTANCE_ADVICE
 from o2c.intake.models import Document, DocumentStatus
 from o2c.ledger import bank as bank_ledger
 from o2c.ledger.models import BankCredit, CashApplication, Invoice, Payment
-from o2c.matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
+from o2c.matching.bank import (
+    LINK,
+    POST,
+    REVIEW,
+    BankCreditDecision,
+    BankPolicy,
+    decide_bank_credit,
+    find_expected_advice,
+    payer_of,
+)
 from o2c.pipeline.documents import PipelineContext, receive, settle_claim
 from o2c.pipeline.outcomes import amend
 from o2c.review import service as review
@@ -180,12 +189,7 @@ def decide_credit(
             decision = decide_bank_credit(
                 session, credit, matching=ctx.matching, ledger=ctx.ledger, policy=policy, now=now
             )
-            if decision.action == LINK:
-                payment = session.get(Payment, decision.payment_id)
-                if payment is None or decision.rule is None:  # a link names its posted payment and rule
-                    raise NotFound(f"payment {decision.payment_id} does not exist")
-                bank_ledger.link_payment(session, credit, payment, rule=decision.rule)
-            elif decision.action == POST and (advice := _advice_in_review(session, credit)) is not None:
+            if decision.action == POST and (advice := _advice_in_review(session, credit)) is not None:
                 # the advice that explains this cash waits for a reviewer: posting now would count it twice
                 _review(
                     session,
@@ -202,22 +206,9 @@ def decide_credit(
                     ],
                     decision.customer_id,
                 )
-            elif decision.action == POST:
-                if decision.draft is None or decision.rule is None:  # a post carries its draft and rule
-                    raise InvalidInput(f"bank credit {credit.id}: a post decision without a draft", field="draft")
-                bank_ledger.post_credit(session, credit, decision.draft, rule=decision.rule, today=ctx.posting_date())
-            elif decision.action == REVIEW:
-                _review(session, credit, decision.reasons, decision.evidence, decision.customer_id)
-            if decision.action != "wait":
-                record_event(
-                    session,
-                    "bank_credit.decided",
-                    "bank_credit",
-                    credit.id,
-                    actor=actor,
-                    action=decision.action,
-                    rule=decision.rule,
-                )
+                _decided(session, credit, decision.action, decision.rule, actor)
+            else:
+                apply_credit_decision(ctx, session, credit, decision, actor=actor)
     except O2CError as exc:  # a posting rule refused at the last moment (a concurrent change): a person decides
         log.warning("bank credit %s: %s", credit_id, exc.message)
         with unit_of_work(ctx.session_factory) as session:
@@ -232,6 +223,32 @@ def decide_credit(
                     [{"reason": exc.code, "field": "bank_credit", "read": exc.message, "rule": exc.__doc__}],
                     None,
                 )
+
+
+def apply_credit_decision(
+    ctx: PipelineContext, session, credit: BankCredit, decision: BankCreditDecision, *, actor: str
+) -> None:
+    """Carry out a credit's decision — link it, post it, or send it to review — and say so: the one ending of
+    the decide step for a credit, whether matching decided it or a reviewer did (pipeline/resolutions.py)."""
+    if decision.action == LINK:
+        payment = session.get(Payment, decision.payment_id)
+        if payment is None or decision.rule is None:  # a link names its posted payment and rule
+            raise NotFound(f"payment {decision.payment_id} does not exist")
+        bank_ledger.link_payment(session, credit, payment, rule=decision.rule)
+    elif decision.action == POST:
+        if decision.draft is None or decision.rule is None:  # a post carries its draft and rule
+            raise InvalidInput(f"bank credit {credit.id}: a post decision without a draft", field="draft")
+        bank_ledger.post_credit(session, credit, decision.draft, rule=decision.rule, today=ctx.posting_date())
+    elif decision.action == REVIEW:
+        _review(session, credit, decision.reasons, decision.evidence, decision.customer_id)
+    if decision.action != "wait":
+        _decided(session, credit, decision.action, decision.rule, actor)
+
+
+def _decided(session, credit: BankCredit, action: str, rule: str | None, actor: str, **detail: Any) -> None:
+    record_event(
+        session, "bank_credit.decided", "bank_credit", credit.id, actor=actor, action=action, rule=rule, **detail
+    )
 
 
 def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: BankPolicy, actor: str) -> bool:
@@ -250,16 +267,7 @@ def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: Ba
     bank_ledger.link_payment(session, credit, payment, rule="advice.claim")
     record = session.get(ExtractionRecord, claim)  # linked both ways: the advice names its bank credit
     amend(record, bank_credit_id=credit.id)
-    record_event(
-        session,
-        "bank_credit.decided",
-        "bank_credit",
-        credit.id,
-        actor=actor,
-        action=LINK,
-        rule="advice.claim",
-        extraction_id=claim,
-    )
+    _decided(session, credit, LINK, "advice.claim", actor, extraction_id=claim)
     return True
 
 
@@ -373,4 +381,12 @@ def unapplied(ctx: PipelineContext) -> list[dict[str, Any]]:
         return bank_ledger.unapplied_cash(session)
 
 
-__all__ = ["import_statement", "decide_credit", "match_pending", "unapplied", "credit_outcome", "credit_lines"]
+__all__ = [
+    "import_statement",
+    "decide_credit",
+    "match_pending",
+    "unapplied",
+    "credit_outcome",
+    "credit_lines",
+    "apply_credit_decision",
+]
