@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from o2c.api.auth import hash_keys, role_of
+from o2c.api.auth import hash_keys, role_of, route_roles
 from o2c.api.limits import BodyLimitMiddleware
 from o2c.api.routes import ar, deductions, documents, erp, exceptions, ledger, metrics, pages, webhooks
 from o2c.api.workspace import routes as workspace
@@ -25,6 +25,21 @@ of and queues the rest for review.
 **Authentication**: send `X-API-Key: <key>`. Keys are configured with `O2C_API_KEYS="key:role,..."`; roles are
 `connector` (push documents), `reviewer` (exception queue), `erp` (pull results, push master data) and `admin`.
 """
+
+# The X-API-Key routers, in the order they are included; their routes (and the roles each admits) are also the
+# table the body-limit middleware checks a caller's role against before reading a body.
+API_ROUTERS = [
+    documents.router,
+    exceptions.router,
+    erp.router,
+    ar.router,
+    pages.router,
+    metrics.router,
+    webhooks.router,
+    ledger.router,
+    deductions.router,
+]
+ROLE_TABLE = [route for router in API_ROUTERS for route in router.routes]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         max_body=lambda: app.state.ctx.max_upload_bytes,
-        known_key=lambda key: role_of(app.state.api_keys, key) is not None,
+        role_of_key=lambda key: role_of(app.state.api_keys, key),
+        roles_for=lambda scope: route_roles(ROLE_TABLE, scope),
     )
     app.state.workspace_signer = SessionSigner(settings.workspace_secret, settings.workspace_session_minutes * 60)
 
@@ -100,15 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "queue": "redis" if app.state.ctx.queue else "inline"}
 
-    app.include_router(documents.router)
-    app.include_router(exceptions.router)
-    app.include_router(erp.router)
-    app.include_router(ar.router)
-    app.include_router(pages.router)
-    app.include_router(metrics.router)
-    app.include_router(webhooks.router)
-    app.include_router(ledger.router)
-    app.include_router(deductions.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     app.mount("/review/static", StaticFiles(directory=str(workspace.HERE / "static")), name="workspace-static")
     app.include_router(workspace.router)
     return app

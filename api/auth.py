@@ -8,7 +8,10 @@ import hmac
 from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 ROLES = ("connector", "reviewer", "erp", "admin")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key issued to a role.")
@@ -55,8 +58,39 @@ def require(*roles: str) -> Callable[..., str]:
 
     def check(caller: tuple[str, str] = Depends(caller_role)) -> str:
         key_id, role = caller
-        if role != "admin" and role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role '{role}' may not do this; needs {' or '.join(roles)}")
+        if not may(role, roles):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, refusal(role, roles))
         return f"{role}:{key_id}"
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by route_roles, before the body is touched
     return check
+
+
+def route_roles(routes: list[BaseRoute], scope: Scope) -> tuple[str, ...] | None:
+    """The roles the route a request is for admits (its `require` dependency; admin always), so a wrong role
+    is refused before the body is read; None when no route matches or the route names no roles."""
+    for route in routes:
+        match, _child = route.matches(scope)
+        if match == Match.FULL:
+            return _required(getattr(route, "dependant", None))
+    return None
+
+
+def _required(dependant: Dependant | None) -> tuple[str, ...] | None:
+    for dependency in dependant.dependencies if dependant is not None else []:
+        roles = getattr(dependency.call, "roles", None)
+        if roles is not None:
+            return tuple(roles)
+        if (deeper := _required(dependency)) is not None:
+            return deeper
+    return None
+
+
+def may(role: str, roles: tuple[str, ...]) -> bool:
+    """True when a caller of this role may use a route that admits these roles."""
+    return role == "admin" or role in roles
+
+
+def refusal(role: str, roles: tuple[str, ...]) -> str:
+    """What a 403 says."""
+    return f"role '{role}' may not do this; needs {' or '.join(roles)}"

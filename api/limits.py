@@ -1,5 +1,6 @@
-"""Limits before work: a request with a body is authenticated, then its Content-Length checked, then its
-bytes counted as they are read — before any route parses (or spools) it. Pure ASGI, so nothing is buffered."""
+"""Limits before work: a request with a body is authenticated, its role checked against the route's, then its
+Content-Length checked, then its bytes counted as they are read — before any route parses (or spools) it. Pure
+ASGI, so nothing is buffered."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from o2c.api.auth import may, refusal
 
 BODYLESS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and part headers around a file of the maximum size
@@ -44,12 +47,21 @@ async def _answer(send: Send, status: int, error: str, message: str, headers: li
 
 
 class BodyLimitMiddleware:
-    """Authenticate (401), check Content-Length (413), then count bytes while the app reads (413)."""
+    """Authenticate (401), check the role the route admits (403), check Content-Length (413), then count bytes
+    while the app reads (413)."""
 
-    def __init__(self, app: ASGIApp, *, max_body: Callable[[], int], known_key: Callable[[str], bool]):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: Callable[[], int],
+        role_of_key: Callable[[str], str | None],
+        roles_for: Callable[[Scope], tuple[str, ...] | None],
+    ):
         self.app = app
         self.max_body = max_body
-        self.known_key = known_key
+        self.role_of_key = role_of_key
+        self.roles_for = roles_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in BODYLESS:
@@ -61,7 +73,8 @@ class BodyLimitMiddleware:
             limit = WORKSPACE_FORM_LIMIT
         else:
             key = headers.get("x-api-key")
-            if not key or not self.known_key(key):  # before a single byte of the body is read
+            role = self.role_of_key(key) if key else None
+            if role is None:  # before a single byte of the body is read
                 await _answer(
                     send,
                     401,
@@ -69,6 +82,10 @@ class BodyLimitMiddleware:
                     "missing X-API-Key header" if not key else "unknown API key",
                     [(b"www-authenticate", b"APIKey")],
                 )
+                return
+            roles = self.roles_for(scope)
+            if roles is not None and not may(role, roles):  # the route's own check, before the body as well
+                await _answer(send, 403, "forbidden", refusal(role, roles))
                 return
             limit = self.max_body() + MULTIPART_ALLOWANCE
         declared = headers.get("content-length")

@@ -163,3 +163,6 @@ class ErrorBody(BaseModel):
     message: str
     detail: dict[str, Any] | None = None
     rule: str | None = Field(default=None, description="On a 409: the business rule that was broken")
+
+
+Responses = dict[int | str, dict[str, Any]]  # a route's `responses=`: status -> OpenAPI response (as FastAPI types it)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import overload
 
 CENT = Decimal("0.01")
 
@@ -28,6 +29,12 @@ def to_decimal(value) -> Decimal | None:
         raise ValueError(f"not a decimal: {value!r}") from exc
 
 
+@overload
+def decimal_str(value: Decimal) -> str: ...
+@overload
+def decimal_str(value: None) -> None: ...
+@overload
+def decimal_str(value: Decimal | None) -> str | None: ...
 def decimal_str(value: Decimal | None) -> str | None:
     """A plain decimal string for JSON ('1234.50'); None stays None."""
     if value is None:

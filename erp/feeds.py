@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from o2c.core.db import utcnow
@@ -63,7 +63,7 @@ def exception_to_dict(item: ExceptionItem, now: datetime | None = None) -> dict[
     }
 
 
-_MODELS: dict[str, tuple[type, Callable[[Any], dict[str, Any]]]] = {
+_MODELS: dict[str, tuple[type[Any], Callable[[Any], dict[str, Any]]]] = {
     "orders": (Order, order_to_dict),
     "invoices": (Invoice, invoice_to_dict),
     "payments": (Payment, payment_to_dict),
@@ -107,7 +107,9 @@ def read_feed(session: Session, feed: str, *, cursor: str | None = None, limit: 
             dict(
                 session.execute(
                     select(Invoice.id, Invoice.invoice_number).where(Invoice.id.in_({row.invoice_id for row in rows}))
-                ).all()
+                )
+                .tuples()
+                .all()
             )
             if rows
             else {}
@@ -208,7 +210,10 @@ def _product_change(row: Product) -> dict[str, Any]:
     }
 
 
-_MASTER = (("customer", Customer, _customer_change), ("product", Product, _product_change))
+_MASTER: tuple[tuple[str, type[Any], Callable[[Any], dict[str, Any]]], ...] = (
+    ("customer", Customer, _customer_change),
+    ("product", Product, _product_change),
+)
 
 
 def read_master_data_changes(session: Session, *, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
@@ -220,7 +225,7 @@ def read_master_data_changes(session: Session, *, cursor: str | None = None, lim
         query = select(model).order_by(model.updated_at, model.id).limit(limit)
         if after is not None:
             moment, after_kind, after_id = after
-            same = model.id > after_id if kind == after_kind else (kind > after_kind)
+            same = model.id > after_id if kind == after_kind else (true() if kind > after_kind else false())
             query = query.where(or_(model.updated_at > moment, and_(model.updated_at == moment, same)))
         rows += [(_aware(r.updated_at), kind, r.id, to_dict(r)) for r in session.scalars(query)]
     rows.sort(key=lambda r: r[:3])

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from o2c.core.db import unit_of_work, utcnow
+from o2c.core.errors import NotFound
 from o2c.core.events import Event
 from o2c.review.models import WebhookDelivery
 
@@ -161,6 +162,8 @@ def deliver_due(
             status, error = 0, f"{type(exc).__name__}: {exc}"
         with unit_of_work(factory) as session:
             row = session.get(WebhookDelivery, delivery_id)
+            if row is None:  # outbox rows are never deleted
+                raise NotFound(f"outbox delivery {delivery_id} does not exist")
             row.attempts += 1
             if 200 <= status < 300:
                 row.status, row.delivered_at, row.last_error = "delivered", now, None

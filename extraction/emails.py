@@ -9,6 +9,7 @@ from datetime import date
 from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
+from typing import cast
 
 from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.htmlbody import html_to_layout_text
@@ -136,7 +137,7 @@ def _leaves(message: Message, walk: _Walk):
             yield part
         elif part.is_multipart():
             payload = part.get_payload()
-            stack[0:0] = payload if isinstance(payload, list) else []
+            stack[0:0] = cast(list[Message], payload) if isinstance(payload, list) else []  # a multipart's parts
         else:
             yield part
 
@@ -169,12 +170,12 @@ def _html_with_table(message: EmailMessage) -> Message | None:
 def _text_of(part: Message) -> str:
     """A text part's content; unknown or lying charsets fall back to UTF-8, then Latin-1, with replacement."""
     try:
-        content = part.get_content()
+        content = part.get_content() if isinstance(part, EmailMessage) else None  # (policy.default parts are)
         if isinstance(content, str):
             return content
     except Exception:  # LookupError for an unknown charset, decoding errors
         pass
-    raw = part.get_payload(decode=True) or b""
+    raw = cast("bytes | None", part.get_payload(decode=True)) or b""  # decode=True gives bytes (or None)
     for charset in (part.get_content_charset() or "utf-8", "utf-8"):
         try:
             return raw.decode(charset)
@@ -186,8 +187,8 @@ def _text_of(part: Message) -> str:
 def _inner_message(part: Message) -> Message | None:
     payload = part.get_payload()
     if isinstance(payload, list) and payload:
-        return payload[0]
-    raw = part.get_payload(decode=True)
+        return cast(Message, payload[0])  # a message/rfc822 part holds the message
+    raw = cast("bytes | None", part.get_payload(decode=True))
     if raw:
         return email.message_from_bytes(raw, policy=policy.default)
     return None

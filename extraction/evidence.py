@@ -59,7 +59,7 @@ class Evidence:
         """Record a field read from words (or derived, when words is None) with a base confidence."""
         conf = base
         if words:
-            if self.page_sources.get(page) == OCR:
+            if page is not None and self.page_sources.get(page) == OCR:
                 conf -= OCR_PENALTY
                 lowest = min(w.confidence for w in words)
                 if lowest < LOW_WORD_CONFIDENCE:
@@ -108,7 +108,7 @@ class Evidence:
             where["part"] = self.part
         if page in self.fallback_pages:
             where["reader"] = PDFPLUMBER  # pdfium's characters could not be grouped into words on this page
-        if self.page_sources.get(page) == OCR:
+        if page is not None and self.page_sources.get(page) == OCR:
             where["ocr"] = True
             where["ocr_confidence"] = round(min(w.confidence for w in words), 3)
         return where

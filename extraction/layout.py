@@ -85,6 +85,7 @@ def group_lines(page: Page) -> list[Line]:
     """The page's words grouped into lines (by vertical overlap) and each line into gap-split segments."""
     words = sorted(_split_glued_labels(page.words), key=lambda w: (w.top, w.x0))
     lines: list[list[Word]] = []
+    line: list[Word] | Line  # a line's words while grouping, then the Line
     for word in words:
         centre = (word.top + word.bottom) / 2
         for line in reversed(lines[-3:]):
@@ -95,7 +96,7 @@ def group_lines(page: Page) -> list[Line]:
                 break
         else:
             lines.append([word])
-    out = []
+    out: list[Line] = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.x0)
         line = Line(page.number, line_words)
@@ -287,7 +288,7 @@ def read_block(lines: list[Line], labels: LabelSet, label_field: str, *, max_lin
                     # a block beside this one, its lines printed between ours: passed over (the gap to the
                     # last line read still ends the block)
                     continue
-                if (labels.match_at(seg, 0) and seg[labels.match_at(seg, 0)[1] - 1].text.endswith(":")) or (
+                if ((at := labels.match_at(seg, 0)) and seg[at[1] - 1].text.endswith(":")) or (
                     seg[-1].text.endswith(":") or not re.search(r"\w", seg[0].text)
                 ):
                     break

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.pipeline import EntityRuler
 
 _REF = r"^[A-Za-z]{0,6}[-/#]?\d[\w\-/.]*$"
 _AMOUNT = r"^\(?-?\d{1,3}([,.' ]?\d{3})*([.,]\d{1,2})?\)?-?$"
 _CURRENCY = r"^([$€£¥]|USD|EUR|GBP|CHF|CAD|AUD|US\$)$"
 
-PATTERNS = [
+PATTERNS: list[dict[str, Any]] = [
     {
         "label": "PO_REF",
         "pattern": [
@@ -88,7 +89,7 @@ def pipeline() -> Language:
     import spacy  # noqa: PLC0415 - deferred on purpose: see the module docstring
 
     nlp = spacy.blank("en")
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler = cast("EntityRuler", nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}))
     ruler.add_patterns(PATTERNS)
     return nlp
 

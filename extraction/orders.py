@@ -77,6 +77,7 @@ def extract_order(
         hit = hits["po_number"][0]
         order.po_number, words = first_token(hit)
         evidence.record("order.po_number", 0.95 if re.search(r"\d", order.po_number) else 0.6, words, page=hit.page)
+    value: date | Decimal | None  # a date here, an amount in the totals below
     for name in ("order_date", "requested_delivery_date"):
         for hit in hits.get(name, []):
             value = parse_date(hit.text, dates)
@@ -130,6 +131,7 @@ def _line_table(lines: list[Line], decimal_comma: bool | None):
 
 
 def _read_currency(order: ExtractedOrder, hits, text: str, evidence: Evidence, lines: list[Line]) -> None:
+    code: re.Match[str] | str | None  # the printed code, else the one detected in the text
     for hit in hits.get("currency", []):
         code = re.search(r"\b[A-Z]{3}\b", hit.text)
         if code:
@@ -482,7 +484,7 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
     amounts = [ln.amount for ln in order.lines]
     if not order.lines or any(a is None for a in amounts):
         return
-    lines_sum = sum(amounts, Decimal("0"))
+    lines_sum = sum((a for a in amounts if a is not None), Decimal("0"))
     expected = order.subtotal
     if expected is None and order.total is not None:
         expected = order.total - (order.tax or 0) - (freight or 0)

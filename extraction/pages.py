@@ -100,7 +100,7 @@ def read_text_layer(content: bytes, *, max_pages: int) -> list[Page]:
     if fallback:
         by_number = {p.number: p for p in _read_with_pdfplumber(content, max_pages=max_pages, numbers=fallback)}
         pages = [page or by_number[n] for n, page in enumerate(pages, 1)]
-    return pages
+    return [page for page in pages if page is not None]  # (none is: pdfplumber read those pdfium could not)
 
 
 def _pdfium_page(pdf_page, number: int) -> Page | None:

@@ -107,6 +107,7 @@ def extract_remittance(
         hit = hits["payment_method"][0]
         remittance.payment_method = clean_text(hit.text)
         evidence.record("remittance.payment_method", 0.92, hit.words, page=hit.page)
+    code: re.Match[str] | str | None  # the printed code, else the one detected in the text
     for hit in hits.get("currency", []):
         code = re.search(r"\b[A-Z]{3}\b", hit.text)
         if code:
@@ -262,7 +263,7 @@ def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> N
     paid = [it.amount_paid for it in remittance.items]
     if remittance.amount is None or not paid or any(p is None for p in paid):
         return
-    total = sum(paid, Decimal("0"))
+    total = sum((p for p in paid if p is not None), Decimal("0"))
     if total == remittance.amount:
         evidence.raise_to("remittance.items[", 0.99)
         evidence.raise_to("remittance.amount", 0.99)

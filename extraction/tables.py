@@ -240,7 +240,7 @@ def find_stacked_header(band: list[Line], columns: LabelSet, *, min_columns: int
     it (a discount printed beside the unit price) do not spill into a neighbour.
     """
     boxes = sorted(
-        ([seg[0].x0, seg[-1].x1, [w for w in seg]] for line in band for seg in line.segments), key=lambda b: b[0]
+        ((seg[0].x0, seg[-1].x1, [w for w in seg]) for line in band for seg in line.segments), key=lambda b: b[0]
     )
     cells: list[list] = []
     for x0, x1, words in boxes:

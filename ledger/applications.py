@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from o2c.core.db import is_postgres
+from o2c.core.errors import NotFound
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str
 from o2c.ledger.deductions import collect_deductions, reverse_deductions
@@ -149,6 +150,8 @@ def reverse_application(session: Session, application_id: int, *, today: date) -
     entry = session.scalar(
         select(JournalEntry).where(JournalEntry.idempotency_key == f"cash_application:{original.idempotency_key}")
     )
+    if entry is None:
+        raise NotFound(f"journal entry of cash application {original.id} does not exist")
     reverse_entry(session, entry, entry_date=today, memo=f"reverse application {original.id}")
     reversed_deductions = reverse_deductions(session, payment_id=payment.id, invoice_id=invoice.id)
     record_event(

@@ -74,8 +74,8 @@ def dso(session: Session, *, as_of: date, days: int = 90, customer_id: str | Non
     if customer_id is not None:
         open_stmt = open_stmt.where(Invoice.customer_id == customer_id)
         sales_stmt = sales_stmt.where(Invoice.customer_id == customer_id)
-    open_ar = dict(session.execute(open_stmt.group_by(Invoice.currency)).all())
-    sales = dict(session.execute(sales_stmt.group_by(Invoice.currency)).all())
+    open_ar = dict(session.execute(open_stmt.group_by(Invoice.currency)).tuples().all())
+    sales = dict(session.execute(sales_stmt.group_by(Invoice.currency)).tuples().all())
     out = {}
     for cur in sorted(set(open_ar) | set(sales)):
         ar, sold = Decimal(open_ar.get(cur) or 0), Decimal(sales.get(cur) or 0)

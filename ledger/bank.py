@@ -15,7 +15,7 @@ from o2c.core.db import is_postgres, utcnow
 from o2c.core.errors import Conflict
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
-from o2c.ledger.cash import PaymentDraft, PostedPayment, post_payment
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, PostedPayment, post_payment
 from o2c.ledger.models import BankCredit, Payment
 
 UNMATCHED, LINKED, APPLIED, ON_ACCOUNT, REVIEW = "unmatched", "linked", "applied", "on_account", "review"
@@ -168,9 +168,11 @@ def post_credit(session: Session, credit: BankCredit, draft: PaymentDraft, *, ru
     return posted
 
 
-def put_on_account(session: Session, credit: BankCredit, *, customer_id: str, today: date) -> PostedPayment:
-    """A reviewer's choice: record the cash for the customer, unapplied, to be applied later."""
-    draft = PaymentDraft(
+def credit_draft(
+    credit: BankCredit, *, customer_id: str, applications: list[PlannedApplication] | tuple = ()
+) -> PaymentDraft:
+    """The payment a credit becomes for a customer: its applications, or none (the cash stays on account)."""
+    return PaymentDraft(
         customer_id=customer_id,
         payer_name=credit.payer_name,
         payment_date=credit.value_date or credit.booking_date,
@@ -178,8 +180,8 @@ def put_on_account(session: Session, credit: BankCredit, *, customer_id: str, to
         payment_method="bank",
         currency=credit.currency,
         amount=credit.amount,
+        applications=list(applications),
     )
-    return post_credit(session, credit, draft, rule="on_account", today=today)
 
 
 def return_credit(session: Session, credit: BankCredit, *, reason: str) -> BankCredit:

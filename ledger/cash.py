@@ -3,6 +3,7 @@ thousands of lines posts in seconds; the rules are ledger/applications.py's, re-
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -315,7 +316,7 @@ class SamePaymentIndex:
         self._payments: dict[tuple, list[Payment]] = {}
         self._paid: dict[int, set[str]] = {}
 
-    def prefetch(self, customer_ids: set[str], amounts: set[Decimal]) -> None:
+    def prefetch(self, customer_ids: set[str], amounts: Collection[Decimal]) -> None:
         """Load the payments of these customers with one of these amounts (once per index: one batch)."""
         if self._customers:
             raise RuntimeError("SamePaymentIndex.prefetch is called once per batch")

@@ -87,10 +87,14 @@ def check_ar_control(session: Session) -> list[Violation]:
             select(JournalLine.currency, func.sum(JournalLine.debit - JournalLine.credit))
             .where(JournalLine.account == AR)
             .group_by(JournalLine.currency)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     items = dict(
-        session.execute(select(Invoice.currency, func.sum(Invoice.open_amount)).group_by(Invoice.currency)).all()
+        session.execute(select(Invoice.currency, func.sum(Invoice.open_amount)).group_by(Invoice.currency))
+        .tuples()
+        .all()
     )
     violations = []
     for currency in sorted(set(journal) | set(items)):

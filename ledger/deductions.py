@@ -13,7 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from o2c.core.money import decimal_str
-from o2c.ledger.errors import DeductionAlreadySettled, DeductionNotFound, InvalidDeductionOutcome, OverApplication
+from o2c.ledger.errors import (
+    DeductionAlreadySettled,
+    DeductionNotFound,
+    InvalidDeductionOutcome,
+    InvoiceNotFound,
+    OverApplication,
+)
 from o2c.ledger.invoicing import next_number
 from o2c.ledger.journal import AR, DEDUCTIONS, REVENUE, credit, debit, post_entry
 from o2c.ledger.models import Deduction, Invoice
@@ -80,6 +86,8 @@ def open_deductions(session: Session, customer_id: str | None = None) -> list[De
 def resolve_deduction(session: Session, deduction_id: int, *, note: str) -> Deduction:
     """Mark a deduction followed up (the invoice itself is settled by cash or a credit note, not here)."""
     deduction = session.get(Deduction, deduction_id)
+    if deduction is None:
+        raise DeductionNotFound(f"deduction {deduction_id} does not exist")
     deduction.status = RESOLVED
     deduction.note = note
     session.flush()
@@ -120,7 +128,9 @@ def collect_deductions(session: Session, invoice_ids, *, payment_id: int | None 
     open_amounts = dict(
         session.execute(
             select(Invoice.id, Invoice.open_amount).where(Invoice.id.in_({d.invoice_id for d in deductions}))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     collected = []
     for invoice_id in sorted(open_amounts):
@@ -205,6 +215,8 @@ def settle_deduction(
             f"deduction {deduction_id} is already {deduction.status}", status=deduction.status
         )
     invoice = session.get(Invoice, deduction.invoice_id)
+    if invoice is None:
+        raise InvoiceNotFound(f"invoice {deduction.invoice_id} of deduction {deduction_id} does not exist")
     if outcome != DISPUTE and deduction.amount > invoice.open_amount:
         raise OverApplication(
             "a deduction can only be settled while its amount is still open on the invoice",

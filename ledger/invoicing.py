@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from o2c.core.db import is_postgres
 from o2c.core.money import quantize
-from o2c.ledger.errors import InvoiceNumberTaken, UnknownCustomer
+from o2c.ledger.errors import ConcurrentUpdate, InvoiceNumberTaken, UnknownCustomer
 from o2c.ledger.journal import AR, REVENUE, TAX, credit, debit, post_entry
 from o2c.ledger.models import Customer, Invoice, NumberSequence, Order
 from o2c.ledger.policy import LedgerPolicy
@@ -32,6 +32,8 @@ def next_number(session: Session, name: str, prefix: str) -> str:
         except IntegrityError:
             pass  # created concurrently; lock the winner's row below
         seq = session.scalar(stmt)
+        if seq is None:
+            raise ConcurrentUpdate(f"number sequence {name} could not be created")
     value = seq.next_value
     seq.next_value = value + 1
     session.flush()

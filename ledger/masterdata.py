@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -147,7 +148,7 @@ def _product(row: dict, _session: Session) -> dict:
 
 
 def _price(row: dict, session: Session) -> dict:
-    values = {
+    values: dict[str, Any] = {
         "customer_id": _text(row, "customer_id"),
         "sku": _text(row, "sku"),
         "unit_price": _decimal(row, "unit_price"),
@@ -163,7 +164,7 @@ def _price(row: dict, session: Session) -> dict:
 
 
 def _invoice(row: dict, session: Session) -> dict:
-    values = {
+    values: dict[str, Any] = {
         "invoice_number": _text(row, "invoice_number"),
         "customer_id": _text(row, "customer_id"),
         "invoice_date": _date(row, "invoice_date"),
@@ -316,7 +317,7 @@ def import_master_data(session: Session, kind: str, content: bytes | str) -> Imp
     if missing:
         raise MasterDataError(f"{kind}: missing columns {', '.join(missing)}", missing_columns=missing)
     reader.fieldnames = header
-    parsed, errors, seen = [], [], {}
+    parsed, errors, seen = [], [], dict[tuple, int]()
     for row_number, row in enumerate(reader, start=2):  # row 1 is the header
         try:
             values = _PARSERS[kind](row, session)

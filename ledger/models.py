@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -256,6 +257,42 @@ class Payment(Base):
     items: Mapped[list[RemittanceLine]] = relationship(
         back_populates="payment", order_by="RemittanceLine.line_no", cascade="all, delete-orphan"
     )
+
+
+CLAIM_OPEN, CLAIM_CLOSED = "open", "closed"  # an ExpectedPayment's status
+
+
+class ExpectedPayment(Base):
+    """Cash a remittance advice announced that no bank credit has confirmed yet: a claim (docs/cash-model.md).
+
+    Kept open until a bank credit confirms it (then closed). Among open claims the business key (payer,
+    payment reference key, amount, date) is unique, so the same claim arriving twice, even from two racing
+    transactions, is kept once; a bank credit finds its claim by currency and amount through an index."""
+
+    __tablename__ = "expected_payments"
+    __table_args__ = (
+        Index(
+            "uq_expected_payments_open_business_key",
+            "business_key",
+            unique=True,
+            sqlite_where=text(f"status = '{CLAIM_OPEN}'"),
+            postgresql_where=text(f"status = '{CLAIM_OPEN}'"),
+        ),
+        Index("ix_expected_payments_open_amount", "status", "currency", "amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_extraction_id: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=CLAIM_OPEN)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(NUM)
+    payment_date: Mapped[date | None]
+    payment_reference: Mapped[str | None] = mapped_column(String(128))
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    invoice_references: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
 
 
 class RemittanceLine(Base):

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from o2c.core.db import is_postgres
+from o2c.core.errors import NotFound
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
-from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
+from o2c.ledger.errors import DuplicateOrder, InvoiceNotFound, OrderNotPostable, UnknownCustomer
 from o2c.ledger.invoicing import issue_invoice
 from o2c.ledger.models import Customer, Invoice, Order, OrderLineRow, Product
 from o2c.ledger.policy import LedgerPolicy
@@ -231,7 +232,7 @@ def _line_issues(
     for name in ("quantity", "unit_price"):
         if getattr(line, name) is None:
             issues.append(Issue(MISSING_FIELD, {"field": f"{path}.{name}", "read": None, "rule": "required"}))
-    if issues:
+    if issues or line.quantity is None or line.unit_price is None:  # (the loop flagged a None)
         return issues
     if line.quantity <= 0:
         return [
@@ -252,6 +253,8 @@ def _line_issues(
         quantity=line.quantity * factor,
         on_date=price_date,
     )
+    if expected is None:  # the product exists, so its list price does
+        raise NotFound(f"no price for {product.sku}")
     if factor != 1:  # ordered in packs: compare the pack price
         expected = replace(
             expected,
@@ -313,10 +316,14 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
     """Per line: expected price, price found, difference and the rule that gave the expected price."""
     out = []
     for index, line in enumerate(draft.lines):
+        if line.sku is None or line.quantity is None or line.unit_price is None:  # validate_order refuses these
+            raise OrderNotPostable(f"order line {index} lacks its SKU, quantity or unit price", line=index)
         factor = pack_factor(session.scalar(select(Product).where(Product.sku == line.sku)), line.uom)
         applied = lookup_price(
             session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity * factor, on_date=on_date
         )
+        if applied is None:
+            raise NotFound(f"no price for {line.sku}")
         if factor != 1:
             applied = replace(applied, unit_price=applied.unit_price * factor, rule=f"{applied.rule} x {_num(factor)}")
         out.append(
@@ -339,6 +346,8 @@ def _existing(session: Session, source_extraction_id: int | None) -> PostedOrder
     if order is None:
         return None
     number = session.scalar(select(Invoice.invoice_number).where(Invoice.order_id == order.id))
+    if number is None:  # an order and its invoice are posted in one transaction
+        raise InvoiceNotFound(f"order {order.id} has no invoice")
     return PostedOrder(order.id, number)
 
 
@@ -370,6 +379,8 @@ def post_order(
             evidence=[i.evidence for i in issues],
         )
     customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
+    if customer is None:  # validate_order refuses an unknown customer
+        raise UnknownCustomer(f"unknown customer {draft.customer_id}", customer_id=draft.customer_id)
     order_date = draft.order_date or today
     order = Order(
         customer_id=draft.customer_id,

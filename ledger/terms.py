@@ -72,7 +72,7 @@ def allowed_discount(
 ) -> Decimal:
     """The largest discount the terms allow for a payment on payment_date (0 when late, unknown or none)."""
     deadline = discount_deadline(invoice_date, terms)
-    if deadline is None or payment_date is None or payment_date > deadline:
+    if terms is None or deadline is None or payment_date is None or payment_date > deadline:
         return Decimal("0.00")
     return quantize(invoice_amount * terms.discount_pct / Decimal(100), rounding)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,12 @@ from o2c.ledger.models import CashApplication, Invoice, Order, Payment
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
+@overload
+def _money(value: Decimal) -> str: ...
+@overload
+def _money(value: None) -> None: ...
+@overload
+def _money(value: Decimal | None) -> str | None: ...
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else decimal_str(quantize(Decimal(value)))
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from o2c.core.money import decimal_str
-from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
+from o2c.core.money import decimal_str, quantize
 from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
 from o2c.ledger.bank import credit_age_hours
 from o2c.ledger.cash import PaymentDraft
-from o2c.ledger.models import BankCredit, Payment, RemittanceLine
+from o2c.ledger.models import CLAIM_OPEN, BankCredit, ExpectedPayment, Payment, RemittanceLine
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.references import normalize_reference
 from o2c.matching.customers import resolve_customer
@@ -128,32 +127,33 @@ def find_expected_advice(
     keys = _reference_keys(_credit_text(credit))
     day = credit.value_date or credit.booking_date
     corroborated, candidates = [], []
-    for record_id, claim in session.execute(
-        select(ExtractionRecord.id, ExtractionRecord.outcome)
-        .where(ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH)
-        .order_by(ExtractionRecord.id)
+    for claim in session.scalars(
+        select(ExpectedPayment)
+        .where(
+            ExpectedPayment.status == CLAIM_OPEN,
+            ExpectedPayment.currency == credit.currency,
+            ExpectedPayment.amount == credit.amount,
+        )
+        .order_by(ExpectedPayment.id)
     ):
-        claim = claim or {}
-        if claim.get("currency") != credit.currency or Decimal(claim.get("amount") or "0") != credit.amount:
-            continue
-        paid_on = date.fromisoformat(claim["payment_date"]) if claim.get("payment_date") else None
+        paid_on = claim.payment_date
         if day is not None and paid_on is not None and abs((day - paid_on).days) > policy.date_window_days:
             continue
-        why = ["payer"] if payer_customer and claim.get("customer_id") == payer_customer else []
-        references = [claim.get("payment_reference"), *claim.get("invoice_references", [])]
+        why = ["payer"] if payer_customer and claim.customer_id == payer_customer else []
+        references = [claim.payment_reference, *(claim.invoice_references or [])]
         if any(r and normalize_reference(r) in keys for r in references):
             why.append("reference")
         candidates.append(
             {
-                "extraction_id": record_id,
-                "customer_id": claim.get("customer_id"),
-                "amount": claim.get("amount"),
-                "payment_date": claim.get("payment_date"),
+                "extraction_id": claim.source_extraction_id,
+                "customer_id": claim.customer_id,
+                "amount": decimal_str(quantize(claim.amount)),
+                "payment_date": paid_on.isoformat() if paid_on else None,
                 "corroborated_by": why,
             }
         )
         if why:
-            corroborated.append(record_id)
+            corroborated.append(claim.source_extraction_id)
     return (corroborated[0] if len(corroborated) == 1 else None), candidates
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from o2c.core.errors import NotFound
 from o2c.ledger.models import Customer, CustomerAlias
 from o2c.ledger.names import alias_key, domain_key, legal_name, simple_name
 from o2c.matching.policy import MatchingPolicy
@@ -83,7 +85,7 @@ class CustomerLookup:
             self._aliases.update(dict.fromkeys(missing))
             for row in self.session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(missing))):
                 self._aliases[row.alias_key] = row
-        return sorted((self._aliases[k] for k in set(keys) if self._aliases[k] is not None), key=lambda a: a.id)
+        return sorted((a for k in set(keys) if (a := self._aliases[k]) is not None), key=lambda a: a.id)
 
     def fuzzy_rows(self) -> list[tuple[str, str]]:
         """(customer_id, alias_key) of every active name alias: what the fuzzy match scores (read once)."""
@@ -225,7 +227,7 @@ def _with_support(match: CustomerMatch, support: dict[str, list[str]]) -> Custom
     """A fuzzy name match and supporting evidence (domain, printed id) must not point at different customers."""
     if not support:
         return match
-    if match.resolved:
+    if match.customer_id is not None:  # resolved
         if set(support) - {match.customer_id}:
             return CustomerMatch(
                 None,
@@ -247,6 +249,8 @@ def _id_agreement(lookup: CustomerLookup, customer_id: str, name: str | None, ad
     """Why a printed customer id is believed: the name read agrees with that customer's name or an alias, or the
     address read agrees with its address; None when neither does."""
     customer = lookup.customer(customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist")
     query = simple_name(name) if name else ""
     if query:
         for text in [customer.name, *(customer.aliases or [])]:
@@ -278,12 +282,14 @@ def _fuzzy(
         dict(
             lookup.session.execute(
                 select(Customer.customer_id, Customer.address).where(Customer.customer_id.in_(top_ids))
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if top_ids
         else {}
     )
-    candidates = []
+    candidates: list[dict[str, Any]] = []
     for customer_id in top_ids:
         entry = {"customer_id": customer_id, "name": names[customer_id], "score": round(best[customer_id], 1)}
         if address and addresses.get(customer_id):

@@ -56,7 +56,7 @@ class _Decision:
             self.reasons.append(reason)
         self.evidence.append({"reason": reason, **evidence})
 
-    def flagged(self, reason: str, field_path: str) -> bool:
+    def flagged(self, reason: str, field_path: str | None) -> bool:
         """True when this reason was already raised for this field."""
         return any(e["reason"] == reason and e.get("field") == field_path for e in self.evidence)
 

@@ -63,7 +63,7 @@ class OpenItemLookup:
 
     def prefetch(self, item_lists: Sequence[Sequence[RemittanceItem]]) -> None:
         """Load every invoice whose OCR, PO or reference key or number any of these items prints."""
-        ocr, pos, refs, numbers = set(), set(), set(), set()
+        ocr, pos, refs, numbers = set[str](), set[str](), set[str](), set[str]()
         for items in item_lists:
             o, p = _item_keys(items)
             r, n = _reference_keys([i.invoice_number for i in items if i.invoice_number])

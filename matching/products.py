@@ -87,7 +87,7 @@ def _part_number(session: Session, customer_id: str, read: str) -> ProductMatch 
 def _suggestions(session: Session, description: str | None, limit: int) -> list[dict]:
     if not description:
         return []
-    catalogue = dict(session.execute(select(Product.sku, Product.description)).all())
+    catalogue = dict(session.execute(select(Product.sku, Product.description)).tuples().all())
     found = process.extract(description, catalogue, scorer=fuzz.token_set_ratio, limit=limit)
     return [
         {"sku": sku, "description": text, "score": round(score, 1), "rule": "description.fuzzy (suggestion)"}

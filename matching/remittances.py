@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from o2c.core.errors import InvalidInput
 from o2c.core.money import decimal_str
 from o2c.extraction.schema import REMITTANCE_ADVICE, Extraction
 from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, SamePaymentIndex
@@ -68,6 +69,8 @@ def _resolve_payer(
     sources: _Sources,
 ) -> str | None:
     remittance = extraction.remittance
+    if remittance is None:
+        raise InvalidInput("not a remittance advice", field="document_type")
     match = resolve_customer(
         session,
         customer_id_hint=remittance.customer_id,
@@ -135,7 +138,7 @@ def decide_remittances(
     sources = _Sources(
         CustomerLookup(session),
         OpenItemLookup(session),
-        SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days),
+        payments := SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days),
     )
     hints, keys = set(), set()
     for extraction in extractions:
@@ -152,16 +155,16 @@ def decide_remittances(
     }
     sources.customers.prefetch_customers(payers)
     amounts = {r.amount for r in from_batch if r.amount is not None and r.amount > 0}
-    sources.payments.prefetch(payers, amounts)
-    advices = [e for e in extractions if e.document_type == REMITTANCE_ADVICE and e.remittance]
-    by_amount = [e for e in advices if not _has_references(e.remittance.items)]
-    by_amount = [e for e in by_amount if e.remittance.amount and e.remittance.amount > 0]
+    payments.prefetch(payers, amounts)
+    advices = [(e, e.remittance) for e in extractions if e.document_type == REMITTANCE_ADVICE and e.remittance]
+    by_amount = [(e, r) for e, r in advices if not _has_references(r.items)]
+    by_amount = [(e, r) for e, r in by_amount if r.amount and r.amount > 0]
     if by_amount:  # only these payers' open items: an amount-only payment searches its payer's open AR
         who = set()
-        for e in by_amount:
-            hint = (e.remittance.customer_id or "").strip()
-            who |= sources.customers.possible_ids(hint, customer_keys(e.remittance.payer_name, sender_domain(e.sender)))
-        sources.items.prefetch_open(who, max(e.remittance.amount for e in by_amount))
+        for e, r in by_amount:
+            hint = (r.customer_id or "").strip()
+            who |= sources.customers.possible_ids(hint, customer_keys(r.payer_name, sender_domain(e.sender)))
+        sources.items.prefetch_open(who, max(r.amount for _, r in by_amount if r.amount))
     return [_decide(session, e, matching, ledger, cash_received, sources) for e in extractions]
 
 
@@ -325,6 +328,8 @@ def _by_reference(
     decision: RemittanceDecision,
 ) -> tuple[list[PlannedApplication], list[PlannedDeduction]]:
     remittance = extraction.remittance
+    if remittance is None:
+        raise InvalidInput("not a remittance advice", field="document_type")
     candidates = sources.items.candidates(payer, remittance.items)
     applications: list[PlannedApplication] = []
     deductions: list[PlannedDeduction] = []

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from o2c.core.errors import NotFound
 from o2c.extraction.schema import PURCHASE_ORDER, Extraction
 from o2c.ledger.models import Customer, Order
 from o2c.ledger.orders import DUPLICATE_ORDER, DraftLine, OrderDraft, validate_order
@@ -98,10 +99,12 @@ def decide_order(
                 line.amount,
             )
         )
-    if not customer.resolved:
+    if customer.customer_id is None:  # not resolved
         return decision
     decision.customer_id = customer.customer_id
     master = session.scalar(select(Customer).where(Customer.customer_id == customer.customer_id))
+    if master is None:
+        raise NotFound(f"customer {customer.customer_id} does not exist")
     decision.currency = order.currency or master.currency
     draft = OrderDraft(
         customer_id=customer.customer_id,

@@ -3,6 +3,7 @@ the bank credit says. Suggestions only; the reviewer's pick goes through the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ def open_invoice_candidates(
     customer_id: str | None,
     currency: str | None,
     references: list[str | None],
-    amounts: list[Decimal | None],
+    amounts: Sequence[Decimal | None],
     limit: int = MAX_CANDIDATES,
 ) -> list[dict]:
     """The customer's open invoices in the payment's currency, best first: a reference read on the advice scores

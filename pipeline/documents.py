@@ -22,21 +22,27 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from o2c.core.db import make_engine, make_session_factory, unit_of_work
-from o2c.core.errors import Conflict, EnvironmentFault, NotFound, O2CError, is_transient
+from o2c.core.errors import (
+    ConfigurationError,
+    Conflict,
+    EnvironmentFault,
+    InvalidInput,
+    NotFound,
+    O2CError,
+    is_transient,
+)
 from o2c.core.events import record_event
 from o2c.core.faults import crash_point
-from o2c.core.money import decimal_str
 from o2c.core.queue import JobQueue
 from o2c.core.settings import Settings
 from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from o2c.extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
-from o2c.intake.authentication import authenticated_sender_domain
 from o2c.intake.models import Document, DocumentStatus
 from o2c.intake.service import receive_document
 from o2c.intake.storage import BlobStore
-from o2c.ledger.cash import business_key, post_payment
+from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
 from o2c.ledger.errors import (
     ConcurrentUpdate,
     DuplicateOrder,
@@ -44,14 +50,16 @@ from o2c.ledger.errors import (
     InsufficientUnappliedBalance,
     OverApplication,
 )
-from o2c.ledger.models import Customer, Payment
+from o2c.ledger.models import Payment
 from o2c.ledger.orders import post_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.views import order_reference
+from o2c.matching.decisions import RemittanceDecision
 from o2c.matching.grounding import GroundingCache
 from o2c.matching.policy import MatchingPolicy
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
+from o2c.pipeline.claims import advice_is_cash, await_cash, reopen_claim
 from o2c.pipeline.outcomes import (
     DUPLICATE,
     EXCEPTION,
@@ -156,6 +164,8 @@ PROCESS_JOB = "o2c.worker.process_document_job"
 
 def queue_document(ctx: PipelineContext, session: Session, document_id: int) -> None:
     """Hand a stored document to a worker once the caller's transaction commits."""
+    if ctx.queue is None:
+        raise ConfigurationError("no job queue configured")
     ctx.queue.enqueue_after_commit(session, PROCESS_JOB, document_id, job_id=f"o2c-process-{document_id}")
 
 
@@ -196,6 +206,8 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         ]
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id, with_for_update=True)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         if document.status != DocumentStatus.RECEIVED:
             return  # another worker stored them first
         for index, extraction in enumerate(extractions):
@@ -241,6 +253,8 @@ def _defer(ctx: PipelineContext, document_id: int, exc: BaseException) -> None:
 def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         document.move_to(DocumentStatus.REJECTED, error=message)
         review.open_exception(
             session,
@@ -272,6 +286,8 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
         crash_point("decide.after_commit")
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         if document.status == DocumentStatus.EXTRACTED:
             document.move_to(DocumentStatus.PROCESSED)
             record_event(session, "document.processed", "document", document_id)
@@ -349,11 +365,31 @@ def _ledger_refused(ctx: PipelineContext, extraction_id: int, exc: Exception) ->
 def _decide_once(ctx: PipelineContext, extraction_id: int, *, actor: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
+        if record is None:
+            raise NotFound(f"extraction {extraction_id} does not exist")
         decide_in_session(ctx, session, record, actor=actor)
         crash_point("decide.before_commit")
 
 
-def decide_in_session(ctx: PipelineContext, session: Session, record: ExtractionRecord, *, actor: str) -> None:
+@dataclass(frozen=True)
+class ReviewedCash:
+    """A reviewer's decision on a remittance advice (apply_cash, on_account): the decide step posts the stored
+    extraction, its payer amended by the reviewer, with these applications (none: on account) instead of the
+    ones matching would propose; the same ledger rules, outcome and events as a touchless advice."""
+
+    action: str
+    exception_id: int
+    applications: tuple[PlannedApplication, ...] = ()
+
+
+def decide_in_session(
+    ctx: PipelineContext,
+    session: Session,
+    record: ExtractionRecord,
+    *,
+    actor: str,
+    reviewed: ReviewedCash | None = None,
+) -> None:
     """The decide step inside the caller's transaction (a reviewer's resolution and its re-decision commit
     together): post, or open an exception; a ledger refusal raises and the caller's transaction rolls back."""
     if record.status != BusinessDocumentStatus.EXTRACTED:
@@ -362,7 +398,7 @@ def decide_in_session(ctx: PipelineContext, session: Session, record: Extraction
     if extraction.document_type == PURCHASE_ORDER and extraction.order is not None:
         _decide_order(ctx, session, record, extraction, actor)
     elif extraction.document_type == REMITTANCE_ADVICE and extraction.remittance is not None:
-        _decide_remittance(ctx, session, record, extraction, actor)
+        _decide_remittance(ctx, session, record, extraction, actor, reviewed=reviewed)
     else:
         conclude(record, BusinessDocumentStatus.OTHER, Outcome(status=REJECTED, reasons=["unsupported_document"]))
         record_event(session, "document.not_business", "extraction", record.id)
@@ -370,7 +406,7 @@ def decide_in_session(ctx: PipelineContext, session: Session, record: Extraction
 
 def _decide_order(ctx, session, record, extraction, actor) -> None:
     decision = decide_order(session, extraction, matching=ctx.matching, ledger=ctx.ledger, today=ctx.posting_date())
-    if decision.postable:
+    if decision.postable and decision.draft is not None:  # (postable means it has a draft)
         posted = post_order(
             session, decision.draft, source_extraction_id=record.id, policy=ctx.ledger, today=ctx.posting_date()
         )
@@ -412,17 +448,29 @@ def _decide_order(ctx, session, record, extraction, actor) -> None:
         _open_exception(session, record, decision)
 
 
-def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirmed: bool = False) -> int | None:
-    """An advice posts as cash only when the bank credit confirmed it (cash_confirmed) or its customer trusts
-    advices from an authenticated sender; otherwise it is a claim awaiting the bank credit (docs/cash-model.md).
-    Returns the payment posted, if any."""
-    extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
-    decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
-    if decision.postable and not cash_confirmed and not advice_is_cash(ctx, session, record, decision.customer_id):
-        _await_cash(session, record, decision, actor)
+def _decide_remittance(
+    ctx, session, record, extraction, actor, *, cash_confirmed: bool = False, reviewed: ReviewedCash | None = None
+) -> int | None:
+    """An advice posts as cash only when the bank credit confirmed it (cash_confirmed), a reviewer decided it
+    (reviewed), or its customer trusts advices from an authenticated sender; otherwise it is a claim awaiting
+    the bank credit (docs/cash-model.md). Returns the payment posted, if any."""
+    if reviewed is not None:
+        decision = _reviewed_decision(extraction, reviewed)
+    else:
+        extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
+        decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
+    if (
+        decision.postable
+        and not (cash_confirmed or reviewed)
+        and not advice_is_cash(
+            session, record, decision.customer_id, store=ctx.store, trusted_channels=ctx.trusted_advice_channels
+        )
+    ):
+        await_cash(session, record, decision, actor)
         return None
-    if decision.postable:
+    if decision.postable and decision.draft is not None:  # (postable means it has a draft)
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
+        manual = {"unapplied_amount": str(posted.unapplied_amount)} if reviewed else {}
         conclude(
             record,
             BusinessDocumentStatus.POSTED,
@@ -430,10 +478,19 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
                 status=POSTED,
                 customer_id=decision.customer_id,
                 applications=posted.applications,
-                extra={"payment_id": posted.payment_id},
+                exception_id=reviewed.exception_id if reviewed else None,
+                extra={"payment_id": posted.payment_id, **manual},
             ),
         )
-        record_event(session, "payment.posted", "extraction", record.id, actor=actor, payment_id=posted.payment_id)
+        record_event(
+            session,
+            "payment.posted",
+            "extraction",
+            record.id,
+            actor=actor,
+            payment_id=posted.payment_id,
+            **({"manual": reviewed.action} if reviewed else {}),
+        )
         return posted.payment_id
     if decision.duplicate_of_payment_id is not None:  # the same payment again, by another channel
         original = session.get(Payment, decision.duplicate_of_payment_id)
@@ -457,82 +514,34 @@ def _decide_remittance(ctx, session, record, extraction, actor, *, cash_confirme
     return None
 
 
-def advice_is_cash(ctx: PipelineContext, session: Session, record: ExtractionRecord, customer_id: str | None) -> bool:
-    """A customer that trusts advices, and a sender authenticated for it: an allow-listed connector channel, or
-    an email whose From: domain is the customer's (master data) and passed DKIM/SPF/DMARC."""
-    customer = session.scalar(select(Customer).where(Customer.customer_id == customer_id)) if customer_id else None
-    if customer is None or not customer.trust_advices:
-        return False
-    document = session.get(Document, record.document_id)
-    if document is None:
-        return False
-    if document.channel in ctx.trusted_advice_channels:
-        return True
-    try:
-        domain = authenticated_sender_domain(ctx.store.get(document.sha256))
-    except Exception:  # noqa: BLE001 - the blob is unreadable: nothing vouches for the sender
-        return False
-    return domain is not None and any(domain == d or domain.endswith("." + d) for d in customer.email_domains or [])
-
-
-def _await_cash(session, record, decision, actor) -> None:
-    """The advice is a claim: kept as an expected payment until a bank credit confirms it; a second arrival of
-    the same claim (payer, reference, amount, date) is a duplicate pointing at the first."""
-    draft = decision.draft
-    claim = {
-        "status": "expected",
-        "reasons": [],
-        "customer_id": decision.customer_id,
-        "amount": decimal_str(draft.amount),
-        "currency": draft.currency,
-        "payment_date": draft.payment_date.isoformat() if draft.payment_date else None,
-        "payment_reference": draft.payment_reference,
-        "business_key": business_key(draft),
-        "invoice_references": [ln.invoice_reference for ln in draft.remittance_lines if ln.invoice_reference],
-    }
-    first = _same_claim(session, record, claim) if claim["business_key"] else None
-    if first is not None:
-        conclude(
-            record,
-            BusinessDocumentStatus.REJECTED,
-            Outcome(
-                status=DUPLICATE,
-                customer_id=decision.customer_id,
-                extra={"duplicate_of": first.document_id, "duplicate_of_extraction": first.id},
-            ),
-        )
-        record_event(session, "remittance.duplicate", "extraction", record.id, actor=actor, original=first.id)
-        return
-    conclude(record, BusinessDocumentStatus.AWAITING_CASH, Outcome.from_stored(claim))
-    record_event(
-        session,
-        "remittance.expected",
-        "extraction",
-        record.id,
-        actor=actor,
-        amount=claim["amount"],
-        customer_id=decision.customer_id,
+def _reviewed_decision(extraction: Extraction, reviewed: ReviewedCash) -> RemittanceDecision:
+    """The reviewer's decision as the draft the decide step posts: the stored advice (payer and currency as the
+    reviewer amended them) with the reviewer's applications."""
+    remittance = extraction.remittance
+    if remittance is None or remittance.amount is None or remittance.currency is None:
+        raise InvalidInput("the advice's amount and currency must be read before cash is applied", field="amount")
+    draft = PaymentDraft(
+        customer_id=remittance.customer_id,
+        payer_name=remittance.payer_name,
+        payment_date=remittance.payment_date,
+        payment_reference=remittance.payment_reference,
+        payment_method=remittance.payment_method,
+        currency=remittance.currency,
+        amount=remittance.amount,
+        applications=list(reviewed.applications),
+        remittance_lines=[
+            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount) for i in remittance.items
+        ],
     )
-
-
-def _same_claim(session, record, claim) -> ExtractionRecord | None:
-    for other in session.scalars(
-        select(ExtractionRecord)
-        .where(ExtractionRecord.status == BusinessDocumentStatus.AWAITING_CASH, ExtractionRecord.id != record.id)
-        .order_by(ExtractionRecord.id)
-    ):
-        if (other.outcome or {}).get("business_key") == claim["business_key"]:
-            return other
-    return None
+    return RemittanceDecision(customer_id=remittance.customer_id, draft=draft)
 
 
 def settle_claim(ctx: PipelineContext, session: Session, extraction_id: int, *, actor: str = "system") -> int | None:
     """A bank credit confirmed an awaited advice: decide it again now that the cash is real (in the caller's
     transaction); the payment it posted, or None when it went to review (the open items changed meanwhile)."""
-    record = session.get(ExtractionRecord, extraction_id, with_for_update=True)
-    if record is None or record.status != BusinessDocumentStatus.AWAITING_CASH:
+    record = reopen_claim(session, extraction_id)
+    if record is None:
         return None
-    record.move_to(BusinessDocumentStatus.EXTRACTED)
     return _decide_remittance(
         ctx, session, record, Extraction.from_contract(record.payload), actor, cash_confirmed=True
     )
@@ -687,6 +696,7 @@ __all__ = [
     "document_outcomes",
     "decide_business_document",
     "decide_in_session",
+    "ReviewedCash",
     "pending_documents",
     "queue_document",
     "STEPS",
@@ -695,5 +705,4 @@ __all__ = [
     "is_deferred",
     "DocumentDeferred",
     "settle_claim",
-    "advice_is_cash",
 ]

@@ -146,7 +146,7 @@ def mailed_statements(content: bytes, limits: ExtractionLimits) -> list[MessageP
 
 
 # A bank credit's own status, in the contract's words: the cash is recorded (posted) unless a person must look.
-_CONTRACT_STATUS = {
+_CONTRACT_STATUS: dict[str | None, str] = {
     "applied": "posted",
     "linked": "posted",
     "on_account": "posted",

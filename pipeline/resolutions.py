@@ -18,10 +18,12 @@ from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.extraction.schema import PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from o2c.ledger import bank as bank_ledger
 from o2c.ledger import deductions as deduction_ledger
-from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
+from o2c.ledger.cash import PlannedApplication
 from o2c.ledger.models import BankCredit
-from o2c.pipeline.documents import PipelineContext, decide_in_session, document_outcomes
-from o2c.pipeline.outcomes import POSTED, REJECTED, Outcome, conclude
+from o2c.matching.bank import POST, BankCreditDecision
+from o2c.pipeline.documents import PipelineContext, ReviewedCash, decide_in_session, document_outcomes
+from o2c.pipeline.outcomes import REJECTED, Outcome, conclude
+from o2c.pipeline.statements import apply_credit_decision
 from o2c.review import learning
 from o2c.review import service as review
 from o2c.review.errors import InvalidResolution, NotApplicable
@@ -44,7 +46,7 @@ def resolve_exception(
     try:
         return _resolve(ctx, exception_id, resolution, reviewer=reviewer)
     except O2CError as exc:
-        if resolution.action in RERUN and getattr(exc, "status", 400) == 409:
+        if resolution.action in RERUN | CASH and getattr(exc, "status", 400) == 409:
             _note_refusal(ctx, exception_id, resolution, exc, reviewer)
         raise
 
@@ -95,14 +97,14 @@ def _resolve(
             raise NotApplicable(
                 f"exception {exception_id} has no business document to {resolution.action}; reject or dismiss it"
             )
-        policy_ctx = ctx
-        if resolution.action in RERUN:
+        policy_ctx, reviewed = ctx, None
+        if record is not None and resolution.action in RERUN:  # (record is None only to reject or dismiss)
             changes = _changes(session, item, record, resolution, reviewer)
             _apply_changes(session, item, record, changes, reviewer, certain=_named_cells(resolution, changes))
             if resolution.action == "approve_price":
                 policy_ctx = _with_price_override(ctx, item)
-        elif resolution.action in CASH:
-            _post_cash(ctx, session, item, record, resolution, reviewer)
+        elif record is not None and resolution.action in CASH:
+            reviewed = _reviewed_cash(session, item, record, resolution, reviewer)
         elif record is not None and resolution.action == "dismiss":
             conclude(
                 record,
@@ -115,9 +117,9 @@ def _resolve(
                 BusinessDocumentStatus.REJECTED,
                 Outcome(status=REJECTED, reasons=item.reasons, exception_id=item.id),
             )
-        if record is not None and resolution.action in RERUN:
-            session.flush()
-            decide_in_session(policy_ctx, session, record, actor=reviewer)  # same transaction: all or nothing
+        if record is not None and resolution.action in RERUN | CASH:
+            session.flush()  # same transaction: all or nothing
+            decide_in_session(policy_ctx, session, record, actor=reviewer, reviewed=reviewed)
     outcomes = document_outcomes(ctx, document_id)
     return next((o for o in outcomes if o.get("extraction_id") == extraction_id), outcomes[0] if outcomes else {})
 
@@ -130,6 +132,8 @@ def _changes(
     if action == "correct":
         return resolution.changes or {}
     if action == "choose_customer":
+        if resolution.customer_id is None:  # record_resolution requires it
+            raise InvalidResolution("action 'choose_customer' needs customer_id", fields=["customer_id"])
         learning.require_customer(session, resolution.customer_id)
         part = "order" if record.document_type == PURCHASE_ORDER else "remittance"
         name_field = "buyer_name" if part == "order" else "payer_name"
@@ -143,6 +147,8 @@ def _changes(
         return {part: {"customer_id": resolution.customer_id}}
     if action == "choose_product":
         lines = list(_part(payload, PURCHASE_ORDER, record).get("lines") or [])
+        if resolution.line is None or resolution.sku is None:  # record_resolution requires them
+            raise InvalidResolution("action 'choose_product' needs line, sku", fields=["line", "sku"])
         if not 0 <= resolution.line < len(lines):
             raise InvalidResolution(f"the order has no line {resolution.line}", field="line")
         learning.require_product(session, resolution.sku)
@@ -158,6 +164,10 @@ def _changes(
         return {"order": {"lines": lines}}
     if action == "choose_invoice":
         items = list(_part(payload, REMITTANCE_ADVICE, record).get("items") or [])
+        if resolution.item is None or resolution.invoice_number is None:  # record_resolution requires them
+            raise InvalidResolution(
+                "action 'choose_invoice' needs item, invoice_number", fields=["item", "invoice_number"]
+            )
         if not 0 <= resolution.item < len(items):
             raise InvalidResolution(f"the remittance has no item {resolution.item}", field="item")
         invoice = learning.require_invoice(session, resolution.invoice_number)
@@ -237,17 +247,19 @@ def _with_price_override(ctx: PipelineContext, item: ExceptionItem) -> PipelineC
     )
 
 
-def _post_cash(
-    ctx: PipelineContext,
+def _reviewed_cash(
     session: Session,
     item: ExceptionItem,
     record: ExtractionRecord,
     resolution: review.Resolution,
     reviewer: str,
-) -> None:
-    """Post the payment with the reviewer's applications (or none: on account) through the ledger's rules."""
+) -> ReviewedCash:
+    """A cash decision on an advice: the payer (and the customer's currency when none was read) amended on the
+    stored extraction, the reviewer's applications (or none: on account) for the decide step to post."""
     _part(record.payload, REMITTANCE_ADVICE, record)
     remittance = Extraction.from_contract(record.payload).remittance
+    if remittance is None:
+        raise NotApplicable("the remittance was not read; correct it first", rule="a payment needs its remittance")
     customer_id = resolution.customer_id or item.customer_id
     if not customer_id:
         raise InvalidResolution("the payer is unknown: give customer_id", fields=["customer_id"])
@@ -263,40 +275,9 @@ def _post_cash(
         if resolution.action == "apply_cash"
         else []
     )
-    draft = PaymentDraft(
-        customer_id=customer_id,
-        payer_name=remittance.payer_name,
-        payment_date=remittance.payment_date,
-        payment_reference=remittance.payment_reference,
-        payment_method=remittance.payment_method,
-        currency=remittance.currency or customer.currency,
-        amount=remittance.amount,
-        applications=plans,
-        remittance_lines=[
-            RemittanceLineDraft(i.invoice_number, i.amount_paid, i.discount, i.invoice_amount) for i in remittance.items
-        ],
-    )
-    posted = post_payment(session, draft, source_extraction_id=record.id, today=ctx.posting_date())
-    conclude(
-        record,
-        BusinessDocumentStatus.POSTED,
-        Outcome(
-            status=POSTED,
-            customer_id=customer_id,
-            applications=posted.applications,
-            exception_id=item.id,
-            extra={"payment_id": posted.payment_id, "unapplied_amount": str(posted.unapplied_amount)},
-        ),
-    )
-    record_event(
-        session,
-        "payment.posted",
-        "extraction",
-        record.id,
-        actor=reviewer,
-        payment_id=posted.payment_id,
-        manual=resolution.action,
-    )
+    changes = {"remittance": {"customer_id": customer_id, "currency": remittance.currency or customer.currency}}
+    _apply_changes(session, item, record, changes, reviewer, certain=_paths(changes))
+    return ReviewedCash(action=resolution.action, exception_id=item.id, applications=tuple(plans))
 
 
 def _decide_bank_credit(
@@ -314,7 +295,6 @@ def _decide_bank_credit(
             f"a bank credit cannot be resolved with {resolution.action}",
             rule="a bank credit is applied, put on account or returned",
         )
-    today = ctx.posting_date()
     if resolution.action == "return":
         bank_ledger.return_credit(session, credit, reason=resolution.note or "")
     elif resolution.action in CASH:
@@ -322,20 +302,18 @@ def _decide_bank_credit(
         if not customer_id:
             raise InvalidResolution("the payer is unknown: give customer_id", fields=["customer_id"])
         learning.require_customer(session, customer_id)
-        if resolution.action == "on_account":
-            bank_ledger.put_on_account(session, credit, customer_id=customer_id, today=today)
-        else:
-            draft = PaymentDraft(
-                customer_id=customer_id,
-                payer_name=credit.payer_name,
-                payment_date=credit.value_date or credit.booking_date,
-                payment_reference=credit.end_to_end_id or credit.bank_reference,
-                payment_method="bank",
-                currency=credit.currency,
-                amount=credit.amount,
-                applications=[_plan(session, entry) for entry in resolution.applications or []],
-            )
-            bank_ledger.post_credit(session, credit, draft, rule="manual", today=today)
+        plans = (
+            [_plan(session, entry) for entry in resolution.applications or []]
+            if resolution.action == "apply_cash"
+            else []
+        )
+        decision = BankCreditDecision(
+            action=POST,
+            rule="manual" if resolution.action == "apply_cash" else "on_account",
+            draft=bank_ledger.credit_draft(credit, customer_id=customer_id, applications=plans),
+            customer_id=customer_id,
+        )
+        apply_credit_decision(ctx, session, credit, decision, actor=reviewer)  # the decide step's own ending
     record_event(
         session,
         "bank_credit.resolved",

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from o2c.core.db import unit_of_work
-from o2c.core.errors import O2CError
+from o2c.core.errors import InvalidInput, NotFound, O2CError
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
 from o2c.extraction.bank.errors import BankStatementError, MalformedStatement
@@ -29,7 +30,16 @@ from o2c.extraction.schema import REMITTANCE_ADVICE
 from o2c.intake.models import Document, DocumentStatus
 from o2c.ledger import bank as bank_ledger
 from o2c.ledger.models import BankCredit, CashApplication, Invoice, Payment
-from o2c.matching.bank import LINK, POST, REVIEW, BankPolicy, decide_bank_credit, find_expected_advice, payer_of
+from o2c.matching.bank import (
+    LINK,
+    POST,
+    REVIEW,
+    BankCreditDecision,
+    BankPolicy,
+    decide_bank_credit,
+    find_expected_advice,
+    payer_of,
+)
 from o2c.pipeline.documents import PipelineContext, receive, settle_claim
 from o2c.pipeline.outcomes import amend
 from o2c.review import service as review
@@ -112,6 +122,8 @@ def import_statement(
         recorded = bank_ledger.record_credits(session, lines, source_document_id=arrival.document_id)
         credits = [(row.id, created) for row, created in recorded]
         document = session.get(Document, arrival.document_id)
+        if document is None:
+            raise NotFound(f"document {arrival.document_id} does not exist")
         if document.status in (DocumentStatus.RECEIVED, DocumentStatus.REJECTED):
             document.move_to(DocumentStatus.PROCESSED)
         record_event(
@@ -128,7 +140,7 @@ def import_statement(
     with unit_of_work(ctx.session_factory) as session:
         return [
             dict(
-                credit_outcome(session, session.get(BankCredit, credit_id)),
+                credit_outcome(session, _credit(session, credit_id)),
                 source=filename,
                 document_id=arrival.document_id,
                 new=created,
@@ -141,6 +153,8 @@ def import_statement(
 def _reject(ctx: PipelineContext, document_id: int, filename: str, exc: BankStatementError) -> dict[str, Any]:
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist")
         if document.status != DocumentStatus.REJECTED:  # the same bad bytes again: one exception is enough
             document.move_to(DocumentStatus.REJECTED, error=exc.message)
             review.open_exception(
@@ -175,10 +189,7 @@ def decide_credit(
             decision = decide_bank_credit(
                 session, credit, matching=ctx.matching, ledger=ctx.ledger, policy=policy, now=now
             )
-            if decision.action == LINK:
-                payment = session.get(Payment, decision.payment_id)
-                bank_ledger.link_payment(session, credit, payment, rule=decision.rule)
-            elif decision.action == POST and (advice := _advice_in_review(session, credit)) is not None:
+            if decision.action == POST and (advice := _advice_in_review(session, credit)) is not None:
                 # the advice that explains this cash waits for a reviewer: posting now would count it twice
                 _review(
                     session,
@@ -195,24 +206,15 @@ def decide_credit(
                     ],
                     decision.customer_id,
                 )
-            elif decision.action == POST:
-                bank_ledger.post_credit(session, credit, decision.draft, rule=decision.rule, today=ctx.posting_date())
-            elif decision.action == REVIEW:
-                _review(session, credit, decision.reasons, decision.evidence, decision.customer_id)
-            if decision.action != "wait":
-                record_event(
-                    session,
-                    "bank_credit.decided",
-                    "bank_credit",
-                    credit.id,
-                    actor=actor,
-                    action=decision.action,
-                    rule=decision.rule,
-                )
+                _decided(session, credit, decision.action, decision.rule, actor)
+            else:
+                apply_credit_decision(ctx, session, credit, decision, actor=actor)
     except O2CError as exc:  # a posting rule refused at the last moment (a concurrent change): a person decides
         log.warning("bank credit %s: %s", credit_id, exc.message)
         with unit_of_work(ctx.session_factory) as session:
             credit = bank_ledger.lock_credit(session, credit_id)
+            if credit is None:
+                raise NotFound(f"bank credit {credit_id} does not exist") from exc
             if credit.status == bank_ledger.UNMATCHED:
                 _review(
                     session,
@@ -221,6 +223,32 @@ def decide_credit(
                     [{"reason": exc.code, "field": "bank_credit", "read": exc.message, "rule": exc.__doc__}],
                     None,
                 )
+
+
+def apply_credit_decision(
+    ctx: PipelineContext, session, credit: BankCredit, decision: BankCreditDecision, *, actor: str
+) -> None:
+    """Carry out a credit's decision — link it, post it, or send it to review — and say so: the one ending of
+    the decide step for a credit, whether matching decided it or a reviewer did (pipeline/resolutions.py)."""
+    if decision.action == LINK:
+        payment = session.get(Payment, decision.payment_id)
+        if payment is None or decision.rule is None:  # a link names its posted payment and rule
+            raise NotFound(f"payment {decision.payment_id} does not exist")
+        bank_ledger.link_payment(session, credit, payment, rule=decision.rule)
+    elif decision.action == POST:
+        if decision.draft is None or decision.rule is None:  # a post carries its draft and rule
+            raise InvalidInput(f"bank credit {credit.id}: a post decision without a draft", field="draft")
+        bank_ledger.post_credit(session, credit, decision.draft, rule=decision.rule, today=ctx.posting_date())
+    elif decision.action == REVIEW:
+        _review(session, credit, decision.reasons, decision.evidence, decision.customer_id)
+    if decision.action != "wait":
+        _decided(session, credit, decision.action, decision.rule, actor)
+
+
+def _decided(session, credit: BankCredit, action: str, rule: str | None, actor: str, **detail: Any) -> None:
+    record_event(
+        session, "bank_credit.decided", "bank_credit", credit.id, actor=actor, action=action, rule=rule, **detail
+    )
 
 
 def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: BankPolicy, actor: str) -> bool:
@@ -233,19 +261,13 @@ def _confirm_claim(ctx: PipelineContext, session, credit: BankCredit, policy: Ba
     payment_id = settle_claim(ctx, session, claim, actor=actor)
     if payment_id is None:
         return False  # the advice went to review: the credit is decided on its own below
-    bank_ledger.link_payment(session, credit, session.get(Payment, payment_id), rule="advice.claim")
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(f"payment {payment_id} does not exist")
+    bank_ledger.link_payment(session, credit, payment, rule="advice.claim")
     record = session.get(ExtractionRecord, claim)  # linked both ways: the advice names its bank credit
     amend(record, bank_credit_id=credit.id)
-    record_event(
-        session,
-        "bank_credit.decided",
-        "bank_credit",
-        credit.id,
-        actor=actor,
-        action=LINK,
-        rule="advice.claim",
-        extraction_id=claim,
-    )
+    _decided(session, credit, LINK, "advice.claim", actor, extraction_id=claim)
     return True
 
 
@@ -265,6 +287,8 @@ def _advice_in_review(session, credit: BankCredit) -> int | None:
 
 
 def _review(session, credit: BankCredit, reasons: list[str], evidence: list[dict], customer_id: str | None) -> None:
+    if credit.source_document_id is None:  # credits are recorded from a kept statement file
+        raise InvalidInput(f"bank credit {credit.id} has no source document", field="source_document_id")
     evidence = [
         dict(
             e,
@@ -309,7 +333,14 @@ def match_pending(
     for credit_id in ids:
         decide_credit(ctx, credit_id, policy=policy, now=_now(now))
     with unit_of_work(ctx.session_factory) as session:
-        return [credit_outcome(session, session.get(BankCredit, i)) for i in ids]
+        return [credit_outcome(session, _credit(session, i)) for i in ids]
+
+
+def _credit(session: Session, credit_id: int) -> BankCredit:
+    credit = session.get(BankCredit, credit_id)
+    if credit is None:
+        raise NotFound(f"bank credit {credit_id} does not exist")
+    return credit
 
 
 def credit_outcome(session, credit: BankCredit) -> dict[str, Any]:
@@ -350,4 +381,12 @@ def unapplied(ctx: PipelineContext) -> list[dict[str, Any]]:
         return bank_ledger.unapplied_cash(session)
 
 
-__all__ = ["import_statement", "decide_credit", "match_pending", "unapplied", "credit_outcome", "credit_lines"]
+__all__ = [
+    "import_statement",
+    "decide_credit",
+    "match_pending",
+    "unapplied",
+    "credit_outcome",
+    "credit_lines",
+    "apply_credit_decision",
+]

@@ -133,7 +133,7 @@ def apply_reference_aliases(session: Session, extraction: Extraction) -> Extract
     remittance = extraction.remittance
     keys = {normalize_reference(i.invoice_number) for i in (remittance.items if remittance else []) if i.invoice_number}
     keys.discard("")
-    if not keys:
+    if remittance is None or not keys:
         return extraction
     meaning: dict[str, set[str]] = {}
     for row in session.scalars(

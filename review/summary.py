@@ -81,7 +81,7 @@ def build_summary(session: Session, *, now: datetime | None = None) -> dict[str,
     by_reason: Counter[str] = Counter()
     by_age: Counter[str] = Counter({label: 0 for _, label in AGE_BUCKETS})
     exceptions_by_status = dict(
-        session.execute(select(ExceptionItem.status, func.count()).group_by(ExceptionItem.status)).all()
+        session.execute(select(ExceptionItem.status, func.count()).group_by(ExceptionItem.status)).tuples().all()
     )
     for reasons, created in session.execute(
         select(ExceptionItem.reasons, ExceptionItem.created_at).where(ExceptionItem.status.in_(OPEN_STATES))

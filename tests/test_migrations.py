@@ -46,3 +46,57 @@ def test_a_database_at_head_is_left_alone_without_alembic(tmp_path, monkeypatch)
     engine.dispose()
     upgrade_database(url)
     assert calls == ["head"]
+
+
+def test_0003_gives_every_awaited_advice_its_expected_payment(database_url):
+    """The claims kept before 0003 (advices awaiting their cash, the claim in their outcome) become open expected
+    payments; a second claim of the same business key (if a race ever let one in) keeps no key of its own."""
+    import json
+    from datetime import date
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    upgrade_database(database_url, "0002_issue10")
+    engine = create_engine(database_url)
+    claim = {
+        "status": "expected",
+        "customer_id": "C-1003",
+        "amount": "5000.00",
+        "currency": "USD",
+        "payment_date": "2026-03-17",
+        "payment_reference": "ACH-GX-1",
+        "business_key": "C-1003|ACHGX1|USD|5000.00|2026-03-17",
+        "invoice_references": ["INV-10003"],
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO documents (id, sha256, media_type, filename, size_bytes, channel, received_at, status,"
+                " updated_at) VALUES (1, :sha, 'message/rfc822', 'ra.eml', 10, 'email', :at, 'processed', :at)"
+            ),
+            {"sha": "0" * 64, "at": "2026-03-17 12:00:00"},
+        )
+        for ident, status in ((1, "awaiting_cash"), (2, "awaiting_cash"), (3, "posted")):
+            conn.execute(
+                text(
+                    "INSERT INTO extractions (id, document_id, part_index, source, document_type, extractor_version,"
+                    " payload, confidence, min_confidence, status, outcome, created_at, updated_at) VALUES (:id, 1,"
+                    " :id, 'ra.eml', 'remittance_advice', 'v', '{}', '{}', 1.0, :status, :outcome, :at, :at)"
+                ),
+                {"id": ident, "status": status, "outcome": json.dumps(claim), "at": "2026-03-17 12:00:00"},
+            )
+    upgrade_database(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT source_extraction_id, status, customer_id, currency, amount, payment_date, business_key"
+                " FROM expected_payments ORDER BY source_extraction_id"
+            )
+        ).all()
+    engine.dispose()
+    assert [(r[0], r[1], r[2], r[3], Decimal(str(r[4]))) for r in rows] == [
+        (1, "open", "C-1003", "USD", Decimal("5000.00")),
+        (2, "open", "C-1003", "USD", Decimal("5000.00")),
+    ]
+    assert str(rows[0][5]) == str(date(2026, 3, 17)) and [r[6] for r in rows] == [claim["business_key"], None]

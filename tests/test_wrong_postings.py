@@ -17,11 +17,22 @@ from o2c.extraction.structured.reconcile import order_disagreements
 from o2c.ledger.applications import reverse_application
 from o2c.ledger.check import check_ledger
 from o2c.ledger.masterdata import import_master_data
-from o2c.ledger.models import CashApplication, CustomerAlias, Deduction, Invoice, Order, Payment
+from o2c.ledger.models import (
+    CLAIM_CLOSED,
+    CLAIM_OPEN,
+    CashApplication,
+    CustomerAlias,
+    Deduction,
+    ExpectedPayment,
+    Invoice,
+    Order,
+    Payment,
+)
 from o2c.ledger.orders import DraftLine, OrderDraft, validate_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.matching.bank import BankPolicy
 from o2c.matching.service import decide_order
+from o2c.pipeline import claims
 from o2c.pipeline.door import ingest
 from o2c.pipeline.resolutions import resolve_exception
 from o2c.pipeline.statements import import_statement
@@ -397,6 +408,32 @@ def test_an_advice_is_a_claim_until_the_bank_credit_confirms_it(ctx):
         record = session.get(ExtractionRecord, claim["extraction_id"])
         assert record.outcome["status"] == "posted" and record.outcome["payment_id"] == credit["payment_id"]
         assert record.outcome["bank_credit_id"] == credit["credit_id"]  # advice <-> bank credit, both ways
+        (expected,) = session.scalars(select(ExpectedPayment))  # the claim's own row: kept once, now closed
+        assert (expected.source_extraction_id, expected.status) == (claim["extraction_id"], CLAIM_CLOSED)
+        assert (expected.amount, expected.currency, expected.customer_id) == (D("5000.00"), "USD", "C-1003")
+
+
+def test_two_racing_arrivals_of_one_claim_keep_it_once(ctx, monkeypatch):
+    """The second arrival looked before the first committed (it saw no open claim): the open claim's unique
+    business key refuses its insert, and deciding it again finds the first: a duplicate, not a crash."""
+    advice = _advice("5,000.00", "INV-10003", "5,000.00", reference="ACH-GX-2", payer="Globex Corporation")
+    first = _ingest_one(ctx, _mail(GLOBEX, "Remittance advice", advice, "34@globex.example"), "ra.eml")
+    assert first["status"] == "expected"
+    looked = []
+    real_lookup = claims.open_claim
+
+    def raced(session, key):
+        looked.append(key)
+        return None if len(looked) == 1 else real_lookup(session, key)  # first look: before the commit
+
+    monkeypatch.setattr(claims, "open_claim", raced)
+    second = _ingest_one(ctx, _mail(GLOBEX, "Fwd: Remittance advice", advice, "35@globex.example"), "fwd.eml")
+    assert len(looked) == 2, "the refused insert is decided again"
+    assert second["status"] == "duplicate" and second["duplicate_of"] == first["document_id"]
+    with unit_of_work(ctx.session_factory) as session:
+        assert [(e.source_extraction_id, e.status) for e in session.scalars(select(ExpectedPayment))] == [
+            (first["extraction_id"], CLAIM_OPEN)
+        ]
 
 
 def test_a_trusting_customer_still_needs_an_authenticated_sender(ctx):

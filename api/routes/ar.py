@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from o2c.api.auth import require
-from o2c.api.schemas import ErrorBody
+from o2c.api.schemas import ErrorBody, Responses
 from o2c.core.db import unit_of_work
 from o2c.ledger.ar import aging_summary, customer_open_items, dso, open_items_summary, unapplied_cash
 from o2c.ledger.invoice_documents import (
@@ -20,7 +20,7 @@ from o2c.ledger.invoice_documents import (
 )
 
 router = APIRouter(tags=["ar"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}}
 READERS = ("erp", "reviewer")
 
 

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from o2c.api.auth import require
-from o2c.api.schemas import MAX_ID, ErrorBody
+from o2c.api.schemas import MAX_ID, ErrorBody, Responses
 from o2c.core.db import unit_of_work
 from o2c.ledger import deductions as deduction_ledger
 from o2c.pipeline.resolutions import deduction_trail, settle_deduction
 
 router = APIRouter(tags=["exceptions"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
-ONE = {**ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+ONE: Responses = {**ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
 STATUS_PATTERN = "^(open|disputed|written_off|rebilled|credit_memo|resolved|all)$"
 DEDUCTION_ID = Path(..., ge=1, le=MAX_ID, description="The deduction's id", examples=[1])
 

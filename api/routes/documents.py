@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import JSONResponse
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from o2c.api.auth import require
-from o2c.api.schemas import MAX_ID, DocumentView, ErrorBody, IngestResponse
+from o2c.api.schemas import MAX_ID, DocumentView, ErrorBody, IngestResponse, Responses
 from o2c.core.db import unit_of_work
 from o2c.core.errors import NotFound
 from o2c.extraction.models import ExtractionRecord
@@ -22,7 +24,7 @@ from o2c.pipeline.documents import document_outcomes, reprocess
 from o2c.pipeline.door import accept
 
 router = APIRouter(tags=["documents"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 CHUNK = 1024 * 1024
 
 
@@ -43,7 +45,11 @@ def _accept(
     result = accept(
         request.app.state.ctx, content=content, filename=filename, channel=channel, source_key=source_key, sender=sender
     )
-    body = {"document_id": result.document_id, "duplicate": result.duplicate, "outcomes": result.outcomes}
+    body: dict[str, Any] = {
+        "document_id": result.document_id,
+        "duplicate": result.duplicate,
+        "outcomes": result.outcomes,
+    }
     if result.reprocessable:  # seen before and rejected: say it can be read again
         body.update(duplicate=False, reprocessable=True, error="rejected_before", message=result.outcomes[0]["message"])
         return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED if result.queued else 422)
@@ -121,7 +127,7 @@ async def push_email(request: Request, caller: str = Depends(require("connector"
         content += chunk
         if len(content) > limit:
             raise DocumentTooLarge(f"email over the {limit}-byte limit")
-    headers = BytesHeaderParser().parsebytes(content) if content else {}
+    headers: Message | dict[str, str] = BytesHeaderParser().parsebytes(content) if content else {}
     message_id = (headers.get("Message-ID") or "").strip() or None
     sender = parseaddr(headers.get("From") or "")[1] or None
     subject = (headers.get("Subject") or "email").strip()[:80] or "email"

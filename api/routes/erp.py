@@ -6,14 +6,19 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from o2c.api.auth import require
-from o2c.api.schemas import AckRequest, AckResult, ErrorBody, Export, ImportResult, Page
+from o2c.api.schemas import AckRequest, AckResult, ErrorBody, Export, ImportResult, Page, Responses
 from o2c.core.db import unit_of_work
 from o2c.erp.feeds import FEEDS, acknowledge, export_feed, read_feed, read_master_data_changes, to_csv
 from o2c.intake.errors import DocumentTooLarge
 from o2c.ledger.masterdata import import_master_data
 
 router = APIRouter(tags=["erp"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+ERRORS: Responses = {
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody},
+    413: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
 
 
 def _feed(name: str):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from o2c.api.auth import require
-from o2c.api.schemas import MAX_ID, ErrorBody, Outcome, Page, ResolveRequest
+from o2c.api.schemas import MAX_ID, ErrorBody, Outcome, Page, ResolveRequest, Responses
 from o2c.core.db import unit_of_work
 from o2c.erp.feeds import encode_cursor, exception_to_dict
 from o2c.pipeline.resolutions import resolve_exception
@@ -17,8 +17,8 @@ from o2c.review import service as review
 
 router = APIRouter(tags=["exceptions"])
 EXCEPTION_ID = Path(..., ge=1, le=MAX_ID, description="The exception's id", examples=[1])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
-ONE = {**ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+ONE: Responses = {**ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
 
 
 @router.get("/exceptions", response_model=Page, responses=ERRORS, summary="List, filter and sort exceptions")

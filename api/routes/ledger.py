@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from o2c.api.auth import require
-from o2c.api.schemas import ErrorBody
+from o2c.api.schemas import ErrorBody, Responses
 from o2c.core.db import unit_of_work
 from o2c.ledger.check import check_ledger
 
 router = APIRouter(tags=["ledger"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
 
 @router.get("/ledger/check", responses=ERRORS, summary="Prove the books reconcile")

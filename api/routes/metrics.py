@@ -7,12 +7,12 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from o2c.api.auth import require
-from o2c.api.schemas import ErrorBody
+from o2c.api.schemas import ErrorBody, Responses
 from o2c.core.db import unit_of_work
 from o2c.review.summary import build_summary
 
 router = APIRouter(tags=["operations"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
 
 @router.get("/summary", responses=ERRORS, summary="Throughput, touchless and auto-match rates, exception ages")

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from o2c.api.auth import require
-from o2c.api.schemas import ErrorBody
+from o2c.api.schemas import ErrorBody, Responses
 from o2c.core.db import unit_of_work
 from o2c.core.errors import Conflict
 from o2c.erp.outbox import WebhookPolicy, deliver_due, outbox_to_dict
 from o2c.review.models import WebhookDelivery
 
 router = APIRouter(tags=["webhooks"])
-ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 
 
 class WebhooksNotConfigured(Conflict):

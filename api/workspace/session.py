@@ -96,7 +96,7 @@ class SessionSigner:
         return Reviewer(data["k"], data["r"], data["c"])
 
 
-def check_csrf(reviewer: Reviewer, token: str | None) -> None:
-    """Refuse a form whose token is not this session's."""
-    if not token or not hmac.compare_digest(token.encode(), reviewer.csrf.encode()):
+def check_csrf(reviewer: Reviewer, token: object) -> None:
+    """Refuse a form whose token is not this session's (a form field's value may also be a file)."""
+    if not isinstance(token, str) or not token or not hmac.compare_digest(token.encode(), reviewer.csrf.encode()):
         raise CsrfRejected()

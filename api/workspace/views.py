@@ -51,7 +51,11 @@ def field_label(path: str) -> str:
     parts = path.split(".")[1:]
     words = []
     for part in parts:
-        name, index = _PATH.match(part).groups()
+        found = _PATH.match(part)
+        if found is None:  # not a field name (an empty or odd path part): shown as it is
+            words.append(part)
+            continue
+        name, index = found.groups()
         noun = {"lines": "Line", "items": "Item"}.get(name)
         words.append(
             f"{noun} {int(index) + 1}"

@@ -123,8 +123,8 @@ def _lines(r: _Reader, entry: Element, currency: str | None) -> list[BankLine]:
         raise MalformedStatement("camt: an entry without Amt")
     details = r.findall(entry, "NtryDtls/TxDtls")
     if len(details) > 1:
-        amounts = [r.amount(tx, "Amt", "AmtDtls/TxAmt/Amt") for tx in details]
-        if all(amounts) and sum(a[0] for a in amounts) == found[0]:
+        amounts = [a for tx in details if (a := r.amount(tx, "Amt", "AmtDtls/TxAmt/Amt")) is not None]
+        if len(amounts) == len(details) and sum(a[0] for a in amounts) == found[0]:
             return [
                 _line(r, entry, currency, [tx], amount, f"#{i + 1}")
                 for i, (tx, amount) in enumerate(zip(details, amounts, strict=True))
@@ -156,7 +156,7 @@ def _line(
         for u in r.findall(tx, path)
         if u.text and u.text.strip()
     ]
-    unstructured += [r.text(entry, "AddtlNtryInf")] if r.text(entry, "AddtlNtryInf") else []
+    unstructured += [info] if (info := r.text(entry, "AddtlNtryInf")) else []
     references = tuple(ref for tx in details for ref in _structured(r, tx))
     line_class = StatementCredit if indicator == "CRDT" else BankDebit
     return line_class(
@@ -184,8 +184,7 @@ def _structured(r: _Reader, tx: Element) -> list[StructuredReference]:
         paid = r.amount(amounts, "RmtdAmt", "DuePyblAmt")
         discount = r.amount(amounts, "DscntApldAmt/Amt", "DscntApldAmt")
         invoice_amount = r.amount(amounts, "DuePyblAmt")
-        numbers = [r.text(doc, "Nb") for doc in r.findall(block, "RfrdDocInf")]
-        numbers = [n for n in numbers if n]
+        numbers = [n for doc in r.findall(block, "RfrdDocInf") if (n := r.text(doc, "Nb"))]
         for number in numbers:
             found.append(
                 StructuredReference(

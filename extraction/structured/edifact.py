@@ -211,8 +211,8 @@ def _read_orders(m: Message, log: FieldLog) -> ExtractedOrder:
             elif seg.get(1) in ("IV", "BT") and address:
                 order.bill_to = address
                 log.record("order.bill_to", w(3), address)
-        elif seg.tag == "CUX" and order.currency is None and seg.get(1, 2):
-            order.currency = seg.get(1, 2).upper()
+        elif seg.tag == "CUX" and order.currency is None and (cur := seg.get(1, 2)):
+            order.currency = cur.upper()
             log.record("order.currency", w(1, 2), seg.get(1, 2))
         elif seg.tag == "FTX" and seg.get(1) == "AAB" and line is None:
             order.payment_terms = " ".join(p for p in (seg.get(4, c) for c in range(1, 6)) if p) or None
@@ -257,7 +257,7 @@ def _read_orders(m: Message, log: FieldLog) -> ExtractedOrder:
             x.amount = amount
             log.record(f"order.lines[{i}].amount", "QTY x PRI", amount, COMPUTED)
     if order.total is None and order.lines and all(x.amount is not None for x in order.lines):
-        order.total = sum((x.amount for x in order.lines), Decimal("0"))
+        order.total = sum((x.amount for x in order.lines if x.amount is not None), Decimal("0"))
         log.record("order.total", "sum of line amounts", order.total, COMPUTED)
     return order
 
@@ -305,11 +305,11 @@ def _read_remadv(m: Message, log: FieldLog) -> ExtractedRemittance:
                 remittance.payment_date = _date(m, seg)
                 log.record("remittance.payment_date", w(1, 2), seg.get(1, 2))
                 log.provenance["remittance.payment_date"]["qualifier"] = seg.get(1)
-        elif seg.tag == "PAI" and seg.get(1, 3):
-            remittance.payment_method = _MEANS.get(seg.get(1, 3), seg.get(1, 3))
+        elif seg.tag == "PAI" and (means := seg.get(1, 3)):
+            remittance.payment_method = _MEANS.get(means, means)
             log.record("remittance.payment_method", w(1, 3), seg.get(1, 3))
-        elif seg.tag == "CUX" and seg.get(1, 2) and remittance.currency is None:
-            remittance.currency = seg.get(1, 2).upper()
+        elif seg.tag == "CUX" and (cur := seg.get(1, 2)) and remittance.currency is None:
+            remittance.currency = cur.upper()
             log.record("remittance.currency", w(1, 2), seg.get(1, 2))
         elif seg.tag == "NAD" and item is None and seg.get(1) in ("PR", "BY", "PL") and seg.get(1) != "PE":
             name, _ = _nad(seg)
@@ -340,8 +340,8 @@ def _read_remadv(m: Message, log: FieldLog) -> ExtractedRemittance:
 
 
 def _moa_currency(m: Message, seg: Segment, remittance: ExtractedRemittance, log: FieldLog) -> None:
-    if seg.get(1, 3) and remittance.currency is None:
-        remittance.currency = seg.get(1, 3).upper()
+    if (cur := seg.get(1, 3)) and remittance.currency is None:
+        remittance.currency = cur.upper()
         log.record("remittance.currency", _where(m, seg, 1, 3), seg.get(1, 3))
 
 

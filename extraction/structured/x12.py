@@ -87,7 +87,7 @@ def tokenize(content: bytes) -> list[Segment]:
     terminator = text[pos + 2]
     if terminator.isalnum() or terminator == element_sep:
         raise UnreadableDocument(f"X12 ISA header has no segment terminator (found {terminator!r})", reason="malformed")
-    segments = []
+    segments: list[Segment] = []
     for raw in text.split(terminator):
         raw = raw.strip("\r\n\t ")
         if not raw:
@@ -236,8 +236,8 @@ def _read_850(ts: TransactionSet, log: FieldLog) -> ExtractedOrder:
             log.record("order.order_date", w(5), seg.get(5))
             if seg.get(1) not in (None, "00"):
                 log.warnings.append(f"X12 850 purpose code BEG01={seg.get(1)} (not an original order)")
-        elif seg.tag == "CUR" and seg.get(2) and order.currency is None:
-            order.currency = seg.get(2).upper()
+        elif seg.tag == "CUR" and (cur := seg.get(2)) and order.currency is None:
+            order.currency = cur.upper()
             log.record("order.currency", w(2), seg.get(2))
         elif seg.tag == "ITD" and line is None:
             order.payment_terms = _terms(seg)
@@ -246,8 +246,8 @@ def _read_850(ts: TransactionSet, log: FieldLog) -> ExtractedOrder:
             if order.requested_delivery_date is None or seg.get(1) == "002":
                 order.requested_delivery_date = to_date(seg.get(2), w(2))
                 log.record("order.requested_delivery_date", w(2), seg.get(2))
-        elif seg.tag == "N1" and seg.get(1) and line is None:
-            parties.setdefault(seg.get(1), i)
+        elif seg.tag == "N1" and (party := seg.get(1)) and line is None:
+            parties.setdefault(party, i)
         elif seg.tag == "PO1":
             line = _po1(ts, seg, log, len(order.lines))
             order.lines.append(line)
@@ -263,14 +263,14 @@ def _read_850(ts: TransactionSet, log: FieldLog) -> ExtractedOrder:
     if declared_lines is not None and declared_lines.isdigit() and int(declared_lines) != len(order.lines):
         log.warnings.append(f"X12 CTT01 declares {int(declared_lines)} lines but the order has {len(order.lines)}")
     if order.total is None and order.lines and all(x.amount is not None for x in order.lines):
-        order.total = sum((x.amount for x in order.lines), Decimal("0"))
+        order.total = sum((x.amount for x in order.lines if x.amount is not None), Decimal("0"))
         log.record("order.total", "sum of PO1 quantity x unit price", order.total, COMPUTED)
     return order
 
 
 def _po1(ts: TransactionSet, seg: Segment, log: FieldLog, n: int) -> OrderLine:
     path = f"order.lines[{n}]"
-    ids = {}
+    ids: dict[str, tuple[str, int]] = {}
     for k in range(6, len(seg.elements) - 1, 2):
         qualifier, value = seg.get(k), seg.get(k + 1)
         if qualifier and value:
@@ -338,8 +338,8 @@ def _read_820(ts: TransactionSet, log: FieldLog) -> ExtractedRemittance:
         if seg.tag == "BPR":
             remittance.amount = to_amount(seg.get(2), w(2))
             log.record("remittance.amount", w(2), seg.get(2))
-            if seg.get(4):
-                remittance.payment_method = _METHODS.get(seg.get(4).upper(), seg.get(4))
+            if method := seg.get(4):
+                remittance.payment_method = _METHODS.get(method.upper(), method)
                 log.record("remittance.payment_method", w(4), seg.get(4))
             if seg.get(16):
                 remittance.payment_date = to_date(seg.get(16), w(16))
@@ -349,14 +349,14 @@ def _read_820(ts: TransactionSet, log: FieldLog) -> ExtractedRemittance:
         elif seg.tag == "TRN" and seg.get(2) and remittance.payment_reference is None:
             remittance.payment_reference = seg.get(2)
             log.record("remittance.payment_reference", w(2), seg.get(2))
-        elif seg.tag == "CUR" and seg.get(2) and remittance.currency is None:
-            remittance.currency = seg.get(2).upper()
+        elif seg.tag == "CUR" and (cur := seg.get(2)) and remittance.currency is None:
+            remittance.currency = cur.upper()
             log.record("remittance.currency", w(2), seg.get(2))
         elif seg.tag == "DTM" and seg.get(1) in ("097", "009") and remittance.payment_date is None:
             remittance.payment_date = to_date(seg.get(2), w(2))
             log.record("remittance.payment_date", w(2), seg.get(2))
-        elif seg.tag == "N1" and seg.get(1) and item is None:
-            parties.setdefault(seg.get(1), seg)
+        elif seg.tag == "N1" and (party := seg.get(1)) and item is None:
+            parties.setdefault(party, seg)
         elif seg.tag == "RMR":
             item = RemittanceItem(
                 invoice_number=seg.get(2),

@@ -21,7 +21,7 @@ _UBL_OTHER = {
     "OrderChange": "order change",
     "DespatchAdvice": "despatch advice",
 }
-_ORDER_X_TYPES = {"220": "order", "230": "order change", "231": "order response"}
+_ORDER_X_TYPES: dict[str | None, str] = {"220": "order", "230": "order change", "231": "order response"}
 # no DTDs, no entities, no network: an XML file from outside must not reach anything (XXE, billion laughs)
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -127,7 +127,7 @@ class _Reader:
     def date(self, field_path: str, el: etree._Element | None, path: str):
         node = _one(el, path)
         value = self.text(field_path, el, path)
-        if value is None:
+        if value is None or node is None:  # (a value is read from its node)
             return None
         return to_date(value, self.where + _xpath(node), node.get("format") or "102")
 
@@ -278,5 +278,5 @@ def _read_ubl_order(root: etree._Element, log: FieldLog, where: str) -> Extracte
 
 def _total_from_lines(order: ExtractedOrder, log: FieldLog) -> None:
     if order.total is None and order.lines and all(x.amount is not None for x in order.lines):
-        order.total = sum((x.amount for x in order.lines), Decimal("0"))
+        order.total = sum((x.amount for x in order.lines if x.amount is not None), Decimal("0"))
         log.record("order.total", "sum of line amounts", order.total, COMPUTED)

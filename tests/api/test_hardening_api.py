@@ -109,6 +109,22 @@ def test_upload_without_a_key_is_refused_before_the_body_is_read(api_settings):
     assert wrong == {"bytes": 0, "status": 401}
 
 
+def test_a_wrong_role_is_refused_before_the_body_is_read(api_settings):
+    """A reviewer's key may not push documents: 403 before a byte is read, whatever the body's size (not the
+    413 of its length, nor the 422 of a body that would not parse); the right role with the same body is 413."""
+    app = create_app(api_settings)
+    three_mb = 3 * 1024 * 1024
+    for declared in (True, False):
+        length = {"content-length": str(three_mb)} if declared else {}
+        upload = {"content-type": "multipart/form-data; boundary=xyz", **length}
+        wrong = _asgi_post(app, "/documents", three_mb, {**upload, "x-api-key": headers("reviewer")["X-API-Key"]})
+        assert wrong == {"bytes": 0, "status": 403}
+        resolve = {"content-type": "application/json", **length, "x-api-key": headers("connector")["X-API-Key"]}
+        assert _asgi_post(app, "/exceptions/1/resolve", three_mb, resolve) == {"bytes": 0, "status": 403}
+    right = {"content-type": "multipart/form-data; boundary=xyz", "x-api-key": headers("connector")["X-API-Key"]}
+    assert _asgi_post(app, "/documents", three_mb, {**right, "content-length": str(three_mb)})["status"] == 413
+
+
 def test_a_body_without_content_length_is_cut_off_while_read(api_settings):
     app = create_app(api_settings)
     limit = api_settings.max_upload_bytes

@@ -38,3 +38,35 @@ def test_a_refused_re_decision_leaves_the_exception_open_with_the_rule(loaded_cl
     monkeypatch.undo()  # the ledger accepts again: the same choice now posts
     r = _resolve(loaded_client, exception_id, {"action": "choose_product", "line": 0, "sku": "SEL-3020"})
     assert r.status_code == 200 and r.json()["status"] == "posted", r.text
+
+
+def test_a_refused_cash_resolution_leaves_the_exception_open_with_the_rule(loaded_client, samples):
+    """apply_cash ends in the same decide step as a touchless advice: the ledger refuses an application beyond
+    the payment, so nothing is posted, the payer the reviewer named is not kept, the exception stays open with
+    the rule; on account, the same advice then posts through that step (outcome and event as any posting)."""
+    remit = _upload(loaded_client, "remit.pdf", (samples / "remit_harbor_unmatched.pdf").read_bytes())
+    assert remit["status"] == "exception", remit
+    exception_id = remit["exception_id"]
+    too_much = {
+        "action": "apply_cash",
+        "customer_id": "C-1006",
+        "applications": [{"invoice_number": "INV-10007", "amount": "99999.00"}],
+    }
+    r = _resolve(loaded_client, exception_id, too_much)
+    assert r.status_code == 409 and r.json()["rule"], r.text
+    rule = r.json()["error"]
+    item = loaded_client.get(f"/exceptions/{exception_id}", headers=REV).json()
+    assert item["status"] in ("open", "claimed"), item
+    assert any(e.get("reason") == rule and e.get("action") == "apply_cash" for e in item["evidence"]), item
+    (extraction,) = loaded_client.get(f"/documents/{remit['document_id']}", headers=REV).json()["extractions"]
+    assert extraction["status"] == "exception"
+    assert extraction["remittance"].get("customer_id") != "C-1006", "the reviewer's payer was rolled back"
+    assert loaded_client.get("/payments", headers=headers("erp")).json()["items"] == []
+    check = loaded_client.get("/ledger/check", headers=headers("admin"))
+    assert check.status_code == 200 and check.json()["ok"] is True, check.text
+
+    r = _resolve(loaded_client, exception_id, {"action": "on_account", "customer_id": "C-1006"})
+    assert r.status_code == 200 and r.json()["status"] == "posted", r.text
+    assert r.json()["exception_id"] == exception_id and r.json()["applications"] == []
+    (payment,) = loaded_client.get("/payments", headers=headers("erp")).json()["items"]
+    assert payment["customer_id"] == "C-1006"

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 
+from o2c.api.workspace.views import field_label
 from o2c.core.db import unit_of_work, utcnow
 from o2c.pipeline.statements import unapplied
 from o2c.review.models import ExceptionItem
@@ -84,6 +85,8 @@ def test_forms_need_the_sessions_csrf_token_and_rules_are_named(loaded_client, s
     url = f"/review/{exception_id}/resolve"
     assert loaded_client.post(url, data={"action": "dismiss"}).status_code == 403
     assert loaded_client.post(url, data={"action": "dismiss", "csrf": "forged"}).status_code == 403
+    as_file = {"csrf": ("csrf.txt", csrf.encode(), "text/plain")}  # a file is no token (it was a 500)
+    assert loaded_client.post(f"/review/{exception_id}/claim", files=as_file).status_code == 403
     page = loaded_client.get(f"/review/{exception_id}").text
     assert 'data-testid="invoice-candidate" data-invoice="INV-10007"' in page  # its reference scores first
     assert page.index('data-invoice="INV-10007"') < page.index('data-invoice="INV-10008"')
@@ -142,3 +145,9 @@ def test_a_bank_credit_in_review_can_be_returned_from_its_page(loaded_client):
     )
     assert done.status_code == 303 and "returned" in done.headers["location"]
     assert unapplied(loaded_client.app.state.ctx) == []  # returned: no longer cash waiting to be applied
+
+
+def test_field_labels_read_as_words_and_an_odd_path_part_is_shown_as_it_is():
+    assert field_label("order.lines[0].unit_price") == "Line 1 · Unit price"
+    assert field_label("remittance.items[2].invoice_number").startswith("Item 3 · ")
+    assert field_label("order.-") == "-"  # was an AttributeError on the regex's None

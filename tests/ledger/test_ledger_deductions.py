@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from o2c.ledger.cash import PaymentDraft, PlannedApplication, post_payment
-from o2c.ledger.deductions import PlannedDeduction, list_deductions, settle_deduction
+from o2c.ledger.deductions import PlannedDeduction, list_deductions, resolve_deduction, settle_deduction
 from o2c.ledger.errors import DeductionAlreadySettled, DeductionNotFound, InvalidDeductionOutcome, OverApplication
 from o2c.ledger.journal import AR, DEDUCTIONS, REVENUE, account_balances
 from o2c.ledger.models import Deduction, Invoice, JournalEntry
@@ -105,6 +105,8 @@ def test_refusals_name_their_rule(seeded):
         settle_deduction(seeded, deduction.id, outcome="write_off", reason_code="because", note=None, today=TODAY)
     with pytest.raises(DeductionNotFound):
         settle_deduction(seeded, 987654, outcome="write_off", reason_code="pricing", note=None, today=TODAY)
+    with pytest.raises(DeductionNotFound):  # was an AttributeError on None
+        resolve_deduction(seeded, 987654, note="followed up")
     invoice = seeded.get(Invoice, deduction.invoice_id)
     invoice.open_amount = D("4.00")  # the customer paid part of it meanwhile: only 4.00 is left open
     seeded.flush()
