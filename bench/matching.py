@@ -289,9 +289,16 @@ def run_scale(scale: int, *, seed: int = 7, one_by_one: bool = False) -> dict:
         session.commit()
     payments = generate_payments(rng, invoices, lines)
     setup = time.perf_counter() - t0
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     stats = apply_all(engine, payments, one_by_one=one_by_one)
-    stats.update(scale=scale, invoices=invoices_n, customers=customers, setup_s=setup, total_s=time.perf_counter() - t1)
+    stats.update(
+        scale=scale,
+        invoices=invoices_n,
+        customers=customers,
+        setup_s=setup,
+        total_s=time.perf_counter() - t1,
+        cpu_s=time.process_time() - c1,
+    )
     engine.dispose()
     return stats
 
@@ -334,7 +341,8 @@ def report_scale(stats: dict) -> None:
     )
     print(
         f"      time: match {stats['match_s']:.2f} s + post {stats['post_s']:.2f} s = {stats['total_s']:.2f} s "
-        f"({stats['lines'] / stats['total_s']:,.0f} lines/s; setup {stats['setup_s']:.1f} s)   "
+        f"({stats['lines'] / stats['total_s']:,.0f} lines/s; this process's CPU {stats['cpu_s']:.2f} s; "
+        f"setup {stats['setup_s']:.1f} s)   "
         f"review reasons {dict(sorted(stats['reasons'].items()))}"
     )
 
@@ -367,9 +375,12 @@ def main(argv: list[str] | None = None) -> int:
             report_scale(results[-1])
         if results:
             base = results[0]["total_s"] / results[0]["scale"]
+            cpu = results[0]["cpu_s"] / results[0]["scale"]
             print(
                 "  scaling (time per 1x): "
                 + ", ".join(f"{r['scale']}x {r['total_s'] / r['scale'] / base:.2f}" for r in results)
+                + "; CPU per 1x: "
+                + ", ".join(f"{r['scale']}x {r['cpu_s'] / r['scale'] / cpu:.2f}" for r in results)
             )
             failed |= any(r["wrong"] for r in results)
         worst = combination_worst_case()
