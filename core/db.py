@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, Table, create_engine, event, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 NAMING = {
@@ -109,3 +109,22 @@ def is_postgres(session_or_engine) -> bool:
     """True when talking to PostgreSQL (row locks available)."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def insert_with_ids(session: Session, table: Table, rows: list[dict]) -> list[int]:
+    """Insert rows (dicts without "id") into a table with an integer primary key `id`, as one executemany, and
+    return their ids in row order: the ids are allocated up front in one statement, so no row needs a RETURNING
+    round trip of its own. PostgreSQL: the column's own sequence (unique across concurrent transactions).
+    SQLite: the rowids after the largest, which SQLite itself would assign next; the transaction holds the write
+    lock from its BEGIN IMMEDIATE, so no other writer can take them before the insert that follows here."""
+    if not rows:
+        return []
+    if is_postgres(session):
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        series = func.generate_series(1, len(rows)).table_valued("n")
+        ids = sorted(session.scalars(select(func.nextval(sequence)).select_from(series)))
+    else:
+        top: int = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+    session.execute(insert(table), [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
+    return ids

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, column, insert, select, update, values
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from o2c.core.db import is_postgres
+from o2c.core.db import insert_with_ids, is_postgres
 from o2c.core.events import Event
 from o2c.core.money import decimal_str, quantize
 from o2c.ledger.applications import applied_total, apply_cash, check_application, reverse_application
@@ -25,7 +25,7 @@ from o2c.ledger.errors import (
     OverApplication,
 )
 from o2c.ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit, debit, post_new_entries
-from o2c.ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
+from o2c.ledger.models import NUM, CashApplication, Deduction, Invoice, Payment, RemittanceLine
 from o2c.ledger.references import normalize_reference, payment_reference_key
 
 __all__ = [
@@ -41,8 +41,11 @@ __all__ = [
     "business_key",
     "find_same_payment",
     "SamePaymentIndex",
+    "OpenItem",
+    "OPEN_ITEM_COLUMNS",
 ]
 ZERO = Decimal("0")
+_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
 
 
 @dataclass(frozen=True)
@@ -95,21 +98,26 @@ def _money(value: Decimal) -> str:
 
 
 def _result(session: Session, payment: Payment) -> PostedPayment:
-    rows = session.execute(
-        select(Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
-        .join(Invoice, Invoice.id == CashApplication.invoice_id)
-        .where(
-            CashApplication.payment_id == payment.id,
-            CashApplication.reversed_by_id.is_(None),
-            CashApplication.rule != "reversal",
+    return _results(session, [payment])[payment.id]
+
+
+def _results(session: Session, payments) -> dict[int, PostedPayment]:
+    """What posting these payments (rows with .id and .unapplied_amount) applied, read in chunked IN queries."""
+    applied: dict[int, list[dict]] = {p.id: [] for p in payments}
+    for start in range(0, len(applied), _CHUNK):
+        rows = session.execute(
+            select(CashApplication.payment_id, Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
+            .join(Invoice, Invoice.id == CashApplication.invoice_id)
+            .where(
+                CashApplication.payment_id.in_(sorted(applied)[start : start + _CHUNK]),
+                CashApplication.reversed_by_id.is_(None),
+                CashApplication.rule != "reversal",
+            )
+            .order_by(CashApplication.id)
         )
-        .order_by(CashApplication.id)
-    ).all()
-    return PostedPayment(
-        payment.id,
-        [{"invoice_number": n, "amount": _money(a), "discount": _money(d)} for n, a, d in rows],
-        payment.unapplied_amount,
-    )
+        for pid, number, amount, discount in rows:
+            applied[pid].append({"invoice_number": number, "amount": _money(amount), "discount": _money(discount)})
+    return {p.id: PostedPayment(p.id, applied[p.id], p.unapplied_amount) for p in payments}
 
 
 def post_payment(
@@ -128,15 +136,12 @@ def post_payments(
     A rule broken anywhere raises and the caller's transaction posts none of them."""
     posted: dict[int, PostedPayment] = {}
     todo: list[tuple[int, PaymentDraft, int | None]] = []
-    sources = [source for _, source in drafts if source is not None]
-    if sources:
-        done = {
-            p.source_extraction_id: p
-            for p in session.scalars(select(Payment).where(Payment.source_extraction_id.in_(sources)))
-        }
+    done = _posted_by_source(session, {source for _, source in drafts if source is not None})
+    if done:
+        results = _results(session, list(done.values()))
         for index, (_draft, source) in enumerate(drafts):
             if source in done:
-                posted[index] = _result(session, done[source])
+                posted[index] = results[done[source].id]
     todo = [(i, d, s) for i, (d, s) in enumerate(drafts) if i not in posted]
     invoices = _lock_invoices(session, {plan.invoice_id for _, d, _ in todo for plan in d.applications})
     states = [_plan(draft, invoices) for _, draft, _ in todo]
@@ -219,6 +224,17 @@ def post_payments(
             session.execute(insert(model.__table__), rows)
     collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
+
+
+def _posted_by_source(session: Session, sources: set[int]):
+    """source_extraction_id -> (id, unapplied_amount) of the payments already posted from these sources."""
+    done = {}
+    ordered = sorted(sources)
+    for start in range(0, len(ordered), _CHUNK):
+        stmt = select(Payment.source_extraction_id, Payment.id, Payment.unapplied_amount)
+        for row in session.execute(stmt.where(Payment.source_extraction_id.in_(ordered[start : start + _CHUNK]))):
+            done[row.source_extraction_id] = row
+    return done
 
 
 def _post_one(session: Session, draft: PaymentDraft, source: int | None, today: date) -> PostedPayment:
@@ -368,7 +384,7 @@ class SamePaymentIndex:
         return _first_same(candidates, payment_reference, invoice_references, lambda ids: self._paid)
 
 
-def _plan(draft: PaymentDraft, invoices: dict[int, _OpenItem]) -> _PaymentState:
+def _plan(draft: PaymentDraft, invoices: dict[int, OpenItem]) -> _PaymentState:
     """Check every planned application against the invoices' locked state, and apply it to that state."""
     if draft.amount <= 0:
         raise InsufficientUnappliedBalance("a payment amount must be positive", amount=decimal_str(draft.amount))
@@ -413,8 +429,7 @@ def _insert_payments(session: Session, todo, states) -> list[int] | None:
     ]
     try:
         with session.begin_nested():
-            stmt = insert(Payment).returning(Payment.id, sort_by_parameter_order=True)
-            return list(session.scalars(stmt, rows))
+            return insert_with_ids(session, Payment.__table__, rows)
     except IntegrityError:
         if len(todo) == 1:
             raise  # post_payment's caller (_post_one, or the entry point) sees the race
@@ -432,9 +447,11 @@ class _PaymentState:
     unapplied_amount: Decimal
 
 
-@dataclass
-class _OpenItem:
-    """An invoice's state as read under its row lock (plain values: the cash path writes with set-based SQL)."""
+@dataclass(slots=True, eq=False)
+class OpenItem:
+    """An invoice's state as plain values from a Core select: what post_payments reads under the row lock and
+    writes back with set-based SQL, and what a batch of remittance decisions reads (tens of thousands of rows:
+    ORM objects cost more to build than the query). The attributes are Invoice's, so the rules read either."""
 
     id: int
     invoice_number: str
@@ -445,46 +462,54 @@ class _OpenItem:
     invoice_date: date
     payment_terms: str | None
     version: int
+    reference_key: str | None
+    ocr_key: str | None
+    po_key: str | None
     changed: bool = False
 
 
-_LOCKED_COLUMNS = (
-    "id",
-    "invoice_number",
-    "customer_id",
-    "currency",
-    "amount",
-    "open_amount",
-    "invoice_date",
-    "payment_terms",
-    "version",
-)
+OPEN_ITEM_COLUMNS = tuple(getattr(Invoice, name) for name in OpenItem.__slots__ if name != "changed")
 
 
-def _lock_invoices(session: Session, ids: set[int]) -> dict[int, _OpenItem]:
-    if not ids:
-        return {}
-    cols = [getattr(Invoice, name) for name in _LOCKED_COLUMNS]
-    stmt = select(*cols).where(Invoice.id.in_(sorted(ids))).order_by(Invoice.id)  # id order: no deadlocks
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return {row.id: _OpenItem(*row) for row in session.execute(stmt)}
+def _lock_invoices(session: Session, ids: set[int]) -> dict[int, OpenItem]:
+    locked = {}
+    ordered = sorted(ids)  # id order: concurrent posters never deadlock
+    for start in range(0, len(ordered), _CHUNK):
+        stmt = select(*OPEN_ITEM_COLUMNS).where(Invoice.id.in_(ordered[start : start + _CHUNK])).order_by(Invoice.id)
+        if is_postgres(session):
+            stmt = stmt.with_for_update()
+        locked.update((row[0], OpenItem(*row)) for row in session.execute(stmt).tuples())
+    return locked
 
 
-def _write_invoices(session: Session, invoices: dict[int, _OpenItem]) -> None:
+def _write_invoices(session: Session, invoices: dict[int, OpenItem]) -> None:
     """New open amounts, guarded by the version read under the lock (optimistic check on top of the lock)."""
     updates = {ident: inv for ident, inv in invoices.items() if inv.changed}
     if not updates:
         return
     table = Invoice.__table__
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values(open_amount=bindparam("b_open"), version=table.c.version + 1)
-    )
-    rows = [{"b_id": i.id, "b_version": i.version, "b_open": i.open_amount} for i in updates.values()]
-    result = session.connection().execute(stmt, rows)
-    if result.rowcount != len(rows):
+    rows = [(i.id, i.version, i.open_amount) for i in updates.values()]
+    changed = 0
+    if is_postgres(session):  # one UPDATE ... FROM (VALUES ...) per chunk: no statement per invoice
+        for start in range(0, len(rows), _CHUNK):
+            given = values(
+                column("b_id", Integer), column("b_version", Integer), column("b_open", NUM), name="given"
+            ).data(rows[start : start + _CHUNK])
+            stmt = (
+                update(table)
+                .where(table.c.id == given.c.b_id, table.c.version == given.c.b_version)
+                .values(open_amount=given.c.b_open, version=table.c.version + 1)
+            )
+            changed += session.connection().execute(stmt).rowcount
+    else:  # SQLite runs an executemany in-process (and has no FROM (VALUES ...) column names)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(open_amount=bindparam("b_open"), version=table.c.version + 1)
+        )
+        params = [{"b_id": i, "b_version": v, "b_open": o} for i, v, o in rows]
+        changed = session.connection().execute(stmt, params).rowcount
+    if changed != len(rows):
         raise ConcurrentUpdate("an invoice changed while cash was being applied; retry", invoices=sorted(updates))
     for ident in updates:  # ORM copies of these invoices in this session are now stale
         cached = session.identity_map.get(identity_key(Invoice, ident))
@@ -507,7 +532,7 @@ def _application_entry(payment, invoice, plan: PlannedApplication, key: str, tod
     )
 
 
-def _deduction_row(payment_id: int, invoices: dict[int, _OpenItem], plan: PlannedDeduction, key: str) -> dict:
+def _deduction_row(payment_id: int, invoices: dict[int, OpenItem], plan: PlannedDeduction, key: str) -> dict:
     invoice = invoices.get(plan.invoice_id)
     if plan.reason_code not in REASON_CODES:
         raise ValueError(f"unknown deduction reason code {plan.reason_code!r}")

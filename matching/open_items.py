@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from o2c.core.money import decimal_str
 from o2c.extraction.schema import RemittanceItem
+from o2c.ledger.cash import OPEN_ITEM_COLUMNS, OpenItem
 from o2c.ledger.models import Invoice
 from o2c.ledger.references import normalize_reference, ocr_key
 
@@ -50,36 +51,50 @@ def _reference_keys(references: Sequence[str]) -> tuple[set[str], set[str]]:
 class OpenItemLookup:
     """Where remittance decisions read invoices. Without prefetch each look-up is the indexed query of
     candidate_invoices / invoices_by_reference / open_invoices (one document at a time). `prefetch` loads, for a
-    whole batch, every invoice any item's reference, OCR or PO key could mean (one chunked IN query) and the
-    open items of the payers who pay by amount only; the look-ups then filter and order in memory exactly as
-    the queries do. A key or payer not prefetched falls back to its query, so the answers never differ."""
+    whole batch, every invoice any item's reference, OCR or PO key could mean (one chunked IN query per key) and
+    the open items of the payers who pay by amount only, as OpenItem rows; the look-ups then filter and order in
+    memory exactly as the queries do. A key or payer not prefetched falls back to its query, so the answers
+    never differ."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._keys: dict[str, set[str]] = {"ocr": set(), "po": set(), "ref": set(), "number": set()}
-        self._index: dict[str, dict[str, list[Invoice]]] = {name: {} for name in self._keys}
-        self._open: dict[str, list[Invoice]] = {}
+        self._index: dict[str, dict[str, list[OpenItem]]] = {name: {} for name in self._keys}
+        self._open: dict[str, list[OpenItem]] = {}
         self._open_bound: Decimal | None = None
+        self._rows: dict[int, OpenItem] = {}
+
+    def _select(self, *where) -> list[OpenItem]:
+        """OpenItem rows of a Core select, one object per invoice id (the first read of it)."""
+        rows = self._rows
+        out = []
+        for row in self.session.execute(select(*OPEN_ITEM_COLUMNS).where(*where)).tuples():
+            item = rows.get(row[0])
+            if item is None:
+                item = rows[row[0]] = OpenItem(*row)
+            out.append(item)
+        return out
 
     def prefetch(self, item_lists: Sequence[Sequence[RemittanceItem]]) -> None:
         """Load every invoice whose OCR, PO or reference key or number any of these items prints."""
-        ocr, pos, refs, numbers = set(), set(), set(), set()
+        wanted: dict[str, set[str]] = {name: set() for name in self._keys}
         for items in item_lists:
-            o, p = _item_keys(items)
-            r, n = _reference_keys([i.invoice_number for i in items if i.invoice_number])
-            ocr, pos, refs, numbers = ocr | o, pos | p, refs | r, numbers | n
-        wanted = {"ocr": ocr, "po": pos, "ref": refs, "number": numbers}
+            ocr, pos = _item_keys(items)
+            refs, numbers = _reference_keys([i.invoice_number for i in items if i.invoice_number])
+            wanted["ocr"] |= ocr
+            wanted["po"] |= pos
+            wanted["ref"] |= refs
+            wanted["number"] |= numbers
         columns = {"ocr": Invoice.ocr_key, "po": Invoice.po_key, "ref": Invoice.reference_key}
         columns["number"] = Invoice.invoice_number
-        found: dict[int, Invoice] = {}
+        found: dict[int, OpenItem] = {}
         for name, keys in wanted.items():
             for chunk in _chunks(keys - self._keys[name]):
-                found.update(
-                    (inv.id, inv) for inv in self.session.scalars(select(Invoice).where(columns[name].in_(chunk)))
-                )
+                found.update((inv.id, inv) for inv in self._select(columns[name].in_(chunk)))
         for name, keys in wanted.items():
             self._keys[name] |= keys
-        for inv in sorted(found.values(), key=lambda i: i.id):
+        for ident in sorted(found):
+            inv = found[ident]
             for name, value in (
                 ("ocr", inv.ocr_key),
                 ("po", inv.po_key),
@@ -95,39 +110,41 @@ class OpenItemLookup:
         """Load the open items (open <= max_open) of these customers: the amount-only search's candidates."""
         for chunk in _chunks(set(customer_ids) - set(self._open)):
             self._open.update((c, []) for c in chunk)
-            stmt = select(Invoice).where(
+            rows = self._select(
                 Invoice.customer_id.in_(chunk), Invoice.open_amount > 0, Invoice.open_amount <= max_open
             )
-            for inv in self.session.scalars(stmt.order_by(Invoice.invoice_date, Invoice.id)):
+            for inv in sorted(rows, key=lambda i: (i.invoice_date, i.id)):
                 self._open[inv.customer_id].append(inv)
         self._open_bound = max_open if self._open_bound is None else min(self._open_bound, max_open)
 
-    def _lookup(self, name: str, keys: set[str]) -> list[Invoice] | None:
+    def _lookup(self, name: str, keys: set[str]) -> list[OpenItem] | None:
         if not keys <= self._keys[name]:
             return None
         return [inv for key in keys for inv in self._index[name].get(key, [])]
 
-    def candidates(self, customer_id: str, items: Sequence[RemittanceItem]) -> list[Invoice]:
+    def candidates(self, customer_id: str, items: Sequence[RemittanceItem]) -> list[Invoice | OpenItem]:
         """candidate_invoices, answered from the prefetched index when it holds every key."""
         ocr, pos = _item_keys(items)
         by_ocr, by_po = self._lookup("ocr", ocr), self._lookup("po", pos)
         if by_ocr is None or by_po is None:
-            return candidate_invoices(self.session, customer_id, items)
+            return list(candidate_invoices(self.session, customer_id, items))
         found = {inv.id: inv for inv in by_ocr + by_po if inv.customer_id == customer_id and inv.open_amount > 0}
         return sorted(found.values(), key=lambda inv: (inv.invoice_date, inv.id))
 
-    def by_reference(self, references: Sequence[str]) -> list[Invoice]:
+    def by_reference(self, references: Sequence[str]) -> list[Invoice | OpenItem]:
         """invoices_by_reference, answered from the prefetched index when it holds every key."""
         keys, exact = _reference_keys(references)
         by_ref, by_number = self._lookup("ref", keys), self._lookup("number", exact)
         if by_ref is None or by_number is None:
-            return invoices_by_reference(self.session, references)
+            return list(invoices_by_reference(self.session, references))
         return sorted({inv.id: inv for inv in by_ref + by_number}.values(), key=lambda inv: inv.id)
 
-    def open_items(self, customer_id: str, currency: str | None, *, max_open: Decimal, limit: int) -> list[Invoice]:
+    def open_items(
+        self, customer_id: str, currency: str | None, *, max_open: Decimal, limit: int
+    ) -> list[Invoice | OpenItem]:
         """open_invoices (bounded by max_open and limit), from the prefetched open items when they cover it."""
         if customer_id not in self._open or self._open_bound is None or max_open > self._open_bound:
-            return open_invoices(self.session, customer_id, currency, max_open=max_open, limit=limit)
+            return list(open_invoices(self.session, customer_id, currency, max_open=max_open, limit=limit))
         rows = [
             inv
             for inv in self._open[customer_id]
