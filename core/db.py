@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, Table, create_engine, event, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnDefault,
+    DateTime,
+    Engine,
+    MetaData,
+    Numeric,
+    Table,
+    TextClause,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 NAMING = {
@@ -111,12 +127,29 @@ def is_postgres(session_or_engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def insert_with_ids(session: Session, table: Table, rows: list[dict]) -> list[int]:
-    """Insert rows (dicts without "id") into a table with an integer primary key `id`, as one executemany, and
-    return their ids in row order: the ids are allocated up front in one statement, so no row needs a RETURNING
-    round trip of its own. PostgreSQL: the column's own sequence (unique across concurrent transactions).
-    SQLite: the rowids after the largest, which SQLite itself would assign next; the transaction holds the write
-    lock from its BEGIN IMMEDIATE, so no other writer can take them before the insert that follows here."""
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (dicts with the same keys) in set-based statements, values bound as a Core insert binds
+    them (the column types' own conversions; Python-side column defaults filled, a callable once per call: one
+    timestamp for the rows written together). PostgreSQL: one INSERT ... SELECT FROM unnest(...) per chunk with
+    one array parameter per column, so the statement stays small and is parsed once; SQLite: one executemany of
+    the driver, which runs in-process (without SQLAlchemy's per-row parameter bookkeeping)."""
+    if not rows:
+        return
+    postgres = is_postgres(session)
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        chunk = rows[start : start + _CHUNK_ROWS]
+        if postgres:
+            session.execute(*_unnest_insert(session, table, chunk))
+        else:
+            _driver_executemany(session, table, chunk)
+
+
+def insert_with_ids(session: Session, table: Table, rows: Sequence[MutableMapping[str, Any]]) -> list[int]:
+    """insert_rows for a table with an integer primary key `id`: sets each row's "id" and returns the ids in row
+    order. The ids are allocated up front in one statement, so no row needs a RETURNING round trip of its own.
+    PostgreSQL: the column's own sequence (unique across concurrent transactions). SQLite: the rowids after the
+    largest, which SQLite itself would assign next; the transaction holds the write lock from its BEGIN
+    IMMEDIATE, so no other writer can take them before the insert that follows here."""
     if not rows:
         return []
     if is_postgres(session):
@@ -126,5 +159,63 @@ def insert_with_ids(session: Session, table: Table, rows: list[dict]) -> list[in
     else:
         top: int = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
         ids = list(range(top + 1, top + 1 + len(rows)))
-    session.execute(insert(table), [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
+    for row, ident in zip(rows, ids, strict=True):
+        row["id"] = ident
+    insert_rows(session, table, rows)
     return ids
+
+
+_CHUNK_ROWS = 10_000
+
+
+def _column_values(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Column, list]]:
+    """(column, its values in row order) for the rows' keys, then for the columns with a Python-side default."""
+    names = list(rows[0])
+    if any(len(row) != len(names) for row in rows):
+        raise ValueError(f"rows for {table.name} must all have the same columns")
+    out: list[tuple[Column, list]] = [(table.c[name], [row[name] for row in rows]) for name in names]
+    for col in table.columns:
+        default = col.default
+        if col.name not in rows[0] and isinstance(default, ColumnDefault):
+            call: Callable[[Any], Any] = default.arg  # SQLAlchemy wraps a no-argument callable to take a context
+            out.append((col, [call(None) if default.is_callable else default.arg] * len(rows)))
+    return out
+
+
+def _driver_executemany(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    connection = session.connection()
+    dialect = connection.dialect
+    columns, converted = [], []
+    for col, values in _column_values(table, rows):
+        process = col.type.bind_processor(dialect)
+        columns.append(dialect.identifier_preparer.quote(col.name))
+        converted.append([process(v) for v in values] if process else values)  # None-safe, as in a Core insert
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+    )
+    connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
+
+
+def _unnest_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[TextClause, dict]:
+    """INSERT INTO table (...) SELECT ... FROM unnest(CAST(:c0 AS type[]), ...) and its array parameters."""
+    dialect = session.get_bind().dialect
+    params: dict[str, list] = {}
+    columns, arrays, outputs = [], [], []
+    for n, (col, values) in enumerate(_column_values(table, rows)):
+        columns.append(dialect.identifier_preparer.quote(col.name))
+        if isinstance(col.type, JSON):  # sent as text, cast back: psycopg adapts no array of JSON values
+            keep_null = col.type.none_as_null
+            params[f"c{n}"] = [None if v is None and keep_null else json.dumps(v) for v in values]
+            arrays.append(f"CAST(:c{n} AS TEXT[])")
+            outputs.append(f"CAST(u.c{n} AS JSON)")
+        else:
+            params[f"c{n}"] = values
+            arrays.append(f"CAST(:c{n} AS {col.type.compile(dialect=dialect)}[])")
+            outputs.append(f"u.c{n}")
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(outputs)} FROM unnest({', '.join(arrays)}) "
+        f"AS u({', '.join(f'c{n}' for n in range(len(outputs)))})"
+    )
+    return text(sql), params

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, bindparam, column, insert, select, update, values
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from o2c.core.db import insert_with_ids, is_postgres
+from o2c.core.db import insert_rows, insert_with_ids, is_postgres
 from o2c.core.events import Event
 from o2c.core.money import decimal_str, quantize
 from o2c.ledger.applications import applied_total, apply_cash, check_application, reverse_application
@@ -25,7 +25,7 @@ from o2c.ledger.errors import (
     OverApplication,
 )
 from o2c.ledger.journal import AR, CASH, DISCOUNTS, UNAPPLIED, NewEntry, credit, debit, post_new_entries
-from o2c.ledger.models import NUM, CashApplication, Deduction, Invoice, Payment, RemittanceLine
+from o2c.ledger.models import CashApplication, Deduction, Invoice, Payment, RemittanceLine
 from o2c.ledger.references import normalize_reference, payment_reference_key
 
 __all__ = [
@@ -220,8 +220,7 @@ def post_payments(
         (Deduction, deductions),
         (Event, events),
     ):
-        if rows:  # Core inserts of the tables (executemany), not the ORM's per-row bulk bookkeeping
-            session.execute(insert(model.__table__), rows)
+        insert_rows(session, model.__table__, rows)  # set-based, not the ORM's per-row bulk bookkeeping
     collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
 
@@ -482,6 +481,13 @@ def _lock_invoices(session: Session, ids: set[int]) -> dict[int, OpenItem]:
     return locked
 
 
+_UPDATE_OPEN_AMOUNTS = text(
+    "UPDATE invoices SET open_amount = given.open_amount, version = invoices.version + 1 "
+    "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:versions AS INTEGER[]), CAST(:opens AS NUMERIC(19, 4)[])) "
+    "AS given(id, version, open_amount) WHERE invoices.id = given.id AND invoices.version = given.version"
+)
+
+
 def _write_invoices(session: Session, invoices: dict[int, OpenItem]) -> None:
     """New open amounts, guarded by the version read under the lock (optimistic check on top of the lock)."""
     updates = {ident: inv for ident, inv in invoices.items() if inv.changed}
@@ -489,18 +495,13 @@ def _write_invoices(session: Session, invoices: dict[int, OpenItem]) -> None:
         return
     table = Invoice.__table__
     rows = [(i.id, i.version, i.open_amount) for i in updates.values()]
-    changed = 0
-    if is_postgres(session):  # one UPDATE ... FROM (VALUES ...) per chunk: no statement per invoice
-        for start in range(0, len(rows), _CHUNK):
-            given = values(
-                column("b_id", Integer), column("b_version", Integer), column("b_open", NUM), name="given"
-            ).data(rows[start : start + _CHUNK])
-            stmt = (
-                update(table)
-                .where(table.c.id == given.c.b_id, table.c.version == given.c.b_version)
-                .values(open_amount=given.c.b_open, version=table.c.version + 1)
-            )
-            changed += session.connection().execute(stmt).rowcount
+    if is_postgres(session):  # one UPDATE ... FROM unnest(arrays): no statement per invoice
+        ids, versions, opens = (list(column) for column in zip(*rows, strict=True))
+        changed = (
+            session.connection()
+            .execute(_UPDATE_OPEN_AMOUNTS, {"ids": ids, "versions": versions, "opens": opens})
+            .rowcount
+        )
     else:  # SQLite runs an executemany in-process (and has no FROM (VALUES ...) column names)
         stmt = (
             update(table)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from o2c.core.db import insert_with_ids
+from o2c.core.db import insert_rows, insert_with_ids
 from o2c.ledger.errors import AlreadyReversed, ImmutableEntry, UnbalancedEntry
 from o2c.ledger.models import JournalEntry, JournalLine
 
@@ -151,8 +151,9 @@ def post_new_entries(session: Session, entries: Sequence[NewEntry]) -> dict[str,
         e.idempotency_key: ident
         for (e, _), ident in zip(batch, insert_with_ids(session, JournalEntry.__table__, rows), strict=True)
     }
-    session.execute(
-        insert(JournalLine.__table__),
+    insert_rows(
+        session,
+        JournalLine.__table__,
         [
             {
                 "entry_id": ids[e.idempotency_key],

@@ -87,10 +87,11 @@ class OpenItemLookup:
             wanted["number"] |= numbers
         columns = {"ocr": Invoice.ocr_key, "po": Invoice.po_key, "ref": Invoice.reference_key}
         columns["number"] = Invoice.invoice_number
+        chunks = {name: _chunks(keys - self._keys[name]) for name, keys in wanted.items()}
         found: dict[int, OpenItem] = {}
-        for name, keys in wanted.items():
-            for chunk in _chunks(keys - self._keys[name]):
-                found.update((inv.id, inv) for inv in self._select(columns[name].in_(chunk)))
+        for n in range(max(len(c) for c in chunks.values())):  # one query per chunk of every kind of key
+            clauses = [columns[name].in_(c[n]) for name, c in chunks.items() if n < len(c)]
+            found.update((inv.id, inv) for inv in self._select(or_(*clauses)))
         for name, keys in wanted.items():
             self._keys[name] |= keys
         for ident in sorted(found):
