@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     Column,
     ColumnDefault,
+    ColumnElement,
     DateTime,
     Engine,
     MetaData,
     Numeric,
     Table,
     TextClause,
+    any_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -127,6 +131,21 @@ def is_postgres(session_or_engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def membership(session: Session, column: ColumnElement[Any], values: Iterable[Any]) -> list[ColumnElement[bool]]:
+    """`column IN values` as few clauses as the backend allows (OR them, or run one query each): PostgreSQL takes
+    the whole set as one array parameter (`= ANY(...)`, one statement however many keys); SQLite takes chunks of
+    IN (...) under its bind-parameter limit. No clause for no values."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return []
+    if is_postgres(session):
+        return [column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))]
+    return [column.in_(ordered[i : i + _CHUNK_KEYS]) for i in range(0, len(ordered), _CHUNK_KEYS)]
+
+
+_CHUNK_KEYS = 2000  # keys per IN (...): well under SQLite's bind-parameter limit
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows (dicts with the same keys) in set-based statements, values bound as a Core insert binds
     them (the column types' own conversions; Python-side column defaults filled, a callable once per call: one
@@ -171,7 +190,7 @@ _CHUNK_ROWS = 10_000
 def _column_values(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Column, list]]:
     """(column, its values in row order) for the rows' keys, then for the columns with a Python-side default."""
     names = list(rows[0])
-    if any(len(row) != len(names) for row in rows):
+    if set(map(len, rows)) != {len(names)}:
         raise ValueError(f"rows for {table.name} must all have the same columns")
     out: list[tuple[Column, list]] = [(table.c[name], [row[name] for row in rows]) for name in names]
     for col in table.columns:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from o2c.core.db import insert_rows, insert_with_ids, is_postgres
+from o2c.core.db import insert_rows, insert_with_ids, is_postgres, membership
 from o2c.core.events import Event
 from o2c.core.money import decimal_str, quantize
 from o2c.ledger.applications import applied_total, apply_cash, check_application, reverse_application
@@ -45,7 +45,6 @@ __all__ = [
     "OPEN_ITEM_COLUMNS",
 ]
 ZERO = Decimal("0")
-_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
 
 
 @dataclass(frozen=True)
@@ -104,12 +103,12 @@ def _result(session: Session, payment: Payment) -> PostedPayment:
 def _results(session: Session, payments) -> dict[int, PostedPayment]:
     """What posting these payments (rows with .id and .unapplied_amount) applied, read in chunked IN queries."""
     applied: dict[int, list[dict]] = {p.id: [] for p in payments}
-    for start in range(0, len(applied), _CHUNK):
+    for clause in membership(session, CashApplication.payment_id, applied):
         rows = session.execute(
             select(CashApplication.payment_id, Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
             .join(Invoice, Invoice.id == CashApplication.invoice_id)
             .where(
-                CashApplication.payment_id.in_(sorted(applied)[start : start + _CHUNK]),
+                clause,
                 CashApplication.reversed_by_id.is_(None),
                 CashApplication.rule != "reversal",
             )
@@ -228,10 +227,9 @@ def post_payments(
 def _posted_by_source(session: Session, sources: set[int]):
     """source_extraction_id -> (id, unapplied_amount) of the payments already posted from these sources."""
     done = {}
-    ordered = sorted(sources)
-    for start in range(0, len(ordered), _CHUNK):
-        stmt = select(Payment.source_extraction_id, Payment.id, Payment.unapplied_amount)
-        for row in session.execute(stmt.where(Payment.source_extraction_id.in_(ordered[start : start + _CHUNK]))):
+    stmt = select(Payment.source_extraction_id, Payment.id, Payment.unapplied_amount)
+    for clause in membership(session, Payment.source_extraction_id, sources):
+        for row in session.execute(stmt.where(clause)):
             done[row.source_extraction_id] = row
     return done
 
@@ -472,9 +470,8 @@ OPEN_ITEM_COLUMNS = tuple(getattr(Invoice, name) for name in OpenItem.__slots__ 
 
 def _lock_invoices(session: Session, ids: set[int]) -> dict[int, OpenItem]:
     locked = {}
-    ordered = sorted(ids)  # id order: concurrent posters never deadlock
-    for start in range(0, len(ordered), _CHUNK):
-        stmt = select(*OPEN_ITEM_COLUMNS).where(Invoice.id.in_(ordered[start : start + _CHUNK])).order_by(Invoice.id)
+    for clause in membership(session, Invoice.id, ids):
+        stmt = select(*OPEN_ITEM_COLUMNS).where(clause).order_by(Invoice.id)  # id order: posters never deadlock
         if is_postgres(session):
             stmt = stmt.with_for_update()
         locked.update((row[0], OpenItem(*row)) for row in session.execute(stmt).tuples())

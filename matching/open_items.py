@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from o2c.core.db import membership
 from o2c.core.money import decimal_str
 from o2c.extraction.schema import RemittanceItem
 from o2c.ledger.cash import OPEN_ITEM_COLUMNS, OpenItem
@@ -28,12 +29,6 @@ __all__ = [
     "amount_only_match",
     "OpenItemLookup",
 ]
-_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
-
-
-def _chunks(values) -> list[list]:
-    ordered = sorted(values)
-    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
 
 
 def _item_keys(items: Sequence[RemittanceItem]) -> tuple[set[str], set[str]]:
@@ -87,10 +82,12 @@ class OpenItemLookup:
             wanted["number"] |= numbers
         columns = {"ocr": Invoice.ocr_key, "po": Invoice.po_key, "ref": Invoice.reference_key}
         columns["number"] = Invoice.invoice_number
-        chunks = {name: _chunks(keys - self._keys[name]) for name, keys in wanted.items()}
+        parts = {
+            name: membership(self.session, columns[name], keys - self._keys[name]) for name, keys in wanted.items()
+        }
         found: dict[int, OpenItem] = {}
-        for n in range(max(len(c) for c in chunks.values())):  # one query per chunk of every kind of key
-            clauses = [columns[name].in_(c[n]) for name, c in chunks.items() if n < len(c)]
+        for n in range(max(len(p) for p in parts.values())):  # one query per part of every kind of key
+            clauses = [p[n] for p in parts.values() if n < len(p)]
             found.update((inv.id, inv) for inv in self._select(or_(*clauses)))
         for name, keys in wanted.items():
             self._keys[name] |= keys
@@ -109,11 +106,10 @@ class OpenItemLookup:
 
     def prefetch_open(self, customer_ids: set[str], max_open: Decimal) -> None:
         """Load the open items (open <= max_open) of these customers: the amount-only search's candidates."""
-        for chunk in _chunks(set(customer_ids) - set(self._open)):
-            self._open.update((c, []) for c in chunk)
-            rows = self._select(
-                Invoice.customer_id.in_(chunk), Invoice.open_amount > 0, Invoice.open_amount <= max_open
-            )
+        who = set(customer_ids) - set(self._open)
+        self._open.update((c, []) for c in who)
+        for clause in membership(self.session, Invoice.customer_id, who):
+            rows = self._select(clause, Invoice.open_amount > 0, Invoice.open_amount <= max_open)
             for inv in sorted(rows, key=lambda i: (i.invoice_date, i.id)):
                 self._open[inv.customer_id].append(inv)
         self._open_bound = max_open if self._open_bound is None else min(self._open_bound, max_open)
