@@ -20,14 +20,12 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     Table,
-    TextClause,
     any_,
     bindparam,
     create_engine,
     event,
     func,
     select,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
@@ -158,7 +156,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     for start in range(0, len(rows), _CHUNK_ROWS):
         chunk = rows[start : start + _CHUNK_ROWS]
         if postgres:
-            session.execute(*_unnest_insert(session, table, chunk))
+            _unnest_insert(session, table, chunk)
         else:
             _driver_executemany(session, table, chunk)
 
@@ -216,25 +214,28 @@ def _driver_executemany(session: Session, table: Table, rows: Sequence[Mapping[s
     connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
 
 
-def _unnest_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[TextClause, dict]:
-    """INSERT INTO table (...) SELECT ... FROM unnest(CAST(:c0 AS type[]), ...) and its array parameters."""
-    dialect = session.get_bind().dialect
+def _unnest_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT INTO table (...) SELECT ... FROM unnest(CAST(%(c0)b AS type[]), ...), the arrays bound in psycopg's
+    binary format (its text format scans every element for quoting)."""
+    connection = session.connection()
+    dialect = connection.dialect
     params: dict[str, list] = {}
     columns, arrays, outputs = [], [], []
     for n, (col, values) in enumerate(_column_values(table, rows)):
         columns.append(dialect.identifier_preparer.quote(col.name))
         if isinstance(col.type, JSON):  # sent as text, cast back: psycopg adapts no array of JSON values
             keep_null = col.type.none_as_null
-            params[f"c{n}"] = [None if v is None and keep_null else json.dumps(v) for v in values]
-            arrays.append(f"CAST(:c{n} AS TEXT[])")
-            outputs.append(f"CAST(u.c{n} AS JSON)")
+            values = [None if v is None and keep_null else json.dumps(v) for v in values]
+            sql_type, output = "TEXT", f"CAST(u.c{n} AS JSON)"
         else:
-            params[f"c{n}"] = values
-            arrays.append(f"CAST(:c{n} AS {col.type.compile(dialect=dialect)}[])")
-            outputs.append(f"u.c{n}")
+            sql_type, output = col.type.compile(dialect=dialect), f"u.c{n}"
+        params[f"c{n}"] = values
+        form = "b" if any(v is not None for v in values) else "s"  # an array of NULLs has no binary element type
+        arrays.append(f"CAST(%(c{n}){form} AS {sql_type}[])")
+        outputs.append(output)
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
         f"SELECT {', '.join(outputs)} FROM unnest({', '.join(arrays)}) "
         f"AS u({', '.join(f'c{n}' for n in range(len(outputs)))})"
     )
-    return text(sql), params
+    connection.exec_driver_sql(sql, params)

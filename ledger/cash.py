@@ -303,15 +303,15 @@ def _first_same(candidates, payment_reference, invoice_references, paid_referenc
 def _paid_references(session: Session, payment_ids) -> dict[int, set[str]]:
     """payment id -> reference keys of the invoices it paid (reversals aside) and of its remittance lines."""
     out: dict[int, set[str]] = {i: set() for i in payment_ids}
-    for chunk in [sorted(out)[i : i + 2000] for i in range(0, len(out), 2000)]:
-        paid = select(CashApplication.payment_id, Invoice.reference_key).join(
-            Invoice, CashApplication.invoice_id == Invoice.id
-        )
-        paid = paid.where(CashApplication.payment_id.in_(chunk), CashApplication.rule != "reversal")
-        for pid, key in session.execute(paid):
+    paid = select(CashApplication.payment_id, Invoice.reference_key).join(
+        Invoice, CashApplication.invoice_id == Invoice.id
+    )
+    for clause in membership(session, CashApplication.payment_id, out):
+        for pid, key in session.execute(paid.where(clause, CashApplication.rule != "reversal")):
             out[pid].add(key)
-        lines = select(RemittanceLine.payment_id, RemittanceLine.invoice_reference)
-        for pid, ref in session.execute(lines.where(RemittanceLine.payment_id.in_(chunk))):
+    lines = select(RemittanceLine.payment_id, RemittanceLine.invoice_reference)
+    for clause in membership(session, RemittanceLine.payment_id, out):
+        for pid, ref in session.execute(lines.where(clause)):
             out[pid].add(normalize_reference(ref))
     return out
 
@@ -333,12 +333,9 @@ class SamePaymentIndex:
         if self._customers:
             raise RuntimeError("SamePaymentIndex.prefetch is called once per batch")
         customers, amounts = sorted(set(customer_ids)), sorted(set(amounts))
-        for c in range(0, len(customers), 2000):
-            for a in range(0, len(amounts), 2000):
-                stmt = select(Payment).where(
-                    Payment.customer_id.in_(customers[c : c + 2000]), Payment.amount.in_(amounts[a : a + 2000])
-                )
-                for payment in self.session.scalars(stmt):
+        for by_customer in membership(self.session, Payment.customer_id, customers):
+            for by_amount in membership(self.session, Payment.amount, amounts):
+                for payment in self.session.scalars(select(Payment).where(by_customer, by_amount)):
                     self._payments.setdefault((payment.customer_id, payment.currency, payment.amount), []).append(
                         payment
                     )
