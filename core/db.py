@@ -138,7 +138,10 @@ def membership(session: Session, column: ColumnElement[Any], values: Iterable[An
         return []
     if is_postgres(session):
         return [column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))]
-    return [column.in_(ordered[i : i + _CHUNK_KEYS]) for i in range(0, len(ordered), _CHUNK_KEYS)]
+    return [  # one expanding parameter per chunk: its keys are not coerced one by one into the expression
+        column.in_(bindparam(None, ordered[i : i + _CHUNK_KEYS], expanding=True, type_=column.type))
+        for i in range(0, len(ordered), _CHUNK_KEYS)
+    ]
 
 
 _CHUNK_KEYS = 2000  # keys per IN (...): well under SQLite's bind-parameter limit
