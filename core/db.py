@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, Table, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Column,
+    ColumnDefault,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    Numeric,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, mapped_column, sessionmaker
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -111,3 +129,120 @@ def is_postgres(session_or_engine) -> bool:
     """True when talking to PostgreSQL (row locks available)."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def membership(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any]
+) -> list[ColumnElement[bool]]:
+    """`column IN values` as few clauses as the backend allows (OR them, or run one query each): PostgreSQL takes
+    the whole set as one array parameter (`= ANY(...)`, one statement however many keys); SQLite takes chunks of
+    IN (...) under its bind-parameter limit. No clause for no values."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return []
+    if is_postgres(session):
+        return [column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))]
+    return [  # one expanding parameter per chunk: its keys are not coerced one by one into the expression
+        column.in_(bindparam(None, ordered[i : i + _CHUNK_KEYS], expanding=True, type_=column.type))
+        for i in range(0, len(ordered), _CHUNK_KEYS)
+    ]
+
+
+_CHUNK_KEYS = 2000  # keys per IN (...): well under SQLite's bind-parameter limit
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (dicts with the same keys) in set-based statements, values bound as a Core insert binds
+    them (the column types' own conversions; Python-side column defaults filled, a callable once per call: one
+    timestamp for the rows written together). PostgreSQL: one INSERT ... SELECT FROM unnest(...) per chunk with
+    one array parameter per column, so the statement stays small and is parsed once; SQLite: one executemany of
+    the driver, which runs in-process (without SQLAlchemy's per-row parameter bookkeeping)."""
+    if not rows:
+        return
+    postgres = is_postgres(session)
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        chunk = rows[start : start + _CHUNK_ROWS]
+        if postgres:
+            _unnest_insert(session, table, chunk)
+        else:
+            _driver_executemany(session, table, chunk)
+
+
+def insert_with_ids(session: Session, table: Table, rows: Sequence[MutableMapping[str, Any]]) -> list[int]:
+    """insert_rows for a table with an integer primary key `id`: sets each row's "id" and returns the ids in row
+    order. The ids are allocated up front in one statement, so no row needs a RETURNING round trip of its own.
+    PostgreSQL: the column's own sequence (unique across concurrent transactions). SQLite: the rowids after the
+    largest, which SQLite itself would assign next; the transaction holds the write lock from its BEGIN
+    IMMEDIATE, so no other writer can take them before the insert that follows here."""
+    if not rows:
+        return []
+    if is_postgres(session):
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        series = func.generate_series(1, len(rows)).table_valued("n")
+        ids = sorted(session.scalars(select(func.nextval(sequence)).select_from(series)))
+    else:
+        top: int = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+    for row, ident in zip(rows, ids, strict=True):
+        row["id"] = ident
+    insert_rows(session, table, rows)
+    return ids
+
+
+_CHUNK_ROWS = 10_000
+
+
+def _column_values(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Column, list]]:
+    """(column, its values in row order) for the rows' keys, then for the columns with a Python-side default."""
+    names = list(rows[0])
+    if set(map(len, rows)) != {len(names)}:
+        raise ValueError(f"rows for {table.name} must all have the same columns")
+    out: list[tuple[Column, list]] = [(table.c[name], [row[name] for row in rows]) for name in names]
+    for col in table.columns:
+        default = col.default
+        if col.name not in rows[0] and isinstance(default, ColumnDefault):
+            call: Callable[[Any], Any] = default.arg  # SQLAlchemy wraps a no-argument callable to take a context
+            out.append((col, [call(None) if default.is_callable else default.arg] * len(rows)))
+    return out
+
+
+def _driver_executemany(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    connection = session.connection()
+    dialect = connection.dialect
+    columns, converted = [], []
+    for col, values in _column_values(table, rows):
+        process = col.type.bind_processor(dialect)
+        columns.append(dialect.identifier_preparer.quote(col.name))
+        converted.append([process(v) for v in values] if process else values)  # None-safe, as in a Core insert
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+    )
+    connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
+
+
+def _unnest_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT INTO table (...) SELECT ... FROM unnest(CAST(%(c0)b AS type[]), ...), the arrays bound in psycopg's
+    binary format (its text format scans every element for quoting)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    params: dict[str, list] = {}
+    columns, arrays, outputs = [], [], []
+    for n, (col, values) in enumerate(_column_values(table, rows)):
+        columns.append(dialect.identifier_preparer.quote(col.name))
+        if isinstance(col.type, JSON):  # sent as text, cast back: psycopg adapts no array of JSON values
+            keep_null = col.type.none_as_null
+            values = [None if v is None and keep_null else json.dumps(v) for v in values]
+            sql_type, output = "TEXT", f"CAST(u.c{n} AS JSON)"
+        else:
+            sql_type, output = col.type.compile(dialect=dialect), f"u.c{n}"
+        params[f"c{n}"] = values
+        form = "b" if any(v is not None for v in values) else "s"  # an array of NULLs has no binary element type
+        arrays.append(f"CAST(%(c{n}){form} AS {sql_type}[])")
+        outputs.append(output)
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(outputs)} FROM unnest({', '.join(arrays)}) "
+        f"AS u({', '.join(f'c{n}' for n in range(len(outputs)))})"
+    )
+    connection.exec_driver_sql(sql, params)

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from o2c.core.db import is_postgres
+from o2c.core.db import insert_rows, insert_with_ids, is_postgres, membership
 from o2c.core.events import Event
 from o2c.core.money import decimal_str, quantize
 from o2c.ledger.applications import applied_total, apply_cash, check_application, reverse_application
@@ -42,6 +42,8 @@ __all__ = [
     "business_key",
     "find_same_payment",
     "SamePaymentIndex",
+    "OpenItem",
+    "OPEN_ITEM_COLUMNS",
 ]
 ZERO = Decimal("0")
 
@@ -96,21 +98,26 @@ def _money(value: Decimal) -> str:
 
 
 def _result(session: Session, payment: Payment) -> PostedPayment:
-    rows = session.execute(
-        select(Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
-        .join(Invoice, Invoice.id == CashApplication.invoice_id)
-        .where(
-            CashApplication.payment_id == payment.id,
-            CashApplication.reversed_by_id.is_(None),
-            CashApplication.rule != "reversal",
+    return _results(session, [payment])[payment.id]
+
+
+def _results(session: Session, payments) -> dict[int, PostedPayment]:
+    """What posting these payments (rows with .id and .unapplied_amount) applied, read in chunked IN queries."""
+    applied: dict[int, list[dict]] = {p.id: [] for p in payments}
+    for clause in membership(session, CashApplication.payment_id, applied):
+        rows = session.execute(
+            select(CashApplication.payment_id, Invoice.invoice_number, CashApplication.amount, CashApplication.discount)
+            .join(Invoice, Invoice.id == CashApplication.invoice_id)
+            .where(
+                clause,
+                CashApplication.reversed_by_id.is_(None),
+                CashApplication.rule != "reversal",
+            )
+            .order_by(CashApplication.id)
         )
-        .order_by(CashApplication.id)
-    ).all()
-    return PostedPayment(
-        payment.id,
-        [{"invoice_number": n, "amount": _money(a), "discount": _money(d)} for n, a, d in rows],
-        payment.unapplied_amount,
-    )
+        for pid, number, amount, discount in rows:
+            applied[pid].append({"invoice_number": number, "amount": _money(amount), "discount": _money(discount)})
+    return {p.id: PostedPayment(p.id, applied[p.id], p.unapplied_amount) for p in payments}
 
 
 def post_payment(
@@ -129,15 +136,12 @@ def post_payments(
     A rule broken anywhere raises and the caller's transaction posts none of them."""
     posted: dict[int, PostedPayment] = {}
     todo: list[tuple[int, PaymentDraft, int | None]] = []
-    sources = [source for _, source in drafts if source is not None]
-    if sources:
-        done = {
-            p.source_extraction_id: p
-            for p in session.scalars(select(Payment).where(Payment.source_extraction_id.in_(sources)))
-        }
+    done = _posted_by_source(session, {source for _, source in drafts if source is not None})
+    if done:
+        results = _results(session, list(done.values()))
         for index, (_draft, source) in enumerate(drafts):
             if source in done:
-                posted[index] = _result(session, done[source])
+                posted[index] = results[done[source].id]
     todo = [(i, d, s) for i, (d, s) in enumerate(drafts) if i not in posted]
     invoices = _lock_invoices(session, {plan.invoice_id for _, d, _ in todo for plan in d.applications})
     states = [_plan(draft, invoices) for _, draft, _ in todo]
@@ -216,10 +220,19 @@ def post_payments(
         (Deduction, deductions),
         (Event, events),
     ):
-        if rows:  # Core inserts of the tables (executemany), not the ORM's per-row bulk bookkeeping
-            session.execute(insert(model.__table__), rows)
+        insert_rows(session, model.__table__, rows)  # set-based, not the ORM's per-row bulk bookkeeping
     collect_deductions(session, [a["invoice_id"] for a in applications])
     return [posted[i] for i in range(len(drafts))]
+
+
+def _posted_by_source(session: Session, sources: set[int]):
+    """source_extraction_id -> (id, unapplied_amount) of the payments already posted from these sources."""
+    done = {}
+    stmt = select(Payment.source_extraction_id, Payment.id, Payment.unapplied_amount)
+    for clause in membership(session, Payment.source_extraction_id, sources):
+        for row in session.execute(stmt.where(clause)):
+            done[row.source_extraction_id] = row
+    return done
 
 
 def _post_one(session: Session, draft: PaymentDraft, source: int | None, today: date) -> PostedPayment:
@@ -291,15 +304,15 @@ def _first_same(candidates, payment_reference, invoice_references, paid_referenc
 def _paid_references(session: Session, payment_ids) -> dict[int, set[str]]:
     """payment id -> reference keys of the invoices it paid (reversals aside) and of its remittance lines."""
     out: dict[int, set[str]] = {i: set() for i in payment_ids}
-    for chunk in [sorted(out)[i : i + 2000] for i in range(0, len(out), 2000)]:
-        paid = select(CashApplication.payment_id, Invoice.reference_key).join(
-            Invoice, CashApplication.invoice_id == Invoice.id
-        )
-        paid = paid.where(CashApplication.payment_id.in_(chunk), CashApplication.rule != "reversal")
-        for pid, key in session.execute(paid):
+    paid = select(CashApplication.payment_id, Invoice.reference_key).join(
+        Invoice, CashApplication.invoice_id == Invoice.id
+    )
+    for clause in membership(session, CashApplication.payment_id, out):
+        for pid, key in session.execute(paid.where(clause, CashApplication.rule != "reversal")):
             out[pid].add(key)
-        lines = select(RemittanceLine.payment_id, RemittanceLine.invoice_reference)
-        for pid, ref in session.execute(lines.where(RemittanceLine.payment_id.in_(chunk))):
+    lines = select(RemittanceLine.payment_id, RemittanceLine.invoice_reference)
+    for clause in membership(session, RemittanceLine.payment_id, out):
+        for pid, ref in session.execute(lines.where(clause)):
             out[pid].add(normalize_reference(ref))
     return out
 
@@ -321,12 +334,9 @@ class SamePaymentIndex:
         if self._customers:
             raise RuntimeError("SamePaymentIndex.prefetch is called once per batch")
         customers, amounts = sorted(set(customer_ids)), sorted(set(amounts))
-        for c in range(0, len(customers), 2000):
-            for a in range(0, len(amounts), 2000):
-                stmt = select(Payment).where(
-                    Payment.customer_id.in_(customers[c : c + 2000]), Payment.amount.in_(amounts[a : a + 2000])
-                )
-                for payment in self.session.scalars(stmt):
+        for by_customer in membership(self.session, Payment.customer_id, customers):
+            for by_amount in membership(self.session, Payment.amount, amounts):
+                for payment in self.session.scalars(select(Payment).where(by_customer, by_amount)):
                     self._payments.setdefault((payment.customer_id, payment.currency, payment.amount), []).append(
                         payment
                     )
@@ -369,7 +379,7 @@ class SamePaymentIndex:
         return _first_same(candidates, payment_reference, invoice_references, lambda ids: self._paid)
 
 
-def _plan(draft: PaymentDraft, invoices: dict[int, _OpenItem]) -> _PaymentState:
+def _plan(draft: PaymentDraft, invoices: dict[int, OpenItem]) -> _PaymentState:
     """Check every planned application against the invoices' locked state, and apply it to that state."""
     if draft.amount <= 0:
         raise InsufficientUnappliedBalance("a payment amount must be positive", amount=decimal_str(draft.amount))
@@ -414,8 +424,7 @@ def _insert_payments(session: Session, todo, states) -> list[int] | None:
     ]
     try:
         with session.begin_nested():
-            stmt = insert(Payment).returning(Payment.id, sort_by_parameter_order=True)
-            return list(session.scalars(stmt, rows))
+            return insert_with_ids(session, Payment.__table__, rows)
     except IntegrityError:
         if len(todo) == 1:
             raise  # post_payment's caller (_post_one, or the entry point) sees the race
@@ -433,9 +442,11 @@ class _PaymentState:
     unapplied_amount: Decimal
 
 
-@dataclass
-class _OpenItem:
-    """An invoice's state as read under its row lock (plain values: the cash path writes with set-based SQL)."""
+@dataclass(slots=True, eq=False)
+class OpenItem:
+    """An invoice's state as plain values from a Core select: what post_payments reads under the row lock and
+    writes back with set-based SQL, and what a batch of remittance decisions reads (tens of thousands of rows:
+    ORM objects cost more to build than the query). The attributes are Invoice's, so the rules read either."""
 
     id: int
     invoice_number: str
@@ -446,46 +457,55 @@ class _OpenItem:
     invoice_date: date
     payment_terms: str | None
     version: int
+    reference_key: str | None
+    ocr_key: str | None
+    po_key: str | None
     changed: bool = False
 
 
-_LOCKED_COLUMNS = (
-    "id",
-    "invoice_number",
-    "customer_id",
-    "currency",
-    "amount",
-    "open_amount",
-    "invoice_date",
-    "payment_terms",
-    "version",
+OPEN_ITEM_COLUMNS = tuple(getattr(Invoice, name) for name in OpenItem.__slots__ if name != "changed")
+
+
+def _lock_invoices(session: Session, ids: set[int]) -> dict[int, OpenItem]:
+    locked: dict[int, OpenItem] = {}
+    for clause in membership(session, Invoice.id, ids):
+        stmt = select(*OPEN_ITEM_COLUMNS).where(clause).order_by(Invoice.id)  # id order: posters never deadlock
+        if is_postgres(session):
+            stmt = stmt.with_for_update()
+        locked.update((row[0], OpenItem(*row)) for row in session.execute(stmt).tuples())
+    return locked
+
+
+_UPDATE_OPEN_AMOUNTS = text(
+    "UPDATE invoices SET open_amount = given.open_amount, version = invoices.version + 1 "
+    "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:versions AS INTEGER[]), CAST(:opens AS NUMERIC(19, 4)[])) "
+    "AS given(id, version, open_amount) WHERE invoices.id = given.id AND invoices.version = given.version"
 )
 
 
-def _lock_invoices(session: Session, ids: set[int]) -> dict[int, _OpenItem]:
-    if not ids:
-        return {}
-    cols = [getattr(Invoice, name) for name in _LOCKED_COLUMNS]
-    stmt = select(*cols).where(Invoice.id.in_(sorted(ids))).order_by(Invoice.id)  # id order: no deadlocks
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return {row.id: _OpenItem(*row) for row in session.execute(stmt)}
-
-
-def _write_invoices(session: Session, invoices: dict[int, _OpenItem]) -> None:
+def _write_invoices(session: Session, invoices: dict[int, OpenItem]) -> None:
     """New open amounts, guarded by the version read under the lock (optimistic check on top of the lock)."""
     updates = {ident: inv for ident, inv in invoices.items() if inv.changed}
     if not updates:
         return
     table = Invoice.__table__
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values(open_amount=bindparam("b_open"), version=table.c.version + 1)
-    )
-    rows = [{"b_id": i.id, "b_version": i.version, "b_open": i.open_amount} for i in updates.values()]
-    result = session.connection().execute(stmt, rows)
-    if result.rowcount != len(rows):
+    rows = [(i.id, i.version, i.open_amount) for i in updates.values()]
+    if is_postgres(session):  # one UPDATE ... FROM unnest(arrays): no statement per invoice
+        ids, versions, opens = (list(column) for column in zip(*rows, strict=True))
+        changed = (
+            session.connection()
+            .execute(_UPDATE_OPEN_AMOUNTS, {"ids": ids, "versions": versions, "opens": opens})
+            .rowcount
+        )
+    else:  # SQLite runs an executemany in-process (and has no FROM (VALUES ...) column names)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(open_amount=bindparam("b_open"), version=table.c.version + 1)
+        )
+        params = [{"b_id": i, "b_version": v, "b_open": o} for i, v, o in rows]
+        changed = session.connection().execute(stmt, params).rowcount
+    if changed != len(rows):
         raise ConcurrentUpdate("an invoice changed while cash was being applied; retry", invoices=sorted(updates))
     for ident in updates:  # ORM copies of these invoices in this session are now stale
         cached = session.identity_map.get(identity_key(Invoice, ident))
@@ -508,7 +528,7 @@ def _application_entry(payment, invoice, plan: PlannedApplication, key: str, tod
     )
 
 
-def _deduction_row(payment_id: int, invoices: dict[int, _OpenItem], plan: PlannedDeduction, key: str) -> dict:
+def _deduction_row(payment_id: int, invoices: dict[int, OpenItem], plan: PlannedDeduction, key: str) -> dict:
     invoice = invoices.get(plan.invoice_id)
     if plan.reason_code not in REASON_CODES:
         raise ValueError(f"unknown deduction reason code {plan.reason_code!r}")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from o2c.core.db import membership
 from o2c.core.money import decimal_str
 from o2c.ledger.errors import (
     DeductionAlreadySettled,
@@ -116,13 +117,13 @@ def collect_deductions(session: Session, invoice_ids, *, payment_id: int | None 
     ids = sorted(set(invoice_ids))
     if not ids:
         return []
-    deductions = list(
-        session.scalars(
-            select(Deduction)
-            .where(Deduction.invoice_id.in_(ids), Deduction.status == OPEN)
-            .order_by(Deduction.invoice_id, Deduction.id)
+    deductions = [  # the parts come in invoice id order, so the rows stay in (invoice, id) order
+        deduction
+        for clause in membership(session, Deduction.invoice_id, ids)
+        for deduction in session.scalars(
+            select(Deduction).where(clause, Deduction.status == OPEN).order_by(Deduction.invoice_id, Deduction.id)
         )
-    )
+    ]
     if not deductions:
         return []
     open_amounts = dict(

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from o2c.core.db import insert_rows, insert_with_ids
 from o2c.ledger.errors import AlreadyReversed, ImmutableEntry, UnbalancedEntry
 from o2c.ledger.models import JournalEntry, JournalLine
 
@@ -142,16 +143,17 @@ def post_new_entries(session: Session, entries: Sequence[NewEntry]) -> dict[str,
         batch.append((entry, postings))
     if not batch:
         return {}
-    rows = session.execute(
-        insert(JournalEntry).returning(JournalEntry.id, JournalEntry.idempotency_key, sort_by_parameter_order=True),
-        [
-            {"kind": e.kind, "idempotency_key": e.idempotency_key, "entry_date": e.entry_date, "memo": e.memo}
-            for e, _ in batch
-        ],
-    ).all()
-    ids = {key: ident for ident, key in rows}
-    session.execute(
-        insert(JournalLine.__table__),
+    rows = [
+        {"kind": e.kind, "idempotency_key": e.idempotency_key, "entry_date": e.entry_date, "memo": e.memo}
+        for e, _ in batch
+    ]
+    ids = {
+        e.idempotency_key: ident
+        for (e, _), ident in zip(batch, insert_with_ids(session, JournalEntry.__table__, rows), strict=True)
+    }
+    insert_rows(
+        session,
+        JournalLine.__table__,
         [
             {
                 "entry_id": ids[e.idempotency_key],

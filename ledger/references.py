@@ -5,6 +5,7 @@ Lives in the ledger so an invoice's key can be stored (and indexed) when it is i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PREFIX = re.compile(r"^(?:INVOICE|INV|RI|BILL)(?:\s*(?:NUMBER|NO|NR|NUM|#))?(?![A-Z])")
 _NUMBER_WORD = re.compile(r"^(?:NUMBER|NO|NR|NUM|#)(?![A-Z])")
@@ -13,6 +14,7 @@ _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 _OCR_STRICT = str.maketrans({"O": "0", "I": "1", "S": "5", "B": "8"})
 
 
+@lru_cache(maxsize=1 << 16)  # pure; a lockbox batch normalizes each reference several times
 def normalize_reference(text: str | None) -> str:
     """Uppercase, prefix ('INV', 'RI', 'Invoice No.') removed, separators removed, leading zeros removed."""
     if not text:

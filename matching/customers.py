@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from o2c.core.db import membership
 from o2c.core.errors import NotFound
 from o2c.ledger.models import Customer, CustomerAlias
 from o2c.ledger.names import alias_key, domain_key, legal_name, simple_name
@@ -18,7 +19,6 @@ from o2c.matching.policy import MatchingPolicy
 _AGREEMENT = 85  # fuzzy score at which a name or an address read agrees with master data
 
 __all__ = ["CustomerMatch", "CustomerLookup", "customer_keys", "resolve_customer", "legal_name", "simple_name"]
-_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
 
 
 class CustomerLookup:
@@ -29,8 +29,8 @@ class CustomerLookup:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._customers: dict[str, Customer | None] = {}
-        self._aliases: dict[str, CustomerAlias | None] = {}
+        self._customers: dict[str, Customer | Row | None] = {}  # an ORM object or a prefetched row
+        self._aliases: dict[str, CustomerAlias | Row | None] = {}
         self._fuzzy_rows: list[tuple[str, str]] | None = None
         self._domain_owners: dict[str, set[str]] | None = None
 
@@ -38,17 +38,21 @@ class CustomerLookup:
         """Load the customers named by `hints` (ids) and the alias rows of `keys` in chunked IN queries."""
         hints = {h for h in hints if h} - set(self._customers)
         keys = {k for k in keys if k} - set(self._aliases)
-        for chunk in _chunks(keys):
-            self._aliases.update(dict.fromkeys(chunk))
-            for row in self.session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(chunk))):
+        aliases = CustomerAlias.__table__.c
+        self._aliases.update(dict.fromkeys(keys))
+        for clause in membership(self.session, aliases.alias_key, keys):
+            for row in self.session.execute(select(*aliases).where(clause)):
                 self._aliases[row.alias_key] = row
         self.prefetch_customers(hints | {a.customer_id for a in self._aliases.values() if a is not None})
 
     def prefetch_customers(self, ids: set[str]) -> None:
-        """Load these customers' master records in chunked IN queries."""
-        for chunk in _chunks(set(ids) - set(self._customers)):
-            self._customers.update(dict.fromkeys(chunk))
-            for row in self.session.scalars(select(Customer).where(Customer.customer_id.in_(chunk))):
+        """Load these customers' master records in chunked IN queries (Core rows: the attributes are the
+        columns, read as from the ORM objects, without building thousands of them)."""
+        customers = Customer.__table__.c
+        ids = set(ids) - set(self._customers)
+        self._customers.update(dict.fromkeys(ids))
+        for clause in membership(self.session, customers.customer_id, ids):
+            for row in self.session.execute(select(*customers).where(clause)):
                 self._customers[row.customer_id] = row
 
     def known_ids(self) -> set[str]:
@@ -62,7 +66,7 @@ class CustomerLookup:
             ids.add(hint)
         return ids
 
-    def customer(self, customer_id: str) -> Customer | None:
+    def customer(self, customer_id: str) -> Customer | Row | None:
         """The customer with exactly this id."""
         if customer_id not in self._customers:
             self._customers[customer_id] = self.session.scalar(
@@ -78,7 +82,7 @@ class CustomerLookup:
         # printed in another case: the unique index does not help, but the table is small per hit
         return self.session.scalar(select(Customer.customer_id).where(func.upper(Customer.customer_id) == hint.upper()))
 
-    def aliases(self, keys) -> list[CustomerAlias]:
+    def aliases(self, keys) -> list[CustomerAlias | Row]:
         """The alias rows of these keys, in id order."""
         missing = [k for k in keys if k not in self._aliases]
         if missing:
@@ -109,11 +113,6 @@ class CustomerLookup:
                         owners[domain_key(domain)].add(customer_id)
             self._domain_owners = dict(owners)
         return self._domain_owners.get(key, set())
-
-
-def _chunks(values) -> list[list]:
-    ordered = sorted(values)
-    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
 
 
 @dataclass

@@ -9,10 +9,14 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from o2c.core.db import membership
 from o2c.core.money import decimal_str
 from o2c.extraction.schema import RemittanceItem
+from o2c.ledger.cash import OPEN_ITEM_COLUMNS, OpenItem
 from o2c.ledger.models import Invoice
 from o2c.ledger.references import normalize_reference, ocr_key
+
+OpenInvoice = Invoice | OpenItem  # an ORM invoice or its prefetched open-item row: the fields matching reads
 
 __all__ = [
     "ItemMatch",
@@ -27,12 +31,6 @@ __all__ = [
     "amount_only_match",
     "OpenItemLookup",
 ]
-_CHUNK = 2000  # keys per IN (...): well under SQLite's and PostgreSQL's bind-parameter limits
-
-
-def _chunks(values) -> list[list]:
-    ordered = sorted(values)
-    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
 
 
 def _item_keys(items: Sequence[RemittanceItem]) -> tuple[set[str], set[str]]:
@@ -50,36 +48,53 @@ def _reference_keys(references: Sequence[str]) -> tuple[set[str], set[str]]:
 class OpenItemLookup:
     """Where remittance decisions read invoices. Without prefetch each look-up is the indexed query of
     candidate_invoices / invoices_by_reference / open_invoices (one document at a time). `prefetch` loads, for a
-    whole batch, every invoice any item's reference, OCR or PO key could mean (one chunked IN query) and the
-    open items of the payers who pay by amount only; the look-ups then filter and order in memory exactly as
-    the queries do. A key or payer not prefetched falls back to its query, so the answers never differ."""
+    whole batch, every invoice any item's reference, OCR or PO key could mean (one chunked IN query per key) and
+    the open items of the payers who pay by amount only, as OpenItem rows; the look-ups then filter and order in
+    memory exactly as the queries do. A key or payer not prefetched falls back to its query, so the answers
+    never differ."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._keys: dict[str, set[str]] = {"ocr": set(), "po": set(), "ref": set(), "number": set()}
-        self._index: dict[str, dict[str, list[Invoice]]] = {name: {} for name in self._keys}
-        self._open: dict[str, list[Invoice]] = {}
+        self._index: dict[str, dict[str, list[OpenItem]]] = {name: {} for name in self._keys}
+        self._open: dict[str, list[OpenItem]] = {}
         self._open_bound: Decimal | None = None
+        self._rows: dict[int, OpenItem] = {}
+
+    def _select(self, *where) -> list[OpenItem]:
+        """OpenItem rows of a Core select, one object per invoice id (the first read of it)."""
+        rows = self._rows
+        out = []
+        for row in self.session.execute(select(*OPEN_ITEM_COLUMNS).where(*where)).tuples():
+            item = rows.get(row[0])
+            if item is None:
+                item = rows[row[0]] = OpenItem(*row)
+            out.append(item)
+        return out
 
     def prefetch(self, item_lists: Sequence[Sequence[RemittanceItem]]) -> None:
         """Load every invoice whose OCR, PO or reference key or number any of these items prints."""
-        ocr, pos, refs, numbers = set[str](), set[str](), set[str](), set[str]()
+        wanted: dict[str, set[str]] = {name: set() for name in self._keys}
         for items in item_lists:
-            o, p = _item_keys(items)
-            r, n = _reference_keys([i.invoice_number for i in items if i.invoice_number])
-            ocr, pos, refs, numbers = ocr | o, pos | p, refs | r, numbers | n
-        wanted = {"ocr": ocr, "po": pos, "ref": refs, "number": numbers}
+            ocr, pos = _item_keys(items)
+            refs, numbers = _reference_keys([i.invoice_number for i in items if i.invoice_number])
+            wanted["ocr"] |= ocr
+            wanted["po"] |= pos
+            wanted["ref"] |= refs
+            wanted["number"] |= numbers
         columns = {"ocr": Invoice.ocr_key, "po": Invoice.po_key, "ref": Invoice.reference_key}
         columns["number"] = Invoice.invoice_number
-        found: dict[int, Invoice] = {}
-        for name, keys in wanted.items():
-            for chunk in _chunks(keys - self._keys[name]):
-                found.update(
-                    (inv.id, inv) for inv in self.session.scalars(select(Invoice).where(columns[name].in_(chunk)))
-                )
+        parts = {
+            name: membership(self.session, columns[name], keys - self._keys[name]) for name, keys in wanted.items()
+        }
+        found: dict[int, OpenItem] = {}
+        for n in range(max(len(p) for p in parts.values())):  # one query per part of every kind of key
+            clauses = [p[n] for p in parts.values() if n < len(p)]
+            found.update((inv.id, inv) for inv in self._select(or_(*clauses)))
         for name, keys in wanted.items():
             self._keys[name] |= keys
-        for inv in sorted(found.values(), key=lambda i: i.id):
+        for ident in sorted(found):
+            inv = found[ident]
             for name, value in (
                 ("ocr", inv.ocr_key),
                 ("po", inv.po_key),
@@ -93,42 +108,41 @@ class OpenItemLookup:
 
     def prefetch_open(self, customer_ids: set[str], max_open: Decimal) -> None:
         """Load the open items (open <= max_open) of these customers: the amount-only search's candidates."""
-        for chunk in _chunks(set(customer_ids) - set(self._open)):
-            self._open.update((c, []) for c in chunk)
-            stmt = select(Invoice).where(
-                Invoice.customer_id.in_(chunk), Invoice.open_amount > 0, Invoice.open_amount <= max_open
-            )
-            for inv in self.session.scalars(stmt.order_by(Invoice.invoice_date, Invoice.id)):
+        who = set(customer_ids) - set(self._open)
+        self._open.update((c, []) for c in who)
+        for clause in membership(self.session, Invoice.customer_id, who):
+            rows = self._select(clause, Invoice.open_amount > 0, Invoice.open_amount <= max_open)
+            for inv in sorted(rows, key=lambda i: (i.invoice_date, i.id)):
                 self._open[inv.customer_id].append(inv)
         self._open_bound = max_open if self._open_bound is None else min(self._open_bound, max_open)
 
-    def _lookup(self, name: str, keys: set[str]) -> list[Invoice] | None:
+    def _lookup(self, name: str, keys: set[str]) -> list[OpenItem] | None:
         if not keys <= self._keys[name]:
             return None
         return [inv for key in keys for inv in self._index[name].get(key, [])]
 
-    def candidates(self, customer_id: str, items: Sequence[RemittanceItem]) -> list[Invoice]:
+    def candidates(self, customer_id: str, items: Sequence[RemittanceItem]) -> list[OpenInvoice]:
         """candidate_invoices, answered from the prefetched index when it holds every key."""
         ocr, pos = _item_keys(items)
         by_ocr, by_po = self._lookup("ocr", ocr), self._lookup("po", pos)
         if by_ocr is None or by_po is None:
-            return candidate_invoices(self.session, customer_id, items)
+            return list(candidate_invoices(self.session, customer_id, items))
         found = {inv.id: inv for inv in by_ocr + by_po if inv.customer_id == customer_id and inv.open_amount > 0}
         return sorted(found.values(), key=lambda inv: (inv.invoice_date, inv.id))
 
-    def by_reference(self, references: Sequence[str]) -> list[Invoice]:
+    def by_reference(self, references: Sequence[str]) -> list[OpenInvoice]:
         """invoices_by_reference, answered from the prefetched index when it holds every key."""
         keys, exact = _reference_keys(references)
         by_ref, by_number = self._lookup("ref", keys), self._lookup("number", exact)
         if by_ref is None or by_number is None:
-            return invoices_by_reference(self.session, references)
+            return list(invoices_by_reference(self.session, references))
         return sorted({inv.id: inv for inv in by_ref + by_number}.values(), key=lambda inv: inv.id)
 
-    def open_items(self, customer_id: str, currency: str | None, *, max_open: Decimal, limit: int) -> list[Invoice]:
+    def open_items(self, customer_id: str, currency: str | None, *, max_open: Decimal, limit: int) -> list[OpenInvoice]:
         """open_invoices (bounded by max_open and limit), from the prefetched open items when they cover it."""
         if customer_id not in self._open or self._open_bound is None or max_open > self._open_bound:
-            return open_invoices(self.session, customer_id, currency, max_open=max_open, limit=limit)
-        rows = [
+            return list(open_invoices(self.session, customer_id, currency, max_open=max_open, limit=limit))
+        rows: list[OpenInvoice] = [
             inv
             for inv in self._open[customer_id]
             if inv.open_amount > 0 and (not currency or inv.currency == currency) and inv.open_amount <= max_open
@@ -140,7 +154,7 @@ class OpenItemLookup:
 class ItemMatch:
     """The invoice one remittance item pays (None when unmatched or ambiguous), the rule, and the evidence."""
 
-    invoice: Invoice | None
+    invoice: OpenInvoice | None
     rule: str | None
     reasons: list[str] = field(default_factory=list)
     candidates: list[dict] = field(default_factory=list)
@@ -205,7 +219,7 @@ def candidate_invoices(session: Session, customer_id: str, items: Sequence[Remit
     return list(session.scalars(stmt.order_by(Invoice.invoice_date, Invoice.id)))
 
 
-def _candidate(invoice: Invoice, rule: str) -> dict:
+def _candidate(invoice: OpenInvoice, rule: str) -> dict:
     return {
         "invoice_number": invoice.invoice_number,
         "customer_id": invoice.customer_id,
@@ -215,14 +229,14 @@ def _candidate(invoice: Invoice, rule: str) -> dict:
     }
 
 
-def _amount_agrees(item: RemittanceItem, invoice: Invoice) -> bool:
+def _amount_agrees(item: RemittanceItem, invoice: OpenInvoice) -> bool:
     paid = item.amount_paid if item.amount_paid is not None else None
     if paid is not None and paid + (item.discount or 0) == invoice.open_amount:
         return True
     return item.invoice_amount is not None and item.invoice_amount == invoice.amount
 
 
-def match_item(item: RemittanceItem, candidates: Sequence[Invoice]) -> ItemMatch:
+def match_item(item: RemittanceItem, candidates: Sequence[OpenInvoice]) -> ItemMatch:
     """Exact number, normalized reference, OCR-confusable reference (only if the amount agrees), then PO."""
     ref = (item.invoice_number or "").strip()
     if ref:
@@ -322,7 +336,7 @@ def find_combinations(
 
 
 def amount_only_match(
-    invoices: Sequence[Invoice], amount: Decimal, *, max_size: int, max_candidates: int
+    invoices: Sequence[OpenInvoice], amount: Decimal, *, max_size: int, max_candidates: int
 ) -> CombinationResult:
     """find_combinations over invoices (by id and open amount)."""
     return find_combinations(

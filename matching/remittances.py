@@ -342,7 +342,7 @@ def _by_reference(
             elsewhere = [
                 _candidate(inv, "closed or another customer's")
                 for inv in sources.items.by_reference([item.invoice_number] if item.invoice_number else [])
-                if inv not in candidates
+                if inv.id not in {c.id for c in candidates}
             ]
             decision.flag(
                 AMBIGUOUS if match.ambiguous else UNMATCHED_INVOICE,
