@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import median
@@ -18,6 +19,12 @@ def compact(text: str) -> str:
 
     Accented letters are kept (German umlauts, French/Spanish/Italian accents; 'Qté' stays 'qté')."""
     return _NOT_KEY.sub("", text.lower())
+
+
+@lru_cache(maxsize=65_536)
+def fold_accents(key: str) -> str:
+    """A compacted key without diacritics ('qté' -> 'qte'): OCR often loses accents, and so do some printers."""
+    return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
 
 
 @dataclass
@@ -152,6 +159,9 @@ class LabelSet:
         for label, name, _ in self.keys:
             self._index.setdefault(label, (name, label))
             self._index.setdefault(label + "#", (name, label))
+        for label, name, _ in self.keys:  # the same labels with their accents lost, after every exact spelling
+            self._index.setdefault(fold_accents(label), (name, label))
+            self._index.setdefault(fold_accents(label) + "#", (name, label))
 
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
         """(field, words consumed, label key) when a label starts at words[i], longest label first."""
@@ -159,7 +169,7 @@ class LabelSet:
             key = compact("".join(w.text for w in words[i : i + n]))
             if not key:
                 continue
-            found = self._index.get(key)
+            found = self._index.get(key) or self._index.get(fold_accents(key))
             if found is not None:
                 return found[0], n, found[1]
         return None

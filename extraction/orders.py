@@ -325,7 +325,7 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
     ai, amount, aw = numbers[-1]
     for qi, qty, qw in numbers[:-1]:
         for pi, price, pw in numbers:
-            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and price != amount:
+            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and (price != amount or qty == 1):
                 desc = [w for w in words[code_at + 1 : qi] if re.search(r"[^\W\d_]", w.text)]
                 after = words[qi + 1] if qi + 1 < len(words) else None
                 before = words[qi - 1] if qi > 0 else None
