@@ -30,6 +30,8 @@ from o2c.extraction.linecells import (
     looks_code,
     looks_uom,
     numbers_in,
+    price_from_amount,
+    repair_row,
     split_code_cell,
 )
 from o2c.extraction.nlp import find_entities
@@ -113,7 +115,12 @@ def extract_order(
     if free_text is not None and not order.lines:
         _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     _ground_buyer(order, lines, evidence, grounding)
-    _check_consistency(order, totals.get("freight", (None,))[0], evidence)
+    repaired = _repair_ocr_rows(order, evidence)
+    if not _check_consistency(order, totals.get("freight", (None,))[0], evidence):
+        for path, cap in repaired.items():  # no document total vouched for the mended rows
+            evidence.adjust(path, cap)
+    for path in [p for p in repaired if p in evidence.derived]:
+        evidence.adjust(path, DERIVED_PRICE_CONFIDENCE)
     _ground_skus(order, evidence, grounding)
     if not order.po_number:
         evidence.missing("order.po_number", "no PO number found")
@@ -189,6 +196,15 @@ def _read_lines(
             if len(qty_words) > 1 and not line.uom and re.fullmatch(r"[A-Za-z]{1,5}\.?", qty_words[1].text):
                 line.uom = qty_words[1].text
                 evidence.record(f"{path}.uom", 0.85, qty_words[1:2], page=row.page)
+        uom_words = row.cells.get("uom", [])
+        if line.quantity is None and len(uom_words) == 1:
+            qty_text, unit = _split_quantity(uom_words[0].text)  # '8M': the quantity printed into the unit cell
+            qty = parse_amount(qty_text, decimal_comma) if unit else None
+            if qty is not None and unit:
+                line.quantity, line.uom = qty, unit
+                used.append(uom_words[0])
+                evidence.record(f"{path}.quantity", 0.85, uom_words, page=row.page)
+                evidence.record(f"{path}.uom", 0.85, uom_words, page=row.page)
         for name in ("unit_price", "net_unit_price", "amount"):
             value, words = amount_in(row.cells.get(name, []), decimal_comma)
             if value is not None:
@@ -354,11 +370,12 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
             continue
         known = grounding.known_code(line.sku)
         if known:
+            ocr_read = bool(evidence.provenance.get(path, {}).get("ocr"))
             line.sku = (
                 known
                 if code_key(known) == code_key(line.sku)
                 and known != line.sku
-                and not any(c.islower() for c in line.sku)
+                and (ocr_read or not any(c.islower() for c in line.sku))  # OCR confuses 'v' and 'V'
                 else line.sku
             )
             # our SKU, or a part number master data maps to one for this customer (matching resolves it)
@@ -460,15 +477,58 @@ def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sen
         evidence.provenance["order.order_date"] = {"part": "header", "text": f"Date: {sent_on.isoformat()}"}
 
 
-def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence: Evidence) -> None:
-    """qty x price = amount per line and lines summing to the subtotal (or total) confirm each other."""
-    lines_ok = True
+REPAIRED_CONFIDENCE = 0.85  # a one-digit OCR repair that only its own row's arithmetic vouches for
+DERIVED_PRICE_CONFIDENCE = 0.8  # a unit price computed as amount / quantity: as sure as the quantity, no surer
+
+
+def _repair_ocr_rows(order: ExtractedOrder, evidence: Evidence) -> dict[str, float]:
+    """Mend OCR'd rows whose qty x price != amount by one misread digit, or a price read as a fragment.
+
+    A repair is made only where the row's two other cells, read independently, admit exactly one (linecells.
+    repair_row); a text layer's numbers are never mended (a disagreeing digital row is a real discrepancy).
+    Returns the mended paths with the confidence they keep unless the document's total confirms the lines."""
+    mended: dict[str, float] = {}
     for i, line in enumerate(order.lines):
         path = f"order.lines[{i}]"
-        if f"{path}.amount" in evidence.derived:
-            continue  # the amount was computed from qty x price: agreeing with itself proves nothing
+        cells = {"quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount}
+        if any(f"{path}.{n}" in evidence.derived for n in cells):
+            continue
+        if not all(evidence.provenance.get(f"{path}.{n}", {}).get("ocr") for n in cells):
+            continue
+        qty, price, amount = cells["quantity"], cells["unit_price"], cells["amount"]
+        if qty is None or price is None or amount is None:
+            continue
+        fix = repair_row(qty, price, amount)
+        if fix:
+            name, value = fix
+            evidence.warnings.append(f"line {i + 1}: {name} read {cells[name]}, taken as {value} (one OCR digit)")
+            setattr(line, name, value)
+            mended[f"{path}.{name}"] = REPAIRED_CONFIDENCE
+            continue
+        if agrees(qty, price, amount):
+            continue
+        derived = price_from_amount(qty, amount, evidence.provenance[f"{path}.unit_price"].get("text"))
+        if derived is not None:
+            evidence.warnings.append(f"line {i + 1}: unit price read {price}, taken as amount / quantity")
+            line.unit_price = derived
+            evidence.derived.add(f"{path}.unit_price")
+            mended[f"{path}.unit_price"] = DERIVED_PRICE_CONFIDENCE
+    return mended
+
+
+def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence: Evidence) -> bool:
+    """qty x price = amount per line and lines summing to the subtotal (or total) confirm each other.
+
+    Returns True when the lines' amounts sum to what the document says."""
+    lines_ok = True
+    checked: set[int] = set()  # rows whose qty x price = amount held: a matching sum vouches for all their cells
+    for i, line in enumerate(order.lines):
+        path = f"order.lines[{i}]"
+        if any(f"{path}.{n}" in evidence.derived for n in ("amount", "unit_price", "quantity")):
+            continue  # one cell was computed from the others: the row agreeing with itself proves nothing
         if line.quantity is not None and line.unit_price is not None and line.amount is not None:
             if abs(quantize(line.quantity * line.unit_price) - line.amount) <= Decimal("0.01"):
+                checked.add(i)
                 evidence.raise_to(path + ".", 0.97)
             else:
                 lines_ok = False
@@ -478,22 +538,25 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
             evidence.adjust(path + ".", 0.8)
     amounts = [ln.amount for ln in order.lines]
     if not order.lines or any(a is None for a in amounts):
-        return
+        return False
     lines_sum = sum(amounts, Decimal("0"))
     expected = order.subtotal
     if expected is None and order.total is not None:
         expected = order.total - (order.tax or 0) - (freight or 0)
     if expected is None:
-        return
+        return False
     if lines_sum == expected:
-        if lines_ok:
-            evidence.raise_to("order.lines[", 0.99)
+        for i in range(len(order.lines)):
+            # the sum vouches for every amount; for a row's other cells only where its own arithmetic held
+            evidence.raise_to(f"order.lines[{i}]." if lines_ok and i in checked else f"order.lines[{i}].amount", 0.99)
         evidence.raise_to("order.subtotal", 0.99)
         if order.total is not None and order.total == lines_sum + (order.tax or 0) + (freight or 0):
             evidence.raise_to("order.total", 0.99)
             evidence.raise_to("order.tax", 0.98)
+        return True
     else:
         evidence.adjust("order.lines[", 0.55)
         evidence.adjust("order.subtotal", 0.55)
         evidence.adjust("order.total", 0.6)
         evidence.warnings.append(f"order lines sum to {lines_sum}, document says {expected}")
+    return False

@@ -12,9 +12,12 @@ import pytest
 from PIL import Image, ImageChops
 
 from o2c.extraction import ocr
+from o2c.extraction.evidence import Evidence
+from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
-from o2c.extraction.orders import _row_by_arithmetic
-from o2c.extraction.pages import Word
+from o2c.extraction.linecells import price_from_amount, repair_row
+from o2c.extraction.orders import _row_by_arithmetic, extract_order
+from o2c.extraction.pages import OCR, TEXT, Page, Word
 from o2c.extraction.service import extract_document
 from tests.extraction.conftest import draw_pdf
 
@@ -120,3 +123,72 @@ def test_a_one_unit_row_is_read_by_arithmetic():
     (qty, _), (price, _), (amount, _), code, _desc, uom = read
     assert (qty, price, amount, code.text, uom.text) == (1, Decimal("238.99"), Decimal("238.99"), "RL3-8977", "SET")
     assert _row_by_arithmetic(_words("RL3-8977 Micro hose 2 238.99 238.99"), False, None) is None
+
+
+@pytest.mark.parametrize(
+    "qty, price, amount, fix",
+    [
+        ("3", "1779.85", "5159.55", ("unit_price", "1719.85")),  # a 1 read as 7
+        ("2", "25844.40", "1688.80", ("amount", "51688.80")),  # a leading digit lost
+        ("30", "229.77", "11488.50", ("quantity", "50")),  # a 5 read as 3
+    ],
+)
+def test_one_misread_digit_is_mended_when_the_row_admits_one_repair(qty, price, amount, fix):
+    assert repair_row(Decimal(qty), Decimal(price), Decimal(amount)) == (fix[0], Decimal(fix[1]))
+
+
+@pytest.mark.parametrize(
+    "qty, price, amount",
+    [
+        ("3", "307.82", "12695.50"),  # two cells wrong: no single digit mends it
+        ("4", "5.00", "20.00"),  # the row agrees: nothing to mend
+        ("1", "12.00", "13.00"),  # 1 x 13.00 and 1 x 12.00 -> 12.00 both fit: two repairs, none taken
+    ],
+)
+def test_no_repair_without_a_unique_one(qty, price, amount):
+    assert repair_row(Decimal(qty), Decimal(price), Decimal(amount)) is None
+
+
+def test_a_price_read_as_a_fragment_is_amount_over_quantity():
+    assert price_from_amount(Decimal(60), Decimal("33465.00"), "75") == Decimal("557.75")
+    assert price_from_amount(Decimal(120), Decimal("216783.60"), "1.80653") == Decimal("1806.53")
+    assert price_from_amount(Decimal(60), Decimal("33465.00"), "12") is None  # not its digits
+    assert price_from_amount(Decimal(7), Decimal("100.00"), "14") is None  # 100 / 7 is no price to the cent
+
+
+def _ocr_order(rows, total):
+    """An order read from OCR'd words: one row per (sku, qty, price, amount), then a total line."""
+    evidence = Evidence(page_sources={1: OCR})
+    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    for k, row in enumerate(rows):
+        items += [(x, 160 + 15 * k, text) for x, text in zip((40, 130, 220, 320), row, strict=True)]
+    items += [(220, 160 + 15 * len(rows) + 10, "Total"), (320, 160 + 15 * len(rows) + 10, total)]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9, confidence=0.95) for x, y, t in items]
+    lines = all_lines([Page(1, 612, 792, words, OCR)])
+    return extract_order(lines, evidence), evidence
+
+
+def test_a_mended_row_is_confirmed_by_the_documents_total_only():
+    rows = [("BRG-6204", "3", "1779.85", "5159.55"), ("VLV-1180", "2", "10.00", "20.00")]
+    order, evidence = _ocr_order(rows, "5179.55")
+    assert order.lines[0].unit_price == Decimal("1719.85")
+    assert evidence.confidence["order.lines[0].unit_price"] >= 0.9  # the total vouches for the mended row
+    order, evidence = _ocr_order(rows, "9999.99")
+    assert order.lines[0].unit_price == Decimal("1719.85")
+    assert evidence.confidence["order.lines[0].unit_price"] < 0.9
+
+
+def test_a_price_computed_from_amount_and_quantity_never_confirms_itself():
+    order, evidence = _ocr_order([("BRG-6204", "60", "75", "33465.00")], "33465.00")
+    assert order.lines[0].unit_price == Decimal("557.75")
+    assert evidence.confidence["order.lines[0].unit_price"] < 0.9
+    assert evidence.confidence["order.lines[0].quantity"] < 0.97  # its own row's arithmetic proves nothing
+
+
+def test_a_text_layers_disagreeing_row_is_not_mended():
+    rows = [("BRG-6204", "3", "1779.85", "5159.55")]
+    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    items += [(x, 160, text) for x, text in zip((40, 130, 220, 320), rows[0], strict=True)]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9) for x, y, t in items]
+    order = extract_order(all_lines([Page(1, 612, 792, words, TEXT)]), Evidence(page_sources={1: TEXT}))
+    assert order.lines[0].unit_price == Decimal("1779.85")
