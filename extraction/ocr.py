@@ -336,9 +336,19 @@ _RULE = re.compile(r"^(\d+(?:[.,]\d+)?)[|)\]/!}{\\]{1,3}([A-Za-z]{1,4})$")
 _BAR = re.compile(r"^(.*?\w)[|]+[/)\]}{(\\!]*(\w.*)$")  # '4|MTR-1HP': a ruling line between two cells
 
 
+_SPECKS = "~_«»—–‘’“”`"  # dust and rule ends read as marks no printed value starts or ends with
+_INK = re.compile(r"[\w$€£¥#%&@]")  # a word with none of these is a speck of dust, not text
+
+
 def _clean_ocr_word(text: str) -> str:
-    """Drop table rules read as characters ('|', '[') at a word's edges."""
-    return text.strip().strip("|[]{}")
+    """Drop table rules and specks read as characters ('|', '[', '~', '«', '—_-') at a word's edges, and words
+    that are nothing but such marks ('~', ';' alone on a line between two table rows)."""
+    text = text.strip().strip("|[]{}")
+    core = text.strip(_SPECKS)
+    if core != text:
+        head = text[: len(text) - len(text.lstrip(_SPECKS))]
+        text = core.lstrip("-") if head and core.startswith("-") else core  # '—_-BU8-8448': the dash is a speck
+    return text if _INK.search(text) else ""
 
 
 def _split_rule(text: str, x0: float, x1: float):

@@ -268,11 +268,26 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
                 if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text)
                 else (words[:k] + words[k + 1 :])
             )
+            if name != "description":  # 'ABC-123 Compact' under an item header: the words are the description's
+                after = words[k + 1 :]
+                n = next((j for j, w in enumerate(after) if not re.search(r"[a-z]{2}", w.text)), len(after))
+                if n:
+                    row.cells["description"] = _reading_order(after[:n] + row.cells.get("description", []))
+                    rest = [w for w in rest if w not in after[:n]]
             row.cells[name] = rest
             return
 
 
 _LINE_NO = re.compile(r"\d{1,3}\.?")
+
+
+def _reading_order(words: list[Word]) -> list[Word]:
+    """A cell's words line by line (a wrapped line below its first), left to right within a line."""
+    if not words:
+        return words
+    height = sorted(w.height for w in words)[len(words) // 2]
+    first = min((w.top + w.bottom) / 2 for w in words)
+    return sorted(words, key=lambda w: (round(((w.top + w.bottom) / 2 - first) / height), w.x0))
 
 
 def _recover_by_arithmetic(

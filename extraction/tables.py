@@ -266,7 +266,7 @@ def _is_stop(line: Line, stop: LabelSet) -> bool:
 
 
 def _is_wrap(cells: dict[str, list[Word]]) -> bool:
-    return bool(cells) and set(cells) <= {"description", "sku", IGNORED}
+    return bool(cells) and set(cells) <= {"description", "sku", "item", IGNORED}
 
 
 def _has_number(words: list[Word], decimal_comma: bool | None) -> bool:

@@ -13,6 +13,7 @@ from PIL import Image, ImageChops
 
 from o2c.extraction import ocr
 from o2c.extraction.evidence import Evidence
+from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import price_from_amount, repair_row
@@ -192,3 +193,30 @@ def test_a_text_layers_disagreeing_row_is_not_mended():
     words = [Word(t, x, y, x + 6 * len(t), y + 9) for x, y, t in items]
     order = extract_order(all_lines([Page(1, 612, 792, words, TEXT)]), Evidence(page_sources={1: TEXT}))
     assert order.lines[0].unit_price == Decimal("1779.85")
+
+
+@pytest.mark.parametrize(
+    "read, kept",
+    [("—_-BU8-8448", "BU8-8448"), ("«854.76", "854.76"), ("~", ""), (";", ""), ("-5159.55", "-5159.55"), ("$", "$")],
+)
+def test_specks_read_as_marks_are_dropped(read, kept):
+    assert ocr._clean_ocr_word(read) == kept
+
+
+def test_description_words_under_an_item_header_and_their_wrapped_line_stay_with_the_description():
+    """'Ref.' names the SKU column but holds the customer's part number; 'Our Item' holds our code and the
+    description's first words (OCR lost the I of 'Item Description'), and the wrapped line sits under it too."""
+    items = [(40, 140, "Ref."), (110, 140, "Our Item"), (240, 140, "tem Description"), (330, 140, "Qty")]
+    items += [(380, 140, "Unit Price"), (460, 140, "Amount")]
+    items += [(40, 160, "2028-11475"), (110, 160, "BRG-6204"), (190, 160, "Compact"), (262, 160, "gasket")]
+    items += [(330, 160, "20"), (380, 160, "2231.52"), (460, 160, "44630.40"), (190, 171, "42mm")]
+    words = [
+        Word(t, x + 6 * (len(text[:i])), y, x + 6 * (len(text[:i]) + len(t)), y + 9, confidence=0.95)
+        for x, y, text in items
+        for i, t in ((text.index(t), t) for t in text.split())
+    ]
+    grounding = Grounding(skus=frozenset({"BRG-6204"}), customer_part_numbers=frozenset({"2028-11475"}))
+    order = extract_order(
+        all_lines([Page(1, 612, 792, words, OCR)]), Evidence(page_sources={1: OCR}), grounding=grounding
+    )
+    assert (order.lines[0].sku, order.lines[0].description) == ("BRG-6204", "Compact gasket 42mm")
