@@ -337,7 +337,7 @@ _BAR = re.compile(r"^(.*?\w)[|]+[/)\]}{(\\!]*(\w.*)$")  # '4|MTR-1HP': a ruling 
 
 
 _SPECKS = "~_«»—–‘’“”`"  # dust and rule ends read as marks no printed value starts or ends with
-_INK = re.compile(r"[\w$€£¥#%&@]")  # a word with none of these is a speck of dust, not text
+_DUST = frozenset("~_«»—–‘’“”`;,.'\"*^=°")  # a word of nothing but these is a speck of dust, not text
 
 
 def _clean_ocr_word(text: str) -> str:
@@ -348,7 +348,7 @@ def _clean_ocr_word(text: str) -> str:
     if core != text:
         head = text[: len(text) - len(text.lstrip(_SPECKS))]
         text = core.lstrip("-") if head and core.startswith("-") else core  # '—_-BU8-8448': the dash is a speck
-    return text if _INK.search(text) else ""
+    return "" if set(text) <= _DUST else text
 
 
 def _split_rule(text: str, x0: float, x1: float):

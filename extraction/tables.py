@@ -56,17 +56,18 @@ class Table:
 def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[Column] | None:
     """The columns a line names when it is a table header, else None."""
     found: list[Column] = []
-    words = line.words
-    i = unmatched = 0
-    while i < len(words):
-        hit = columns.match_at(words, i)
-        if hit:
-            name, n, _ = hit
-            found.append(Column(name, words[i].x0, words[i + n - 1].x1))
-            i += n
-        else:
-            unmatched += 1
-            i += 1
+    unmatched = 0
+    for words in line.segments or [line.words]:  # a label never reaches over a column gap ('Invoice  Date')
+        i = 0
+        while i < len(words):
+            hit = columns.match_at(words, i)
+            if hit:
+                name, n, _ = hit
+                found.append(Column(name, words[i].x0, words[i + n - 1].x1))
+                i += n
+            else:
+                unmatched += 1
+                i += 1
     names = {c.name for c in found if c.name != IGNORED}
     # two named columns beside an ignored one ('Amount Paid | Invoice # | Invoice Date') make a header too
     small = len(names) >= 2 and len(found) >= 3 and not unmatched

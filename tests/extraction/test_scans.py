@@ -20,6 +20,7 @@ from o2c.extraction.linecells import price_from_amount, repair_row
 from o2c.extraction.orders import _row_by_arithmetic, extract_order
 from o2c.extraction.pages import OCR, TEXT, Page, Word
 from o2c.extraction.service import extract_document
+from o2c.extraction.tables import find_header
 from tests.extraction.conftest import draw_pdf
 
 ROWS = [
@@ -197,7 +198,16 @@ def test_a_text_layers_disagreeing_row_is_not_mended():
 
 @pytest.mark.parametrize(
     "read, kept",
-    [("—_-BU8-8448", "BU8-8448"), ("«854.76", "854.76"), ("~", ""), (";", ""), ("-5159.55", "-5159.55"), ("$", "$")],
+    [
+        ("—_-BU8-8448", "BU8-8448"),
+        ("«854.76", "854.76"),
+        ("~", ""),
+        (";", ""),
+        ("-5159.55", "-5159.55"),
+        ("$", "$"),
+        ("-", "-"),
+        (":", ":"),
+    ],
 )
 def test_specks_read_as_marks_are_dropped(read, kept):
     assert ocr._clean_ocr_word(read) == kept
@@ -220,3 +230,13 @@ def test_description_words_under_an_item_header_and_their_wrapped_line_stay_with
         all_lines([Page(1, 612, 792, words, OCR)]), Evidence(page_sources={1: OCR}), grounding=grounding
     )
     assert (order.lines[0].sku, order.lines[0].description) == ("BRG-6204", "Compact gasket 42mm")
+
+
+def test_a_header_label_never_reaches_over_a_column_gap():
+    """'Invoice' and 'Date' are two columns apart, not the one label 'Invoice Date'."""
+    words = [Word(t, x, 100, x + 6 * len(t), 109) for t, x in (("Pos.", 40), ("Invoice", 80), ("Date", 180))]
+    words += [Word("Net", 300, 100, 318, 109), Word("Paid", 321, 100, 345, 109)]
+    [line] = all_lines([Page(1, 612, 792, words, OCR)])
+    header = find_header(line, label_set("item_columns"))
+    assert header is not None
+    assert [c.name for c in header if c.name != "_ignored"] == ["invoice_number", "amount_paid"]
