@@ -155,3 +155,18 @@ def price_from_amount(quantity: Decimal, amount: Decimal, read: str | None) -> D
     digits_read = re.sub(r"\D", "", read)
     digits = re.sub(r"\D", "", format(price, "f"))
     return price if len(digits_read) >= 2 and digits_read in digits else None
+
+
+_DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "s": "5", "O": "0", "o": "0", "l": "1", "I": "1", "B": "8"})
+
+
+def folded_number(text: str, decimal_comma: bool | None) -> Decimal | None:
+    """A number OCR printed with one digit as a look-alike glyph ('§.919,76' for 5.919,76), else None.
+
+    Only a word of at least three digits, separators and exactly one look-alike is read this way; callers take
+    the value only where a row's arithmetic then agrees, so the fold is confirmed by other cells, never by itself."""
+    if len(re.findall(r"\d", text)) < 3 or len(re.findall(r"[§SsOolIB]", text)) != 1:
+        return None
+    if re.search(r"[^\d.,§SsOolIB]", text):
+        return None
+    return parse_amount(text.translate(_DIGIT_LOOKALIKES), decimal_comma)

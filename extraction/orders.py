@@ -27,6 +27,7 @@ from o2c.extraction.linecells import (
     agrees,
     code_in_words,
     factor_from_row,
+    folded_number,
     looks_code,
     looks_uom,
     numbers_in,
@@ -341,9 +342,12 @@ def _read_rows_by_arithmetic(
 
 
 def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
+    # a look-alike glyph in a number ('§.919,76') counts only inside a triple whose arithmetic agrees (below)
     numbers = [
         (i, v, w)
-        for i, (v, w) in enumerate((parse_amount(w.text, decimal_comma), w) for w in words)
+        for i, (v, w) in enumerate(
+            (parse_amount(w.text, decimal_comma) or folded_number(w.text, decimal_comma), w) for w in words
+        )
         if v is not None and not looks_code(w.text)
     ]
     if len(numbers) < 3:

@@ -16,7 +16,7 @@ from o2c.extraction.evidence import Evidence
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
-from o2c.extraction.linecells import price_from_amount, repair_row
+from o2c.extraction.linecells import folded_number, price_from_amount, repair_row
 from o2c.extraction.orders import _row_by_arithmetic, extract_order
 from o2c.extraction.pages import OCR, TEXT, Page, Word
 from o2c.extraction.service import extract_document
@@ -240,3 +240,10 @@ def test_a_header_label_never_reaches_over_a_column_gap():
     header = find_header(line, label_set("item_columns"))
     assert header is not None
     assert [c.name for c in header if c.name != "_ignored"] == ["invoice_number", "amount_paid"]
+
+
+def test_a_look_alike_glyph_in_an_amount_counts_only_where_the_row_agrees():
+    read = _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,76"), True, None)
+    assert read is not None and read[2][0] == Decimal("5919.76")
+    assert _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,86"), True, None) is None
+    assert folded_number("S1", None) is None and folded_number("5.919,76", True) is None  # no fold to make
