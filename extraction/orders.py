@@ -565,9 +565,9 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
     if expected is None:
         return False
     if lines_sum == expected:
-        for i in range(len(order.lines)):
+        for i in range(len(order.lines) if lines_ok else 0):
             # the sum vouches for every amount; for a row's other cells only where its own arithmetic held
-            evidence.raise_to(f"order.lines[{i}]." if lines_ok and i in checked else f"order.lines[{i}].amount", 0.99)
+            evidence.raise_to(f"order.lines[{i}]." if i in checked else f"order.lines[{i}].amount", 0.99)
         evidence.raise_to("order.subtotal", 0.99)
         if order.total is not None and order.total == lines_sum + (order.tax or 0) + (freight or 0):
             evidence.raise_to("order.total", 0.99)
