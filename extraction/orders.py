@@ -543,6 +543,8 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
     checked: set[int] = set()  # rows whose qty x price = amount held: a matching sum vouches for all their cells
     for i, line in enumerate(order.lines):
         path = f"order.lines[{i}]"
+        if f"{path}.amount" in evidence.derived:
+            checked.add(i)  # qty x price computed: a matching sum confirms that product, so both its factors
         if any(f"{path}.{n}" in evidence.derived for n in ("amount", "unit_price", "quantity")):
             continue  # one cell was computed from the others: the row agreeing with itself proves nothing
         if line.quantity is not None and line.unit_price is not None and line.amount is not None:

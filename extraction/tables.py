@@ -54,10 +54,26 @@ class Table:
 
 
 def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[Column] | None:
-    """The columns a line names when it is a table header, else None."""
+    """The columns a line names when it is a table header, else None.
+
+    Labels are matched along the whole line first; where that names no header, cell by cell, so a label never
+    reaches over a column gap ('Invoice  Date' is two columns, not the label 'Invoice Date'). A header found
+    only that way must name a money column: 'Qty  Item  Description' on a packing slip is no order table."""
+    found = _header_cells([line.words], columns, min_columns)
+    if found is None and len(line.segments) > 1:
+        found = _header_cells(line.segments, columns, min_columns)
+        if found is not None and not any(c.name in MONEY for c in found):
+            return None
+    return found
+
+
+MONEY = NUMERIC - {"quantity"}
+
+
+def _header_cells(runs: list[list[Word]], columns: LabelSet, min_columns: int) -> list[Column] | None:
     found: list[Column] = []
     unmatched = 0
-    for words in line.segments or [line.words]:  # a label never reaches over a column gap ('Invoice  Date')
+    for words in runs:
         i = 0
         while i < len(words):
             hit = columns.match_at(words, i)
