@@ -21,6 +21,12 @@ def compact(text: str) -> str:
     return _NOT_KEY.sub("", text.lower())
 
 
+@lru_cache(maxsize=65_536)
+def fold_accents(key: str) -> str:
+    """A compacted key without diacritics ('qté' -> 'qte'): OCR often loses accents, and so do some printers."""
+    return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
+
+
 @dataclass
 class Line:
     """Words sharing a baseline, left to right, split into segments wherever a column gap opens."""
@@ -160,7 +166,10 @@ class LabelSet:
         for label, name, _ in self.keys:
             self._index.setdefault(label, (name, label))
             self._index.setdefault(label + "#", (name, label))
-        for label, name, _ in self.keys:  # OCR drops accents and reads 'N°' as 'N*': the label without them
+        for label, name, _ in self.keys:  # the same labels with their accents lost, after every exact spelling
+            self._index.setdefault(fold_accents(label), (name, label))
+            self._index.setdefault(fold_accents(label) + "#", (name, label))
+        for label, name, _ in self.keys:  # OCR also reads 'N°' as 'N*' or drops the sign: the label without it
             bare = _unaccented(label)
             if bare != label and len(bare) >= 4:
                 self._index.setdefault(bare, (name, label))
@@ -172,7 +181,7 @@ class LabelSet:
             key = compact("".join(w.text for w in words[i : i + n]))
             if not key:
                 continue
-            found = self._index.get(key)
+            found = self._index.get(key) or self._index.get(fold_accents(key))
             if found is not None:
                 return found[0], n, found[1]
         return None

@@ -95,3 +95,78 @@ def factor_from_row(
         if value not in (known, amount) and value > 0 and agrees(known, value, amount):
             return value, word
     return None
+
+
+def one_digit_misreads(value: Decimal) -> set[Decimal]:
+    """What a printed number may have been if OCR got one digit of it wrong: one digit changed, dropped or added.
+
+    '70055.52' may have been '10055.52'; '1688.80' may have been '51688.80' (a digit lost); the decimal places
+    stay as printed. Numbers with a leading zero ('051688.80') are no printed number and are left out."""
+    text = format(value, "f")
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    spellings: set[str] = set()
+    for i, char in enumerate(text):
+        if char.isdigit():
+            spellings.update(text[:i] + d + text[i + 1 :] for d in "0123456789" if d != char)
+            spellings.add(text[:i] + text[i + 1 :])
+    point = text.find(".") if "." in text else len(text)
+    for i in range(point + 1):
+        spellings.update(text[:i] + d + text[i:] for d in "0123456789")
+    out = set()
+    for s in spellings:
+        if not s or s.startswith(".") or (len(s) > 1 and s[0] == "0" and s[1] != "."):
+            continue
+        out.add(Decimal(sign + s))
+    out.discard(value)
+    return out
+
+
+def repair_row(quantity: Decimal, price: Decimal, amount: Decimal) -> tuple[str, Decimal] | None:
+    """The one cell of a row whose one-digit misread (see one_digit_misreads) makes qty x price = amount.
+
+    Returns (field, value), or None when the row agrees already, nothing fits, or more than one repair fits:
+    a repair is taken only when the two other cells, read independently, leave exactly one way to mend it."""
+    if agrees(quantity, price, amount):
+        return None
+    fits: set[tuple[str, Decimal]] = set()
+    for name in ("quantity", "unit_price", "amount"):
+        cells = {"quantity": quantity, "unit_price": price, "amount": amount}
+        for candidate in one_digit_misreads(cells[name]):
+            if candidate <= 0:
+                continue
+            cells[name] = candidate
+            if agrees(cells["quantity"], cells["unit_price"], cells["amount"]):
+                fits.add((name, candidate))
+        if len(fits) > 1:
+            return None
+    return next(iter(fits)) if len(fits) == 1 else None
+
+
+def price_from_amount(quantity: Decimal, amount: Decimal, read: str | None) -> Decimal | None:
+    """amount / quantity as the unit price when the price cell was read as a fragment of it ('75' for 557.75).
+
+    The quotient must be exact to the cent, and the digits that were read must be a run of its digits: the cell
+    held this price and OCR lost part of it. None otherwise (a price is never made up from nothing)."""
+    if quantity <= 0 or amount <= 0 or not read:
+        return None
+    price = quantize(amount / quantity)
+    if quantize(price * quantity) != amount:
+        return None
+    digits_read = re.sub(r"\D", "", read)
+    digits = re.sub(r"\D", "", format(price, "f"))
+    return price if len(digits_read) >= 2 and digits_read in digits else None
+
+
+_DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "s": "5", "O": "0", "o": "0", "l": "1", "I": "1", "B": "8"})
+
+
+def folded_number(text: str, decimal_comma: bool | None) -> Decimal | None:
+    """A number OCR printed with one digit as a look-alike glyph ('§.919,76' for 5.919,76), else None.
+
+    Only a word of at least three digits, separators and exactly one look-alike is read this way; callers take
+    the value only where a row's arithmetic then agrees, so the fold is confirmed by other cells, never by itself."""
+    if len(re.findall(r"\d", text)) < 3 or len(re.findall(r"[§SsOolIB]", text)) != 1:
+        return None
+    if re.search(r"[^\d.,§SsOolIB]", text):
+        return None
+    return parse_amount(text.translate(_DIGIT_LOOKALIKES), decimal_comma)

@@ -27,9 +27,12 @@ from o2c.extraction.linecells import (
     agrees,
     code_in_words,
     factor_from_row,
+    folded_number,
     looks_code,
     looks_uom,
     numbers_in,
+    price_from_amount,
+    repair_row,
     split_code_cell,
 )
 from o2c.extraction.nlp import find_entities
@@ -117,7 +120,12 @@ def extract_order(
     if free_text is not None and not order.lines:
         _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     _ground_buyer(order, lines, evidence, grounding)
-    _check_consistency(order, totals.get("freight", (None,))[0], evidence)
+    repaired = _repair_ocr_rows(order, evidence)
+    if not _check_consistency(order, totals.get("freight", (None,))[0], evidence):
+        for path, cap in repaired.items():  # no document total vouched for the mended rows
+            evidence.adjust(path, cap)
+    for path in [p for p in repaired if p in evidence.derived]:
+        evidence.adjust(path, DERIVED_PRICE_CONFIDENCE)
     _ground_skus(order, evidence, grounding)
     if not order.po_number:
         evidence.missing("order.po_number", "no PO number found")
@@ -194,6 +202,15 @@ def _read_lines(
             if len(qty_words) > 1 and not line.uom and re.fullmatch(r"[A-Za-z]{1,5}\.?", qty_words[1].text):
                 line.uom = qty_words[1].text
                 evidence.record(f"{path}.uom", 0.85, qty_words[1:2], page=row.page)
+        uom_words = row.cells.get("uom", [])
+        if line.quantity is None and len(uom_words) == 1:
+            qty_text, unit = _split_quantity(uom_words[0].text)  # '8M': the quantity printed into the unit cell
+            qty = parse_amount(qty_text, decimal_comma) if unit else None
+            if qty is not None and unit:
+                line.quantity, line.uom = qty, unit
+                used.append(uom_words[0])
+                evidence.record(f"{path}.quantity", 0.85, uom_words, page=row.page)
+                evidence.record(f"{path}.uom", 0.85, uom_words, page=row.page)
         for name in ("unit_price", "net_unit_price", "amount"):
             value, words = amount_in(row.cells.get(name, []), decimal_comma)
             if value is not None:
@@ -257,11 +274,26 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
                 if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text)
                 else (words[:k] + words[k + 1 :])
             )
+            if name != "description":  # 'ABC-123 Compact' under an item header: the words are the description's
+                after = words[k + 1 :]
+                n = next((j for j, w in enumerate(after) if not re.search(r"[a-z]{2}", w.text)), len(after))
+                if n:
+                    row.cells["description"] = _reading_order(after[:n] + row.cells.get("description", []))
+                    rest = [w for w in rest if w not in after[:n]]
             row.cells[name] = rest
             return
 
 
 _LINE_NO = re.compile(r"\d{1,3}\.?")
+
+
+def _reading_order(words: list[Word]) -> list[Word]:
+    """A cell's words line by line (a wrapped line below its first), left to right within a line."""
+    if not words:
+        return words
+    height = sorted(w.height for w in words)[len(words) // 2]
+    first = min((w.top + w.bottom) / 2 for w in words)
+    return sorted(words, key=lambda w: (round(((w.top + w.bottom) / 2 - first) / height), w.x0))
 
 
 def _recover_by_arithmetic(
@@ -315,9 +347,12 @@ def _read_rows_by_arithmetic(
 
 
 def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
+    # a look-alike glyph in a number ('§.919,76') counts only inside a triple whose arithmetic agrees (below)
     numbers = [
         (i, v, w)
-        for i, (v, w) in enumerate((parse_amount(w.text, decimal_comma), w) for w in words)
+        for i, (v, w) in enumerate(
+            (parse_amount(w.text, decimal_comma) or folded_number(w.text, decimal_comma), w) for w in words
+        )
         if v is not None and not looks_code(w.text)
     ]
     if len(numbers) < 3:
@@ -330,7 +365,7 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
     ai, amount, aw = numbers[-1]
     for qi, qty, qw in numbers[:-1]:
         for pi, price, pw in numbers:
-            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and price != amount:
+            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and (price != amount or qty == 1):
                 desc = [w for w in words[code_at + 1 : qi] if re.search(r"[^\W\d_]", w.text)]
                 after = words[qi + 1] if qi + 1 < len(words) else None
                 before = words[qi - 1] if qi > 0 else None
@@ -359,11 +394,12 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
             continue
         known = grounding.known_code(line.sku)
         if known:
+            ocr_read = bool(evidence.provenance.get(path, {}).get("ocr"))
             line.sku = (
                 known
                 if code_key(known) == code_key(line.sku)
                 and known != line.sku
-                and not any(c.islower() for c in line.sku)
+                and (ocr_read or not any(c.islower() for c in line.sku))  # OCR confuses 'v' and 'V'
                 else line.sku
             )
             # our SKU, or a part number master data maps to one for this customer (matching resolves it)
@@ -465,15 +501,60 @@ def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sen
         evidence.provenance["order.order_date"] = {"part": "header", "text": f"Date: {sent_on.isoformat()}"}
 
 
-def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence: Evidence) -> None:
-    """qty x price = amount per line and lines summing to the subtotal (or total) confirm each other."""
+REPAIRED_CONFIDENCE = 0.85  # a one-digit OCR repair that only its own row's arithmetic vouches for
+DERIVED_PRICE_CONFIDENCE = 0.8  # a unit price computed as amount / quantity: as sure as the quantity, no surer
+
+
+def _repair_ocr_rows(order: ExtractedOrder, evidence: Evidence) -> dict[str, float]:
+    """Mend OCR'd rows whose qty x price != amount by one misread digit, or a price read as a fragment.
+
+    A repair is made only where the row's two other cells, read independently, admit exactly one (linecells.
+    repair_row); a text layer's numbers are never mended (a disagreeing digital row is a real discrepancy).
+    Returns the mended paths with the confidence they keep unless the document's total confirms the lines."""
+    mended: dict[str, float] = {}
+    for i, line in enumerate(order.lines):
+        path = f"order.lines[{i}]"
+        cells = {"quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount}
+        if any(f"{path}.{n}" in evidence.derived for n in cells):
+            continue
+        if not all(evidence.provenance.get(f"{path}.{n}", {}).get("ocr") for n in cells):
+            continue
+        qty, price, amount = cells["quantity"], cells["unit_price"], cells["amount"]
+        if qty is None or price is None or amount is None:
+            continue
+        fix = repair_row(qty, price, amount)
+        if fix:
+            name, value = fix
+            evidence.warnings.append(f"line {i + 1}: {name} read {cells[name]}, taken as {value} (one OCR digit)")
+            setattr(line, name, value)
+            mended[f"{path}.{name}"] = REPAIRED_CONFIDENCE
+            continue
+        if agrees(qty, price, amount):
+            continue
+        derived = price_from_amount(qty, amount, evidence.provenance[f"{path}.unit_price"].get("text"))
+        if derived is not None:
+            evidence.warnings.append(f"line {i + 1}: unit price read {price}, taken as amount / quantity")
+            line.unit_price = derived
+            evidence.derived.add(f"{path}.unit_price")
+            mended[f"{path}.unit_price"] = DERIVED_PRICE_CONFIDENCE
+    return mended
+
+
+def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence: Evidence) -> bool:
+    """qty x price = amount per line and lines summing to the subtotal (or total) confirm each other.
+
+    Returns True when the lines' amounts sum to what the document says."""
     lines_ok = True
+    checked: set[int] = set()  # rows whose qty x price = amount held: a matching sum vouches for all their cells
     for i, line in enumerate(order.lines):
         path = f"order.lines[{i}]"
         if f"{path}.amount" in evidence.derived:
-            continue  # the amount was computed from qty x price: agreeing with itself proves nothing
+            checked.add(i)  # qty x price computed: a matching sum confirms that product, so both its factors
+        if any(f"{path}.{n}" in evidence.derived for n in ("amount", "unit_price", "quantity")):
+            continue  # one cell was computed from the others: the row agreeing with itself proves nothing
         if line.quantity is not None and line.unit_price is not None and line.amount is not None:
             if abs(quantize(line.quantity * line.unit_price) - line.amount) <= Decimal("0.01"):
+                checked.add(i)
                 evidence.raise_to(path + ".", 0.97)
             else:
                 lines_ok = False
@@ -483,22 +564,25 @@ def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence:
             evidence.adjust(path + ".", 0.8)
     amounts = [ln.amount for ln in order.lines]
     if not order.lines or any(a is None for a in amounts):
-        return
+        return False
     lines_sum = sum((a for a in amounts if a is not None), Decimal("0"))
     expected = order.subtotal
     if expected is None and order.total is not None:
         expected = order.total - (order.tax or 0) - (freight or 0)
     if expected is None:
-        return
+        return False
     if lines_sum == expected:
-        if lines_ok:
-            evidence.raise_to("order.lines[", 0.99)
+        for i in range(len(order.lines) if lines_ok else 0):
+            # the sum vouches for every amount; for a row's other cells only where its own arithmetic held
+            evidence.raise_to(f"order.lines[{i}]." if i in checked else f"order.lines[{i}].amount", 0.99)
         evidence.raise_to("order.subtotal", 0.99)
         if order.total is not None and order.total == lines_sum + (order.tax or 0) + (freight or 0):
             evidence.raise_to("order.total", 0.99)
             evidence.raise_to("order.tax", 0.98)
+        return True
     else:
         evidence.adjust("order.lines[", 0.55)
         evidence.adjust("order.subtotal", 0.55)
         evidence.adjust("order.total", 0.6)
         evidence.warnings.append(f"order lines sum to {lines_sum}, document says {expected}")
+    return False

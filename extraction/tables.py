@@ -54,10 +54,27 @@ class Table:
 
 
 def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[Column] | None:
-    """The columns a line names when it is a table header, else None."""
+    """The columns a line names when it is a table header, else None.
+
+    Labels are matched cell by cell, so a label never reaches over a column gap ('Invoice  Date' is two columns,
+    not the label 'Invoice Date'; 'Discount  Amount Paid' is not 'Discount Amount' + 'Paid'), else along the
+    whole line. A header that only the cells make must name a money column: 'Qty  Item  Description' on a
+    packing slip is no order table."""
+    whole = _header_cells([line.words], columns, min_columns)
+    if len(line.segments) > 1:
+        cells = _header_cells(line.segments, columns, min_columns)
+        if cells is not None and (whole is not None or any(c.name in MONEY for c in cells)):
+            return cells
+    return whole
+
+
+MONEY = NUMERIC - {"quantity"}
+
+
+def _header_cells(runs: list[list[Word]], columns: LabelSet, min_columns: int) -> list[Column] | None:
     found: list[Column] = []
     unmatched = 0
-    for words in line.segments or [line.words]:  # a label never spans a column gap ('Invoice' | 'Date')
+    for words in runs:
         i = 0
         while i < len(words):
             hit = columns.match_at(words, i)
@@ -267,7 +284,7 @@ def _is_stop(line: Line, stop: LabelSet) -> bool:
 
 
 def _is_wrap(cells: dict[str, list[Word]]) -> bool:
-    return bool(cells) and set(cells) <= {"description", "sku", IGNORED}
+    return bool(cells) and set(cells) <= {"description", "sku", "item", IGNORED}
 
 
 def _has_number(words: list[Word], decimal_comma: bool | None) -> bool:

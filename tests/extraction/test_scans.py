@@ -1,0 +1,249 @@
+"""Scanned pages: straightening before OCR, numbers Tesseract reads in pieces, labels that lost their accents,
+and a one-unit row found by arithmetic. One real OCR page (a skewed table), the rest without Tesseract."""
+
+from __future__ import annotations
+
+import io
+import random
+from decimal import Decimal
+
+import pypdfium2
+import pytest
+from PIL import Image, ImageChops
+
+from o2c.extraction import ocr
+from o2c.extraction.evidence import Evidence
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.layout import all_lines
+from o2c.extraction.lexicon import label_set
+from o2c.extraction.linecells import folded_number, price_from_amount, repair_row
+from o2c.extraction.orders import _row_by_arithmetic, extract_order
+from o2c.extraction.pages import OCR, TEXT, Page, Word
+from o2c.extraction.service import extract_document
+from o2c.extraction.tables import find_header
+from tests.extraction.conftest import draw_pdf
+
+ROWS = [
+    ("BRG-6204", "Ball bearing 20mm", 12, "4.10", "49.20"),
+    ("VLV-1180", "Flanged valve", 3, "117.95", "353.85"),
+    ("CPL-3311", "Coupling", 50, "1.73", "86.50"),
+    ("FLT-0907", "Oil filter", 1, "238.99", "238.99"),
+    ("SPR-4417", "Spring clip", 200, "0.37", "74.00"),
+    ("HSE-2201", "Hose 12V", 8, "19.61", "156.88"),
+]
+
+
+def _order_pdf() -> bytes:
+    items = [(40, 50, "PURCHASE ORDER"), (40, 80, "PO Number: 4512"), (40, 95, "Date: 2026-03-14")]
+    items += [(40, 140, "Item"), (130, 140, "Description"), (300, 140, "Qty"), (380, 140, "Unit Price")]
+    items += [(480, 140, "Amount")]
+    for k, (sku, desc, qty, price, amount) in enumerate(ROWS):
+        y = 158 + 15 * k
+        items += [(40, y, sku), (130, y, desc), (300, y, str(qty)), (380, y, price), (480, y, amount)]
+    total = sum(Decimal(r[4]) for r in ROWS)
+    items += [(380, 270, "Total"), (480, 270, f"{total:.2f}")]
+    return draw_pdf([items], size=9)
+
+
+def _page(pdf: bytes, dpi: int) -> Image.Image:
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        return doc[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize("angle", [-2.0, -0.8, 1.3])
+def test_skew_angle_is_the_rotation_that_levels_the_page(angle):
+    page = _page(_order_pdf(), 150)
+    tilted = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    assert ocr.skew_angle(tilted, 150) == pytest.approx(-angle, abs=0.1)
+    assert abs(ocr.skew_angle(ocr.deskew(tilted, 150), 150)) <= 0.1
+
+
+def test_a_straight_or_blank_page_is_left_alone():
+    assert ocr.deskew(_page(_order_pdf(), 150), 150) is None
+    assert ocr.deskew(Image.new("L", (600, 800), 255), 150) is None
+
+
+def test_a_skewed_scanned_table_reads_every_row():
+    """A 2° tilt puts a row's right-hand cells a line lower than its left: straightened, every row reads."""
+    page = _page(_order_pdf(), 200).rotate(2.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    rng = random.Random(3)
+    grain = Image.frombytes("L", page.size, rng.randbytes(page.width * page.height)).point(lambda v: v % 30)
+    page = ImageChops.subtract(page, grain)
+    buf = io.BytesIO()
+    page.save(buf, format="PNG", dpi=(200, 200))
+    [e] = extract_document(buf.getvalue(), filename="skewed.png")
+    got = [(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in e.order.lines]
+    assert got == [(s, Decimal(q), Decimal(p), Decimal(a)) for s, _d, q, p, a in ROWS]
+
+
+def _raw(*words):
+    """Tesseract rows (line key, text, left, top, width, height, conf), words left to right on one line."""
+    out, x = [], 100
+    for text, gap in words:
+        x += gap
+        out.append(((1, 1, 1), text, x, 500, 10 * len(text), 30, 90.0))
+        x += 10 * len(text)
+    return out
+
+
+def test_a_number_read_in_two_pieces_is_joined():
+    joined = ocr._join_number_fragments(_raw(("2.257", 0), (",89", 4), ("18.063,12", 120)))
+    assert [r[1] for r in joined] == ["2.257,89", "18.063,12"]
+    assert [r[1] for r in ocr._join_number_fragments(_raw(("1.691,", 0), ("40", 3)))] == ["1.691,40"]
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        (("2.257", 0), (",89", 40)),  # a column gap, not a split
+        (("Qty", 0), (",89", 3)),  # no number before the cents
+        (("12", 0), ("40", 3)),  # two numbers side by side: no separator to say they are one
+    ],
+)
+def test_words_that_are_not_one_number_stay_apart(words):
+    assert len(ocr._join_number_fragments(_raw(*words))) == 2
+
+
+def test_column_labels_match_with_their_accents_lost():
+    columns = label_set("line_columns")
+    for printed, field in (("CÓDIGO", "sku"), ("CODIGO", "sku"), ("QTE", "quantity"), ("Qté", "quantity")):
+        hit = columns.match_at([Word(printed, 0, 0, 10, 10)], 0)
+        assert hit is not None and hit[0] == field, printed
+    assert label_set("order").match_at([Word(w, 0, 0, 1, 1) for w in ("Numero", "de", "pedido")], 0)[0] == ("po_number")
+
+
+def _words(text: str) -> list[Word]:
+    return [Word(t, 10.0 * i, 0, 10.0 * i + 8, 10) for i, t in enumerate(text.split())]
+
+
+def test_a_one_unit_row_is_read_by_arithmetic():
+    read = _row_by_arithmetic(_words("1 RL3-8977 Micro hose SET 1 238,99 238,99"), True, None)
+    assert read is not None
+    (qty, _), (price, _), (amount, _), code, _desc, uom = read
+    assert (qty, price, amount, code.text, uom.text) == (1, Decimal("238.99"), Decimal("238.99"), "RL3-8977", "SET")
+    assert _row_by_arithmetic(_words("RL3-8977 Micro hose 2 238.99 238.99"), False, None) is None
+
+
+@pytest.mark.parametrize(
+    "qty, price, amount, fix",
+    [
+        ("3", "1779.85", "5159.55", ("unit_price", "1719.85")),  # a 1 read as 7
+        ("2", "25844.40", "1688.80", ("amount", "51688.80")),  # a leading digit lost
+        ("30", "229.77", "11488.50", ("quantity", "50")),  # a 5 read as 3
+    ],
+)
+def test_one_misread_digit_is_mended_when_the_row_admits_one_repair(qty, price, amount, fix):
+    assert repair_row(Decimal(qty), Decimal(price), Decimal(amount)) == (fix[0], Decimal(fix[1]))
+
+
+@pytest.mark.parametrize(
+    "qty, price, amount",
+    [
+        ("3", "307.82", "12695.50"),  # two cells wrong: no single digit mends it
+        ("4", "5.00", "20.00"),  # the row agrees: nothing to mend
+        ("1", "12.00", "13.00"),  # 1 x 13.00 and 1 x 12.00 -> 12.00 both fit: two repairs, none taken
+    ],
+)
+def test_no_repair_without_a_unique_one(qty, price, amount):
+    assert repair_row(Decimal(qty), Decimal(price), Decimal(amount)) is None
+
+
+def test_a_price_read_as_a_fragment_is_amount_over_quantity():
+    assert price_from_amount(Decimal(60), Decimal("33465.00"), "75") == Decimal("557.75")
+    assert price_from_amount(Decimal(120), Decimal("216783.60"), "1.80653") == Decimal("1806.53")
+    assert price_from_amount(Decimal(60), Decimal("33465.00"), "12") is None  # not its digits
+    assert price_from_amount(Decimal(7), Decimal("100.00"), "14") is None  # 100 / 7 is no price to the cent
+
+
+def _ocr_order(rows, total):
+    """An order read from OCR'd words: one row per (sku, qty, price, amount), then a total line."""
+    evidence = Evidence(page_sources={1: OCR})
+    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    for k, row in enumerate(rows):
+        items += [(x, 160 + 15 * k, text) for x, text in zip((40, 130, 220, 320), row, strict=True)]
+    items += [(220, 160 + 15 * len(rows) + 10, "Total"), (320, 160 + 15 * len(rows) + 10, total)]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9, confidence=0.95) for x, y, t in items]
+    lines = all_lines([Page(1, 612, 792, words, OCR)])
+    return extract_order(lines, evidence), evidence
+
+
+def test_a_mended_row_is_confirmed_by_the_documents_total_only():
+    rows = [("BRG-6204", "3", "1779.85", "5159.55"), ("VLV-1180", "2", "10.00", "20.00")]
+    order, evidence = _ocr_order(rows, "5179.55")
+    assert order.lines[0].unit_price == Decimal("1719.85")
+    assert evidence.confidence["order.lines[0].unit_price"] >= 0.9  # the total vouches for the mended row
+    order, evidence = _ocr_order(rows, "9999.99")
+    assert order.lines[0].unit_price == Decimal("1719.85")
+    assert evidence.confidence["order.lines[0].unit_price"] < 0.9
+
+
+def test_a_price_computed_from_amount_and_quantity_never_confirms_itself():
+    order, evidence = _ocr_order([("BRG-6204", "60", "75", "33465.00")], "33465.00")
+    assert order.lines[0].unit_price == Decimal("557.75")
+    assert evidence.confidence["order.lines[0].unit_price"] < 0.9
+    assert evidence.confidence["order.lines[0].quantity"] < 0.97  # its own row's arithmetic proves nothing
+
+
+def test_a_text_layers_disagreeing_row_is_not_mended():
+    rows = [("BRG-6204", "3", "1779.85", "5159.55")]
+    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    items += [(x, 160, text) for x, text in zip((40, 130, 220, 320), rows[0], strict=True)]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9) for x, y, t in items]
+    order = extract_order(all_lines([Page(1, 612, 792, words, TEXT)]), Evidence(page_sources={1: TEXT}))
+    assert order.lines[0].unit_price == Decimal("1779.85")
+
+
+@pytest.mark.parametrize(
+    "read, kept",
+    [
+        ("—_-BU8-8448", "BU8-8448"),
+        ("«854.76", "854.76"),
+        ("~", ""),
+        (";", ""),
+        ("-5159.55", "-5159.55"),
+        ("$", "$"),
+        ("-", "-"),
+        (":", ":"),
+    ],
+)
+def test_specks_read_as_marks_are_dropped(read, kept):
+    assert ocr._clean_ocr_word(read) == kept
+
+
+def test_description_words_under_an_item_header_and_their_wrapped_line_stay_with_the_description():
+    """'Ref.' names the SKU column but holds the customer's part number; 'Our Item' holds our code and the
+    description's first words (OCR lost the I of 'Item Description'), and the wrapped line sits under it too."""
+    items = [(40, 140, "Ref."), (110, 140, "Our Item"), (240, 140, "tem Description"), (330, 140, "Qty")]
+    items += [(380, 140, "Unit Price"), (460, 140, "Amount")]
+    items += [(40, 160, "2028-11475"), (110, 160, "BRG-6204"), (190, 160, "Compact"), (262, 160, "gasket")]
+    items += [(330, 160, "20"), (380, 160, "2231.52"), (460, 160, "44630.40"), (190, 171, "42mm")]
+    words = [
+        Word(t, x + 6 * (len(text[:i])), y, x + 6 * (len(text[:i]) + len(t)), y + 9, confidence=0.95)
+        for x, y, text in items
+        for i, t in ((text.index(t), t) for t in text.split())
+    ]
+    grounding = Grounding(skus=frozenset({"BRG-6204"}), customer_part_numbers=frozenset({"2028-11475"}))
+    order = extract_order(
+        all_lines([Page(1, 612, 792, words, OCR)]), Evidence(page_sources={1: OCR}), grounding=grounding
+    )
+    assert (order.lines[0].sku, order.lines[0].description) == ("BRG-6204", "Compact gasket 42mm")
+
+
+def test_a_header_label_never_reaches_over_a_column_gap():
+    """'Invoice' and 'Date' are two columns apart, not the one label 'Invoice Date'."""
+    words = [Word(t, x, 100, x + 6 * len(t), 109) for t, x in (("Pos.", 40), ("Invoice", 80), ("Date", 180))]
+    words += [Word("Net", 300, 100, 318, 109), Word("Paid", 321, 100, 345, 109)]
+    [line] = all_lines([Page(1, 612, 792, words, OCR)])
+    header = find_header(line, label_set("item_columns"))
+    assert header is not None
+    assert [c.name for c in header if c.name != "_ignored"] == ["invoice_number", "amount_paid"]
+
+
+def test_a_look_alike_glyph_in_an_amount_counts_only_where_the_row_agrees():
+    read = _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,76"), True, None)
+    assert read is not None and read[2][0] == Decimal("5919.76")
+    assert _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,86"), True, None) is None
+    assert folded_number("S1", None) is None and folded_number("5.919,76", True) is None  # no fold to make
