@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from o2c.core.db import is_postgres
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
+from o2c.ledger import lookups
 from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
 from o2c.ledger.invoicing import issue_invoice
 from o2c.ledger.models import Customer, Invoice, Order, OrderLineRow, Product
@@ -119,7 +120,7 @@ def validate_order(
     session: Session, draft: OrderDraft, policy: LedgerPolicy, *, on_date: date | None = None
 ) -> list[Issue]:
     """Every reason the draft may not post (empty list = postable). Prices are checked on the order date."""
-    customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
+    customer = lookups.customer(session, draft.customer_id)
     if customer is None:
         return [
             Issue(
@@ -224,7 +225,7 @@ def _line_issues(
     policy: LedgerPolicy,
 ) -> list[Issue]:
     path = f"order.lines[{index}]"
-    product = session.scalar(select(Product).where(Product.sku == line.sku)) if line.sku else None
+    product = lookups.product(session, line.sku) if line.sku else None
     if product is None:
         return [Issue(UNKNOWN_PRODUCT, {"field": f"{path}.sku", "read": line.sku, "rule": "SKU must exist"})]
     issues: list[Issue] = []
@@ -313,7 +314,7 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
     """Per line: expected price, price found, difference and the rule that gave the expected price."""
     out = []
     for index, line in enumerate(draft.lines):
-        factor = pack_factor(session.scalar(select(Product).where(Product.sku == line.sku)), line.uom)
+        factor = pack_factor(lookups.product(session, line.sku), line.uom)
         applied = lookup_price(
             session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity * factor, on_date=on_date
         )
@@ -369,7 +370,7 @@ def post_order(
             reasons=[i.reason for i in issues],
             evidence=[i.evidence for i in issues],
         )
-    customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
+    customer = lookups.customer(session, draft.customer_id)
     order_date = draft.order_date or today
     order = Order(
         customer_id=draft.customer_id,

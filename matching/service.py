@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from o2c.extraction.schema import PURCHASE_ORDER, Extraction
-from o2c.ledger.models import Customer, Order
+from o2c.ledger import lookups
+from o2c.ledger.models import Order
 from o2c.ledger.orders import DUPLICATE_ORDER, DraftLine, OrderDraft, validate_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.references import po_key
@@ -101,7 +102,7 @@ def decide_order(
     if not customer.resolved:
         return decision
     decision.customer_id = customer.customer_id
-    master = session.scalar(select(Customer).where(Customer.customer_id == customer.customer_id))
+    master = lookups.customer(session, customer.customer_id)
     decision.currency = order.currency or master.currency
     draft = OrderDraft(
         customer_id=customer.customer_id,
