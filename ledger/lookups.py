@@ -77,7 +77,37 @@ def contract_prices(session: Session, customer_id: str, sku: str) -> list[Contra
         ("contract", customer_id, sku),
         lambda: list(
             session.scalars(
-                select(ContractPrice).where(ContractPrice.customer_id == customer_id, ContractPrice.sku == sku)
+                select(ContractPrice)
+                .where(ContractPrice.customer_id == customer_id, ContractPrice.sku == sku)
+                .order_by(ContractPrice.id)
             )
         ),
     )
+
+
+_CHUNK = 500  # keys per IN (...)
+
+
+def prefetch_products(session: Session, skus) -> None:
+    """Read the products of these SKUs in IN queries, so `product` answers them from the memo."""
+    wanted = sorted({s for s in skus if s} - {key[1] for key in _memo(session) if key[0] == "product"})
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(chunk)))}
+        _memo(session).update({("product", sku): found.get(sku) for sku in chunk})
+
+
+def prefetch_contract_prices(session: Session, customer_id: str, skus) -> None:
+    """Read the customer's contract rows of these SKUs in IN queries, so `contract_prices` answers from the memo."""
+    memo = _memo(session)
+    wanted = sorted({s for s in skus if s and ("contract", customer_id, s) not in memo})
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows: dict[str, list[ContractPrice]] = {sku: [] for sku in chunk}
+        for row in session.scalars(
+            select(ContractPrice)
+            .where(ContractPrice.customer_id == customer_id, ContractPrice.sku.in_(chunk))
+            .order_by(ContractPrice.id)
+        ):
+            rows[row.sku].append(row)
+        _memo(session).update({("contract", customer_id, sku): found for sku, found in rows.items()})

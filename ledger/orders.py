@@ -134,6 +134,9 @@ def validate_order(
         ]
     issues: list[Issue] = []
     currency = draft.currency or customer.currency
+    skus = {line.sku for line in draft.lines if line.sku}
+    lookups.prefetch_products(session, skus)  # every line's product and contract rows in two queries
+    lookups.prefetch_contract_prices(session, customer.customer_id, skus)
     if customer.on_hold:
         issues.append(
             Issue(

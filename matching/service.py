@@ -79,6 +79,7 @@ def decide_order(
     if not customer.resolved:
         decision.flag(UNKNOWN_CUSTOMER, **customer_evidence(customer, "order.buyer_name", order.buyer_name))
     lines = []
+    lookups.prefetch_products(session, {(line.sku or "").strip() for line in order.lines})
     for index, line in enumerate(order.lines):
         product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)
         if product.sku is None:
