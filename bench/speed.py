@@ -6,8 +6,9 @@
 
 Floors and ours are measured interleaved (floor, ours, floor, ours, ...) and reported as medians, because the
 machine is shared: a burst of load then hits both sides. The timings are CPU time (this process's and its
-children's: Tesseract, the CLI runs), which load does not inflate; `--clock wall` measures wall time instead. Every row prints the ratio and its target; the
-header prints the core count. Nothing here is run by the test suite.
+children's: Tesseract, the CLI runs), which load does not inflate; `--clock wall` measures wall time instead.
+Every row prints the ratio and its target; the header prints the core count. Nothing here is run by the test
+suite.
 """
 
 from __future__ import annotations
