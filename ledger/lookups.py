@@ -3,8 +3,8 @@
 Deciding one order reads the same rows several times (matching resolves and validates, posting validates
 again under the customer's lock, then records the price variances). Inside one transaction those reads see
 the same master data, so each is answered from a memo kept on the session. The memo is dropped when any
-transaction or savepoint ends, and whenever the session writes master data (a flush with a pending customer,
-product or contract price, or any UPDATE/DELETE/INSERT statement), so a read never returns a row older than
+transaction or savepoint ends, whenever the session holds a pending (added, changed or deleted) customer,
+product or contract price, and on any UPDATE/DELETE/INSERT statement, so a read never returns a row older than
 the transaction's own view of it.
 Credit exposure, duplicates and open amounts are never memoised: they are read fresh where they are checked."""
 
@@ -23,7 +23,13 @@ _MASTER_DATA = (Customer, Product, ContractPrice)
 
 
 def _memo(session: Session) -> dict[tuple, Any]:
+    if _writes_master_data(session):  # pending, not yet flushed: the memo may not answer for it
+        _forget(session)
     return session.info.setdefault(_MEMO, {})
+
+
+def _writes_master_data(session: Session) -> bool:
+    return any(isinstance(obj, _MASTER_DATA) for obj in (*session.new, *session.dirty, *session.deleted))
 
 
 def _forget(session: Session) -> None:
@@ -37,7 +43,7 @@ def _transaction_ended(session: Session, _transaction) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _flushing(session: Session, _ctx, _instances) -> None:
-    if any(isinstance(obj, _MASTER_DATA) for obj in (*session.new, *session.dirty, *session.deleted)):
+    if _writes_master_data(session):
         _forget(session)
 
 
