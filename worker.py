@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from o2c.core.errors import EnvironmentFault, is_transient
 from o2c.core.settings import Settings, load_settings
 from o2c.erp.outbox import WebhookPolicy, deliver_due
+from o2c.extraction import nlp
 from o2c.extraction.service import warm_up
 from o2c.matching.bank import BankPolicy
 from o2c.pipeline.documents import (
@@ -59,6 +63,25 @@ def process_document_job(document_id: int) -> list[dict]:
         raise
     finally:
         ctx.session_factory.kw["bind"].dispose()
+        if nlp.is_loaded():  # tell the worker that forked this horse: free text came up, keep spaCy loaded
+            free_text_mark(os.getppid()).touch(exist_ok=True)
+
+
+def free_text_mark(worker_pid: int) -> Path:
+    """The file a work horse leaves for its worker once a job needed spaCy's rules (free text)."""
+    return Path(tempfile.gettempdir()) / f"o2c-worker-{worker_pid}.free-text"
+
+
+class O2CWorker(Worker):
+    """RQ's forking worker, with extraction's engines loaded once in the worker so every work horse inherits them.
+    OCR is loaded at start; spaCy (about as much CPU as the rest of the start) only after a job has needed it
+    (an email body, a .txt file), so a queue of scans and PDFs never pays for it and a worker's start is short."""
+
+    def execute_job(self, job, queue):  # noqa: ANN001, ANN201 - RQ's signature
+        result = super().execute_job(job, queue)
+        if not nlp.is_loaded() and free_text_mark(os.getpid()).exists():
+            nlp.pipeline()
+        return result
 
 
 def _no_more_retries() -> None:
@@ -127,7 +150,7 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
         raise SystemExit("O2C_REDIS_URL is not set: without Redis, o2c processes documents inline")
     settings.check_secrets()  # unsafe settings refuse to start
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    warm_up()  # RQ forks a work horse per job: load OCR and spaCy once here, so every horse inherits them
+    warm_up(free_text=False)  # RQ forks a work horse per job: OCR loads once here, spaCy once a job needs it
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
     scheduler = None
@@ -145,8 +168,10 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
         )
         scheduler.start()
     try:
-        return Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+        return O2CWorker([queue], connection=connection).work(burst=burst, with_scheduler=True)
     finally:
+        with contextlib.suppress(OSError):
+            free_text_mark(os.getpid()).unlink(missing_ok=True)
         if scheduler is not None:
             scheduler.terminate()
             scheduler.join(10)

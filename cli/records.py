@@ -10,13 +10,13 @@ from pathlib import Path
 
 import typer
 
+from o2c.cli.database import records_database
 from o2c.cli.output import emit, err
 from o2c.core.db import unit_of_work
 from o2c.core.errors import O2CError
 from o2c.core.settings import load_settings
 from o2c.erp.feeds import read_feed
 from o2c.ledger.masterdata import import_master_data
-from o2c.pipeline.documents import build_context
 
 
 class MasterDataKind(StrEnum):
@@ -41,9 +41,9 @@ class ExportFormat(StrEnum):
 
 def import_(kind: MasterDataKind, file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
     """Load master data or open AR from an ERP CSV (all rows or none)."""
-    ctx = build_context(load_settings())
+    sessions = records_database(load_settings())
     try:
-        with unit_of_work(ctx.session_factory) as session:
+        with unit_of_work(sessions) as session:
             report = import_master_data(session, kind.value, file.read_bytes())
     except O2CError as exc:
         err.print(f"[red]{file}: {exc.message}")
@@ -59,9 +59,9 @@ def export(
     cursor: str | None = typer.Option(None, help="Continue after this cursor."),
 ) -> None:
     """Print posted records (JSON Lines or CSV) in stable order; the last cursor goes to stderr."""
-    ctx = build_context(load_settings())
+    sessions = records_database(load_settings())
     writer = None
-    with unit_of_work(ctx.session_factory) as session:
+    with unit_of_work(sessions) as session:
         while True:
             page = read_feed(session, feed.value, cursor=cursor, limit=500)
             for item in page["items"]:

@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("o2c.cli.records:export", "Print posted records (JSON Lines or CSV) in stable order."),
     "summary": ("o2c.cli.review:summary", "Documents by status, touchless and auto-match rates, open exceptions."),
     "serve": ("o2c.cli.server:serve", "Run the HTTP API (OpenAPI docs at /docs)."),
-    "worker": ("o2c.cli.server:worker", "Run an RQ worker for the pipeline's jobs (needs O2C_REDIS_URL)."),
+    "worker": ("o2c.cli.workers:worker", "Run an RQ worker for the pipeline's jobs (needs O2C_REDIS_URL)."),
     "demo": ("o2c.cli.demo:demo", "Load the sample master data, ingest the samples inline, show what posted."),
     "db": ("o2c.cli.database:db_app", "Database schema commands."),
     "bank": ("o2c.cli.bank:bank_app", "Bank statements: import, match, unapplied."),

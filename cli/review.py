@@ -6,12 +6,12 @@ import time
 
 import typer
 
+from o2c.cli.database import records_database
 from o2c.cli.output import emit, err
 from o2c.core.db import unit_of_work
 from o2c.core.errors import O2CError
 from o2c.core.settings import load_settings
 from o2c.erp.outbox import WebhookPolicy, deliver_due
-from o2c.pipeline.documents import build_context
 from o2c.review.summary import build_summary
 
 webhooks_app = typer.Typer(help="The webhook outbox.", no_args_is_help=True)
@@ -19,8 +19,7 @@ webhooks_app = typer.Typer(help="The webhook outbox.", no_args_is_help=True)
 
 def summary() -> None:
     """Documents by status, touchless and auto-match rates, open exceptions by reason and age, timings."""
-    ctx = build_context(load_settings())
-    with unit_of_work(ctx.session_factory) as session:
+    with unit_of_work(records_database(load_settings())) as session:
         emit(build_summary(session))
 
 
@@ -39,9 +38,9 @@ def deliver(
     if policy is None:
         err.print("O2C_WEBHOOK_URL is not set: nothing to deliver to")
         raise typer.Exit(2)
-    ctx = build_context(settings)
+    sessions = records_database(settings)
     while True:
-        emit(deliver_due(ctx.session_factory, policy))
+        emit(deliver_due(sessions, policy))
         if not loop:
             return
         time.sleep(interval)

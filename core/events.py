@@ -38,8 +38,9 @@ def _refuse_event_changes(session: Session, _ctx, _instances):
 def record_event(
     session: Session, kind: str, subject_type: str, subject_id: int, *, actor: str = "system", **payload
 ) -> Event:
-    """Append an event (flushes; never commits)."""
+    """Append an event to the caller's unit of work (never commits). It is not flushed on its own: the next
+    flush (a query's autoflush, a savepoint, the commit) inserts it, with the unit of work's other events in
+    one batch, in the order they were appended."""
     ev = Event(kind=kind, subject_type=subject_type, subject_id=subject_id, actor=actor, payload=payload)
     session.add(ev)
-    session.flush()
     return ev

@@ -174,17 +174,27 @@ class LabelSet:
             if bare != label and len(bare) >= 4:
                 self._index.setdefault(bare, (name, label))
                 self._index.setdefault(bare + "#", (name, label))
+        self._prefixes = {key[:end] for key in self._index for end in range(1, len(key) + 1)}
 
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
-        """(field, words consumed, label key) when a label starts at words[i], longest label first."""
-        for n in range(min(5, len(words) - i), 0, -1):
-            key = compact("".join(w.text for w in words[i : i + n]))
+        """(field, words consumed, label key) when a label starts at words[i], longest label first. The key grows
+        a word at a time (compacting is per character, so it equals compacting the joined words) and stops as
+        soon as no label starts with it: most words start no label and cost one compact and one set lookup."""
+        best: tuple[int, str] | None = None
+        key = ""
+        for n in range(1, min(5, len(words) - i) + 1):
+            key += compact(words[i + n - 1].text)
             if not key:
                 continue
-            found = self._index.get(key) or self._index.get(fold_accents(key))
-            if found is not None:
-                return found[0], n, found[1]
-        return None
+            probe = key if key in self._index else fold_accents(key)  # OCR may lose accents the label has
+            if probe in self._index:
+                best = (n, probe)
+            if key not in self._prefixes and fold_accents(key) not in self._prefixes:
+                break
+        if best is None:
+            return None
+        found = self._index[best[1]]
+        return found[0], best[0], found[1]
 
 
 def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None = None) -> dict[str, list[Hit]]:

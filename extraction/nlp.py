@@ -94,6 +94,11 @@ def pipeline() -> Language:
     return nlp
 
 
+def is_loaded() -> bool:
+    """True once this process has built the pipeline (spaCy imported)."""
+    return pipeline.cache_info().currsize > 0
+
+
 def find_entities(text: str) -> list[Entity]:
     """PO and invoice references, money, payment methods found in text, in order."""
     doc = pipeline()(text[:100_000])

@@ -45,11 +45,13 @@ class ExtractionLimits:
         return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
 
 
-def warm_up() -> None:
+def warm_up(*, free_text: bool = True) -> None:
     """Load now what extraction otherwise loads at first use (pytesseract and Tesseract's language list, spaCy's
-    rules): a long-lived process that forks per job (the RQ worker) pays for it once, not in every child."""
+    rules): a long-lived process that forks per job (the RQ worker) pays for it once, not in every child.
+    free_text=False leaves spaCy for later (`nlp.pipeline()`), for a process that may never need it."""
     ocr.warm_up()
-    nlp.pipeline()
+    if free_text:
+        nlp.pipeline()
 
 
 def extract_document(

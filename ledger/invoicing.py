@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from o2c.core.db import is_postgres
 from o2c.core.money import quantize
+from o2c.ledger import lookups
 from o2c.ledger.errors import ConcurrentUpdate, InvoiceNumberTaken, UnknownCustomer
 from o2c.ledger.journal import AR, REVENUE, TAX, credit, debit, post_entry
-from o2c.ledger.models import Customer, Invoice, NumberSequence, Order
+from o2c.ledger.models import Invoice, NumberSequence, Order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.terms import due_date, parse_terms
 
@@ -45,7 +46,7 @@ def issue_invoice(session: Session, order: Order, *, policy: LedgerPolicy, today
     existing = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     if existing is not None:
         return existing
-    customer = session.scalar(select(Customer).where(Customer.customer_id == order.customer_id))
+    customer = lookups.customer(session, order.customer_id)
     if customer is None:
         raise UnknownCustomer(f"customer {order.customer_id} not in master data")
     net = quantize(order.total, policy.rounding)

@@ -14,6 +14,7 @@ from o2c.core.db import is_postgres
 from o2c.core.errors import NotFound
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
+from o2c.ledger import lookups
 from o2c.ledger.errors import DuplicateOrder, InvoiceNotFound, OrderNotPostable, UnknownCustomer
 from o2c.ledger.invoicing import issue_invoice
 from o2c.ledger.models import Customer, Invoice, Order, OrderLineRow, Product
@@ -120,7 +121,7 @@ def validate_order(
     session: Session, draft: OrderDraft, policy: LedgerPolicy, *, on_date: date | None = None
 ) -> list[Issue]:
     """Every reason the draft may not post (empty list = postable). Prices are checked on the order date."""
-    customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
+    customer = lookups.customer(session, draft.customer_id)
     if customer is None:
         return [
             Issue(
@@ -134,6 +135,9 @@ def validate_order(
         ]
     issues: list[Issue] = []
     currency = draft.currency or customer.currency
+    skus = {line.sku for line in draft.lines if line.sku}
+    lookups.prefetch_products(session, skus)  # every line's product and contract rows in two queries
+    lookups.prefetch_contract_prices(session, customer.customer_id, skus)
     if customer.on_hold:
         issues.append(
             Issue(
@@ -225,7 +229,7 @@ def _line_issues(
     policy: LedgerPolicy,
 ) -> list[Issue]:
     path = f"order.lines[{index}]"
-    product = session.scalar(select(Product).where(Product.sku == line.sku)) if line.sku else None
+    product = lookups.product(session, line.sku) if line.sku else None
     if product is None:
         return [Issue(UNKNOWN_PRODUCT, {"field": f"{path}.sku", "read": line.sku, "rule": "SKU must exist"})]
     issues: list[Issue] = []
@@ -318,7 +322,7 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
     for index, line in enumerate(draft.lines):
         if line.sku is None or line.quantity is None or line.unit_price is None:  # validate_order refuses these
             raise OrderNotPostable(f"order line {index} lacks its SKU, quantity or unit price", line=index)
-        factor = pack_factor(session.scalar(select(Product).where(Product.sku == line.sku)), line.uom)
+        factor = pack_factor(lookups.product(session, line.sku), line.uom)
         applied = lookup_price(
             session, customer_id=draft.customer_id, sku=line.sku, quantity=line.quantity * factor, on_date=on_date
         )
@@ -378,7 +382,7 @@ def post_order(
             reasons=[i.reason for i in issues],
             evidence=[i.evidence for i in issues],
         )
-    customer = session.scalar(select(Customer).where(Customer.customer_id == draft.customer_id))
+    customer = lookups.customer(session, draft.customer_id)
     if customer is None:  # validate_order refuses an unknown customer
         raise UnknownCustomer(f"unknown customer {draft.customer_id}", customer_id=draft.customer_id)
     order_date = draft.order_date or today

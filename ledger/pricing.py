@@ -9,10 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from o2c.ledger.models import ContractPrice, Product
+from o2c.ledger import lookups
 
 
 class PriceTier(Protocol):
@@ -114,10 +113,9 @@ def lookup_price(
     session: Session, *, customer_id: str, sku: str, quantity: Decimal, on_date: date
 ) -> AppliedPrice | None:
     """applicable_price with the contract rows and list price read from the database."""
-    rows = session.scalars(
-        select(ContractPrice).where(ContractPrice.customer_id == customer_id, ContractPrice.sku == sku)
-    ).all()
-    list_price = session.scalar(select(Product.unit_price).where(Product.sku == sku))
+    product = lookups.product(session, sku)
+    rows = lookups.contract_prices(session, customer_id, sku)
+    list_price = product.unit_price if product is not None else None
     return applicable_price(
         customer_id=customer_id,
         sku=sku,

@@ -8,6 +8,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from o2c.ledger import lookups
 from o2c.ledger.models import CustomerPartNumber, Product
 from o2c.ledger.names import sku_key
 
@@ -39,7 +40,7 @@ def resolve_product(
     suggestions only (a catalogue scan, reached only for a SKU nothing else knows)."""
     read = (sku or "").strip()
     if read:
-        if session.scalar(select(Product.sku).where(Product.sku == read)) is not None:
+        if lookups.product(session, read) is not None:
             return ProductMatch(read, "sku.exact", [f"sku {read!r}"])
         key = normalize_sku(read)
         hits = list(session.scalars(select(Product.sku).where(Product.sku_key == key))) if key else []

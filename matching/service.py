@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from o2c.core.errors import NotFound
 from o2c.extraction.schema import PURCHASE_ORDER, Extraction
-from o2c.ledger.models import Customer, Order
+from o2c.ledger import lookups
+from o2c.ledger.models import Order
 from o2c.ledger.orders import DUPLICATE_ORDER, DraftLine, OrderDraft, validate_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.references import po_key
@@ -79,6 +80,7 @@ def decide_order(
     if not customer.resolved:
         decision.flag(UNKNOWN_CUSTOMER, **customer_evidence(customer, "order.buyer_name", order.buyer_name))
     lines = []
+    lookups.prefetch_products(session, {(line.sku or "").strip() for line in order.lines})
     for index, line in enumerate(order.lines):
         product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)
         if product.sku is None:
@@ -102,7 +104,7 @@ def decide_order(
     if customer.customer_id is None:  # not resolved
         return decision
     decision.customer_id = customer.customer_id
-    master = session.scalar(select(Customer).where(Customer.customer_id == customer.customer_id))
+    master = lookups.customer(session, customer.customer_id)
     if master is None:
         raise NotFound(f"customer {customer.customer_id} does not exist")
     decision.currency = order.currency or master.currency

@@ -21,7 +21,7 @@ from o2c.ledger.models import Order
 from o2c.migrations.runner import upgrade_database
 from o2c.pipeline.documents import build_context, document_outcomes
 from o2c.pipeline.door import ingest
-from o2c.worker import process_document_job
+from o2c.worker import free_text_mark, process_document_job
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -124,3 +124,21 @@ def test_a_finished_job_can_be_queued_again_but_a_waiting_one_only_once(queued_s
         "a finished job may run again"
     )
     assert _run_worker(queued_settings).returncode == 0
+
+
+def test_a_job_that_needed_free_text_rules_tells_its_worker_to_keep_them(queued_settings, samples, monkeypatch):
+    # the worker starts without spaCy (a queue of scans never needs it) and loads it once a horse reports a need
+    ctx = build_context(queued_settings, migrate=True)
+    _load_master_data(ctx, samples)
+    (outcome,) = ingest(
+        ctx, content=(samples / "mail_po_body.eml").read_bytes(), filename="mail_po_body.eml", channel="upload"
+    )
+    for key, value in _worker_env(queued_settings).items():
+        monkeypatch.setenv(key, value)
+    mark = free_text_mark(os.getppid())  # this process plays the work horse; its parent, the worker
+    mark.unlink(missing_ok=True)
+    try:
+        process_document_job(outcome["document_id"])
+        assert mark.exists()
+    finally:
+        mark.unlink(missing_ok=True)

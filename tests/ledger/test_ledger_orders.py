@@ -10,7 +10,7 @@ from o2c.ledger import orders
 from o2c.ledger.check import check_ledger
 from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
 from o2c.ledger.journal import account_balances
-from o2c.ledger.models import Customer, Invoice, Order
+from o2c.ledger.models import ContractPrice, Customer, Invoice, Order
 from o2c.ledger.orders import DraftLine, OrderDraft, post_order, validate_order
 from o2c.ledger.policy import LedgerPolicy
 
@@ -144,3 +144,22 @@ def test_total_and_line_amount_mismatch(seeded):
     bad_line = DraftLine("BRG-6204", "x", Decimal("100"), "EA", Decimal("4.10"), Decimal("420.00"))
     d2 = OrderDraft("C-1001", "PO-9", date(2024, 3, 18), "USD", None, None, [bad_line], Decimal("420.00"))
     assert reasons(validate_order(seeded, d2, POLICY)) == ["amount_mismatch"]
+
+
+def test_validation_sees_a_contract_price_written_in_its_own_transaction(seeded):
+    # deciding reads master data once per transaction (ledger/lookups.py): a write in that transaction is seen
+    assert validate_order(seeded, draft(), POLICY, on_date=TODAY) == []
+    renewed = ContractPrice(
+        customer_id="C-1001",
+        sku="BRG-6204",
+        unit_price=Decimal("3.00"),
+        min_quantity=Decimal("100"),
+        valid_from=date(2024, 3, 1),
+    )
+    seeded.add(renewed)  # pending, not flushed: the renewed tier starts latest, so it is the price now
+    issues = validate_order(seeded, draft(), POLICY, on_date=TODAY)
+    assert reasons(issues) == ["price_mismatch"] and issues[0].evidence["expected"] == "3.00"
+    seeded.flush()
+    renewed.unit_price = Decimal("4.10")  # changed again, in place
+    seeded.flush()
+    assert validate_order(seeded, draft(), POLICY, on_date=TODAY) == []
