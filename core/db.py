@@ -27,7 +27,12 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from o2c.core.errors import AmountNotStorable
+from o2c.core.money import STORED_SCALE, storable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,8 +42,45 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# Money and quantities: NUMERIC(19, 4), returned as Decimal on every backend.
-MoneyColumn = Annotated[Decimal, mapped_column(Numeric(19, 4, asdecimal=True))]
+
+class ExactNumeric(TypeDecorator[Decimal]):
+    """Money and quantities: NUMERIC(19, 4), Decimal in and out on every backend, and only values every backend
+    keeps exactly (core.money.storable). A float or an amount the database would round is refused with
+    AmountNotStorable, never written: the embedded SQLite keeps NUMERIC as a binary double, so
+    9999999999999999.99 would come back as 10000000000000000, and PostgreSQL refuses more than 15 integer digits.
+    Entry points check amounts first (clear row errors, an exception reason); this is the last line."""
+
+    impl = Numeric(19, 4, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        # SQLite hands back the double it keeps; read it by its shortest repr (exact up to 15 significant digits)
+        # rather than SQLAlchemy's '%.4f', which prints a 13-digit amount's binary tail (…99 as …9902)
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(19, 4, asdecimal=False))
+        return dialect.type_descriptor(self.impl)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(STORED_SCALE)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+            raise AmountNotStorable(f"amounts are stored from Decimal, not {type(value).__name__}: {value!r}")
+        amount = Decimal(value)
+        if not storable(amount):
+            raise AmountNotStorable(
+                f"amount {amount} cannot be kept exactly (at most 15 significant digits, 15 before the point, "
+                "4 after it)"
+            )
+        return amount.quantize(STORED_SCALE)
+
+
+# Money and quantities: NUMERIC(19, 4), returned as Decimal on every backend, refused when not kept exactly.
+MoneyColumn = Annotated[Decimal, mapped_column(ExactNumeric())]
 JsonColumn = JSON
 
 

@@ -42,6 +42,12 @@ class InvalidInput(O2CError):
     code = "invalid_input"
 
 
+class AmountNotStorable(InvalidInput):
+    """An amount or quantity the ledger cannot keep exactly (core.money.storable): refused, never rounded."""
+
+    code = "amount_out_of_range"
+
+
 class EnvironmentFault(O2CError):
     """o2c's surroundings failed, not the document (an engine missing, a server down, the disk full): retry later."""
 

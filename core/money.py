@@ -11,6 +11,26 @@ from typing import overload
 
 CENT = Decimal("0.01")
 
+# What the ledger keeps exactly: amounts and quantities are NUMERIC(19, 4), at most 15 digits before the point
+# (PostgreSQL refuses more), and the embedded SQLite holds NUMERIC as a binary double, which keeps 15 significant
+# decimal digits exactly and no more. A value outside this is refused, never stored rounded.
+STORED_SCALE = Decimal("0.0001")
+STORABLE_DIGITS = 15
+
+
+def storable(value: Decimal) -> bool:
+    """True when the ledger keeps this value exactly on every backend (at 4 decimals, 15 significant digits)."""
+    if not value.is_finite():
+        return False
+    try:
+        kept = value.quantize(STORED_SCALE)
+    except InvalidOperation:  # more digits than Decimal's context holds
+        return False
+    if not kept:
+        return True
+    digits = kept.normalize().as_tuple().digits
+    return kept.adjusted() < STORABLE_DIGITS and len(digits) <= STORABLE_DIGITS
+
 
 def quantize(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
     """Round an amount to cents."""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from o2c.core.money import storable
 from o2c.ledger.aliases import sync_customer_aliases
 from o2c.ledger.applications import applied_total
 from o2c.ledger.deductions import collect_deductions
@@ -85,6 +86,8 @@ def _decimal(row: dict, col: str, *, required: bool = True, minimum: Decimal | N
         raise _RowError(col, f"not a finite number: {text!r}")
     if minimum is not None and value < minimum:
         raise _RowError(col, f"must be >= {minimum}")
+    if not storable(value):
+        raise _RowError(col, f"out of range: {text!r} (at most 15 significant digits, 4 after the point)")
     return value
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -21,12 +20,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from o2c.core.db import Base, utcnow
+from o2c.core.db import Base, ExactNumeric, utcnow
 from o2c.ledger.names import sku_key
 from o2c.ledger.references import normalize_reference, po_key
 from o2c.ledger.references import ocr_key as reference_ocr_key
 
-NUM = Numeric(19, 4, asdecimal=True)
+NUM = ExactNumeric()
 
 
 class Customer(Base):

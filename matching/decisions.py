@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from o2c.core.money import decimal_str
+from o2c.core.money import decimal_str, storable
 from o2c.extraction.schema import Extraction
 from o2c.ledger.cash import PaymentDraft
 from o2c.ledger.orders import OrderDraft
@@ -20,6 +20,7 @@ UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, MISSING_FIELD = "unknown_customer", "unknown_
 UNMATCHED_INVOICE, AMOUNT_MISMATCH, AMBIGUOUS = "unmatched_invoice", "amount_mismatch", "ambiguous_match"
 CURRENCY_MISMATCH, UNEARNED_DISCOUNT = "currency_mismatch", "unearned_discount"
 DUPLICATE_ORDER = "duplicate_order"
+AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
 PAGE_DISAGREES, OVERPAYMENT, DUPLICATE_PAYMENT = "xml_page_mismatch", "overpayment", "duplicate_payment"
 # a visible page that disagrees with its embedded XML on money, a quantity or an id (extraction/structured/
 # reconcile.py words the warning); the buyer's spelling and the date stay warnings
@@ -136,6 +137,47 @@ def check_confidence(
                 provenance=extraction.provenance.get(path),
                 rule=f"confidence < {policy.auto_post_confidence}",
             )
+
+
+def check_storable(decision: _Decision, extraction: Extraction) -> bool:
+    """An amount or quantity the ledger cannot keep exactly (more than 15 significant digits: a misread, a merged
+    column, or an adversary) stops the document: it is never posted rounded, and no lookup is made with it (the
+    caller returns the decision at once on False). The amount at risk is dropped when it is such a value, so the
+    exception itself can be stored."""
+    storable_amounts = True
+    for path, value in _decimal_fields(extraction):
+        if not storable(value):
+            decision.flag(
+                AMOUNT_OUT_OF_RANGE,
+                field=path,
+                read=_jsonable(value) if value.is_finite() else str(value),
+                provenance=extraction.provenance.get(path),
+                rule="at most 15 significant digits, 15 before the point",
+            )
+            storable_amounts = False
+    if decision.amount_at_risk is not None and not storable(decision.amount_at_risk):
+        decision.amount_at_risk = None
+    return storable_amounts
+
+
+def _decimal_fields(extraction: Extraction) -> list[tuple[str, Decimal]]:
+    found: list[tuple[str, Decimal]] = []
+    for root_name in ("order", "remittance"):
+        root = getattr(extraction, root_name, None)
+        if root is not None:
+            _walk_decimals(root, root_name, found)
+    return found
+
+
+def _walk_decimals(value: Any, path: str, found: list[tuple[str, Decimal]]) -> None:
+    if isinstance(value, Decimal):
+        found.append((path, value))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk_decimals(item, f"{path}[{index}]", found)
+    elif is_dataclass(value):
+        for f in fields(value):
+            _walk_decimals(getattr(value, f.name), f"{path}.{f.name}", found)
 
 
 def check_page_agreement(decision: _Decision, extraction: Extraction) -> None:

@@ -36,6 +36,7 @@ from o2c.matching.decisions import (
     RemittanceDecision,
     _jsonable,
     check_confidence,
+    check_storable,
     customer_evidence,
     sender_domain,
 )
@@ -196,6 +197,8 @@ def _decide(
         return decision
     decision.amount_at_risk, decision.currency = remittance.amount, remittance.currency
     check_confidence(decision, extraction, _REMITTANCE_REQUIRED, matching)
+    if not check_storable(decision, extraction):
+        return decision
     if any(item.discount for item in remittance.items):
         check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
         _require_payment_date(decision, remittance)

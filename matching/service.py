@@ -27,6 +27,7 @@ from o2c.matching.decisions import (
     RemittanceDecision,
     check_confidence,
     check_page_agreement,
+    check_storable,
     customer_evidence,
     read_field,
     sender_domain,
@@ -68,6 +69,8 @@ def decide_order(
         return decision
     decision.amount_at_risk, decision.currency = order.total, order.currency
     check_confidence(decision, extraction, ORDER_REQUIRED_FIELDS, matching)
+    if not check_storable(decision, extraction):
+        return decision
     check_page_agreement(decision, extraction)
     customer = resolve_customer(
         session,

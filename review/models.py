@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from o2c.core.db import Base, utcnow
+from o2c.core.db import Base, ExactNumeric, utcnow
 
 
 class ExceptionStatus(StrEnum):
@@ -37,7 +37,7 @@ class ExceptionItem(Base):
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     evidence: Mapped[list] = mapped_column(JSON, default=list)
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    amount_at_risk: Mapped[Decimal | None] = mapped_column(Numeric(19, 4, asdecimal=True))
+    amount_at_risk: Mapped[Decimal | None] = mapped_column(ExactNumeric())
     currency: Mapped[str | None] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default=ExceptionStatus.OPEN, index=True)  # ExceptionStatus
     priority: Mapped[int] = mapped_column(Integer, default=0, index=True)  # higher first; see review.priority

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 
 from o2c.core.db import unit_of_work
 from o2c.extraction.models import ExtractionRecord
@@ -471,3 +472,51 @@ def test_6b_the_same_po_as_a_pdf_and_by_mail_posts_once(database_url, make_conte
     with unit_of_work(context.session_factory) as session:
         assert [v.to_dict() for v in check_ledger(session)] == []
     context.session_factory.kw["bind"].dispose()
+
+
+# 12. An amount the ledger cannot keep exactly (issue 10's adversary, found again): the embedded SQLite keeps
+# NUMERIC as a binary double, so 9999999999999999.99 came back as 10000000000000000 and an AR total was off by
+# more than the invoice; PostgreSQL refuses more than 15 integer digits. Such amounts are refused at every door.
+HUGE = "12345678901234567.89"  # 19 significant digits
+
+
+def test_12_an_amount_the_ledger_cannot_keep_is_refused_at_every_door(ctx):
+    from o2c.core.errors import AmountNotStorable
+    from o2c.ledger.errors import MasterDataError
+
+    # master data: the whole file is refused, naming the row and column
+    rows = INVOICES.splitlines()[0] + "\nINV-99999,C-1001,2026-03-01,2026-03-31,9999999999999999.99,1.00,USD,\n"
+    with unit_of_work(ctx.session_factory) as session, pytest.raises(MasterDataError) as refused:
+        import_master_data(session, "invoices", rows)
+    assert refused.value.detail["errors"][0]["row"] == 2 and refused.value.detail["errors"][0]["column"] == "amount"
+    # the largest amount every backend keeps exactly round-trips to the cent
+    big = "9999999999999.99"
+    kept = INVOICES.splitlines()[0] + f"\nINV-99998,C-1003,2026-03-01,2026-03-31,{big},{big},USD,\n"
+    with unit_of_work(ctx.session_factory) as session:
+        import_master_data(session, "invoices", kept)
+    assert _open(ctx, "INV-99998") == D("9999999999999.99")
+    # the column itself refuses what it would round, and floats, whoever writes it
+    for bad in (D(HUGE), 0.1):
+        with pytest.raises(StatementError) as caught, unit_of_work(ctx.session_factory) as session:
+            invoice = session.scalar(select(Invoice).where(Invoice.invoice_number == "INV-99998"))
+            invoice.open_amount = bad
+            session.flush()
+        assert isinstance(caught.value.orig, AmountNotStorable)
+    assert _open(ctx, "INV-99998") == D("9999999999999.99")
+
+    # a remittance advice paying a 19-digit amount: an exception that says so, nothing posted
+    advice = _mail(ACME, "Remittance advice", _advice(HUGE, "INV-10001", HUGE, reference="ACH-H"), "h@acme-mfg.example")
+    outcome = _ingest_one(ctx, advice, "huge.eml")
+    assert outcome["status"] == "exception" and "amount_out_of_range" in outcome["reasons"]
+    assert _open(ctx, "INV-10001") == D("8120.45") and _count(ctx, Payment) == 0
+    # a purchase order with a 19-digit quantity
+    po = _mail(ACME, "PO PO-77001", _po("PO-77001", f"  {HUGE} x BRG-6204 at 4.10\n", "41.00"), "p@acme-mfg.example")
+    outcome = _ingest_one(ctx, po, "huge-po.eml")
+    assert outcome["status"] == "exception" and "amount_out_of_range" in outcome["reasons"]
+    assert _count(ctx, Order) == 0
+
+    # a bank statement with such a credit is malformed, kept with its error
+    statement = camt053([Credit(D(HUGE), payer="Acme Manufacturing Inc.", end_to_end="E2E-HUGE")])
+    (rejected,) = import_statement(ctx, statement.replace(b'Ccy="EUR"', b'Ccy="USD"'), "huge.xml", policy=BankPolicy())
+    assert rejected["status"] == "rejected" and "out of range" in rejected["message"]
+    assert _count(ctx, Payment) == 0

@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from defusedxml import ElementTree
 
+from o2c.core.money import storable
 from o2c.extraction.bank.bai2_reader import read_bai2
 from o2c.extraction.bank.camt_reader import read_camt
 from o2c.extraction.bank.errors import MalformedStatement, UnbalancedStatement, UnknownStatementFormat
@@ -44,6 +45,23 @@ def statement_format(content: bytes, filename: str = "") -> str:
     )
 
 
+def check_storable_amounts(statement: BankStatement) -> None:
+    """Every amount of a statement must be one the ledger keeps exactly (core.money.storable); a bank file with a
+    16-digit credit is malformed, not rounded."""
+    amounts = [("opening balance", statement.opening_balance), ("closing balance", statement.closing_balance)]
+    for line in statement.lines:
+        amounts.append((f"line {line.bank_reference or line.booking_date}", line.amount))
+        for reference in line.references:
+            amounts += [("remittance amount", reference.amount), ("invoice amount", reference.invoice_amount)]
+    for what, amount in amounts:
+        if amount is not None and not storable(amount):
+            raise MalformedStatement(
+                f"statement {statement.statement_id!r} of account {statement.account!r}: {what} {amount} is out of "
+                "range (at most 15 significant digits)",
+                account=statement.account,
+            )
+
+
 def verify_balances(statement: BankStatement) -> None:
     """Opening balance + credits - debits must equal the closing balance; UnbalancedStatement names the gap."""
     if statement.opening_balance is not None and statement.closing_balance is None:
@@ -74,6 +92,7 @@ def read_statements(content: bytes, *, filename: str = "", verify: bool = True) 
     else:
         statements = read_mt940(_text(content))
     for statement in statements:
+        check_storable_amounts(statement)
         if verify:
             verify_balances(statement)
         for line in statement.lines:
