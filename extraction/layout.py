@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import insort
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import median
@@ -91,17 +92,21 @@ def group_lines(page: Page) -> list[Line]:
     """The page's words grouped into lines (by vertical overlap) and each line into gap-split segments."""
     words = sorted(_split_glued_labels(page.words), key=lambda w: (w.top, w.x0))
     lines: list[list[Word]] = []
+    # each line's word tops and bottoms kept sorted, so its median top and bottom cost no sort per word
+    edges: list[tuple[list[float], list[float]]] = []
     line: list[Word] | Line  # a line's words while grouping, then the Line
     for word in words:
         centre = (word.top + word.bottom) / 2
-        for line in reversed(lines[-3:]):
-            top = median(w.top for w in line)
-            bottom = median(w.bottom for w in line)
-            if top - 0.5 <= centre <= bottom + 0.5:
-                line.append(word)
+        for index in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
+            tops, bottoms = edges[index]
+            if _sorted_median(tops) - 0.5 <= centre <= _sorted_median(bottoms) + 0.5:
+                lines[index].append(word)
+                insort(tops, word.top)
+                insort(bottoms, word.bottom)
                 break
         else:
             lines.append([word])
+            edges.append(([word.top], [word.bottom]))
     out: list[Line] = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.x0)
@@ -110,6 +115,12 @@ def group_lines(page: Page) -> list[Line]:
         out.append(line)
     out.sort(key=lambda ln: ln.top)
     return out
+
+
+def _sorted_median(values: list[float]) -> float:
+    """statistics.median of an already sorted list."""
+    half = len(values) // 2
+    return values[half] if len(values) % 2 else (values[half - 1] + values[half]) / 2
 
 
 def _segments(words: list[Word], height: float) -> list[list[Word]]:

@@ -27,6 +27,8 @@ PDFIUM, PDFPLUMBER = "pdfium", "pdfplumber"
 _MIN_TEXT_CHARS = 20  # a page with less real text than this is treated as a scan
 X_TOLERANCE, Y_TOLERANCE = 1.5, 3.0  # pdfplumber's extract_words tolerances, the ones o2c always used
 _LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+_LIGATURE_TABLE = str.maketrans(_LIGATURES)
+_NOT_TEXT = re.compile(r"\(cid:\d+\)|\W")  # what needs_ocr does not count as text
 _UNMAPPED = re.compile(r"[\ufffd\ufffe\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -173,10 +175,11 @@ def words_from_chars(chars: list[tuple[float, float, float, float, str]]) -> lis
         cluster[top] = index
         last = top
     words: list[Word] = []
-    ordered = sorted(chars, key=lambda c: cluster[c[0]])  # stable: content order inside a line
+    # by line, then left to right; stable, so characters at one x keep their content order
+    ordered = sorted(chars, key=lambda c: (cluster[c[0]], c[1]))
     for _, line in groupby(ordered, key=lambda c: cluster[c[0]]):
         current: list[tuple[float, float, float, float, str]] = []
-        for char in sorted(line, key=lambda c: c[1]):
+        for char in line:
             if char[4].isspace():
                 _flush(current, words)
                 current = []
@@ -194,17 +197,10 @@ def words_from_chars(chars: list[tuple[float, float, float, float, str]]) -> lis
 def _flush(chars: list, words: list[Word]) -> None:
     if not chars:
         return
-    text = "".join(_LIGATURES.get(c[4], c[4]) for c in chars)
+    tops, x0s, x1s, bottoms, glyphs = zip(*chars, strict=True)
+    text = "".join(glyphs).translate(_LIGATURE_TABLE)
     if text.strip():
-        words.append(
-            Word(
-                text,
-                min(c[1] for c in chars),
-                min(c[0] for c in chars),
-                max(c[2] for c in chars),
-                max(c[3] for c in chars),
-            )
-        )
+        words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms)))
 
 
 @contextlib.contextmanager
@@ -270,8 +266,12 @@ def needs_ocr(page: Page) -> bool:
     """True when a page has too little real text to be anything but a scan."""
     if page.blank:
         return False
-    real = sum(len(re.sub(r"\(cid:\d+\)|\W", "", w.text)) for w in page.words)
-    return real < _MIN_TEXT_CHARS
+    real = 0
+    for word in page.words:  # stops as soon as there is text enough
+        real += len(_NOT_TEXT.sub("", word.text))
+        if real >= _MIN_TEXT_CHARS:
+            return False
+    return True
 
 
 def _unreadable(exc: Exception) -> UnreadableDocument:
