@@ -75,6 +75,6 @@ def test_a_fresh_family_document_renders_and_is_scored(capsys):
     outputs = {case.name: ([e.to_contract() for e in extract_document(case.content, filename=case.name)], None)}
     headline = report(cases, outputs, {**read_split(), "fresh": [fam.id]}, misses=0)
     printed = capsys.readouterr().out
-    assert "NEVER-SEEN F1" in printed and "TUNED F1" not in printed
+    assert "NEVER-SEEN F1" in printed and "family CI" in printed and "TUNED F1" not in printed
     assert set(headline["fresh"]) == {"digital_pdf", "ALL"} and headline["fresh"]["ALL"] > 0.5
     assert "tuned" not in headline["observations"] and headline["observations"]["fresh"]
