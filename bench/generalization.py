@@ -3,9 +3,12 @@
     python -m bench.generalization --jobs 2                 # every family and channel (OCR included)
     python -m bench.generalization --no-ocr --jobs 2        # without the scanned channels
     python -m bench.generalization --fit-calibration        # refit extraction/calibration.json on TUNED only
+    python -m bench.generalization --no-ocr --jobs 2 --fresh-families 36 --only fresh   # never-seen families
 
 Families come from bench/layoutgen.py; the split is bench/families.json (frozen). Only held-out figures are
 reported; tuned figures are printed beside them to show the gap. Codes are compared as strings.
+--fresh-families N adds a third split, NEVER SEEN: N families drawn at random from the generator's choices
+with --family-seed (fixed; never pick it by its results), reported in tables of their own.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ from bench import touchless  # noqa: E402
 from bench.corpus import degrade, render_pages, save_scan  # noqa: E402
 from bench.layoutgen import (  # noqa: E402
     CHANNELS,
+    FRESH_SEED,
+    Family,
     build_mail,
     csv_remittance,
     families,
+    fresh_families,
     html_body,
     make_doc,
     master_data,
@@ -87,10 +93,12 @@ def _scan(pdf: bytes, rng: random.Random) -> tuple[bytes, str]:
     return save_scan(images, fmt, dpi), {"jpeg": "jpg", "tiff": "tif"}.get(fmt, fmt)
 
 
-def build_cases(seed: int, per_channel: int, *, scans: bool, only: str = "") -> list[Case]:
-    """per_channel documents per family and channel (CSV only for remittances)."""
+def build_cases(
+    seed: int, per_channel: int, *, scans: bool, only: str = "", fams: list[Family] | None = None
+) -> list[Case]:
+    """per_channel documents per family and channel (CSV only for remittances); fams defaults to families()."""
     cases = []
-    for fam in families():
+    for fam in families() if fams is None else fams:
         if only and only not in fam.id:
             continue
         rng = random.Random(f"{seed}-{fam.id}")
@@ -185,7 +193,11 @@ def _sku_f1(t: Tally) -> float:
 
 def _f1_interval(t: Tally) -> tuple[float, float]:
     """A 95 % interval for field F1 by bootstrap over documents' (tp, fp, fn)."""
-    docs = t.per_doc
+    return _bootstrap_f1(t.per_doc)
+
+
+def _bootstrap_f1(docs: list[tuple[int, int, int]]) -> tuple[float, float]:
+    """A 95 % bootstrap interval for F1 over units' (tp, fp, fn): documents, or whole families."""
     if not docs:
         return 0.0, 1.0
     rng = random.Random(5)
@@ -202,12 +214,45 @@ def _f1_interval(t: Tally) -> tuple[float, float]:
     return values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
 
 
+def _sides(split: dict[str, list[str]]) -> dict[str, str]:
+    return (
+        {fid: "tuned" for fid in split["tuned"]}
+        | {fid: "held_out" for fid in split["held_out"]}
+        | {fid: "fresh" for fid in split.get("fresh", [])}
+    )
+
+
+def _fresh_table(tallies: dict[tuple[str, str], Tally], by_family: dict[tuple[str, str], dict]) -> None:
+    """The never-seen families' table: the held-out measures, per channel, and F1's interval over families.
+
+    The families are the sampled unit here (documents of one family share their template, so they are not
+    independent draws): 'family CI' resamples whole families and is the interval to quote."""
+    print(
+        f"\n{'channel':<14}| {'NEVER-SEEN F1':>13} {'95% CI':>13} {'family CI':>13} {'SKU F1':>7} "
+        f"{'>=0.9 ok (n)':>15} {'95% CI':>13} docs fams"
+    )
+    for channel in (*CHANNELS, "ALL"):
+        t = tallies.get(("fresh", channel))
+        if not t:
+            continue
+        acc, n = t.calibration(0.9)
+        lo, hi = _f1_interval(t)
+        families = [tuple(v) for v in by_family[("fresh", channel)].values()]
+        flo, fhi = _bootstrap_f1(families)
+        clo, chi = _wilson(round(acc * n), n)
+        print(
+            f"{channel:<14}| {t.prf()[2]:>13.3f} [{lo:.3f},{hi:.3f}] [{flo:.3f},{fhi:.3f}] {_sku_f1(t):>7.3f} "
+            f"{acc:>9.4f} ({n:>4}) [{clo:.3f},{chi:.3f}] {t.docs:>4} {len(families):>4}"
+        )
+
+
 def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, misses: int, show: str = "tuned") -> dict:
     """Tuned and held-out tables side by side, per channel; returns the held-out headline."""
-    side = {fid: "tuned" for fid in split["tuned"]} | {fid: "held_out" for fid in split["held_out"]}
+    side = _sides(split)
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
     kinds: dict[str, list[tuple[str, float, bool]]] = defaultdict(list)
     missed: list[str] = []
+    by_family: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     for case in cases:
         results, error = outputs[case.name]
         got = _pick(results, case)
@@ -222,6 +267,9 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
             )
             after = (sum(t.tp.values()), sum(t.fp.values()), sum(t.fn.values()))
             t.per_doc.append(tuple(a - b for a, b in zip(after, before, strict=True)))
+            if key[0] == group:
+                sums = by_family[key][case.family]
+                sums[:] = [s + d for s, d in zip(sums, t.per_doc[-1], strict=True)]
         for path, conf in ((got or {}).get("confidence") or {}).items():
             if path == "document_type" or not _PATH.match(path):
                 continue
@@ -231,6 +279,39 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
                 and same(_value(case.truth, path), _value(got, path), path)
             )
             kinds[group].append((field_kind(path), conf, ok))
+    fresh = bool(split.get("fresh"))
+    listed = not fresh or any(g in ("tuned", "held_out") for g, _ in tallies)  # listed families were run
+    if listed:
+        _listed_table(tallies)
+    if fresh:
+        _fresh_table(tallies, by_family)
+    print(
+        "\nPer family (field F1): "
+        + "  ".join(
+            f"{fid}{'*' if side.get(fid) == 'held_out' else ''} {t.prf()[2]:.2f}"
+            for (g, fid), t in sorted(tallies.items())
+            if g == "family"
+        )
+        + "   (* held out)"
+    )
+    for group, title in (("held_out", "Held-out"), ("fresh", "Never-seen")):
+        if not (listed if group == "held_out" else fresh):
+            continue
+        print(f"\n{title} per field (P R F1 n)")
+        for name, (p, r, f, n) in sorted(tallies[(group, "ALL")].per_field().items()):
+            print(f"  {name:<36}{p:>7.3f} {r:>7.3f} {f:>7.3f} {n:>5}")
+    if missed and misses:
+        print(f"\nMisses on {show} families ({len(missed)}, first {misses}):")
+        for line in missed[:misses]:
+            print("  " + line)
+    return {
+        group: {c: tallies[(group, c)].prf()[2] for c in (*CHANNELS, "ALL") if (group, c) in tallies}
+        for group in ("held_out", "tuned", *(("fresh",) if fresh else ()))
+    } | {"observations": {g: v for g, v in kinds.items()}}
+
+
+def _listed_table(tallies: dict[tuple[str, str], Tally]) -> None:
+    """The listed families' table: tuned beside held-out, per channel."""
     print(
         f"\n{'channel':<14}| {'TUNED F1':>8} {'SKU F1':>7} {'>=0.9 ok':>9} | {'HELD-OUT F1':>11} {'95% CI':>13} "
         f"{'SKU F1':>7} {'>=0.9 ok (n)':>15} {'95% CI':>13} docs"
@@ -254,59 +335,55 @@ def report(cases: list[Case], outputs: dict, split: dict[str, list[str]], *, mis
                 f"[{clo:.3f},{chi:.3f}] {held.docs}"
             )
         print(row)
-    print(
-        "\nPer family (field F1): "
-        + "  ".join(
-            f"{fid}{'*' if side.get(fid) == 'held_out' else ''} {t.prf()[2]:.2f}"
-            for (g, fid), t in sorted(tallies.items())
-            if g == "family"
-        )
-        + "   (* held out)"
-    )
-    held_all = tallies[("held_out", "ALL")]
-    print("\nHeld-out per field (P R F1 n)")
-    for name, (p, r, f, n) in sorted(held_all.per_field().items()):
-        print(f"  {name:<36}{p:>7.3f} {r:>7.3f} {f:>7.3f} {n:>5}")
-    if missed and misses:
-        print(f"\nMisses on {show} families ({len(missed)}, first {misses}):")
-        for line in missed[:misses]:
-            print("  " + line)
-    return {
-        "held_out": {c: tallies[("held_out", c)].prf()[2] for c in (*CHANNELS, "ALL") if ("held_out", c) in tallies},
-        "tuned": {c: tallies[("tuned", c)].prf()[2] for c in (*CHANNELS, "ALL") if ("tuned", c) in tallies},
-        "observations": {g: v for g, v in kinds.items()},
-    }
 
 
 def pipeline_report(cases: list[Case], postings: dict, split: dict[str, list[str]], *, show: str) -> dict:
-    """Touchless share of the clean documents and wrong postings, tuned and held out, per channel."""
-    side = {fid: "tuned" for fid in split["tuned"]} | {fid: "held_out" for fid in split["held_out"]}
+    """Touchless share of the clean documents and wrong postings, tuned and held out (never seen), per channel."""
+    side = _sides(split)
     rows = [(side.get(c.family, "tuned"), c, postings[c.name]) for c in cases if postings.get(c.name)]
-    print(
-        f"\nPipeline (door.ingest on SQLite, trusted advice channel)\n{'channel':<14}| {'TUNED touchless':>18} "
-        f"{'wrong':>5} | {'HELD-OUT touchless':>18} {'95% CI':>13} {'wrong':>5}"
-    )
+    fresh = bool(split.get("fresh"))
+    listed = not fresh or any(g != "fresh" for g, _, _ in rows)
     result = {}
     for channel in (*CHANNELS, "ALL"):
         picked = [(g, c.name, p) for g, c, p in rows if channel in ("ALL", c.channel)]
-        if not picked:
-            continue
-        s = touchless.summary(picked)
-        row = f"{channel:<14}| "
-        for group in ("tuned", "held_out"):
-            t = s.get(group)
-            if not t:
-                row += " " * 25 + "| "
+        if picked:
+            result[channel] = touchless.summary(picked)
+    if listed:
+        print(
+            f"\nPipeline (door.ingest on SQLite, trusted advice channel)\n{'channel':<14}| {'TUNED touchless':>18} "
+            f"{'wrong':>5} | {'HELD-OUT touchless':>18} {'95% CI':>13} {'wrong':>5}"
+        )
+        for channel, s in result.items():
+            if not (s.keys() & {"tuned", "held_out"}):
                 continue
-            share = t["touchless"] / t["docs"]
-            row += f"{share:>9.3f} ({t['touchless']:>3}/{t['docs']:>3}) {t['wrong']:>5}"
-            if group == "held_out":
-                lo, hi = _wilson(t["touchless"], t["docs"])
-                row += f" [{lo:.3f},{hi:.3f}]"
-            else:
-                row += " | "
-        print(row)
-        result[channel] = s
+            row = f"{channel:<14}| "
+            for group in ("tuned", "held_out"):
+                t = s.get(group)
+                if not t:
+                    row += " " * 25 + "| "
+                    continue
+                share = t["touchless"] / t["docs"]
+                row += f"{share:>9.3f} ({t['touchless']:>3}/{t['docs']:>3}) {t['wrong']:>5}"
+                if group == "held_out":
+                    lo, hi = _wilson(t["touchless"], t["docs"])
+                    row += f" [{lo:.3f},{hi:.3f}]"
+                else:
+                    row += " | "
+            print(row)
+    if fresh:
+        print(
+            f"\nPipeline, never-seen families\n{'channel':<14}| {'NEVER-SEEN touchless':>20} {'95% CI':>13} "
+            f"{'wrong':>5}"
+        )
+        for channel, s in result.items():
+            t = s.get("fresh")
+            if not t:
+                continue
+            lo, hi = _wilson(t["touchless"], t["docs"])
+            print(
+                f"{channel:<14}| {t['touchless'] / t['docs']:>9.3f} ({t['touchless']:>3}/{t['docs']:>3}) "
+                f"[{lo:.3f},{hi:.3f}] {t['wrong']:>5}"
+            )
     if show in result.get("ALL", {}):
         print(f"  not posted ({show}): {result['ALL'][show]['reasons']}")
     for g, c, p in rows:
@@ -328,6 +405,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="list held-out misses instead (for reporting only: never tune on them)",
     )
+    parser.add_argument(
+        "--fresh-families",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N never-seen families drawn at random from the generator (ids fresh-...; --only fresh: just them)",
+    )
+    parser.add_argument(
+        "--family-seed",
+        type=int,
+        default=FRESH_SEED,
+        help=f"seed of the never-seen families (default {FRESH_SEED}; fixed, never chosen by its results)",
+    )
+    parser.add_argument(
+        "--show-fresh-misses",
+        action="store_true",
+        help="list the never-seen families' misses (for reporting only: never tune on them)",
+    )
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument(
         "--no-pipeline", action="store_true", help="skip ingesting each document through the door (touchless)"
@@ -344,10 +439,16 @@ def main(argv: list[str] | None = None) -> int:
         PIPELINE = False
     started = time.perf_counter()
     split = read_split()
-    cases = build_cases(args.seed, args.per_channel, scans=not args.no_ocr, only=args.only)
+    fams = families()
+    if args.fresh_families:
+        fresh = fresh_families(args.fresh_families, args.family_seed)
+        fams += fresh
+        split = {**split, "fresh": [f.id for f in fresh]}
+    cases = build_cases(args.seed, args.per_channel, scans=not args.no_ocr, only=args.only, fams=fams)
+    never_seen = f", {len(split['fresh'])} never seen (seed {args.family_seed})" if "fresh" in split else ""
     print(
         f"{len(cases)} files from {len({c.family for c in cases})} families "
-        f"({len(split['tuned'])} tuned, {len(split['held_out'])} held out) built in "
+        f"({len(split['tuned'])} tuned, {len(split['held_out'])} held out{never_seen}) built in "
         f"{time.perf_counter() - started:.0f} s"
     )
     if args.jobs > 1:
@@ -363,11 +464,10 @@ def main(argv: list[str] | None = None) -> int:
             (args.keep / case.name).write_bytes(case.content)
             (args.keep / f"{case.name}.truth.json").write_text(json.dumps(case.truth, indent=1))
             (args.keep / f"{case.name}.got.json").write_text(json.dumps(outputs[case.name][0], indent=1))
-    headline = report(
-        cases, outputs, split, misses=args.misses, show="held_out" if args.show_held_out_misses else "tuned"
-    )
+    show = "fresh" if args.show_fresh_misses else "held_out" if args.show_held_out_misses else "tuned"
+    headline = report(cases, outputs, split, misses=args.misses, show=show)
     if PIPELINE:
-        pipeline_report(cases, postings, split, show="held_out" if args.show_held_out_misses else "tuned")
+        pipeline_report(cases, postings, split, show=show)
     if args.fit_calibration:
         tuned = headline["observations"].get("tuned", [])
         table = fit_isotonic(tuned)

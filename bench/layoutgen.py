@@ -472,9 +472,9 @@ def _pick(rng: random.Random, options):
     return options[rng.randrange(len(options))]
 
 
-def make_family(index: int, kind: str) -> Family:
-    """The template drawn for family index (deterministic)."""
-    rng = random.Random(f"{kind}-{index}")
+def make_family(index: int, kind: str, *, draw: random.Random | None = None, prefix: str = "") -> Family:
+    """The template drawn for family index (deterministic); draw= replaces the per-index random source."""
+    rng = draw if draw is not None else random.Random(f"{kind}-{index}")
     lang = _pick(rng, ["en", "en", "en", "de", "fr", "nl", "es", "it"])
     vocab = WORDS[lang]
     words = {role: _pick(rng, options) for role, options in vocab.items()}
@@ -504,7 +504,7 @@ def make_family(index: int, kind: str) -> Family:
         columns = tuple(cols)
     number_style = _pick(rng, ["us", "us", "plain"] if lang == "en" else ["eu", "eu", "space", "us"])
     return Family(
-        id=f"{kind}-{index:02d}",
+        id=f"{prefix}{kind}-{index:02d}",
         kind=kind,
         lang=lang,
         words=words,
@@ -538,6 +538,35 @@ def make_family(index: int, kind: str) -> Family:
 def families(n_po: int = 16, n_remit: int = 10) -> list[Family]:
     """Every family of the benchmark."""
     return [make_family(i, "po") for i in range(n_po)] + [make_family(i, "remit") for i in range(n_remit)]
+
+
+FRESH_SEED = 20261203  # the never-seen families' seed: fixed once, never chosen by looking at results
+
+
+def _spec(fam: Family) -> tuple:
+    """Every layout choice of a family, its id left out (two families with equal specs are one template)."""
+    return tuple((k, json.dumps(v, sort_keys=True)) for k, v in vars(fam).items() if k != "id")
+
+
+def fresh_families(n: int, seed: int = FRESH_SEED) -> list[Family]:
+    """n never-seen families: the kind and every independent choice drawn at random from seed.
+
+    They come from the same generator (vocabulary, formats, layouts) but not from the hand-numbered family
+    list, so no rule can have been written while looking at them. Ids are 'fresh-po-00', 'fresh-remit-01', ...
+    (numbered in draw order). A draw whose choices equal a listed family or an earlier fresh one is redrawn.
+    Deterministic for a given (n, seed); the first k of n are the families drawn for n = k.
+    """
+    rng = random.Random(f"fresh-{seed}")
+    seen = {_spec(f) for f in families()}
+    out: list[Family] = []
+    while len(out) < n:
+        kind = "po" if rng.random() < 16 / 26 else "remit"  # the listed families' mix
+        fam = make_family(len(out), kind, draw=random.Random(rng.getrandbits(64)), prefix="fresh-")
+        if _spec(fam) in seen:
+            continue
+        seen.add(_spec(fam))
+        out.append(fam)
+    return out
 
 
 def read_split(path: Path = SPLIT_FILE) -> dict[str, list[str]]:

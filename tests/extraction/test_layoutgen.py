@@ -7,8 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from bench.generalization import GROUNDING, MD, build_cases
-from bench.layoutgen import fmt_number, make_doc, make_family, read_split, render_pdf
+from bench.generalization import GROUNDING, MD, build_cases, report
+from bench.layoutgen import (
+    WORDS,
+    _spec,
+    families,
+    fmt_number,
+    fresh_families,
+    make_doc,
+    make_family,
+    read_split,
+    render_pdf,
+)
 from bench.scoring import Tally, same, score_document
 from o2c.extraction.service import extract_document
 
@@ -38,3 +48,33 @@ def test_tuned_family_reads_in_every_channel_without_ocr(family):
         score_document(tally, case.truth, got, misses=None, name=case.name)
     assert tally.type_accuracy() == 1.0
     assert tally.prf()[2] >= 0.95
+
+
+def test_fresh_families_are_deterministic_distinct_and_new():
+    a, b = fresh_families(6, seed=11), fresh_families(6, seed=11)
+    assert a == b
+    assert fresh_families(3, seed=11) == a[:3]  # a larger n only appends
+    assert fresh_families(6, seed=12) != a
+    assert len({f.id for f in a}) == 6 and all(f.id.startswith("fresh-") for f in a)
+    listed = families()
+    specs = {_spec(f) for f in listed}
+    assert len({_spec(f) for f in a}) == 6 and not specs & {_spec(f) for f in a}
+    for fam in a:
+        assert fam.words.keys() == WORDS[fam.lang].keys()
+        assert all(fam.words[role] in WORDS[fam.lang][role] for role in fam.words)
+        required = {"sku", "desc", "qty", "price", "amount"} if fam.kind == "po" else {"inv", "net"}
+        assert required <= set(fam.columns)
+    assert make_family(3, "po") == listed[3]  # the listed families are drawn as before
+
+
+def test_a_fresh_family_document_renders_and_is_scored(capsys):
+    fam = fresh_families(1)[0]
+    cases = [c for c in build_cases(3, 1, scans=False, fams=[fam]) if c.channel == "digital_pdf"]
+    assert len(cases) == 1 and cases[0].content.startswith(b"%PDF")
+    case = cases[0]
+    outputs = {case.name: ([e.to_contract() for e in extract_document(case.content, filename=case.name)], None)}
+    headline = report(cases, outputs, {**read_split(), "fresh": [fam.id]}, misses=0)
+    printed = capsys.readouterr().out
+    assert "NEVER-SEEN F1" in printed and "family CI" in printed and "TUNED F1" not in printed
+    assert set(headline["fresh"]) == {"digital_pdf", "ALL"} and headline["fresh"]["ALL"] > 0.5
+    assert "tuned" not in headline["observations"] and headline["observations"]["fresh"]
