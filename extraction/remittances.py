@@ -251,6 +251,7 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
 
 def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> None:
     """Items' paid amounts summing to the payment amount confirm both; invoice - discount = paid confirms a row."""
+    contradicted = False  # a row that prints a discount and pays something else than invoice - discount
     for i, item in enumerate(remittance.items):
         if item.invoice_amount is not None and item.amount_paid is not None:
             if item.invoice_amount - (item.discount or 0) == item.amount_paid:
@@ -260,11 +261,16 @@ def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> N
                     f"item {i + 1}: {item.invoice_amount} - {item.discount or 0} != paid {item.amount_paid}"
                 )
                 evidence.adjust(f"remittance.items[{i}].", 0.6)
+                contradicted = contradicted or bool(item.discount)
     paid = [it.amount_paid for it in remittance.items]
     if remittance.amount is None or not paid or any(p is None for p in paid):
         return
     total = sum((p for p in paid if p is not None), Decimal("0"))
-    if total == remittance.amount:
+    if total == remittance.amount and contradicted:
+        # the same misread twice (a scan's 9,159.52 read as 52 for the item and the payment) also sums: a sum that
+        # agrees vouches for nothing when a row disagrees with its own discount
+        evidence.adjust("remittance.amount", 0.6)
+    elif total == remittance.amount:
         evidence.raise_to("remittance.items[", 0.99)
         evidence.raise_to("remittance.amount", 0.99)
     else:

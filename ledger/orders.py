@@ -26,7 +26,45 @@ from o2c.ledger.references import po_key
 UNKNOWN_CUSTOMER, UNKNOWN_PRODUCT, PRICE_MISMATCH = "unknown_customer", "unknown_product", "price_mismatch"
 DUPLICATE_ORDER, CREDIT_HOLD, CUSTOMER_ON_HOLD = "duplicate_order", "credit_hold", "customer_on_hold"
 CURRENCY_MISMATCH, AMOUNT_MISMATCH, MISSING_FIELD = "currency_mismatch", "amount_mismatch", "missing_field"
+FRACTIONAL_QUANTITY = "fractional_quantity"
 LINE_ROUNDING = Decimal("0.01")
+# units that are counted, never measured (UN/ECE Rec. 20 codes and the usual spellings): 2.5 of them is a misread
+# or a typo, not an order
+COUNTED_UNITS = frozenset(
+    [
+        "EA",
+        "EACH",
+        "PC",
+        "PCS",
+        "PCE",
+        "PIECE",
+        "PIECES",
+        "ST",
+        "STK",
+        "STUCK",
+        "STÜCK",
+        "UN",
+        "UNIT",
+        "UNITS",
+        "C62",
+        "H87",
+        "CS",
+        "CASE",
+        "CT",
+        "CTN",
+        "CARTON",
+        "BX",
+        "BOX",
+        "PK",
+        "PCK",
+        "PACK",
+        "PKG",
+        "PR",
+        "PAIR",
+        "SET",
+        "KIT",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -246,6 +284,18 @@ def _line_issues(
                     "field": f"{path}.quantity",
                     "read": _num(line.quantity),
                     "rule": "quantity must be positive",
+                },
+            )
+        ]
+    unit = (line.uom or product.uom or "").strip().upper().rstrip(".")
+    if unit in COUNTED_UNITS and line.quantity != line.quantity.to_integral_value():
+        return [
+            Issue(
+                FRACTIONAL_QUANTITY,
+                {
+                    "field": f"{path}.quantity",
+                    "read": _num(line.quantity),
+                    "rule": f"{unit} is counted in whole units",
                 },
             )
         ]

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from o2c.core.currencies import in_minor_units, minor_units
 from o2c.core.money import decimal_str, storable
 from o2c.extraction.schema import Extraction
 from o2c.ledger.cash import PaymentDraft
@@ -40,6 +41,11 @@ _REMITTANCE_REQUIRED = re.compile(
     r"items\[\d+\]\.(invoice_number|amount_paid|discount|po_number))"
 )
 _PAYMENT_DATE = re.compile(r"remittance\.payment_date")
+# amounts of money (not unit prices or quantities, which may carry more decimals than the currency)
+# (an order line's amount may be computed from qty x price: the ledger rounds it, so only the printed totals)
+_MONEY_FIELD = re.compile(
+    r"^(order\.(total|subtotal|tax)|remittance\.(amount|items\[\d+\]\.(amount_paid|discount|invoice_amount)))$"
+)
 _PATH_PART = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
@@ -142,7 +148,8 @@ def check_confidence(
 def check_storable(decision: _Decision, extraction: Extraction) -> bool:
     """An amount or quantity the ledger cannot keep exactly (more than 15 significant digits: a misread, a merged
     column, or an adversary) stops the document: it is never posted rounded, and no lookup is made with it (the
-    caller returns the decision at once on False). The amount at risk is dropped when it is such a value, so the
+    caller returns the decision at once on False). So does a printed amount with more decimals than its currency
+    has (4,000.005 USD: a misread, or a sub-cent posting). The amount at risk is dropped when it is such a value, so the
     exception itself can be stored."""
     storable_amounts = True
     for path, value in _decimal_fields(extraction):
@@ -155,9 +162,25 @@ def check_storable(decision: _Decision, extraction: Extraction) -> bool:
                 rule="at most 15 significant digits, 15 before the point",
             )
             storable_amounts = False
+    currency = _document_currency(extraction)
+    for path, value in _decimal_fields(extraction):
+        if storable(value) and _MONEY_FIELD.search(path) and not in_minor_units(value, currency):
+            decision.flag(
+                AMOUNT_OUT_OF_RANGE,
+                field=path,
+                read=_jsonable(value),
+                provenance=extraction.provenance.get(path),
+                rule=f"an amount in {currency or 'an unread currency'} has at most {minor_units(currency)} decimals",
+            )
+            storable_amounts = False
     if decision.amount_at_risk is not None and not storable(decision.amount_at_risk):
         decision.amount_at_risk = None
     return storable_amounts
+
+
+def _document_currency(extraction: Extraction) -> str | None:
+    root = extraction.order if extraction.order is not None else extraction.remittance
+    return getattr(root, "currency", None)
 
 
 def _decimal_fields(extraction: Extraction) -> list[tuple[str, Decimal]]:

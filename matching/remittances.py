@@ -442,6 +442,8 @@ def _plan_item(item, invoice, rule, master, payment_date, path, decision):
             rule=f"a short pay needs an exact reference; {invoice.invoice_number} matched by {rule}",
         )
         return None
+    if shortfall > 0 and not _row_supports_short_pay(item, invoice, discount, path, decision):
+        return None
     unearned = min(discount - earned, shortfall)
     if unearned > 0:
         deductions.append(
@@ -465,6 +467,36 @@ def _plan_item(item, invoice, rule, master, payment_date, path, decision):
         )
     kind = rule + ("+short" if deductions else "")
     return PlannedApplication(invoice.id, item.amount_paid, earned, kind), deductions
+
+
+def _row_supports_short_pay(item, invoice, discount: Decimal, path: str, decision) -> bool:
+    """A deduction is opened only from a row that agrees with itself and with the ledger. A row that prints the
+    invoice's amount and a discount, yet pays something else, contradicts itself (a misread amount is likelier
+    than a payer who states its deductions and takes another); a printed invoice amount the ledger does not know
+    says the reference or the amounts were misread. Either way a person looks, and nothing is deducted."""
+    printed = item.invoice_amount
+    if printed is None:
+        return True
+    if printed not in (invoice.amount, invoice.open_amount):
+        decision.flag(
+            AMOUNT_MISMATCH,
+            field=f"{path}.invoice_amount",
+            read=decimal_str(printed),
+            expected=decimal_str(invoice.amount),
+            rule=f"the advice prints {invoice.invoice_number} at another amount than the ledger's; no deduction",
+        )
+        return False
+    if discount > 0 and printed - discount != item.amount_paid:
+        decision.flag(
+            AMOUNT_MISMATCH,
+            field=f"{path}.amount_paid",
+            read=decimal_str(item.amount_paid),
+            expected=decimal_str(printed - discount),
+            discount=decimal_str(discount),
+            rule="the row's invoice amount - discount is not what it pays; no deduction from a row that disagrees",
+        )
+        return False
+    return True
 
 
 def _by_amount(

@@ -11,12 +11,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
+from o2c.core.currencies import in_minor_units
 from o2c.core.db import unit_of_work
+from o2c.core.errors import AmountNotStorable
 from o2c.extraction.models import ExtractionRecord
 from o2c.extraction.schema import PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
 from o2c.extraction.structured.reconcile import order_disagreements
 from o2c.ledger.applications import reverse_application
 from o2c.ledger.check import check_ledger
+from o2c.ledger.errors import MasterDataError
 from o2c.ledger.masterdata import import_master_data
 from o2c.ledger.models import (
     CLAIM_CLOSED,
@@ -481,9 +484,6 @@ HUGE = "12345678901234567.89"  # 19 significant digits
 
 
 def test_12_an_amount_the_ledger_cannot_keep_is_refused_at_every_door(ctx):
-    from o2c.core.errors import AmountNotStorable
-    from o2c.ledger.errors import MasterDataError
-
     # master data: the whole file is refused, naming the row and column
     rows = INVOICES.splitlines()[0] + "\nINV-99999,C-1001,2026-03-01,2026-03-31,9999999999999999.99,1.00,USD,\n"
     with unit_of_work(ctx.session_factory) as session, pytest.raises(MasterDataError) as refused:
@@ -520,3 +520,21 @@ def test_12_an_amount_the_ledger_cannot_keep_is_refused_at_every_door(ctx):
     (rejected,) = import_statement(ctx, statement.replace(b'Ccy="EUR"', b'Ccy="USD"'), "huge.xml", policy=BankPolicy())
     assert rejected["status"] == "rejected" and "out of range" in rejected["message"]
     assert _count(ctx, Payment) == 0
+
+
+# 13. Precision a document cannot have: a payment of 4,000.005 USD posted a half cent (open 4120.4450), and
+# 2.5 EA of a bearing posted as an order. Both are misreads or typos: a person looks.
+def test_13_a_sub_cent_payment_and_half_a_piece_go_to_review(ctx):
+    advice = _mail(ACME, "Remittance advice", _advice("4,000.005", "INV-10001", "4,000.005"), "sub@acme-mfg.example")
+    outcome = _ingest_one(ctx, advice, "sub-cent.eml")
+    assert outcome["status"] == "exception" and outcome["reasons"] == ["amount_out_of_range"]
+    assert _open(ctx, "INV-10001") == D("8120.45") and _count(ctx, Payment) == 0
+    # a currency without cents: 12,000 JPY is whole, and whole numbers of cents are fine however printed
+    assert in_minor_units(D("12000"), "JPY") and not in_minor_units(D("12000.50"), "JPY")
+    assert in_minor_units(D("18.150"), "EUR") and in_minor_units(D("1.234"), "KWD")
+    po = _mail(ACME, "PO PO-77002", _po("PO-77002", "  2.5 x BRG-6204 at 4.10\n", "10.25"), "half@acme-mfg.example")
+    outcome = _ingest_one(ctx, po, "half.eml")
+    assert outcome["status"] == "exception" and outcome["reasons"] == ["fractional_quantity"]
+    assert _count(ctx, Order) == 0
+    whole = _mail(ACME, "PO PO-77003", _po("PO-77003", "  2.00 x BRG-6204 at 4.10\n", "8.20"), "whole@acme-mfg.example")
+    assert _ingest_one(ctx, whole, "whole.eml")["status"] == "posted"

@@ -34,7 +34,10 @@ REASON_TEXT = {
     "unreadable": "The file could not be read.",
     "unsupported_document": "This is not a purchase order or a remittance advice.",
     "no_remittance": "A bank credit arrived without a remittance advice that explains it.",
-    "amount_out_of_range": "An amount or quantity has more digits than the ledger keeps exactly (15); nothing posted.",
+    "amount_out_of_range": (
+        "An amount has more digits than the ledger keeps exactly (15), or more decimals than its currency has."
+    ),
+    "fractional_quantity": "A line orders a fraction of a unit that is counted in whole units (EA, PC, CS, …).",
 }
 WORDS = {"sku": "SKU", "po_number": "PO number", "uom": "UOM", "invoice_number": "Invoice number"}
 CONFIDENCE_BANDS = ((0.9, "high"), (0.7, "medium"), (0.0, "low"))

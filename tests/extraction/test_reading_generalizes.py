@@ -172,3 +172,17 @@ def test_prose_order_amount_computed_from_qty_and_price_does_not_confirm_them():
     for i in range(2):
         assert e.confidence[f"order.lines[{i}].quantity"] < 0.9
         assert e.confidence[f"order.lines[{i}].unit_price"] < 0.9
+
+
+def test_a_sum_that_agrees_vouches_for_nothing_when_a_row_contradicts_its_discount():
+    """A never-seen scan read 9,159.52 as 52 for the item and for the payment: the sum agreed and raised both to
+    0.99. The row's own invoice amount and discount say otherwise, so the amount stays low."""
+    advice = (
+        "REMITTANCE ADVICE\n\nPayment date: 2026-03-17\nPayment reference: ACH-555\nPayment amount: USD {paid}\n\n"
+        "Invoice      Invoice Amount   Discount   Amount Paid\n"
+        "INV-10001          9,346.45     186.93       {paid}\n\nTotal paid: {paid}\n"
+    )
+    (misread,) = extract_document(advice.format(paid="52.00").encode(), filename="ra.txt")
+    assert misread.remittance.amount == Decimal("52.00") and misread.confidence["remittance.amount"] < 0.9
+    (right,) = extract_document(advice.format(paid="9,159.52").encode(), filename="ra.txt")
+    assert right.remittance.amount == Decimal("9159.52") and right.confidence["remittance.amount"] >= 0.9

@@ -192,6 +192,25 @@ def test_overpaid_item_leaves_unapplied_cash_on_account_within_the_tolerance(see
     ).postable
 
 
+def test_a_deduction_needs_a_row_that_agrees_with_itself_and_the_ledger(seeded):
+    """A never-seen scanned advice read 9,159.52 as 52 twice (item and payment): the sums agreed, and 9,294.45 of
+    deduction posted. Its row printed invoice 9,346.45 and discount 186.93: that row says 9,159.52 was paid."""
+
+    def row(paid, discount, printed):
+        return RemittanceItem("INV-090002", Decimal(paid), Decimal(discount), invoice_amount=Decimal(printed))
+
+    misread = decide_remittance(seeded, remittance([row("52.00", "5.00", "250.00")], "52.00"), matching=M, ledger=L)
+    assert misread.reasons == ["amount_mismatch"] and not misread.postable
+    assert misread.evidence[0]["expected"] == "245.00"
+    elsewhere = decide_remittance(seeded, remittance([row("240.00", "0", "2500.00")], "240.00"), matching=M, ledger=L)
+    assert elsewhere.reasons == ["amount_mismatch"] and elsewhere.evidence[0]["field"].endswith("invoice_amount")
+    # a short pay whose row states the invoice's own amount and no discount still posts with its deduction
+    short = decide_remittance(seeded, remittance([row("240.00", "0", "250.00")], "240.00"), matching=M, ledger=L)
+    assert short.postable and [(d.reason_code, d.amount) for d in short.draft.deductions] == [
+        ("short_payment", Decimal("10.00"))
+    ]
+
+
 def test_short_pay_on_an_ocr_guessed_reference_goes_to_review(seeded):
     garbled = decide_remittance(seeded, remittance([item("INV-O9OOO2", "240.00")], "240.00"), matching=M, ledger=L)
     assert not garbled.postable
