@@ -224,7 +224,10 @@ def _read_lines(
             per_unit = line.unit_price / basis
             exact = per_unit.quantize(line.unit_price)
             line.unit_price = exact if exact == per_unit else per_unit
+        quantity_from_cell = line.quantity is not None
         _recover_by_arithmetic(line, row, used, path, evidence, decimal_comma)
+        if not quantity_from_cell:
+            _quantity_cell_in_description(line, row, path, evidence, decimal_comma)
         if line.sku and row.page in evidence.page_sources and evidence.page_sources[row.page] == "ocr":
             line.sku = line.sku.rstrip(".,;:'")  # specks after a part number read as punctuation
         if not line.sku and line.description and "sku" not in names:
@@ -232,6 +235,31 @@ def _read_lines(
             if rest and re.fullmatch(r"[A-Z0-9]+[-/.][A-Z0-9\-/.]+|[A-Z]{2,}\d{2,}", first):
                 line.sku, line.description = first, rest
         order.lines.append(line)
+
+
+def _quantity_cell_in_description(line: OrderLine, row, path: str, evidence: Evidence, decimal_comma) -> None:
+    """A quantity cell printed left of a short, right-aligned header ('50 EA' under 'Q.tà') falls into the
+    description column. Once the row's arithmetic has found the quantity, a description ending in that quantity
+    and a unit ('… clip 50 EA', '… nozzle 8M') gives those words back: the unit is the line's, the rest is the
+    description."""
+    words = row.cells.get("description", [])
+    if line.quantity is None or len(words) < 2:
+        return
+    if looks_uom(words[-1].text) and len(words) >= 3:
+        tail, qty_text, unit = words[-2:], words[-2].text, words[-1].text.strip(".,")
+    else:
+        qty_text, found = _split_quantity(words[-1].text)
+        if found is None:
+            return
+        tail, unit = words[-1:], found
+    if parse_amount(qty_text, decimal_comma) != line.quantity:
+        return
+    keep = words[: -len(tail)]
+    line.description = clean_text(" ".join(w.text for w in keep))
+    evidence.record(f"{path}.description", 0.9, keep, page=row.page)
+    if not line.uom:
+        line.uom = unit
+        evidence.record(f"{path}.uom", 0.85, tail, page=row.page)
 
 
 def _split_quantity(text: str) -> tuple[str, str | None]:

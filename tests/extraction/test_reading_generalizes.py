@@ -186,3 +186,26 @@ def test_a_sum_that_agrees_vouches_for_nothing_when_a_row_contradicts_its_discou
     assert misread.remittance.amount == Decimal("52.00") and misread.confidence["remittance.amount"] < 0.9
     (right,) = extract_document(advice.format(paid="9,159.52").encode(), filename="ra.txt")
     assert right.remittance.amount == Decimal("9159.52") and right.confidence["remittance.amount"] >= 0.9
+
+
+def test_a_quantity_cell_left_of_its_short_header_is_not_description():
+    """Never-seen family: 'Q.tà' right-aligned over cells like '50 EA' printed further left; the quantity was found
+    by arithmetic and '50 EA' stayed in the description at high confidence."""
+    x = {"sku": 50, "desc": 150, "qty": 330, "price": 380, "amount": 470}
+    rows = [
+        ("BRG-6204", "Ball bearing", "100 EA", "4.10", "410.00"),
+        ("BLT-B55", "V-belt B55", "4 EA", "9.80", "39.20"),
+    ]
+    items = [(50, 40, "PURCHASE ORDER"), (50, 70, "PO Number: PO-7781"), (50, 90, "Bill To: Keller Dental Labs GmbH")]
+    items += [(x["sku"], 150, "Code"), (x["desc"], 150, "Description"), (x["qty"] + 12, 150, "Q.ty")]
+    items += [(x["price"], 150, "Price"), (x["amount"], 150, "Amount")]
+    for n, (sku, desc, qty, price, amount) in enumerate(rows):
+        y = 170 + 16 * n
+        items += [(x["sku"], y, sku), (x["desc"], y, desc), (x["qty"] - 25, y, qty), (x["price"], y, price)]
+        items.append((x["amount"], y, amount))
+    items.append((380, 220, "Total: 449.20"))
+    (e,) = extract_document(draw_pdf([items], size=9), filename="po.pdf")
+    assert [(ln.description, ln.quantity, ln.uom) for ln in e.order.lines] == [
+        ("Ball bearing", D("100"), "EA"),
+        ("V-belt B55", D("4"), "EA"),
+    ]
