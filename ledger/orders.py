@@ -423,7 +423,7 @@ def post_order(
             customer_id=draft.customer_id,
             po_number=draft.po_number,
         ) from exc
-    invoice = issue_invoice(session, order, policy=policy, today=today)
+    invoice = issue_invoice(session, order, policy=policy, today=today, new_order=True)
     record_event(
         session,
         "order.posted",

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from o2c.ledger import orders
+from o2c.ledger import lookups, orders
 from o2c.ledger.check import check_ledger
 from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
 from o2c.ledger.journal import account_balances
@@ -163,3 +163,18 @@ def test_validation_sees_a_contract_price_written_in_its_own_transaction(seeded)
     renewed.unit_price = Decimal("4.10")  # changed again, in place
     seeded.flush()
     assert validate_order(seeded, draft(), POLICY, on_date=TODAY) == []
+
+
+def test_master_data_read_in_a_rolled_back_savepoint_is_read_again(seeded):
+    # a released savepoint keeps the transaction's memo (ledger/lookups.py); one rolled back forgets it
+    before = lookups.customer(seeded, "C-1001")
+    with seeded.begin_nested():
+        seeded.flush()
+    assert lookups._MEMO in seeded.info and lookups.customer(seeded, "C-1001") is before
+    savepoint = seeded.begin_nested()
+    seeded.get(Customer, before.id).credit_limit = Decimal("1")
+    seeded.flush()
+    assert lookups.customer(seeded, "C-1001").credit_limit == Decimal("1")
+    savepoint.rollback()
+    assert lookups._MEMO not in seeded.info
+    assert lookups.customer(seeded, "C-1001").credit_limit != Decimal("1")
