@@ -38,7 +38,9 @@ def _forget(session: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session: Session, transaction) -> None:
-    if not transaction.nested:  # a released savepoint keeps the transaction's view; a rolled back one is below
+    # the outermost one only: a released savepoint or a flush's own subtransaction keeps the transaction's view
+    # (one rolled back forgets, below)
+    if transaction.parent is None:
         _forget(session)
 
 
