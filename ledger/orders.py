@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from o2c.core.db import is_postgres, unchanged_since_mark
+from o2c.core.db import insert_rows, is_postgres, unchanged_since_mark
 from o2c.core.errors import NotFound
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
@@ -436,23 +436,26 @@ def post_order(
         total=draft.lines_total(),
         source_extraction_id=source_extraction_id,
         price_variances=price_variances(session, draft, order_date),
-        lines=[
-            OrderLineRow(
-                line_no=i + 1,
-                sku=ln.sku,
-                description=ln.description,
-                quantity=ln.quantity,
-                uom=ln.uom,
-                unit_price=ln.unit_price,
-                amount=_line_amount(ln),
-            )
-            for i, ln in enumerate(draft.lines)
-        ],
     )
     try:
         with session.begin_nested():
             session.add(order)
             session.flush()
+            # the lines in one statement (the ORM would insert them one by one to read each id back)
+            lines = [
+                {
+                    "order_id": order.id,
+                    "line_no": i + 1,
+                    "sku": ln.sku,
+                    "description": ln.description,
+                    "quantity": ln.quantity,
+                    "uom": ln.uom,
+                    "unit_price": ln.unit_price,
+                    "amount": _line_amount(ln),
+                }
+                for i, ln in enumerate(draft.lines)
+            ]
+            insert_rows(session, OrderLineRow.__table__, lines)
     except IntegrityError as exc:
         # lost a race: either the same extraction posted concurrently (return it) or the PO did (refuse)
         done = _existing(session, source_extraction_id)

@@ -44,6 +44,10 @@ def test_valid_order_posts_with_invoice_and_journal(seeded):
     posted = post_order(seeded, draft(), source_extraction_id=11, policy=POLICY, today=TODAY)
     assert posted.invoice_number == "INV-000001"
     order = seeded.get(Order, posted.order_id)
+    # (the lines are inserted in one statement; the same session's order still reads them)
+    assert [(ln.line_no, ln.sku, ln.quantity, ln.amount) for ln in order.lines] == [
+        (1, "BRG-6204", Decimal("100"), Decimal("410.00"))
+    ]
     assert order.price_variances == [
         {
             "line": 0,
