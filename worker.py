@@ -28,7 +28,6 @@ from o2c.pipeline.documents import (
     PROCESS_JOB,
     PipelineContext,
     build_context,
-    document_outcomes,
     pending_documents,
     process_document,
 )
@@ -50,8 +49,7 @@ def process_document_job(document_id: int) -> list[dict]:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     ctx = _context()
     try:
-        process_document(ctx, document_id)
-        return document_outcomes(ctx, document_id)
+        return process_document(ctx, document_id)
     except TRANSIENT:
         raise  # RQ retries with backoff
     except Exception as exc:

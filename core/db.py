@@ -119,8 +119,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         def _sqlite_begin(conn):  # pragma: no cover - trivial
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count_writes(conn, _cursor, statement, _params, _context, _executemany):
+            if statement[:6].upper() != "SELECT":  # BEGIN, SAVEPOINT, INSERT, UPDATE, DELETE...
+                conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
+
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+_WRITES = "o2c.statements_not_select"
+
+
+def unchanged_since_mark(session: Session) -> tuple[object, int] | None:
+    """A mark of everything this transaction's database could have changed by: equal marks mean nothing was
+    written in between, so a read answered at the first mark still holds at the second. SQLite only: its
+    BEGIN IMMEDIATE holds the database's write lock for the whole transaction, so only this transaction can
+    write, and every statement it runs that is not a SELECT (a write, a savepoint, a new BEGIN) moves the mark.
+    None on PostgreSQL, where other transactions commit in between."""
+    if is_postgres(session):
+        return None
+    info = session.connection().info
+    return info, info.get(_WRITES, 0)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

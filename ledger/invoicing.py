@@ -41,11 +41,17 @@ def next_number(session: Session, name: str, prefix: str) -> str:
     return f"{seq.prefix}{value:06d}"
 
 
-def issue_invoice(session: Session, order: Order, *, policy: LedgerPolicy, today: date) -> Invoice:
-    """Issue a posted order's invoice (once per order): number, due date, tax and journal entry."""
-    existing = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    if existing is not None:
-        return existing
+def issue_invoice(
+    session: Session, order: Order, *, policy: LedgerPolicy, today: date, new_order: bool = False
+) -> Invoice:
+    """Issue a posted order's invoice (once per order): number, due date, tax and journal entry.
+
+    new_order=True: the order was inserted in this transaction, so it has no invoice yet (no look-up); the unique
+    order and invoice numbers still guard it."""
+    if not new_order:
+        existing = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+        if existing is not None:
+            return existing
     customer = lookups.customer(session, order.customer_id)
     if customer is None:
         raise UnknownCustomer(f"customer {order.customer_id} not in master data")
@@ -78,5 +84,6 @@ def issue_invoice(session: Session, order: Order, *, policy: LedgerPolicy, today
         today,
         [debit(AR, net + tax, cur, cust), credit(REVENUE, net, cur, cust), credit(TAX, tax, cur, cust)],
         memo=f"invoice {number} for PO {order.po_number}",
+        fresh=True,  # the key derives from the invoice inserted just above
     )
     return invoice

@@ -2,10 +2,10 @@
 
 Deciding one order reads the same rows several times (matching resolves and validates, posting validates
 again under the customer's lock, then records the price variances). Inside one transaction those reads see
-the same master data, so each is answered from a memo kept on the session. The memo is dropped when any
-transaction or savepoint ends, whenever the session holds a pending (added, changed or deleted) customer,
-product or contract price, and on any UPDATE/DELETE/INSERT statement, so a read never returns a row older than
-the transaction's own view of it.
+the same master data, so each is answered from a memo kept on the session. The memo is dropped when the
+transaction ends, when it or a savepoint rolls back (a released savepoint keeps it), whenever the session holds
+a pending (added, changed or deleted) customer, product or contract price, and on any UPDATE/DELETE/INSERT
+statement, so a read never returns a row older than the transaction's own view of it.
 Credit exposure, duplicates and open amounts are never memoised: they are read fresh where they are checked."""
 
 from __future__ import annotations
@@ -37,7 +37,15 @@ def _forget(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _transaction_ended(session: Session, _transaction) -> None:
+def _transaction_ended(session: Session, transaction) -> None:
+    # the outermost one only: a released savepoint or a flush's own subtransaction keeps the transaction's view
+    # (one rolled back forgets, below)
+    if transaction.parent is None:
+        _forget(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous_transaction) -> None:
     _forget(session)
 
 

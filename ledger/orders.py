@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from o2c.core.db import is_postgres
+from o2c.core.db import insert_rows, is_postgres, unchanged_since_mark
 from o2c.core.errors import NotFound
 from o2c.core.events import record_event
 from o2c.core.money import decimal_str, quantize
@@ -155,10 +155,50 @@ def open_receivables(session: Session, customer_id: str, currency: str) -> Decim
     return Decimal(total or 0)
 
 
+_VALIDATED = "o2c.validated_order"
+
+
 def validate_order(
     session: Session, draft: OrderDraft, policy: LedgerPolicy, *, on_date: date | None = None
 ) -> list[Issue]:
-    """Every reason the draft may not post (empty list = postable). Prices are checked on the order date."""
+    """Every reason the draft may not post (empty list = postable). Prices are checked on the order date.
+
+    Deciding validates a draft and posting validates it again under the customer's lock. On SQLite the whole
+    transaction holds the database's write lock, so when nothing was written in between (same mark), the same
+    draft on the same date under the same policy gets the answer already found; PostgreSQL always reads again."""
+    mark = unchanged_since_mark(session)
+    if mark is None or on_date is None:
+        return _validate_order(session, draft, policy, on_date=on_date)
+    key = (_draft_key(draft), on_date, policy)
+    remembered = session.info.get(_VALIDATED)
+    if (
+        remembered is not None
+        and remembered[0] == key
+        and remembered[1][0] is mark[0]
+        and remembered[1][1] == mark[1]
+        and not (session.new or session.dirty or session.deleted)  # pending writes: a read would flush them
+    ):
+        return [Issue(issue.reason, dict(issue.evidence)) for issue in remembered[2]]
+    issues = _validate_order(session, draft, policy, on_date=on_date)
+    after = unchanged_since_mark(session)  # (its reads may have flushed pending writes)
+    session.info[_VALIDATED] = (key, after, [Issue(issue.reason, dict(issue.evidence)) for issue in issues])
+    return issues
+
+
+def _draft_key(draft: OrderDraft) -> tuple:
+    return (
+        draft.customer_id,
+        draft.po_number,
+        draft.order_date,
+        draft.currency,
+        draft.ship_to,
+        draft.requested_delivery_date,
+        tuple(draft.lines),
+        draft.total,
+    )
+
+
+def _validate_order(session: Session, draft: OrderDraft, policy: LedgerPolicy, *, on_date: date | None) -> list[Issue]:
     customer = lookups.customer(session, draft.customer_id)
     if customer is None:
         return [
@@ -446,23 +486,26 @@ def post_order(
         total=draft.lines_total(),
         source_extraction_id=source_extraction_id,
         price_variances=price_variances(session, draft, order_date),
-        lines=[
-            OrderLineRow(
-                line_no=i + 1,
-                sku=ln.sku,
-                description=ln.description,
-                quantity=ln.quantity,
-                uom=ln.uom,
-                unit_price=ln.unit_price,
-                amount=_line_amount(ln),
-            )
-            for i, ln in enumerate(draft.lines)
-        ],
     )
     try:
         with session.begin_nested():
             session.add(order)
             session.flush()
+            # the lines in one statement (the ORM would insert them one by one to read each id back)
+            lines = [
+                {
+                    "order_id": order.id,
+                    "line_no": i + 1,
+                    "sku": ln.sku,
+                    "description": ln.description,
+                    "quantity": ln.quantity,
+                    "uom": ln.uom,
+                    "unit_price": ln.unit_price,
+                    "amount": _line_amount(ln),
+                }
+                for i, ln in enumerate(draft.lines)
+            ]
+            insert_rows(session, OrderLineRow.__table__, lines)
     except IntegrityError as exc:
         # lost a race: either the same extraction posted concurrently (return it) or the PO did (refuse)
         done = _existing(session, source_extraction_id)
@@ -473,7 +516,7 @@ def post_order(
             customer_id=draft.customer_id,
             po_number=draft.po_number,
         ) from exc
-    invoice = issue_invoice(session, order, policy=policy, today=today)
+    invoice = issue_invoice(session, order, policy=policy, today=today, new_order=True)
     record_event(
         session,
         "order.posted",

@@ -9,7 +9,6 @@ retried after a crash without losing a document or posting twice."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -170,12 +169,15 @@ def queue_document(ctx: PipelineContext, session: Session, document_id: int) -> 
 
 
 # ---------------------------------------------------------------------------------------------- extract
-def extract_step(ctx: PipelineContext, document_id: int) -> None:
-    """Step 2: read the stored file (no transaction open while reading), then store the extractions."""
+def extract_step(ctx: PipelineContext, document_id: int) -> list[int] | None:
+    """Step 2: read the stored file (no transaction open while reading), then store the extractions.
+
+    Returns the ids of the business documents it stored, in part order, for the decide step (None when it
+    stored none: the work was done before, or the file was rejected or deferred)."""
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document is None or document.status != DocumentStatus.RECEIVED:
-            return
+            return None
         sha256, filename, media_type = document.sha256, document.filename, document.media_type
         grounding = ctx.grounding.get(session)
     try:
@@ -184,7 +186,7 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         )
     except UnreadableDocument as exc:
         _reject(ctx, document_id, exc.message, exc.reason)
-        return
+        return None
     except Exception as exc:
         if is_transient(exc):  # the machine's fault, not the file's: keep it received, say why, retry later
             _defer(ctx, document_id, exc)
@@ -194,7 +196,7 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         # an extractor bug must not lose the document: keep it, with its error
         log.exception("extraction of document %s failed", document_id)
         _reject(ctx, document_id, f"extraction failed: {type(exc).__name__}: {exc}", "unreadable")
-        return
+        return None
     if not extractions:  # an outcome for every file: "nothing to post here" is said, never implied
         extractions = [
             Extraction(
@@ -209,10 +211,11 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
         if document is None:
             raise NotFound(f"document {document_id} does not exist")
         if document.status != DocumentStatus.RECEIVED:
-            return  # another worker stored them first
+            return None  # another worker stored them first
+        records = []
         for index, extraction in enumerate(extractions):
             payload = extraction.to_contract()
-            session.add(
+            records.append(
                 ExtractionRecord(
                     document_id=document_id,
                     part_index=index,
@@ -225,10 +228,12 @@ def extract_step(ctx: PipelineContext, document_id: int) -> None:
                     status=BusinessDocumentStatus.EXTRACTED,
                 )
             )
+        session.add_all(records)
         document.move_to(DocumentStatus.EXTRACTED)  # a transient error of an earlier try is history (events keep it)
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
         crash_point("extract.before_commit")
+    return [record.id for record in records]  # (committed: ids the flush assigned)
 
 
 class DocumentDeferred(EnvironmentFault):
@@ -268,20 +273,25 @@ def _reject(ctx: PipelineContext, document_id: int, message: str, reason: str) -
 
 
 # ---------------------------------------------------------------------------------------------- decide
-def decide_step(ctx: PipelineContext, document_id: int) -> None:
-    """Step 3: decide every business document of the file that is still undecided, one transaction each."""
-    with unit_of_work(ctx.session_factory) as session:
-        ids = list(
-            session.scalars(
-                select(ExtractionRecord.id)
-                .where(
-                    ExtractionRecord.document_id == document_id,
-                    ExtractionRecord.status == BusinessDocumentStatus.EXTRACTED,
+def decide_step(
+    ctx: PipelineContext, document_id: int, extraction_ids: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Step 3: decide every business document of the file that is still undecided, one transaction each; the
+    document's outcomes. extraction_ids: what the extract step just stored (all of the file's parts), so they
+    are not looked up again; each is still decided only if it is undecided when its transaction locks it."""
+    if extraction_ids is None:
+        with unit_of_work(ctx.session_factory) as session:
+            extraction_ids = list(
+                session.scalars(
+                    select(ExtractionRecord.id)
+                    .where(
+                        ExtractionRecord.document_id == document_id,
+                        ExtractionRecord.status == BusinessDocumentStatus.EXTRACTED,
+                    )
+                    .order_by(ExtractionRecord.part_index)
                 )
-                .order_by(ExtractionRecord.part_index)
             )
-        )
-    for extraction_id in ids:
+    for extraction_id in extraction_ids:
         decide_business_document(ctx, extraction_id)
         crash_point("decide.after_commit")
     with unit_of_work(ctx.session_factory) as session:
@@ -291,6 +301,7 @@ def decide_step(ctx: PipelineContext, document_id: int) -> None:
         if document.status == DocumentStatus.EXTRACTED:
             document.move_to(DocumentStatus.PROCESSED)
             record_event(session, "document.processed", "document", document_id)
+        return _outcomes(session, document)
 
 
 # A ledger refusal that means "another transaction got there first": deciding again sees the new state and
@@ -566,16 +577,12 @@ def _open_exception(session, record, decision) -> None:
     )
 
 
-STEPS: list[tuple[str, Callable[[PipelineContext, int], None]]] = [
-    ("extract", extract_step),
-    ("decide", decide_step),
-]
+STEPS = ("extract", "decide")  # after receive, in order: extract_step, then decide_step
 
 
-def process_document(ctx: PipelineContext, document_id: int) -> None:
-    """Run every step after receive, in order; each step is a no-op when its work is done."""
-    for _name, step in STEPS:
-        step(ctx, document_id)
+def process_document(ctx: PipelineContext, document_id: int) -> list[dict[str, Any]]:
+    """Run every step after receive, in order (each is a no-op when its work is done); the outcomes."""
+    return decide_step(ctx, document_id, extract_step(ctx, document_id))
 
 
 # ---------------------------------------------------------------------------------------------- outcomes
@@ -630,9 +637,10 @@ def reprocess(ctx: PipelineContext, document_id: int, *, actor: str = "system") 
             queue_document(ctx, session, document_id)
     if ctx.queue is not None:
         return document_outcomes(ctx, document_id)
-    with contextlib.suppress(DocumentDeferred):  # kept received with its error: the outcome says so
-        process_document(ctx, document_id)
-    return document_outcomes(ctx, document_id)
+    try:
+        return process_document(ctx, document_id)
+    except DocumentDeferred:  # kept received with its error: the outcome says so
+        return document_outcomes(ctx, document_id)
 
 
 def duplicate_outcome(arrival: Arrival) -> dict[str, Any]:
@@ -648,32 +656,40 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
         document = session.get(Document, document_id)
         if document is None:
             return []
-        if document.status == DocumentStatus.REJECTED:
-            item = session.scalar(
-                select(ExceptionItem).where(
-                    ExceptionItem.document_id == document_id, ExceptionItem.extraction_id.is_(None)
-                )
-            )
-            rejected = Outcome(
-                status=REJECTED,
-                reasons=["unreadable"],
-                exception_id=item.id if item else None,
-                extra={"error": document.error},
-            )
-            return [rejected.contract(source=document.filename, document_id=document_id, document_type=None)]
-        if document.status == DocumentStatus.RECEIVED and document.error:  # deferred by a transient fault
-            waiting = Outcome(status=QUEUED, extra={"error": document.error, "retryable": True})
-            return [waiting.contract(source=document.filename, document_id=document_id, document_type=None)]
-        records = session.scalars(
-            select(ExtractionRecord)
-            .where(ExtractionRecord.document_id == document_id)
-            .order_by(ExtractionRecord.part_index)
+        return _outcomes(session, document)
+
+
+def _outcomes(session: Session, document: Document) -> list[dict[str, Any]]:
+    if document.status == DocumentStatus.REJECTED:
+        item = session.scalar(
+            select(ExceptionItem).where(ExceptionItem.document_id == document.id, ExceptionItem.extraction_id.is_(None))
         )
-        return [_record_outcome(document, record) for record in records]
-
-
-def _record_outcome(document: Document, record: ExtractionRecord) -> dict[str, Any]:
-    return record_outcome(record, source=record.source, document_id=document.id)
+        rejected = Outcome(
+            status=REJECTED,
+            reasons=["unreadable"],
+            exception_id=item.id if item else None,
+            extra={"error": document.error},
+        )
+        return [rejected.contract(source=document.filename, document_id=document.id, document_type=None)]
+    if document.status == DocumentStatus.RECEIVED and document.error:  # deferred by a transient fault
+        waiting = Outcome(status=QUEUED, extra={"error": document.error, "retryable": True})
+        return [waiting.contract(source=document.filename, document_id=document.id, document_type=None)]
+    # the outcome columns only: a business document's payload (the whole extraction) is not needed here
+    rows = session.execute(
+        select(ExtractionRecord.id, ExtractionRecord.source, ExtractionRecord.document_type, ExtractionRecord.outcome)
+        .where(ExtractionRecord.document_id == document.id)
+        .order_by(ExtractionRecord.part_index)
+    )
+    return [
+        record_outcome(
+            row.outcome,
+            extraction_id=row.id,
+            document_type=row.document_type,
+            source=row.source,
+            document_id=document.id,
+        )
+        for row in rows
+    ]
 
 
 def pending_documents(ctx: PipelineContext, *, older_than: timedelta | None = None) -> list[int]:

@@ -106,12 +106,12 @@ def _process_inline(ctx: PipelineContext, arrival: Arrival) -> list[dict[str, An
     (the first one met an environment fault) or the original was rejected (then: it can be reprocessed)."""
     waited = arrival.is_duplicate and is_deferred(ctx, arrival.document_id)
     try:
-        process_document(ctx, arrival.document_id)  # also resumes an original whose processing was cut short
+        outcomes = process_document(ctx, arrival.document_id)  # also resumes an original cut short
     except DocumentDeferred:
         return document_outcomes(ctx, arrival.document_id)  # kept, received, with the error: retried later
     if arrival.is_duplicate and not waited:
         return repeat_outcomes(ctx, arrival)
-    return document_outcomes(ctx, arrival.document_id)
+    return outcomes
 
 
 def ingest(

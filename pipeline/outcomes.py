@@ -89,8 +89,10 @@ def amend(record: ExtractionRecord, **extra: Any) -> None:
     record.outcome = Outcome(**{**outcome.__dict__, "extra": {**outcome.extra, **extra}}).stored()
 
 
-def record_outcome(record: ExtractionRecord, *, source: str, document_id: int) -> dict[str, Any]:
-    """The contract's outcome of one stored business document."""
-    return Outcome.from_stored(record.outcome).contract(
-        source=source, document_id=document_id, document_type=record.document_type, extraction_id=record.id
+def record_outcome(
+    stored: dict[str, Any] | None, *, extraction_id: int, document_type: str | None, source: str, document_id: int
+) -> dict[str, Any]:
+    """The contract's outcome of one stored business document (its stored outcome, type and id)."""
+    return Outcome.from_stored(stored).contract(
+        source=source, document_id=document_id, document_type=document_type, extraction_id=extraction_id
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import func, select
 
 from o2c.cli.demo import sample_documents
@@ -14,7 +15,7 @@ from o2c.intake.models import Document, DocumentStatus
 from o2c.ledger.check import check_ledger
 from o2c.ledger.masterdata import import_master_data
 from o2c.ledger.models import CashApplication, Invoice, JournalLine, Order
-from o2c.pipeline.documents import document_outcomes, extract_step, process_document, receive
+from o2c.pipeline.documents import decide_step, document_outcomes, extract_step, process_document, receive
 from o2c.pipeline.door import ingest
 
 
@@ -121,3 +122,27 @@ def test_bad_files_are_kept_and_rejected_never_crash(make_context, tmp_path, nam
         assert ctx.store.exists(document.sha256)
         if document.status == DocumentStatus.REJECTED:
             assert document.error
+
+
+def test_a_purchase_order_takes_five_transactions_and_its_outcome_comes_with_the_last(
+    database_url, make_context, samples
+):
+    # receive, extract (read, then store), decide, close: the extraction ids and the outcomes are handed on,
+    # not looked up again in transactions of their own
+    ctx = make_context(database_url)
+    _load(ctx, samples)
+    engine = ctx.session_factory.kw["bind"]
+    commits = []
+    sql_event.listen(engine, "commit", lambda conn: commits.append(1))
+    content = (samples / "po_acme_45810.pdf").read_bytes()
+    arrival = receive(ctx, content=content, filename="po.pdf", channel="upload")
+    ids = extract_step(ctx, arrival.document_id)
+    assert ids is not None and len(ids) == 1
+    assert extract_step(ctx, arrival.document_id) is None  # done before: nothing stored again
+    (outcome,) = decide_step(ctx, arrival.document_id, ids)
+    assert outcome["status"] == "posted" and outcome["extraction_id"] == ids[0]
+    assert [outcome] == document_outcomes(ctx, arrival.document_id)
+    commits.clear()
+    other = (samples / "po_harbor_unknown_sku.pdf").read_bytes()
+    (again,) = ingest(ctx, content=other, filename="h.pdf", channel="cli")
+    assert again["status"] == "exception" and len(commits) == 5

@@ -4,9 +4,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event as sql_event
+from sqlalchemy import select, update
 
-from o2c.ledger import orders
+from o2c.core.events import record_event
+from o2c.ledger import lookups, orders
 from o2c.ledger.check import check_ledger
 from o2c.ledger.errors import DuplicateOrder, OrderNotPostable
 from o2c.ledger.journal import account_balances
@@ -42,6 +44,10 @@ def test_valid_order_posts_with_invoice_and_journal(seeded):
     posted = post_order(seeded, draft(), source_extraction_id=11, policy=POLICY, today=TODAY)
     assert posted.invoice_number == "INV-000001"
     order = seeded.get(Order, posted.order_id)
+    # (the lines are inserted in one statement; the same session's order still reads them)
+    assert [(ln.line_no, ln.sku, ln.quantity, ln.amount) for ln in order.lines] == [
+        (1, "BRG-6204", Decimal("100"), Decimal("410.00"))
+    ]
     assert order.price_variances == [
         {
             "line": 0,
@@ -163,3 +169,39 @@ def test_validation_sees_a_contract_price_written_in_its_own_transaction(seeded)
     renewed.unit_price = Decimal("4.10")  # changed again, in place
     seeded.flush()
     assert validate_order(seeded, draft(), POLICY, on_date=TODAY) == []
+
+
+def test_master_data_read_in_a_rolled_back_savepoint_is_read_again(seeded):
+    # a released savepoint keeps the transaction's memo (ledger/lookups.py); one rolled back forgets it
+    before = lookups.customer(seeded, "C-1001")
+    with seeded.begin_nested():
+        record_event(seeded, "test.nothing", "customer", before.id)
+        seeded.flush()  # (a flush with work runs in a subtransaction of its own)
+    assert lookups._MEMO in seeded.info and lookups.customer(seeded, "C-1001") is before
+    savepoint = seeded.begin_nested()
+    seeded.get(Customer, before.id).credit_limit = Decimal("1")
+    seeded.flush()
+    assert lookups.customer(seeded, "C-1001").credit_limit == Decimal("1")
+    savepoint.rollback()
+    assert lookups._MEMO not in seeded.info
+    assert lookups.customer(seeded, "C-1001").credit_limit != Decimal("1")
+
+
+def test_validating_the_same_draft_again_reads_again_only_after_a_write(seeded):
+    # deciding validates and posting validates again: on SQLite (the transaction holds the write lock) the second
+    # answer is the first one unless something was written in between, however it was written
+    statements = []
+    sql_event.listen(seeded.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert validate_order(seeded, draft(), POLICY, on_date=TODAY) == []
+    statements.clear()
+    assert validate_order(seeded, draft(), POLICY, on_date=TODAY) == []
+    if seeded.get_bind().dialect.name == "sqlite":
+        assert statements == []
+    seeded.connection().execute(  # Core, not the ORM: open AR now leaves no room under the credit limit
+        update(Invoice)
+        .where(Invoice.invoice_number == "INV-090001")
+        .values(amount=Decimal("49900"), open_amount=Decimal("49900"))
+    )
+    assert reasons(validate_order(seeded, draft(), POLICY, on_date=TODAY)) == ["credit_hold"]
+    (other,) = validate_order(seeded, draft(qty="1", price="4.50"), POLICY, on_date=TODAY)  # another draft
+    assert other.reason == "credit_hold" and other.evidence["read"] == "4.50"
