@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,15 @@ def test_group_help_imports_neither_the_group_nor_the_stack():
     loaded = _modules_after("ar", "--help")
     assert not {m.split(".")[0] for m in loaded} & {*HEAVY, "pydantic"} - {"rich"}
     assert not {m for m in loaded if m.startswith("o2c.") and m not in ("o2c.cli", "o2c.cli.main", "o2c.cli.registry")}
+
+
+def test_console_entry_keeps_output_and_exit_codes(tmp_path):
+    """`o2c` (cli/main.py's main: imports frozen as they load, a freeze instead of the exit's collection)
+    prints and exits as the app does: a feed's cursor on stderr, an unknown command's usage error 2."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("O2C_")} | {"O2C_DATA_DIR": str(tmp_path)}
+    entry = "import sys; from o2c.cli.main import main; sys.argv = ['o2c', *sys.argv[1:]]; main()"
+    run = [sys.executable, "-c", entry]
+    export = subprocess.run([*run, "export", "orders"], capture_output=True, text=True, env=env, timeout=120)
+    assert (export.returncode, export.stdout, export.stderr.strip()) == (0, "", "cursor:")
+    unknown = subprocess.run([*run, "no-such-command"], capture_output=True, text=True, env=env, timeout=120)
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr
