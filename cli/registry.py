@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ar": ("o2c.cli.ar:ar_app", "AR views: open items, aging, DSO, unapplied cash."),
     "deductions": ("o2c.cli.deductions:deductions_app", "Deductions: list them, settle one with a reason code."),
     "ledger": ("o2c.cli.ledger:ledger_app", "Ledger integrity: prove the journal, AR and open items agree."),
-    "webhooks": ("o2c.cli.review:webhooks_app", "The webhook outbox."),
+    "webhooks": ("o2c.cli.webhooks:webhooks_app", "The webhook outbox."),
     "mailbox": ("o2c.cli.connectors:mailbox_app", "Poll an IMAP mailbox."),
     "folder": ("o2c.cli.connectors:folder_app", "Watch a folder."),
     "reprocess": ("o2c.cli.operations:reprocess_command", "Run a document through the pipeline again."),

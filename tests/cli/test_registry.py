@@ -136,3 +136,16 @@ def test_console_entry_keeps_output_and_exit_codes(tmp_path):
     assert (export.returncode, export.stdout, export.stderr.strip()) == (0, "", "cursor:")
     unknown = subprocess.run([*run, "no-such-command"], capture_output=True, text=True, env=env, timeout=120)
     assert unknown.returncode == 2 and "No such command" in unknown.stderr
+
+
+def test_commands_that_read_no_document_import_no_driver_engine_or_pipeline(tmp_path):
+    """On the embedded SQLite default: no PostgreSQL driver, no Redis/RQ, no OCR/PDF/NLP, no web stack, no
+    pydantic-settings, and (the schema at head) no Alembic; a summary not even the webhook HTTP client."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("O2C_")} | {"O2C_DATA_DIR": str(tmp_path)}
+    assert "alembic" in {m.split(".")[0] for m in _modules_after("db", "upgrade", env=env)}
+    forbidden = {*HEAVY, "psycopg", "psycopg2", "redis", "numpy", "pydantic_settings"} - {"sqlalchemy", "rich"}
+    for args in (["summary"], ["export", "orders"], ["ar", "aging"], ["export", "payments", "--format", "csv"]):
+        loaded = _modules_after(*args, env=env)
+        assert "sqlalchemy" in {m.split(".")[0] for m in loaded}, args  # the command did run
+        assert not {m.split(".")[0] for m in loaded} & forbidden, args
+    assert "urllib.request" not in _modules_after("summary", env=env)
