@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import sys
 
 import typer
 
@@ -38,4 +37,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
