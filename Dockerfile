@@ -11,7 +11,10 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 o2c && mkdir -p /var/lib/o2c && chown o2c:o2c /var/lib/o2c
 WORKDIR /app
 COPY . .
-RUN pip install .  # a wheel: only `o2c` lands in site-packages (tests/test_packaging.py builds the same)
+# a wheel: only `o2c` lands in site-packages (tests/test_packaging.py builds the same). --compile (pip's default,
+# stated because PYTHONDONTWRITEBYTECODE above keeps Python from caching anything later): every module gets its
+# bytecode at build time, as scripts/install's compileall gives the editable tree, so no start compiles o2c.
+RUN pip install --compile .
 
 USER o2c
 EXPOSE 8000

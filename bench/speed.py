@@ -21,6 +21,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench
 sys.path.insert(0, str(_ROOT))
 
 import argparse  # noqa: E402
+import importlib.util  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -102,6 +103,35 @@ def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("O2C_")}
     env.update(O2C_DATA_DIR=str(data_dir), OMP_THREAD_LIMIT="1", O2C_BUSINESS_DATE="2026-03-31")
     return env
+
+
+def bytecode_status() -> tuple[int, int]:
+    """(modules with current bytecode, modules) of the installed o2c package. An editable install leaves its
+    tree uncompiled (pip compiles only what it copies into site-packages) and PYTHONDONTWRITEBYTECODE keeps
+    Python from caching what it compiles, so every CLI start would compile o2c's own modules again:
+    scripts/install runs compileall, the Dockerfile's wheel install compiles. Current = the .pyc exists and its
+    header names the source's mtime and size, as Python's own timestamp check requires."""
+    import o2c
+
+    root = Path(o2c.__file__).resolve().parent
+    skip = {".venv", "tests", "bench", "docs", "scripts", "build", "__pycache__"}
+    current = total = 0
+    for source in root.rglob("*.py"):
+        if skip & set(source.relative_to(root).parts[:-1]):
+            continue
+        total += 1
+        stat = source.stat()
+        try:
+            header = Path(importlib.util.cache_from_source(str(source))).read_bytes()[:16]
+        except OSError:
+            continue
+        flags = int.from_bytes(header[4:8], "little")
+        mtime, size = int.from_bytes(header[8:12], "little"), int.from_bytes(header[12:16], "little")
+        if header[:4] == importlib.util.MAGIC_NUMBER and (
+            flags or (mtime == int(stat.st_mtime) & 0xFFFFFFFF and size == stat.st_size & 0xFFFFFFFF)
+        ):
+            current += 1
+    return current, total
 
 
 # --- CLI start --------------------------------------------------------------------------------------------
@@ -522,6 +552,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"o2c speed: {cores} cores, load {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}, "
         f"medians of {args.repeat} interleaved runs, {args.clock} time"
+    )
+    compiled, modules = bytecode_status()
+    print(
+        f"o2c bytecode: {compiled} of {modules} modules compiled"
+        + ("" if compiled == modules else " (the rest compile on every start: run scripts/install)")
+        + (", PYTHONDONTWRITEBYTECODE set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")
     )
     print(f"  {'what':<74} {'ours':>10} {'unit':<12} | {'floor or peer':<34} {'floor':>10} | ratio    target")
     cases = _digital_cases(2) if {"digital", "ingest", "ocr", "memory", "workers"} & set(only) else []

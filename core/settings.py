@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from o2c.core.errors import ConfigurationError
 
+ENV_PREFIX = "O2C_"
 
-class Settings(BaseSettings):
+
+class EnvironmentSettings(BaseModel):
+    """A model whose fields are read from `O2C_<FIELD>` environment variables, the way pydantic-settings'
+    BaseSettings (env_prefix="O2C_", no .env file, extra ignored) reads them: names case-insensitive, each
+    value handed to the model as its raw string and validated there, keyword arguments winning over the
+    environment, defaults validated too. All fields here are scalars, so none of BaseSettings' JSON decoding
+    applies. Importing pydantic-settings cost every CLI start about 4x a bare interpreter's (asyncio, dotenv
+    and its cloud providers with it); tests/core/test_settings.py compares this with BaseSettings itself."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**environment_values(type(self)), **values})
+
+
+def environment_values(model: type[BaseModel]) -> dict[str, str]:
+    """The O2C_* environment variables that name a field of `model`, keyed by field."""
+    prefix = ENV_PREFIX.lower()
+    env = {name.lower(): value for name, value in os.environ.items()}
+    return {field: env[prefix + field] for field in model.model_fields if prefix + field in env}
+
+
+class Settings(EnvironmentSettings):
     """Every knob o2c has. Deep code receives the pieces it needs, never this object's global."""
-
-    model_config = SettingsConfigDict(env_prefix="O2C_", env_file=None, extra="ignore")
 
     data_dir: Path = Field(default=Path("data"), description="Where the embedded database and blobs live.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite in data_dir.")
