@@ -306,22 +306,25 @@ def _skew(raw) -> float:
 
 
 _CENTS_HEAD = re.compile(r"^[.,]\d{1,2}$")  # ',89' read apart from '2.257'
-_NUMBER_TAIL = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]$")  # '2.257,' read apart from '89'
+# the whole part of an amount: digits grouped by thousands or not, after a currency sign or not ('£4748', '2.257')
+_MONEY_HEAD = re.compile(r"^[$€£¥]?(?:\d{1,3}(?:[.,]\d{3})+|\d+)$")
+_NUMBER_TAIL = re.compile(r"^[$€£¥]?(?:\d{1,3}(?:[.,]\d{3})+|\d+)[.,]$")  # '2.257,' read apart from '89'
 
 
 def _join_number_fragments(raw: list) -> list:
-    """'2.257 ,89' -> '2.257,89': a number's decimal part read as a word of its own, a hair's breadth away.
+    """'2.257 ,89' -> '2.257,89', '£4748 .16' -> '£4748.16': an amount's decimal part read as a word of its own.
 
     Tesseract splits a number where speckle or a thin separator widens the gap. The pieces join only when they
-    sit on one Tesseract line, closer than half the glyph height, and the first is all digits (and separators)
-    ending in a digit or separator: a gap that small between a number and its cents is no column gap."""
+    sit on one Tesseract line, closer than half the glyph height, and the first is an amount's whole part (digits,
+    thousands separators, a currency sign before them) or that and its separator: a gap that small between a
+    number and its cents is no column gap."""
     out: list = []
     for entry in raw:
         if out:
             key, text, left, top, w, h, conf = entry
             pkey, ptext, pleft, ptop, pw, ph, pconf = out[-1]
             gap = left - (pleft + pw)
-            joins = (_CENTS_HEAD.match(text) and re.fullmatch(r"\d{1,3}(?:[.,]\d{3})*", ptext)) or (
+            joins = (_CENTS_HEAD.match(text) and _MONEY_HEAD.match(ptext)) or (
                 _NUMBER_TAIL.match(ptext) and re.fullmatch(r"\d{1,2}", text)
             )
             if key == pkey and joins and 0 <= gap < 0.5 * max(h, ph):

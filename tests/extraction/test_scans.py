@@ -96,11 +96,27 @@ def test_a_number_read_in_two_pieces_is_joined():
 
 
 @pytest.mark.parametrize(
+    "words, joined",
+    [
+        ((("£4748", 0), (".16", 4)), "£4748.16"),  # a total with its currency sign, four digits ungrouped
+        ((("4748", 0), (",16", 2)), "4748,16"),
+        ((("$12,345", 0), (".67", 3)), "$12,345.67"),
+        ((("€4748,", 0), ("16", 3)), "€4748,16"),
+    ],
+)
+def test_an_amount_with_a_currency_sign_or_four_digits_joins_its_cents(words, joined):
+    assert [r[1] for r in ocr._join_number_fragments(_raw(*words))] == [joined]
+
+
+@pytest.mark.parametrize(
     "words",
     [
         (("2.257", 0), (",89", 40)),  # a column gap, not a split
         (("Qty", 0), (",89", 3)),  # no number before the cents
         (("12", 0), ("40", 3)),  # two numbers side by side: no separator to say they are one
+        (("£4748", 0), (".16", 40)),  # a column gap
+        (("£4748", 0), (".167", 3)),  # no cents
+        (("PO-4748", 0), (".16", 3)),  # a code, no amount
     ],
 )
 def test_words_that_are_not_one_number_stay_apart(words):
