@@ -19,6 +19,9 @@ from o2c.extraction.pages import OCR, Page, Word
 from o2c.extraction.raster import check_pixels, raster_dpi
 
 POINTS_PER_INCH = 72.0
+# below this word confidence (0-100) a word of no letter or digit is dust or a rule end: read as a word of its own
+# it splits a table row into two lines
+SPECK_CONFIDENCE = 50.0
 _DEFAULT_IMAGE_DPI = 300
 
 
@@ -159,13 +162,19 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str, encoded: bytes | 
     if languages == "eng" and "deu" in _installed_languages() and _looks_german(data["text"]):
         # English alone reads 'Müller' as 'Miller'; German alone misreads '40B18': a second pass only when needed
         data = _tesseract(image, dpi, "deu+eng", encoded)
+    return words_from_data(data, dpi)
+
+
+def words_from_data(data: dict, dpi: int) -> list[Word]:
+    """Words from Tesseract's image_to_data table (lists by column): specks dropped, split numbers joined,
+    the page's residual skew undone, boxes in points."""
     scale = POINTS_PER_INCH / dpi
     raw = []
     for i, text in enumerate(data["text"]):
         text = _clean_ocr_word(text or "")
         conf = float(data["conf"][i])
-        if not text or conf < 0:
-            continue
+        if not text or conf < 0 or (conf < SPECK_CONFIDENCE and not any(c.isalnum() for c in text)):
+            continue  # no word, Tesseract's block/line rows (conf -1), or a mark it barely saw ('-' at conf 0)
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         raw.append((key, text, data["left"][i], data["top"][i], data["width"][i], data["height"][i], conf))
     raw = _join_number_fragments(raw)
@@ -340,7 +349,7 @@ _RULE = re.compile(r"^(\d+(?:[.,]\d+)?)[|)\]/!}{\\]{1,3}([A-Za-z]{1,4})$")
 _BAR = re.compile(r"^(.*?\w)[|]+[/)\]}{(\\!]*(\w.*)$")  # '4|MTR-1HP': a ruling line between two cells
 
 
-_SPECKS = "~_«»—–‘’“”`"  # dust and rule ends read as marks no printed value starts or ends with
+_SPECKS = "~_«»—–‘’“”`©®"  # dust and rule ends read as marks no printed value starts or ends with
 _DUST = frozenset("~_«»—–‘’“”`;,.'\"*^=°")  # a word of nothing but these is a speck of dust, not text
 
 

@@ -217,6 +217,9 @@ def test_a_text_layers_disagreeing_row_is_not_mended():
     [
         ("—_-BU8-8448", "BU8-8448"),
         ("«854.76", "854.76"),
+        ("©854.76", "854.76"),
+        ("®12", "12"),
+        ("©", ""),
         ("~", ""),
         (";", ""),
         ("-5159.55", "-5159.55"),
@@ -227,6 +230,23 @@ def test_a_text_layers_disagreeing_row_is_not_mended():
 )
 def test_specks_read_as_marks_are_dropped(read, kept):
     assert ocr._clean_ocr_word(read) == kept
+
+
+def _tesseract_data(*words):
+    """image_to_data's table for words (text, conf 0-100) left to right on one Tesseract line."""
+    data: dict[str, list] = {k: [] for k in ("text", "conf", "block_num", "par_num", "line_num")}
+    data |= {"left": [], "top": [], "width": [], "height": []}
+    x = 100
+    for text, conf in words:
+        for key, value in zip(data, (text, conf, 1, 1, 1, x, 500, 20 * len(text), 40), strict=True):
+            data[key].append(value)
+        x += 20 * len(text) + 30
+    return data
+
+
+def test_a_mark_tesseract_barely_saw_is_no_word():
+    data = _tesseract_data(("BRG-6204", 93), ("-", 0), ("©854.76", 71), ("%", 45), ("3", 40), ("-", 96), ("®", 90))
+    assert [w.text for w in ocr.words_from_data(data, 300)] == ["BRG-6204", "854.76", "3", "-"]
 
 
 def test_description_words_under_an_item_header_and_their_wrapped_line_stay_with_the_description():
