@@ -174,16 +174,16 @@ def test_a_price_read_as_a_fragment_is_amount_over_quantity():
     assert price_from_amount(Decimal(7), Decimal("100.00"), "14") is None  # 100 / 7 is no price to the cent
 
 
-def _ocr_order(rows, total):
+def _ocr_order(rows, total, grounding=None, item="Item"):
     """An order read from OCR'd words: one row per (sku, qty, price, amount), then a total line."""
     evidence = Evidence(page_sources={1: OCR})
-    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    items = [(40, 140, item), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
     for k, row in enumerate(rows):
         items += [(x, 160 + 15 * k, text) for x, text in zip((40, 130, 220, 320), row, strict=True)]
     items += [(220, 160 + 15 * len(rows) + 10, "Total"), (320, 160 + 15 * len(rows) + 10, total)]
     words = [Word(t, x, y, x + 6 * len(t), y + 9, confidence=0.95) for x, y, t in items]
     lines = all_lines([Page(1, 612, 792, words, OCR)])
-    return extract_order(lines, evidence), evidence
+    return extract_order(lines, evidence, grounding=grounding), evidence
 
 
 def test_a_mended_row_is_confirmed_by_the_documents_total_only():
@@ -283,3 +283,14 @@ def test_a_look_alike_glyph_in_an_amount_counts_only_where_the_row_agrees():
     assert read is not None and read[2][0] == Decimal("5919.76")
     assert _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,86"), True, None) is None
     assert folded_number("S1", None) is None and folded_number("5.919,76", True) is None  # no fold to make
+
+
+def test_a_one_read_as_t_in_a_code_meets_the_known_sku_where_the_row_agrees():
+    grounding = Grounding(skus=frozenset({"NU1-3219", "BRG-6204"}))
+    assert grounding.folded_code("NUT-3219") == "NU1-3219"
+    order, evidence = _ocr_order([("NUT-3219", "4", "10.00", "40.00")], "40.00", grounding, "SKU")
+    assert order.lines[0].sku == "NU1-3219"
+    order, _ = _ocr_order([("NUT-3219", "4", "10.00", "47.13")], "47.13", grounding, "SKU")  # no single repair
+    assert order.lines[0].sku == "NUT-3219"  # the arithmetic does not vouch for the fold
+    ambiguous = Grounding(skus=frozenset({"NU1-3219", "NUT-3219"}))
+    assert ambiguous.folded_code("NUI-3219") is None and ambiguous.known_code("NUT-3219") == "NUT-3219"
