@@ -24,6 +24,7 @@ from o2c.extraction.grounding import Grounding, code_key
 from o2c.extraction.layout import Hit, Line, find_labelled, read_block
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import (
+    REPAIRED_CONFIDENCE,
     agrees,
     code_in_words,
     factor_from_row,
@@ -501,7 +502,6 @@ def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sen
         evidence.provenance["order.order_date"] = {"part": "header", "text": f"Date: {sent_on.isoformat()}"}
 
 
-REPAIRED_CONFIDENCE = 0.85  # a one-digit OCR repair that only its own row's arithmetic vouches for
 DERIVED_PRICE_CONFIDENCE = 0.8  # a unit price computed as amount / quantity: as sure as the quantity, no surer
 
 

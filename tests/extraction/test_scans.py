@@ -16,9 +16,10 @@ from o2c.extraction.evidence import Evidence
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
-from o2c.extraction.linecells import folded_number, price_from_amount, repair_row
+from o2c.extraction.linecells import folded_number, price_from_amount, repair_row, repair_sum
 from o2c.extraction.orders import _row_by_arithmetic, extract_order
 from o2c.extraction.pages import OCR, TEXT, Page, Word
+from o2c.extraction.remittances import extract_remittance
 from o2c.extraction.service import extract_document
 from o2c.extraction.tables import find_header
 from tests.extraction.conftest import draw_pdf
@@ -294,3 +295,59 @@ def test_a_one_read_as_t_in_a_code_meets_the_known_sku_where_the_row_agrees():
     assert order.lines[0].sku == "NUT-3219"  # the arithmetic does not vouch for the fold
     ambiguous = Grounding(skus=frozenset({"NU1-3219", "NUT-3219"}))
     assert ambiguous.folded_code("NUI-3219") is None and ambiguous.known_code("NUT-3219") == "NUT-3219"
+
+
+@pytest.mark.parametrize(
+    "total, parts, vouched, fix",
+    [
+        ("36.20", ["14.50", "15.70"], (), (-1, "30.20")),  # the total's 0 read as 6: no part's digit absorbs +6
+        ("1730.00", ["1000.00", "200.00"], (), None),  # no one-digit repair of any number fits
+        ("1250.00", ["1000.00", "200.00"], (), None),  # 1200 -> 1250 and 200 -> 250 both fit
+        ("1250.00", ["1000.00", "200.00"], (0, 1), (-1, "1200.00")),  # parts vouched for by their own rows
+        ("1200.00", ["1000.00", "200.00"], (), None),  # the sum holds
+    ],
+)
+def test_a_sum_is_mended_only_where_one_number_admits_a_one_digit_repair(total, parts, vouched, fix):
+    got = repair_sum(Decimal(total), [Decimal(p) for p in parts], frozenset(vouched))
+    assert got == (None if fix is None else (fix[0], Decimal(fix[1])))
+
+
+def _ocr_remittance(amount, rows, total=None, *, gross=False):
+    """A remittance read from OCR'd words: the payment amount, a table of (invoice, [gross, discount,] paid)."""
+    items = [(40, 100, "Payment amount:"), (160, 100, amount)]
+    heads = ["Invoice", "Gross", "Discount", "Paid"] if gross else ["Invoice", "Paid"]
+    xs = (40, 160, 260, 360) if gross else (40, 360)
+    items += list(zip(xs, [140] * len(heads), heads, strict=True))
+    for k, row in enumerate(rows):
+        items += [(x, 160 + 15 * k, text) for x, text in zip(xs, row, strict=True)]
+    if total is not None:
+        items += [(260, 160 + 15 * len(rows) + 10, "Total"), (360, 160 + 15 * len(rows) + 10, total)]
+    words = [
+        Word(t, x + 6 * len(text[: text.index(t)]), y, x + 6 * len(text[: text.index(t)] + t), y + 9, confidence=0.95)
+        for x, y, text in items
+        for t in text.split()
+    ]
+    evidence = Evidence(page_sources={1: OCR})
+    return extract_remittance(all_lines([Page(1, 612, 792, words, OCR)]), evidence), evidence
+
+
+def test_a_payment_amount_one_digit_off_the_items_sum_is_mended_where_nothing_else_fits():
+    rows = [("INV-1001", "14.50"), ("INV-1002", "15.70")]
+    remittance, evidence = _ocr_remittance("36.20", rows)
+    assert remittance.amount == Decimal("30.20")
+    assert evidence.confidence["remittance.amount"] < 0.9  # only the sum it mends vouches for it
+    rows = [("INV-1001", "1000.00"), ("INV-1002", "200.00")]  # a paid amount might be the misread ...
+    remittance, evidence = _ocr_remittance("1250.00", rows, total="1200.00")  # ... but it is printed again
+    assert remittance.amount == Decimal("1200.00")
+    assert evidence.confidence["remittance.amount"] >= 0.9
+
+
+def test_a_payment_amount_is_not_mended_where_a_paid_amount_may_be_the_misread():
+    rows = [("INV-1001", "1000.00"), ("INV-1002", "200.00")]
+    remittance, evidence = _ocr_remittance("1250.00", rows)
+    assert remittance.amount == Decimal("1250.00")
+    assert evidence.confidence["remittance.amount"] < 0.9
+    gross = [("INV-1001", "1000.00", "0.00", "1000.00"), ("INV-1002", "200.00", "0.00", "200.00")]
+    remittance, evidence = _ocr_remittance("1250.00", gross, gross=True)  # each row vouches for its paid amount
+    assert remittance.amount == Decimal("1200.00")
+    assert evidence.confidence["remittance.amount"] >= 0.9
