@@ -10,6 +10,7 @@ from o2c.extraction.evidence import Evidence
 from o2c.extraction.fields import (
     TOTALS,
     amount_in,
+    code_text,
     currency_words,
     decide_decimal_comma,
     first_token,
@@ -165,7 +166,7 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
                 continue
         i = len(remittance.items)
         path = f"remittance.items[{i}]"
-        item = RemittanceItem(invoice_number=words[0].text.strip(",;"))
+        item = RemittanceItem(invoice_number=code_text(words[0].text))
         evidence.record(f"{path}.invoice_number", 0.92, words[:1], page=row.page)
         for name in ("amount_paid", "discount", "invoice_amount"):
             value, cell = amount_in(row.cells.get(name, []), decimal_comma)
@@ -174,7 +175,7 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
                 evidence.record(f"{path}.{name}", 0.9, cell, page=row.page)
         po_words = row.cells.get("po_number")
         if po_words:
-            item.po_number = po_words[0].text
+            item.po_number = code_text(po_words[0].text)
             evidence.record(f"{path}.po_number", 0.88, po_words[:1], page=row.page)
         remittance.items.append(item)
 

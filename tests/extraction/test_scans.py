@@ -13,6 +13,7 @@ from PIL import Image, ImageChops
 
 from o2c.extraction import ocr
 from o2c.extraction.evidence import Evidence
+from o2c.extraction.fields import code_text
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
@@ -351,3 +352,13 @@ def test_a_payment_amount_is_not_mended_where_a_paid_amount_may_be_the_misread()
     remittance, evidence = _ocr_remittance("1250.00", gross, gross=True)  # each row vouches for its paid amount
     assert remittance.amount == Decimal("1200.00")
     assert evidence.confidence["remittance.amount"] >= 0.9
+
+
+def test_a_speck_after_a_code_is_no_part_of_it():
+    remittance, _ = _ocr_remittance("30.20", [("INV-97150.", "14.50"), ("INV-97151", "15.70")])
+    assert [it.invoice_number for it in remittance.items] == ["INV-97150", "INV-97151"]
+    words = [Word(t, 40 + 70 * i, 100, 100 + 70 * i, 109, confidence=0.8) for i, t in enumerate(("PO", "Number:"))]
+    words.append(Word("PO-07403.", 200, 100, 254, 109, confidence=0.8))
+    order = extract_order(all_lines([Page(1, 612, 792, words, OCR)]), Evidence(page_sources={1: OCR}))
+    assert order.po_number == "PO-07403"
+    assert code_text("PO-07403.,") == "PO-07403" and code_text("2026/117") == "2026/117" and code_text(".") == "."
