@@ -362,3 +362,17 @@ def test_a_speck_after_a_code_is_no_part_of_it():
     order = extract_order(all_lines([Page(1, 612, 792, words, OCR)]), Evidence(page_sources={1: OCR}))
     assert order.po_number == "PO-07403"
     assert code_text("PO-07403.,") == "PO-07403" and code_text("2026/117") == "2026/117" and code_text(".") == "."
+
+
+def test_sums_never_vouch_for_an_ocr_read_description():
+    order, evidence = _ocr_order([("Gasket", "2", "5.00", "10.00"), ("Valve", "1", "7.50", "7.50")], "17.50")
+    assert order.lines[0].description == "Gasket"
+    assert evidence.confidence["order.lines[0].quantity"] >= 0.9  # the row and the total check the numbers
+    assert 0.5 < evidence.confidence["order.lines[0].description"] < 0.9
+    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    items += [(x, 160, t) for x, t in zip((40, 130, 220, 320), ("Gasket", "2", "5.00", "10.00"), strict=True)]
+    items += [(220, 180, "Total"), (320, 180, "10.00")]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9) for x, y, t in items]
+    evidence = Evidence(page_sources={1: TEXT})
+    extract_order(all_lines([Page(1, 612, 792, words, TEXT)]), evidence)
+    assert evidence.confidence["order.lines[0].description"] >= 0.9  # a text layer's letters are what it says
