@@ -94,12 +94,25 @@ def _scan(pdf: bytes, rng: random.Random) -> tuple[bytes, str]:
 
 
 def build_cases(
-    seed: int, per_channel: int, *, scans: bool, only: str = "", fams: list[Family] | None = None
+    seed: int,
+    per_channel: int,
+    *,
+    scans: bool,
+    only: str = "",
+    fams: list[Family] | None = None,
+    channels: frozenset[str] = frozenset(),
+    family_ids: frozenset[str] = frozenset(),
 ) -> list[Case]:
-    """per_channel documents per family and channel (CSV only for remittances); fams defaults to families()."""
+    """per_channel documents per family and channel (CSV only for remittances); fams defaults to families().
+
+    channels / family_ids narrow the run (empty: all); a family's documents are the same as in a full run,
+    since every channel is still drawn from the family's generator and only then dropped.
+    """
     cases = []
     for fam in families() if fams is None else fams:
         if only and only not in fam.id:
+            continue
+        if family_ids and fam.id not in family_ids:
             continue
         rng = random.Random(f"{seed}-{fam.id}")
         for channel in CHANNELS:
@@ -143,7 +156,7 @@ def build_cases(
                     cases.append(Case(f"{stem}.eml", eml, fam.id, channel, truth, f"{stem}.eml#body"))
                 else:
                     cases.append(Case(f"{stem}.csv", csv_remittance(doc), fam.id, channel, truth, f"{stem}.csv"))
-    return cases
+    return [c for c in cases if not channels or c.channel in channels]
 
 
 _LEDGER: list[touchless.Ledger] = []  # one per worker process, made on its first document
@@ -399,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--no-ocr", action="store_true")
     parser.add_argument("--only", default="")
+    parser.add_argument("--channels", default="", help="comma-separated channels to run (default: all)")
+    parser.add_argument("--tuned-only", action="store_true", help="run the tuned families only")
     parser.add_argument("--misses", type=int, default=40, help="wrong fields to list (tuned families)")
     parser.add_argument(
         "--show-held-out-misses",
@@ -444,7 +459,15 @@ def main(argv: list[str] | None = None) -> int:
         fresh = fresh_families(args.fresh_families, args.family_seed)
         fams += fresh
         split = {**split, "fresh": [f.id for f in fresh]}
-    cases = build_cases(args.seed, args.per_channel, scans=not args.no_ocr, only=args.only, fams=fams)
+    cases = build_cases(
+        args.seed,
+        args.per_channel,
+        scans=not args.no_ocr,
+        only=args.only,
+        fams=fams,
+        channels=frozenset(c for c in args.channels.split(",") if c),
+        family_ids=frozenset(split["tuned"]) if args.tuned_only else frozenset(),
+    )
     never_seen = f", {len(split['fresh'])} never seen (seed {args.family_seed})" if "fresh" in split else ""
     print(
         f"{len(cases)} files from {len({c.family for c in cases})} families "

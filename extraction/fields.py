@@ -112,12 +112,17 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
     return None
 
 
+def code_text(text: str) -> str:
+    """A printed code without the punctuation after it ('PO-07403.': a speck, or a sentence's full stop)."""
+    return text.strip(",;").rstrip(".,;:'`’") or text
+
+
 def first_token(hit: Hit) -> tuple[str, list[Word]]:
     """A reference number: the first word of the value that holds a digit (else the first word)."""
     for word in hit.words:
         if re.search(r"\d", word.text):
-            return word.text.strip(",;"), [word]
-    return hit.words[0].text.strip(",;"), hit.words[:1]
+            return code_text(word.text), [word]
+    return code_text(hit.words[0].text), hit.words[:1]
 
 
 def section_lines(lines: list[Line]) -> str:

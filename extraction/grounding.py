@@ -2,7 +2,7 @@
 
 The pipeline builds one Grounding from its master data (matching.grounding.GroundingCache) and passes it to
 extract_document; tests hand-make one. Known codes locate and confirm the item column and are independent
-evidence for a SKU read; an OCR-folded match (O/0, I/1, S/5, B/8, Z/2) counts only where the row's arithmetic
+evidence for a SKU read; an OCR-folded match (O/0, I/1, T/1, S/5, B/8, Z/2) counts only where the row's arithmetic
 agrees. Known names locate the buyer's or payer's block.
 """
 
@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
+_FOLD = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "T": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+)
 _LEGAL = re.compile(
     r"(?i)\b(inc|llc|ltd|gmbh|ag|corp|co|company|corporation|sa|s\.a|plc|kg|bv|b\.v|nv|srl|sarl|"
     r"spa|s\.p\.a|sl|limited|the|s\.r\.l|s\.l|s\.a\.s|n\.v|s\.r\.o)\b\.?"

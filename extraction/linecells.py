@@ -97,6 +97,9 @@ def factor_from_row(
     return None
 
 
+REPAIRED_CONFIDENCE = 0.85  # a one-digit OCR repair that only the arithmetic it mends vouches for
+
+
 def one_digit_misreads(value: Decimal) -> set[Decimal]:
     """What a printed number may have been if OCR got one digit of it wrong: one digit changed, dropped or added.
 
@@ -140,6 +143,29 @@ def repair_row(quantity: Decimal, price: Decimal, amount: Decimal) -> tuple[str,
         if len(fits) > 1:
             return None
     return next(iter(fits)) if len(fits) == 1 else None
+
+
+def repair_sum(
+    total: Decimal, parts: list[Decimal], vouched: frozenset[int] = frozenset()
+) -> tuple[int, Decimal] | None:
+    """The one number of 'parts sum to total' whose one-digit misread (see one_digit_misreads) makes it hold.
+
+    Returns (index, value), index -1 for the total, else the part's; None when the sum holds already, nothing
+    fits, or more than one repair fits (as in repair_row: the other numbers, read independently, must leave
+    exactly one way to mend it). Parts in vouched are confirmed by arithmetic of their own and never mended."""
+    read_sum = sum(parts, Decimal("0"))
+    if read_sum == total:
+        return None
+    fits: list[tuple[int, Decimal]] = []
+    if read_sum > 0 and read_sum in one_digit_misreads(total):
+        fits.append((-1, read_sum))
+    for k, part in enumerate(parts):
+        needed = total - (read_sum - part)
+        if k not in vouched and needed > 0 and needed in one_digit_misreads(part):
+            fits.append((k, needed))
+        if len(fits) > 1:
+            return None
+    return fits[0] if fits else None
 
 
 def price_from_amount(quantity: Decimal, amount: Decimal, read: str | None) -> Decimal | None:

@@ -19,6 +19,9 @@ from o2c.extraction.pages import OCR, Page, Word
 from o2c.extraction.raster import check_pixels, raster_dpi
 
 POINTS_PER_INCH = 72.0
+# below this word confidence (0-100) a word of no letter or digit is dust or a rule end: read as a word of its own
+# it splits a table row into two lines
+SPECK_CONFIDENCE = 50.0
 _DEFAULT_IMAGE_DPI = 300
 
 
@@ -159,13 +162,19 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str, encoded: bytes | 
     if languages == "eng" and "deu" in _installed_languages() and _looks_german(data["text"]):
         # English alone reads 'Müller' as 'Miller'; German alone misreads '40B18': a second pass only when needed
         data = _tesseract(image, dpi, "deu+eng", encoded)
+    return words_from_data(data, dpi)
+
+
+def words_from_data(data: dict, dpi: int) -> list[Word]:
+    """Words from Tesseract's image_to_data table (lists by column): specks dropped, split numbers joined,
+    the page's residual skew undone, boxes in points."""
     scale = POINTS_PER_INCH / dpi
     raw = []
     for i, text in enumerate(data["text"]):
         text = _clean_ocr_word(text or "")
         conf = float(data["conf"][i])
-        if not text or conf < 0:
-            continue
+        if not text or conf < 0 or (conf < SPECK_CONFIDENCE and not any(c.isalnum() for c in text)):
+            continue  # no word, Tesseract's block/line rows (conf -1), or a mark it barely saw ('-' at conf 0)
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         raw.append((key, text, data["left"][i], data["top"][i], data["width"][i], data["height"][i], conf))
     raw = _join_number_fragments(raw)
@@ -306,22 +315,25 @@ def _skew(raw) -> float:
 
 
 _CENTS_HEAD = re.compile(r"^[.,]\d{1,2}$")  # ',89' read apart from '2.257'
-_NUMBER_TAIL = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]$")  # '2.257,' read apart from '89'
+# the whole part of an amount: digits grouped by thousands or not, after a currency sign or not ('£4748', '2.257')
+_MONEY_HEAD = re.compile(r"^[$€£¥]?(?:\d{1,3}(?:[.,]\d{3})+|\d+)$")
+_NUMBER_TAIL = re.compile(r"^[$€£¥]?(?:\d{1,3}(?:[.,]\d{3})+|\d+)[.,]$")  # '2.257,' read apart from '89'
 
 
 def _join_number_fragments(raw: list) -> list:
-    """'2.257 ,89' -> '2.257,89': a number's decimal part read as a word of its own, a hair's breadth away.
+    """'2.257 ,89' -> '2.257,89', '£4748 .16' -> '£4748.16': an amount's decimal part read as a word of its own.
 
     Tesseract splits a number where speckle or a thin separator widens the gap. The pieces join only when they
-    sit on one Tesseract line, closer than half the glyph height, and the first is all digits (and separators)
-    ending in a digit or separator: a gap that small between a number and its cents is no column gap."""
+    sit on one Tesseract line, closer than half the glyph height, and the first is an amount's whole part (digits,
+    thousands separators, a currency sign before them) or that and its separator: a gap that small between a
+    number and its cents is no column gap."""
     out: list = []
     for entry in raw:
         if out:
             key, text, left, top, w, h, conf = entry
             pkey, ptext, pleft, ptop, pw, ph, pconf = out[-1]
             gap = left - (pleft + pw)
-            joins = (_CENTS_HEAD.match(text) and re.fullmatch(r"\d{1,3}(?:[.,]\d{3})*", ptext)) or (
+            joins = (_CENTS_HEAD.match(text) and _MONEY_HEAD.match(ptext)) or (
                 _NUMBER_TAIL.match(ptext) and re.fullmatch(r"\d{1,2}", text)
             )
             if key == pkey and joins and 0 <= gap < 0.5 * max(h, ph):
@@ -337,7 +349,7 @@ _RULE = re.compile(r"^(\d+(?:[.,]\d+)?)[|)\]/!}{\\]{1,3}([A-Za-z]{1,4})$")
 _BAR = re.compile(r"^(.*?\w)[|]+[/)\]}{(\\!]*(\w.*)$")  # '4|MTR-1HP': a ruling line between two cells
 
 
-_SPECKS = "~_«»—–‘’“”`"  # dust and rule ends read as marks no printed value starts or ends with
+_SPECKS = "~_«»—–‘’“”`©®"  # dust and rule ends read as marks no printed value starts or ends with
 _DUST = frozenset("~_«»—–‘’“”`;,.'\"*^=°")  # a word of nothing but these is a speck of dust, not text
 
 

@@ -24,6 +24,7 @@ from o2c.extraction.grounding import Grounding, code_key
 from o2c.extraction.layout import Hit, Line, find_labelled, read_block
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import (
+    REPAIRED_CONFIDENCE,
     agrees,
     code_in_words,
     factor_from_row,
@@ -127,6 +128,10 @@ def extract_order(
     for path in [p for p in repaired if p in evidence.derived]:
         evidence.adjust(path, DERIVED_PRICE_CONFIDENCE)
     _ground_skus(order, evidence, grounding)
+    for i in range(len(order.lines)):  # sums check a row's numbers, never the letters of its description
+        path = f"order.lines[{i}].description"
+        if evidence.provenance.get(path, {}).get("ocr"):
+            evidence.adjust(path, OCR_DESCRIPTION_CONFIDENCE)
     if not order.po_number:
         evidence.missing("order.po_number", "no PO number found")
     if not order.lines:
@@ -529,7 +534,8 @@ def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sen
         evidence.provenance["order.order_date"] = {"part": "header", "text": f"Date: {sent_on.isoformat()}"}
 
 
-REPAIRED_CONFIDENCE = 0.85  # a one-digit OCR repair that only its own row's arithmetic vouches for
+# an OCR'd description: no arithmetic or master data vouches for its letters (Grounding knows no catalogue text)
+OCR_DESCRIPTION_CONFIDENCE = 0.85
 DERIVED_PRICE_CONFIDENCE = 0.8  # a unit price computed as amount / quantity: as sure as the quantity, no surer
 
 

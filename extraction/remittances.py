@@ -10,6 +10,7 @@ from o2c.extraction.evidence import Evidence
 from o2c.extraction.fields import (
     TOTALS,
     amount_in,
+    code_text,
     currency_words,
     decide_decimal_comma,
     first_token,
@@ -21,7 +22,7 @@ from o2c.extraction.fields import (
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import Line, find_labelled
 from o2c.extraction.lexicon import label_set
-from o2c.extraction.linecells import looks_code
+from o2c.extraction.linecells import REPAIRED_CONFIDENCE, looks_code, one_digit_misreads, repair_sum
 from o2c.extraction.nlp import find_entities
 from o2c.extraction.normalize import (
     GUESSED_DATE,
@@ -32,6 +33,7 @@ from o2c.extraction.normalize import (
     guessed_order,
     parse_date,
 )
+from o2c.extraction.pages import Word
 from o2c.extraction.schema import ExtractedRemittance, RemittanceItem
 from o2c.extraction.tables import IGNORED, read_table
 
@@ -120,12 +122,12 @@ def extract_remittance(
             remittance.currency = code
             words, page = currency_words(lines, code)
             evidence.record("remittance.currency", conf, words or None, page=page)
-    _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence)
+    printed = _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence)
     if table:
         _read_items(remittance, table, decimal_comma, evidence)
     if free_text is not None:
         _read_prose(remittance, free_text, evidence, dates)
-    _check_consistency(remittance, evidence)
+    _check_consistency(remittance, evidence, printed)
     if remittance.amount is None:
         evidence.missing("remittance.amount", "no payment amount found")
     if not remittance.items:
@@ -133,18 +135,23 @@ def extract_remittance(
     return remittance
 
 
-def _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence) -> None:
+def _read_amount(remittance, hits, lines, consumed, decimal_comma, evidence) -> list[Decimal]:
+    """The payment amount (the labelled one, else the total line); returns the other printings of it read."""
+    readings: list[tuple[Decimal, list[Word], int]] = []
     for hit in hits.get("amount", []):
         value, words = amount_in(hit.words, decimal_comma)
         if value is not None:
-            remittance.amount = value
-            evidence.record("remittance.amount", 0.93, words, page=hit.page)
-            return
+            readings.append((value, words, hit.page))
     totals = read_totals(lines, consumed, decimal_comma)
     if "total" in totals:
         value, hit = totals["total"]
-        remittance.amount = value
-        evidence.record("remittance.amount", 0.93, hit.words, page=hit.page)
+        readings.append((value, hit.words, hit.page))
+    if not readings:
+        return []
+    value, words, page = readings[0]
+    remittance.amount = value
+    evidence.record("remittance.amount", 0.93, words, page=page)
+    return [r[0] for r in readings[1:]]
 
 
 def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence: Evidence) -> None:
@@ -159,7 +166,7 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
                 continue
         i = len(remittance.items)
         path = f"remittance.items[{i}]"
-        item = RemittanceItem(invoice_number=words[0].text.strip(",;"))
+        item = RemittanceItem(invoice_number=code_text(words[0].text))
         evidence.record(f"{path}.invoice_number", 0.92, words[:1], page=row.page)
         for name in ("amount_paid", "discount", "invoice_amount"):
             value, cell = amount_in(row.cells.get(name, []), decimal_comma)
@@ -168,7 +175,7 @@ def _read_items(remittance: ExtractedRemittance, table, decimal_comma, evidence:
                 evidence.record(f"{path}.{name}", 0.9, cell, page=row.page)
         po_words = row.cells.get("po_number")
         if po_words:
-            item.po_number = po_words[0].text
+            item.po_number = code_text(po_words[0].text)
             evidence.record(f"{path}.po_number", 0.88, po_words[:1], page=row.page)
         remittance.items.append(item)
 
@@ -249,23 +256,34 @@ def _read_prose(remittance: ExtractedRemittance, text: str, evidence: Evidence, 
         evidence.record("remittance.items[0].amount_paid", 0.8)
 
 
-def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> None:
-    """Items' paid amounts summing to the payment amount confirm both; invoice - discount = paid confirms a row."""
+def _check_consistency(
+    remittance: ExtractedRemittance, evidence: Evidence, printed: list[Decimal] | None = None
+) -> None:
+    """Items' paid amounts summing to the payment amount confirm both; invoice - discount = paid confirms a row.
+
+    printed: the payment amount's other printings read (a total line under the table), evidence for a repair."""
+    vouched: set[int] = set()  # rows whose invoice - discount = paid held
     contradicted = False  # a row that prints a discount and pays something else than invoice - discount
     for i, item in enumerate(remittance.items):
         if item.invoice_amount is not None and item.amount_paid is not None:
             if item.invoice_amount - (item.discount or 0) == item.amount_paid:
+                vouched.add(i)
                 evidence.raise_to(f"remittance.items[{i}].", 0.97)
             else:
                 evidence.warnings.append(
                     f"item {i + 1}: {item.invoice_amount} - {item.discount or 0} != paid {item.amount_paid}"
                 )
                 evidence.adjust(f"remittance.items[{i}].", 0.6)
-                contradicted = contradicted or bool(item.discount)
+                contradicted = contradicted or _contradicts_discount(item)
     paid = [it.amount_paid for it in remittance.items]
     if remittance.amount is None or not paid or any(p is None for p in paid):
         return
     total = sum((p for p in paid if p is not None), Decimal("0"))
+    mended = _repair_ocr_sum(remittance, evidence, frozenset(vouched), printed or [])
+    if mended:
+        total = sum((it.amount_paid or Decimal("0") for it in remittance.items), Decimal("0"))
+    if mended:  # a mended paid amount may have made its row agree with its discount
+        contradicted = any(_contradicts_discount(it) for it in remittance.items)
     if total == remittance.amount and contradicted:
         # the same misread twice (a scan's 9,159.52 read as 52 for the item and the payment) also sums: a sum that
         # agrees vouches for nothing when a row disagrees with its own discount
@@ -273,7 +291,53 @@ def _check_consistency(remittance: ExtractedRemittance, evidence: Evidence) -> N
     elif total == remittance.amount:
         evidence.raise_to("remittance.items[", 0.99)
         evidence.raise_to("remittance.amount", 0.99)
+        for path, cap in mended.items():
+            evidence.adjust(path, cap)
     else:
         evidence.adjust("remittance.items[", 0.55)
         evidence.adjust("remittance.amount", 0.6)
         evidence.warnings.append(f"paid items sum to {total}, payment amount is {remittance.amount}")
+
+
+def _contradicts_discount(item: RemittanceItem) -> bool:
+    """A row that prints its invoice amount and a discount, yet pays something else than their difference."""
+    if item.invoice_amount is None or item.amount_paid is None or not item.discount:
+        return False
+    return item.invoice_amount - item.discount != item.amount_paid
+
+
+def _repair_ocr_sum(
+    remittance: ExtractedRemittance, evidence: Evidence, vouched: frozenset[int], printed: list[Decimal]
+) -> dict[str, float]:
+    """Mend an OCR'd payment amount (or one paid amount) whose one misread digit keeps the items from summing to it.
+
+    As for an order's rows (linecells.repair_row): the repair is made only where exactly one number's one-digit
+    misread makes the sum hold (linecells.repair_sum); a text layer's numbers are never mended. The mended amount
+    is vouched for where every item's own row (invoice - discount = paid) held or the amount is printed a second
+    time as mended; a mended paid amount where its own row then holds. Returns the mended paths with the
+    confidence they keep (1.0: vouched for, the sum's own confidence stands)."""
+    paths = ["remittance.amount", *(f"remittance.items[{i}].amount_paid" for i in range(len(remittance.items)))]
+    if remittance.amount is None or not all(evidence.provenance.get(p, {}).get("ocr") for p in paths):
+        return {}
+    paid = [it.amount_paid for it in remittance.items]
+    if any(p is None for p in paid):
+        return {}
+    parts = [p for p in paid if p is not None]
+    read_sum = sum(parts, Decimal("0"))
+    if read_sum in printed and read_sum in one_digit_misreads(remittance.amount):
+        fix: tuple[int, Decimal] | None = (-1, read_sum)  # printed twice: the other printing and the sum agree
+    else:
+        fix = repair_sum(remittance.amount, parts, vouched)
+    if fix is None:
+        return {}
+    k, value = fix
+    if k < 0:
+        evidence.warnings.append(f"payment amount read {remittance.amount}, taken as {value} (one OCR digit)")
+        remittance.amount = value
+        confirmed = value in printed or len(vouched) == len(parts)
+        return {"remittance.amount": 1.0 if confirmed else REPAIRED_CONFIDENCE}
+    item = remittance.items[k]
+    evidence.warnings.append(f"item {k + 1}: paid read {item.amount_paid}, taken as {value} (one OCR digit)")
+    item.amount_paid = value
+    confirmed = item.invoice_amount is not None and item.invoice_amount - (item.discount or 0) == value
+    return {f"remittance.items[{k}].amount_paid": 1.0 if confirmed else REPAIRED_CONFIDENCE}

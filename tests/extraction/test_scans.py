@@ -13,12 +13,14 @@ from PIL import Image, ImageChops
 
 from o2c.extraction import ocr
 from o2c.extraction.evidence import Evidence
+from o2c.extraction.fields import code_text
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
-from o2c.extraction.linecells import folded_number, price_from_amount, repair_row
+from o2c.extraction.linecells import folded_number, price_from_amount, repair_row, repair_sum
 from o2c.extraction.orders import _row_by_arithmetic, extract_order
 from o2c.extraction.pages import OCR, TEXT, Page, Word
+from o2c.extraction.remittances import extract_remittance
 from o2c.extraction.service import extract_document
 from o2c.extraction.tables import find_header
 from tests.extraction.conftest import draw_pdf
@@ -96,11 +98,27 @@ def test_a_number_read_in_two_pieces_is_joined():
 
 
 @pytest.mark.parametrize(
+    "words, joined",
+    [
+        ((("£4748", 0), (".16", 4)), "£4748.16"),  # a total with its currency sign, four digits ungrouped
+        ((("4748", 0), (",16", 2)), "4748,16"),
+        ((("$12,345", 0), (".67", 3)), "$12,345.67"),
+        ((("€4748,", 0), ("16", 3)), "€4748,16"),
+    ],
+)
+def test_an_amount_with_a_currency_sign_or_four_digits_joins_its_cents(words, joined):
+    assert [r[1] for r in ocr._join_number_fragments(_raw(*words))] == [joined]
+
+
+@pytest.mark.parametrize(
     "words",
     [
         (("2.257", 0), (",89", 40)),  # a column gap, not a split
         (("Qty", 0), (",89", 3)),  # no number before the cents
         (("12", 0), ("40", 3)),  # two numbers side by side: no separator to say they are one
+        (("£4748", 0), (".16", 40)),  # a column gap
+        (("£4748", 0), (".167", 3)),  # no cents
+        (("PO-4748", 0), (".16", 3)),  # a code, no amount
     ],
 )
 def test_words_that_are_not_one_number_stay_apart(words):
@@ -158,16 +176,16 @@ def test_a_price_read_as_a_fragment_is_amount_over_quantity():
     assert price_from_amount(Decimal(7), Decimal("100.00"), "14") is None  # 100 / 7 is no price to the cent
 
 
-def _ocr_order(rows, total):
+def _ocr_order(rows, total, grounding=None, item="Item"):
     """An order read from OCR'd words: one row per (sku, qty, price, amount), then a total line."""
     evidence = Evidence(page_sources={1: OCR})
-    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    items = [(40, 140, item), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
     for k, row in enumerate(rows):
         items += [(x, 160 + 15 * k, text) for x, text in zip((40, 130, 220, 320), row, strict=True)]
     items += [(220, 160 + 15 * len(rows) + 10, "Total"), (320, 160 + 15 * len(rows) + 10, total)]
     words = [Word(t, x, y, x + 6 * len(t), y + 9, confidence=0.95) for x, y, t in items]
     lines = all_lines([Page(1, 612, 792, words, OCR)])
-    return extract_order(lines, evidence), evidence
+    return extract_order(lines, evidence, grounding=grounding), evidence
 
 
 def test_a_mended_row_is_confirmed_by_the_documents_total_only():
@@ -201,6 +219,9 @@ def test_a_text_layers_disagreeing_row_is_not_mended():
     [
         ("—_-BU8-8448", "BU8-8448"),
         ("«854.76", "854.76"),
+        ("©854.76", "854.76"),
+        ("®12", "12"),
+        ("©", ""),
         ("~", ""),
         (";", ""),
         ("-5159.55", "-5159.55"),
@@ -211,6 +232,23 @@ def test_a_text_layers_disagreeing_row_is_not_mended():
 )
 def test_specks_read_as_marks_are_dropped(read, kept):
     assert ocr._clean_ocr_word(read) == kept
+
+
+def _tesseract_data(*words):
+    """image_to_data's table for words (text, conf 0-100) left to right on one Tesseract line."""
+    data: dict[str, list] = {k: [] for k in ("text", "conf", "block_num", "par_num", "line_num")}
+    data |= {"left": [], "top": [], "width": [], "height": []}
+    x = 100
+    for text, conf in words:
+        for key, value in zip(data, (text, conf, 1, 1, 1, x, 500, 20 * len(text), 40), strict=True):
+            data[key].append(value)
+        x += 20 * len(text) + 30
+    return data
+
+
+def test_a_mark_tesseract_barely_saw_is_no_word():
+    data = _tesseract_data(("BRG-6204", 93), ("-", 0), ("©854.76", 71), ("%", 45), ("3", 40), ("-", 96), ("®", 90))
+    assert [w.text for w in ocr.words_from_data(data, 300)] == ["BRG-6204", "854.76", "3", "-"]
 
 
 def test_description_words_under_an_item_header_and_their_wrapped_line_stay_with_the_description():
@@ -247,3 +285,94 @@ def test_a_look_alike_glyph_in_an_amount_counts_only_where_the_row_agrees():
     assert read is not None and read[2][0] == Decimal("5919.76")
     assert _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,86"), True, None) is None
     assert folded_number("S1", None) is None and folded_number("5.919,76", True) is None  # no fold to make
+
+
+def test_a_one_read_as_t_in_a_code_meets_the_known_sku_where_the_row_agrees():
+    grounding = Grounding(skus=frozenset({"NU1-3219", "BRG-6204"}))
+    assert grounding.folded_code("NUT-3219") == "NU1-3219"
+    order, evidence = _ocr_order([("NUT-3219", "4", "10.00", "40.00")], "40.00", grounding, "SKU")
+    assert order.lines[0].sku == "NU1-3219"
+    order, _ = _ocr_order([("NUT-3219", "4", "10.00", "47.13")], "47.13", grounding, "SKU")  # no single repair
+    assert order.lines[0].sku == "NUT-3219"  # the arithmetic does not vouch for the fold
+    ambiguous = Grounding(skus=frozenset({"NU1-3219", "NUT-3219"}))
+    assert ambiguous.folded_code("NUI-3219") is None and ambiguous.known_code("NUT-3219") == "NUT-3219"
+
+
+@pytest.mark.parametrize(
+    "total, parts, vouched, fix",
+    [
+        ("36.20", ["14.50", "15.70"], (), (-1, "30.20")),  # the total's 0 read as 6: no part's digit absorbs +6
+        ("1730.00", ["1000.00", "200.00"], (), None),  # no one-digit repair of any number fits
+        ("1250.00", ["1000.00", "200.00"], (), None),  # 1200 -> 1250 and 200 -> 250 both fit
+        ("1250.00", ["1000.00", "200.00"], (0, 1), (-1, "1200.00")),  # parts vouched for by their own rows
+        ("1200.00", ["1000.00", "200.00"], (), None),  # the sum holds
+    ],
+)
+def test_a_sum_is_mended_only_where_one_number_admits_a_one_digit_repair(total, parts, vouched, fix):
+    got = repair_sum(Decimal(total), [Decimal(p) for p in parts], frozenset(vouched))
+    assert got == (None if fix is None else (fix[0], Decimal(fix[1])))
+
+
+def _ocr_remittance(amount, rows, total=None, *, gross=False):
+    """A remittance read from OCR'd words: the payment amount, a table of (invoice, [gross, discount,] paid)."""
+    items = [(40, 100, "Payment amount:"), (160, 100, amount)]
+    heads = ["Invoice", "Gross", "Discount", "Paid"] if gross else ["Invoice", "Paid"]
+    xs = (40, 160, 260, 360) if gross else (40, 360)
+    items += list(zip(xs, [140] * len(heads), heads, strict=True))
+    for k, row in enumerate(rows):
+        items += [(x, 160 + 15 * k, text) for x, text in zip(xs, row, strict=True)]
+    if total is not None:
+        items += [(260, 160 + 15 * len(rows) + 10, "Total"), (360, 160 + 15 * len(rows) + 10, total)]
+    words = [
+        Word(t, x + 6 * len(text[: text.index(t)]), y, x + 6 * len(text[: text.index(t)] + t), y + 9, confidence=0.95)
+        for x, y, text in items
+        for t in text.split()
+    ]
+    evidence = Evidence(page_sources={1: OCR})
+    return extract_remittance(all_lines([Page(1, 612, 792, words, OCR)]), evidence), evidence
+
+
+def test_a_payment_amount_one_digit_off_the_items_sum_is_mended_where_nothing_else_fits():
+    rows = [("INV-1001", "14.50"), ("INV-1002", "15.70")]
+    remittance, evidence = _ocr_remittance("36.20", rows)
+    assert remittance.amount == Decimal("30.20")
+    assert evidence.confidence["remittance.amount"] < 0.9  # only the sum it mends vouches for it
+    rows = [("INV-1001", "1000.00"), ("INV-1002", "200.00")]  # a paid amount might be the misread ...
+    remittance, evidence = _ocr_remittance("1250.00", rows, total="1200.00")  # ... but it is printed again
+    assert remittance.amount == Decimal("1200.00")
+    assert evidence.confidence["remittance.amount"] >= 0.9
+
+
+def test_a_payment_amount_is_not_mended_where_a_paid_amount_may_be_the_misread():
+    rows = [("INV-1001", "1000.00"), ("INV-1002", "200.00")]
+    remittance, evidence = _ocr_remittance("1250.00", rows)
+    assert remittance.amount == Decimal("1250.00")
+    assert evidence.confidence["remittance.amount"] < 0.9
+    gross = [("INV-1001", "1000.00", "0.00", "1000.00"), ("INV-1002", "200.00", "0.00", "200.00")]
+    remittance, evidence = _ocr_remittance("1250.00", gross, gross=True)  # each row vouches for its paid amount
+    assert remittance.amount == Decimal("1200.00")
+    assert evidence.confidence["remittance.amount"] >= 0.9
+
+
+def test_a_speck_after_a_code_is_no_part_of_it():
+    remittance, _ = _ocr_remittance("30.20", [("INV-97150.", "14.50"), ("INV-97151", "15.70")])
+    assert [it.invoice_number for it in remittance.items] == ["INV-97150", "INV-97151"]
+    words = [Word(t, 40 + 70 * i, 100, 100 + 70 * i, 109, confidence=0.8) for i, t in enumerate(("PO", "Number:"))]
+    words.append(Word("PO-07403.", 200, 100, 254, 109, confidence=0.8))
+    order = extract_order(all_lines([Page(1, 612, 792, words, OCR)]), Evidence(page_sources={1: OCR}))
+    assert order.po_number == "PO-07403"
+    assert code_text("PO-07403.,") == "PO-07403" and code_text("2026/117") == "2026/117" and code_text(".") == "."
+
+
+def test_sums_never_vouch_for_an_ocr_read_description():
+    order, evidence = _ocr_order([("Gasket", "2", "5.00", "10.00"), ("Valve", "1", "7.50", "7.50")], "17.50")
+    assert order.lines[0].description == "Gasket"
+    assert evidence.confidence["order.lines[0].quantity"] >= 0.9  # the row and the total check the numbers
+    assert 0.5 < evidence.confidence["order.lines[0].description"] < 0.9
+    items = [(40, 140, "Item"), (130, 140, "Qty"), (220, 140, "Unit Price"), (320, 140, "Amount")]
+    items += [(x, 160, t) for x, t in zip((40, 130, 220, 320), ("Gasket", "2", "5.00", "10.00"), strict=True)]
+    items += [(220, 180, "Total"), (320, 180, "10.00")]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9) for x, y, t in items]
+    evidence = Evidence(page_sources={1: TEXT})
+    extract_order(all_lines([Page(1, 612, 792, words, TEXT)]), evidence)
+    assert evidence.confidence["order.lines[0].description"] >= 0.9  # a text layer's letters are what it says
