@@ -109,3 +109,49 @@ def test_corrupt_xlsx_is_refused():
     with pytest.raises(UnreadableDocument) as caught:
         extract_document(content[: len(content) // 2], filename="remit.xlsx")
     assert caught.value.reason == "malformed"
+
+
+def _read(text: str) -> list:
+    return read_structured(text.encode(), filename="remit.csv", media_type="text/csv")
+
+
+def test_an_amount_cell_holds_an_amount_and_nothing_else():
+    """parse_amount drops letters ('INV10001' -> 10001); a table cell with letters other than a currency is no
+    amount."""
+    with pytest.raises(UnreadableDocument) as caught:
+        _read("Invoice,Amount Paid\nINV-1,INV10001\n")
+    assert caught.value.reason == "bad_value" and "'INV10001' is not an amount" in caught.value.message
+    (extraction,) = _read('Invoice,Amount Paid,Discount\nINV-1,"USD 1,234.50",$5.00\nINV-2,(12.00),\n')
+    assert [(i.amount_paid, i.discount) for i in extraction.remittance.items] == [
+        (Decimal("1234.50"), Decimal("5.00")),
+        (Decimal("-12.00"), None),
+    ]
+
+
+def test_the_tables_decimal_mark_reads_its_ambiguous_cells():
+    (extraction,) = _read("Rechnung;Zahlbetrag\nRE-1;1.234,56\nRE-2;1.000\n")
+    assert [i.amount_paid for i in extraction.remittance.items] == [Decimal("1234.56"), Decimal("1000")]
+    assert extraction.confidence["remittance.items[1].amount_paid"] == 1.0
+    (extraction,) = _read('Invoice,Amount Paid\nINV-1,"1,234.56"\nINV-2,"1,000"\nINV-3,12.5\n')
+    assert [i.amount_paid for i in extraction.remittance.items] == [
+        Decimal("1234.56"),
+        Decimal("1000"),
+        Decimal("12.5"),
+    ]
+    (extraction,) = _read("Rechnung;Zahlbetrag\nRE-1;1.000\n")  # nothing else in the table says which
+    assert extraction.confidence["remittance.items[0].amount_paid"] < 0.9
+
+
+def test_a_csv_row_wider_than_its_header_is_refused():
+    with pytest.raises(UnreadableDocument) as caught:
+        _read("Invoice,Amount Paid\nINV-1,8,120.45\n")
+    assert caught.value.reason == "bad_value" and caught.value.message.startswith("row 2 has 3 filled cells")
+    (extraction,) = _read("Invoice,Amount Paid,\nINV-1,8120.45,,\n")  # empty trailing cells are no cells
+    assert extraction.remittance.items[0].amount_paid == Decimal("8120.45")
+
+
+@pytest.mark.parametrize("label", ["Total", "Totals", "Subtotal", "Sub-total", "Grand Total", "Sum", "Summe"])
+def test_total_rows_in_their_many_words(label):
+    (extraction,) = _read(f"Invoice,Amount Paid\nINV-1,100.00\nINV-2,200.00\n{label},300.00\n")
+    assert [i.invoice_number for i in extraction.remittance.items] == ["INV-1", "INV-2"]
+    assert extraction.remittance.amount == Decimal("300.00") and not extraction.warnings
