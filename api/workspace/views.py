@@ -34,6 +34,7 @@ REASON_TEXT = {
     "unreadable": "The file could not be read.",
     "unsupported_document": "This is not a purchase order or a remittance advice.",
     "no_remittance": "A bank credit arrived without a remittance advice that explains it.",
+    "unread_column": "The file has a money column o2c does not read; it may explain the short pay.",
 }
 WORDS = {"sku": "SKU", "po_number": "PO number", "uom": "UOM", "invoice_number": "Invoice number"}
 CONFIDENCE_BANDS = ((0.9, "high"), (0.7, "medium"), (0.0, "low"))

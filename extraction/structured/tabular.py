@@ -231,12 +231,16 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
         groups.setdefault(reader.cell(row, "payment_reference"), []).append((r, row))
     if not groups:
         raise UnreadableDocument("remittance table has a header but no invoice rows", reason="empty")
+    unread = unread_money_columns(rows[at], [row for members in groups.values() for _, row in members], columns)
     results = []
     for reference, members in groups.items():
         extraction = Extraction(
             source=source, document_type=REMITTANCE_ADVICE, part=f"payment {reference}" if len(groups) > 1 else None
         )
         log = FieldLog()
+        for k, (i, text) in enumerate(unread):
+            log.warnings.append(f"unread money column {text!r} (column {i + 1})")
+            log.provenance[f"remittance.unread_columns[{k}]"] = {"element": f"column {i + 1}", "text": text}
         extraction.remittance = reader.remittance(members, preamble, log, len(groups) == 1 and declared_total)
         results.append(log.finish(extraction))
     return results
@@ -286,6 +290,45 @@ def _decimal_comma(body: list[tuple[int, list[object]]], columns: dict[str, int]
             elif core.count(",") > 1 or core.count(".") > 1:
                 votes.add(core.count(".") > 1)
     return votes.pop() if len(votes) == 1 else None
+
+
+def _money_cell(cell: object) -> bool:
+    if isinstance(cell, bool):
+        return False
+    if isinstance(cell, int | Decimal):
+        return True
+    if isinstance(cell, float):
+        return math.isfinite(cell)
+    if isinstance(cell, str):
+        core = money_core(cell)
+        return core is not None and parse_amount(core) is not None
+    return False
+
+
+def _shows_cents(cell: object) -> bool:
+    if isinstance(cell, float):
+        return not cell.is_integer()
+    if isinstance(cell, Decimal):
+        return cell.as_tuple().exponent != 0
+    return isinstance(cell, str) and bool(_CENTS.search(money_core(cell) or ""))
+
+
+def unread_money_columns(
+    header: list[object], item_rows: list[list[object]], columns: dict[str, int]
+) -> list[tuple[int, str]]:
+    """(index, header text) of the columns no field reads but whose filled cells are mostly amounts, at least one
+    with cents ('Cash Disc.', 'Withholding', 'Adj'): what they hold may explain a gap between paid and open."""
+    read = set(columns.values())
+    width = max([len(header), *(len(row) for row in item_rows)])
+    found = []
+    for i in range(width):
+        if i in read:
+            continue
+        cells = [row[i] for row in item_rows if i < len(row) and _filled(row[i])]
+        money = [c for c in cells if _money_cell(c)]
+        if cells and 2 * len(money) > len(cells) and any(_shows_cents(c) for c in money):
+            found.append((i, str(header[i]).strip() if i < len(header) and header[i] is not None else ""))
+    return found
 
 
 class _TableReader:

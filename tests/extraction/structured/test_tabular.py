@@ -14,6 +14,7 @@ from o2c.extraction.structured.tabular import XLSX
 from o2c.intake.sniff import is_supported, sniff_media_type
 from tests.extraction.structured.generators import (
     DEFAULT_ITEMS,
+    REMITTANCE_HEADER,
     Paid,
     remittance_csv,
     remittance_rows,
@@ -155,3 +156,22 @@ def test_total_rows_in_their_many_words(label):
     (extraction,) = _read(f"Invoice,Amount Paid\nINV-1,100.00\nINV-2,200.00\n{label},300.00\n")
     assert [i.invoice_number for i in extraction.remittance.items] == ["INV-1", "INV-2"]
     assert extraction.remittance.amount == Decimal("300.00") and not extraction.warnings
+
+
+def test_a_money_column_no_field_reads_is_named_with_its_column():
+    header = "Invoice,Qty,Invoice Date,Cash Disc.,,Memo,Amount Paid"
+    rows = "INV-1,3,2026-03-01,20.00,12.50,thanks,980.00\nINV-2,1,2026-03-02,,,ok,250.50\n"
+    (extraction,) = _read(header + "\n" + rows)
+    assert extraction.warnings == ["unread money column 'Cash Disc.' (column 4)", "unread money column '' (column 5)"]
+    assert extraction.provenance["remittance.unread_columns[0]"] == {"element": "column 4", "text": "Cash Disc."}
+    assert extraction.provenance["remittance.unread_columns[1]"] == {"element": "column 5", "text": ""}
+    (extraction,) = _read("Invoice,Customer No,Amount Paid\nINV-1,4711,980.00\n")  # whole numbers: an id, not money
+    assert extraction.warnings == []
+
+
+def test_an_xlsx_money_column_no_field_reads_is_named():
+    rows = [[*r, Decimal("12.34")] for r in remittance_rows()]
+    (extraction,) = extract_document(
+        remittance_xlsx(rows, header=[*REMITTANCE_HEADER, "Withholding"]), filename="remit.xlsx"
+    )
+    assert extraction.warnings == ["unread money column 'Withholding' (column 9)"]
