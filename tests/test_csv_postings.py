@@ -220,6 +220,19 @@ def test_an_invoice_number_in_the_amount_column_is_not_an_amount(ctx):
         assert "is not an amount" in session.get(Document, outcome["document_id"]).error
 
 
+def test_one_payment_in_two_currencies_is_refused(ctx):
+    """Rows in USD and EUR under one check: the payer's currency (USD) was taken for both, and 4000.00 EUR was
+    applied to a USD invoice as 4000.00 USD with a 225.22 short-pay deduction."""
+    header = "Payer,Check No,Invoice,Currency,Amount Paid"
+    outcome = _one(
+        ctx, _csv(f"{PAYER},CHK-1,INV-10001,USD,8120.45", f"{PAYER},CHK-1,INV-10002,EUR,4000.00", header=header)
+    )
+    assert outcome["status"] == "rejected", outcome
+    _nothing_posted(ctx)
+    with unit_of_work(ctx.session_factory) as session:
+        assert "one payment in EUR, USD" in session.get(Document, outcome["document_id"]).error
+
+
 def test_an_empty_amount_cell_posts_nothing(ctx):
     outcome = _one(ctx, _csv(f"{ROW},INV-10001,", f"{ROW},INV-10002,4225.22"))
     assert outcome["status"] == "exception" and "missing_field" in outcome["reasons"]

@@ -463,6 +463,12 @@ class _TableReader:
             values = {self.cell(row, name) for _, row in members} - {None}
             if len(values) == 1:
                 return next(iter(values)), f"column {self.columns[name] + 1} ({name})"
+            if name == "currency" and len({str(v).upper() for v in values}) > 1:
+                # one payment is in one currency: never the payer's default (or the preamble's) for all of them
+                raise UnreadableDocument(
+                    f"column {self.columns[name] + 1} (currency): one payment in {', '.join(sorted(values))}",
+                    reason="bad_value",
+                )
         if name in preamble:
             return preamble[name]
         return None, ""
