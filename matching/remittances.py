@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from o2c.core.errors import InvalidInput
-from o2c.core.money import decimal_str
+from o2c.core.money import decimal_str, quantize
 from o2c.extraction.schema import REMITTANCE_ADVICE, Extraction
 from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, SamePaymentIndex
 from o2c.ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
@@ -200,6 +200,7 @@ def _decide(
     if any(item.discount for item in remittance.items):
         check_confidence(decision, extraction, _PAYMENT_DATE, matching, classification=False)
         _require_payment_date(decision, remittance)
+    _check_cents(decision, remittance)
     if remittance.amount is None or remittance.amount <= 0:
         decision.flag(
             MISSING_FIELD,
@@ -307,6 +308,22 @@ def _check_overpayment(
             rule=f"{decimal_str(amount - applied)} beyond the open items exceeds the over-payment "
             f"tolerance of {decimal_str(ledger.overpayment_tolerance)}",
         )
+
+
+def _check_cents(decision: RemittanceDecision, remittance) -> None:
+    """Money is posted in cents: an amount read finer than that (8120.449) is a misread or a wrong file, never a
+    payment that leaves a tenth of a cent open as a short-pay deduction."""
+    amounts = [("remittance.amount", remittance.amount)]
+    for index, item in enumerate(remittance.items):
+        amounts += [(f"remittance.items[{index}].{name}", getattr(item, name)) for name in ("amount_paid", "discount")]
+    for path, value in amounts:
+        if value is not None and value.is_finite() and value != quantize(value):
+            decision.flag(
+                AMOUNT_MISMATCH,
+                field=path,
+                read=decimal_str(value),
+                rule="an amount finer than a cent is not a payment amount",
+            )
 
 
 def _check_unread_columns(decision: RemittanceDecision, extraction: Extraction, deductions) -> None:

@@ -233,6 +233,14 @@ def test_one_payment_in_two_currencies_is_refused(ctx):
         assert "one payment in EUR, USD" in session.get(Document, outcome["document_id"]).error
 
 
+@pytest.mark.parametrize("paid", ["8120.449", "8120.455"])
+def test_an_amount_finer_than_a_cent_posts_nothing(ctx, paid):
+    """8120.449 posted 8120.449 and opened a 0.001 short-pay deduction; 8120.455 left 0.005 on account."""
+    outcome = _one(ctx, _csv(f"{ROW},INV-10001,{paid}"))
+    assert outcome["status"] == "exception" and outcome["reasons"] == ["amount_mismatch"], outcome
+    _nothing_posted(ctx)
+
+
 def test_an_empty_amount_cell_posts_nothing(ctx):
     outcome = _one(ctx, _csv(f"{ROW},INV-10001,", f"{ROW},INV-10002,4225.22"))
     assert outcome["status"] == "exception" and "missing_field" in outcome["reasons"]
