@@ -248,19 +248,26 @@ def test_an_empty_amount_cell_posts_nothing(ctx):
 
 
 @pytest.mark.parametrize(
-    "content",
+    "content,note",
     [
-        b"Payer,Check No,Invoice,Date\nAcme Manufacturing Inc.,CHK-1,INV-10001,2026-03-17\n",  # no amount column
-        b"Remittance advice\nFoo,Bar\nINV-10001,8120.45\n",  # no column we know
+        (
+            b"Payer,Check No,Invoice,Date\nAcme Manufacturing Inc.,CHK-1,INV-10001,2026-03-17\n",
+            "row 1 names invoice_number, payment_reference, payer_name but no amount_paid",
+        ),
+        (b"Remittance advice\nFoo,Bar\nINV-10001,8120.45\n", "no row names a column o2c reads"),
     ],
 )
-def test_a_csv_without_the_columns_we_need_is_kept_with_a_clear_error(ctx, content):
+def test_a_csv_without_the_columns_we_need_is_kept_with_a_clear_error(ctx, content, note):
     outcomes = _ingest(ctx, content)
     assert outcomes and all(o["status"] in ("rejected", "exception") for o in outcomes), outcomes
     _nothing_posted(ctx)
     with unit_of_work(ctx.session_factory) as session:
         document = session.get(Document, outcomes[0]["document_id"])
         assert ctx.store.exists(document.sha256)
+        record = session.get(ExtractionRecord, outcomes[0]["extraction_id"])
+        assert any(
+            w.startswith("CSV has no remittance header") and w.endswith(note) for w in record.payload["warnings"]
+        )
 
 
 def test_a_bad_amount_cell_is_kept_with_its_error(ctx):

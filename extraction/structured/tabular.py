@@ -207,6 +207,22 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+def missing_header_note(content: bytes, media_type: str) -> str:
+    """Why a table is not read as a remittance, in words: which columns its best header row names."""
+    rows = read_rows(content, media_type)
+    best: tuple[int, list[str]] = (0, [])
+    for r, row in enumerate(rows[:_HEADER_ROWS], start=1):
+        keys = {normalize_header(c) for c in row if isinstance(c, str)}
+        named = [name for name, synonyms in COLUMNS.items() if keys & set(synonyms)]
+        if len(named) > len(best[1]):
+            best = (r, named)
+    note = "no remittance header: a row must name an invoice-number column and an amount-paid column"
+    if not best[1]:
+        return note + "; no row names a column o2c reads"
+    missing = [name for name in ("invoice_number", "amount_paid") if name not in best[1]]
+    return f"{note}; row {best[0]} names {', '.join(best[1])} but no {' or '.join(missing)}"
+
+
 def read_remittance_table(content: bytes, *, source: str, media_type: str) -> list[Extraction] | None:
     """One remittance advice per payment reference in the table; None when the table is not a remittance."""
     rows = read_rows(content, media_type)
