@@ -481,8 +481,9 @@ class _TableReader:
                 return next(iter(values)), f"column {self.columns[name] + 1} ({name})"
             if name == "currency" and len({str(v).upper() for v in values}) > 1:
                 # one payment is in one currency: never the payer's default (or the preamble's) for all of them
+                named = ", ".join(sorted(str(v) for v in values))
                 raise UnreadableDocument(
-                    f"column {self.columns[name] + 1} (currency): one payment in {', '.join(sorted(values))}",
+                    f"column {self.columns[name] + 1} (currency): one payment in {named}",
                     reason="bad_value",
                 )
         if name in preamble:
