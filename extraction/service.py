@@ -19,7 +19,7 @@ from o2c.extraction.orders import extract_order
 from o2c.extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
 from o2c.extraction.remittances import extract_remittance
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
-from o2c.extraction.structured import read_structured, reconcile_with_visible
+from o2c.extraction.structured import missing_header_note, read_structured, reconcile_with_visible
 from o2c.intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 
 EXTRACTOR_VERSION = "1.2.0"
@@ -80,7 +80,11 @@ def extract_document(
         if media_type == "text/html":
             text = html_to_layout_text(text)
         extraction = extract_text(text, source=filename, part=None, grounding=grounding)
-        return [extraction] if extraction else [_other(filename, None, "no text", channel="digital")]
+        extraction = extraction or _other(filename, None, "no text", channel="digital")
+        if media_type == "text/csv" and extraction.document_type == OTHER:  # say which columns were missing
+            extraction.warnings = [w for w in extraction.warnings if w != "no text"]
+            extraction.warnings.append(f"CSV has {missing_header_note(content, media_type)}")
+        return [extraction]
     pages = read_pages(content, media_type, limits)
     extraction = extract_pages(pages, source=filename, part=None, grounding=grounding)
     extraction.warnings.extend(active_content_warnings(content, media_type))

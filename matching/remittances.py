@@ -32,6 +32,7 @@ from o2c.matching.decisions import (
     OVERPAYMENT,
     UNKNOWN_CUSTOMER,
     UNMATCHED_INVOICE,
+    UNREAD_COLUMN,
     UNSUPPORTED,
     RemittanceDecision,
     _jsonable,
@@ -238,6 +239,7 @@ def _decide(
     deductions: list[PlannedDeduction] = []
     if _has_references(remittance.items):
         applications, deductions = _by_reference(sources, extraction, payer, currency, master, decision)
+        _check_unread_columns(decision, extraction, deductions)
         _check_overpayment(decision, remittance.items, applications, ledger)
         _confirmed_by_open_items(decision, remittance, applications)
     else:
@@ -308,6 +310,27 @@ def _check_overpayment(
             rule=f"{decimal_str(amount - applied)} beyond the open items exceeds the over-payment "
             f"tolerance of {decimal_str(ledger.overpayment_tolerance)}",
         )
+
+
+def _check_unread_columns(decision: RemittanceDecision, extraction: Extraction, deductions) -> None:
+    """A deduction is the gap between what was paid and what is open; a money column the reader could not place
+    ('Cash Disc.', 'Withholding', 'Adj') may be what explains that gap. No deduction is opened from such a
+    reading: a person looks at the column (and corrects the discount, or applies the cash by hand)."""
+    if not deductions:
+        return
+    for path, where in sorted(extraction.provenance.items()):
+        if path.startswith("remittance.unread_columns["):
+            decision.flag(
+                UNREAD_COLUMN,
+                field=path,
+                read=where.get("text"),
+                provenance=where,
+                deductions=[
+                    {"reason_code": d.reason_code, "amount": decimal_str(d.amount), "invoice_id": d.invoice_id}
+                    for d in deductions
+                ],
+                rule="a money column no field reads may explain the short pay: no deduction from this reading",
+            )
 
 
 def _require_payment_date(decision: RemittanceDecision, remittance) -> None:

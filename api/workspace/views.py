@@ -38,6 +38,7 @@ REASON_TEXT = {
         "An amount has more digits than the ledger keeps exactly (15), or more decimals than its currency has."
     ),
     "fractional_quantity": "A line orders a fraction of a unit that is counted in whole units (EA, PC, CS, …).",
+    "unread_column": "The file has a money column o2c does not read; it may explain the short pay.",
 }
 WORDS = {"sku": "SKU", "po_number": "PO number", "uom": "UOM", "invoice_number": "Invoice number"}
 CONFIDENCE_BANDS = ((0.9, "high"), (0.7, "medium"), (0.0, "low"))

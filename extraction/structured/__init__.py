@@ -15,12 +15,12 @@ from o2c.extraction.schema import OTHER, Extraction
 from o2c.extraction.structured.common import FieldLog
 from o2c.extraction.structured.edifact import is_edifact, read_edifact
 from o2c.extraction.structured.reconcile import reconcile_with_visible
-from o2c.extraction.structured.tabular import XLSX, read_remittance_table
+from o2c.extraction.structured.tabular import XLSX, missing_header_note, read_remittance_table
 from o2c.extraction.structured.x12 import is_x12, read_x12
 from o2c.extraction.structured.xml_documents import is_business_xml, parse_xml, read_business_xml, root_name
 from o2c.intake.sniff import EDIFACT, X12
 
-__all__ = ["read_structured", "reconcile_with_visible"]
+__all__ = ["missing_header_note", "read_structured", "reconcile_with_visible"]
 
 _log = logging.getLogger(__name__)
 _ISO20022 = "urn:iso:std:iso:20022:"  # camt bank statements: read by the bank-statement reader, not here
@@ -45,7 +45,7 @@ def read_structured(content: bytes, *, filename: str, media_type: str) -> list[E
     if media_type in ("text/csv", XLSX):
         found = read_remittance_table(content, source=filename, media_type=media_type)
         if found is None and media_type == XLSX:
-            return [_other(filename, "spreadsheet has no remittance header (invoice number and amount paid)")]
+            return [_other(filename, f"spreadsheet has {missing_header_note(content, media_type)}")]
         return found
     return None
 

@@ -16,7 +16,7 @@ from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.lexicon import labels
 from o2c.extraction.normalize import GUESSED_DATE, decide_date_order, guessed_order, parse_date
 from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
-from o2c.extraction.structured.common import COMPUTED, FieldLog
+from o2c.extraction.structured.common import COMPUTED, READ, FieldLog
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_ROWS = 15
@@ -161,7 +161,15 @@ for _section, _names in (
                 COLUMNS[_name].append(_key)
 _STATED_AMOUNT = ["paymentamount", "amountpaid", "totalpaid", "totalpayment", "amount", "total", "zahlbetrag"]
 _HEADER_FIELDS = ("payment_reference", "payment_date", "payer_name", "currency", "payment_method")
-_TOTAL_ROW = re.compile(r"(?i)^\s*(grand\s+)?total\b|^\s*summe\b|^\s*gesamt")
+_TOTAL_ROW = re.compile(r"(?i)^\s*((grand|sub)[\s-]*)?totals?\b|^\s*(zwischen)?sum(me)?\b|^\s*gesamt")
+_AMOUNT_FIELDS = ("amount_paid", "discount", "invoice_amount")
+# an amount cell is digits, separators, a sign or parentheses, and at most a currency symbol, an ISO code apart by
+# a space, or a trailing CR: 'INV10001' is not the amount 10001 (parse_amount alone drops the letters)
+_CURRENCY_TOKENS = re.compile(r"^[A-Z]{3}\s+|\s+[A-Z]{3}$|(?i:\s*\bCR\.?$)|[$€£¥]")
+_MONEY_CORE = re.compile(r"[(+-]?\s*\d[\d.,'\s\u00a0\u202f]*\)?\s*-?")
+_CENTS = re.compile(r"[.,]\d{1,2}\s*\)?\s*-?$")
+_GROUPED_3 = re.compile(r"^[(+-]?\s*\d{1,3}[.,]\d{3}\s*\)?\s*-?$")  # '1.000', '1,234': thousands or decimals?
+UNSURE_SEPARATOR = 0.5  # '1.000' in a table whose other cells do not say which mark is the decimal one
 
 
 def normalize_header(text: str) -> str:
@@ -199,6 +207,22 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+def missing_header_note(content: bytes, media_type: str) -> str:
+    """Why a table is not read as a remittance, in words: which columns its best header row names."""
+    rows = read_rows(content, media_type)
+    best: tuple[int, list[str]] = (0, [])
+    for r, row in enumerate(rows[:_HEADER_ROWS], start=1):
+        keys = {normalize_header(c) for c in row if isinstance(c, str)}
+        named = [name for name, synonyms in COLUMNS.items() if keys & set(synonyms)]
+        if len(named) > len(best[1]):
+            best = (r, named)
+    note = "no remittance header: a row must name an invoice-number column and an amount-paid column"
+    if not best[1]:
+        return note + "; no row names a column o2c reads"
+    missing = [name for name in ("invoice_number", "amount_paid") if name not in best[1]]
+    return f"{note}; row {best[0]} names {', '.join(best[1])} but no {' or '.join(missing)}"
+
+
 def read_remittance_table(content: bytes, *, source: str, media_type: str) -> list[Extraction] | None:
     """One remittance advice per payment reference in the table; None when the table is not a remittance."""
     rows = read_rows(content, media_type)
@@ -207,13 +231,14 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
         return None
     at, columns = header
     all_text = " ".join(str(c) for row in rows for c in row if isinstance(c, str))
-    reader = _TableReader(decide_date_order(all_text), columns)
+    body = [(r, row) for r, row in enumerate(rows[at + 1 :], start=at + 2) if any(_filled(c) for c in row)]
+    if media_type != XLSX:
+        _check_row_widths(rows[at], body)
+    reader = _TableReader(decide_date_order(all_text), columns, _decimal_comma(body, columns))
     preamble = reader.preamble(rows[:at])
     groups: dict[str | None, list[tuple[int, list[object]]]] = {}
     declared_total: Decimal | None = None
-    for r, row in enumerate(rows[at + 1 :], start=at + 2):
-        if not any(str(c).strip() for c in row if c is not None):
-            continue
+    for r, row in body:
         invoice = reader.cell(row, "invoice_number")
         first = next((str(c) for c in row if c is not None and str(c).strip()), "")
         if not invoice or _TOTAL_ROW.match(invoice) or _TOTAL_ROW.match(first):
@@ -222,23 +247,114 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
         groups.setdefault(reader.cell(row, "payment_reference"), []).append((r, row))
     if not groups:
         raise UnreadableDocument("remittance table has a header but no invoice rows", reason="empty")
+    unread = unread_money_columns(rows[at], [row for members in groups.values() for _, row in members], columns)
     results = []
     for reference, members in groups.items():
         extraction = Extraction(
             source=source, document_type=REMITTANCE_ADVICE, part=f"payment {reference}" if len(groups) > 1 else None
         )
         log = FieldLog()
+        for k, (i, text) in enumerate(unread):
+            log.warnings.append(f"unread money column {text!r} (column {i + 1})")
+            log.provenance[f"remittance.unread_columns[{k}]"] = {"element": f"column {i + 1}", "text": text}
         extraction.remittance = reader.remittance(members, preamble, log, len(groups) == 1 and declared_total)
         results.append(log.finish(extraction))
     return results
 
 
+def _filled(cell: object) -> bool:
+    return cell is not None and str(cell).strip() != ""
+
+
+def _check_row_widths(header: list[object], body: list[tuple[int, list[object]]]) -> None:
+    """A CSV row with filled cells beyond the header's last column was split where it should not have been: most
+    often an amount written with an unquoted thousands comma (INV-1,8,120.45 reads as 8 paid, 120.45 elsewhere)."""
+    width = max((i + 1 for i, c in enumerate(header) if _filled(c)), default=0)
+    for r, row in body:
+        extra = [c for c in row[width:] if _filled(c)]
+        if extra:
+            raise UnreadableDocument(
+                f"row {r} has {width + len(extra)} filled cells but the header names {width} columns "
+                "(an amount with an unquoted thousands separator, such as 8,120.45?)",
+                reason="bad_value",
+            )
+
+
+def money_core(text: str) -> str | None:
+    """The number of an amount cell without its currency token ('USD 1,234.50' -> '1,234.50'); None when the cell
+    holds anything else (letters, a date, a percentage)."""
+    core = _CURRENCY_TOKENS.sub("", text.strip()).strip()
+    return core if _MONEY_CORE.fullmatch(core) else None
+
+
+def _decimal_comma(body: list[tuple[int, list[object]]], columns: dict[str, int]) -> bool | None:
+    """The table's decimal mark, from the amount cells that show it ('980,00', '1.234,56', '1,234.56', '12.50');
+    None when none does or the cells disagree (each cell is then read on its own)."""
+    votes: set[bool] = set()
+    for _, row in body:
+        for name in _AMOUNT_FIELDS:
+            i = columns.get(name)
+            value = row[i] if i is not None and i < len(row) else None
+            core = money_core(value) if isinstance(value, str) else None
+            if core is None or _GROUPED_3.match(core):
+                continue
+            comma, dot = core.rfind(","), core.rfind(".")
+            if comma >= 0 and dot >= 0:
+                votes.add(comma > dot)
+            elif _CENTS.search(core):
+                votes.add(comma >= 0)
+            elif core.count(",") > 1 or core.count(".") > 1:
+                votes.add(core.count(".") > 1)
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _money_cell(cell: object) -> bool:
+    if isinstance(cell, bool):
+        return False
+    if isinstance(cell, int | Decimal):
+        return True
+    if isinstance(cell, float):
+        return math.isfinite(cell)
+    if isinstance(cell, str):
+        core = money_core(cell)
+        return core is not None and parse_amount(core) is not None
+    return False
+
+
+def _shows_cents(cell: object) -> bool:
+    if isinstance(cell, float):
+        return not cell.is_integer()
+    if isinstance(cell, Decimal):
+        return cell.as_tuple().exponent != 0
+    return isinstance(cell, str) and bool(_CENTS.search(money_core(cell) or ""))
+
+
+def unread_money_columns(
+    header: list[object], item_rows: list[list[object]], columns: dict[str, int]
+) -> list[tuple[int, str]]:
+    """(index, header text) of the columns no field reads but whose filled cells are mostly amounts, at least one
+    with cents ('Cash Disc.', 'Withholding', 'Adj'): what they hold may explain a gap between paid and open."""
+    read = set(columns.values())
+    width = max([len(header), *(len(row) for row in item_rows)])
+    found = []
+    for i in range(width):
+        if i in read:
+            continue
+        cells = [row[i] for row in item_rows if i < len(row) and _filled(row[i])]
+        money = [c for c in cells if _money_cell(c)]
+        if cells and 2 * len(money) > len(cells) and any(_shows_cents(c) for c in money):
+            found.append((i, str(header[i]).strip() if i < len(header) and header[i] is not None else ""))
+    return found
+
+
 class _TableReader:
     """Reads typed values from table rows, noting each cell as provenance (row number, column header)."""
 
-    def __init__(self, date_order, columns: dict[str, int]):
+    def __init__(self, date_order, columns: dict[str, int], decimal_comma: bool | None = None):
         self.date_order = date_order
         self.columns = columns
+        self.decimal_comma = decimal_comma
+        self.unsure: set[tuple[int, str]] = set()  # (row, field) of amounts whose decimal mark is a guess
 
     def cell(self, row: list[object], name: str) -> str | None:
         i = self.columns.get(name)
@@ -263,9 +379,12 @@ class _TableReader:
             raise UnreadableDocument(f"row {r}, {name}: {value!r} is not an amount", reason="bad_value")
         if isinstance(value, int | float | Decimal):
             return money_of_number(value, f"row {r}, {name}")
-        parsed = parse_amount(str(value))
-        if parsed is None:
+        core = money_core(str(value))
+        parsed = None if core is None else parse_amount(core, self.decimal_comma)
+        if core is None or parsed is None:
             raise UnreadableDocument(f"row {r}, {name}: {value!r} is not an amount", reason="bad_value")
+        if self.decimal_comma is None and _GROUPED_3.match(core):
+            self.unsure.add((r, name))
         return parsed
 
     def date(self, value: object, where: str) -> date | None:
@@ -336,7 +455,8 @@ class _TableReader:
             for name in ("invoice_number", "amount_paid", "discount", "invoice_amount", "po_number"):
                 if getattr(item, name) is not None:
                     i = self.columns[name]
-                    log.record(f"remittance.items[{n}].{name}", f"row {r}, column {i + 1}", row[i])
+                    sure = UNSURE_SEPARATOR if (r, name) in self.unsure else READ
+                    log.record(f"remittance.items[{n}].{name}", f"row {r}, column {i + 1}", row[i], sure)
             remittance.items.append(item)
         paid = [i.amount_paid for i in remittance.items if i.amount_paid is not None]
         total = sum(paid, Decimal("0"))
@@ -359,6 +479,13 @@ class _TableReader:
             values = {self.cell(row, name) for _, row in members} - {None}
             if len(values) == 1:
                 return next(iter(values)), f"column {self.columns[name] + 1} ({name})"
+            if name == "currency" and len({str(v).upper() for v in values}) > 1:
+                # one payment is in one currency: never the payer's default (or the preamble's) for all of them
+                named = ", ".join(sorted(str(v) for v in values))
+                raise UnreadableDocument(
+                    f"column {self.columns[name] + 1} (currency): one payment in {named}",
+                    reason="bad_value",
+                )
         if name in preamble:
             return preamble[name]
         return None, ""

@@ -14,6 +14,7 @@ from o2c.extraction.structured.tabular import XLSX
 from o2c.intake.sniff import is_supported, sniff_media_type
 from tests.extraction.structured.generators import (
     DEFAULT_ITEMS,
+    REMITTANCE_HEADER,
     Paid,
     remittance_csv,
     remittance_rows,
@@ -109,3 +110,68 @@ def test_corrupt_xlsx_is_refused():
     with pytest.raises(UnreadableDocument) as caught:
         extract_document(content[: len(content) // 2], filename="remit.xlsx")
     assert caught.value.reason == "malformed"
+
+
+def _read(text: str) -> list:
+    return read_structured(text.encode(), filename="remit.csv", media_type="text/csv")
+
+
+def test_an_amount_cell_holds_an_amount_and_nothing_else():
+    """parse_amount drops letters ('INV10001' -> 10001); a table cell with letters other than a currency is no
+    amount."""
+    with pytest.raises(UnreadableDocument) as caught:
+        _read("Invoice,Amount Paid\nINV-1,INV10001\n")
+    assert caught.value.reason == "bad_value" and "'INV10001' is not an amount" in caught.value.message
+    (extraction,) = _read('Invoice,Amount Paid,Discount\nINV-1,"USD 1,234.50",$5.00\nINV-2,(12.00),\n')
+    assert [(i.amount_paid, i.discount) for i in extraction.remittance.items] == [
+        (Decimal("1234.50"), Decimal("5.00")),
+        (Decimal("-12.00"), None),
+    ]
+
+
+def test_the_tables_decimal_mark_reads_its_ambiguous_cells():
+    (extraction,) = _read("Rechnung;Zahlbetrag\nRE-1;1.234,56\nRE-2;1.000\n")
+    assert [i.amount_paid for i in extraction.remittance.items] == [Decimal("1234.56"), Decimal("1000")]
+    assert extraction.confidence["remittance.items[1].amount_paid"] == 1.0
+    (extraction,) = _read('Invoice,Amount Paid\nINV-1,"1,234.56"\nINV-2,"1,000"\nINV-3,12.5\n')
+    assert [i.amount_paid for i in extraction.remittance.items] == [
+        Decimal("1234.56"),
+        Decimal("1000"),
+        Decimal("12.5"),
+    ]
+    (extraction,) = _read("Rechnung;Zahlbetrag\nRE-1;1.000\n")  # nothing else in the table says which
+    assert extraction.confidence["remittance.items[0].amount_paid"] < 0.9
+
+
+def test_a_csv_row_wider_than_its_header_is_refused():
+    with pytest.raises(UnreadableDocument) as caught:
+        _read("Invoice,Amount Paid\nINV-1,8,120.45\n")
+    assert caught.value.reason == "bad_value" and caught.value.message.startswith("row 2 has 3 filled cells")
+    (extraction,) = _read("Invoice,Amount Paid,\nINV-1,8120.45,,\n")  # empty trailing cells are no cells
+    assert extraction.remittance.items[0].amount_paid == Decimal("8120.45")
+
+
+@pytest.mark.parametrize("label", ["Total", "Totals", "Subtotal", "Sub-total", "Grand Total", "Sum", "Summe"])
+def test_total_rows_in_their_many_words(label):
+    (extraction,) = _read(f"Invoice,Amount Paid\nINV-1,100.00\nINV-2,200.00\n{label},300.00\n")
+    assert [i.invoice_number for i in extraction.remittance.items] == ["INV-1", "INV-2"]
+    assert extraction.remittance.amount == Decimal("300.00") and not extraction.warnings
+
+
+def test_a_money_column_no_field_reads_is_named_with_its_column():
+    header = "Invoice,Qty,Invoice Date,Cash Disc.,,Memo,Amount Paid"
+    rows = "INV-1,3,2026-03-01,20.00,12.50,thanks,980.00\nINV-2,1,2026-03-02,,,ok,250.50\n"
+    (extraction,) = _read(header + "\n" + rows)
+    assert extraction.warnings == ["unread money column 'Cash Disc.' (column 4)", "unread money column '' (column 5)"]
+    assert extraction.provenance["remittance.unread_columns[0]"] == {"element": "column 4", "text": "Cash Disc."}
+    assert extraction.provenance["remittance.unread_columns[1]"] == {"element": "column 5", "text": ""}
+    (extraction,) = _read("Invoice,Customer No,Amount Paid\nINV-1,4711,980.00\n")  # whole numbers: an id, not money
+    assert extraction.warnings == []
+
+
+def test_an_xlsx_money_column_no_field_reads_is_named():
+    rows = [[*r, Decimal("12.34")] for r in remittance_rows()]
+    (extraction,) = extract_document(
+        remittance_xlsx(rows, header=[*REMITTANCE_HEADER, "Withholding"]), filename="remit.xlsx"
+    )
+    assert extraction.warnings == ["unread money column 'Withholding' (column 9)"]
