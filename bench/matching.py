@@ -16,12 +16,13 @@ import random
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -67,6 +68,7 @@ TABLES = [
     )
 ]
 MATCHING, LEDGER = MatchingPolicy(), LedgerPolicy()
+BACKEND_PIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> its PostgreSQL server pids
 
 
 def fresh_database(label: str):
@@ -75,9 +77,35 @@ def fresh_database(label: str):
     if url is None:
         url = f"sqlite:///{tempfile.mkdtemp(prefix=f'o2c-bench-{label}-')}/bench.sqlite3"
     engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        pids = BACKEND_PIDS[engine] = []
+
+        @event.listens_for(engine, "connect")
+        def _backend_pid(dbapi_conn, _record):  # the server process behind each pooled connection
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                pids.append(cur.fetchone()[0])
+            dbapi_conn.commit()
+
     Base.metadata.drop_all(engine, tables=TABLES)
     Base.metadata.create_all(engine, tables=TABLES)
     return engine
+
+
+def database_cpu(engine) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL server processes behind this engine's connections have used,
+    when the server runs on this machine (/proc readable); None for SQLite (in-process) or a remote server."""
+    pids = BACKEND_PIDS.get(engine)
+    if not pids:
+        return None
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
 
 
 def customer_name(i: int) -> str:
@@ -304,9 +332,9 @@ def run_scale(scale: int, *, seed: int = 7, one_by_one: bool = False) -> dict:
     gc.collect()
     gc.freeze()  # the generated truth (hundreds of thousands of objects) is the bench's heap, not the product's:
     # the collector need not rescan it on every full collection while the batches run
-    t1, c1 = time.perf_counter(), time.process_time()
+    t1, c1, d1 = time.perf_counter(), time.process_time(), database_cpu(engine)
     stats = apply_all(engine, payments, one_by_one=one_by_one)
-    elapsed, cpu = time.perf_counter() - t1, time.process_time() - c1
+    elapsed, cpu, d2 = time.perf_counter() - t1, time.process_time() - c1, database_cpu(engine)
     gc.unfreeze()
     with Session(engine) as session:  # `o2c ledger check` on the result (not timed)
         stats["violations"] = sorted({v.rule for v in check_ledger(session)})
@@ -317,6 +345,7 @@ def run_scale(scale: int, *, seed: int = 7, one_by_one: bool = False) -> dict:
         setup_s=setup,
         total_s=elapsed,
         cpu_s=cpu,
+        db_cpu_s=None if d1 is None or d2 is None else d2 - d1,
     )
     engine.dispose()
     return stats
@@ -361,8 +390,9 @@ def report_scale(stats: dict) -> None:
     print(f"      ledger check: {', '.join(stats['violations']) or 'clean'}")
     print(
         f"      time: match {stats['match_s']:.2f} s + post {stats['post_s']:.2f} s = {stats['total_s']:.2f} s "
-        f"({stats['lines'] / stats['total_s']:,.0f} lines/s; this process's CPU {stats['cpu_s']:.2f} s; "
-        f"setup {stats['setup_s']:.1f} s)   "
+        f"({stats['lines'] / stats['total_s']:,.0f} lines/s; this process's CPU {stats['cpu_s']:.2f} s"
+        + (f", database server's CPU {stats['db_cpu_s']:.2f} s; " if stats.get("db_cpu_s") is not None else "; ")
+        + f"setup {stats['setup_s']:.1f} s)   "
         f"review reasons {dict(sorted(stats['reasons'].items()))}"
     )
 
