@@ -30,6 +30,7 @@ from o2c.matching.decisions import (
     LOW_CONFIDENCE,
     MISSING_FIELD,
     OVERPAYMENT,
+    PAYMENT_BEFORE_INVOICE,
     UNKNOWN_CUSTOMER,
     UNMATCHED_INVOICE,
     UNREAD_COLUMN,
@@ -428,6 +429,17 @@ def _plan_item(item, invoice, rule, master, payment_date, path, decision):
             field=f"{path}.amount_paid",
             read=decimal_str(item.amount_paid),
             rule="amounts must be positive",
+        )
+        return None
+    if payment_date is not None and payment_date < invoice.invoice_date:
+        # a payment cannot settle an invoice not yet issued: the date (or the reference) was misread, and an
+        # early-pay discount would be judged on it
+        decision.flag(
+            PAYMENT_BEFORE_INVOICE,
+            field="remittance.payment_date",
+            read=payment_date.isoformat(),
+            expected=f">= {invoice.invoice_date.isoformat()}",
+            rule=f"{invoice.invoice_number} was issued on {invoice.invoice_date.isoformat()}",
         )
         return None
     deductions: list[PlannedDeduction] = []

@@ -538,3 +538,15 @@ def test_13_a_sub_cent_payment_and_half_a_piece_go_to_review(ctx):
     assert _count(ctx, Order) == 0
     whole = _mail(ACME, "PO PO-77003", _po("PO-77003", "  2.00 x BRG-6204 at 4.10\n", "8.20"), "whole@acme-mfg.example")
     assert _ingest_one(ctx, whole, "whole.eml")["status"] == "posted"
+
+
+# 14. A payment dated before the invoice it pays was issued posted (and judged a discount on that date): a misread
+# date or reference. INV-10002 was issued 2026-02-25.
+def test_14_a_payment_dated_before_its_invoice_goes_to_review(ctx):
+    early = _advice("4,225.22", "INV-10002", "4,225.22").replace("03/17/2026", "01/05/2020")
+    outcome = _ingest_one(ctx, _mail(ACME, "Remittance advice", early, "early@acme-mfg.example"), "early.eml")
+    assert outcome["status"] == "exception" and outcome["reasons"] == ["payment_before_invoice"]
+    assert _open(ctx, "INV-10002") == D("4225.22") and _count(ctx, Payment) == 0
+    on_time = _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-2").replace("03/17/2026", "02/25/2026")
+    outcome = _ingest_one(ctx, _mail(ACME, "Remittance advice", on_time, "ontime@acme-mfg.example"), "ontime.eml")
+    assert outcome["status"] == "posted" and _open(ctx, "INV-10002") == 0

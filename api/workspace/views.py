@@ -37,6 +37,9 @@ REASON_TEXT = {
     "amount_out_of_range": (
         "An amount has more digits than the ledger keeps exactly (15), or more decimals than its currency has."
     ),
+    "payment_before_invoice": (
+        "The payment is dated before the invoice it pays was issued: a misread date or reference."
+    ),
     "fractional_quantity": "A line orders a fraction of a unit that is counted in whole units (EA, PC, CS, …).",
     "unread_column": "The file has a money column o2c does not read; it may explain the short pay.",
 }
