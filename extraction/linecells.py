@@ -196,3 +196,31 @@ def folded_number(text: str, decimal_comma: bool | None) -> Decimal | None:
     if re.search(r"[^\d.,§SsOolIB]", text):
         return None
     return parse_amount(text.translate(_DIGIT_LOOKALIKES), decimal_comma)
+
+
+def split_quantity(text: str) -> tuple[str, str | None]:
+    """'10EA' or '10-EA' -> ('10', 'EA'); anything else unchanged."""
+    m = re.fullmatch(r"(\d[\d.,]*)[-/]?([A-Za-z]{1,5})\.?", text)
+    if m and looks_uom(m.group(2)):
+        return m.group(1), m.group(2)
+    return text, None
+
+
+def quantity_cell_at_end(
+    words: list[Word], quantity: Decimal | None, decimal_comma: bool | None
+) -> tuple[list[Word], list[Word], str] | None:
+    """A quantity cell printed left of a short, right-aligned header ('50 EA' under 'Q.tà') falls into the
+    description column. Once the row's arithmetic has found the quantity, a description ending in that quantity
+    and a unit ('… clip 50 EA', '… nozzle 8M') is split: (description words, the quantity cell's words, unit)."""
+    if quantity is None or len(words) < 2:
+        return None
+    if looks_uom(words[-1].text) and len(words) >= 3:
+        tail, qty_text, unit = words[-2:], words[-2].text, words[-1].text.strip(".,")
+    else:
+        qty_text, found = split_quantity(words[-1].text)
+        if found is None:
+            return None
+        tail, unit = words[-1:], found
+    if parse_amount(qty_text, decimal_comma) != quantity:
+        return None
+    return words[: -len(tail)], tail, unit

@@ -33,8 +33,10 @@ from o2c.extraction.linecells import (
     looks_uom,
     numbers_in,
     price_from_amount,
+    quantity_cell_at_end,
     repair_row,
     split_code_cell,
+    split_quantity,
 )
 from o2c.extraction.nlp import find_entities
 from o2c.extraction.normalize import (
@@ -195,7 +197,7 @@ def _read_lines(
         used: list[Word] = []
         qty_words = row.cells.get("quantity", [])
         if qty_words:
-            qty_text, unit = _split_quantity(qty_words[0].text)
+            qty_text, unit = split_quantity(qty_words[0].text)
             qty = parse_amount(qty_text, decimal_comma)
             if qty is not None:
                 line.quantity = qty
@@ -209,7 +211,7 @@ def _read_lines(
                 evidence.record(f"{path}.uom", 0.85, qty_words[1:2], page=row.page)
         uom_words = row.cells.get("uom", [])
         if line.quantity is None and len(uom_words) == 1:
-            qty_text, unit = _split_quantity(uom_words[0].text)  # '8M': the quantity printed into the unit cell
+            qty_text, unit = split_quantity(uom_words[0].text)  # '8M': the quantity printed into the unit cell
             qty = parse_amount(qty_text, decimal_comma) if unit else None
             if qty is not None and unit:
                 line.quantity, line.uom = qty, unit
@@ -243,36 +245,17 @@ def _read_lines(
 
 
 def _quantity_cell_in_description(line: OrderLine, row, path: str, evidence: Evidence, decimal_comma) -> None:
-    """A quantity cell printed left of a short, right-aligned header ('50 EA' under 'Q.tà') falls into the
-    description column. Once the row's arithmetic has found the quantity, a description ending in that quantity
-    and a unit ('… clip 50 EA', '… nozzle 8M') gives those words back: the unit is the line's, the rest is the
-    description."""
-    words = row.cells.get("description", [])
-    if line.quantity is None or len(words) < 2:
+    """The quantity cell's words found at the end of the description (linecells.quantity_cell_at_end) go back:
+    the unit is the line's, the rest is the description."""
+    found = quantity_cell_at_end(row.cells.get("description", []), line.quantity, decimal_comma)
+    if found is None:
         return
-    if looks_uom(words[-1].text) and len(words) >= 3:
-        tail, qty_text, unit = words[-2:], words[-2].text, words[-1].text.strip(".,")
-    else:
-        qty_text, found = _split_quantity(words[-1].text)
-        if found is None:
-            return
-        tail, unit = words[-1:], found
-    if parse_amount(qty_text, decimal_comma) != line.quantity:
-        return
-    keep = words[: -len(tail)]
+    keep, tail, unit = found
     line.description = clean_text(" ".join(w.text for w in keep))
     evidence.record(f"{path}.description", 0.9, keep, page=row.page)
     if not line.uom:
         line.uom = unit
         evidence.record(f"{path}.uom", 0.85, tail, page=row.page)
-
-
-def _split_quantity(text: str) -> tuple[str, str | None]:
-    """'10EA' or '10-EA' -> ('10', 'EA'); anything else unchanged."""
-    m = re.fullmatch(r"(\d[\d.,]*)[-/]?([A-Za-z]{1,5})\.?", text)
-    if m and looks_uom(m.group(2)):
-        return m.group(1), m.group(2)
-    return text, None
 
 
 def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
