@@ -75,6 +75,11 @@ class Settings(EnvironmentSettings):
         description="Days within which the same payer, amount and reference (or invoice) is the same "
         "payment arriving again.",
     )
+    advice_lead_days: int = Field(
+        default=1,
+        description="An advice dated more than this many days after the business date announces a payment: "
+        "it waits for its bank credit even from a trusted sender.",
+    )
     trusted_advice_channels: str = Field(
         default="",
         description="Connector allow-list: intake channels (e.g. 'edi,cli') whose remittance advices "

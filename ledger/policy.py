@@ -15,6 +15,7 @@ class LedgerPolicy:
     price_tolerance_line_cap: Decimal | None = Decimal("5.00")  # per line: |difference| x quantity; None = no cap
     overpayment_tolerance: Decimal = Decimal("1.00")  # more than this paid beyond what is open: review
     payment_duplicate_window_days: int = 7  # a repeated payment (same payer, amount, reference) within this
+    advice_lead_days: int = 1  # an advice dated later than the business date + this announces a payment
     tax_rate: Decimal = Decimal("0")  # fraction: Decimal("0.19") means 19 %
     rounding: str = ROUND_HALF_UP
     max_invoices_per_payment: int = 4
@@ -38,6 +39,7 @@ class LedgerPolicy:
             payment_duplicate_window_days=int(
                 getattr(settings, "payment_duplicate_window_days", defaults.payment_duplicate_window_days)
             ),
+            advice_lead_days=int(getattr(settings, "advice_lead_days", defaults.advice_lead_days)),
             tax_rate=Decimal(str(getattr(settings, "tax_rate", defaults.tax_rate))),
             rounding=getattr(settings, "rounding", defaults.rounding),
             max_invoices_per_payment=int(

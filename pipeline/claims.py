@@ -6,6 +6,8 @@ claim is a duplicate pointing at the first."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,7 +49,14 @@ def advice_is_cash(
     return domain is not None and any(domain == d or domain.endswith("." + d) for d in customer.email_domains or [])
 
 
-def await_cash(session: Session, record: ExtractionRecord, decision, actor: str) -> None:
+def announces_payment(payment_date: date | None, *, today: date, lead_days: int) -> bool:
+    """An advice dated after the business date (beyond lead_days for time zones and weekends) announces a
+    payment that has not happened: it is no cash yet, however trusted its sender. (A misread year, 2062 for
+    2026, lands here too: the bank credit settles it, never the advice's guess.)"""
+    return payment_date is not None and payment_date > today + timedelta(days=lead_days)
+
+
+def await_cash(session: Session, record: ExtractionRecord, decision, actor: str, *, announced: bool = False) -> None:
     """The advice is a claim: kept as an expected payment until a bank credit confirms it; a second arrival of
     the same claim (payer, reference, amount, date) is a duplicate pointing at the first. Two arrivals racing
     each other: the open claim's unique business key lets one in, and the other, decided again, is the
@@ -103,6 +112,7 @@ def await_cash(session: Session, record: ExtractionRecord, decision, actor: str)
         actor=actor,
         amount=claim["amount"],
         customer_id=decision.customer_id,
+        **({"announced_for": claim["payment_date"]} if announced else {}),
     )
 
 

@@ -58,7 +58,7 @@ from o2c.matching.grounding import GroundingCache
 from o2c.matching.policy import MatchingPolicy
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.migrations.runner import upgrade_database
-from o2c.pipeline.claims import advice_is_cash, await_cash, reopen_claim
+from o2c.pipeline.claims import advice_is_cash, announces_payment, await_cash, reopen_claim
 from o2c.pipeline.outcomes import (
     DUPLICATE,
     EXCEPTION,
@@ -470,15 +470,15 @@ def _decide_remittance(
     else:
         extraction = learning.apply_reference_aliases(session, extraction)  # what reviewers taught about references
         decision = decide_remittance(session, extraction, matching=ctx.matching, ledger=ctx.ledger)
-    if (
-        decision.postable
-        and not (cash_confirmed or reviewed)
-        and not advice_is_cash(
-            session, record, decision.customer_id, store=ctx.store, trusted_channels=ctx.trusted_advice_channels
+    if decision.postable and decision.draft is not None and not (cash_confirmed or reviewed):
+        announced = announces_payment(
+            decision.draft.payment_date, today=ctx.posting_date(), lead_days=ctx.ledger.advice_lead_days
         )
-    ):
-        await_cash(session, record, decision, actor)
-        return None
+        if announced or not advice_is_cash(
+            session, record, decision.customer_id, store=ctx.store, trusted_channels=ctx.trusted_advice_channels
+        ):
+            await_cash(session, record, decision, actor, announced=announced)
+            return None
     if decision.postable and decision.draft is not None:  # (postable means it has a draft)
         posted = post_payment(session, decision.draft, source_extraction_id=record.id, today=ctx.posting_date())
         manual = {"unapplied_amount": str(posted.unapplied_amount)} if reviewed else {}

@@ -14,6 +14,7 @@ from sqlalchemy.exc import StatementError
 from o2c.core.currencies import in_minor_units
 from o2c.core.db import unit_of_work
 from o2c.core.errors import AmountNotStorable
+from o2c.core.events import Event
 from o2c.extraction.models import ExtractionRecord
 from o2c.extraction.schema import PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
 from o2c.extraction.structured.reconcile import order_disagreements
@@ -549,4 +550,22 @@ def test_14_a_payment_dated_before_its_invoice_goes_to_review(ctx):
     assert _open(ctx, "INV-10002") == D("4225.22") and _count(ctx, Payment) == 0
     on_time = _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-2").replace("03/17/2026", "02/25/2026")
     outcome = _ingest_one(ctx, _mail(ACME, "Remittance advice", on_time, "ontime@acme-mfg.example"), "ontime.eml")
+    assert outcome["status"] == "posted" and _open(ctx, "INV-10002") == 0
+
+
+# 15. An advice dated after the business date announces a payment that has not happened (or its year was misread,
+# 2062 for 2026): a trusted sender's advice posted it as cash received. It now waits for its bank credit like any
+# claim; one day of lead (time zones) still posts. The business date here is 2026-03-20.
+def test_15_an_advice_dated_after_the_business_date_waits_for_its_cash(ctx):
+    for n, when in enumerate(("03/17/2062", "03/22/2026")):
+        later = _advice("4,225.22", "INV-10002", "4,225.22", reference=f"ACH-F{n}").replace("03/17/2026", when)
+        outcome = _ingest_one(ctx, _mail(ACME, "Remittance advice", later, f"later{n}@acme-mfg.example"), "f.eml")
+        assert outcome["status"] == "expected", outcome
+        assert _open(ctx, "INV-10002") == D("4225.22") and _count(ctx, Payment) == 0
+    with unit_of_work(ctx.session_factory) as session:
+        expected = session.scalars(select(Event).where(Event.kind == "remittance.expected").order_by(Event.id))
+        announced = [e.payload.get("announced_for") for e in expected]
+        assert announced == ["2062-03-17", "2026-03-22"]
+    tomorrow = _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-F9").replace("03/17/2026", "03/21/2026")
+    outcome = _ingest_one(ctx, _mail(ACME, "Remittance advice", tomorrow, "tomorrow@acme-mfg.example"), "t.eml")
     assert outcome["status"] == "posted" and _open(ctx, "INV-10002") == 0
