@@ -317,6 +317,9 @@ def _paid_references(session: Session, payment_ids) -> dict[int, set[str]]:
     return out
 
 
+paid_references = _paid_references  # public name, for ledger/reuse.py
+
+
 class SamePaymentIndex:
     """find_same_payment for a whole batch: the posted payments of the batch's payers at the batch's amounts,
     loaded in chunked IN queries, and what they paid, loaded in bulk only for the few that could be a repeat.

@@ -23,6 +23,7 @@ CURRENCY_MISMATCH, UNEARNED_DISCOUNT = "currency_mismatch", "unearned_discount"
 DUPLICATE_ORDER = "duplicate_order"
 AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
 PAYMENT_BEFORE_INVOICE = "payment_before_invoice"
+REFERENCE_REUSED = "payment_reference_reused"  # ledger/reuse.py: this reference already paid one of the invoices
 PAGE_DISAGREES, OVERPAYMENT, DUPLICATE_PAYMENT = "xml_page_mismatch", "overpayment", "duplicate_payment"
 UNREAD_COLUMN = "unread_column"  # a table's money column no field reads (extraction/structured/tabular.py)
 # a visible page that disagrees with its embedded XML on money, a quantity or an id (extraction/structured/

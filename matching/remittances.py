@@ -18,6 +18,7 @@ from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraf
 from o2c.ledger.deductions import SHORT_PAYMENT, UNEARNED_DISCOUNT, PlannedDeduction
 from o2c.ledger.models import Customer
 from o2c.ledger.policy import LedgerPolicy
+from o2c.ledger.reuse import ReferenceReuseIndex
 from o2c.ledger.terms import allowed_discount, parse_terms
 from o2c.matching.customers import CustomerLookup, customer_keys, resolve_customer
 from o2c.matching.decisions import (
@@ -31,6 +32,7 @@ from o2c.matching.decisions import (
     MISSING_FIELD,
     OVERPAYMENT,
     PAYMENT_BEFORE_INVOICE,
+    REFERENCE_REUSED,
     UNKNOWN_CUSTOMER,
     UNMATCHED_INVOICE,
     UNREAD_COLUMN,
@@ -55,6 +57,7 @@ class _Sources:
     customers: CustomerLookup
     items: OpenItemLookup
     payments: SamePaymentIndex | None = None
+    reuse: ReferenceReuseIndex | None = None
 
     @classmethod
     def for_session(cls, session: Session) -> _Sources:
@@ -142,6 +145,7 @@ def decide_remittances(
         CustomerLookup(session),
         OpenItemLookup(session),
         payments := SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days),
+        reuse := ReferenceReuseIndex(session),
     )
     hints, keys = set(), set()
     for extraction in extractions:
@@ -159,6 +163,7 @@ def decide_remittances(
     sources.customers.prefetch_customers(payers)
     amounts = {r.amount for r in from_batch if r.amount is not None and r.amount > 0}
     payments.prefetch(payers, amounts)
+    reuse.prefetch([r.payment_reference for r in from_batch if _references(r.items)])
     advices = [(e, e.remittance) for e in extractions if e.document_type == REMITTANCE_ADVICE and e.remittance]
     by_amount = [(e, r) for e, r in advices if not _has_references(r.items)]
     by_amount = [(e, r) for e, r in by_amount if r.amount and r.amount > 0]
@@ -235,6 +240,21 @@ def _decide(
             read=remittance.payment_reference,
             rule=f"payment {same.id} has the same payer, amount and reference or invoice",
             original_payment_id=same.id,
+        )
+        return decision
+    reused = (sources.reuse or ReferenceReuseIndex(session)).find(
+        customer_id=payer,
+        payment_reference=remittance.payment_reference,
+        invoice_references=_references(remittance.items),
+    )
+    if reused is not None:  # re-sent after the window, corrected, or misread: not new cash (ledger/reuse.py)
+        decision.flag(
+            REFERENCE_REUSED,
+            field="remittance.payment_reference",
+            read=remittance.payment_reference,
+            rule=f"payment {reused.id} ({decimal_str(reused.amount)} {reused.currency}, "
+            f"{_jsonable(reused.payment_date)}) already carries this reference for an invoice named here",
+            original_payment_id=reused.id,
         )
         return decision
     deductions: list[PlannedDeduction] = []

@@ -43,6 +43,7 @@ from o2c.pipeline.resolutions import resolve_exception
 from o2c.pipeline.statements import import_statement
 from o2c.review import learning
 from o2c.review import service as review
+from o2c.review.models import ExceptionItem
 from tests.bank.generators import Credit, camt053
 
 D = Decimal
@@ -569,3 +570,34 @@ def test_15_an_advice_dated_after_the_business_date_waits_for_its_cash(ctx):
     tomorrow = _advice("4,225.22", "INV-10002", "4,225.22", reference="ACH-F9").replace("03/17/2026", "03/21/2026")
     outcome = _ingest_one(ctx, _mail(ACME, "Remittance advice", tomorrow, "tomorrow@acme-mfg.example"), "t.eml")
     assert outcome["status"] == "posted" and _open(ctx, "INV-10002") == 0
+
+
+def _advice_rows(rows: str, amount: str, reference: str, when: str = "03/17/2026") -> str:
+    return (
+        f"Hello,\n\nThis is to advise that we sent an ACH payment of ${amount} on {when}.\n"
+        f"Payment reference: {reference}\n\nInvoice      Paid\n{rows}\n"
+        "Regards,\nAccounts Payable\nAcme Manufacturing Inc.\n"
+    )
+
+
+# 16. One check number, one payment: an advice re-sent after the duplicate window, or corrected to another amount
+# ("4,000.10" for "4,000.00"), posted the same cash twice against the same invoice. A reference already posted for
+# an invoice the arrival names is payment_reference_reused; the same reference for another invoice, or another
+# reference for the same invoice (a second instalment), still posts.
+def test_16_a_payment_reference_used_again_for_the_same_invoice_posts_once(ctx):
+    def advice(n, rows, amount, reference, when="03/10/2026"):
+        body = _advice_rows(rows, amount, reference, when)
+        return _ingest_one(ctx, _mail(ACME, "Remittance advice", body, f"reuse{n}@acme-mfg.example"), f"{n}.eml")
+
+    assert advice(1, "INV-10001   $4,000.00\n", "4,000.00", "CHK-555")["status"] == "posted"
+    for n, (amount, when) in enumerate((("4,000.00", "03/19/2026"), ("4,000.10", "03/10/2026")), start=2):
+        again = advice(n, f"INV-10001   ${amount}\n", amount, "CHK-555", when)
+        assert again["status"] == "exception" and again["reasons"] == ["payment_reference_reused"], again
+    assert _open(ctx, "INV-10001") == D("4120.45") and _count(ctx, Payment) == 1
+    with unit_of_work(ctx.session_factory) as session:
+        shown = [e for item in session.scalars(select(ExceptionItem)) for e in item.evidence]
+        assert [(e["reason"], e["original_payment_id"]) for e in shown] == [("payment_reference_reused", 1)] * 2
+    instalment = advice(4, "INV-10001   $4,000.00\n", "4,000.00", "CHK-556", "03/19/2026")
+    assert instalment["status"] == "posted" and _open(ctx, "INV-10001") == D("120.45")
+    other = advice(5, "INV-10002   $4,225.22\n", "4,225.22", "CHK-555", "03/19/2026")
+    assert other["status"] == "posted" and _count(ctx, Payment) == 3

@@ -40,6 +40,9 @@ REASON_TEXT = {
     "payment_before_invoice": (
         "The payment is dated before the invoice it pays was issued: a misread date or reference."
     ),
+    "payment_reference_reused": (
+        "A payment already posted carries this reference for an invoice named here: a re-sent or corrected advice."
+    ),
     "fractional_quantity": "A line orders a fraction of a unit that is counted in whole units (EA, PC, CS, …).",
     "unread_column": "The file has a money column o2c does not read; it may explain the short pay.",
 }

@@ -47,14 +47,14 @@ def po(lines=None, **kw):
     )
 
 
-def remittance(items, amount, payer="Acme Industrial Supply Inc.", paid=date(2024, 3, 22), **kw):
+def remittance(items, amount, payer="Acme Industrial Supply Inc.", paid=date(2024, 3, 22), reference="ACH-77", **kw):
     return Extraction(
         source="ra.pdf",
         document_type=REMITTANCE_ADVICE,
         remittance=ExtractedRemittance(
             payer_name=payer,
             payment_date=paid,
-            payment_reference="ACH-77",
+            payment_reference=reference,
             currency="USD",
             amount=Decimal(amount),
             items=items,
@@ -134,6 +134,10 @@ def test_remittance_exact_and_normalized_references_post(seeded):
     posted = post_payment(seeded, decision.draft, source_extraction_id=5, today=TODAY)
     assert [a["invoice_number"] for a in posted.applications] == ["INV-090002", "INV-090003"]
     replay = decide_remittance(seeded, remittance([item("INV-090002", "250.00")], "250.00"), matching=M, ledger=L)
+    assert replay.reasons == ["payment_reference_reused"]  # this check already paid INV-090002: the payment named
+    assert replay.evidence[0]["original_payment_id"] == posted.payment_id
+    other = remittance([item("INV-090002", "250.00")], "250.00", reference="ACH-78")
+    replay = decide_remittance(seeded, other, matching=M, ledger=L)
     assert replay.reasons == ["unmatched_invoice"]  # already paid: evidence names the closed invoice
     assert replay.evidence[0]["candidates"][0]["invoice_number"] == "INV-090002"
 
