@@ -8,6 +8,9 @@ Each command lives in its own `cli/` module and is listed in `COMMANDS` as
 where `attr` is a Typer sub-app (a command group such as `bank`) or a plain command function (`extract`).
 The module is imported only when that command runs (or its own `--help` is asked for), by `LazyGroup` below —
 the only function-level import of our packages in `cli/` (`tests/test_architecture.py` allows exactly this).
+A command that has a light path and a heavy one calls `load` itself for the heavy one, with the same
+"module:attr" form: `o2c export` and `o2c summary` (cli/reading.py) read the embedded SQLite directly and load
+the ORM's reader (cli/records.py, cli/review.py) only for another database or a file not yet migrated.
 
 A command group's own help (`o2c ar --help`, or `o2c ar` alone) needs no import either: `GROUPS` holds each
 group's help text and its subcommands' one-line help, and `LazyGroup` renders that help from a stand-in group
