@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from o2c.core.money import stored_decimal
 
@@ -47,8 +47,13 @@ def read_transaction(path: Path) -> Iterator[sqlite3.Connection]:
         connection.close()
 
 
+def to_datetime(value: str) -> datetime:
+    """A DATETIME as SQLAlchemy reads it back from SQLite: naive, as written ('2026-03-31 12:00:00.000000')."""
+    return datetime.fromisoformat(value)
+
+
 def _datetime(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return None if value is None else to_datetime(value)
 
 
 def _date(value: Any) -> date | None:
@@ -71,14 +76,16 @@ _BY_DECLARED_TYPE: dict[str, Callable[[Any], Any]] = {
     "BOOLEAN": _bool,
 }
 
-to_datetime = _datetime  # a DATETIME column read by a query of its own (review/embedded_summary.py)
-
 
 class Record:
     """One row read by `records`: its columns as attributes, like a model instance read by the ORM."""
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
+
+    if TYPE_CHECKING:  # its attributes are the table's columns
+
+        def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
         return f"Record({self.__dict__!r})"

@@ -47,7 +47,7 @@ def summary_figures(
     applications: int,
     auto_applications: int,
     exceptions_by_status: dict[str, int],
-    open_exceptions: Iterable[tuple[list | None, datetime]],
+    open_exceptions: Iterable[tuple[Any, datetime]],
     decided_times: Iterable[tuple[datetime, datetime]],
 ) -> dict[str, Any]:
     """The summary (GET /summary, `o2c summary`): rates from the counts, open exceptions by reason and age,
