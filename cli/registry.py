@@ -27,9 +27,14 @@ from __future__ import annotations
 
 import gc
 import importlib
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer._param_types import coerce_cli_choice
+from typer.core import TyperCommand, TyperGroup, _TyperParameter
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("o2c.cli.documents:extract", "Read documents and print one JSON line per business document found."),
@@ -126,8 +131,60 @@ def as_click_command(obj, name: str):
     if isinstance(obj, typer.Typer):
         parent.add_typer(obj, name=name)
     else:
-        parent.command(name)(obj)
+        parent.command(name, cls=LoadedCommand)(obj)
     return typer.main.get_group(parent).commands[name]
+
+
+def help_flag(option):
+    """A --help option defaulting to False: Typer coerces an option left at None through a pydantic TypeAdapter
+    it builds on first use, so every `o2c <command>` paid for importing pydantic."""
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
+class LoadedCommand(TyperCommand):
+    """A command function loaded from COMMANDS: its own --help is a plain flag (help_flag)."""
+
+    def get_help_option(self, ctx):
+        return help_flag(super().get_help_option(ctx))
+
+
+@dataclass(frozen=True)
+class PlainRuntimeParam(RuntimeParam):
+    """Typer's coercion of a single `str` or enum parameter, for the values it accepts, without pydantic: Typer
+    builds a pydantic TypeAdapter for every parameter on first use, which made every command taking a value
+    import pydantic (a fifth of `o2c export`'s start). A string stays itself and a choice becomes its enum member,
+    by Typer's own `coerce_cli_choice`, as the adapters do; anything else (a value that is not a choice, bytes) is
+    handed to Typer's own coercion, which then imports pydantic and words the error exactly as before
+    (tests/cli/test_registry.py compares both, and fails here first if a Typer release changes these internals)."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        annotation = self.annotation
+        if annotation is str and isinstance(value, str):
+            return value
+        if annotation is not str:
+            try:
+                return coerce_cli_choice(
+                    value, choices=list(annotation), case_sensitive=self.parameter_info.case_sensitive, ctx=ctx
+                )
+            except ValueError:
+                pass
+        return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
+def coerce_plainly(command) -> None:
+    """Give the command's (and a group's subcommands') single `str` and enum parameters PlainRuntimeParam."""
+    for sub in getattr(command, "commands", {}).values():
+        coerce_plainly(sub)
+    for param in command.params:
+        if not isinstance(param, _TyperParameter) or param.nargs != 1 or param.multiple:
+            continue
+        descriptor = param.type_descriptor
+        annotation = descriptor.annotation
+        plain = annotation is str or (isinstance(annotation, type) and issubclass(annotation, Enum))
+        if plain and descriptor.file_annotation is None and descriptor.parameter_info.parser is None:
+            param._runtime_param = PlainRuntimeParam(parameter_info=descriptor.parameter_info, annotation=annotation)
 
 
 def _not_loaded() -> None:  # pragma: no cover - a stand-in's subcommands are listed, never run
@@ -165,16 +222,14 @@ class LazyGroup(TyperGroup):
         if self._listing:  # the group's own --help: name and one line, nothing imported
             return TyperCommand(cmd_name, help=short_help, short_help=short_help)
         if cmd_name not in self._loaded:
-            self._loaded[cmd_name] = as_click_command(load(target, freeze=self.freeze_imports), cmd_name)
+            command = as_click_command(load(target, freeze=self.freeze_imports), cmd_name)
+            coerce_plainly(command)
+            self._loaded[cmd_name] = command
         return self._loaded[cmd_name]
 
     def get_help_option(self, ctx):
-        """The root's --help, defaulting to False: Typer coerces an option left at None through a pydantic
-        TypeAdapter it builds on first use, so every `o2c <command>` paid for importing pydantic."""
-        option = super().get_help_option(ctx)
-        if option is not None and option.default is None:
-            option.default = False
-        return option
+        """The root's --help, a plain flag (help_flag)."""
+        return help_flag(super().get_help_option(ctx))
 
     def resolve_command(self, ctx, args: list[str]):
         name, rest = (args[0], args[1:]) if args else (None, [])
