@@ -1,17 +1,18 @@
-"""`o2c import` (master data and open AR from ERP CSVs) and `o2c export` (the posted-record feeds)."""
+"""`o2c import` (master data and open AR from ERP CSVs), and the posted-record feeds through the ORM for
+`o2c export` (cli/reading.py)."""
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import typer
 
 from o2c.cli.database import records_database
-from o2c.cli.output import emit, err
+from o2c.cli.output import err
 from o2c.core.db import unit_of_work
 from o2c.core.errors import O2CError
 from o2c.core.settings import load_settings
@@ -24,19 +25,6 @@ class MasterDataKind(StrEnum):
     products = "products"
     prices = "prices"
     invoices = "invoices"
-
-
-class FeedKind(StrEnum):
-    orders = "orders"
-    invoices = "invoices"
-    payments = "payments"
-    applications = "applications"
-    exceptions = "exceptions"
-
-
-class ExportFormat(StrEnum):
-    json = "json"
-    csv = "csv"
 
 
 def import_(kind: MasterDataKind, file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
@@ -53,27 +41,9 @@ def import_(kind: MasterDataKind, file: Path = typer.Argument(..., exists=True, 
     err.print(f"[green]{file.name}: {report}")
 
 
-def export(
-    feed: FeedKind,
-    format: ExportFormat = typer.Option(ExportFormat.json, "--format"),
-    cursor: str | None = typer.Option(None, help="Continue after this cursor."),
-) -> None:
-    """Print posted records (JSON Lines or CSV) in stable order; the last cursor goes to stderr."""
-    sessions = records_database(load_settings())
-    writer = None
-    with unit_of_work(sessions) as session:
-        while True:
-            page = read_feed(session, feed.value, cursor=cursor, limit=500)
-            for item in page["items"]:
-                if format is ExportFormat.json:
-                    emit(item)
-                    continue
-                flat = {k: (json.dumps(v, default=str) if isinstance(v, list | dict) else v) for k, v in item.items()}
-                if writer is None:
-                    writer = csv.DictWriter(sys.stdout, fieldnames=list(flat), extrasaction="ignore")
-                    writer.writeheader()
-                writer.writerow(flat)
-            if not page["items"]:
-                break
-            cursor = page["next_cursor"]
-    err.print(f"cursor: {cursor or ''}")
+@contextmanager
+def feed_reader() -> Iterator[Callable[..., dict]]:
+    """`o2c export` through the ORM (any database but the embedded file at head; cli/reading.py): read_feed
+    bound to one unit of work, which migrates the embedded default first as every records command does."""
+    with unit_of_work(records_database(load_settings())) as session:
+        yield partial(read_feed, session)

@@ -8,6 +8,9 @@ Each command lives in its own `cli/` module and is listed in `COMMANDS` as
 where `attr` is a Typer sub-app (a command group such as `bank`) or a plain command function (`extract`).
 The module is imported only when that command runs (or its own `--help` is asked for), by `LazyGroup` below —
 the only function-level import of our packages in `cli/` (`tests/test_architecture.py` allows exactly this).
+A command that has a light path and a heavy one calls `load` itself for the heavy one, with the same
+"module:attr" form: `o2c export` and `o2c summary` (cli/reading.py) read the embedded SQLite directly and load
+the ORM's reader (cli/records.py, cli/review.py) only for another database or a file not yet migrated.
 
 A command group's own help (`o2c ar --help`, or `o2c ar` alone) needs no import either: `GROUPS` holds each
 group's help text and its subcommands' one-line help, and `LazyGroup` renders that help from a stand-in group
@@ -24,16 +27,21 @@ from __future__ import annotations
 
 import gc
 import importlib
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer._param_types import coerce_cli_choice
+from typer.core import TyperCommand, TyperGroup, _TyperParameter
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("o2c.cli.documents:extract", "Read documents and print one JSON line per business document found."),
     "import": ("o2c.cli.records:import_", "Load master data or open AR from an ERP CSV (all rows or none)."),
     "ingest": ("o2c.cli.documents:ingest", "Receive documents and run the full pipeline; one JSON outcome each."),
-    "export": ("o2c.cli.records:export", "Print posted records (JSON Lines or CSV) in stable order."),
-    "summary": ("o2c.cli.review:summary", "Documents by status, touchless and auto-match rates, open exceptions."),
+    "export": ("o2c.cli.reading:export", "Print posted records (JSON Lines or CSV) in stable order."),
+    "summary": ("o2c.cli.reading:summary", "Documents by status, touchless and auto-match rates, open exceptions."),
     "serve": ("o2c.cli.server:serve", "Run the HTTP API (OpenAPI docs at /docs)."),
     "worker": ("o2c.cli.workers:worker", "Run an RQ worker for the pipeline's jobs (needs O2C_REDIS_URL)."),
     "demo": ("o2c.cli.demo:demo", "Load the sample master data, ingest the samples inline, show what posted."),
@@ -123,8 +131,61 @@ def as_click_command(obj, name: str):
     if isinstance(obj, typer.Typer):
         parent.add_typer(obj, name=name)
     else:
-        parent.command(name)(obj)
+        parent.command(name, cls=LoadedCommand)(obj)
     return typer.main.get_group(parent).commands[name]
+
+
+def help_flag(option):
+    """A --help option defaulting to False: Typer coerces an option left at None through a pydantic TypeAdapter
+    it builds on first use, so every `o2c <command>` paid for importing pydantic."""
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
+class LoadedCommand(TyperCommand):
+    """A command function loaded from COMMANDS: its own --help is a plain flag (help_flag)."""
+
+    def get_help_option(self, ctx):
+        return help_flag(super().get_help_option(ctx))
+
+
+@dataclass(frozen=True)
+class PlainRuntimeParam(RuntimeParam):
+    """Typer's coercion of a single `str` or enum parameter, for the values it accepts, without pydantic: Typer
+    builds a pydantic TypeAdapter for every parameter on first use, which made every command taking a value
+    import pydantic (nearly half of `o2c export`'s start: 76 of 167 CPU-ms). A string stays itself and a choice
+    becomes its enum member, by Typer's own `coerce_cli_choice`, as the adapters do; anything else (a value that
+    is not a choice, bytes) is handed to Typer's own coercion, which then imports pydantic and words the error
+    exactly as before (tests/cli/test_registry.py compares both, and fails first if a Typer release changes
+    these internals)."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        annotation = self.annotation
+        if annotation is str and isinstance(value, str):
+            return value
+        if annotation is not str:
+            try:
+                return coerce_cli_choice(
+                    value, choices=list(annotation), case_sensitive=self.parameter_info.case_sensitive, ctx=ctx
+                )
+            except ValueError:
+                pass
+        return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
+def coerce_plainly(command) -> None:
+    """Give the command's (and a group's subcommands') single `str` and enum parameters PlainRuntimeParam."""
+    for sub in getattr(command, "commands", {}).values():
+        coerce_plainly(sub)
+    for param in command.params:
+        if not isinstance(param, _TyperParameter) or param.nargs != 1 or param.multiple:
+            continue
+        descriptor = param.type_descriptor
+        annotation = descriptor.annotation
+        plain = annotation is str or (isinstance(annotation, type) and issubclass(annotation, Enum))
+        if plain and descriptor.file_annotation is None and descriptor.parameter_info.parser is None:
+            param._runtime_param = PlainRuntimeParam(parameter_info=descriptor.parameter_info, annotation=annotation)
 
 
 def _not_loaded() -> None:  # pragma: no cover - a stand-in's subcommands are listed, never run
@@ -162,16 +223,14 @@ class LazyGroup(TyperGroup):
         if self._listing:  # the group's own --help: name and one line, nothing imported
             return TyperCommand(cmd_name, help=short_help, short_help=short_help)
         if cmd_name not in self._loaded:
-            self._loaded[cmd_name] = as_click_command(load(target, freeze=self.freeze_imports), cmd_name)
+            command = as_click_command(load(target, freeze=self.freeze_imports), cmd_name)
+            coerce_plainly(command)
+            self._loaded[cmd_name] = command
         return self._loaded[cmd_name]
 
     def get_help_option(self, ctx):
-        """The root's --help, defaulting to False: Typer coerces an option left at None through a pydantic
-        TypeAdapter it builds on first use, so every `o2c <command>` paid for importing pydantic."""
-        option = super().get_help_option(ctx)
-        if option is not None and option.default is None:
-            option.default = False
-        return option
+        """The root's --help, a plain flag (help_flag)."""
+        return help_flag(super().get_help_option(ctx))
 
     def resolve_command(self, ctx, args: list[str]):
         name, rest = (args[0], args[1:]) if args else (None, [])

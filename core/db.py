@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -32,8 +32,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from o2c.core.clock import utcnow  # noqa: F401 - the models and services import it from here
 from o2c.core.errors import AmountNotStorable
-from o2c.core.money import STORED_SCALE, storable
+from o2c.core.money import STORED_SCALE, storable, stored_decimal
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -62,9 +63,7 @@ class ExactNumeric(TypeDecorator[Decimal]):
         return dialect.type_descriptor(self.impl)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(STORED_SCALE)
+        return stored_decimal(value)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -83,11 +82,6 @@ class ExactNumeric(TypeDecorator[Decimal]):
 # Money and quantities: NUMERIC(19, 4), returned as Decimal on every backend, refused when not kept exactly.
 MoneyColumn = Annotated[Decimal, mapped_column(ExactNumeric())]
 JsonColumn = JSON
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

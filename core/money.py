@@ -32,6 +32,15 @@ def storable(value: Decimal) -> bool:
     return kept.adjusted() < STORABLE_DIGITS and len(digits) <= STORABLE_DIGITS
 
 
+def stored_decimal(value: int | float | str | Decimal | None) -> Decimal | None:
+    """An amount as a database driver hands it back, as the Decimal that was stored: the embedded SQLite returns
+    the double it keeps (read by its shortest repr, exact up to 15 significant digits, not a '%.4f' that prints
+    the binary tail) or an integer; PostgreSQL a Decimal."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(STORED_SCALE)
+
+
 def quantize(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
     """Round an amount to cents."""
     return value.quantize(CENT, rounding=rounding)

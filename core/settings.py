@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from o2c.core.environment import DEFAULT_DATA_DIR, database_url
+from o2c.core.environment import environment_values as _named_environment_values
 from o2c.core.errors import ConfigurationError
-
-ENV_PREFIX = "O2C_"
 
 
 class EnvironmentSettings(BaseModel):
@@ -31,15 +30,13 @@ class EnvironmentSettings(BaseModel):
 
 def environment_values(model: type[BaseModel]) -> dict[str, str]:
     """The O2C_* environment variables that name a field of `model`, keyed by field."""
-    prefix = ENV_PREFIX.lower()
-    env = {name.lower(): value for name, value in os.environ.items()}
-    return {field: env[prefix + field] for field in model.model_fields if prefix + field in env}
+    return _named_environment_values(model.model_fields)
 
 
 class Settings(EnvironmentSettings):
     """Every knob o2c has. Deep code receives the pieces it needs, never this object's global."""
 
-    data_dir: Path = Field(default=Path("data"), description="Where the embedded database and blobs live.")
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Where the embedded database and blobs live.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite in data_dir.")
     redis_url: str | None = Field(default=None, description="Redis URL for RQ; unset = inline processing.")
     storage_dir: Path | None = Field(default=None, description="Content-addressed blob store; default data_dir/blobs.")
@@ -147,9 +144,7 @@ class Settings(EnvironmentSettings):
     @property
     def effective_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file in the data directory."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'o2c.sqlite3').resolve()}"
+        return database_url(self.database_url, self.data_dir)
 
     @property
     def effective_storage_dir(self) -> Path:

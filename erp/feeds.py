@@ -13,90 +13,39 @@ from typing import Any
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from o2c.core.db import utcnow
+from o2c.core.clock import as_utc
 from o2c.core.errors import InvalidInput
 from o2c.core.money import decimal_str
+from o2c.erp.records import (
+    FEEDS,
+    MASTER_DATA_FEED,
+    check_feed,
+    decode_cursor,
+    encode_cursor,
+    exception_to_dict,
+    feed_page,
+    iso_utc,
+    page_size,
+)
 from o2c.ledger.models import CashApplication, Customer, Invoice, Order, Payment, Product
-from o2c.ledger.views import application_to_dict, invoice_to_dict, order_to_dict, payment_to_dict
-from o2c.review.models import OPEN_STATES, ExceptionItem, FeedAcknowledgement
-
-FEEDS = ("orders", "invoices", "payments", "applications", "exceptions")
-MASTER_DATA_FEED = "master-data"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return _aware(moment).isoformat() if moment else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment  # SQLite returns naive datetimes
-
-
-def exception_to_dict(item: ExceptionItem, now: datetime | None = None) -> dict[str, Any]:
-    """An exception as the reviewer and ERP see it: reasons, evidence, priority, claim and SLA."""
-    now = now or utcnow()
-    created = _aware(item.created_at) if item.created_at else now
-    open_now = item.status in OPEN_STATES
-    return {
-        "id": item.id,
-        "document_id": item.document_id,
-        "extraction_id": item.extraction_id,
-        "document_type": item.document_type,
-        "status": item.status,
-        "reasons": item.reasons,
-        "evidence": item.evidence,
-        "customer_id": item.customer_id,
-        "amount_at_risk": decimal_str(item.amount_at_risk),
-        "currency": item.currency,
-        "priority": item.priority or 0,
-        "age_seconds": int((now - created).total_seconds()),
-        "due_at": _iso(item.due_at),
-        "overdue": bool(open_now and item.due_at and _aware(item.due_at) < now),
-        "claimed_by": item.claimed_by,
-        "claimed_at": _iso(item.claimed_at),
-        "claimed_until": _iso(item.claimed_until),
-        "resolved_by": item.resolved_by,
-        "resolved_at": _iso(item.resolved_at),
-        "resolution": item.resolution,
-        "note": item.note,
-        "created_at": _iso(item.created_at),
-    }
-
+from o2c.ledger.records import application_to_dict, invoice_to_dict, order_to_dict, payment_record
+from o2c.review.models import ExceptionItem, FeedAcknowledgement
 
 _MODELS: dict[str, tuple[type[Any], Callable[[Any], dict[str, Any]]]] = {
     "orders": (Order, order_to_dict),
     "invoices": (Invoice, invoice_to_dict),
-    "payments": (Payment, payment_to_dict),
+    "payments": (Payment, payment_record),
     "applications": (CashApplication, application_to_dict),
     "exceptions": (ExceptionItem, exception_to_dict),
 }
 
 
-def encode_cursor(feed: str, last_id: int) -> str:
-    """An opaque cursor naming the feed and the last id delivered."""
-    return base64.urlsafe_b64encode(json.dumps({"f": feed, "id": last_id}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(feed: str, cursor: str | None) -> int:
-    """The last id delivered according to a cursor (0 for none); a cursor of another feed is refused."""
-    if not cursor:
-        return 0
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if raw["f"] != feed:
-            raise ValueError("cursor belongs to another feed")
-        return int(raw["id"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"invalid cursor: {exc}", field="cursor") from exc
-
-
 def read_feed(session: Session, feed: str, *, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
     """One page of a feed: {"items": [...], "next_cursor": str | None}. Ids are the stable order."""
-    if feed not in _MODELS:
-        raise InvalidInput(f"unknown feed {feed!r}; expected one of {', '.join(FEEDS)}")
+    check_feed(feed)
     model, to_dict = _MODELS[feed]
     after = decode_cursor(feed, cursor)
-    query = select(model).where(model.id > after).order_by(model.id).limit(max(1, min(limit, 1000)))
+    query = select(model).where(model.id > after).order_by(model.id).limit(page_size(limit))
     if model is Order:
         query = query.options(selectinload(Order.lines))
     if model is Payment:
@@ -117,8 +66,7 @@ def read_feed(session: Session, feed: str, *, cursor: str | None = None, limit: 
         items = [application_to_dict(row, numbers.get(row.invoice_id)) for row in rows]
     else:
         items = [to_dict(row) for row in rows]
-    last = rows[-1].id if rows else after
-    return {"items": items, "next_cursor": encode_cursor(feed, last) if rows else cursor}
+    return feed_page(feed, rows, items, after=after, cursor=cursor)
 
 
 # ---------------------------------------------------------------------------------------------- export / ack
@@ -194,7 +142,7 @@ def _customer_change(row: Customer) -> dict[str, Any]:
         "credit_limit": decimal_str(row.credit_limit),
         "payment_terms": row.payment_terms,
         "on_hold": row.on_hold,
-        "updated_at": _iso(row.updated_at),
+        "updated_at": iso_utc(row.updated_at),
     }
 
 
@@ -206,7 +154,7 @@ def _product_change(row: Product) -> dict[str, Any]:
         "uom": row.uom,
         "unit_price": decimal_str(row.unit_price),
         "currency": row.currency,
-        "updated_at": _iso(row.updated_at),
+        "updated_at": iso_utc(row.updated_at),
     }
 
 
@@ -227,7 +175,7 @@ def read_master_data_changes(session: Session, *, cursor: str | None = None, lim
             moment, after_kind, after_id = after
             same = model.id > after_id if kind == after_kind else (true() if kind > after_kind else false())
             query = query.where(or_(model.updated_at > moment, and_(model.updated_at == moment, same)))
-        rows += [(_aware(r.updated_at), kind, r.id, to_dict(r)) for r in session.scalars(query)]
+        rows += [(as_utc(r.updated_at), kind, r.id, to_dict(r)) for r in session.scalars(query)]
     rows.sort(key=lambda r: r[:3])
     rows = rows[:limit]
     if not rows:

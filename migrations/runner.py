@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, inspect, text
+
+from o2c.migrations.heads import script_heads
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -32,21 +33,6 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
-
-
-_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.M)
-_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.M)
-
-
-def script_heads() -> set[str]:
-    """The revisions no other revision builds on, read from the version files' text (no Alembic import)."""
-    revisions, parents = set(), set()
-    for path in (HERE / "versions").glob("*.py"):
-        source = path.read_text()
-        revisions.update(_REVISION.findall(source))
-        for down in _DOWN.findall(source):
-            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down))
-    return revisions - parents
 
 
 def _at_head(url: str) -> bool:

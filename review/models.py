@@ -5,24 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from o2c.core.db import Base, ExactNumeric, utcnow
-
-
-class ExceptionStatus(StrEnum):
-    """Where an exception stands: open -> claimed -> resolved | dismissed (a claim may be released or expire)."""
-
-    OPEN = "open"
-    CLAIMED = "claimed"
-    RESOLVED = "resolved"
-    DISMISSED = "dismissed"
-
-
-OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.CLAIMED)  # still waiting for a person
+from o2c.review.states import OPEN_STATES, ExceptionStatus  # noqa: F401 - the queue's services import them here
 
 
 class ExceptionItem(Base):

@@ -133,3 +133,14 @@ def make_context(tmp_path):
         return build_context(settings, migrate=True)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """The embedded SQLite file `o2c demo` fills (master data, the samples ingested: orders, invoices, payments,
+    applications, exceptions, the journal), built once per run; tests only read it."""
+    from o2c.cli.demo import run_demo
+
+    data_dir = tmp_path_factory.mktemp("demo")
+    run_demo(data_dir=data_dir, samples=SAMPLES)
+    return data_dir / "o2c.sqlite3"

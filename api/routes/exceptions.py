@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from o2c.api.auth import require
 from o2c.api.schemas import MAX_ID, ErrorBody, Outcome, Page, ResolveRequest, Responses
 from o2c.core.db import unit_of_work
-from o2c.erp.feeds import encode_cursor, exception_to_dict
+from o2c.erp.records import encode_cursor, exception_to_dict
 from o2c.pipeline.resolutions import resolve_exception
 from o2c.review import learning
 from o2c.review import service as review

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from o2c.api.routes.pages import page_count
 from o2c.core.money import decimal_str
-from o2c.erp.feeds import exception_to_dict
+from o2c.erp.records import exception_to_dict
 from o2c.extraction.models import ExtractionRecord
 from o2c.intake.models import Document
 from o2c.ledger import deductions as deduction_ledger
