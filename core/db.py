@@ -320,9 +320,11 @@ def _copy_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any
         process = col.type.bind_processor(dialect)
         converted.append([process(v) for v in values] if process else values)
     sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({', '.join(names)}) FROM STDIN"
-    dbapi = dialect.loaded_dbapi
+    dbapi, driver = dialect.loaded_dbapi, connection.connection.driver_connection  # psycopg's own connection
+    if driver is None:
+        raise RuntimeError("the pooled connection has no driver connection")
     try:
-        with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in zip(*converted, strict=True):
                 copy.write_row(row)
     except dbapi.Error as failure:
