@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import os
 import random
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.matching_corpus import run_corpus  # noqa: E402
 from o2c.core.db import Base, make_engine  # noqa: E402
 from o2c.core.events import Event  # noqa: E402
+from o2c.core.money import decimal_str, quantize  # noqa: E402
 from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem  # noqa: E402
 from o2c.ledger import models as lm  # noqa: E402
 from o2c.ledger.cash import post_payments  # noqa: E402
@@ -336,8 +338,9 @@ def run_scale(scale: int, *, seed: int = 7, one_by_one: bool = False) -> dict:
     stats = apply_all(engine, payments, one_by_one=one_by_one)
     elapsed, cpu, d2 = time.perf_counter() - t1, time.process_time() - c1, database_cpu(engine)
     gc.unfreeze()
-    with Session(engine) as session:  # `o2c ledger check` on the result (not timed)
+    with Session(engine) as session:  # `o2c ledger check` on the result, and what was written (not timed)
         stats["violations"] = sorted({v.rule for v in check_ledger(session)})
+        stats["checksum"] = ledger_checksum(session)
     stats.update(
         scale=scale,
         invoices=invoices_n,
@@ -349,6 +352,35 @@ def run_scale(scale: int, *, seed: int = 7, one_by_one: bool = False) -> dict:
     )
     engine.dispose()
     return stats
+
+
+_CHECKSUMMED = (
+    (lm.Payment, ("id", "customer_id", "payment_reference", "business_key", "amount", "unapplied_amount")),
+    (lm.RemittanceLine, ("payment_id", "line_no", "invoice_reference", "amount_paid", "discount")),
+    (lm.CashApplication, ("payment_id", "invoice_id", "amount", "discount", "rule", "idempotency_key")),
+    (lm.Deduction, ("payment_id", "invoice_id", "amount", "reason_code", "note", "status", "idempotency_key")),
+    (lm.Invoice, ("id", "open_amount", "version")),
+    (lm.JournalEntry, ("id", "kind", "idempotency_key", "entry_date", "memo")),
+    (lm.JournalLine, ("entry_id", "account", "customer_id", "debit", "credit", "currency")),
+    (Event, ("kind", "subject_type", "subject_id", "payload")),
+)
+
+
+def ledger_checksum(session: Session) -> str:
+    """A digest of every row the cash run wrote (payments, lines, applications, deductions, open amounts, the
+    journal, events), money as quantized strings: equal across backends and across changes that keep the
+    decisions and postings identical."""
+    digest = hashlib.sha256()
+    for model, names in _CHECKSUMMED:
+        table = model.__table__
+        columns = [table.c[name] for name in names]
+        rows = sorted(
+            "|".join(decimal_str(quantize(v)) if isinstance(v, Decimal) else str(v) for v in row)
+            for row in session.execute(select(*columns))
+        )  # sorted here: PostgreSQL cannot order by a JSON column
+        digest.update(f"{table.name}:{len(rows)}\n".encode())
+        digest.update("\n".join(rows).encode())
+    return digest.hexdigest()[:16]
 
 
 def combination_worst_case(policy: LedgerPolicy = LEDGER) -> dict:
@@ -387,7 +419,7 @@ def report_scale(stats: dict) -> None:
         f"      auto-match: payments {pay_rate:6.1%}   invoice lines {line_rate:6.1%}   "
         f"wrong applications {stats['wrong']}   deductions opened {stats['deductions']}"
     )
-    print(f"      ledger check: {', '.join(stats['violations']) or 'clean'}")
+    print(f"      ledger check: {', '.join(stats['violations']) or 'clean'}   checksum {stats['checksum']}")
     print(
         f"      time: match {stats['match_s']:.2f} s + post {stats['post_s']:.2f} s = {stats['total_s']:.2f} s "
         f"({stats['lines'] / stats['total_s']:,.0f} lines/s; this process's CPU {stats['cpu_s']:.2f} s"

@@ -390,26 +390,36 @@ def bench_memory(cases) -> list[Row]:
 
 
 def bench_cash(scales: list[int]) -> list[Row]:
-    """bench.matching's cash application (decide + post, database included) against an in-memory dict index."""
+    """bench.matching's cash application (decide + post, database included) against an in-memory dict index.
+
+    CPU time (the default clock): this process's plus, on PostgreSQL, the server processes' behind its
+    connections (bench.matching reads them from /proc), so the database is in the figure on both backends; the
+    backend is O2C_BENCH_DATABASE_URL's (SQLite when unset). --clock wall: the batches' wall time."""
 
     rows, per_1x = [], None
+    backend = "PostgreSQL" if "postgres" in os.environ.get("O2C_BENCH_DATABASE_URL", "") else "SQLite"
     for scale in scales:
         stats = bm.run_scale(scale)
         floor = _cash_floor(scale)
+        if _clock is cpu_seconds:
+            ours = stats["cpu_s"] + (stats["db_cpu_s"] or 0.0)
+            server = "" if stats["db_cpu_s"] is None else f", server {stats['db_cpu_s']:.2f} s of it"
+        else:
+            ours, server = stats["total_s"], ""
         if per_1x is None:
-            per_1x = stats["total_s"] / scale
-        linear = stats["total_s"] / scale / per_1x
+            per_1x = ours / scale
+        linear = ours / scale / per_1x
         target = 2.0 * scale
         rows.append(
             Row(
-                f"cash application {scale}x ({stats['lines']} lines vs {stats['invoices']} invoices; "
-                f"{linear:.2f}x per 1x; wrong {stats['wrong']})",
-                stats["total_s"],
+                f"cash application {scale}x, {backend} ({stats['lines']} lines vs {stats['invoices']} invoices; "
+                f"{linear:.2f}x per 1x; wrong {stats['wrong']}{server})",
+                ours,
                 "dict index + capped subset sum",
                 floor,
                 "s",
                 f"<= {target:.0f} s",
-                stats["total_s"] <= target,
+                ours <= target,
             )
         )
     return rows
@@ -428,13 +438,13 @@ def _cash_floor(scale: int) -> float:
         for i in range(100_000 * scale)
     ]
     lines = 10_000 * scale
-    t0 = time.perf_counter()
+    t0 = _clock()
     index = {inv["invoice_number"]: inv for inv in invoices}
     applied = Decimal("0")
     for n in range(lines):
         inv = index[f"INV-{(n * 7919) % len(invoices) + 1:07d}"]
         applied += min(inv["open_amount"], inv["open_amount"])
-    return time.perf_counter() - t0
+    return _clock() - t0
 
 
 # --- RQ workers -------------------------------------------------------------------------------------------

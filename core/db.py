@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,9 +69,12 @@ class ExactNumeric(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        if type(value) is Decimal:  # the usual case, checked first (a cash batch binds tens of thousands)
+            amount = value
+        elif isinstance(value, bool) or not isinstance(value, Decimal | int):
             raise AmountNotStorable(f"amounts are stored from Decimal, not {type(value).__name__}: {value!r}")
-        amount = Decimal(value)
+        else:
+            amount = Decimal(value)
         if not storable(amount):
             raise AmountNotStorable(
                 f"amount {amount} cannot be kept exactly (at most 15 significant digits, 15 before the point, "
@@ -225,16 +229,16 @@ _CHUNK_KEYS = 2000  # keys per IN (...): well under SQLite's bind-parameter limi
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows (dicts with the same keys) in set-based statements, values bound as a Core insert binds
     them (the column types' own conversions; Python-side column defaults filled, a callable once per call: one
-    timestamp for the rows written together). PostgreSQL: one INSERT ... SELECT FROM unnest(...) per chunk with
-    one array parameter per column, so the statement stays small and is parsed once; SQLite: one executemany of
-    the driver, which runs in-process (without SQLAlchemy's per-row parameter bookkeeping)."""
+    timestamp for the rows written together). PostgreSQL: one COPY ... FROM STDIN per chunk (the server's bulk
+    load: no statement to parse per row, no array to build and unpack); SQLite: one executemany of the driver,
+    which runs in-process (without SQLAlchemy's per-row parameter bookkeeping)."""
     if not rows:
         return
     postgres = is_postgres(session)
     for start in range(0, len(rows), _CHUNK_ROWS):
         chunk = rows[start : start + _CHUNK_ROWS]
         if postgres:
-            _unnest_insert(session, table, chunk)
+            _copy_insert(session, table, chunk)
         else:
             _driver_executemany(session, table, chunk)
 
@@ -292,28 +296,30 @@ def _driver_executemany(session: Session, table: Table, rows: Sequence[Mapping[s
     connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
 
 
-def _unnest_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT INTO table (...) SELECT ... FROM unnest(CAST(%(c0)b AS type[]), ...), the arrays bound in psycopg's
-    binary format (its text format scans every element for quoting)."""
+def _copy_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """COPY table (...) FROM STDIN in text format: the rows as the server's own bulk-load path takes them (every
+    constraint, index and foreign key still checked), each value through its column type's bind conversion as a
+    Core insert would (ExactNumeric refuses a float, or an amount some backend would not keep exactly), then
+    psycopg's C row writer.
+    A DBAPI error is raised as SQLAlchemy's (IntegrityError for a unique key), as from any other statement."""
     connection = session.connection()
     dialect = connection.dialect
-    params: dict[str, list] = {}
-    columns, arrays, outputs = [], [], []
-    for n, (col, values) in enumerate(_column_values(table, rows)):
-        columns.append(dialect.identifier_preparer.quote(col.name))
-        if isinstance(col.type, JSON):  # sent as text, cast back: psycopg adapts no array of JSON values
+    names, converted = [], []
+    for col, values in _column_values(table, rows):
+        names.append(dialect.identifier_preparer.quote(col.name))
+        if isinstance(col.type, JSON):  # JSON as its text (COPY parses it into the column's type)
             keep_null = col.type.none_as_null
-            values = [None if v is None and keep_null else json.dumps(v) for v in values]
-            sql_type, output = "TEXT", f"CAST(u.c{n} AS JSON)"
-        else:
-            sql_type, output = col.type.compile(dialect=dialect), f"u.c{n}"
-        params[f"c{n}"] = values
-        form = "b" if any(v is not None for v in values) else "s"  # an array of NULLs has no binary element type
-        arrays.append(f"CAST(%(c{n}){form} AS {sql_type}[])")
-        outputs.append(output)
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(outputs)} FROM unnest({', '.join(arrays)}) "
-        f"AS u({', '.join(f'c{n}' for n in range(len(outputs)))})"
-    )
-    connection.exec_driver_sql(sql, params)
+            converted.append([None if v is None and keep_null else json.dumps(v) for v in values])
+            continue
+        process = col.type.bind_processor(dialect)
+        converted.append([process(v) for v in values] if process else values)
+    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({', '.join(names)}) FROM STDIN"
+    dbapi, driver = dialect.loaded_dbapi, connection.connection.driver_connection  # psycopg's own connection
+    if driver is None:
+        raise RuntimeError("the pooled connection has no driver connection")
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in zip(*converted, strict=True):
+                copy.write_row(row)
+    except dbapi.Error as failure:
+        raise DBAPIError.instance(sql, None, failure, dbapi.Error) from failure

@@ -20,6 +20,9 @@ STORABLE_DIGITS = 15
 
 def storable(value: Decimal) -> bool:
     """True when the ledger keeps this value exactly on every backend (at 4 decimals, 15 significant digits)."""
+    _sign, digits, exponent = value.as_tuple()
+    if type(exponent) is int and exponent >= -4 and len(digits) <= STORABLE_DIGITS - max(exponent, 0):
+        return True  # at most 4 decimals and 15 digits as written (the usual amount): quantizing keeps it
     if not value.is_finite():
         return False
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _LEGAL_FORMS = re.compile(
     r"\b(incorporated|inc|corporation|corp|company|co|limited|ltd|llc|l\s?l\s?c|gmbh|ag|kg|plc|sa|sas|sarl|bv|"
@@ -15,6 +16,7 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _SKU_SEPARATORS = re.compile(r"[\s\-_./]+")
 
 
+@lru_cache(maxsize=1 << 16)  # pure; a batch of advices folds each payer's name several times
 def simple_name(text: str | None) -> str:
     """Case- and space-folded name, accents removed ('ACME  Corp.' -> 'acme corp.')."""
     if not text:
@@ -29,6 +31,7 @@ def legal_name(text: str | None) -> str:
     return " ".join(_LEGAL_FORMS.sub(" ", words).split())
 
 
+@lru_cache(maxsize=1 << 16)  # pure; customer_keys asks it once per look-up of a document's name
 def alias_key(text: str | None) -> str:
     """The CustomerAlias lookup key of a name: legal_name, falling back to the folded name if nothing is left."""
     return legal_name(text) or simple_name(text)

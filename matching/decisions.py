@@ -155,8 +155,9 @@ def check_storable(decision: _Decision, extraction: Extraction) -> bool:
     has (4,000.005 USD: a misread, or a sub-cent posting). The amount at risk is dropped when it is such a value, so the
     exception itself can be stored."""
     storable_amounts = True
-    for path, value in _decimal_fields(extraction):
-        if not storable(value):
+    found = [(path, value, storable(value)) for path, value in _decimal_fields(extraction)]  # one walk, one check
+    for path, value, kept in found:
+        if not kept:
             decision.flag(
                 AMOUNT_OUT_OF_RANGE,
                 field=path,
@@ -166,8 +167,8 @@ def check_storable(decision: _Decision, extraction: Extraction) -> bool:
             )
             storable_amounts = False
     currency = _document_currency(extraction)
-    for path, value in _decimal_fields(extraction):
-        if storable(value) and _MONEY_FIELD.search(path) and not in_minor_units(value, currency):
+    for path, value, kept in found:
+        if kept and _MONEY_FIELD.search(path) and not in_minor_units(value, currency):
             decision.flag(
                 AMOUNT_OUT_OF_RANGE,
                 field=path,
@@ -195,15 +196,30 @@ def _decimal_fields(extraction: Extraction) -> list[tuple[str, Decimal]]:
     return found
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # dataclass type -> its field names (fields() is slow per call)
+
+
 def _walk_decimals(value: Any, path: str, found: list[tuple[str, Decimal]]) -> None:
     if isinstance(value, Decimal):
         found.append((path, value))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _walk_decimals(item, f"{path}[{index}]", found)
-    elif is_dataclass(value):
-        for f in fields(value):
-            _walk_decimals(getattr(value, f.name), f"{path}.{f.name}", found)
+    elif value is None or isinstance(value, str | int | date):  # the leaves a document holds besides Decimal
+        return
+    elif isinstance(value, type):
+        if is_dataclass(value):  # a class, not an instance: walk it as fields() would
+            for f in fields(value):
+                _walk_decimals(getattr(value, f.name), f"{path}.{f.name}", found)
+    else:
+        kind = type(value)
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value)) if is_dataclass(value) else ()
+        for name in names:
+            child = getattr(value, name)
+            if child is not None and type(child) is not str:  # most fields: no call for a leaf without money
+                _walk_decimals(child, f"{path}.{name}", found)
 
 
 def check_page_agreement(decision: _Decision, extraction: Extraction) -> None:
