@@ -217,6 +217,10 @@ def _read_lines(
                 setattr(line, target, value)
                 used.extend(words)
                 evidence.record(f"{path}.{target}", 0.9, words, page=row.page)
+        price_words = row.cells.get("unit_price", [])
+        if not line.uom and len(price_words) >= 2 and looks_uom(price_words[0].text) and line.quantity is not None:
+            line.uom = price_words[0].text.strip(".,")  # '4 PC | 332,20' under a squeezed header: the quantity's unit
+            evidence.record(f"{path}.uom", 0.85, price_words[:1], page=row.page)
         basis, _ = amount_in(row.cells.get("price_basis", []), decimal_comma)
         if line.unit_price is not None and basis and basis != 1:
             # a unit price is for one unit, as in the structured readers; 20.00 per 2 is 10.00, 10.00 per 3 stays exact
@@ -258,10 +262,13 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
         row.cells["sku"] = code
         if spill:
             row.cells["description"] = spill + row.cells.get("description", [])
-        if grounding is not None:  # a customer's part number printed first in the description is not part of it
-            desc = row.cells.get("description", [])
-            while desc and grounding.known_code(desc[0].text) and not grounding.known_sku(desc[0].text):
-                row.cells.setdefault(IGNORED, []).append(desc.pop(0))
+    if grounding is not None:  # a customer's part number printed in the description is not part of it
+        desc = row.cells.get("description", [])
+        parts = [w for w in desc if grounding.known_code(w.text) and not grounding.known_sku(w.text)]
+        if parts:
+            row.cells["description"] = [w for w in desc if w not in parts]
+            row.cells.setdefault(IGNORED, []).extend(parts)
+    if sku_words:
         if grounding is None or grounding.known_sku("".join(w.text for w in code)):
             return
         row.cells[IGNORED] = row.cells.get(IGNORED, []) + code  # a customer's part number, or a misread
@@ -333,7 +340,7 @@ def _read_rows_by_arithmetic(
     grounding: Grounding | None,
 ) -> None:
     """No header named the columns: a row is a line holding a code and three numbers with qty x price = amount."""
-    for line in lines:
+    for li, line in enumerate(lines):
         if id(line) in consumed:
             continue
         read = _row_by_arithmetic(line.words, decimal_comma, grounding)
@@ -341,6 +348,7 @@ def _read_rows_by_arithmetic(
             continue
         path = f"order.lines[{len(order.lines)}]"
         (qty, qw), (price, pw), (amount, aw), code, desc, uom = read
+        desc = desc + _wrapped_description(lines, li, desc, qw, consumed)
         item = OrderLine(sku=code.text.strip(",;:"), quantity=qty, unit_price=price, amount=amount)
         evidence.record(f"{path}.sku", 0.85, [code], page=line.page)
         for name, word in (("quantity", qw), ("unit_price", pw), ("amount", aw)):
@@ -354,6 +362,30 @@ def _read_rows_by_arithmetic(
         order.lines.append(item)
 
 
+def _wrapped_description(
+    lines: list[Line], li: int, desc: list[Word], qty_word: Word, consumed: set[int]
+) -> list[Word]:
+    """Words wrapped onto the lines just below a row read by arithmetic ('Nylon seal' over 'kit 12V'): lines
+    of words only, tight under the row, inside the description's left edge and the quantity's."""
+    if not desc:
+        return []
+    found: list[Word] = []
+    above = lines[li]
+    for below in lines[li + 1 : li + 3]:
+        if (
+            id(below) in consumed
+            or below.page != above.page
+            or below.top - above.bottom > 0.8 * below.height
+            or any(w.x0 < desc[0].x0 - 2 or w.x1 > qty_word.x0 for w in below.words)
+            or any(re.fullmatch(r"[$€£(-]?\d[\d.,]*[%)]?", w.text) for w in below.words)
+        ):
+            break
+        found.extend(below.words)
+        consumed.add(id(below))
+        above = below
+    return found
+
+
 def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
     # a look-alike glyph in a number ('§.919,76') counts only inside a triple whose arithmetic agrees (below)
     numbers = [
@@ -365,16 +397,25 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
     ]
     if len(numbers) < 3:
         return None
-    code_at = next((i for i, w in enumerate(words) if grounding is not None and grounding.known_code(w.text)), None)
-    if code_at is None:
-        code_at = next((i for i, w in enumerate(words) if looks_code(w.text)), None)
+    code_at = _item_code_at(words, grounding)
     if code_at is None:
         return None
     ai, amount, aw = numbers[-1]
     for qi, qty, qw in numbers[:-1]:
         for pi, price, pw in numbers:
             if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and (price != amount or qty == 1):
-                desc = [w for w in words[code_at + 1 : qi] if re.search(r"[^\W\d_]", w.text)]
+                desc = (
+                    [
+                        w
+                        for w in words[code_at + 1 : qi]
+                        if re.search(r"[^\W\d_]", w.text) and not _other_code(w.text, grounding)
+                    ]
+                    or [  # the description printed before the code ('1  Sealed pulley  ZW-054-B  25 ...')
+                        w
+                        for w in words[:code_at]
+                        if re.search(r"[^\W\d_]", w.text) and not _other_code(w.text, grounding)
+                    ]
+                )
                 after = words[qi + 1] if qi + 1 < len(words) else None
                 before = words[qi - 1] if qi > 0 else None
                 uom = (
@@ -386,6 +427,22 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
                     desc.remove(uom)
                 return (qty, qw), (price, pw), (amount, aw), words[code_at], desc, uom
     return None
+
+
+def _item_code_at(words: list[Word], grounding: Grounding | None) -> int | None:
+    """Which word of a row is the item code: one of our SKUs, else a customer's part number master data knows,
+    else the first code-looking word. A customer's part number printed beside our SKU is not the item."""
+    if grounding is not None:
+        for known in (grounding.known_sku, grounding.known_code):
+            at = next((i for i, w in enumerate(words) if known(w.text)), None)
+            if at is not None:
+                return at
+    return next((i for i, w in enumerate(words) if looks_code(w.text)), None)
+
+
+def _other_code(text: str, grounding: Grounding | None) -> bool:
+    """A second code in a row (a customer's part number beside our SKU): no description word."""
+    return grounding is not None and looks_code(text) and grounding.known_code(text) is not None
 
 
 def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding | None) -> None:

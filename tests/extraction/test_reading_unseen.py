@@ -1,0 +1,86 @@
+"""Issue 9, never-seen layouts: a customer's part number beside our SKU, squeezed headers whose cells run
+together, a tax rate under a price header, labels without colons, ambiguous dates, HTML replies and CSV
+remittances that print the payment once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from o2c.extraction.grounding import Grounding
+from o2c.extraction.layout import group_lines
+from o2c.extraction.orders import LINE_COLUMNS
+from o2c.extraction.pages import Page, Word
+from o2c.extraction.service import extract_document
+from o2c.extraction.tables import find_header
+from tests.extraction.test_reading_generalizes import _po as po_pdf
+
+D = Decimal
+GROUND = Grounding(
+    skus=frozenset({"BRG-6204", "PK-70359", "ZW-054-B"}),
+    customer_part_numbers=frozenset({"2033-80260", "2033-02944", "2015-61938"}),
+    customer_names=frozenset({"Keller Dental Labs GmbH"}),
+)
+
+
+def _po(rows: list[tuple[float, str]], header: str, *, total: str) -> bytes:
+    """A Courier PO with rows at the given heights (a wrapped line sits closer than a row) and a total below."""
+    below = (50, max(y for y, _ in rows) + 32, total)
+    return po_pdf([], header, extra=[*((50, y, text) for y, text in rows), below])
+
+
+def test_our_sku_not_the_customers_part_number_beside_it_and_wrapped_descriptions_follow_the_row():
+    header = "Su codigo   Nuestro     Bezeichnung          Stk    Cena      Razem"
+    rows = [
+        (166, "2033-80260  BRG-6204    Ball bearing         100    4.10      410.00"),
+        (176, "                        sealed 12V"),
+        (192, "2033-02944  PK-70359    Spring clip          10     2.50      25.00"),
+    ]
+    (e,) = extract_document(_po(rows, header, total="Total 435.00"), filename="po.pdf", grounding=GROUND)
+    got = [(ln.sku, ln.description, ln.quantity, ln.amount) for ln in e.order.lines]
+    assert got == [
+        ("BRG-6204", "Ball bearing sealed 12V", D("100"), D("410.00")),
+        ("PK-70359", "Spring clip", D("10"), D("25.00")),
+    ]
+    assert e.confidence["order.lines[0].sku"] >= 0.97
+
+
+def test_description_printed_before_the_code_in_a_row_read_by_arithmetic():
+    header = "Pos  Bezeichnung       Codice     Su ref      Stk    Cena       Razem"
+    rows = [(166, "1    Sealed pulley     ZW-054-B   2015-61938  25     1,837.96   45,949.00")]
+    (e,) = extract_document(_po(rows, header, total="Total 45,949.00"), filename="po.pdf", grounding=GROUND)
+    (line,) = e.order.lines
+    assert (line.sku, line.description, line.quantity) == ("ZW-054-B", "Sealed pulley", D("25"))
+
+
+def test_a_customers_part_number_in_the_description_cell_is_set_aside():
+    header = "Description      Buyer Part No.  Our Item    Qty   Unit Price   Amount"
+    rows = [(166, "Ball bearing M8  2015-61938      BRG-6204    10    4.10         41.00")]
+    (e,) = extract_document(_po(rows, header, total="Total 41.00"), filename="po.pdf", grounding=GROUND)
+    (line,) = e.order.lines
+    assert (line.sku, line.description) == ("BRG-6204", "Ball bearing M8")
+
+
+def _line(text: str, *, width: float = 5.4) -> list:
+    """One laid-out line from text, each character `width` points wide (a monospace page)."""
+    words, x = [], 40.0
+    for token in text.split(" "):
+        if token:
+            words.append(Word(token, x, 100, x + width * len(token), 109))
+        x += width * (len(token) + 1)
+    return group_lines(Page(1, 612, 792, words))
+
+
+def test_header_cells_printed_without_a_gap_are_cut_at_the_label_they_end_in():
+    (line,) = _line("REF. CLIENTEREFERENCIA  DESCRIPCIÓN        CANT.PRECIO UNITARIO IMPORTE")
+    names = [c.name for c in find_header(line, LINE_COLUMNS)]
+    assert names == ["sku", "_ignored", "description", "quantity", "unit_price", "amount"]
+    (line,) = _line("Line Description     Product Code Buyer Part No.Quantity Unit Price Total")
+    assert "quantity" in {c.name for c in find_header(line, LINE_COLUMNS)}
+
+
+def test_squeezed_header_reads_the_unit_printed_under_the_price_label():
+    header = "REF. CLIENTEREFERENCIA DESCRIPCIÓN        CANT.PRECIO UNITARIO IMPORTE"
+    rows = [(166, "2033-80260 BRG-6204   Ball bearing          4 PC      332,20  1.328,80")]
+    (e,) = extract_document(_po(rows, header, total="Total 1.328,80"), filename="po.pdf", grounding=GROUND)
+    (line,) = e.order.lines
+    assert (line.sku, line.quantity, line.uom, line.unit_price) == ("BRG-6204", D("4"), "PC", D("332.20"))
