@@ -4,14 +4,17 @@ remittances that print the payment once."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import group_lines
+from o2c.extraction.normalize import GUESSED_DATE
 from o2c.extraction.orders import LINE_COLUMNS
 from o2c.extraction.pages import Page, Word
 from o2c.extraction.service import extract_document
 from o2c.extraction.tables import find_header
+from tests.extraction.conftest import draw_pdf
 from tests.extraction.test_reading_generalizes import _po as po_pdf
 
 D = Decimal
@@ -84,3 +87,31 @@ def test_squeezed_header_reads_the_unit_printed_under_the_price_label():
     (e,) = extract_document(_po(rows, header, total="Total 1.328,80"), filename="po.pdf", grounding=GROUND)
     (line,) = e.order.lines
     assert (line.sku, line.quantity, line.uom, line.unit_price) == ("BRG-6204", D("4"), "PC", D("332.20"))
+
+
+def _dated_po(order_date: str, delivery: str) -> bytes:
+    return draw_pdf(
+        [
+            [
+                (50, 50, "Keller Dental Labs Ltd."),
+                (400, 50, "PURCHASE ORDER"),
+                (400, 80, "PO Number: 7781"),
+                (400, 94, f"Date: {order_date}"),
+                (400, 108, f"Delivery Date: {delivery}"),
+                (50, 150, "SKU        Description      Qty    Unit Price    Amount"),
+                (50, 166, "BRG-6204   Ball bearing     100    4.10          410.00"),
+                (50, 200, "Total GBP 410.00"),
+            ]
+        ],
+        font="Courier",
+        size=9,
+    )
+
+
+def test_a_date_reading_both_ways_is_a_guess_when_only_the_currency_says_day_first():
+    (e,) = extract_document(_dated_po("10/02/2026", "10/03/2026"), filename="po.pdf", grounding=GROUND)
+    assert e.confidence["order.order_date"] == GUESSED_DATE  # 10 Feb or 2 Oct: a pound sign does not say which
+    assert e.confidence["order.requested_delivery_date"] == GUESSED_DATE
+    (e,) = extract_document(_dated_po("10/02/2026", "10/13/2026"), filename="po.pdf", grounding=GROUND)
+    assert e.order.order_date == date(2026, 10, 2)  # the 13th can only be a day: the document writes month first
+    assert e.confidence["order.order_date"] > 0.9
