@@ -211,7 +211,8 @@ def _read_lines(
                 evidence.record(f"{path}.quantity", 0.85, uom_words, page=row.page)
                 evidence.record(f"{path}.uom", 0.85, uom_words, page=row.page)
         for name in ("unit_price", "net_unit_price", "amount"):
-            value, words = amount_in(row.cells.get(name, []), decimal_comma)
+            cell = [w for w in row.cells.get(name, []) if "%" not in w.text]  # a rate is never money
+            value, words = amount_in(cell, decimal_comma)
             if value is not None:
                 target = "unit_price" if name == "net_unit_price" else name
                 setattr(line, target, value)
@@ -314,11 +315,25 @@ def _reading_order(words: list[Word]) -> list[Word]:
 def _recover_by_arithmetic(
     line: OrderLine, row, used: list[Word], path: str, evidence: Evidence, decimal_comma: bool | None
 ) -> None:
-    """A price (or quantity) whose column was not read, found among the row's other numbers by qty x price = amount."""
-    if line.amount is None or (line.unit_price is not None and line.quantity is not None):
+    """A price (or quantity) whose column was not read, found among the row's other numbers by qty x price = amount;
+    a price column that held something else (a tax rate under 'Rate') gives way to the number that agrees."""
+    if line.amount is None:
         return
     spare = [w for w in row.words() + row.cells.get(IGNORED, []) if w not in used]
     candidates = numbers_in(spare, decimal_comma)
+    if line.unit_price is not None and line.quantity is not None:
+        found = (
+            None
+            if agrees(line.quantity, line.unit_price, line.amount)
+            else factor_from_row(line.quantity, line.amount, candidates)
+        )
+        if found:
+            evidence.warnings.append(
+                f"{path}: price cell read {line.unit_price}, {found[0]} makes qty x price = amount"
+            )
+            line.unit_price = found[0]
+            evidence.record(f"{path}.unit_price", 0.85, [found[1]], page=row.page)
+        return
     if line.unit_price is None and line.quantity is not None:
         found = factor_from_row(line.quantity, line.amount, candidates)
         if found:

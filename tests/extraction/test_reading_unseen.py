@@ -115,3 +115,15 @@ def test_a_date_reading_both_ways_is_a_guess_when_only_the_currency_says_day_fir
     (e,) = extract_document(_dated_po("10/02/2026", "10/13/2026"), filename="po.pdf", grounding=GROUND)
     assert e.order.order_date == date(2026, 10, 2)  # the 13th can only be a day: the document writes month first
     assert e.confidence["order.order_date"] > 0.9
+
+
+def test_a_tax_rate_under_a_rate_header_gives_way_to_the_price_that_makes_the_row_agree():
+    header = "SKU        Description      Qty    Rate   Unit Price   Amount"
+    rows = [
+        (166, "BRG-6204   Ball bearing     100    20     4.10         410.00"),
+        (182, "PK-70359   Spring clip      10     19%    2.50         25.00"),
+    ]
+    (e,) = extract_document(_po(rows, header, total="Total 435.00"), filename="po.pdf", grounding=GROUND)
+    got = [(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in e.order.lines]
+    assert got == [("BRG-6204", D("100"), D("4.10"), D("410.00")), ("PK-70359", D("10"), D("2.50"), D("25.00"))]
+    assert not any("!=" in w for w in e.warnings)
