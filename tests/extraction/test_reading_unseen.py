@@ -15,6 +15,7 @@ from o2c.extraction.pages import Page, Word
 from o2c.extraction.service import extract_document
 from o2c.extraction.tables import find_header
 from tests.extraction.conftest import draw_pdf
+from tests.extraction.test_dates_and_bodies import _mail
 from tests.extraction.test_reading_generalizes import _po as po_pdf
 
 D = Decimal
@@ -127,3 +128,27 @@ def test_a_tax_rate_under_a_rate_header_gives_way_to_the_price_that_makes_the_ro
     got = [(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in e.order.lines]
     assert got == [("BRG-6204", D("100"), D("4.10"), D("410.00")), ("PK-70359", D("10"), D("2.50"), D("25.00"))]
     assert not any("!=" in w for w in e.warnings)
+
+
+def test_an_outlook_reply_with_upper_case_french_columns_and_a_digits_only_po_is_an_order():
+    cell = '<td style="border:solid #999 1pt"><p class="MsoNormal">{}</p></td>'
+    row = lambda *cells: "<tr>" + "".join(cell.format(c) for c in cells) + "</tr>"  # noqa: E731
+    html = (
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office"><body><div class="WordSection1">'
+        '<p class="MsoNormal">Hello,<o:p></o:p></p><p class="MsoNormal">please find the details below.<o:p></o:p></p>'
+        '<p class="MsoNormal">Commande N°: 4521213143<o:p></o:p></p>'
+        '<p class="MsoNormal">Date: 2026-04-18<o:p></o:p></p><table border="1">'
+        + row("RÉFÉRENCE", "DÉSIGNATION", "QTÉ", "P.U.", "MONTANT")
+        + row("BRG-6204", "Roulement", "40 BX", "2.191,25", "87.650,00")
+        + row("PK-70359", "Agrafe", "20 M", "2.250,15", "45.003,00")
+        + '</table><p class="MsoNormal">Total TTC: 132.653,00<o:p></o:p></p>'
+        '<div style="border-top:solid #E1E1E1 1pt"><p class="MsoNormal"><b>De :</b> Northwind Sales<o:p></o:p></p>'
+        '<p class="MsoNormal">Merci pour votre offre.<o:p></o:p></p></div></div></body></html>'
+    )
+    (e,) = extract_document(_mail(html), filename="reply.eml", grounding=GROUND)
+    assert e.document_type == "purchase_order"
+    assert e.order.po_number == "4521213143"
+    assert [(ln.sku, ln.quantity, ln.amount) for ln in e.order.lines] == [
+        ("BRG-6204", D("40"), D("87650.00")),
+        ("PK-70359", D("20"), D("45003.00")),
+    ]
