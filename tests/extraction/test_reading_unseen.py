@@ -152,3 +152,23 @@ def test_an_outlook_reply_with_upper_case_french_columns_and_a_digits_only_po_is
         ("BRG-6204", D("40"), D("87650.00")),
         ("PK-70359", D("20"), D("45003.00")),
     ]
+
+
+def test_a_csv_remittance_printing_the_payment_on_its_first_row_only_is_one_payment():
+    csv = (
+        b"Payer,Pay Date,Payment Reference,Invoice No.,Gross,Discount,Net Paid\n"
+        b"Acme Industrial Supply Inc.,2026-03-24,PAY-881,INV-1,1000.00,20.00,980.00\n"
+        b",,,INV-2,250.00,0.00,250.00\n"
+        b",,,INV-3,100.00,0.00,100.00\n"
+    )
+    (e,) = extract_document(csv, filename="remit.csv", media_type="text/csv")
+    r = e.remittance
+    assert (r.payment_reference, r.payer_name, r.payment_date) == (
+        "PAY-881",
+        "Acme Industrial Supply Inc.",
+        date(2026, 3, 24),
+    )
+    assert [i.invoice_number for i in r.items] == ["INV-1", "INV-2", "INV-3"] and r.amount == D("1330.00")
+    # a blank reference under a different pay date is no continuation: two payments, as printed
+    other_day = csv.replace(b",,,INV-3", b",2026-03-25,,INV-3")
+    assert len(extract_document(other_day, filename="remit.csv", media_type="text/csv")) == 2
