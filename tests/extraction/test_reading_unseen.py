@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import group_lines
 from o2c.extraction.normalize import GUESSED_DATE
@@ -172,3 +174,22 @@ def test_a_csv_remittance_printing_the_payment_on_its_first_row_only_is_one_paym
     # a blank reference under a different pay date is no continuation: two payments, as printed
     other_day = csv.replace(b",,,INV-3", b",2026-03-25,,INV-3")
     assert len(extract_document(other_day, filename="remit.csv", media_type="text/csv")) == 2
+
+
+def test_a_label_too_wide_for_its_column_runs_into_its_value_and_is_cut_off_it():
+    label = "Riferimento pagamento"
+    touching = 345 + stringWidth(label, "Helvetica", 10)  # the value drawn where the label ends: one word
+    items = [
+        (40, 40, "Delta Motors S.r.l."),
+        (396, 40, "Avviso di pagamento"),
+        (345, 72, "Data pagamento"),
+        (465, 72, "03.08.2026"),
+        (345, 87, label),
+        (touching, 87, "PAY-20260803-4926"),
+        (345, 102, "Importo pagato"),
+        (465, 102, "2.259,69"),
+        (40, 184, "Fattura      Data fattura   Importo fattura   Sconto   Importo pagato"),
+        (40, 200, "RE689005     14.06.2026     2.259,69          0,00     2.259,69"),
+    ]
+    (e,) = extract_document(draw_pdf([items]), filename="remit.pdf")
+    assert e.remittance.payment_reference == "PAY-20260803-4926"
