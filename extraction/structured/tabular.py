@@ -235,6 +235,7 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
     body = [(r, row) for r, row in enumerate(rows[at + 1 :], start=at + 2) if any(_filled(c) for c in row)]
     if media_type != XLSX:
         _check_row_widths(rows[at], body)
+    _payer_by_content(rows[at], body, columns)
     reader = _TableReader(decide_date_order(all_text), columns, _decimal_comma(body, columns))
     preamble = reader.preamble(rows[:at])
     groups: dict[str | None, list[tuple[int, list[object]]]] = {}
@@ -267,6 +268,25 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
         extraction.remittance = reader.remittance(members, preamble, log, len(groups) == 1 and declared_total)
         results.append(log.finish(extraction))
     return results
+
+
+_PAYER_WORDS = {"from", "customer", "company", "client", "cliente", "kunde", "klant", "name"}
+
+
+def _payer_by_content(header: list[object], body: list[tuple[int, list[object]]], columns: dict[str, int]) -> None:
+    """A header too generic on its own ('From', 'Customer') names the payer when its cells say so: one name,
+    the same on every row (one payment has one payer), in letters, no date or amount."""
+    if "payer_name" in columns:
+        return
+    taken = set(columns.values())
+    for i, cell in enumerate(header):
+        if i in taken or not isinstance(cell, str) or normalize_header(cell) not in _PAYER_WORDS:
+            continue
+        values = {str(row[i]).strip() for _, row in body if i < len(row) and _filled(row[i])}
+        name = next(iter(values)) if len(values) == 1 else ""
+        if len(re.findall(r"[^\W\d_]", name)) >= 4 and parse_amount(name) is None and parse_date(name) is None:
+            columns["payer_name"] = i
+            return
 
 
 def _continues(reader: _TableReader, row: list[object], first: list[object]) -> bool:

@@ -193,3 +193,18 @@ def test_a_label_too_wide_for_its_column_runs_into_its_value_and_is_cut_off_it()
     ]
     (e,) = extract_document(draw_pdf([items]), filename="remit.pdf")
     assert e.remittance.payment_reference == "PAY-20260803-4926"
+
+
+def test_a_generic_from_column_names_the_payer_when_it_holds_one_name_on_every_row():
+    csv = (
+        b'"From","Payment Date","Trace No.","Document No.","Net Paid"\n'
+        b'"Orion Dental Labs Ltd.","2026-10-11","PAY-1584","90305445","4,313.49"\n'
+        b'"Orion Dental Labs Ltd.","2026-10-11","PAY-1584","RE359397","13,324.99"\n'
+    )
+    (e,) = extract_document(csv, filename="remit.csv", media_type="text/csv")
+    assert e.remittance.payer_name == "Orion Dental Labs Ltd."
+    two_names = csv.replace(
+        b'"Orion Dental Labs Ltd.","2026-10-11","PAY-1584","RE', b'"Acme Inc.","2026-10-11","PAY-1584","RE'
+    )
+    (e,) = extract_document(two_names, filename="remit.csv", media_type="text/csv")
+    assert e.remittance.payer_name is None  # 'From' alone says nothing: two names are no one payer
