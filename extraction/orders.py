@@ -156,6 +156,9 @@ def _read_buyer(order: ExtractedOrder, lines: list[Line], labelled: list[Hit], e
     """The letterhead names the buyer, unless a 'Buyer:' label comes first (the page opens with the buyer's block)."""
     head = letterhead(lines, ORDER_LABELS, stop_fields=_BLOCK_STOPS)
     first = labelled[0] if labelled and lines and labelled[0].page == lines[0].page else None
+    bill_to = evidence.provenance.get("order.bill_to", {}).get("bbox")
+    if first and head is None and order.bill_to and bill_to and first.bbox[1] > bill_to[3]:
+        first = None  # named below the buyer's block ('Authorized by: Purchasing'): a signer, not the company
     if first and (head is None or first.bbox[1] < head.bbox[1]) and re.search(r"[A-Za-zÄÖÜäöü]{2}", first.text):
         order.buyer_name = clean_text(first.text)
         evidence.record("order.buyer_name", 0.8, first.words, page=first.page)

@@ -208,3 +208,26 @@ def test_a_generic_from_column_names_the_payer_when_it_holds_one_name_on_every_r
     )
     (e,) = extract_document(two_names, filename="remit.csv", media_type="text/csv")
     assert e.remittance.payer_name is None  # 'From' alone says nothing: two names are no one payer
+
+
+def _po_billed(top: list[tuple[float, float, str]], bottom: list[tuple[float, float, str]]) -> bytes:
+    items = [
+        (50, 40, "PURCHASE ORDER"),
+        *top,
+        (50, 130, "Bill To:"),
+        (50, 144, "Orion Dental Labs Ltd."),
+        (50, 158, "933 Via Roma, Reno, NV 89501"),
+        (50, 200, "SKU        Description      Qty    Unit Price    Amount"),
+        (50, 216, "BRG-6204   Ball bearing     100    4.10          410.00"),
+        (50, 250, "Total 410.00"),
+        *bottom,
+    ]
+    return draw_pdf([items], font="Courier", size=9)
+
+
+def test_without_a_letterhead_the_buyer_is_the_bill_to_block_not_a_value_or_a_signer():
+    top = [(300, 70, "PO Number:"), (400, 70, "70801388"), (300, 84, "Issue Date:"), (400, 84, "October 26, 2026")]
+    (e,) = extract_document(_po_billed(top, []), filename="po.pdf")
+    assert e.order.buyer_name == "Orion Dental Labs Ltd."  # not 'October 26, 2026', right of its label
+    (e,) = extract_document(_po_billed(top[:2], [(50, 290, "Authorized by: Purchasing")]), filename="po.pdf")
+    assert e.order.buyer_name == "Orion Dental Labs Ltd."  # a sign-off below the items names a signer
