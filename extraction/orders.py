@@ -288,11 +288,12 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
         k = code_in_words(words, grounding)
         if k is not None:
             row.cells["sku"] = [words[k]]
-            rest = (
-                words[k + 1 :]
-                if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text)
-                else (words[:k] + words[k + 1 :])
-            )
+            if name == "description" and k == len(words) - 1:
+                rest = words[:k]  # 'Ball gasket 12V 057216': the code printed after the description
+            elif name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text):
+                rest = words[k + 1 :]
+            else:
+                rest = words[:k] + words[k + 1 :]
             if name != "description":  # 'ABC-123 Compact' under an item header: the words are the description's
                 after = words[k + 1 :]
                 n = next((j for j, w in enumerate(after) if not re.search(r"[a-z]{2}", w.text)), len(after))
@@ -322,6 +323,14 @@ def _recover_by_arithmetic(
     a price column that held something else (a tax rate under 'Rate') gives way to the number that agrees."""
     if line.amount is None:
         return
+    price_cell = row.cells.get("unit_price", [])
+    if line.quantity is None and len(price_cell) == 2:  # '3 | 854,76' under a squeezed 'CANT.PRECIO': two cells
+        qty, (price, words) = parse_amount(price_cell[0].text, decimal_comma), amount_in(price_cell[1:], decimal_comma)
+        if agrees(qty, price, line.amount) and not agrees(Decimal(1), line.unit_price, line.amount):
+            line.quantity, line.unit_price = qty, price
+            evidence.record(f"{path}.quantity", 0.85, price_cell[:1], page=row.page)
+            evidence.record(f"{path}.unit_price", 0.85, words, page=row.page)
+            return
     spare = [w for w in row.words() + row.cells.get(IGNORED, []) if w not in used]
     candidates = numbers_in(spare, decimal_comma)
     if line.unit_price is not None and line.quantity is not None:

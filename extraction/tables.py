@@ -119,15 +119,24 @@ def _header_cells(runs: list[list[Word]], columns: LabelSet, min_columns: int) -
     unmatched = 0
     for words in runs:
         i = 0
+        loose: int | None = None  # the first of the unmatched words just before words[i], in one header cell
         while i < len(words):
             hit = columns.match_at(words, i)
             if hit:
                 name, n, _ = hit
-                found.append(Column(name, words[i].x0, words[i + n - 1].x1))
+                # 'OUR ITEM', 'Buyer Part No.': a word the lexicon lacks, tight before a label, is the same cell's,
+                # and the cell's values start under it
+                start = words[loose].x0 if loose is not None else words[i].x0
+                found.append(Column(name, start, words[i + n - 1].x1))
                 i += n
+                loose = None
             else:
                 unmatched += 1
+                if loose is None or words[i].x0 - words[i - 1].x1 > words[i].height:
+                    loose = i
                 i += 1
+            if loose is not None and i < len(words) and words[i].x0 - words[i - 1].x1 > words[i].height:
+                loose = None  # a column gap: the loose words are a cell of their own
     names = {c.name for c in found if c.name != IGNORED}
     # two named columns beside an ignored one ('Amount Paid | Invoice # | Invoice Date') make a header too
     small = len(names) >= 2 and len(found) >= 3 and not unmatched

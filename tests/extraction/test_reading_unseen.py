@@ -231,3 +231,20 @@ def test_without_a_letterhead_the_buyer_is_the_bill_to_block_not_a_value_or_a_si
     assert e.order.buyer_name == "Orion Dental Labs Ltd."  # not 'October 26, 2026', right of its label
     (e,) = extract_document(_po_billed(top[:2], [(50, 290, "Authorized by: Purchasing")]), filename="po.pdf")
     assert e.order.buyer_name == "Orion Dental Labs Ltd."  # a sign-off below the items names a signer
+
+
+def test_a_quantity_that_falls_into_the_price_cell_of_a_squeezed_header_is_the_quantity():
+    header = "SKU        Description      QTY.PRICE         Amount"
+    rows = [(166, "BRG-6204   Ball bearing          3 854,76      2.564,28")]
+    (e,) = extract_document(_po(rows, header, total="Total 2.564,28"), filename="po.pdf", grounding=GROUND)
+    (line,) = e.order.lines
+    assert (line.quantity, line.unit_price, line.amount) == (D("3"), D("854.76"), D("2564.28"))
+
+
+def test_a_header_word_the_lexicon_lacks_belongs_to_the_label_it_is_printed_against():
+    header = "Description      OUR ITEM    Qty   Unit Price   Amount"
+    rows = [(166, "Ball bearing     057216      10    4.10         41.00")]
+    for grounding in (None, Grounding(skus=frozenset({"057216"}))):
+        (e,) = extract_document(_po(rows, header, total="Total 41.00"), filename="po.pdf", grounding=grounding)
+        (line,) = e.order.lines
+        assert (line.sku, line.description) == ("057216", "Ball bearing")
