@@ -120,6 +120,15 @@ def code_text(text: str) -> str:
     return text.strip(",;").rstrip(".,;:'`’") or text
 
 
+def reference_hit(hits: list[Hit]) -> tuple[Hit, bool]:
+    """The first labelled value holding a digit (a PO number, a payment reference), else the first; and whether
+    it holds one (a reference without a digit is a label word more likely than a reference)."""
+    for hit in hits:
+        if re.search(r"\d", hit.text):
+            return hit, True
+    return hits[0], False
+
+
 def first_token(hit: Hit) -> tuple[str, list[Word]]:
     """A reference number: the first word of the value that holds a digit (else the first word)."""
     for word in hit.words:

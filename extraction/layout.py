@@ -257,11 +257,18 @@ def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None 
                     value = labels.unglue_value(key, name, value)
                 if not value:
                     value = _next_segment(line, si, labels)
+                beside = bool(value)
                 if not value:
                     value = _value_below(lines, li, segment[i : i + n], labels)
                 if value:
                     text = " ".join(w.text for w in value)
                     hits.setdefault(name, []).append(Hit(name, text, value, line.page, key))
+                if beside and not re.search(r"\d", " ".join(w.text for w in value)):
+                    # no digit right of the label: labels over their values run into each other ('Referencia de
+                    # pago Método de pago'), so the value below is a candidate too (callers wanting a number take it)
+                    below = _value_below(lines, li, segment[i : i + n], labels)
+                    if below:
+                        hits[name].append(Hit(name, " ".join(w.text for w in below), below, line.page, key))
                 i += n + (len(value) if value and value[0] in segment else 0)
     return hits
 

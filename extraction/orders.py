@@ -16,6 +16,7 @@ from o2c.extraction.fields import (
     first_token,
     letterhead,
     read_totals,
+    reference_hit,
     section_lines,
 )
 from o2c.extraction.grounding import Grounding, code_key
@@ -72,9 +73,9 @@ def extract_order(
     hits = find_labelled(lines, ORDER_LABELS, skip=consumed)
 
     if "po_number" in hits:
-        hit = hits["po_number"][0]
+        hit, digits = reference_hit(hits["po_number"])
         order.po_number, words = first_token(hit)
-        evidence.record("order.po_number", 0.95 if re.search(r"\d", order.po_number) else 0.6, words, page=hit.page)
+        evidence.record("order.po_number", 0.95 if digits else 0.6, words, page=hit.page)
     value: date | Decimal | None  # a date here, an amount in the totals below
     for name in ("order_date", "requested_delivery_date"):
         for hit in hits.get(name, []):
@@ -177,6 +178,7 @@ def _read_lines(
         return
     names = table.names  # a repeated header read partly (a skewed scan) must not change what 'Item' means
     item_as = IGNORED if {"sku", "description"} <= names else ("sku" if "description" in names else "description")
+    _set_aside_line_numbers(table.rows)
     for row in table.rows:
         if "item" in row.cells:
             row.cells.setdefault(item_as, []).extend(row.cells.pop("item"))
@@ -305,6 +307,22 @@ def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
 
 
 _LINE_NO = re.compile(r"\d{1,3}\.?")
+
+
+def _set_aside_line_numbers(rows) -> None:
+    """A line-number column the header did not name ('N°') falls into the description: numbers opening every
+    row's description that count up in even steps (1, 2, 3 or 10, 20, 30) are line numbers, not words."""
+    if len(rows) < 2:
+        return
+    firsts = [(row.cells.get("description") or [None])[0] for row in rows]
+    if any(w is None or not _LINE_NO.fullmatch(w.text) for w in firsts):
+        return
+    numbers = [int(w.text.rstrip(".")) for w in firsts]
+    steps = {b - a for a, b in zip(numbers, numbers[1:], strict=False)}
+    if len(steps) == 1 and next(iter(steps)) > 0 and numbers[0] == next(iter(steps)):
+        for row, word in zip(rows, firsts, strict=True):
+            row.cells["description"].remove(word)
+            row.cells.setdefault(IGNORED, []).append(word)
 
 
 def _reading_order(words: list[Word]) -> list[Word]:

@@ -248,3 +248,27 @@ def test_a_header_word_the_lexicon_lacks_belongs_to_the_label_it_is_printed_agai
         (e,) = extract_document(_po(rows, header, total="Total 41.00"), filename="po.pdf", grounding=grounding)
         (line,) = e.order.lines
         assert (line.sku, line.description) == ("057216", "Ball bearing")
+
+
+def test_labels_over_their_values_that_run_into_each_other_take_the_values_below():
+    items = [
+        (40, 40, "Delta Hydraulics S.L."),
+        (400, 40, "Aviso de pago"),
+        (40, 100, "Fecha de pago:  Referencia de pagoMetodo de pago:  Importe pagado:"),
+        (40, 114, "2026-05-23       4496695           SEPA             21.131,56"),
+        (40, 160, "N.º factura  Fecha factura Importe factura Descuento Importe pagado"),
+        (40, 176, "2026-05896   2026-05-07         21.131,56      0,00     21.131,56"),
+    ]
+    (e,) = extract_document(draw_pdf([items], font="Courier", size=9), filename="remit.pdf")
+    r = e.remittance
+    assert (r.payment_reference, r.payment_date) == ("4496695", date(2026, 5, 23))  # not 'de', the label's word
+
+
+def test_line_numbers_under_a_header_the_lexicon_lacks_are_not_description_words():
+    header = "No°  Description              Code         Qty   Unit Price   Amount"
+    rows = [
+        (166, "10   Compact V-belt 21mm      BRG-6204     3     4.10         12.30"),
+        (182, "20   Spring clip              PK-70359     10    2.50         25.00"),
+    ]
+    (e,) = extract_document(_po(rows, header, total="Total 37.30"), filename="po.pdf", grounding=GROUND)
+    assert [ln.description for ln in e.order.lines] == ["Compact V-belt 21mm", "Spring clip"]
