@@ -39,6 +39,7 @@ from o2c.extraction.linecells import (
 )
 from o2c.extraction.normalize import (
     GUESSED_DATE,
+    DateOrder,
     clean_text,
     decide_date_order,
     detect_currency,
@@ -77,6 +78,7 @@ def extract_order(
         order.po_number, words = first_token(hit)
         evidence.record("order.po_number", 0.95 if digits else 0.6, words, page=hit.page)
     value: date | Decimal | None  # a date here, an amount in the totals below
+    guessed: dict[str, str] = {}  # field -> the printed date whose day and month could be either way round
     for name in ("order_date", "requested_delivery_date"):
         for hit in hits.get(name, []):
             value = parse_date(hit.text, dates)
@@ -84,7 +86,11 @@ def extract_order(
                 setattr(order, name, value)
                 guess = guessed_order(hit.text, value, dates)  # day and month could be either way round
                 evidence.record(f"order.{name}", GUESSED_DATE if guess else 0.95, hit.words, page=hit.page)
+                if guess:
+                    guessed[name] = hit.text
                 break
+    if guessed:
+        _order_dates_by_sequence(order, guessed, dates, evidence)
     if "payment_terms" in hits:
         hit = hits["payment_terms"][0]
         order.payment_terms = clean_text(hit.text)
@@ -132,6 +138,28 @@ def extract_order(
     if not order.lines:
         evidence.missing("order.lines", "no order lines found")
     return order
+
+
+SEQUENCED_DATE = 0.9  # the day/month order only 'delivery is not before the order' decided
+
+
+def _order_dates_by_sequence(order: ExtractedOrder, guessed: dict[str, str], dates, evidence: Evidence) -> None:
+    """Dates that read both ways, decided by the one order in which delivery does not come before the order date
+    (01/05 and 02/04: 1 May and 2 April cannot both hold). Both orders possible: they stay guesses."""
+    readings = {}
+    for day_first in (dates.day_first, not dates.day_first):
+        way = DateOrder(day_first, dates.decided_by)
+        got = {
+            n: parse_date(guessed[n], way) if n in guessed else getattr(order, n)
+            for n in ("order_date", "requested_delivery_date")
+        }
+        if got["order_date"] and got["requested_delivery_date"]:
+            readings[day_first] = got if got["order_date"] <= got["requested_delivery_date"] else None
+    if len(readings) == 2 and sum(r is not None for r in readings.values()) == 1:
+        chosen = next(r for r in readings.values() if r is not None)
+        for name in guessed:
+            setattr(order, name, chosen[name])
+            evidence.adjust(f"order.{name}", SEQUENCED_DATE, floor=True)
 
 
 def _line_table(lines: list[Line], decimal_comma: bool | None):

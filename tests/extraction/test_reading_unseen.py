@@ -272,3 +272,12 @@ def test_line_numbers_under_a_header_the_lexicon_lacks_are_not_description_words
     ]
     (e,) = extract_document(_po(rows, header, total="Total 37.30"), filename="po.pdf", grounding=GROUND)
     assert [ln.description for ln in e.order.lines] == ["Compact V-belt 21mm", "Spring clip"]
+
+
+def test_dates_that_read_both_ways_are_decided_when_only_one_way_delivers_after_the_order():
+    (e,) = extract_document(_dated_po("01/05/2026", "02/04/2026"), filename="po.pdf", grounding=GROUND)
+    # day first would deliver on 2 April an order of 1 May: month first is the only reading that holds
+    assert (e.order.order_date, e.order.requested_delivery_date) == (date(2026, 1, 5), date(2026, 2, 4))
+    assert e.confidence["order.order_date"] >= 0.9 and e.confidence["order.requested_delivery_date"] >= 0.9
+    (e,) = extract_document(_dated_po("07/02/2026", "07/10/2026"), filename="po.pdf", grounding=GROUND)
+    assert e.confidence["order.order_date"] == GUESSED_DATE  # both readings deliver after the order: a guess
