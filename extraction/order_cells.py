@@ -5,6 +5,7 @@ the rows; these rules mend their cells)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 from o2c.core.money import parse_amount
@@ -153,3 +154,30 @@ def recover_by_arithmetic(
         if found:
             line.quantity = found[0]
             evidence.record(f"{path}.quantity", 0.85, [found[1]], page=row.page)
+
+
+def unglue_codes(words: list[Word], grounding: Grounding | None) -> list[Word]:
+    """Two codes printed without a gap in a squeezed table ('2038-74282HMJ84660': a customer's part number
+    against our SKU) are two words again where master data knows both halves; other words stay as they are."""
+    if grounding is None or grounding.empty:
+        return words
+    out: list[Word] = []
+    for word in words:
+        text = word.text
+        cut = None
+        if len(text) >= 8 and re.search(r"\d", text) and grounding.known_code(text) is None:
+            cut = next(
+                (
+                    k
+                    for k in range(3, len(text) - 2)
+                    if grounding.known_code(text[:k]) and grounding.known_code(text[k:])
+                ),
+                None,
+            )
+        if cut is None:
+            out.append(word)
+            continue
+        at = word.x0 + (word.x1 - word.x0) * cut / len(text)
+        out.append(replace(word, text=text[:cut], x1=at, span=None))
+        out.append(replace(word, text=text[cut:], x0=at, span=None))
+    return out

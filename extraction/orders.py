@@ -46,6 +46,7 @@ from o2c.extraction.order_cells import (
     recover_by_arithmetic,
     set_aside_line_numbers,
     sort_code_cells,
+    unglue_codes,
 )
 from o2c.extraction.pages import Word
 from o2c.extraction.prose import read_prose_header, read_sentences
@@ -209,6 +210,8 @@ def _read_lines(
     item_as = IGNORED if {"sku", "description"} <= names else ("sku" if "description" in names else "description")
     set_aside_line_numbers(table.rows)
     for row in table.rows:
+        for name, words in row.cells.items():
+            row.cells[name] = unglue_codes(words, grounding)
         if "item" in row.cells:
             row.cells.setdefault(item_as, []).extend(row.cells.pop("item"))
         sort_code_cells(row, names, grounding)
@@ -287,7 +290,7 @@ def _read_rows_by_arithmetic(
     for li, line in enumerate(lines):
         if id(line) in consumed:
             continue
-        read = _row_by_arithmetic(line.words, decimal_comma, grounding)
+        read = _row_by_arithmetic(unglue_codes(line.words, grounding), decimal_comma, grounding)
         if read is None:
             continue
         path = f"order.lines[{len(order.lines)}]"

@@ -281,3 +281,14 @@ def test_dates_that_read_both_ways_are_decided_when_only_one_way_delivers_after_
     assert e.confidence["order.order_date"] >= 0.9 and e.confidence["order.requested_delivery_date"] >= 0.9
     (e,) = extract_document(_dated_po("07/02/2026", "07/10/2026"), filename="po.pdf", grounding=GROUND)
     assert e.confidence["order.order_date"] == GUESSED_DATE  # both readings deliver after the order: a guess
+
+
+def test_a_customers_part_number_printed_against_our_sku_is_cut_from_it():
+    rows = [(166, "2033-80260BRG-6204 Ball bearing     100    4.10      410.00")]
+    for header in (
+        "Su codigo         Bezeichnung      Stk    Cena      Razem",  # no header word known: rows by arithmetic
+        "Part No.          Description      Qty    Price     Amount",
+    ):
+        (e,) = extract_document(_po(rows, header, total="Total 410.00"), filename="po.pdf", grounding=GROUND)
+        (line,) = e.order.lines
+        assert (line.sku, line.description, line.quantity) == ("BRG-6204", "Ball bearing", D("100")), header
