@@ -93,7 +93,7 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
                 return None
             if found:
                 labelled.append((segment[0].x0, segment[-1].x1))
-            right_of_label, value_of_label = value_of_label, bool(found) and found[1] == len(segment)
+            right_of_label, value_of_label = value_of_label, found is not None and found[1] == len(segment)
             text = " ".join(w.text for w in segment)
             # OCR spaces out big title letters ('PU RCH A SE ORDER'): compare titles without spaces
             squeezed = re.sub(r"\s+", "", text)
