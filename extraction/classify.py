@@ -48,10 +48,10 @@ _OTHER_TITLE = re.compile(
 )
 
 
-def _distinct_labels(section: str, fields: tuple[str, ...]) -> re.Pattern:
+def _distinct_labels(section: str, fields: tuple[str, ...], *, shortest: int = 6) -> re.Pattern:
     """Labels of the lexicon that name a field only this kind of document has (long enough not to be chance)."""
     found = sorted(
-        {label for name in fields for label in labels(section)[name] if len(label) >= 6}, key=len, reverse=True
+        {label for name in fields for label in labels(section)[name] if len(label) >= shortest}, key=len, reverse=True
     )
     return re.compile(
         r"(?i)(?<!\w)(" + "|".join(r"\s*".join(re.escape(w) for w in f.split()) for f in found) + r")(?!\w)"
@@ -61,6 +61,8 @@ def _distinct_labels(section: str, fields: tuple[str, ...]) -> re.Pattern:
 _PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", "ship_to"))
 # what an order's line table is headed with, in every lexicon language ('Aantal', 'Stukprijs', 'Cantidad')
 _PO_COLUMNS = _distinct_labels("line_columns", ("quantity", "unit_price", "net_unit_price"))
+# short column labels ('Qté', 'P.U.', 'Qty') count only inside a column-aligned header row, where they are no chance
+_PO_SHORT_COLUMNS = _distinct_labels("line_columns", ("quantity", "unit_price", "net_unit_price"), shortest=2)
 _REMIT_LABELS = _distinct_labels("remittance", ("payment_date", "payment_reference", "payment_method", "amount"))
 
 
@@ -124,6 +126,9 @@ def classify_document(text: str, *, title_text: str | None = None, free_text: bo
         add(kind, 3.0 if rank == 0 else 1.5, f"title '{word}'")
     po_hits = {m.group(0).lower() for m in _PO_EVIDENCE.finditer(text)} | _label_hits(_PO_LABELS, text)
     po_hits |= _label_hits(_PO_COLUMNS, text)
+    po_hits |= {
+        " ".join(m.group(0).lower().split()) for m in _PO_SHORT_COLUMNS.finditer(text) if _in_table_row(text, m.start())
+    }
     remit_hits = {m.group(0).lower() for m in _REMIT_EVIDENCE.finditer(text)} | _label_hits(_REMIT_LABELS, text)
     invoice_hits = {m.group(0).lower() for m in _INVOICE_EVIDENCE.finditer(text)}
     if po_hits:

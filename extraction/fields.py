@@ -80,18 +80,20 @@ def read_totals(lines: list[Line], skip: set[int], decimal_comma: bool | None) -
 
 def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) -> Hit | None:
     """The issuer's name at the top of page 1: the first segment that is no title, label, page number, or value
-    printed under a label on the line above ('Date' over 'April 16, 2026')."""
+    printed under a label on the line above ('Date' over 'April 16, 2026') or right of one on its own line."""
     above: list[tuple[float, float]] = []  # where the previous line's labels sit
     for line in lines[:8]:
         if line.page != lines[0].page:
             break
         labelled: list[tuple[float, float]] = []
+        value_of_label = False  # the segment right of a label is its value ('Issue Date:   October 26, 2026')
         for segment in line.segments:
             found = labels.match_at(segment, 0)
             if found and found[0] in stop_fields:
                 return None
             if found:
                 labelled.append((segment[0].x0, segment[-1].x1))
+            right_of_label, value_of_label = value_of_label, found is not None and found[1] == len(segment)
             text = " ".join(w.text for w in segment)
             # OCR spaces out big title letters ('PU RCH A SE ORDER'): compare titles without spaces
             squeezed = re.sub(r"\s+", "", text)
@@ -103,6 +105,7 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
                 or not re.search(r"[A-Za-zÄÖÜäöü]{2}", text)
                 or ":" in text
                 or any(x0 < segment[-1].x1 and segment[0].x0 < x1 for x0, x1 in above)
+                or right_of_label
             ):
                 continue
             name = _LETTERHEAD_SPLIT.split(text)[0].strip()
@@ -115,6 +118,15 @@ def letterhead(lines: list[Line], labels: LabelSet, *, stop_fields: set[str]) ->
 def code_text(text: str) -> str:
     """A printed code without the punctuation after it ('PO-07403.': a speck, or a sentence's full stop)."""
     return text.strip(",;").rstrip(".,;:'`’") or text
+
+
+def reference_hit(hits: list[Hit]) -> tuple[Hit, bool]:
+    """The first labelled value holding a digit (a PO number, a payment reference), else the first; and whether
+    it holds one (a reference without a digit is a label word more likely than a reference)."""
+    for hit in hits:
+        if re.search(r"\d", hit.text):
+            return hit, True
+    return hits[0], False
 
 
 def first_token(hit: Hit) -> tuple[str, list[Word]]:

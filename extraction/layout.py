@@ -187,6 +187,20 @@ class LabelSet:
                 self._index.setdefault(bare + "#", (name, label))
         self._prefixes = {key[:end] for key in self._index for end in range(1, len(key) + 1)}
 
+    def unglue_value(self, key: str, name: str, value: list[Word]) -> list[Word]:
+        """The value with the rest of a longer label of the same field cut off its first word: a label too wide
+        for its column runs into the value ('Riferimento pagamentoPAY-1' is 'Riferimento pagamento' + 'PAY-1')."""
+        first = value[0]
+        for label, field_name, _ in self.keys:  # longest labels first
+            if field_name != name or len(label) <= len(key) or not label.startswith(key):
+                continue
+            cut = _chars_spelling(first.text, label[len(key) :])
+            if cut is not None and re.match(r"[A-Z0-9#]", first.text[cut:]):
+                at = first.x0 + (first.x1 - first.x0) * cut / len(first.text)
+                rest = Word(first.text[cut:], at, first.top, first.x1, first.bottom, first.confidence, None)
+                return [rest, *value[1:]]
+        return value
+
     def match_at(self, words: list[Word], i: int) -> tuple[str, int, str] | None:
         """(field, words consumed, label key) when a label starts at words[i], longest label first. The key grows
         a word at a time (compacting is per character, so it equals compacting the joined words) and stops as
@@ -208,6 +222,21 @@ class LabelSet:
         return found[0], best[0], found[1]
 
 
+def _chars_spelling(text: str, key: str) -> int | None:
+    """How many leading characters of text compact to key ('pagamentoPAY-1', 'pagamento' -> 9), else None."""
+    k = 0
+    for j, char in enumerate(text):
+        if k == len(key):
+            return j
+        c = compact(char)
+        if not c:
+            continue
+        if c != key[k] and fold_accents(c) != fold_accents(key[k]):
+            return None
+        k += 1
+    return None  # the whole word spells the rest of the label: no value glued to it
+
+
 def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None = None) -> dict[str, list[Hit]]:
     """Every labelled value in reading order: the rest of the label's segment, else the next segment, else below."""
     hits: dict[str, list[Hit]] = {}
@@ -224,13 +253,22 @@ def find_labelled(lines: list[Line], labels: LabelSet, *, skip: set[int] | None 
                     continue
                 name, n, key = found
                 value = _value_right(segment, i + n, labels)
+                if value and value[0] is segment[i + n]:
+                    value = labels.unglue_value(key, name, value)
                 if not value:
                     value = _next_segment(line, si, labels)
+                beside = bool(value)
                 if not value:
                     value = _value_below(lines, li, segment[i : i + n], labels)
                 if value:
                     text = " ".join(w.text for w in value)
                     hits.setdefault(name, []).append(Hit(name, text, value, line.page, key))
+                if beside and not re.search(r"\d", " ".join(w.text for w in value)):
+                    # no digit right of the label: labels over their values run into each other ('Referencia de
+                    # pago Método de pago'), so the value below is a candidate too (callers wanting a number take it)
+                    below = _value_below(lines, li, segment[i : i + n], labels)
+                    if below:
+                        hits[name].append(Hit(name, " ".join(w.text for w in below), below, line.page, key))
                 i += n + (len(value) if value and value[0] in segment else 0)
     return hits
 

@@ -70,7 +70,7 @@ class DateOrder:
     """How this document orders numeric dates: day first (14.03.2026) or month first (03/14/2026)."""
 
     day_first: bool
-    decided_by: str  # "unambiguous date" | "locale" | "default"
+    decided_by: str  # "unambiguous date" | "locale" (the writer's language or format) | "currency" | "default"
 
 
 def decide_date_order(text: str) -> DateOrder:
@@ -85,7 +85,7 @@ def decide_date_order(text: str) -> DateOrder:
     if votes_day != votes_month:
         return DateOrder(votes_day > votes_month, "unambiguous date")
     dotted = sum(1 for m in NUMERIC_DATE.finditer(text) if m.group(2) == ".")
-    if _GERMAN_HINTS.search(text) or re.search(r"€|\bEUR\b", text) or dotted:
+    if _GERMAN_HINTS.search(text) or dotted:
         return DateOrder(True, "locale")
     # labels in a language of day-first countries (every lexicon language but English), or amounts written
     # 1.234,56: a continental document writes 08/01/2026 for the 8th of January
@@ -93,8 +93,10 @@ def decide_date_order(text: str) -> DateOrder:
     foreign = sum(n for lang, n in languages.items() if lang != "en")
     if foreign > languages.get("en", 0) or decide_decimal_comma(text):
         return DateOrder(True, "locale")
-    if re.search(r"£|\bGBP\b", text):
-        return DateOrder(True, "locale")
+    if re.search(r"£|\bGBP\b|€|\bEUR\b", text):
+        # the currency is the deal's, not the writer's habit (a US buyer pays in pounds too): day first is
+        # likelier, but a date that reads both ways stays a guess (guessed_order)
+        return DateOrder(True, "currency")
     return DateOrder(False, "default")
 
 
@@ -113,10 +115,13 @@ def parse_date(text: str | None, order: DateOrder | None = None) -> date | None:
     return min(found)[1] if found else None
 
 
+_GUESSES = ("default", "currency")  # decisions that leave a date reading both ways a guess
+
+
 def guessed_order(text: str | None, value: date | None, order: DateOrder) -> bool:
     """True when value was read from a numeric date that reads both ways ('08/01/2026') and nothing in the
-    document decided which (the default order): a guess, not a reading."""
-    if value is None or order.decided_by != "default" or value.day > 12 or value.day == value.month:
+    document decided which (the default order, or only the currency): a guess, not a reading."""
+    if value is None or order.decided_by not in _GUESSES or value.day > 12 or value.day == value.month:
         return False
     return any(
         ISO_DATE.match(text or "", m.start()) is None and int(m.group(1)) <= 12 and int(m.group(3)) <= 12

@@ -15,10 +15,9 @@ from o2c.extraction.fields import (
     decide_decimal_comma,
     first_token,
     letterhead,
-    payment_terms_in,
     read_totals,
+    reference_hit,
     section_lines,
-    signature_company,
 )
 from o2c.extraction.grounding import Grounding, code_key
 from o2c.extraction.layout import Hit, Line, find_labelled, read_block
@@ -26,40 +25,37 @@ from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import (
     REPAIRED_CONFIDENCE,
     agrees,
-    code_in_words,
-    factor_from_row,
     folded_number,
     looks_code,
     looks_uom,
-    numbers_in,
     price_from_amount,
-    quantity_cell_at_end,
     repair_row,
-    split_code_cell,
     split_quantity,
 )
-from o2c.extraction.nlp import find_entities
 from o2c.extraction.normalize import (
     GUESSED_DATE,
+    DateOrder,
     clean_text,
     decide_date_order,
     detect_currency,
     guessed_order,
     parse_date,
 )
+from o2c.extraction.order_cells import (
+    quantity_cell_in_description,
+    recover_by_arithmetic,
+    set_aside_line_numbers,
+    sort_code_cells,
+    unglue_codes,
+)
 from o2c.extraction.pages import Word
+from o2c.extraction.prose import read_prose_header, read_sentences
 from o2c.extraction.schema import ExtractedOrder, OrderLine
 from o2c.extraction.tables import IGNORED, read_table
 
 ORDER_LABELS = label_set("order")
 LINE_COLUMNS = label_set("line_columns")
 _BLOCK_STOPS = {"vendor", "ship_to", "bill_to"}
-# 'Please ship PO 45821: 10 x BRG-6204 at 4.10' and friends
-SENTENCE_LINE = re.compile(
-    r"(?i)(?P<qty>\d+(?:[.,]\d+)?)\s*(?:x|×|pcs\.?|units?|ea\.?|of|stk\.?|stück)\s+(?:of\s+)?"
-    r"(?P<sku>[A-Z0-9][A-Z0-9\-_/.]*\d[A-Z0-9\-_/]*)(?:\s*\((?P<desc>[^)]{1,80})\))?"
-    r"(?:\s+(?:at|@|for|à|zu(?:\s+je)?)\s*(?P<price>(?:[$€£]|USD|EUR|GBP)?\s*\d[\d.,]*)(?:\s*(?:each|ea|/ea|per\s+unit|je))?)?"
-)
 
 
 def extract_order(
@@ -80,10 +76,11 @@ def extract_order(
     hits = find_labelled(lines, ORDER_LABELS, skip=consumed)
 
     if "po_number" in hits:
-        hit = hits["po_number"][0]
+        hit, digits = reference_hit(hits["po_number"])
         order.po_number, words = first_token(hit)
-        evidence.record("order.po_number", 0.95 if re.search(r"\d", order.po_number) else 0.6, words, page=hit.page)
+        evidence.record("order.po_number", 0.95 if digits else 0.6, words, page=hit.page)
     value: date | Decimal | None  # a date here, an amount in the totals below
+    guessed: dict[str, str] = {}  # field -> the printed date whose day and month could be either way round
     for name in ("order_date", "requested_delivery_date"):
         for hit in hits.get(name, []):
             value = parse_date(hit.text, dates)
@@ -91,7 +88,11 @@ def extract_order(
                 setattr(order, name, value)
                 guess = guessed_order(hit.text, value, dates)  # day and month could be either way round
                 evidence.record(f"order.{name}", GUESSED_DATE if guess else 0.95, hit.words, page=hit.page)
+                if guess:
+                    guessed[name] = hit.text
                 break
+    if guessed:
+        _order_dates_by_sequence(order, guessed, dates, evidence)
     if "payment_terms" in hits:
         hit = hits["payment_terms"][0]
         order.payment_terms = clean_text(hit.text)
@@ -118,8 +119,8 @@ def extract_order(
             setattr(order, name, value)
             evidence.record(f"order.{name}", 0.93, hit.words, page=hit.page)
     if free_text is not None:
-        _read_sentences(order, free_text, evidence)
-        _read_prose_header(order, free_text, evidence, sent_on)
+        read_sentences(order, free_text, evidence)
+        read_prose_header(order, free_text, evidence, sent_on)
     if free_text is not None and not order.lines:
         _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     _ground_buyer(order, lines, evidence, grounding)
@@ -139,6 +140,28 @@ def extract_order(
     if not order.lines:
         evidence.missing("order.lines", "no order lines found")
     return order
+
+
+SEQUENCED_DATE = 0.9  # the day/month order only 'delivery is not before the order' decided
+
+
+def _order_dates_by_sequence(order: ExtractedOrder, guessed: dict[str, str], dates, evidence: Evidence) -> None:
+    """Dates that read both ways, decided by the one order in which delivery does not come before the order date
+    (01/05 and 02/04: 1 May and 2 April cannot both hold). Both orders possible: they stay guesses."""
+    readings = {}
+    for day_first in (dates.day_first, not dates.day_first):
+        way = DateOrder(day_first, dates.decided_by)
+        got = {
+            n: parse_date(guessed[n], way) if n in guessed else getattr(order, n)
+            for n in ("order_date", "requested_delivery_date")
+        }
+        if got["order_date"] and got["requested_delivery_date"]:
+            readings[day_first] = got if got["order_date"] <= got["requested_delivery_date"] else None
+    if len(readings) == 2 and sum(r is not None for r in readings.values()) == 1:
+        chosen = next(r for r in readings.values() if r is not None)
+        for name in guessed:
+            setattr(order, name, chosen[name])
+            evidence.adjust(f"order.{name}", SEQUENCED_DATE, floor=True)
 
 
 def _line_table(lines: list[Line], decimal_comma: bool | None):
@@ -164,6 +187,9 @@ def _read_buyer(order: ExtractedOrder, lines: list[Line], labelled: list[Hit], e
     """The letterhead names the buyer, unless a 'Buyer:' label comes first (the page opens with the buyer's block)."""
     head = letterhead(lines, ORDER_LABELS, stop_fields=_BLOCK_STOPS)
     first = labelled[0] if labelled and lines and labelled[0].page == lines[0].page else None
+    bill_to = evidence.provenance.get("order.bill_to", {}).get("bbox")
+    if first and head is None and order.bill_to and bill_to and first.bbox[1] > bill_to[3]:
+        first = None  # named below the buyer's block ('Authorized by: Purchasing'): a signer, not the company
     if first and (head is None or first.bbox[1] < head.bbox[1]) and re.search(r"[A-Za-zÄÖÜäöü]{2}", first.text):
         order.buyer_name = clean_text(first.text)
         evidence.record("order.buyer_name", 0.8, first.words, page=first.page)
@@ -182,10 +208,13 @@ def _read_lines(
         return
     names = table.names  # a repeated header read partly (a skewed scan) must not change what 'Item' means
     item_as = IGNORED if {"sku", "description"} <= names else ("sku" if "description" in names else "description")
+    set_aside_line_numbers(table.rows)
     for row in table.rows:
+        for name, words in row.cells.items():
+            row.cells[name] = unglue_codes(words, grounding)
         if "item" in row.cells:
             row.cells.setdefault(item_as, []).extend(row.cells.pop("item"))
-        _sort_code_cells(row, names, grounding)
+        sort_code_cells(row, names, grounding)
         i = len(order.lines)
         line = OrderLine()
         path = f"order.lines[{i}]"
@@ -219,12 +248,17 @@ def _read_lines(
                 evidence.record(f"{path}.quantity", 0.85, uom_words, page=row.page)
                 evidence.record(f"{path}.uom", 0.85, uom_words, page=row.page)
         for name in ("unit_price", "net_unit_price", "amount"):
-            value, words = amount_in(row.cells.get(name, []), decimal_comma)
+            cell = [w for w in row.cells.get(name, []) if "%" not in w.text]  # a rate is never money
+            value, words = amount_in(cell, decimal_comma)
             if value is not None:
                 target = "unit_price" if name == "net_unit_price" else name
                 setattr(line, target, value)
                 used.extend(words)
                 evidence.record(f"{path}.{target}", 0.9, words, page=row.page)
+        price_words = row.cells.get("unit_price", [])
+        if not line.uom and len(price_words) >= 2 and looks_uom(price_words[0].text) and line.quantity is not None:
+            line.uom = price_words[0].text.strip(".,")  # '4 PC | 332,20' under a squeezed header: the quantity's unit
+            evidence.record(f"{path}.uom", 0.85, price_words[:1], page=row.page)
         basis, _ = amount_in(row.cells.get("price_basis", []), decimal_comma)
         if line.unit_price is not None and basis and basis != 1:
             # a unit price is for one unit, as in the structured readers; 20.00 per 2 is 10.00, 10.00 per 3 stays exact
@@ -232,9 +266,9 @@ def _read_lines(
             exact = per_unit.quantize(line.unit_price)
             line.unit_price = exact if exact == per_unit else per_unit
         quantity_from_cell = line.quantity is not None
-        _recover_by_arithmetic(line, row, used, path, evidence, decimal_comma)
+        recover_by_arithmetic(line, row, used, path, evidence, decimal_comma)
         if not quantity_from_cell:
-            _quantity_cell_in_description(line, row, path, evidence, decimal_comma)
+            quantity_cell_in_description(line, row, path, evidence, decimal_comma)
         if line.sku and row.page in evidence.page_sources and evidence.page_sources[row.page] == "ocr":
             line.sku = line.sku.rstrip(".,;:'")  # specks after a part number read as punctuation
         if not line.sku and line.description and "sku" not in names:
@@ -242,94 +276,6 @@ def _read_lines(
             if rest and re.fullmatch(r"[A-Z0-9]+[-/.][A-Z0-9\-/.]+|[A-Z]{2,}\d{2,}", first):
                 line.sku, line.description = first, rest
         order.lines.append(line)
-
-
-def _quantity_cell_in_description(line: OrderLine, row, path: str, evidence: Evidence, decimal_comma) -> None:
-    """The quantity cell's words found at the end of the description (linecells.quantity_cell_at_end) go back:
-    the unit is the line's, the rest is the description."""
-    found = quantity_cell_at_end(row.cells.get("description", []), line.quantity, decimal_comma)
-    if found is None:
-        return
-    keep, tail, unit = found
-    line.description = clean_text(" ".join(w.text for w in keep))
-    evidence.record(f"{path}.description", 0.9, keep, page=row.page)
-    if not line.uom:
-        line.uom = unit
-        evidence.record(f"{path}.uom", 0.85, tail, page=row.page)
-
-
-def _sort_code_cells(row, names: set[str], grounding: Grounding | None) -> None:
-    """A SKU cell holds the code only: a glued line number goes, description words move to the description."""
-    sku_words = row.cells.get("sku")
-    if sku_words:
-        code, spill = split_code_cell(sku_words, grounding)
-        row.cells["sku"] = code
-        if spill:
-            row.cells["description"] = spill + row.cells.get("description", [])
-        if grounding is not None:  # a customer's part number printed first in the description is not part of it
-            desc = row.cells.get("description", [])
-            while desc and grounding.known_code(desc[0].text) and not grounding.known_sku(desc[0].text):
-                row.cells.setdefault(IGNORED, []).append(desc.pop(0))
-        if grounding is None or grounding.known_sku("".join(w.text for w in code)):
-            return
-        row.cells[IGNORED] = row.cells.get(IGNORED, []) + code  # a customer's part number, or a misread
-        row.cells.pop("sku")
-        if code_in_words(row.cells[IGNORED], grounding) is None and not any(
-            code_in_words(row.cells.get(n, []), grounding) is not None for n in ("description", "uom")
-        ):
-            row.cells["sku"] = code  # no SKU of ours anywhere in the row: keep what the SKU column says
-            row.cells[IGNORED] = row.cells[IGNORED][: -len(code)]
-            return
-    for name in ("description", IGNORED, "uom"):  # no SKU column read: a known code printed in another one
-        words = row.cells.get(name, [])
-        k = code_in_words(words, grounding)
-        if k is not None:
-            row.cells["sku"] = [words[k]]
-            rest = (
-                words[k + 1 :]
-                if name == "description" or k == 0 or _LINE_NO.fullmatch(words[0].text)
-                else (words[:k] + words[k + 1 :])
-            )
-            if name != "description":  # 'ABC-123 Compact' under an item header: the words are the description's
-                after = words[k + 1 :]
-                n = next((j for j, w in enumerate(after) if not re.search(r"[a-z]{2}", w.text)), len(after))
-                if n:
-                    row.cells["description"] = _reading_order(after[:n] + row.cells.get("description", []))
-                    rest = [w for w in rest if w not in after[:n]]
-            row.cells[name] = rest
-            return
-
-
-_LINE_NO = re.compile(r"\d{1,3}\.?")
-
-
-def _reading_order(words: list[Word]) -> list[Word]:
-    """A cell's words line by line (a wrapped line below its first), left to right within a line."""
-    if not words:
-        return words
-    height = sorted(w.height for w in words)[len(words) // 2]
-    first = min((w.top + w.bottom) / 2 for w in words)
-    return sorted(words, key=lambda w: (round(((w.top + w.bottom) / 2 - first) / height), w.x0))
-
-
-def _recover_by_arithmetic(
-    line: OrderLine, row, used: list[Word], path: str, evidence: Evidence, decimal_comma: bool | None
-) -> None:
-    """A price (or quantity) whose column was not read, found among the row's other numbers by qty x price = amount."""
-    if line.amount is None or (line.unit_price is not None and line.quantity is not None):
-        return
-    spare = [w for w in row.words() + row.cells.get(IGNORED, []) if w not in used]
-    candidates = numbers_in(spare, decimal_comma)
-    if line.unit_price is None and line.quantity is not None:
-        found = factor_from_row(line.quantity, line.amount, candidates)
-        if found:
-            line.unit_price = found[0]
-            evidence.record(f"{path}.unit_price", 0.85, [found[1]], page=row.page)
-    elif line.quantity is None and line.unit_price is not None:
-        found = factor_from_row(line.unit_price, line.amount, candidates)
-        if found:
-            line.quantity = found[0]
-            evidence.record(f"{path}.quantity", 0.85, [found[1]], page=row.page)
 
 
 def _read_rows_by_arithmetic(
@@ -341,14 +287,15 @@ def _read_rows_by_arithmetic(
     grounding: Grounding | None,
 ) -> None:
     """No header named the columns: a row is a line holding a code and three numbers with qty x price = amount."""
-    for line in lines:
+    for li, line in enumerate(lines):
         if id(line) in consumed:
             continue
-        read = _row_by_arithmetic(line.words, decimal_comma, grounding)
+        read = _row_by_arithmetic(unglue_codes(line.words, grounding), decimal_comma, grounding)
         if read is None:
             continue
         path = f"order.lines[{len(order.lines)}]"
         (qty, qw), (price, pw), (amount, aw), code, desc, uom = read
+        desc = desc + _wrapped_description(lines, li, desc, qw, consumed)
         item = OrderLine(sku=code.text.strip(",;:"), quantity=qty, unit_price=price, amount=amount)
         evidence.record(f"{path}.sku", 0.85, [code], page=line.page)
         for name, word in (("quantity", qw), ("unit_price", pw), ("amount", aw)):
@@ -362,6 +309,30 @@ def _read_rows_by_arithmetic(
         order.lines.append(item)
 
 
+def _wrapped_description(
+    lines: list[Line], li: int, desc: list[Word], qty_word: Word, consumed: set[int]
+) -> list[Word]:
+    """Words wrapped onto the lines just below a row read by arithmetic ('Nylon seal' over 'kit 12V'): lines
+    of words only, tight under the row, inside the description's left edge and the quantity's."""
+    if not desc:
+        return []
+    found: list[Word] = []
+    above = lines[li]
+    for below in lines[li + 1 : li + 3]:
+        if (
+            id(below) in consumed
+            or below.page != above.page
+            or below.top - above.bottom > 0.8 * below.height
+            or any(w.x0 < desc[0].x0 - 2 or w.x1 > qty_word.x0 for w in below.words)
+            or any(re.fullmatch(r"[$€£(-]?\d[\d.,]*[%)]?", w.text) for w in below.words)
+        ):
+            break
+        found.extend(below.words)
+        consumed.add(id(below))
+        above = below
+    return found
+
+
 def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
     # a look-alike glyph in a number ('§.919,76') counts only inside a triple whose arithmetic agrees (below)
     numbers = [
@@ -373,16 +344,25 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
     ]
     if len(numbers) < 3:
         return None
-    code_at = next((i for i, w in enumerate(words) if grounding is not None and grounding.known_code(w.text)), None)
-    if code_at is None:
-        code_at = next((i for i, w in enumerate(words) if looks_code(w.text)), None)
+    code_at = _item_code_at(words, grounding)
     if code_at is None:
         return None
     ai, amount, aw = numbers[-1]
     for qi, qty, qw in numbers[:-1]:
         for pi, price, pw in numbers:
             if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and (price != amount or qty == 1):
-                desc = [w for w in words[code_at + 1 : qi] if re.search(r"[^\W\d_]", w.text)]
+                desc = (
+                    [
+                        w
+                        for w in words[code_at + 1 : qi]
+                        if re.search(r"[^\W\d_]", w.text) and not _other_code(w.text, grounding)
+                    ]
+                    or [  # the description printed before the code ('1  Sealed pulley  ZW-054-B  25 ...')
+                        w
+                        for w in words[:code_at]
+                        if re.search(r"[^\W\d_]", w.text) and not _other_code(w.text, grounding)
+                    ]
+                )
                 after = words[qi + 1] if qi + 1 < len(words) else None
                 before = words[qi - 1] if qi > 0 else None
                 uom = (
@@ -394,6 +374,22 @@ def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding:
                     desc.remove(uom)
                 return (qty, qw), (price, pw), (amount, aw), words[code_at], desc, uom
     return None
+
+
+def _item_code_at(words: list[Word], grounding: Grounding | None) -> int | None:
+    """Which word of a row is the item code: one of our SKUs, else a customer's part number master data knows,
+    else the first code-looking word. A customer's part number printed beside our SKU is not the item."""
+    if grounding is not None:
+        for known in (grounding.known_sku, grounding.known_code):
+            at = next((i for i, w in enumerate(words) if known(w.text)), None)
+            if at is not None:
+                return at
+    return next((i for i, w in enumerate(words) if looks_code(w.text)), None)
+
+
+def _other_code(text: str, grounding: Grounding | None) -> bool:
+    """A second code in a row (a customer's part number beside our SKU): no description word."""
+    return grounding is not None and looks_code(text) and grounding.known_code(text) is not None
 
 
 def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding | None) -> None:
@@ -450,71 +446,6 @@ def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, 
         words, page = found
         order.buyer_name = clean_text(" ".join(w.text for w in words))
         evidence.record("order.buyer_name", 0.95, words, page=page)
-
-
-def _read_sentences(order: ExtractedOrder, text: str, evidence: Evidence) -> None:
-    """Order facts written as prose in an email body."""
-    if not order.po_number:
-        for entity in find_entities(text):
-            if entity.label == "PO_REF":
-                ref = re.search(r"[A-Za-z]{0,6}[-#]?\d[\w\-/]*$", entity.text)
-                if ref:
-                    start = entity.start + ref.start()
-                    # spaCy splits '1006-27577' at the hyphen: read the whole reference from the text itself
-                    whole = re.match(r"[A-Za-z]{0,6}[-#]?\d[\w\-/]*(?<![-/])", text[start:])
-                    end = start + whole.end() if whole else entity.end
-                    order.po_number = text[start:end].lstrip("#")
-                    evidence.record_span("order.po_number", 0.92, start, end, order.po_number)
-                    break
-    if order.lines:
-        return
-    decimal_comma = decide_decimal_comma(text)
-    for m in SENTENCE_LINE.finditer(text):
-        if order.po_number and m.group("sku") == order.po_number:
-            continue
-        i = len(order.lines)
-        path = f"order.lines[{i}]"
-        line = OrderLine(
-            sku=m.group("sku"),
-            quantity=parse_amount(m.group("qty"), decimal_comma),
-            description=clean_text(m.group("desc")),
-        )
-        evidence.record_span(f"{path}.quantity", 0.85, m.start("qty"), m.end("qty"), m.group("qty"))
-        evidence.record_span(f"{path}.sku", 0.85, m.start("sku"), m.end("sku"), m.group("sku"))
-        if m.group("desc"):
-            evidence.record_span(f"{path}.description", 0.8, m.start("desc"), m.end("desc"), m.group("desc"))
-        if m.group("price"):
-            line.unit_price = parse_amount(m.group("price"), decimal_comma)
-            evidence.record_span(f"{path}.unit_price", 0.85, m.start("price"), m.end("price"), m.group("price"))
-            if line.quantity is not None and line.unit_price is not None:
-                # prose orders print no line amount; the extended price is arithmetic, not a guess
-                line.amount = quantize(line.quantity * line.unit_price)
-                evidence.record(f"{path}.amount", 0.85)
-                evidence.derived.add(f"{path}.amount")  # computed from qty x price: it cannot confirm them
-                evidence.provenance[f"{path}.amount"] = {
-                    "part": evidence.part or "body",
-                    "span": [m.start(), m.end()],
-                    "text": m.group(0),
-                }
-        order.lines.append(line)
-
-
-def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sent_on: date | None) -> None:
-    """Buyer from the sign-off, terms from prose, and the email's date as the order date when none is printed."""
-    if not order.buyer_name:
-        company = signature_company(text)
-        if company:
-            order.buyer_name = company[0]
-            evidence.record_span("order.buyer_name", 0.75, company[1], company[2], company[0])
-    if not order.payment_terms:
-        terms = payment_terms_in(text)
-        if terms:
-            order.payment_terms = terms[0]
-            evidence.record_span("order.payment_terms", 0.8, terms[1], terms[2], terms[0])
-    if not order.order_date and sent_on:
-        order.order_date = sent_on
-        evidence.record("order.order_date", 0.92)
-        evidence.provenance["order.order_date"] = {"part": "header", "text": f"Date: {sent_on.isoformat()}"}
 
 
 # an OCR'd description: no arithmetic or master data vouches for its letters (Grounding knows no catalogue text)

@@ -16,6 +16,7 @@ from o2c.extraction.fields import (
     first_token,
     letterhead,
     read_totals,
+    reference_hit,
     section_lines,
     signature_company,
 )
@@ -102,9 +103,9 @@ def extract_remittance(
             evidence.record("remittance.payment_date", GUESSED_DATE if guess else 0.95, hit.words, page=hit.page)
             break
     if "payment_reference" in hits:
-        hit = hits["payment_reference"][0]
+        hit, digits = reference_hit(hits["payment_reference"])
         remittance.payment_reference, words = first_token(hit)
-        evidence.record("remittance.payment_reference", 0.92, words, page=hit.page)
+        evidence.record("remittance.payment_reference", 0.92 if digits else 0.6, words, page=hit.page)
     if "payment_method" in hits:
         hit = hits["payment_method"][0]
         remittance.payment_method = clean_text(hit.text)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from o2c.core.money import parse_amount
-from o2c.extraction.layout import LabelSet, Line, bbox
+from o2c.extraction.layout import LabelSet, Line, bbox, compact
 from o2c.extraction.pages import Word
 
 NUMERIC = {"quantity", "unit_price", "net_unit_price", "amount", "amount_paid", "discount", "invoice_amount"}
@@ -60,12 +61,54 @@ def find_header(line: Line, columns: LabelSet, *, min_columns: int = 3) -> list[
     not the label 'Invoice Date'; 'Discount  Amount Paid' is not 'Discount Amount' + 'Paid'), else along the
     whole line. A header that only the cells make must name a money column: 'Qty  Item  Description' on a
     packing slip is no order table."""
-    whole = _header_cells([line.words], columns, min_columns)
+    found = _header_cells([line.words], columns, min_columns)
     if len(line.segments) > 1:
         cells = _header_cells(line.segments, columns, min_columns)
-        if cells is not None and (whole is not None or any(c.name in MONEY for c in cells)):
-            return cells
-    return whole
+        if cells is not None and (found is not None or any(c.name in MONEY for c in cells)):
+            found = cells
+    unglued = _unglued(line.words, columns)
+    if unglued is not None:
+        again = _header_cells([unglued], columns, min_columns)
+        if again is not None and (found is None or len(_named(again)) > len(_named(found))):
+            return again
+    return found
+
+
+def _named(found: list[Column]) -> set[str]:
+    return {c.name for c in found if c.name != IGNORED}
+
+
+def _unglued(words: list[Word], columns: LabelSet) -> list[Word] | None:
+    """A squeezed header prints two cells without a gap ('CLIENTEREFERENCIA', 'No.Quantity', 'CANT.PRECIO'):
+    a word that is no label but ends in one is cut in two there, its box shared by characters. None when no
+    word needed cutting."""
+    out: list[Word] = []
+    changed = False
+    for word in words:
+        cut = _label_cut(word, columns)
+        out.extend(cut or [word])
+        changed = changed or cut is not None
+    return out if changed else None
+
+
+_GLUED = re.compile(r"[a-zà-ÿ][A-ZÀ-Ý]|[.:/][^\W\d_]{2}|^[^\W\d_a-zà-ÿ]{8,}$")  # where two cells' words may meet
+
+
+def _label_cut(word: Word, columns: LabelSet) -> list[Word] | None:
+    text = word.text
+    if len(text) < 5 or not _GLUED.search(text) or _whole_label(text, columns):
+        return None
+    for k in range(2, len(text) - 2):  # the longest tail that is a whole label, with a head of two letters or more
+        head, tail = text[:k], text[k:]
+        if len(compact(head)) >= 2 and len(compact(tail)) >= 3 and _whole_label(tail, columns):
+            at = word.x0 + (word.x1 - word.x0) * k / len(text)
+            return [replace(word, text=head, x1=at, span=None), replace(word, text=tail, x0=at, span=None)]
+    return None
+
+
+def _whole_label(text: str, columns: LabelSet) -> bool:
+    hit = columns.match_at([Word(text, 0, 0, 0, 0)], 0)
+    return hit is not None and compact(text) in (hit[2], hit[2] + "#")
 
 
 MONEY = NUMERIC - {"quantity"}
@@ -76,15 +119,24 @@ def _header_cells(runs: list[list[Word]], columns: LabelSet, min_columns: int) -
     unmatched = 0
     for words in runs:
         i = 0
+        loose: int | None = None  # the first of the unmatched words just before words[i], in one header cell
         while i < len(words):
             hit = columns.match_at(words, i)
             if hit:
                 name, n, _ = hit
-                found.append(Column(name, words[i].x0, words[i + n - 1].x1))
+                # 'OUR ITEM', 'Buyer Part No.': a word the lexicon lacks, tight before a label, is the same cell's,
+                # and the cell's values start under it
+                start = words[loose].x0 if loose is not None else words[i].x0
+                found.append(Column(name, start, words[i + n - 1].x1))
                 i += n
+                loose = None
             else:
                 unmatched += 1
+                if loose is None or words[i].x0 - words[i - 1].x1 > words[i].height:
+                    loose = i
                 i += 1
+            if loose is not None and i < len(words) and words[i].x0 - words[i - 1].x1 > words[i].height:
+                loose = None  # a column gap: the loose words are a cell of their own
     names = {c.name for c in found if c.name != IGNORED}
     # two named columns beside an ignored one ('Amount Paid | Invoice # | Invoice Date') make a header too
     small = len(names) >= 2 and len(found) >= 3 and not unmatched

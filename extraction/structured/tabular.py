@@ -17,6 +17,7 @@ from o2c.extraction.lexicon import labels
 from o2c.extraction.normalize import GUESSED_DATE, decide_date_order, guessed_order, parse_date
 from o2c.extraction.schema import REMITTANCE_ADVICE, ExtractedRemittance, Extraction, RemittanceItem
 from o2c.extraction.structured.common import COMPUTED, READ, FieldLog
+from o2c.extraction.structured.xlsx_zip import inspect_xlsx_zip
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_ROWS = 15
@@ -234,17 +235,24 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
     body = [(r, row) for r, row in enumerate(rows[at + 1 :], start=at + 2) if any(_filled(c) for c in row)]
     if media_type != XLSX:
         _check_row_widths(rows[at], body)
+    _payer_by_content(rows[at], body, columns)
     reader = _TableReader(decide_date_order(all_text), columns, _decimal_comma(body, columns))
     preamble = reader.preamble(rows[:at])
     groups: dict[str | None, list[tuple[int, list[object]]]] = {}
     declared_total: Decimal | None = None
+    printed: tuple[str, list[object]] | None = None  # the last row printing a payment reference
     for r, row in body:
         invoice = reader.cell(row, "invoice_number")
         first = next((str(c) for c in row if c is not None and str(c).strip()), "")
         if not invoice or _TOTAL_ROW.match(invoice) or _TOTAL_ROW.match(first):
             declared_total = reader.amount(row, "amount_paid", r) or declared_total
             continue
-        groups.setdefault(reader.cell(row, "payment_reference"), []).append((r, row))
+        reference = reader.cell(row, "payment_reference")
+        if reference is not None:
+            printed = (reference, row)
+        elif printed is not None and _continues(reader, row, printed[1]):
+            reference = printed[0]  # the payment printed once, on its first row
+        groups.setdefault(reference, []).append((r, row))
     if not groups:
         raise UnreadableDocument("remittance table has a header but no invoice rows", reason="empty")
     unread = unread_money_columns(rows[at], [row for members in groups.values() for _, row in members], columns)
@@ -260,6 +268,35 @@ def read_remittance_table(content: bytes, *, source: str, media_type: str) -> li
         extraction.remittance = reader.remittance(members, preamble, log, len(groups) == 1 and declared_total)
         results.append(log.finish(extraction))
     return results
+
+
+_PAYER_WORDS = {"from", "customer", "company", "client", "cliente", "kunde", "klant", "name"}
+
+
+def _payer_by_content(header: list[object], body: list[tuple[int, list[object]]], columns: dict[str, int]) -> None:
+    """A header too generic on its own ('From', 'Customer') names the payer when its cells say so: one name,
+    the same on every row (one payment has one payer), in letters, no date or amount."""
+    if "payer_name" in columns:
+        return
+    taken = set(columns.values())
+    for i, cell in enumerate(header):
+        if i in taken or not isinstance(cell, str) or normalize_header(cell) not in _PAYER_WORDS:
+            continue
+        values = {str(row[i]).strip() for _, row in body if i < len(row) and _filled(row[i])}
+        name = next(iter(values)) if len(values) == 1 else ""
+        if len(re.findall(r"[^\W\d_]", name)) >= 4 and parse_amount(name) is None and parse_date(name) is None:
+            columns["payer_name"] = i
+            return
+
+
+def _continues(reader: _TableReader, row: list[object], first: list[object]) -> bool:
+    """A row with no payment reference belongs to the payment above when none of its payment cells (date, payer,
+    method, currency) says otherwise: they are blank, or the same as on the payment's first row."""
+    return all(
+        reader.cell(row, name) in (None, reader.cell(first, name))
+        for name in _HEADER_FIELDS
+        if name != "payment_reference" and name in reader.columns
+    )
 
 
 def _filled(cell: object) -> bool:
@@ -499,37 +536,6 @@ def _as_amount(stated: tuple[object, str]) -> Decimal:
     if parsed is None:
         raise UnreadableDocument(f"{where}: {value!r} is not an amount", reason="bad_value")
     return parsed
-
-
-_MAX_XLSX_UNCOMPRESSED = 64 * 1024 * 1024  # a remittance sheet is kilobytes; a zip bomb is gigabytes
-_MAX_XLSX_ENTRIES = 1000
-_MAX_XLSX_RATIO = 200  # deflate reaches ~10x on sheet XML; a thousandfold is a bomb
-
-
-def inspect_xlsx_zip(content: bytes, *, max_uncompressed: int = _MAX_XLSX_UNCOMPRESSED) -> None:
-    """Look into the zip before openpyxl unpacks anything: entry count, total and ratio of uncompressed size."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise UnreadableDocument(f"XLSX workbook is not a readable zip: {exc}", reason="malformed") from exc
-    if len(entries) > _MAX_XLSX_ENTRIES:
-        raise UnreadableDocument(
-            f"XLSX holds {len(entries)} parts, over the limit of {_MAX_XLSX_ENTRIES}", reason="too_large"
-        )
-    total = sum(e.file_size for e in entries)
-    if total > max_uncompressed:
-        raise UnreadableDocument(
-            f"XLSX unpacks to {total:,} bytes, over the limit of {max_uncompressed:,}",
-            reason="too_large",
-            uncompressed=total,
-        )
-    for entry in entries:
-        if entry.file_size > 1024 * 1024 and entry.file_size > _MAX_XLSX_RATIO * max(entry.compress_size, 1):
-            ratio = entry.file_size // max(entry.compress_size, 1)
-            raise UnreadableDocument(
-                f"XLSX part {entry.filename!r} expands {ratio}-fold: refused as a zip bomb", reason="too_large"
-            )
 
 
 def money_of_number(value: int | float | Decimal, where: str) -> Decimal:
