@@ -39,6 +39,7 @@ from o2c.matching.decisions import (
     _jsonable,
     check_confidence,
     check_storable,
+    clear_low_confidence,
     customer_evidence,
     sender_domain,
 )
@@ -285,12 +286,7 @@ def _confirmed_by_open_items(decision: RemittanceDecision, remittance, applicati
         and sum((i.amount_paid for i in remittance.items), Decimal("0")) == remittance.amount
     ):
         confirmed.add("remittance.amount")
-    kept = [e for e in decision.evidence if not (e["reason"] == LOW_CONFIDENCE and e.get("field") in confirmed)]
-    if len(kept) == len(decision.evidence):
-        return
-    decision.evidence = kept
-    if not any(e["reason"] == LOW_CONFIDENCE for e in kept):
-        decision.reasons = [r for r in decision.reasons if r != LOW_CONFIDENCE]
+    clear_low_confidence(decision, confirmed)
 
 
 def _check_overpayment(

@@ -33,6 +33,7 @@ from o2c.matching.decisions import (
     sender_domain,
 )
 from o2c.matching.policy import MatchingPolicy
+from o2c.matching.price_evidence import confirm_by_master_prices
 from o2c.matching.products import resolve_product
 from o2c.matching.remittances import decide_remittance
 
@@ -82,7 +83,7 @@ def decide_order(
     )
     if not customer.resolved:
         decision.flag(UNKNOWN_CUSTOMER, **customer_evidence(customer, "order.buyer_name", order.buyer_name))
-    lines = []
+    lines, resolved = [], set()
     lookups.prefetch_products(session, {(line.sku or "").strip() for line in order.lines})
     for index, line in enumerate(order.lines):
         product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)
@@ -94,6 +95,8 @@ def decide_order(
                 rule="; ".join(product.reasons),
                 candidates=product.candidates,
             )
+        else:
+            resolved.add(index)
         lines.append(
             DraftLine(
                 product.sku or line.sku,
@@ -111,6 +114,16 @@ def decide_order(
     if master is None:
         raise NotFound(f"customer {customer.customer_id} does not exist")
     decision.currency = order.currency or master.currency
+    lines = confirm_by_master_prices(
+        session,
+        extraction,
+        lines,
+        customer_id=customer.customer_id,
+        resolved=resolved,
+        on_date=order.order_date or today or date.today(),
+        decision=decision,
+        policy=matching,
+    )
     draft = OrderDraft(
         customer_id=customer.customer_id,
         po_number=order.po_number,
