@@ -146,12 +146,18 @@ def _by_price(
         return None if applied is None else applied.unit_price * factor
 
     if quantity is None:
-        if amount is None or (first := master(Decimal("1"))) is None or first <= 0:
+        if amount is None or amount <= 0:
             return None
-        quantity = amount / first
-        if quantity <= 0 or quantity != quantity.to_integral_value():
+        # each price the SKU can have for this customer (tiers, windows, list): amount / price must be a whole
+        # quantity at which that very price applies, and exactly one such quantity may exist
+        factor = pack_factor(product, line.uom)
+        tiers = {row.unit_price * factor for row in lookups.contract_prices(session, customer_id, product.sku)}
+        tiers |= {product.unit_price * factor} if product.unit_price is not None else set()
+        whole = {amount / p for p in tiers if p > 0 and (amount / p) == (amount / p).to_integral_value()}
+        fits = {q.quantize(Decimal("1")) for q in whole if master(q.quantize(Decimal("1"))) == amount / q}
+        if len(fits) != 1:
             return None
-        quantity = quantity.quantize(Decimal("1"))
+        quantity = fits.pop()
         expected = master(quantity)
         if expected is None or quantize(quantity * expected) != amount:
             return None
