@@ -23,11 +23,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from o2c.core.money import quantize
+from o2c.extraction.grounding import code_key, folded_key
 from o2c.extraction.schema import Extraction
 from o2c.ledger import lookups
+from o2c.ledger.models import Product
 from o2c.ledger.orders import DraftLine, pack_factor
 from o2c.ledger.pricing import lookup_price
 from o2c.matching.decisions import LOW_CONFIDENCE, OrderDecision, clear_low_confidence
@@ -123,6 +127,14 @@ def _printed_net_total(extraction: Extraction) -> tuple[Decimal | None, set[str]
     return order.total, {"order.total"}
 
 
+def _master_price(
+    session: Session, customer_id: str, product: Product, uom: str | None, quantity: Decimal, on_date: date
+) -> Decimal | None:
+    """The unit price master data gives this customer for the product at this quantity, in the line's UoM."""
+    applied = lookup_price(session, customer_id=customer_id, sku=product.sku, quantity=quantity, on_date=on_date)
+    return None if applied is None else applied.unit_price * pack_factor(product, uom)
+
+
 def _by_price(
     session: Session,
     extraction: Extraction,
@@ -141,9 +153,7 @@ def _by_price(
     )
 
     def master(q: Decimal) -> Decimal | None:
-        applied = lookup_price(session, customer_id=customer_id, sku=product.sku, quantity=q, on_date=on_date)
-        factor = pack_factor(product, line.uom)
-        return None if applied is None else applied.unit_price * factor
+        return _master_price(session, customer_id, product, line.uom, q, on_date)
 
     if quantity is None:
         if amount is None or amount <= 0:
@@ -176,3 +186,74 @@ def _by_price(
         if confidence >= policy.auto_post_confidence:
             return None  # a surely read price that is not master data's: the ledger's price check decides
     return _Confirmed(quantity, expected, amount)
+
+
+def sku_by_price(
+    session: Session,
+    extraction: Extraction,
+    index: int,
+    *,
+    customer_id: str | None,
+    on_date: date,
+    policy: MatchingPolicy,
+) -> str | None:
+    """Our one SKU an OCR-misread code stands for, or None.
+
+    The code read ('J-684-C', '$T40771', 'NUT-3219') is unknown; a known SKU within one edit of it (plain, or
+    after folding look-alikes: O/0, I/1, S/5, ...) is taken when its master price ties the line's printed
+    quantity and amount (quantity x price = amount to the cent; a printed unit price, if surely read, must be
+    that price), the lines sum to the printed total, and it is the only SKU within two edits whose price does so.
+    The price tells products apart, not letters: two near SKUs at one price (BLT-M6 and BLT-M8) name neither,
+    and a code two edits from a tying SKU that is itself further from the read one keeps it from being taken."""
+    order = extraction.order
+    if order is None or customer_id is None or index >= len(order.lines):
+        return None
+    line = order.lines[index]
+    path = f"order.lines[{index}]"
+    read = code_key(line.sku or "")
+    if len(read) < 4 or not all(_printed(extraction, f"{path}.{cell}") for cell in ("sku", "amount")):
+        return None
+    if line.amount is None or not _sums_to_printed_total(extraction, unread=index):
+        return None
+    # no quantity printed: the printed unit price itself must be the SKU's price (amount / price a whole number)
+    price_read = line.unit_price if _printed(extraction, f"{path}.unit_price") else None
+    if not _printed(extraction, f"{path}.quantity") and price_read is None:
+        return None
+    ties: list[tuple[int, str]] = []
+    for product in _near_products(session, read):
+        distance = _code_distance(read, code_key(product.sku))
+        if distance > 2:
+            continue
+        draft = DraftLine(product.sku, line.description, line.quantity, line.uom, line.unit_price, line.amount)
+        found = _by_price(session, extraction, draft, path, customer_id, on_date, policy)
+        if found is not None and (line.quantity is not None or found.unit_price == price_read):
+            ties.append((distance, product.sku))
+    return ties[0][1] if len(ties) == 1 and ties[0][0] <= 1 else None
+
+
+def _near_products(session: Session, read: str) -> list[Product]:
+    """Products whose code key is about as long as the read one (read only for a code nothing else knows)."""
+    length = func.length(Product.sku_key)
+    return list(session.scalars(select(Product).where(length >= len(read) - 2, length <= len(read) + 2)))
+
+
+def _code_distance(read: str, known: str) -> int:
+    """Edits between two code keys, look-alike glyphs (O/0, S/5, B/8, ...) folded or not, whichever is fewer."""
+    return min(Levenshtein.distance(read, known), Levenshtein.distance(folded_key(read), folded_key(known)))
+
+
+def _sums_to_printed_total(extraction: Extraction, *, unread: int) -> bool:
+    """The lines' printed amounts sum to the printed total (the line at `unread` must print its amount)."""
+    order = extraction.order
+    net, _ = _printed_net_total(extraction)
+    if order is None or net is None:
+        return False
+    amounts = []
+    for i, ln in enumerate(order.lines):
+        if ln.amount is not None:
+            amounts.append(ln.amount)
+        elif i != unread and ln.quantity is not None and ln.unit_price is not None:
+            amounts.append(quantize(ln.quantity * ln.unit_price))
+        else:
+            return False
+    return sum(amounts, Decimal("0")) == net

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from o2c.extraction.schema import PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
+from o2c.ledger.masterdata import import_master_data
 from o2c.ledger.orders import post_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.matching.policy import MatchingPolicy
@@ -165,3 +166,49 @@ def test_an_unread_cell_on_a_line_master_data_does_not_price_stays_missing(seede
     line = OrderLine("ZZZ-0000", "Unknown part", None, "EA", Decimal("4.10"), Decimal("410.00"))
     decision = decide(seeded, scanned_po([line, bolt()]))
     assert "unknown_product" in decision.reasons and not decision.postable
+
+
+# ---- an OCR-misread SKU that master data's price names ----
+
+
+def misread(sku, qty="100", amount="410.00", price="4.10"):
+    return OrderLine(sku, "Ball bearing", _d(qty), "EA", _d(price), _d(amount))
+
+
+def test_a_misread_sku_one_edit_from_a_known_one_whose_price_ties_the_line_is_that_sku(seeded):
+    for read in ("BRG-62A4", "$RG-6204", "8RG-6204"):  # a wrong glyph, a '$' for 'B', a look-alike
+        decision = decide(seeded, scanned_po([misread(read), bolt()], low={"order.lines[0].sku"}))
+        assert decision.reasons == [] and decision.draft.lines[0].sku == "BRG-6204", read
+
+
+def test_a_misread_sku_with_its_quantity_unread_needs_the_printed_price_to_be_the_skus(seeded):
+    decision = decide(seeded, scanned_po([misread("BRG-62A4", qty=None), bolt()]))
+    assert decision.reasons == [] and decision.draft.lines[0].quantity == Decimal("100")
+    unread_price = scanned_po([misread("BRG-62A4", qty=None, price=None), bolt()])
+    assert "unknown_product" in decide(seeded, unread_price).reasons
+
+
+def test_a_misread_sku_whose_near_sku_has_another_price_stays_unknown(seeded):
+    # 100 at 5.00 = 500.00: BRG-6204 costs Acme 4.10 at 100, so the line is not BRG-6204's
+    line = misread("BRG-62A4", amount="500.00", price="5.00")
+    decision = decide(seeded, scanned_po([line, bolt()], total="510.00"))
+    assert "unknown_product" in decision.reasons and not decision.postable
+
+
+def test_two_near_skus_at_one_price_name_neither(seeded):
+    assert decide(seeded, scanned_po([misread("BRG-620X"), bolt()])).reasons == []  # one near SKU: BRG-6204
+    import_master_data(
+        seeded, "products", "sku,description,uom,unit_price,currency\nBRG-6205,Ball bearing 6205,EA,4.10,USD\n"
+    )
+    decision = decide(seeded, scanned_po([misread("BRG-620X"), bolt()]))
+    assert "unknown_product" in decision.reasons
+
+
+def test_a_misread_sku_is_not_named_when_the_lines_miss_the_printed_total(seeded):
+    decision = decide(seeded, scanned_po([misread("BRG-62A4"), bolt()], total="430.00"))
+    assert "unknown_product" in decision.reasons
+
+
+def test_a_code_two_edits_from_any_sku_is_not_guessed(seeded):
+    decision = decide(seeded, scanned_po([misread("BRG-6AA4"), bolt()]))
+    assert "unknown_product" in decision.reasons
