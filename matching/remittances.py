@@ -45,6 +45,7 @@ from o2c.matching.decisions import (
 )
 from o2c.matching.open_items import OpenItemLookup, _candidate, amount_only_match, match_item
 from o2c.matching.policy import MatchingPolicy
+from o2c.matching.remittance_evidence import SETTLING, recover_paid_amount
 
 __all__ = ["decide_remittance", "decide_remittances", "RemittanceDecision"]
 
@@ -220,6 +221,9 @@ def _decide(
     currency = decision.currency = remittance.currency or master.currency
     if remittance.amount is None or remittance.amount <= 0:
         return decision
+    if _has_references(remittance.items):
+        extraction = recover_paid_amount(extraction, sources.items, payer)
+        remittance = extraction.remittance
     same = (sources.payments or SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days)).find(
         customer_id=payer,
         currency=currency,
@@ -263,9 +267,6 @@ def _decide(
     return decision
 
 
-_SETTLING = ("reference.exact", "reference.normalized")
-
-
 def _confirmed_by_open_items(decision: RemittanceDecision, remittance, applications) -> None:
     """Master data vouches for a low-confidence read when it settles an open invoice exactly.
 
@@ -279,7 +280,7 @@ def _confirmed_by_open_items(decision: RemittanceDecision, remittance, applicati
         return
     confirmed: set[str] = set()
     for index, (item, planned) in enumerate(zip(remittance.items, applications, strict=True)):
-        if planned.rule in _SETTLING and (planned.amount, planned.discount) == (item.amount_paid, item.discount or 0):
+        if planned.rule in SETTLING and (planned.amount, planned.discount) == (item.amount_paid, item.discount or 0):
             confirmed |= {f"remittance.items[{index}].{f}" for f in ("invoice_number", "amount_paid", "discount")}
     if (
         len(confirmed) == 3 * len(remittance.items)
