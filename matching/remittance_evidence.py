@@ -30,7 +30,7 @@ def recover_paid_amount(extraction: Extraction, items: OpenItemLookup, payer: st
     if remittance is None or remittance.amount is None or not remittance.items:
         return extraction
     paid = [item.amount_paid for item in remittance.items]
-    if None not in paid and sum(paid, Decimal("0")) == remittance.amount:
+    if None not in paid and sum((p for p in paid if p is not None), Decimal("0")) == remittance.amount:
         return extraction
     if "bbox" not in (extraction.provenance.get("remittance.amount") or {}):
         return extraction
@@ -47,7 +47,9 @@ def recover_paid_amount(extraction: Extraction, items: OpenItemLookup, payer: st
     if len(off) != 1:
         return extraction
     index, recovered, number = off[0]
-    others = sum((item.amount_paid for i, item in enumerate(remittance.items) if i != index), Decimal("0"))
+    others = sum(
+        (item.amount_paid or Decimal("0") for i, item in enumerate(remittance.items) if i != index), Decimal("0")
+    )
     if recovered <= 0 or others + recovered != remittance.amount:
         return extraction
     read = remittance.items[index].amount_paid

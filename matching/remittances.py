@@ -219,11 +219,11 @@ def _decide(
     decision.customer_id = payer
     master = _master(session, payer, sources)
     currency = decision.currency = remittance.currency or master.currency
-    if remittance.amount is None or remittance.amount <= 0:
-        return decision
     if _has_references(remittance.items):
         extraction = recover_paid_amount(extraction, sources.items, payer)
-        remittance = extraction.remittance
+        remittance = extraction.remittance or remittance
+    if remittance.amount is None or remittance.amount <= 0:
+        return decision
     same = (sources.payments or SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days)).find(
         customer_id=payer,
         currency=currency,
