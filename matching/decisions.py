@@ -148,6 +148,16 @@ def check_confidence(
             )
 
 
+def clear_low_confidence(decision: _Decision, confirmed: set[str]) -> None:
+    """Drop the low-confidence reasons of fields independent evidence confirmed (the reason goes when none is left)."""
+    kept = [e for e in decision.evidence if not (e["reason"] == LOW_CONFIDENCE and e.get("field") in confirmed)]
+    if len(kept) == len(decision.evidence):
+        return
+    decision.evidence = kept
+    if not any(e["reason"] == LOW_CONFIDENCE for e in kept):
+        decision.reasons = [r for r in decision.reasons if r != LOW_CONFIDENCE]
+
+
 def check_storable(decision: _Decision, extraction: Extraction) -> bool:
     """An amount or quantity the ledger cannot keep exactly (more than 15 significant digits: a misread, a merged
     column, or an adversary) stops the document: it is never posted rounded, and no lookup is made with it (the

@@ -41,11 +41,13 @@ from o2c.matching.decisions import (
     _jsonable,
     check_confidence,
     check_storable,
+    clear_low_confidence,
     customer_evidence,
     sender_domain,
 )
 from o2c.matching.open_items import OpenItemLookup, _candidate, amount_only_match, match_item
 from o2c.matching.policy import MatchingPolicy
+from o2c.matching.remittance_evidence import SETTLING, recover_paid_amount
 
 __all__ = ["decide_remittance", "decide_remittances", "RemittanceDecision"]
 
@@ -222,6 +224,9 @@ def _decide(
     decision.customer_id = payer
     master = _master(session, payer, sources)
     currency = decision.currency = remittance.currency or master.currency
+    if _has_references(remittance.items):
+        extraction = recover_paid_amount(extraction, sources.items, payer)
+        remittance = extraction.remittance or remittance
     if remittance.amount is None or remittance.amount <= 0:
         return decision
     same = (sources.payments or SamePaymentIndex(session, window_days=ledger.payment_duplicate_window_days)).find(
@@ -282,9 +287,6 @@ def _decide(
     return decision
 
 
-_SETTLING = ("reference.exact", "reference.normalized")
-
-
 def _confirmed_by_open_items(decision: RemittanceDecision, remittance, applications) -> None:
     """Master data vouches for a low-confidence read when it settles an open invoice exactly.
 
@@ -298,19 +300,14 @@ def _confirmed_by_open_items(decision: RemittanceDecision, remittance, applicati
         return
     confirmed: set[str] = set()
     for index, (item, planned) in enumerate(zip(remittance.items, applications, strict=True)):
-        if planned.rule in _SETTLING and (planned.amount, planned.discount) == (item.amount_paid, item.discount or 0):
+        if planned.rule in SETTLING and (planned.amount, planned.discount) == (item.amount_paid, item.discount or 0):
             confirmed |= {f"remittance.items[{index}].{f}" for f in ("invoice_number", "amount_paid", "discount")}
     if (
         len(confirmed) == 3 * len(remittance.items)
         and sum((i.amount_paid for i in remittance.items), Decimal("0")) == remittance.amount
     ):
         confirmed.add("remittance.amount")
-    kept = [e for e in decision.evidence if not (e["reason"] == LOW_CONFIDENCE and e.get("field") in confirmed)]
-    if len(kept) == len(decision.evidence):
-        return
-    decision.evidence = kept
-    if not any(e["reason"] == LOW_CONFIDENCE for e in kept):
-        decision.reasons = [r for r in decision.reasons if r != LOW_CONFIDENCE]
+    clear_low_confidence(decision, confirmed)
 
 
 def _check_overpayment(

@@ -28,12 +28,14 @@ from o2c.matching.decisions import (
     check_confidence,
     check_page_agreement,
     check_storable,
+    clear_low_confidence,
     customer_evidence,
     read_field,
     sender_domain,
 )
 from o2c.matching.policy import MatchingPolicy
-from o2c.matching.products import resolve_product
+from o2c.matching.price_evidence import confirm_by_master_prices, sku_by_price
+from o2c.matching.products import ProductMatch, resolve_product
 from o2c.matching.remittances import decide_remittance
 
 __all__ = ["decide_order", "decide_remittance", "OrderDecision", "RemittanceDecision", "read_field", "sender_domain"]
@@ -82,10 +84,22 @@ def decide_order(
     )
     if not customer.resolved:
         decision.flag(UNKNOWN_CUSTOMER, **customer_evidence(customer, "order.buyer_name", order.buyer_name))
-    lines = []
+    lines, resolved = [], set()
     lookups.prefetch_products(session, {(line.sku or "").strip() for line in order.lines})
     for index, line in enumerate(order.lines):
         product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)
+        if product.sku is None:
+            near = sku_by_price(
+                session,
+                extraction,
+                index,
+                customer_id=customer.customer_id,
+                on_date=order.order_date or today or date.today(),
+                policy=matching,
+            )
+            if near is not None:  # master data's price says which SKU the misread code is
+                clear_low_confidence(decision, {f"order.lines[{index}].sku"})
+                product = ProductMatch(near, "sku.misread+price", [f"sku {line.sku!r} -> {near!r} by price"])
         if product.sku is None:
             decision.flag(
                 UNKNOWN_PRODUCT,
@@ -94,6 +108,8 @@ def decide_order(
                 rule="; ".join(product.reasons),
                 candidates=product.candidates,
             )
+        else:
+            resolved.add(index)
         lines.append(
             DraftLine(
                 product.sku or line.sku,
@@ -111,6 +127,16 @@ def decide_order(
     if master is None:
         raise NotFound(f"customer {customer.customer_id} does not exist")
     decision.currency = order.currency or master.currency
+    lines = confirm_by_master_prices(
+        session,
+        extraction,
+        lines,
+        customer_id=customer.customer_id,
+        resolved=resolved,
+        on_date=order.order_date or today or date.today(),
+        decision=decision,
+        policy=matching,
+    )
     draft = OrderDraft(
         customer_id=customer.customer_id,
         po_number=order.po_number,
