@@ -38,17 +38,13 @@ from bench.layoutgen import (  # noqa: E402
     CHANNELS,
     FRESH_SEED,
     Family,
-    build_mail,
-    csv_remittance,
     families,
     fresh_families,
-    html_body,
     make_doc,
     master_data,
     read_split,
-    render_pdf,
-    text_body,
 )
+from bench.layoutgen_render import build_mail, csv_remittance, html_body, render_pdf, text_body  # noqa: E402
 from bench.scoring import _PATH, Tally, _value, same, score_document  # noqa: E402
 from o2c.extraction.calibration import CALIBRATION_FILE, field_kind, fit_isotonic  # noqa: E402
 from o2c.extraction.grounding import Grounding  # noqa: E402

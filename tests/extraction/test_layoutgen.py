@@ -17,8 +17,8 @@ from bench.layoutgen import (
     make_doc,
     make_family,
     read_split,
-    render_pdf,
 )
+from bench.layoutgen_render import render_pdf
 from bench.scoring import Tally, same, score_document
 from o2c.extraction.service import extract_document
 
