@@ -124,11 +124,11 @@ def test_bad_files_are_kept_and_rejected_never_crash(make_context, tmp_path, nam
             assert document.error
 
 
-def test_a_purchase_order_takes_five_transactions_and_its_outcome_comes_with_the_last(
+def test_a_purchase_order_takes_four_transactions_and_its_outcome_comes_with_the_last(
     database_url, make_context, samples
 ):
-    # receive, extract (read, then store), decide, close: the extraction ids and the outcomes are handed on,
-    # not looked up again in transactions of their own
+    # receive (reading ahead what extraction needs), store the extraction, decide, close: the stored file's facts,
+    # the extraction ids and the outcomes are handed on, not looked up again in transactions of their own
     ctx = make_context(database_url)
     _load(ctx, samples)
     engine = ctx.session_factory.kw["bind"]
@@ -145,4 +145,10 @@ def test_a_purchase_order_takes_five_transactions_and_its_outcome_comes_with_the
     commits.clear()
     other = (samples / "po_harbor_unknown_sku.pdf").read_bytes()
     (again,) = ingest(ctx, content=other, filename="h.pdf", channel="cli")
-    assert again["status"] == "exception" and len(commits) == 5
+    assert again["status"] == "exception" and len(commits) == 4
+    # the worker's road (the document received earlier, by another process) reads the file's facts itself
+    commits.clear()
+    later = receive(ctx, content=content + b"\n%later", filename="po2.pdf", channel="upload")
+    assert later.stored is None and len(commits) == 1
+    (outcome,) = process_document(ctx, later.document_id)
+    assert outcome["status"] in ("posted", "duplicate") and len(commits) == 5
