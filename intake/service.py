@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from o2c.core.db import race_guard
 from o2c.core.events import record_event
 from o2c.intake.errors import DocumentTooLarge, EmptyDocument
 from o2c.intake.models import Document, DocumentStatus, Receipt
@@ -91,7 +92,7 @@ def receive_document(
             status=DocumentStatus.RECEIVED,
         )
         try:
-            with session.begin_nested():
+            with race_guard(session):
                 session.add(document)
                 session.flush()
         except IntegrityError:  # a concurrent receiver stored the same bytes first
