@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -257,18 +257,33 @@ def extract_step(ctx: PipelineContext, document_id: int, stored: StoredFile | No
     return [record.id for record in records]  # (committed: ids the flush assigned)
 
 
+_DOCUMENTS = Document.__table__
+# The statements every document runs, built once (building a statement and its cache key costs the ORM more
+# than SQLite takes to run it); values come in as parameters.
+_MOVE = (
+    _DOCUMENTS.update()
+    .where(_DOCUMENTS.c.id == bindparam("document_id"), _DOCUMENTS.c.status == bindparam("current"))
+    .values(status=bindparam("new", type_=_DOCUMENTS.c.status.type), error=None)
+)
+_DOCUMENT_EXISTS = select(_DOCUMENTS.c.id).where(_DOCUMENTS.c.id == bindparam("document_id"))
+_DOCUMENT_FACTS = select(_DOCUMENTS.c.id, _DOCUMENTS.c.filename, _DOCUMENTS.c.status, _DOCUMENTS.c.error).where(
+    _DOCUMENTS.c.id == bindparam("document_id")
+)
+_PART_OUTCOMES = (
+    select(ExtractionRecord.id, ExtractionRecord.source, ExtractionRecord.document_type, ExtractionRecord.outcome)
+    .where(ExtractionRecord.document_id == bindparam("document_id"))
+    .order_by(ExtractionRecord.part_index)
+)
+
+
 def _move_document(session: Session, document_id: int, current: DocumentStatus, new: DocumentStatus) -> bool:
     """Move a document from `current` to `new` (its error cleared) in one conditional UPDATE, which locks the row
     as SELECT ... FOR UPDATE would (on SQLite the transaction holds the write lock already): True when it moved,
     False when the document stands elsewhere (another worker got there first); NotFound when there is none."""
     check_transition(DOCUMENT_MOVES, current, new, what=f"document {document_id}")
-    table = Document.__table__
-    moved = session.execute(
-        table.update().where(table.c.id == document_id, table.c.status == current).values(status=new, error=None)
-    )
-    if moved.rowcount:
+    if session.execute(_MOVE, {"document_id": document_id, "current": current, "new": new}).rowcount:
         return True
-    if session.scalar(select(table.c.id).where(table.c.id == document_id)) is None:
+    if session.scalar(_DOCUMENT_EXISTS, {"document_id": document_id}) is None:
         raise NotFound(f"document {document_id} does not exist")
     return False
 
@@ -334,11 +349,7 @@ def decide_step(
     with unit_of_work(ctx.session_factory) as session:
         if _move_document(session, document_id, DocumentStatus.EXTRACTED, DocumentStatus.PROCESSED):
             record_event(session, "document.processed", "document", document_id)
-        table = Document.__table__
-        document = session.execute(
-            select(table.c.id, table.c.filename, table.c.status, table.c.error).where(table.c.id == document_id)
-        ).one()
-        return _outcomes(session, document)
+        return _outcomes(session, session.execute(_DOCUMENT_FACTS, {"document_id": document_id}).one())
 
 
 # A ledger refusal that means "another transaction got there first": deciding again sees the new state and
@@ -714,11 +725,7 @@ def _outcomes(session: Session, document: Document | Row) -> list[dict[str, Any]
         waiting = Outcome(status=QUEUED, extra={"error": document.error, "retryable": True})
         return [waiting.contract(source=document.filename, document_id=document.id, document_type=None)]
     # the outcome columns only: a business document's payload (the whole extraction) is not needed here
-    rows = session.execute(
-        select(ExtractionRecord.id, ExtractionRecord.source, ExtractionRecord.document_type, ExtractionRecord.outcome)
-        .where(ExtractionRecord.document_id == document.id)
-        .order_by(ExtractionRecord.part_index)
-    )
+    rows = session.execute(_PART_OUTCOMES, {"document_id": document.id})
     return [
         record_outcome(
             row.outcome,

@@ -15,6 +15,7 @@ from o2c.intake.models import Document, DocumentStatus
 from o2c.ledger.check import check_ledger
 from o2c.ledger.masterdata import import_master_data
 from o2c.ledger.models import CashApplication, Invoice, JournalLine, Order
+from o2c.pipeline import documents as pipeline_documents
 from o2c.pipeline.documents import decide_step, document_outcomes, extract_step, process_document, receive
 from o2c.pipeline.door import ingest
 
@@ -152,3 +153,25 @@ def test_a_purchase_order_takes_four_transactions_and_its_outcome_comes_with_the
     assert later.stored is None and len(commits) == 1
     (outcome,) = process_document(ctx, later.document_id)
     assert outcome["status"] in ("posted", "duplicate") and len(commits) == 5
+
+
+def test_the_statements_every_document_runs_are_built_once(make_context, tmp_path, samples):
+    # building a statement and its cache key cost the ORM more than SQLite takes to run it: the ones every
+    # document runs (the status moves, the outcomes, the arrival's look-up) are the same objects each time
+    ctx = make_context(f"sqlite:///{tmp_path / 'built-once.sqlite3'}")
+    _load(ctx, samples)
+    engine = ctx.session_factory.kw["bind"]
+    runs: list[list[object]] = []
+    for name in ("po_acme_45810.pdf", "po_harbor_unknown_sku.pdf"):
+        run: list[object] = []
+        runs.append(run)
+
+        def listener(_conn, clause, *_args, run=run):
+            run.append(clause)
+
+        sql_event.listen(engine, "before_execute", listener)
+        ingest(ctx, content=(samples / name).read_bytes(), filename=name, channel="cli")
+        sql_event.remove(engine, "before_execute", listener)
+    shared = {id(c) for c in runs[0]} & {id(c) for c in runs[1]}
+    for statement in (pipeline_documents._MOVE, pipeline_documents._DOCUMENT_FACTS, pipeline_documents._PART_OUTCOMES):
+        assert id(statement) in shared
