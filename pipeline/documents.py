@@ -281,7 +281,7 @@ def _move_document(session: Session, document_id: int, current: DocumentStatus, 
     as SELECT ... FOR UPDATE would (on SQLite the transaction holds the write lock already): True when it moved,
     False when the document stands elsewhere (another worker got there first); NotFound when there is none."""
     check_transition(DOCUMENT_MOVES, current, new, what=f"document {document_id}")
-    if session.execute(_MOVE, {"document_id": document_id, "current": current, "new": new}).rowcount:
+    if session.connection().execute(_MOVE, {"document_id": document_id, "current": current, "new": new}).rowcount:
         return True
     if session.scalar(_DOCUMENT_EXISTS, {"document_id": document_id}) is None:
         raise NotFound(f"document {document_id} does not exist")
