@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -14,7 +17,7 @@ from o2c.core.settings import load_settings
 from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.service import ExtractionLimits, extract_document
 from o2c.intake.models import Channel
-from o2c.pipeline.documents import build_context
+from o2c.pipeline.documents import PipelineContext, build_context
 from o2c.pipeline.door import ingest as ingest_file
 
 
@@ -46,8 +49,33 @@ def ingest(
 ) -> None:
     """Receive documents and run the full pipeline; print one JSON outcome per business document."""
     ctx = build_context(load_settings())  # one context (engine, store, policies) for the whole batch
+    with batch_collector():
+        _ingest_files(ctx, expand_paths(paths), channel)
+
+
+# A batch allocates a few hundred thousand short-lived objects per hundred documents (rows, ORM states, words);
+# with the default threshold the young generation is collected every 700 allocations and, through the older
+# generations, the long-lived heap (the mapped classes, the context, extraction's tables) is walked again and
+# again: about a tenth of a batch's CPU time. The batch freezes what exists when it starts and collects less often.
+BATCH_GC_THRESHOLD = (20_000, 20, 20)
+
+
+@contextmanager
+def batch_collector() -> Iterator[None]:
+    """Tune the garbage collector for a batch loop, and put it back as it was afterwards (the CLI may run in a
+    process that goes on: the tests, the demo)."""
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*BATCH_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
+
+
+def _ingest_files(ctx: PipelineContext, files: list[Path], channel: str) -> None:
     failed = 0
-    files = expand_paths(paths)
     statuses: Counter[str] = Counter()
     started = time.perf_counter()
     for path in progress(files, "ingesting"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -124,6 +124,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info[_WRITE_LOCKED] = True
 
         @event.listens_for(engine, "before_cursor_execute")
         def _count_writes(conn, _cursor, statement, _params, _context, _executemany):
@@ -135,6 +136,18 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 _WRITES = "o2c.statements_not_select"
+_WRITE_LOCKED = "o2c.begin_immediate"
+
+
+def race_guard(session: Session) -> AbstractContextManager[object]:
+    """Wrap an insert that checked first whether its unique key is taken: a savepoint where a concurrent
+    transaction can take the key between the check and the insert (PostgreSQL), so its IntegrityError leaves the
+    transaction usable for the caller's fallback; nothing where none can: on SQLite (make_engine's BEGIN
+    IMMEDIATE) the transaction holds the database's write lock from its start, so nobody else inserts in between,
+    and a savepoint would cost two statements and the ORM's nested-transaction bookkeeping for nothing."""
+    if not is_postgres(session) and session.connection().info.get(_WRITE_LOCKED):
+        return nullcontext()
+    return session.begin_nested()
 
 
 def unchanged_since_mark(session: Session) -> tuple[object, int] | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from o2c.core.db import race_guard
 from o2c.core.events import record_event
 from o2c.intake.errors import DocumentTooLarge, EmptyDocument
 from o2c.intake.models import Document, DocumentStatus, Receipt
@@ -56,6 +57,9 @@ def _reused_message_id(session: Session, channel: str, source_key: str) -> str |
     return message_id
 
 
+_BY_SHA256 = select(Document).where(Document.sha256 == bindparam("sha256"))  # built once: every arrival asks
+
+
 def receive_document(
     session: Session,
     store: BlobStore,
@@ -77,7 +81,7 @@ def receive_document(
         prior = session.scalar(select(Receipt).where(Receipt.channel == channel, Receipt.source_key == source_key))
         if prior is not None:  # the same connector item again (a retry): answer what we answered before
             return Received(prior.document, prior, prior.is_duplicate)
-    document = session.scalar(select(Document).where(Document.sha256 == digest))
+    document = session.scalar(_BY_SHA256, {"sha256": digest})
     is_duplicate = document is not None
     if document is None:
         document = Document(
@@ -91,7 +95,7 @@ def receive_document(
             status=DocumentStatus.RECEIVED,
         )
         try:
-            with session.begin_nested():
+            with race_guard(session):
                 session.add(document)
                 session.flush()
         except IntegrityError:  # a concurrent receiver stored the same bytes first

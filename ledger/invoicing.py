@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,14 +17,16 @@ from o2c.ledger.models import Invoice, NumberSequence, Order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.terms import due_date, parse_terms
 
+_SEQUENCE = select(NumberSequence).where(NumberSequence.name == bindparam("name"))  # built once: every invoice
+_SEQUENCE_LOCKED = _SEQUENCE.with_for_update()
+_NUMBER_TAKEN = select(Invoice.id).where(Invoice.invoice_number == bindparam("number"))
+
 
 def next_number(session: Session, name: str, prefix: str) -> str:
     """Take a sequence's next number in the caller's transaction (gap-free: a rollback gives it back)."""
-    stmt = select(NumberSequence).where(NumberSequence.name == name)
     # Postgres: the row lock serialises concurrent posters. SQLite: the database write lock does the same.
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    seq = session.scalar(stmt)
+    stmt = _SEQUENCE_LOCKED if is_postgres(session) else _SEQUENCE
+    seq = session.scalar(stmt, {"name": name})
     if seq is None:
         try:
             with session.begin_nested():
@@ -32,7 +34,7 @@ def next_number(session: Session, name: str, prefix: str) -> str:
                 session.flush()
         except IntegrityError:
             pass  # created concurrently; lock the winner's row below
-        seq = session.scalar(stmt)
+        seq = session.scalar(stmt, {"name": name})
         if seq is None:
             raise ConcurrentUpdate(f"number sequence {name} could not be created")
     value = seq.next_value
@@ -58,7 +60,7 @@ def issue_invoice(
     net = quantize(order.total, policy.rounding)
     tax = quantize(net * policy.tax_rate, policy.rounding)
     number = next_number(session, policy.invoice_sequence, policy.invoice_prefix)
-    if session.scalar(select(Invoice.id).where(Invoice.invoice_number == number)) is not None:
+    if session.scalar(_NUMBER_TAKEN, {"number": number}) is not None:
         raise InvoiceNumberTaken(f"invoice number {number} already exists", invoice_number=number)
     invoice = Invoice(
         invoice_number=number,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from o2c.ledger.models import ContractPrice, Customer, Product
@@ -70,12 +70,15 @@ def _remembered(session: Session, key: tuple, read):
     return value
 
 
+_CUSTOMER = select(Customer).where(Customer.customer_id == bindparam("customer_id"))  # built once
+
+
 def customer(session: Session, customer_id: str) -> Customer | None:
     """The customer with exactly this id (None when master data has none)."""
     return _remembered(
         session,
         ("customer", customer_id),
-        lambda: session.scalar(select(Customer).where(Customer.customer_id == customer_id)),
+        lambda: session.scalar(_CUSTOMER, {"customer_id": customer_id}),
     )
 
 

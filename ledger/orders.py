@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,22 +136,31 @@ def pack_factor(product: Product | None, uom: str | None) -> Decimal:
     return Decimal(product.pack_size) if uom.strip().upper() == product.pack_uom.upper() else Decimal("1")
 
 
+# Statements every posted order runs, built once (building one and its cache key costs the ORM more than SQLite
+# takes to answer it); values come in as parameters.
+_CUSTOMER = (
+    select(Customer).where(Customer.customer_id == bindparam("customer_id")).execution_options(populate_existing=True)
+)
+_CUSTOMER_LOCKED = _CUSTOMER.with_for_update()
+_OPEN_AR = select(func.sum(Invoice.open_amount)).where(
+    Invoice.customer_id == bindparam("customer_id"),
+    Invoice.currency == bindparam("currency"),
+    Invoice.open_amount > 0,
+)
+_ORDER_OF_SOURCE = select(Order).where(Order.source_extraction_id == bindparam("source_extraction_id"))
+_INVOICE_OF_ORDER = select(Invoice.invoice_number).where(Invoice.order_id == bindparam("order_id"))
+
+
 def lock_customer(session: Session, customer_id: str) -> Customer | None:
     """The customer's master row under a row lock (PostgreSQL; SQLite serializes writers itself), held until
     the posting transaction ends: open AR + order must be read and written by one poster at a time."""
-    stmt = select(Customer).where(Customer.customer_id == customer_id)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt.execution_options(populate_existing=True))
+    stmt = _CUSTOMER_LOCKED if is_postgres(session) else _CUSTOMER
+    return session.scalar(stmt, {"customer_id": customer_id})
 
 
 def open_receivables(session: Session, customer_id: str, currency: str) -> Decimal:
     """The customer's open AR in a currency."""
-    total = session.scalar(
-        select(func.sum(Invoice.open_amount)).where(
-            Invoice.customer_id == customer_id, Invoice.currency == currency, Invoice.open_amount > 0
-        )
-    )
+    total = session.scalar(_OPEN_AR, {"customer_id": customer_id, "currency": currency})
     return Decimal(total or 0)
 
 
@@ -436,10 +445,10 @@ def price_variances(session: Session, draft: OrderDraft, on_date: date) -> list[
 def _existing(session: Session, source_extraction_id: int | None) -> PostedOrder | None:
     if source_extraction_id is None:
         return None
-    order = session.scalar(select(Order).where(Order.source_extraction_id == source_extraction_id))
+    order = session.scalar(_ORDER_OF_SOURCE, {"source_extraction_id": source_extraction_id})
     if order is None:
         return None
-    number = session.scalar(select(Invoice.invoice_number).where(Invoice.order_id == order.id))
+    number = session.scalar(_INVOICE_OF_ORDER, {"order_id": order.id})
     if number is None:  # an order and its invoice are posted in one transaction
         raise InvoiceNotFound(f"order {order.id} has no invoice")
     return PostedOrder(order.id, number)

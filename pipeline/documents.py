@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,11 +34,13 @@ from o2c.core.events import record_event
 from o2c.core.faults import crash_point
 from o2c.core.queue import JobQueue
 from o2c.core.settings import Settings
+from o2c.core.states import check_transition
 from o2c.extraction.errors import UnreadableDocument
+from o2c.extraction.grounding import Grounding
 from o2c.extraction.models import BusinessDocumentStatus, ExtractionRecord
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from o2c.extraction.service import EXTRACTOR_VERSION, ExtractionLimits, extract_document
-from o2c.intake.models import Document, DocumentStatus
+from o2c.intake.models import DOCUMENT_MOVES, Document, DocumentStatus
 from o2c.intake.service import receive_document
 from o2c.intake.storage import BlobStore
 from o2c.ledger.cash import PaymentDraft, PlannedApplication, RemittanceLineDraft, post_payment
@@ -122,12 +124,25 @@ def build_context(settings: Settings, *, migrate: bool | None = None) -> Pipelin
 
 # ---------------------------------------------------------------------------------------------- receive
 @dataclass(frozen=True)
+class StoredFile:
+    """What the extract step reads back before it reads the file: the stored file's facts and extraction's
+    grounding. A receive that hands its document straight on (inline) reads them in its own transaction, so the
+    extract step needs no transaction of its own before the slow work."""
+
+    sha256: str
+    filename: str
+    media_type: str
+    grounding: Grounding
+
+
+@dataclass(frozen=True)
 class Arrival:
-    """The result of the receive step."""
+    """The result of the receive step (`stored`: see StoredFile; None unless the receive read ahead)."""
 
     document_id: int
     is_duplicate: bool
     filename: str
+    stored: StoredFile | None = None
 
 
 def receive(
@@ -139,9 +154,12 @@ def receive(
     source_key: str | None = None,
     sender: str | None = None,
     queue_processing: bool = False,
+    read_ahead: bool = False,
 ) -> Arrival:
     """Step 1: store the bytes and record the arrival, in its own short transaction. With `queue_processing`
-    the worker's job is sent once that transaction has committed (never for a rolled-back arrival)."""
+    the worker's job is sent once that transaction has committed (never for a rolled-back arrival). With
+    `read_ahead` (the caller extracts next, in this process) a document still to be read comes back with what
+    the extract step needs (Arrival.stored), read in this same transaction."""
     with unit_of_work(ctx.session_factory) as session:
         received = receive_document(
             session,
@@ -155,7 +173,11 @@ def receive(
         )
         if queue_processing and ctx.queue is not None:
             queue_document(ctx, session, received.document.id)
-        return Arrival(received.document.id, received.is_duplicate, filename)
+        document = received.document
+        stored = None
+        if read_ahead and not queue_processing and document.status == DocumentStatus.RECEIVED:
+            stored = StoredFile(document.sha256, document.filename, document.media_type, ctx.grounding.get(session))
+        return Arrival(document.id, received.is_duplicate, filename, stored)
 
 
 PROCESS_JOB = "o2c.worker.process_document_job"
@@ -169,17 +191,19 @@ def queue_document(ctx: PipelineContext, session: Session, document_id: int) -> 
 
 
 # ---------------------------------------------------------------------------------------------- extract
-def extract_step(ctx: PipelineContext, document_id: int) -> list[int] | None:
+def extract_step(ctx: PipelineContext, document_id: int, stored: StoredFile | None = None) -> list[int] | None:
     """Step 2: read the stored file (no transaction open while reading), then store the extractions.
 
     Returns the ids of the business documents it stored, in part order, for the decide step (None when it
-    stored none: the work was done before, or the file was rejected or deferred)."""
-    with unit_of_work(ctx.session_factory) as session:
-        document = session.get(Document, document_id)
-        if document is None or document.status != DocumentStatus.RECEIVED:
-            return None
-        sha256, filename, media_type = document.sha256, document.filename, document.media_type
-        grounding = ctx.grounding.get(session)
+    stored none: the work was done before, or the file was rejected or deferred). `stored`: what the receive
+    step read ahead (otherwise read here); whether the work is still to do is decided when storing, either way."""
+    if stored is None:
+        with unit_of_work(ctx.session_factory) as session:
+            document = session.get(Document, document_id)
+            if document is None or document.status != DocumentStatus.RECEIVED:
+                return None
+            stored = StoredFile(document.sha256, document.filename, document.media_type, ctx.grounding.get(session))
+    sha256, filename, media_type, grounding = stored.sha256, stored.filename, stored.media_type, stored.grounding
     try:
         extractions = extract_document(
             ctx.store.get(sha256), filename=filename, media_type=media_type, limits=ctx.limits, grounding=grounding
@@ -207,10 +231,8 @@ def extract_step(ctx: PipelineContext, document_id: int) -> list[int] | None:
             )
         ]
     with unit_of_work(ctx.session_factory) as session:
-        document = session.get(Document, document_id, with_for_update=True)
-        if document is None:
-            raise NotFound(f"document {document_id} does not exist")
-        if document.status != DocumentStatus.RECEIVED:
+        # received -> extracted (a transient error of an earlier try is history: events keep it)
+        if not _move_document(session, document_id, DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED):
             return None  # another worker stored them first
         records = []
         for index, extraction in enumerate(extractions):
@@ -229,11 +251,41 @@ def extract_step(ctx: PipelineContext, document_id: int) -> list[int] | None:
                 )
             )
         session.add_all(records)
-        document.move_to(DocumentStatus.EXTRACTED)  # a transient error of an earlier try is history (events keep it)
         session.flush()
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
         crash_point("extract.before_commit")
     return [record.id for record in records]  # (committed: ids the flush assigned)
+
+
+_DOCUMENTS = Document.__table__
+# The statements every document runs, built once (building a statement and its cache key costs the ORM more
+# than SQLite takes to run it); values come in as parameters.
+_MOVE = (
+    _DOCUMENTS.update()
+    .where(_DOCUMENTS.c.id == bindparam("document_id"), _DOCUMENTS.c.status == bindparam("current"))
+    .values(status=bindparam("new", type_=_DOCUMENTS.c.status.type), error=None)
+)
+_DOCUMENT_EXISTS = select(_DOCUMENTS.c.id).where(_DOCUMENTS.c.id == bindparam("document_id"))
+_DOCUMENT_FACTS = select(_DOCUMENTS.c.id, _DOCUMENTS.c.filename, _DOCUMENTS.c.status, _DOCUMENTS.c.error).where(
+    _DOCUMENTS.c.id == bindparam("document_id")
+)
+_PART_OUTCOMES = (
+    select(ExtractionRecord.id, ExtractionRecord.source, ExtractionRecord.document_type, ExtractionRecord.outcome)
+    .where(ExtractionRecord.document_id == bindparam("document_id"))
+    .order_by(ExtractionRecord.part_index)
+)
+
+
+def _move_document(session: Session, document_id: int, current: DocumentStatus, new: DocumentStatus) -> bool:
+    """Move a document from `current` to `new` (its error cleared) in one conditional UPDATE, which locks the row
+    as SELECT ... FOR UPDATE would (on SQLite the transaction holds the write lock already): True when it moved,
+    False when the document stands elsewhere (another worker got there first); NotFound when there is none."""
+    check_transition(DOCUMENT_MOVES, current, new, what=f"document {document_id}")
+    if session.connection().execute(_MOVE, {"document_id": document_id, "current": current, "new": new}).rowcount:
+        return True
+    if session.scalar(_DOCUMENT_EXISTS, {"document_id": document_id}) is None:
+        raise NotFound(f"document {document_id} does not exist")
+    return False
 
 
 class DocumentDeferred(EnvironmentFault):
@@ -295,13 +347,9 @@ def decide_step(
         decide_business_document(ctx, extraction_id)
         crash_point("decide.after_commit")
     with unit_of_work(ctx.session_factory) as session:
-        document = session.get(Document, document_id)
-        if document is None:
-            raise NotFound(f"document {document_id} does not exist")
-        if document.status == DocumentStatus.EXTRACTED:
-            document.move_to(DocumentStatus.PROCESSED)
+        if _move_document(session, document_id, DocumentStatus.EXTRACTED, DocumentStatus.PROCESSED):
             record_event(session, "document.processed", "document", document_id)
-        return _outcomes(session, document)
+        return _outcomes(session, session.execute(_DOCUMENT_FACTS, {"document_id": document_id}).one())
 
 
 # A ledger refusal that means "another transaction got there first": deciding again sees the new state and
@@ -580,9 +628,10 @@ def _open_exception(session, record, decision) -> None:
 STEPS = ("extract", "decide")  # after receive, in order: extract_step, then decide_step
 
 
-def process_document(ctx: PipelineContext, document_id: int) -> list[dict[str, Any]]:
-    """Run every step after receive, in order (each is a no-op when its work is done); the outcomes."""
-    return decide_step(ctx, document_id, extract_step(ctx, document_id))
+def process_document(ctx: PipelineContext, document_id: int, stored: StoredFile | None = None) -> list[dict[str, Any]]:
+    """Run every step after receive, in order (each is a no-op when its work is done); the outcomes. `stored`:
+    what the receive step read ahead for the extract step (Arrival.stored)."""
+    return decide_step(ctx, document_id, extract_step(ctx, document_id, stored))
 
 
 # ---------------------------------------------------------------------------------------------- outcomes
@@ -659,7 +708,8 @@ def document_outcomes(ctx: PipelineContext, document_id: int) -> list[dict[str, 
         return _outcomes(session, document)
 
 
-def _outcomes(session: Session, document: Document) -> list[dict[str, Any]]:
+def _outcomes(session: Session, document: Document | Row) -> list[dict[str, Any]]:
+    """The outcomes of a document (its id, filename, status and error: the row or only those columns)."""
     if document.status == DocumentStatus.REJECTED:
         item = session.scalar(
             select(ExceptionItem).where(ExceptionItem.document_id == document.id, ExceptionItem.extraction_id.is_(None))
@@ -675,11 +725,7 @@ def _outcomes(session: Session, document: Document) -> list[dict[str, Any]]:
         waiting = Outcome(status=QUEUED, extra={"error": document.error, "retryable": True})
         return [waiting.contract(source=document.filename, document_id=document.id, document_type=None)]
     # the outcome columns only: a business document's payload (the whole extraction) is not needed here
-    rows = session.execute(
-        select(ExtractionRecord.id, ExtractionRecord.source, ExtractionRecord.document_type, ExtractionRecord.outcome)
-        .where(ExtractionRecord.document_id == document.id)
-        .order_by(ExtractionRecord.part_index)
-    )
+    rows = session.execute(_PART_OUTCOMES, {"document_id": document.id})
     return [
         record_outcome(
             row.outcome,

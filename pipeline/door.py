@@ -85,6 +85,7 @@ def accept(
         source_key=source_key,
         sender=sender,
         queue_processing=queued,
+        read_ahead=not queued,
     )
     if queued:
         outcomes = repeat_outcomes(ctx, arrival) if arrival.is_duplicate else [queued_outcome(arrival)]
@@ -106,7 +107,7 @@ def _process_inline(ctx: PipelineContext, arrival: Arrival) -> list[dict[str, An
     (the first one met an environment fault) or the original was rejected (then: it can be reprocessed)."""
     waited = arrival.is_duplicate and is_deferred(ctx, arrival.document_id)
     try:
-        outcomes = process_document(ctx, arrival.document_id)  # also resumes an original cut short
+        outcomes = process_document(ctx, arrival.document_id, arrival.stored)  # also resumes an original cut short
     except DocumentDeferred:
         return document_outcomes(ctx, arrival.document_id)  # kept, received, with the error: retried later
     if arrival.is_duplicate and not waited:

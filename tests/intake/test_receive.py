@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import func, select
 
 import o2c.core.events  # noqa: F401
@@ -18,6 +19,7 @@ from o2c.intake.models import Document, Receipt
 from o2c.intake.service import receive_document
 from o2c.intake.sniff import sniff_media_type
 from o2c.intake.storage import BlobStore, sha256_of
+from o2c.migrations.runner import upgrade_database
 
 
 @pytest.fixture
@@ -111,3 +113,21 @@ def test_blob_store_fsyncs_the_file_and_its_directory_after_the_rename(tmp_path,
     target = store.path_for(digest)
     assert str(target.parent) in synced  # the directory holding the renamed blob
     assert synced.index(str(target.parent)) > 0 and ".incoming-" in synced[synced.index(str(target.parent)) - 1]
+
+
+def test_a_new_document_takes_a_savepoint_only_where_a_concurrent_receiver_can_interleave(database_url, tmp_path):
+    # PostgreSQL: another transaction may store the same bytes between the look-up and the insert, so the insert
+    # runs in a savepoint and its IntegrityError falls back to the other's document. SQLite (BEGIN IMMEDIATE)
+    # holds the write lock from the transaction's start: nobody can interleave, and no savepoint is spent.
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    statements: list[str] = []
+    sql_event.listen(engine, "before_cursor_execute", lambda c, cur, sql, *_: statements.append(sql.split()[0]))
+    store = BlobStore(tmp_path / "blobs")
+    with unit_of_work(factory) as s:
+        first = receive_document(s, store, content=b"%PDF-1.4 guard", filename="g.pdf", channel="upload")
+    with unit_of_work(factory) as s:
+        again = receive_document(s, store, content=b"%PDF-1.4 guard", filename="g2.pdf", channel="email")
+    assert again.is_duplicate and again.document.id == first.document.id
+    assert statements.count("SAVEPOINT") == (1 if database_url.startswith("postgresql") else 0), statements

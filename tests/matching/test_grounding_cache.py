@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from o2c.ledger.models import Customer, CustomerAlias, CustomerPartNumber, Product
-from o2c.matching.grounding import GroundingCache, read_grounding
+from o2c.matching.grounding import GroundingCache, master_data_version, read_grounding
 
 
 def test_master_data_is_read_once_until_it_changes(seeded):
@@ -45,3 +46,11 @@ def test_master_data_is_read_once_until_it_changes(seeded):
     grounding = cache.get(seeded)
     assert "BN Berlin Einkauf" not in grounding.customer_names and cache.reads == 7
     assert cache.get(seeded) is grounding and cache.reads == 7
+
+
+def test_the_version_every_document_asks_for_is_one_statement_built_once(seeded):
+    # building its twelve subqueries (and their cache key) for every document cost several times the query itself
+    executed = []
+    sql_event.listen(seeded.get_bind(), "before_execute", lambda _conn, clause, *_: executed.append(clause))
+    first, second = master_data_version(seeded), master_data_version(seeded)
+    assert first == second and len(executed) == 2 and executed[0] is executed[1]
