@@ -21,7 +21,8 @@ from o2c.ledger import deductions as deduction_ledger
 from o2c.ledger.cash import PlannedApplication
 from o2c.ledger.models import BankCredit
 from o2c.matching.bank import POST, BankCreditDecision
-from o2c.pipeline.documents import PipelineContext, ReviewedCash, decide_in_session, document_outcomes
+from o2c.pipeline.decide import ReviewedCash, decide_in_session
+from o2c.pipeline.documents import PipelineContext, document_outcomes
 from o2c.pipeline.outcomes import REJECTED, Outcome, conclude
 from o2c.pipeline.statements import apply_credit_decision
 from o2c.review import learning

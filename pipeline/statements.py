@@ -40,7 +40,8 @@ from o2c.matching.bank import (
     find_expected_advice,
     payer_of,
 )
-from o2c.pipeline.documents import PipelineContext, receive, settle_claim
+from o2c.pipeline.decide import settle_claim
+from o2c.pipeline.documents import PipelineContext, receive
 from o2c.pipeline.outcomes import amend
 from o2c.review import service as review
 from o2c.review.models import ExceptionItem
