@@ -24,7 +24,6 @@ from o2c.extraction.grounding import Grounding, code_key
 from o2c.extraction.layout import Hit, Line, find_labelled, read_block
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import (
-    REPAIRED_CONFIDENCE,
     agrees,
     code_in_words,
     factor_from_row,
@@ -32,9 +31,7 @@ from o2c.extraction.linecells import (
     looks_code,
     looks_uom,
     numbers_in,
-    price_from_amount,
     quantity_cell_at_end,
-    repair_row,
     split_code_cell,
     split_quantity,
 )
@@ -48,6 +45,7 @@ from o2c.extraction.normalize import (
     parse_date,
 )
 from o2c.extraction.pages import Word
+from o2c.extraction.rowrepair import DERIVED_PRICE_CONFIDENCE, repair_ocr_rows
 from o2c.extraction.schema import ExtractedOrder, OrderLine
 from o2c.extraction.tables import IGNORED, read_table
 
@@ -123,8 +121,9 @@ def extract_order(
     if free_text is not None and not order.lines:
         _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     _ground_buyer(order, lines, evidence, grounding)
-    repaired = _repair_ocr_rows(order, evidence)
-    if not _check_consistency(order, totals.get("freight", (None,))[0], evidence):
+    freight = totals.get("freight", (None,))[0]
+    repaired = repair_ocr_rows(order, evidence, freight)
+    if not _check_consistency(order, freight, evidence):
         for path, cap in repaired.items():  # no document total vouched for the mended rows
             evidence.adjust(path, cap)
     for path in [p for p in repaired if p in evidence.derived]:
@@ -519,42 +518,6 @@ def _read_prose_header(order: ExtractedOrder, text: str, evidence: Evidence, sen
 
 # an OCR'd description: no arithmetic or master data vouches for its letters (Grounding knows no catalogue text)
 OCR_DESCRIPTION_CONFIDENCE = 0.85
-DERIVED_PRICE_CONFIDENCE = 0.8  # a unit price computed as amount / quantity: as sure as the quantity, no surer
-
-
-def _repair_ocr_rows(order: ExtractedOrder, evidence: Evidence) -> dict[str, float]:
-    """Mend OCR'd rows whose qty x price != amount by one misread digit, or a price read as a fragment.
-
-    A repair is made only where the row's two other cells, read independently, admit exactly one (linecells.
-    repair_row); a text layer's numbers are never mended (a disagreeing digital row is a real discrepancy).
-    Returns the mended paths with the confidence they keep unless the document's total confirms the lines."""
-    mended: dict[str, float] = {}
-    for i, line in enumerate(order.lines):
-        path = f"order.lines[{i}]"
-        cells = {"quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount}
-        if any(f"{path}.{n}" in evidence.derived for n in cells):
-            continue
-        if not all(evidence.provenance.get(f"{path}.{n}", {}).get("ocr") for n in cells):
-            continue
-        qty, price, amount = cells["quantity"], cells["unit_price"], cells["amount"]
-        if qty is None or price is None or amount is None:
-            continue
-        fix = repair_row(qty, price, amount)
-        if fix:
-            name, value = fix
-            evidence.warnings.append(f"line {i + 1}: {name} read {cells[name]}, taken as {value} (one OCR digit)")
-            setattr(line, name, value)
-            mended[f"{path}.{name}"] = REPAIRED_CONFIDENCE
-            continue
-        if agrees(qty, price, amount):
-            continue
-        derived = price_from_amount(qty, amount, evidence.provenance[f"{path}.unit_price"].get("text"))
-        if derived is not None:
-            evidence.warnings.append(f"line {i + 1}: unit price read {price}, taken as amount / quantity")
-            line.unit_price = derived
-            evidence.derived.add(f"{path}.unit_price")
-            mended[f"{path}.unit_price"] = DERIVED_PRICE_CONFIDENCE
-    return mended
 
 
 def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence: Evidence) -> bool:
