@@ -1,13 +1,18 @@
 """Numbers a scan breaks: amounts split at a thousands separator (a typewriter face prints ',' in a full character
 cell), decimal points lost or read as digits, glyphs in place of digits, and a row that admits several repairs
-until the document's sum picks one. Without Tesseract: Tesseract's rows and OCR'd words are built by hand."""
+until the document's sum picks one. Tesseract's rows and OCR'd words are built by hand; one real OCR of a small
+grainy typewriter scan."""
 
 from __future__ import annotations
 
+import io
+import random
 from decimal import Decimal
 
+import pypdfium2
 import pytest
 
+from bench.corpus import degrade
 from o2c.extraction import ocr
 from o2c.extraction.evidence import Evidence
 from o2c.extraction.fields import amount_in
@@ -15,6 +20,8 @@ from o2c.extraction.layout import all_lines
 from o2c.extraction.linecells import lost_points, price_from_amount, repair_row, row_repairs
 from o2c.extraction.orders import extract_order
 from o2c.extraction.pages import OCR, Page, Word
+from o2c.extraction.service import extract_document
+from tests.extraction.conftest import draw_pdf
 
 CELL = 20  # a 10 pt typewriter face at 300 dpi: every glyph, ',' and ' ' included, is 20 px wide
 HEIGHT = 26
@@ -115,3 +122,41 @@ def test_no_repair_the_sum_does_not_single_out():
 def test_a_decimal_point_read_as_the_grouping_sign_still_reads_as_cents(read, value):
     got, _ = amount_in([Word(read, 0, 0, 40, 9)], False)
     assert got == (Decimal(value) if value else None)
+
+
+TYPEWRITER_ROWS = [
+    ("BRG-6204", 12, "4,110.25"),
+    ("VLV-1180", 3, "17,986.15"),
+    ("CPL-3311", 50, "1,573.37"),
+    ("FLT-0907", 1, "23,855.32"),
+    ("SPR-4417", 200, "9,981.16"),
+    ("HSE-2201", 8, "13,002.44"),
+]
+
+
+def _typewriter_scan(seed: int) -> bytes:
+    """A 9 pt Courier order table printed and scanned at 300 dpi: grain, dust, blur and JPEG loss (bench's)."""
+    items = [(40, 30, "PURCHASE ORDER"), (40, 45, "PO Number: 4512")]
+    items += [(40, 60, "Item"), (200, 60, "Qty"), (300, 60, "Unit Price"), (420, 60, "Amount")]
+    for k, (sku, qty, price) in enumerate(TYPEWRITER_ROWS):
+        amount = f"{Decimal(price.replace(',', '')) * qty:,.2f}"
+        items += [(40, 80 + 16 * k, sku), (200, 80 + 16 * k, str(qty)), (300, 80 + 16 * k, price)]
+        items += [(420, 80 + 16 * k, amount)]
+    doc = pypdfium2.PdfDocument(draw_pdf([items], font="Courier", size=9))
+    try:
+        page = doc[0].render(scale=300 / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        doc.close()
+    page = degrade(page.crop((0, 0, page.width, 780)), random.Random(seed), noise=50, blur=0.7, jpeg=50)
+    buf = io.BytesIO()
+    page.save(buf, format="PNG", dpi=(300, 300))
+    return buf.getvalue()
+
+
+def test_a_grainy_typewriter_scan_reads_its_grouped_amounts():
+    """A typewriter face's thin strokes and small separators drown in a scan's grain when Tesseract binarises the
+    page: a 3x3 average first keeps '17,986.15' one number rather than '172986;' '15'."""
+    [e] = extract_document(_typewriter_scan(3), filename="typewriter.png")
+    got = [(ln.quantity, ln.unit_price, ln.amount) for ln in e.order.lines]
+    want = [(q, Decimal(p.replace(",", "")), Decimal(p.replace(",", "")) * q) for _, q, p in TYPEWRITER_ROWS]
+    assert sum(g == w for g, w in zip(got, want, strict=False)) >= 5
