@@ -22,6 +22,7 @@ from o2c.extraction.orders import extract_order
 from o2c.extraction.pages import OCR, Page, Word
 from o2c.extraction.service import extract_document
 from tests.extraction.conftest import draw_pdf
+from tests.extraction.test_scans import _ocr_remittance
 
 CELL = 20  # a 10 pt typewriter face at 300 dpi: every glyph, ',' and ' ' included, is 20 px wide
 HEIGHT = 26
@@ -160,3 +161,13 @@ def test_a_grainy_typewriter_scan_reads_its_grouped_amounts():
     got = [(ln.quantity, ln.unit_price, ln.amount) for ln in e.order.lines]
     want = [(q, Decimal(p.replace(",", "")), Decimal(p.replace(",", "")) * q) for _, q, p in TYPEWRITER_ROWS]
     assert sum(g == w for g, w in zip(got, want, strict=False)) >= 5
+
+
+def test_an_items_sum_never_vouches_for_an_invoice_amount_its_own_row_contradicts():
+    # '5,923.21' read as '57,923.21': the paid amounts still sum to the payment, the row's own arithmetic fails
+    rows = [("INV-1001", "1,000.00", "0.00", "1,000.00"), ("INV-1002", "57,923.21", "0.00", "5,923.21")]
+    remittance, evidence = _ocr_remittance("6,923.21", rows, gross=True)
+    assert remittance.items[1].invoice_amount == Decimal("57923.21")
+    assert evidence.confidence["remittance.items[1].invoice_amount"] < 0.9
+    assert evidence.confidence["remittance.items[1].amount_paid"] >= 0.9
+    assert evidence.confidence["remittance.items[0].invoice_amount"] >= 0.9  # its row held
