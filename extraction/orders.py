@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from o2c.core.money import parse_amount, quantize
+from o2c.extraction.arithrows import read_rows_by_arithmetic
 from o2c.extraction.evidence import Evidence
 from o2c.extraction.fields import (
     TOTALS,
@@ -27,9 +28,7 @@ from o2c.extraction.linecells import (
     agrees,
     code_in_words,
     factor_from_row,
-    folded_number,
     looks_code,
-    looks_uom,
     numbers_in,
     quantity_cell_at_end,
     split_code_cell,
@@ -107,8 +106,9 @@ def extract_order(
     if free_text is None:
         _read_buyer(order, lines, hits.get("buyer", []), evidence)
     _read_lines(order, table, evidence, decimal_comma, grounding)
+    row_mends: dict[str, float] = {}
     if not order.lines and free_text is None:
-        _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
+        row_mends = read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     totals = read_totals(lines, consumed, decimal_comma)
     for name in ("subtotal", "tax", "total"):
         if name in totals:
@@ -119,10 +119,10 @@ def extract_order(
         _read_sentences(order, free_text, evidence)
         _read_prose_header(order, free_text, evidence, sent_on)
     if free_text is not None and not order.lines:
-        _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
+        read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     _ground_buyer(order, lines, evidence, grounding)
     freight = totals.get("freight", (None,))[0]
-    repaired = repair_ocr_rows(order, evidence, freight)
+    repaired = repair_ocr_rows(order, evidence, freight) | row_mends
     if not _check_consistency(order, freight, evidence):
         for path, cap in repaired.items():  # no document total vouched for the mended rows
             evidence.adjust(path, cap)
@@ -329,70 +329,6 @@ def _recover_by_arithmetic(
         if found:
             line.quantity = found[0]
             evidence.record(f"{path}.quantity", 0.85, [found[1]], page=row.page)
-
-
-def _read_rows_by_arithmetic(
-    order: ExtractedOrder,
-    lines: list[Line],
-    consumed: set[int],
-    evidence: Evidence,
-    decimal_comma: bool | None,
-    grounding: Grounding | None,
-) -> None:
-    """No header named the columns: a row is a line holding a code and three numbers with qty x price = amount."""
-    for line in lines:
-        if id(line) in consumed:
-            continue
-        read = _row_by_arithmetic(line.words, decimal_comma, grounding)
-        if read is None:
-            continue
-        path = f"order.lines[{len(order.lines)}]"
-        (qty, qw), (price, pw), (amount, aw), code, desc, uom = read
-        item = OrderLine(sku=code.text.strip(",;:"), quantity=qty, unit_price=price, amount=amount)
-        evidence.record(f"{path}.sku", 0.85, [code], page=line.page)
-        for name, word in (("quantity", qw), ("unit_price", pw), ("amount", aw)):
-            evidence.record(f"{path}.{name}", 0.85, [word], page=line.page)
-        if desc:
-            item.description = clean_text(" ".join(w.text for w in desc))
-            evidence.record(f"{path}.description", 0.8, desc, page=line.page)
-        if uom:
-            item.uom = uom.text.strip(".,")
-            evidence.record(f"{path}.uom", 0.8, [uom], page=line.page)
-        order.lines.append(item)
-
-
-def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
-    # a look-alike glyph in a number ('§.919,76') counts only inside a triple whose arithmetic agrees (below)
-    numbers = [
-        (i, v, w)
-        for i, (v, w) in enumerate(
-            (parse_amount(w.text, decimal_comma) or folded_number(w.text, decimal_comma), w) for w in words
-        )
-        if v is not None and not looks_code(w.text)
-    ]
-    if len(numbers) < 3:
-        return None
-    code_at = next((i for i, w in enumerate(words) if grounding is not None and grounding.known_code(w.text)), None)
-    if code_at is None:
-        code_at = next((i for i, w in enumerate(words) if looks_code(w.text)), None)
-    if code_at is None:
-        return None
-    ai, amount, aw = numbers[-1]
-    for qi, qty, qw in numbers[:-1]:
-        for pi, price, pw in numbers:
-            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and (price != amount or qty == 1):
-                desc = [w for w in words[code_at + 1 : qi] if re.search(r"[^\W\d_]", w.text)]
-                after = words[qi + 1] if qi + 1 < len(words) else None
-                before = words[qi - 1] if qi > 0 else None
-                uom = (
-                    after
-                    if after is not None and looks_uom(after.text)
-                    else (before if before is not None and looks_uom(before.text) and before in desc else None)
-                )
-                if uom in desc:
-                    desc.remove(uom)
-                return (qty, qw), (price, pw), (amount, aw), words[code_at], desc, uom
-    return None
 
 
 def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding | None) -> None:

@@ -171,3 +171,38 @@ def test_an_items_sum_never_vouches_for_an_invoice_amount_its_own_row_contradict
     assert evidence.confidence["remittance.items[1].invoice_amount"] < 0.9
     assert evidence.confidence["remittance.items[1].amount_paid"] >= 0.9
     assert evidence.confidence["remittance.items[0].invoice_amount"] >= 0.9  # its row held
+
+
+def _headerless_order(rows, total):
+    """An OCR'd order whose column header the reader does not know: rows are found by their arithmetic."""
+    items = [(40, 100, "PURCHASE ORDER"), (40, 115, "PO Number: 4512")]
+    items += [(40, 140, "Ref"), (130, 140, "Zahl"), (220, 140, "Wert"), (320, 140, "Summe")]
+    for k, row in enumerate(rows):
+        items += [(x, 160 + 15 * k, text) for x, text in zip((40, 130, 220, 320), row, strict=True)]
+    items += [(220, 160 + 15 * len(rows) + 10, "Total"), (320, 160 + 15 * len(rows) + 10, total)]
+    words = [Word(t, x, y, x + 6 * len(t), y + 9, confidence=0.95) for x, y, t in items]
+    evidence = Evidence(page_sources={1: OCR})
+    return extract_order(all_lines([Page(1, 612, 792, words, OCR)]), evidence), evidence
+
+
+HEADERLESS = [
+    ("AA-277-B", "3", "41,297.81", "3,893.43"),  # 1,297.81 read with a stray 4: no longer qty x price = amount
+    ("HMJ-8466", "40", "1,971.81", "78,872.40"),
+    ("GJV-1122", "2", "1,519.56", "3,039.12"),
+]
+
+
+def test_a_row_one_misread_digit_from_its_arithmetic_is_still_a_row_where_no_header_names_the_columns():
+    order, evidence = _headerless_order(HEADERLESS, "85,804.95")
+    assert [ln.sku for ln in order.lines] == ["AA-277-B", "HMJ-8466", "GJV-1122"]  # no row lost, none shifted
+    assert order.lines[0].unit_price == Decimal("1297.81")
+    assert evidence.confidence["order.lines[0].unit_price"] >= 0.9  # the document's total confirms the lines
+    order, evidence = _headerless_order(HEADERLESS, "99,999.99")
+    assert order.lines[0].unit_price == Decimal("1297.81")
+    assert evidence.confidence["order.lines[0].unit_price"] < 0.9  # only its own row's arithmetic vouches for it
+
+
+def test_a_line_away_from_the_rows_is_not_mended_into_one():
+    notes = [("Please", "deliver", "to", "dock"), ("Gate", "B", "before", "noon"), ("Thanks", "and", "best", "wishes")]
+    order, _ = _headerless_order([*HEADERLESS[1:], *notes, HEADERLESS[0]], "82,911.52")
+    assert [ln.sku for ln in order.lines] == ["HMJ-8466", "GJV-1122"]
