@@ -41,11 +41,11 @@ def read_rows_by_arithmetic(
         # a row's lines, wrapped descriptions included (at most three: further away is no longer the table)
         step = min(3, max(b - a for a, b in zip(found, found[1:], strict=False)))
         for k in range(found[0] - step, found[-1] + step + 1):
-            line = lines[k] if 0 <= k < len(lines) else None
-            if k in reads or line is None or id(line) in consumed or evidence.page_sources.get(line.page) != OCR:
+            beside = lines[k] if 0 <= k < len(lines) else None
+            if k in reads or beside is None or id(beside) in consumed or evidence.page_sources.get(beside.page) != OCR:
                 continue
             fixed: list[str] = []
-            read = row_by_arithmetic(line.words, decimal_comma, grounding, mended=fixed)
+            read = row_by_arithmetic(beside.words, decimal_comma, grounding, mended=fixed)
             if read is not None:
                 reads[k], fixed_at[k] = read, fixed[0]
     mended: dict[str, float] = {}

@@ -290,10 +290,12 @@ def _check_consistency(
         evidence.adjust("remittance.amount", 0.6)
     elif total == remittance.amount:
         for i, item in enumerate(remittance.items):
-            # the sum vouches for every paid amount; for a row's invoice amount and discount only where its own
-            # arithmetic held (a misread invoice amount beside a right payment still sums)
+            # the sum vouches for every paid amount; for a scanned row's invoice amount and discount only where
+            # its own arithmetic held (a misread invoice amount beside a right payment still sums; a text layer's
+            # row that pays less than its invoice is a short payment, read as printed)
             path = f"remittance.items[{i}]"
-            if i in vouched or item.invoice_amount is None:
+            ocr_read = evidence.provenance.get(path + ".invoice_amount", {}).get("ocr")
+            if i in vouched or item.invoice_amount is None or not ocr_read:
                 evidence.raise_to(path + ".", 0.99)
             else:
                 evidence.raise_to(path + ".amount_paid", 0.99)
