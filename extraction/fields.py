@@ -35,6 +35,9 @@ def decide_decimal_comma(text: str) -> bool | None:
     return comma > dot
 
 
+_LAST_GROUP_CENTS = re.compile(r"\d{1,3}(?:,\d{3})+,\d{2}|\d{1,3}(?:\.\d{3})+\.\d{2}")
+
+
 def amount_in(words: list[Word], decimal_comma: bool | None) -> tuple[Decimal | None, list[Word]]:
     """The amount printed in a cell (the whole cell, else its rightmost amount-like word)."""
     if not words:
@@ -42,6 +45,10 @@ def amount_in(words: list[Word], decimal_comma: bool | None) -> tuple[Decimal | 
     value = parse_amount(" ".join(w.text for w in words), decimal_comma)
     if value is None and len(words) == 1 and re.fullmatch(r"\d{1,3}[.,]\d{2}", words[0].text):
         value = parse_amount(words[0].text.replace(",", "."))  # '139,20' in a 1,234.50 document: OCR misread
+    if value is None and len(words) == 1 and _LAST_GROUP_CENTS.fullmatch(words[0].text):
+        # '1,043,82' for 1,043.82: the decimal point read as the grouping sign; the cents are two digits, no group
+        text = words[0].text
+        value = parse_amount(text[:-3].replace(",", "").replace(".", "") + "." + text[-2:])
     if value is not None:
         return value, words
     for word in reversed(words):

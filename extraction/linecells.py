@@ -124,24 +124,42 @@ def one_digit_misreads(value: Decimal) -> set[Decimal]:
     return out
 
 
-def repair_row(quantity: Decimal, price: Decimal, amount: Decimal) -> tuple[str, Decimal] | None:
-    """The one cell of a row whose one-digit misread (see one_digit_misreads) makes qty x price = amount.
+def lost_points(value: Decimal) -> set[Decimal]:
+    """What a printed whole number may have been if OCR lost its decimal point ('211328' for 2113.28) or read
+    it as a digit ('1573537' for 1573.37): two decimal places, as money prints. Empty for a number that printed
+    a decimal part or has fewer than four digits."""
+    text = format(value, "f")
+    if "." in text or text.startswith("-") or len(text) < 4:
+        return set()
+    return {Decimal(text[:-2] + "." + text[-2:]), Decimal(text[:-3] + "." + text[-2:])}
 
-    Returns (field, value), or None when the row agrees already, nothing fits, or more than one repair fits:
-    a repair is taken only when the two other cells, read independently, leave exactly one way to mend it."""
+
+def row_repairs(quantity: Decimal, price: Decimal, amount: Decimal) -> set[tuple[str, Decimal]]:
+    """Every (field, value) by which one cell's one-digit misread (see one_digit_misreads), or a price's or an
+    amount's lost decimal point (lost_points), makes qty x price = amount; empty when the row agrees already."""
     if agrees(quantity, price, amount):
-        return None
+        return set()
     fits: set[tuple[str, Decimal]] = set()
     for name in ("quantity", "unit_price", "amount"):
         cells = {"quantity": quantity, "unit_price": price, "amount": amount}
-        for candidate in one_digit_misreads(cells[name]):
+        misreads = one_digit_misreads(cells[name])
+        if name != "quantity":
+            misreads |= lost_points(cells[name])
+        for candidate in misreads:
             if candidate <= 0:
                 continue
             cells[name] = candidate
             if agrees(cells["quantity"], cells["unit_price"], cells["amount"]):
                 fits.add((name, candidate))
-        if len(fits) > 1:
-            return None
+    return fits
+
+
+def repair_row(quantity: Decimal, price: Decimal, amount: Decimal) -> tuple[str, Decimal] | None:
+    """The one cell of a row whose misread (see row_repairs) makes qty x price = amount.
+
+    Returns (field, value), or None when the row agrees already, nothing fits, or more than one repair fits:
+    a repair is taken only when the two other cells, read independently, leave exactly one way to mend it."""
+    fits = row_repairs(quantity, price, amount)
     return next(iter(fits)) if len(fits) == 1 else None
 
 
@@ -169,10 +187,12 @@ def repair_sum(
 
 
 def price_from_amount(quantity: Decimal, amount: Decimal, read: str | None) -> Decimal | None:
-    """amount / quantity as the unit price when the price cell was read as a fragment of it ('75' for 557.75).
+    """amount / quantity as the unit price when the price cell was read as a fragment of it ('75' for 557.75), or
+    with glyphs in place of some of its digits ('T6T.42' for 161.42).
 
-    The quotient must be exact to the cent, and the digits that were read must be a run of its digits: the cell
-    held this price and OCR lost part of it. None otherwise (a price is never made up from nothing)."""
+    The quotient must be exact to the cent, and what was read must be a run of its digits, or spell it digit for
+    digit where it printed digits (at least two) and a letter or mark in each other place: the cell held this
+    price and OCR lost part of it. None otherwise (a price is never made up from nothing)."""
     if quantity <= 0 or amount <= 0 or not read:
         return None
     price = quantize(amount / quantity)
@@ -180,7 +200,13 @@ def price_from_amount(quantity: Decimal, amount: Decimal, read: str | None) -> D
         return None
     digits_read = re.sub(r"\D", "", read)
     digits = re.sub(r"\D", "", format(price, "f"))
-    return price if len(digits_read) >= 2 and digits_read in digits else None
+    if len(digits_read) >= 2 and digits_read in digits:
+        return price
+    glyphs = re.sub(r"[.,\s]", "", read)
+    spelled = len(glyphs) == len(digits) and 2 <= len(digits_read) < len(glyphs)
+    if spelled and all(g == d or not g.isdigit() for g, d in zip(glyphs, digits, strict=True)):
+        return price
+    return None
 
 
 _DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "s": "5", "O": "0", "o": "0", "l": "1", "I": "1", "B": "8"})

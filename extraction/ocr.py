@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pypdfium2
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from o2c.core.errors import EngineMissing
 from o2c.extraction.errors import UnreadableDocument
@@ -142,6 +142,22 @@ def skew_angle(image: Image.Image, dpi: int) -> float:
     return float(fine)
 
 
+SMOOTH_MIN_DPI = 200  # below it a pixel is a large part of a stroke: averaging 3x3 of them blurs glyphs together
+
+
+def smoothed(image: Image.Image, dpi: int) -> Image.Image | None:
+    """The grey page averaged over 3x3 pixels before Tesseract binarises it, or None below SMOOTH_MIN_DPI.
+
+    A scan's grain and dust are a pixel or two wide: Tesseract's thresholding turns them into holes in thin
+    strokes and specks beside them, which breaks a typewriter face's one-pixel-wide separators apart from their
+    digits ('17,986.15' read as '172986;' '15', '1,573.37' as '1573537'). At 200 dpi and over, a stroke is
+    several pixels wide and a 3x3 mean keeps it while it evens out the grain (a median would too, at fifteen
+    times the cost); at 150 dpi it smudges small print, so those pages are left as scanned."""
+    if dpi < SMOOTH_MIN_DPI:
+        return None
+    return image.convert("L").filter(ImageFilter.BoxBlur(1))
+
+
 def _image_dpi(image: Image.Image) -> int:
     dpi = image.info.get("dpi")
     try:
@@ -158,6 +174,9 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str, encoded: bytes | 
     """
     # Tesseract's OpenMP threads fight each other on small machines: one thread is several times faster.
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    smooth = smoothed(image, dpi)
+    if smooth is not None:
+        image, encoded = smooth, None
     data = _tesseract(image, dpi, languages, encoded)
     if languages == "eng" and "deu" in _installed_languages() and _looks_german(data["text"]):
         # English alone reads 'Müller' as 'Miller'; German alone misreads '40B18': a second pass only when needed
@@ -318,25 +337,47 @@ _CENTS_HEAD = re.compile(r"^[.,]\d{1,2}$")  # ',89' read apart from '2.257'
 # the whole part of an amount: digits grouped by thousands or not, after a currency sign or not ('£4748', '2.257')
 _MONEY_HEAD = re.compile(r"^[$€£¥]?(?:\d{1,3}(?:[.,]\d{3})+|\d+)$")
 _NUMBER_TAIL = re.compile(r"^[$€£¥]?(?:\d{1,3}(?:[.,]\d{3})+|\d+)[.,]$")  # '2.257,' read apart from '89'
+# an amount grouped by thousands with its cents, one grouping sign throughout ('1,234.50', '12.345.678,90')
+_GROUPED_AMOUNT = re.compile(r"^[$€£¥]?\d{1,3}(?:(?:,\d{3})+\.\d{1,2}|(?:\.\d{3})+,\d{1,2})$")
+
+
+def _one_amount(head: str, tail: str) -> str:
+    """How strongly two neighbouring words read as one amount split by OCR: 'cents' (its decimal part read apart,
+    '2.257' ',89'), 'grouped' (split at a separator inside an amount grouped by thousands, '1,' '234.50',
+    '1' ',234.50', '16.353,' '21'), else ''."""
+    joined = head + tail
+    at_separator = head[-1:] in ".," or tail[:1] in ".,"
+    if at_separator and _GROUPED_AMOUNT.match(joined):
+        return "grouped"
+    if (_CENTS_HEAD.match(tail) and _MONEY_HEAD.match(head)) or (
+        _NUMBER_TAIL.match(head) and re.fullmatch(r"\d{1,2}", tail)
+    ):
+        return "cents"
+    return ""
 
 
 def _join_number_fragments(raw: list) -> list:
-    """'2.257 ,89' -> '2.257,89', '£4748 .16' -> '£4748.16': an amount's decimal part read as a word of its own.
+    """'2.257 ,89' -> '2.257,89', '£4748 .16' -> '£4748.16', '1, 234.50' -> '1,234.50': an amount read in pieces.
 
-    Tesseract splits a number where speckle or a thin separator widens the gap. The pieces join only when they
-    sit on one Tesseract line, closer than half the glyph height, and the first is an amount's whole part (digits,
-    thousands separators, a currency sign before them) or that and its separator: a gap that small between a
-    number and its cents is no column gap."""
+    Tesseract splits a number where speckle or a thin separator widens the gap: a monospaced (typewriter) face
+    prints ',' and '.' in a full character cell, so the gap beside one looks like a space. The pieces join only
+    when they sit on one Tesseract line and the first is an amount's whole part (digits, thousands separators, a
+    currency sign before them) or that and its separator, closer than half the glyph height: a gap that small
+    between a number and its cents is no column gap. Pieces that together make an amount grouped by thousands,
+    split at one of its separators, may stand up to a character cell apart (the pieces' mean glyph width, which
+    in a typewriter face is the width of a space): no two values print as '1,' and '234.50' side by side."""
     out: list = []
     for entry in raw:
         if out:
             key, text, left, top, w, h, conf = entry
             pkey, ptext, pleft, ptop, pw, ph, pconf = out[-1]
             gap = left - (pleft + pw)
-            joins = (_CENTS_HEAD.match(text) and _MONEY_HEAD.match(ptext)) or (
-                _NUMBER_TAIL.match(ptext) and re.fullmatch(r"\d{1,2}", text)
-            )
-            if key == pkey and joins and 0 <= gap < 0.5 * max(h, ph):
+            kind = _one_amount(ptext, text) if key == pkey else ""
+            most = 0.5 * max(h, ph)
+            if kind == "grouped":
+                most = max(most, (w + pw) / (len(text) + len(ptext)))
+            # a speck of dust beside the cents can widen their box over the whole part's: overlapping boxes join
+            if kind and -0.5 * pw <= gap < most:
                 bottom = max(ptop + ph, top + h)
                 new_top = min(ptop, top)
                 out[-1] = (key, ptext + text, pleft, new_top, left + w - pleft, bottom - new_top, min(conf, pconf))

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from o2c.core.money import parse_amount, quantize
+from o2c.extraction.arithrows import read_rows_by_arithmetic
 from o2c.extraction.evidence import Evidence
 from o2c.extraction.fields import (
     TOTALS,
@@ -23,13 +24,9 @@ from o2c.extraction.grounding import Grounding, code_key
 from o2c.extraction.layout import Hit, Line, find_labelled, read_block
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import (
-    REPAIRED_CONFIDENCE,
     agrees,
-    folded_number,
     looks_code,
     looks_uom,
-    price_from_amount,
-    repair_row,
     split_quantity,
 )
 from o2c.extraction.normalize import (
@@ -50,6 +47,7 @@ from o2c.extraction.order_cells import (
 )
 from o2c.extraction.pages import Word
 from o2c.extraction.prose import read_prose_header, read_sentences
+from o2c.extraction.rowrepair import DERIVED_PRICE_CONFIDENCE, repair_ocr_rows
 from o2c.extraction.schema import ExtractedOrder, OrderLine
 from o2c.extraction.tables import IGNORED, read_table
 
@@ -110,8 +108,9 @@ def extract_order(
     if free_text is None:
         _read_buyer(order, lines, hits.get("buyer", []), evidence)
     _read_lines(order, table, evidence, decimal_comma, grounding)
+    row_mends: dict[str, float] = {}
     if not order.lines and free_text is None:
-        _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
+        row_mends = read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     totals = read_totals(lines, consumed, decimal_comma)
     for name in ("subtotal", "tax", "total"):
         if name in totals:
@@ -122,10 +121,11 @@ def extract_order(
         read_sentences(order, free_text, evidence)
         read_prose_header(order, free_text, evidence, sent_on)
     if free_text is not None and not order.lines:
-        _read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
+        read_rows_by_arithmetic(order, lines, consumed, evidence, decimal_comma, grounding)
     _ground_buyer(order, lines, evidence, grounding)
-    repaired = _repair_ocr_rows(order, evidence)
-    if not _check_consistency(order, totals.get("freight", (None,))[0], evidence):
+    freight = totals.get("freight", (None,))[0]
+    repaired = repair_ocr_rows(order, evidence, freight) | row_mends
+    if not _check_consistency(order, freight, evidence):
         for path, cap in repaired.items():  # no document total vouched for the mended rows
             evidence.adjust(path, cap)
     for path in [p for p in repaired if p in evidence.derived]:
@@ -278,120 +278,6 @@ def _read_lines(
         order.lines.append(line)
 
 
-def _read_rows_by_arithmetic(
-    order: ExtractedOrder,
-    lines: list[Line],
-    consumed: set[int],
-    evidence: Evidence,
-    decimal_comma: bool | None,
-    grounding: Grounding | None,
-) -> None:
-    """No header named the columns: a row is a line holding a code and three numbers with qty x price = amount."""
-    for li, line in enumerate(lines):
-        if id(line) in consumed:
-            continue
-        read = _row_by_arithmetic(unglue_codes(line.words, grounding), decimal_comma, grounding)
-        if read is None:
-            continue
-        path = f"order.lines[{len(order.lines)}]"
-        (qty, qw), (price, pw), (amount, aw), code, desc, uom = read
-        desc = desc + _wrapped_description(lines, li, desc, qw, consumed)
-        item = OrderLine(sku=code.text.strip(",;:"), quantity=qty, unit_price=price, amount=amount)
-        evidence.record(f"{path}.sku", 0.85, [code], page=line.page)
-        for name, word in (("quantity", qw), ("unit_price", pw), ("amount", aw)):
-            evidence.record(f"{path}.{name}", 0.85, [word], page=line.page)
-        if desc:
-            item.description = clean_text(" ".join(w.text for w in desc))
-            evidence.record(f"{path}.description", 0.8, desc, page=line.page)
-        if uom:
-            item.uom = uom.text.strip(".,")
-            evidence.record(f"{path}.uom", 0.8, [uom], page=line.page)
-        order.lines.append(item)
-
-
-def _wrapped_description(
-    lines: list[Line], li: int, desc: list[Word], qty_word: Word, consumed: set[int]
-) -> list[Word]:
-    """Words wrapped onto the lines just below a row read by arithmetic ('Nylon seal' over 'kit 12V'): lines
-    of words only, tight under the row, inside the description's left edge and the quantity's."""
-    if not desc:
-        return []
-    found: list[Word] = []
-    above = lines[li]
-    for below in lines[li + 1 : li + 3]:
-        if (
-            id(below) in consumed
-            or below.page != above.page
-            or below.top - above.bottom > 0.8 * below.height
-            or any(w.x0 < desc[0].x0 - 2 or w.x1 > qty_word.x0 for w in below.words)
-            or any(re.fullmatch(r"[$€£(-]?\d[\d.,]*[%)]?", w.text) for w in below.words)
-        ):
-            break
-        found.extend(below.words)
-        consumed.add(id(below))
-        above = below
-    return found
-
-
-def _row_by_arithmetic(words: list[Word], decimal_comma: bool | None, grounding: Grounding | None):
-    # a look-alike glyph in a number ('§.919,76') counts only inside a triple whose arithmetic agrees (below)
-    numbers = [
-        (i, v, w)
-        for i, (v, w) in enumerate(
-            (parse_amount(w.text, decimal_comma) or folded_number(w.text, decimal_comma), w) for w in words
-        )
-        if v is not None and not looks_code(w.text)
-    ]
-    if len(numbers) < 3:
-        return None
-    code_at = _item_code_at(words, grounding)
-    if code_at is None:
-        return None
-    ai, amount, aw = numbers[-1]
-    for qi, qty, qw in numbers[:-1]:
-        for pi, price, pw in numbers:
-            if qi < pi < ai and qi > code_at and agrees(qty, price, amount) and (price != amount or qty == 1):
-                desc = (
-                    [
-                        w
-                        for w in words[code_at + 1 : qi]
-                        if re.search(r"[^\W\d_]", w.text) and not _other_code(w.text, grounding)
-                    ]
-                    or [  # the description printed before the code ('1  Sealed pulley  ZW-054-B  25 ...')
-                        w
-                        for w in words[:code_at]
-                        if re.search(r"[^\W\d_]", w.text) and not _other_code(w.text, grounding)
-                    ]
-                )
-                after = words[qi + 1] if qi + 1 < len(words) else None
-                before = words[qi - 1] if qi > 0 else None
-                uom = (
-                    after
-                    if after is not None and looks_uom(after.text)
-                    else (before if before is not None and looks_uom(before.text) and before in desc else None)
-                )
-                if uom in desc:
-                    desc.remove(uom)
-                return (qty, qw), (price, pw), (amount, aw), words[code_at], desc, uom
-    return None
-
-
-def _item_code_at(words: list[Word], grounding: Grounding | None) -> int | None:
-    """Which word of a row is the item code: one of our SKUs, else a customer's part number master data knows,
-    else the first code-looking word. A customer's part number printed beside our SKU is not the item."""
-    if grounding is not None:
-        for known in (grounding.known_sku, grounding.known_code):
-            at = next((i for i, w in enumerate(words) if known(w.text)), None)
-            if at is not None:
-                return at
-    return next((i for i, w in enumerate(words) if looks_code(w.text)), None)
-
-
-def _other_code(text: str, grounding: Grounding | None) -> bool:
-    """A second code in a row (a customer's part number beside our SKU): no description word."""
-    return grounding is not None and looks_code(text) and grounding.known_code(text) is not None
-
-
 def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding | None) -> None:
     """Master data is independent evidence for a code: a known SKU is confirmed, an unknown one is not; an
     OCR-folded match (BRG-62O4 for BRG-6204) is taken only where the row's arithmetic agrees."""
@@ -450,42 +336,6 @@ def _ground_buyer(order: ExtractedOrder, lines: list[Line], evidence: Evidence, 
 
 # an OCR'd description: no arithmetic or master data vouches for its letters (Grounding knows no catalogue text)
 OCR_DESCRIPTION_CONFIDENCE = 0.85
-DERIVED_PRICE_CONFIDENCE = 0.8  # a unit price computed as amount / quantity: as sure as the quantity, no surer
-
-
-def _repair_ocr_rows(order: ExtractedOrder, evidence: Evidence) -> dict[str, float]:
-    """Mend OCR'd rows whose qty x price != amount by one misread digit, or a price read as a fragment.
-
-    A repair is made only where the row's two other cells, read independently, admit exactly one (linecells.
-    repair_row); a text layer's numbers are never mended (a disagreeing digital row is a real discrepancy).
-    Returns the mended paths with the confidence they keep unless the document's total confirms the lines."""
-    mended: dict[str, float] = {}
-    for i, line in enumerate(order.lines):
-        path = f"order.lines[{i}]"
-        cells = {"quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount}
-        if any(f"{path}.{n}" in evidence.derived for n in cells):
-            continue
-        if not all(evidence.provenance.get(f"{path}.{n}", {}).get("ocr") for n in cells):
-            continue
-        qty, price, amount = cells["quantity"], cells["unit_price"], cells["amount"]
-        if qty is None or price is None or amount is None:
-            continue
-        fix = repair_row(qty, price, amount)
-        if fix:
-            name, value = fix
-            evidence.warnings.append(f"line {i + 1}: {name} read {cells[name]}, taken as {value} (one OCR digit)")
-            setattr(line, name, value)
-            mended[f"{path}.{name}"] = REPAIRED_CONFIDENCE
-            continue
-        if agrees(qty, price, amount):
-            continue
-        derived = price_from_amount(qty, amount, evidence.provenance[f"{path}.unit_price"].get("text"))
-        if derived is not None:
-            evidence.warnings.append(f"line {i + 1}: unit price read {price}, taken as amount / quantity")
-            line.unit_price = derived
-            evidence.derived.add(f"{path}.unit_price")
-            mended[f"{path}.unit_price"] = DERIVED_PRICE_CONFIDENCE
-    return mended
 
 
 def _check_consistency(order: ExtractedOrder, freight: Decimal | None, evidence: Evidence) -> bool:

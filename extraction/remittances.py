@@ -290,7 +290,17 @@ def _check_consistency(
         # agrees vouches for nothing when a row disagrees with its own discount
         evidence.adjust("remittance.amount", 0.6)
     elif total == remittance.amount:
-        evidence.raise_to("remittance.items[", 0.99)
+        for i, item in enumerate(remittance.items):
+            # the sum vouches for every paid amount; for a scanned row's invoice amount and discount only where
+            # its own arithmetic held (a misread invoice amount beside a right payment still sums; a text layer's
+            # row that pays less than its invoice is a short payment, read as printed)
+            path = f"remittance.items[{i}]"
+            ocr_read = evidence.provenance.get(path + ".invoice_amount", {}).get("ocr")
+            if i in vouched or item.invoice_amount is None or not ocr_read:
+                evidence.raise_to(path + ".", 0.99)
+            else:
+                evidence.raise_to(path + ".amount_paid", 0.99)
+                evidence.raise_to(path + ".invoice_number", 0.99)
         evidence.raise_to("remittance.amount", 0.99)
         for path, cap in mended.items():
             evidence.adjust(path, cap)

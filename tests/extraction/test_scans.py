@@ -12,13 +12,14 @@ import pytest
 from PIL import Image, ImageChops
 
 from o2c.extraction import ocr
+from o2c.extraction.arithrows import row_by_arithmetic
 from o2c.extraction.evidence import Evidence
 from o2c.extraction.fields import code_text
 from o2c.extraction.grounding import Grounding
 from o2c.extraction.layout import all_lines
 from o2c.extraction.lexicon import label_set
 from o2c.extraction.linecells import folded_number, price_from_amount, repair_row, repair_sum
-from o2c.extraction.orders import _row_by_arithmetic, extract_order
+from o2c.extraction.orders import extract_order
 from o2c.extraction.pages import OCR, TEXT, Page, Word
 from o2c.extraction.remittances import extract_remittance
 from o2c.extraction.service import extract_document
@@ -138,11 +139,11 @@ def _words(text: str) -> list[Word]:
 
 
 def test_a_one_unit_row_is_read_by_arithmetic():
-    read = _row_by_arithmetic(_words("1 RL3-8977 Micro hose SET 1 238,99 238,99"), True, None)
+    read = row_by_arithmetic(_words("1 RL3-8977 Micro hose SET 1 238,99 238,99"), True, None)
     assert read is not None
     (qty, _), (price, _), (amount, _), code, _desc, uom = read
     assert (qty, price, amount, code.text, uom.text) == (1, Decimal("238.99"), Decimal("238.99"), "RL3-8977", "SET")
-    assert _row_by_arithmetic(_words("RL3-8977 Micro hose 2 238.99 238.99"), False, None) is None
+    assert row_by_arithmetic(_words("RL3-8977 Micro hose 2 238.99 238.99"), False, None) is None
 
 
 @pytest.mark.parametrize(
@@ -281,9 +282,9 @@ def test_a_header_label_never_reaches_over_a_column_gap():
 
 
 def test_a_look_alike_glyph_in_an_amount_counts_only_where_the_row_agrees():
-    read = _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,76"), True, None)
+    read = row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,76"), True, None)
     assert read is not None and read[2][0] == Decimal("5919.76")
-    assert _row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,86"), True, None) is None
+    assert row_by_arithmetic(_words("4 BU8-8448 Heavy-duty spring clip PC 4 1.479,94 §.919,86"), True, None) is None
     assert folded_number("S1", None) is None and folded_number("5.919,76", True) is None  # no fold to make
 
 
