@@ -7,7 +7,6 @@ points); a reviewer's resolution (pipeline/resolutions.py) and a bank credit's c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -22,12 +21,10 @@ from o2c.ledger.views import order_reference
 from o2c.matching.decisions import RemittanceDecision
 from o2c.matching.service import decide_order, decide_remittance
 from o2c.pipeline.claims import advice_is_cash, announces_payment, await_cash, reopen_claim
+from o2c.pipeline.context import PipelineContext
 from o2c.pipeline.outcomes import DUPLICATE, EXCEPTION, POSTED, REJECTED, Outcome, conclude
 from o2c.review import learning
 from o2c.review import service as review
-
-if TYPE_CHECKING:  # the context is built in pipeline/documents.py, which runs this step
-    from o2c.pipeline.documents import PipelineContext
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # room -> rooms it may import (besides itself, core and the standard library / third parties).
-# The road's own package is split into its steps: claims < documents < statements < resolutions < door.
+# The road's own package is split into its steps: context, claims < decide < documents < statements < resolutions
+# < door.
 ALLOWED = {
     "core": set(),
     "intake": set(),
@@ -22,8 +23,21 @@ ALLOWED = {
     "review": {"matching", "extraction", "intake", "ledger"},
     "erp": {"review", "ledger"},
     "pipeline.outcomes": {"extraction"},
+    "pipeline.context": {"extraction", "intake", "ledger", "matching", "migrations"},
     "pipeline.claims": {"pipeline.outcomes", "extraction", "intake", "ledger"},
+    "pipeline.decide": {
+        "pipeline.context",
+        "pipeline.claims",
+        "pipeline.outcomes",
+        "review",
+        "matching",
+        "extraction",
+        "intake",
+        "ledger",
+    },
     "pipeline.documents": {
+        "pipeline.context",
+        "pipeline.decide",
         "pipeline.claims",
         "pipeline.outcomes",
         "review",

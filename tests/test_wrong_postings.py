@@ -281,10 +281,11 @@ def test_6_the_same_po_spelled_another_way_posts_once(ctx):
 
 def test_7_a_ledger_refusal_never_leaves_a_document_stuck(ctx, monkeypatch):
     from o2c.ledger.errors import ConcurrentUpdate
+    from o2c.pipeline import decide
     from o2c.pipeline import documents as pipeline
 
     calls = {"n": 0}
-    real = pipeline.post_order
+    real = decide.post_order
 
     def lose_the_first_race(*args, **kwargs):
         calls["n"] += 1
@@ -292,7 +293,7 @@ def test_7_a_ledger_refusal_never_leaves_a_document_stuck(ctx, monkeypatch):
             raise ConcurrentUpdate("an invoice changed meanwhile; retry")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "post_order", lose_the_first_race)
+    monkeypatch.setattr(decide, "post_order", lose_the_first_race)
     monkeypatch.setattr(pipeline, "RETRY_DELAYS", (0.0, 0.0, 0.0))
     posted = _ingest_one(
         ctx,

@@ -5,7 +5,7 @@ reviewer gets the rule back; the books still reconcile."""
 from __future__ import annotations
 
 from o2c.ledger.errors import DuplicateOrder
-from o2c.pipeline import documents
+from o2c.pipeline import decide
 from tests.api.conftest import headers
 from tests.api.test_reviewer_day import REV, _harbor_po, _resolve, _upload
 from tests.fixtures.layouts import render
@@ -19,7 +19,7 @@ def test_a_refused_re_decision_leaves_the_exception_open_with_the_rule(loaded_cl
     def refuse(*_args, **_kwargs):
         raise DuplicateOrder("PO 4711 was posted for this customer a moment ago", po_number="4711")
 
-    monkeypatch.setattr(documents, "post_order", refuse)  # the ledger refuses at the moment of posting
+    monkeypatch.setattr(decide, "post_order", refuse)  # the ledger refuses at the moment of posting
     r = _resolve(loaded_client, exception_id, {"action": "choose_product", "line": 0, "sku": "SEL-3020"})
     assert r.status_code == 409 and r.json()["error"] == "duplicate_order", r.text
 
