@@ -37,10 +37,13 @@ def _refuse_event_changes(session: Session, _ctx, _instances):
 
 def record_event(
     session: Session, kind: str, subject_type: str, subject_id: int, *, actor: str = "system", **payload
-) -> Event:
-    """Append an event to the caller's unit of work (never commits). It is not flushed on its own: the next
-    flush (a query's autoflush, a savepoint, the commit) inserts it, with the unit of work's other events in
-    one batch, in the order they were appended."""
-    ev = Event(kind=kind, subject_type=subject_type, subject_id=subject_id, actor=actor, payload=payload)
-    session.add(ev)
-    return ev
+) -> None:
+    """Append an event to the caller's unit of work (never commits): one Core INSERT on the session's connection,
+    in the same transaction (a rollback, or a savepoint's, takes it back), statement compiled once. No ORM object
+    is made: nothing reads an event's id back, and an ORM flush per event cost several times the insert itself.
+    The subject must already have its id (a flushed row), as the ORM insert required too."""
+    row = {"kind": kind, "subject_type": subject_type, "subject_id": subject_id, "actor": actor, "payload": payload}
+    session.connection().execute(_INSERT, row)
+
+
+_INSERT = Event.__table__.insert()  # built once; `at` from the column's default
