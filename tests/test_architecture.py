@@ -50,6 +50,7 @@ ALLOWED = {
     },
     "pipeline.statements": {
         "pipeline.documents",
+        "pipeline.decide",
         "pipeline.outcomes",
         "review",
         "matching",
@@ -59,6 +60,7 @@ ALLOWED = {
     },
     "pipeline.resolutions": {
         "pipeline.documents",
+        "pipeline.decide",
         "pipeline.outcomes",
         "pipeline.statements",
         "review",

@@ -169,6 +169,9 @@ def _submit(driver, element) -> None:
         return False
 
     WebDriverWait(driver, 30).until(left_the_page)
+    # and until the next page has loaded: a resolution decides the document again before it answers, which on a
+    # loaded machine takes longer than the lookups' implicit wait
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def _confirm(driver) -> None:
