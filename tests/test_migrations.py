@@ -100,3 +100,40 @@ def test_0003_gives_every_awaited_advice_its_expected_payment(database_url):
         (2, "open", "C-1003", "USD", Decimal("5000.00")),
     ]
     assert str(rows[0][5]) == str(date(2026, 3, 17)) and [r[6] for r in rows] == [claim["business_key"], None]
+
+
+def test_0005_takes_open_amount_out_of_the_invoice_indexes_and_back(database_url):
+    """Upgrade: the open-item index is (customer_id, currency), the unused application index is gone and, on
+    PostgreSQL, invoices have fillfactor 85; downgrade to 0004 restores both indexes and the default fillfactor."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from o2c.migrations.runner import alembic_config
+
+    def state() -> tuple[dict, set, str | None]:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            invoices = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("invoices")}
+            applications = {i["name"] for i in inspect(conn).get_indexes("cash_applications")}
+            options = None
+            if conn.dialect.name == "postgresql":
+                options = conn.execute(
+                    text("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'invoices'")
+                ).scalar()
+        engine.dispose()
+        return invoices, applications, options
+
+    postgres = database_url.startswith("postgresql")
+    upgrade_database(database_url)
+    invoices, applications, options = state()
+    assert invoices.get("ix_invoices_customer_currency") == ["customer_id", "currency"]
+    assert not any("open_amount" in columns for columns in invoices.values())
+    assert "ix_cash_applications_created_at" not in applications
+    assert options == ("fillfactor=85" if postgres else None)
+    command.downgrade(alembic_config(database_url), "0004_invoice_indexes")
+    invoices, applications, options = state()
+    assert invoices.get("ix_invoices_customer_currency_open") == ["customer_id", "currency", "open_amount"]
+    assert "ix_invoices_customer_currency" not in invoices and "ix_cash_applications_created_at" in applications
+    assert not options
+    upgrade_database(database_url)
+    assert state()[0].get("ix_invoices_customer_currency") == ["customer_id", "currency"]

@@ -81,3 +81,27 @@ def test_batch_posting_writes_the_ledger_one_by_one_posting_writes(database_url)
         session.commit()
         assert check_ledger(session) == []  # the bench seeds the imported AR with its opening entry
     engine.dispose()
+
+
+def test_cash_application_updates_invoices_in_place_on_postgresql(fresh_postgres_url):
+    """open_amount is in no invoice index and the table leaves free space on its pages (fillfactor 85): every
+    invoice UPDATE of a posted batch is a heap-only (HOT) update, which writes none of the invoice indexes."""
+    engine = make_engine(fresh_postgres_url)
+    bench.Base.metadata.create_all(engine, tables=bench.TABLES)
+    rng = random.Random(5)
+    with Session(engine, expire_on_commit=False) as session:
+        bench.seed_customers(session, 20)
+        invoices = bench.seed_invoices(session, rng, 20, 1_000)  # 1 in 10 paid, as in bench.matching
+        session.commit()
+        options = session.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'invoices'")).scalar()
+        assert options == ["fillfactor=85"]
+        extractions = [p.extraction for p in bench.generate_payments(rng, invoices, 100)]
+        decisions = decide_remittances(session, extractions, matching=bench.MATCHING, ledger=bench.LEDGER)
+        drafts = [(d.draft, 100 + n) for n, d in enumerate(decisions) if d.postable]
+        post_payments(session, drafts, today=bench.TODAY)
+        updated, hot = session.execute(
+            text("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'invoices'")
+        ).one()  # this transaction's counts
+        session.commit()
+    engine.dispose()
+    assert updated > 50 and hot == updated
