@@ -390,12 +390,9 @@ def bench_memory(cases) -> list[Row]:
 
 
 def bench_cash(scales: list[int]) -> list[Row]:
-    """bench.matching's cash application (decide + post, database included) against an in-memory dict index.
-
-    CPU time (the default clock): this process's plus, on PostgreSQL, the server processes' behind its
-    connections (bench.matching reads them from /proc), so the database is in the figure on both backends; the
-    backend is O2C_BENCH_DATABASE_URL's (SQLite when unset). --clock wall: the batches' wall time."""
-
+    """bench.matching's cash application (decide + post, database included) against an in-memory dict index. CPU
+    time: this process's plus, on PostgreSQL, its server processes' (read from /proc), so the database is in the
+    figure on both backends (O2C_BENCH_DATABASE_URL's; SQLite when unset). --clock wall: the batches' wall time."""
     rows, per_1x = [], None
     backend = "PostgreSQL" if "postgres" in os.environ.get("O2C_BENCH_DATABASE_URL", "") else "SQLite"
     for scale in scales:
