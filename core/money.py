@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import overload
 
 CENT = Decimal("0.01")
@@ -89,6 +90,11 @@ def parse_amount(text: str | None, decimal_comma: bool | None = None) -> Decimal
     """
     if text is None:
         return None
+    return _parse_amount(text, decimal_comma)
+
+
+@lru_cache(maxsize=65_536)  # a document reads its numbers several times over (cells, totals, arithmetic checks)
+def _parse_amount(text: str, decimal_comma: bool | None) -> Decimal | None:
     s = text.strip()
     if not s:
         return None

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from bisect import insort
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from statistics import median
 
 from o2c.extraction.pages import Page, Word
@@ -41,17 +41,19 @@ class Line:
         """The line's words joined by single spaces."""
         return " ".join(w.text for w in self.words)
 
-    @property
+    # a line's words are set once (group_lines), so its edges and height are worked out once, on first use
+
+    @cached_property
     def top(self) -> float:
         """Top of the highest word."""
         return min(w.top for w in self.words)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         """Bottom of the lowest word."""
         return max(w.bottom for w in self.words)
 
-    @property
+    @cached_property
     def height(self) -> float:
         """Median word height: the line's font size, roughly."""
         return median(w.height for w in self.words)
@@ -162,6 +164,9 @@ def _unaccented(key: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+_MAX_STEPS = 65_536  # keys a LabelSet remembers (a long-running worker sees many words)
+
+
 class LabelSet:
     """Field names and their printed labels (English and German), matched on compacted text."""
 
@@ -186,6 +191,7 @@ class LabelSet:
                 self._index.setdefault(bare, (name, label))
                 self._index.setdefault(bare + "#", (name, label))
         self._prefixes = {key[:end] for key in self._index for end in range(1, len(key) + 1)}
+        self._steps: dict[str, tuple[str | None, bool]] = {}  # match_at's verdict per key (_step)
 
     def unglue_value(self, key: str, name: str, value: list[Word]) -> list[Word]:
         """The value with the rest of a longer label of the same field cut off its first word: a label too wide
@@ -207,19 +213,29 @@ class LabelSet:
         soon as no label starts with it: most words start no label and cost one compact and one set lookup."""
         best: tuple[int, str] | None = None
         key = ""
+        steps = self._steps
         for n in range(1, min(5, len(words) - i) + 1):
             key += compact(words[i + n - 1].text)
             if not key:
                 continue
-            probe = key if key in self._index else fold_accents(key)  # OCR may lose accents the label has
-            if probe in self._index:
+            probe, more = steps.get(key) or self._step(key)
+            if probe is not None:
                 best = (n, probe)
-            if key not in self._prefixes and fold_accents(key) not in self._prefixes:
+            if not more:
                 break
         if best is None:
             return None
         found = self._index[best[1]]
         return found[0], best[0], found[1]
+
+    def _step(self, key: str) -> tuple[str | None, bool]:
+        """What match_at learns from a key: the label it is (its index key, accents lost if need be) or None, and
+        whether a longer label could start with it. Worked out once per key: documents repeat their words."""
+        probe = key if key in self._index else fold_accents(key)  # OCR may lose accents the label has
+        step = (probe if probe in self._index else None, key in self._prefixes or fold_accents(key) in self._prefixes)
+        if len(self._steps) < _MAX_STEPS:
+            self._steps[key] = step
+        return step
 
 
 def _chars_spelling(text: str, key: str) -> int | None:

@@ -361,8 +361,12 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
                 chosen = column
         # a wide right-aligned number under a short right-aligned header ('24,000.00' under 'Ext') reaches left
         # of that header's start: the header it sits under wins over the region its centre falls in
-        under = max(ordered, key=lambda c: _overlap(word, c))
-        if under is not chosen and _overlap(word, under) > 0.5 * min(word.x1 - word.x0, under.x1 - under.x0):
+        under, most = ordered[0], 0.0  # the column overlapping it most, the leftmost of equals
+        for column in ordered:
+            overlap = min(word.x1, column.x1) - max(word.x0, column.x0)
+            if overlap > most:
+                under, most = column, overlap
+        if under is not chosen and most > 0.5 * min(word.x1 - word.x0, under.x1 - under.x0):
             chosen = under
         if (
             previous
@@ -376,7 +380,3 @@ def assign(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
         cells.setdefault(chosen.name, []).append(word)
         previous = (word, chosen)
     return cells
-
-
-def _overlap(word: Word, column: Column) -> float:
-    return max(0.0, min(word.x1, column.x1) - max(word.x0, column.x0))
