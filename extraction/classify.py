@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from o2c.extraction.lexicon import labels, title_pattern
+from o2c.extraction.lexicon import in_order, labels, title_pattern
 from o2c.extraction.nlp import entity_counts
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE
 
@@ -53,9 +53,7 @@ def _distinct_labels(section: str, fields: tuple[str, ...], *, shortest: int = 6
     found = sorted(
         {label for name in fields for label in labels(section)[name] if len(label) >= shortest}, key=len, reverse=True
     )
-    return re.compile(
-        r"(?i)(?<!\w)(" + "|".join(r"\s*".join(re.escape(w) for w in f.split()) for f in found) + r")(?!\w)"
-    )
+    return re.compile(r"(?i)(?<!\w)(" + in_order(found, gap=r"\s*") + r")(?!\w)")
 
 
 _PO_LABELS = _distinct_labels("order", ("po_number", "requested_delivery_date", "ship_to"))

@@ -1,19 +1,20 @@
-"""The lexicon's phrase patterns are tries (extraction.lexicon.longest_first): each must find exactly what the
-alternation of its phrases sorted longest first finds, on text built to tempt it (prefixes, spacing, case,
-phrases glued to words)."""
+"""The lexicon's phrase patterns are tries (extraction.lexicon.longest_first) or factored alternations
+(extraction.lexicon.in_order): each must find exactly what the alternation of its phrases finds (sorted longest
+first, or in the order given), on text built to tempt it (prefixes, spacing, case, phrases glued to words)."""
 
 from __future__ import annotations
 
 import random
 import re
 
-from o2c.extraction.lexicon import _language_patterns, language_labels, longest_first
+from o2c.extraction.lexicon import _language_patterns, in_order, labels, language_labels, longest_first
 
 PHRASES = ["order no", "order number", "order", "ord", "net amount", "net", "netto betrag", "n°", "qty.", "q.ty"]
 
 
-def _alternation(phrases: list[str]) -> re.Pattern:
-    body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in sorted(phrases, key=len, reverse=True))
+def _alternation(phrases: list[str], gap: str = r"\s+", *, ordered: bool = False) -> re.Pattern:
+    phrases = phrases if ordered else sorted(phrases, key=len, reverse=True)
+    body = "|".join(gap.join(re.escape(w) for w in p.split()) for p in phrases)
     return re.compile(rf"(?i)(?<!\w)({body})(?!\w)")
 
 
@@ -52,3 +53,26 @@ def test_the_language_patterns_agree_with_their_alternations():
                 lang,
                 text,
             )
+
+
+def test_a_factored_alternation_finds_what_the_plain_one_finds():
+    """Phrases glued by an optional gap ('P.O.Number'), phrases ending where a longer one goes on, a phrase
+    placed before a longer one it starts (the order decides, not the length), case pairs and accents."""
+    phrases = PHRASES + ["ab", "abc", "a b", "a bc d", "abcd-e", "Qté", "QTE", "qt", "ÄRA", "ära x", "ſa", "sa"]
+    for gap in (r"\s+", r"\s*"):
+        for order in (phrases, sorted(phrases, key=len, reverse=True), phrases[::-1]):
+            factored = re.compile(rf"(?i)(?<!\w)({in_order(order, gap=gap)})(?!\w)")
+            plain = _alternation(order, gap, ordered=True)
+            for text in _texts(order, seed=len(order) + len(gap), count=300):
+                assert [m.span() for m in factored.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def test_the_lexicon_sections_factor_like_their_alternations():
+    """Every section's labels, longest first with an optional gap, as the classifier reads them."""
+    for index, section in enumerate(("order", "line_columns", "remittance", "titles")):
+        phrases = sorted({label for names in labels(section).values() for label in names}, key=len, reverse=True)
+        body = in_order(phrases, gap=r"\s*")
+        factored = re.compile(rf"(?i)(?<!\w)({body})(?!\w)")
+        plain = _alternation(phrases, r"\s*", ordered=True)
+        for text in _texts(phrases, seed=100 + index, count=150):
+            assert [m.span() for m in factored.finditer(text)] == [m.span() for m in plain.finditer(text)], text
