@@ -15,7 +15,7 @@ import ctypes
 import io
 import re
 from dataclasses import dataclass, field
-from itertools import groupby
+from operator import itemgetter
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
@@ -142,17 +142,29 @@ def _draws_anything(pdf_page) -> bool:
     return False
 
 
+def _unconverted(function, restype):
+    """A pdfium function that ctypes calls without converting each argument by its declared type: _chars calls
+    two per character, where the conversions cost more than pdfium's own work. Its arguments go in ready-made
+    (a c_void_p handle, an int, a byref pointer)."""
+    return ctypes.CFUNCTYPE(restype)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_LOOSE_CHAR_BOX = _unconverted(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
+_FONT_SIZE = _unconverted(pdfium_c.FPDFText_GetFontSize, ctypes.c_double)
+
+
 def _chars(raw_textpage, text: str, height: float) -> list[tuple[float, float, float, float, str]] | None:
     """(top, x0, x1, bottom, char) per character, pdfminer's box: loose x extent, font-size tall from the
     descender up. None when a character is set at an angle (its box is not a font-size-tall upright box)."""
     rect = pdfium_c.FS_RECTF()
-    loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
+    box, handle = ctypes.byref(rect), ctypes.cast(raw_textpage, ctypes.c_void_p)
+    loose_box, font_size = _LOOSE_CHAR_BOX, _FONT_SIZE
     chars = []
     for index, char in enumerate(text):
         if char in "\r\n":
             continue  # pdfium's generated line ends: pdfplumber has no character there
-        loose_box(raw_textpage, index, rect)
-        size = font_size(raw_textpage, index)
+        loose_box(handle, index, box)
+        size = font_size(handle, index)
         tall = rect.top - rect.bottom
         if size <= 0 or not 0.5 * size <= tall <= 1.6 * size:
             if char.isspace():
@@ -174,33 +186,47 @@ def words_from_chars(chars: list[tuple[float, float, float, float, str]]) -> lis
             index += 1
         cluster[top] = index
         last = top
+    lines: list[list[tuple[float, float, float, float, str]]] = [[] for _ in range(index + 1)] if chars else []
+    for char in chars:
+        lines[cluster[char[0]]].append(char)
     words: list[Word] = []
-    # by line, then left to right; stable, so characters at one x keep their content order
-    ordered = sorted(chars, key=lambda c: (cluster[c[0]], c[1]))
-    for _, line in groupby(ordered, key=lambda c: cluster[c[0]]):
-        current: list[tuple[float, float, float, float, str]] = []
-        for char in line:
-            if char[4].isspace():
-                _flush(current, words)
-                current = []
-                continue
-            if current:
-                prev = current[-1]
-                if char[1] < prev[1] or char[1] > prev[2] + X_TOLERANCE or abs(char[0] - prev[0]) > Y_TOLERANCE:
-                    _flush(current, words)
-                    current = []
-            current.append(char)
-        _flush(current, words)
+    for line in lines:
+        line.sort(key=_X0)  # left to right; stable, so characters at one x keep their content order
+        # the word being read: its glyphs and box (its x0 is its first character's: x0 only grows inside a
+        # word), and its last character's x0, x1 and top, which decide whether the next character joins it
+        glyphs: list[str] = []
+        w_x0 = w_top = w_x1 = w_bottom = last_x0 = last_x1 = last_top = 0.0
+        for top, x0, x1, bottom, glyph in line:
+            if glyphs:
+                if glyph.isspace() or x0 < last_x0 or x0 > last_x1 + X_TOLERANCE or abs(top - last_top) > Y_TOLERANCE:
+                    _add_word(words, glyphs, w_x0, w_top, w_x1, w_bottom)
+                    glyphs = []
+                else:
+                    glyphs.append(glyph)
+                    if top < w_top:
+                        w_top = top
+                    if x1 > w_x1:
+                        w_x1 = x1
+                    if bottom > w_bottom:
+                        w_bottom = bottom
+                    last_x0, last_x1, last_top = x0, x1, top
+                    continue
+            if not glyph.isspace():
+                glyphs = [glyph]
+                w_x0, w_top, w_x1, w_bottom = x0, top, x1, bottom
+                last_x0, last_x1, last_top = x0, x1, top
+        if glyphs:
+            _add_word(words, glyphs, w_x0, w_top, w_x1, w_bottom)
     return words
 
 
-def _flush(chars: list, words: list[Word]) -> None:
-    if not chars:
-        return
-    tops, x0s, x1s, bottoms, glyphs = zip(*chars, strict=True)
+_X0 = itemgetter(1)
+
+
+def _add_word(words: list[Word], glyphs: list[str], x0: float, top: float, x1: float, bottom: float) -> None:
     text = "".join(glyphs).translate(_LIGATURE_TABLE)
     if text.strip():
-        words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms)))
+        words.append(Word(text, x0, top, x1, bottom))
 
 
 @contextlib.contextmanager
