@@ -74,15 +74,15 @@ class Evidence:
 
     def adjust(self, prefix: str, value: float, *, floor: bool = False) -> None:
         """Set every recorded confidence under prefix to value (raise or cap; floor=True only raises)."""
-        for path in self.confidence:
-            if path.startswith(prefix):
-                current = self.confidence[path]
-                self.confidence[path] = round(max(current, value) if floor else min(current, value), 4)
+        for path in [p for p in self.confidence if p.startswith(prefix)]:
+            current = self.confidence[path]
+            self.confidence[path] = round(max(current, value) if floor else min(current, value), 4)
 
     def raise_to(self, prefix: str, value: float) -> None:
         """Raise confidences under prefix to value, still capped by the OCR quality of their words."""
-        for path, current in self.confidence.items():
-            if not path.startswith(prefix) or current < 0.3:
+        for path in [p for p in self.confidence if p.startswith(prefix)]:
+            current = self.confidence[path]
+            if current < 0.3:
                 continue
             where = self.provenance.get(path, {})
             if (

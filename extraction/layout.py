@@ -164,6 +164,7 @@ def _unaccented(key: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+MAX_LABEL_WORDS = 5  # the most words one label spans
 _MAX_STEPS = 65_536  # keys a LabelSet remembers (a long-running worker sees many words)
 
 
@@ -214,7 +215,7 @@ class LabelSet:
         best: tuple[int, str] | None = None
         key = ""
         steps = self._steps
-        for n in range(1, min(5, len(words) - i) + 1):
+        for n in range(1, min(MAX_LABEL_WORDS, len(words) - i) + 1):
             key += compact(words[i + n - 1].text)
             if not key:
                 continue

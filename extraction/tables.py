@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from o2c.core.money import parse_amount
-from o2c.extraction.layout import LabelSet, Line, bbox, compact
+from o2c.extraction.layout import MAX_LABEL_WORDS, LabelSet, Line, bbox, compact
 from o2c.extraction.pages import Word
 
 NUMERIC = {"quantity", "unit_price", "net_unit_price", "amount", "amount_paid", "discount", "invoice_amount"}
@@ -117,7 +117,9 @@ MONEY = NUMERIC - {"quantity"}
 def _header_cells(runs: list[list[Word]], columns: LabelSet, min_columns: int) -> list[Column] | None:
     found: list[Column] = []
     unmatched = 0
+    later = sum(len(words) for words in runs)  # words of this run and the runs after it
     for words in runs:
+        later -= len(words)
         i = 0
         loose: int | None = None  # the first of the unmatched words just before words[i], in one header cell
         while i < len(words):
@@ -132,6 +134,8 @@ def _header_cells(runs: list[list[Word]], columns: LabelSet, min_columns: int) -
                 loose = None
             else:
                 unmatched += 1
+                if unmatched > len(found) + len(words) - i - 1 + later:
+                    return None  # more words unmatched than the rest could match: no header (as decided below)
                 if loose is None or words[i].x0 - words[i - 1].x1 > words[i].height:
                     loose = i
                 i += 1
@@ -295,7 +299,7 @@ def _header_band(lines: list[Line], li: int, *, most: int = 6) -> list[Line]:
 
 def _cell_name(words: list[Word], columns: LabelSet, seen: set[str]) -> str:
     """The field a whole header cell names; else the one its last words name ('Requested Qty' -> quantity)."""
-    for i in range(len(words)):
+    for i in range(max(0, len(words) - MAX_LABEL_WORDS), len(words)):  # only these can end at the cell's end
         hit = columns.match_at(words, i)
         if hit and i + hit[1] == len(words):
             return hit[0] if hit[0] not in seen else IGNORED
