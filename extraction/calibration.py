@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -21,6 +21,7 @@ _NAMES = {"buyer_name", "payer_name"}
 MIN_BLOCK = 20  # observations a step needs before it is trusted on its own
 
 
+@lru_cache(maxsize=4096)
 def field_kind(path: str) -> str:
     """'order.lines[3].sku' -> 'code'; kinds: code, number, date, name, text."""
     name = re.sub(r"\[\d+\]", "", path).rsplit(".", 1)[-1]

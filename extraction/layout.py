@@ -6,7 +6,7 @@ import re
 import unicodedata
 from bisect import insort
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from statistics import median
 
 from o2c.extraction.pages import Page, Word
@@ -35,28 +35,20 @@ class Line:
     page: int
     words: list[Word]
     segments: list[list[Word]] = field(default_factory=list)
+    # worked out once from the words, which are set when the line is made (group_lines) and never change:
+    top: float = field(init=False, repr=False, compare=False)  # top of the highest word
+    bottom: float = field(init=False, repr=False, compare=False)  # bottom of the lowest word
+    height: float = field(init=False, repr=False, compare=False)  # median word height: the font size, roughly
+
+    def __post_init__(self) -> None:
+        self.top = min(w.top for w in self.words)
+        self.bottom = max(w.bottom for w in self.words)
+        self.height = median(w.height for w in self.words)
 
     @property
     def text(self) -> str:
         """The line's words joined by single spaces."""
         return " ".join(w.text for w in self.words)
-
-    # a line's words are set once (group_lines), so its edges and height are worked out once, on first use
-
-    @cached_property
-    def top(self) -> float:
-        """Top of the highest word."""
-        return min(w.top for w in self.words)
-
-    @cached_property
-    def bottom(self) -> float:
-        """Bottom of the lowest word."""
-        return max(w.bottom for w in self.words)
-
-    @cached_property
-    def height(self) -> float:
-        """Median word height: the line's font size, roughly."""
-        return median(w.height for w in self.words)
 
 
 @dataclass
@@ -140,12 +132,16 @@ def _segments(words: list[Word], height: float) -> list[list[Word]]:
     return segments
 
 
+_GLUED_LABEL = re.compile(r"^([A-Za-zÄÖÜäöüß.#\- ]{2,}:)(\S.*)$")
+_URL_SCHEME = re.compile(r"https?:", re.I)
+
+
 def _split_glued_labels(words: list[Word]) -> list[Word]:
     """'PO#:45821' or 'Datum:14.03.2026' printed without a space: split at the colon so labels match."""
     out = []
     for w in words:
-        m = re.match(r"^([A-Za-zÄÖÜäöüß.#\- ]{2,}:)(\S.*)$", w.text)
-        if not m or re.fullmatch(r"https?:", m.group(1), re.I):
+        m = _GLUED_LABEL.match(w.text) if ":" in w.text else None
+        if not m or _URL_SCHEME.fullmatch(m.group(1)):
             out.append(w)
             continue
         cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
