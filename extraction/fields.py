@@ -26,10 +26,16 @@ TOTAL_LABELS = labels("totals")
 TOTALS = LabelSet(TOTAL_LABELS)
 
 
+# 1.234,50 and 1,234.50 not inside a longer number: a digit first, then the look back at what precedes it
+# ('(?<![\d.,])\d' spelled '\d(?<![\d.,]\d)', so the scan can skip ahead to the next digit)
+_COMMA_AMOUNT = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:\.\d{3})*,\d{2}(?![\d,])")
+_DOT_AMOUNT = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:,\d{3})*\.\d{2}(?![\d.])")
+
+
 def decide_decimal_comma(text: str) -> bool | None:
     """True when the document writes amounts as 1.234,50; False for 1,234.50; None when it cannot tell."""
-    comma = len(re.findall(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,])", text))
-    dot = len(re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.])", text))
+    comma = len(_COMMA_AMOUNT.findall(text))
+    dot = len(_DOT_AMOUNT.findall(text))
     if comma == dot:
         return None
     return comma > dot

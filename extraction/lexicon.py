@@ -116,11 +116,26 @@ def _trie_regex(node: dict) -> str:
     return f"(?:{body})?" if ends else body
 
 
+@cache
+def _language_label_starts() -> re.Pattern:
+    """Where a label of some language starts (a zero-width match): the only places a language's pattern can."""
+    phrases = sorted({label for own in language_labels().values() for label in own})
+    return re.compile(rf"(?i)(?<!\w)(?=(?:{longest_first(phrases)})(?!\w))")
+
+
 def label_languages(text: str) -> dict[str, int]:
-    """How many distinct labels of each language the text prints (labels several languages share not counted)."""
+    """How many distinct labels of each language the text prints (labels several languages share not counted).
+
+    One scan finds where any language's label starts; each language's pattern is then tried only there, left
+    to right and never inside its previous match, which is what scanning the text with it finds."""
+    starts = [m.start() for m in _language_label_starts().finditer(text)]
     counts = {}
     for lang, pattern in _language_patterns().items():
-        found = {m.group(0).casefold() for m in pattern.finditer(text)}
+        found, end = set(), 0
+        for at in starts:
+            if at >= end and (m := pattern.match(text, at)):
+                found.add(m.group(0).casefold())
+                end = m.end()
         if found:
             counts[lang] = len(found)
     return counts

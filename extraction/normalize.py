@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from o2c.extraction.fields import decide_decimal_comma
-from o2c.extraction.lexicon import label_languages
+from o2c.extraction.lexicon import in_order, label_languages
 
 _MONTHS = {
     "jan": 1,
@@ -56,10 +56,28 @@ MONTH_FIRST_DATE = re.compile(rf"(?i)\b({_MONTH_WORD})\.?\s+(\d{{1,2}})(?:st|nd|
 DAY_FIRST_DATE = re.compile(rf"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+({_MONTH_WORD})\.?,?\s+(\d{{4}})\b")
 DATE_PATTERNS = (ISO_DATE, NUMERIC_DATE, MONTH_FIRST_DATE, DAY_FIRST_DATE)
 
-_GERMAN_HINTS = re.compile(
-    r"(?i)\b(bestellung|bestellnummer|datum|menge|einzelpreis|gesamt|betrag|zahlungsbedingungen|rechnung|"
-    r"lieferadresse|liefertermin|mwst|ust|zahlungsavis|summe|netto|brutto|artikel|bezeichnung)\b"
-)
+_GERMAN_WORDS = [
+    "bestellung",
+    "bestellnummer",
+    "datum",
+    "menge",
+    "einzelpreis",
+    "gesamt",
+    "betrag",
+    "zahlungsbedingungen",
+    "rechnung",
+    "lieferadresse",
+    "liefertermin",
+    "mwst",
+    "ust",
+    "zahlungsavis",
+    "summe",
+    "netto",
+    "brutto",
+    "artikel",
+    "bezeichnung",
+]
+_GERMAN_HINTS = re.compile(r"(?i)\b(" + in_order(_GERMAN_WORDS, gap=r"\s+") + r")\b")
 
 
 GUESSED_DATE = 0.7  # the confidence of a date whose day/month order nothing in the document decided

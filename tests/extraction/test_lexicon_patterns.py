@@ -7,7 +7,14 @@ from __future__ import annotations
 import random
 import re
 
-from o2c.extraction.lexicon import _language_patterns, in_order, labels, language_labels, longest_first
+from o2c.extraction.lexicon import (
+    _language_patterns,
+    in_order,
+    label_languages,
+    labels,
+    language_labels,
+    longest_first,
+)
 
 PHRASES = ["order no", "order number", "order", "ord", "net amount", "net", "netto betrag", "n°", "qty.", "q.ty"]
 
@@ -76,3 +83,12 @@ def test_the_lexicon_sections_factor_like_their_alternations():
         plain = _alternation(phrases, r"\s*", ordered=True)
         for text in _texts(phrases, seed=100 + index, count=150):
             assert [m.span() for m in factored.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def test_label_languages_counts_what_each_language_pattern_finds_scanning():
+    """Tried only where some language's label starts, each pattern finds what a scan of the whole text finds."""
+    patterns = _language_patterns()
+    phrases = [label for own in language_labels().values() for label in own]
+    for text in _texts(phrases, seed=11, count=300) + [" ".join(phrases), "".join(phrases)]:
+        scanned = {lang: {m.group(0).casefold() for m in p.finditer(text)} for lang, p in patterns.items()}
+        assert label_languages(text) == {lang: len(found) for lang, found in scanned.items() if found}, text

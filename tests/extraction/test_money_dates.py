@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from o2c.core.money import parse_amount
+from o2c.extraction.fields import _COMMA_AMOUNT, _DOT_AMOUNT, decide_decimal_comma
 from o2c.extraction.normalize import decide_date_order, detect_currency, find_dates, parse_date
 
 
@@ -122,3 +124,17 @@ def test_find_dates_spans():
 )
 def test_detect_currency(text, code):
     assert detect_currency(text)[0] == code
+
+
+_LOOKBEHIND_FIRST = (  # decide_decimal_comma's patterns as first written: the look back before the first digit
+    re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,])"),
+    re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.])"),
+)
+
+
+@given(st.text(alphabet="0123456789.,, -a\n", max_size=40))
+def test_the_decimal_separator_vote_counts_what_the_lookbehind_first_patterns_count(text):
+    comma, dot = (len(p.findall(text)) for p in _LOOKBEHIND_FIRST)
+    assert decide_decimal_comma(text) == (None if comma == dot else comma > dot)
+    assert [m.span() for m in _COMMA_AMOUNT.finditer(text)] == [m.span() for m in _LOOKBEHIND_FIRST[0].finditer(text)]
+    assert [m.span() for m in _DOT_AMOUNT.finditer(text)] == [m.span() for m in _LOOKBEHIND_FIRST[1].finditer(text)]
