@@ -207,7 +207,9 @@ def _same_char(a: str, b: str) -> bool:
         return True
     if a.isascii() and b.isascii():
         return False
-    return bool(re.fullmatch("(?i)" + re.escape(a), b) or re.fullmatch("(?i)" + re.escape(b), a))
+    # the regex engine's case-insensitive equivalences (i and dotless ı, s and long ſ, k and the Kelvin sign, µ
+    # and μ, ß and ẞ, ...) are all characters that share a case mapping
+    return a.lower() == b.lower() or a.upper() == b.upper() or a.casefold() == b.casefold()
 
 
 def _token(token: str) -> str:
