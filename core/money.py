@@ -93,7 +93,7 @@ def parse_amount(text: str | None, decimal_comma: bool | None = None) -> Decimal
     return _parse_amount(text, decimal_comma)
 
 
-@lru_cache(maxsize=16_384)  # a document reads its numbers several times over (cells, totals, arithmetic checks)
+@lru_cache(maxsize=2_048)  # a document reads its numbers several times over (cells, totals, arithmetic checks)
 def _parse_amount(text: str, decimal_comma: bool | None) -> Decimal | None:
     s = text.strip()
     if not s:

@@ -161,7 +161,7 @@ def _unaccented(key: str) -> str:
 
 
 MAX_LABEL_WORDS = 5  # the most words one label spans
-_MAX_STEPS = 16_384  # keys a LabelSet remembers (a long-running worker sees many words; then it stops adding)
+_MAX_STEPS = 4_096  # keys a LabelSet remembers (a long-running worker sees many words; then it stops adding)
 
 
 class LabelSet:
