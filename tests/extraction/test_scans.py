@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pypdfium2
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageFilter
 
 from o2c.extraction import ocr
 from o2c.extraction.arithrows import row_by_arithmetic
@@ -67,6 +67,32 @@ def test_skew_angle_is_the_rotation_that_levels_the_page(angle):
 def test_a_straight_or_blank_page_is_left_alone():
     assert ocr.deskew(_page(_order_pdf(), 150), 150) is None
     assert ocr.deskew(Image.new("L", (600, 800), 255), 150) is None
+
+
+def _grainy(page: Image.Image, seed: int) -> Image.Image:
+    rng = random.Random(seed)
+    grain = Image.frombytes("L", page.size, rng.randbytes(page.width * page.height)).point(lambda v: v % 30)
+    return ImageChops.subtract(page, grain)
+
+
+def test_tesseract_gets_the_prepared_page_uncompressed(monkeypatch):
+    """The page goes to Tesseract as a raw TIFF, whatever compression the scan came in (a bilevel Group 4 TIFF
+    cannot hold a grey page)."""
+    page = _grainy(_page(_order_pdf(), 300), 6).convert("1")
+    buf = io.BytesIO()
+    page.save(buf, format="TIFF", compression="group4", dpi=(300, 300))
+    seen = []
+
+    def image_to_data(path, **_kw):
+        with Image.open(path) as handed:
+            seen.append((handed.format, handed.info.get("compression"), handed.mode, handed.tobytes()))
+        return {k: [] for k in ("text", "conf", "block_num", "par_num", "line_num", "left", "top", "width", "height")}
+
+    monkeypatch.setattr(ocr._pytesseract(), "image_to_data", image_to_data)
+    [read] = ocr.read_image_pages(buf.getvalue(), max_pixels=60_000_000, max_pages=5, languages="eng")
+    assert read.words == []
+    expected = page.convert("L").filter(ImageFilter.BoxBlur(1)).tobytes()
+    assert seen == [("TIFF", "raw", "L", expected)]
 
 
 def test_a_skewed_scanned_table_reads_every_row():
