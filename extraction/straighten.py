@@ -44,8 +44,9 @@ _ABOVE = int(np.maximum(_WEIGHTS, 0).sum(axis=1).max())  # the most the positive
 assert 3 * 3 * 255 * (_ABOVE + _BELOW) < 1 << 16  # uint16 holds a pass's sums, overshoot included
 _NINTHS = np.rint(np.arange(9 * 255 + 1) / 9).astype(np.uint8)  # 3 x 3 x grey -> grey
 
-# The passes' four work arrays (17 MB each at 300 dpi) are kept between pages: fresh memory for each costs more
-# in page faults than the arithmetic done on it. One set, for one page at a time.
+# The passes' four work arrays (17 MB each for a letter page at 300 dpi; the largest page seen sets their size)
+# are kept between pages: fresh memory for each costs more in page faults than the arithmetic done on it. One set,
+# for one page at a time.
 _WORK: dict[str, np.ndarray] = {}
 _WORK_LOCK = threading.Lock()
 
