@@ -17,6 +17,7 @@ from o2c.core.errors import EngineMissing
 from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.pages import OCR, Page, Word
 from o2c.extraction.raster import check_pixels, raster_dpi
+from o2c.extraction.straighten import rotated_smoothed
 
 POINTS_PER_INCH = 72.0
 # below this word confidence (0-100) a word of no letter or digit is dust or a rule end: read as a word of its own
@@ -38,7 +39,7 @@ def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str, max_pi
         image = pdf_page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_pil()
     finally:
         pdf.close()
-    words = ocr_words(deskew(image, dpi) or image, dpi=dpi, languages=languages)
+    words = ocr_words(prepared(image, dpi) or image, dpi=dpi, languages=languages)
     return Page(index + 1, float(width), float(height), words, OCR)
 
 
@@ -78,44 +79,48 @@ def _tesseract_reads_as_is(image: Image.Image) -> bool:
 
 
 def _ocr_encoded(content: bytes, image: Image.Image, languages: str) -> Page:
-    """A PNG or JPEG page: Tesseract opens the file's own bytes unless the page must be straightened first."""
+    """A PNG or JPEG page: Tesseract opens the file's own bytes unless the page must be straightened or smoothed."""
     dpi = _image_dpi(image)
     scale = POINTS_PER_INCH / dpi
-    straight = deskew(image.convert("L"), dpi)
-    if straight is None:
+    page = prepared(_grey(image), dpi)
+    if page is None:
         words = ocr_words(image, dpi=dpi, languages=languages, encoded=content)
     else:
-        words = ocr_words(straight, dpi=dpi, languages=languages)
+        words = ocr_words(page, dpi=dpi, languages=languages)
     return Page(1, image.width * scale, image.height * scale, words, OCR)
 
 
 def _ocr_frame(image: Image.Image, number: int, languages: str) -> Page:
     dpi = _image_dpi(image)
     image = ImageOps.exif_transpose(image).convert("L")
-    words = ocr_words(deskew(image, dpi) or image, dpi=dpi, languages=languages)
+    words = ocr_words(prepared(image, dpi) or image, dpi=dpi, languages=languages)
     scale = POINTS_PER_INCH / dpi
     return Page(number, image.width * scale, image.height * scale, words, OCR)
 
 
 MAX_SKEW_DEGREES = 3.0  # a page fed crooked through a scanner; beyond this it is turned, not skewed
-# bicubic: the most digits read right and Tesseract's word confidences kept (bilinear blurs them down a little,
-# at half the cost); nearest gains nothing
+# below SMOOTH_MIN_DPI, bicubic: the most digits read right and Tesseract's word confidences kept (bilinear blurs
+# them down a little); a page of SMOOTH_MIN_DPI and over is turned bicubic in the smoothing's own pass
+# (extraction/straighten.py: a quarter of Pillow's rotation and the mean; nearest neighbour read fewer cells right)
 RESAMPLE = Image.Resampling.BICUBIC
 MIN_DESKEW_DEGREES = 0.1  # below this a table row drifts less than a tenth of a line height across a page
 _SKEW_DPI = 75  # the skew is measured on a reduced copy: lines of text are still lines at this resolution
+SMOOTH_MIN_DPI = 200  # below it a pixel is a large part of a stroke: averaging 3x3 of them blurs glyphs together
 
 
-def deskew(image: Image.Image, dpi: int) -> Image.Image | None:
-    """The grey page rotated so its text lines run level, or None when it is straight already.
+def prepared(image: Image.Image, dpi: int) -> Image.Image | None:
+    """The grey page as Tesseract reads it best, or None when that is the page as scanned: rotated so its text
+    lines run level, and averaged over 3x3 pixels at SMOOTH_MIN_DPI and over (see smoothed), in one pass when both.
 
     Tesseract finds lines on a skewed page, but a 2° tilt over a table's width is a line and a half: rows of
     small print run into each other, cells are cut between two lines and digits are read from slanted strokes.
     Straightening the image first reads markedly more numbers right than correcting word boxes afterwards.
     """
     angle = skew_angle(image, dpi)
-    if abs(angle) < MIN_DESKEW_DEGREES:
-        return None
-    return image.rotate(angle, resample=RESAMPLE, expand=False, fillcolor=255)
+    level = abs(angle) < MIN_DESKEW_DEGREES
+    if dpi >= SMOOTH_MIN_DPI:
+        return smoothed(image) if level else rotated_smoothed(image, angle)
+    return None if level else image.rotate(angle, resample=RESAMPLE, expand=False, fillcolor=255)
 
 
 def skew_angle(image: Image.Image, dpi: int) -> float:
@@ -142,20 +147,20 @@ def skew_angle(image: Image.Image, dpi: int) -> float:
     return float(fine)
 
 
-SMOOTH_MIN_DPI = 200  # below it a pixel is a large part of a stroke: averaging 3x3 of them blurs glyphs together
-
-
-def smoothed(image: Image.Image, dpi: int) -> Image.Image | None:
-    """The grey page averaged over 3x3 pixels before Tesseract binarises it, or None below SMOOTH_MIN_DPI.
+def smoothed(image: Image.Image) -> Image.Image:
+    """The grey page averaged over 3x3 pixels before Tesseract binarises it (pages of SMOOTH_MIN_DPI and over).
 
     A scan's grain and dust are a pixel or two wide: Tesseract's thresholding turns them into holes in thin
     strokes and specks beside them, which breaks a typewriter face's one-pixel-wide separators apart from their
     digits ('17,986.15' read as '172986;' '15', '1,573.37' as '1573537'). At 200 dpi and over, a stroke is
     several pixels wide and a 3x3 mean keeps it while it evens out the grain (a median would too, at fifteen
     times the cost); at 150 dpi it smudges small print, so those pages are left as scanned."""
-    if dpi < SMOOTH_MIN_DPI:
-        return None
-    return image.convert("L").filter(ImageFilter.BoxBlur(1))
+    return _grey(image).filter(ImageFilter.BoxBlur(1))
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    """The page in 8-bit grey; a grey page as it is (convert would copy its 8 MB at 300 dpi)."""
+    return image if image.mode == "L" else image.convert("L")
 
 
 def _image_dpi(image: Image.Image) -> int:
@@ -174,9 +179,6 @@ def ocr_words(image: Image.Image, *, dpi: int, languages: str, encoded: bytes | 
     """
     # Tesseract's OpenMP threads fight each other on small machines: one thread is several times faster.
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    smooth = smoothed(image, dpi)
-    if smooth is not None:
-        image, encoded = smooth, None
     data = _tesseract(image, dpi, languages, encoded)
     if languages == "eng" and "deu" in _installed_languages() and _looks_german(data["text"]):
         # English alone reads 'Müller' as 'Miller'; German alone misreads '40B18': a second pass only when needed
@@ -222,12 +224,14 @@ def words_from_data(data: dict, dpi: int) -> list[Word]:
 def _tesseract(image: Image.Image, dpi: int, languages: str, encoded: bytes | None = None) -> dict:
     # psm 4 (one column of lines of varying size) keeps table rows that psm 3 drops beside dashed rules.
     # pytesseract would hand the image over as a compressed PNG (a third of the OCR time on a page); an
-    # uncompressed PGM file costs next to nothing to write and to read.
-    with tempfile.NamedTemporaryFile(suffix=".img" if encoded else ".pgm") as handle:
+    # uncompressed TIFF costs a millisecond to write and next to nothing for Leptonica to read, where a PGM
+    # is read a byte at a time (~70 ms more of Tesseract's time on a 300 dpi page, the same words read).
+    # raw said outright: a page from a Group 4 TIFF carries that compression along, which no grey page can take.
+    with tempfile.NamedTemporaryFile(suffix=".img" if encoded else ".tif") as handle:
         if encoded:
             handle.write(encoded)
         else:
-            image.convert("L").save(handle, format="PPM")
+            _grey(image).save(handle, format="TIFF", compression="raw")
         handle.flush()
         pytesseract = _pytesseract()
         try:
