@@ -8,16 +8,22 @@ import os
 import re
 import tempfile
 import warnings
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pypdfium2
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from o2c.core.errors import EngineMissing
+from o2c.core.lazy import LazyModule
 from o2c.extraction.errors import UnreadableDocument
 from o2c.extraction.pages import OCR, Page, Word
 from o2c.extraction.raster import check_pixels, raster_dpi
 from o2c.extraction.straighten import rotated_smoothed
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyModule("numpy")  # imported at the first scan, not with extraction (core/lazy.py)
 
 POINTS_PER_INCH = 72.0
 # below this word confidence (0-100) a word of no letter or digit is dust or a rule end: read as a word of its own

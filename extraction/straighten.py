@@ -13,11 +13,19 @@ fields missed against 23 and 33 (seeds 1 and 2), the generalization benchmark's 
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image
+
+from o2c.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyModule("numpy")  # imported at the first scan, not with extraction (core/lazy.py)
 
 _STEPS = 16  # the shear's fraction of a pixel, in sixteenths; also the weights' unit
 
@@ -38,11 +46,17 @@ def _weights() -> np.ndarray:
     return table
 
 
-_WEIGHTS = _weights()
-_BELOW = -int(np.minimum(_WEIGHTS, 0).sum(axis=1).min())  # the most the negative lobes take away, in weights
-_ABOVE = int(np.maximum(_WEIGHTS, 0).sum(axis=1).max())  # the most the positive ones add
-assert 3 * 3 * 255 * (_ABOVE + _BELOW) < 1 << 16  # uint16 holds a pass's sums, overshoot included
-_NINTHS = np.rint(np.arange(9 * 255 + 1) / 9).astype(np.uint8)  # 3 x 3 x grey -> grey
+@functools.cache
+def _tables() -> tuple[np.ndarray, int, np.ndarray]:
+    """The kernel's weights, the most its negative lobes take away (in weights), and 3 x 3 x grey -> grey;
+    built at the first scan."""
+    weights = _weights()
+    below = -int(np.minimum(weights, 0).sum(axis=1).min())
+    above = int(np.maximum(weights, 0).sum(axis=1).max())  # the most the positive lobes add
+    assert 3 * 3 * 255 * (above + below) < 1 << 16  # uint16 holds a pass's sums, overshoot included
+    ninths = np.rint(np.arange(9 * 255 + 1) / 9).astype(np.uint8)
+    return weights, below, ninths
+
 
 # The passes' four work arrays (17 MB each for a letter page at 300 dpi; the largest page seen sets their size)
 # are kept between pages: fresh memory for each costs more in page faults than the arithmetic done on it. One set,
@@ -71,7 +85,7 @@ def rotated_smoothed(image: Image.Image, degrees: float) -> Image.Image:
         np.right_shift(columns, 4, out=columns)  # 3 x grey, 0-765
         rows = _shear(columns, -sine * (np.arange(height) - (height - 1) / 2), axis=1, top=3 * 255)
         np.right_shift(rows, 4, out=rows)  # 3 x 3 x grey
-        return Image.fromarray(_NINTHS[rows])
+        return Image.fromarray(_tables()[2][rows])
 
 
 def _shear(pixels: np.ndarray, shifts: np.ndarray, *, axis: int, top: int) -> np.ndarray:
@@ -108,8 +122,9 @@ def _shear(pixels: np.ndarray, shifts: np.ndarray, *, axis: int, top: int) -> np
         return sums[along] if axis == 0 else sums[:, along]
 
     # negative weights wrap around in uint16; the sum, offset by the most the overshoot can take away, is exact
-    weights = (_WEIGHTS[part] % (1 << 16)).astype(np.uint16).T.copy()  # one row of weights per tap
-    low, high = 3 * top * _BELOW, 3 * top * (_BELOW + _STEPS)
+    table, below, _ninths = _tables()
+    weights = (table[part] % (1 << 16)).astype(np.uint16).T.copy()  # one row of weights per tap
+    low, high = 3 * top * below, 3 * top * (below + _STEPS)
     out = _work("out", pixels.shape)  # the input's own array when it is the first pass's result: read by now
     out.fill(low)
     term = _work("term", pixels.shape)
