@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import typer
 
 from o2c.cli.output import emit, err, expand_paths, progress
+from o2c.core.collector import INGEST_BATCH
+from o2c.core.collector import batch_collector as core_batch_collector
 from o2c.core.errors import O2CError
 from o2c.core.settings import load_settings
 from o2c.extraction.errors import UnreadableDocument
@@ -53,25 +53,11 @@ def ingest(
         _ingest_files(ctx, expand_paths(paths), channel)
 
 
-# A batch allocates a few hundred thousand short-lived objects per hundred documents (rows, ORM states, words);
-# with the default threshold the young generation is collected every 700 allocations and, through the older
-# generations, the long-lived heap (the mapped classes, the context, extraction's tables) is walked again and
-# again: about a tenth of a batch's CPU time. The batch freezes what exists when it starts and collects less often.
-BATCH_GC_THRESHOLD = (20_000, 20, 20)
-
-
-@contextmanager
-def batch_collector() -> Iterator[None]:
-    """Tune the garbage collector for a batch loop, and put it back as it was afterwards (the CLI may run in a
+def batch_collector() -> AbstractContextManager[None]:
+    """The collector tuned for the ingest loop (core/collector.py: what exists when the batch starts is frozen,
+    young objects are collected every 20,000 allocations), put back as it was afterwards (the CLI may run in a
     process that goes on: the tests, the demo)."""
-    previous = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*BATCH_GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-        gc.unfreeze()
+    return core_batch_collector(INGEST_BATCH, freeze=True)
 
 
 def _ingest_files(ctx: PipelineContext, files: list[Path], channel: str) -> None:

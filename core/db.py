@@ -69,7 +69,11 @@ class ExactNumeric(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        if type(value) is Decimal:  # the usual case, checked first (a cash batch binds tens of thousands)
+        if type(value) is Decimal and value.is_finite() and -_PLAIN_AMOUNT < value < _PLAIN_AMOUNT:
+            kept = value.quantize(STORED_SCALE)  # under 10^11 with at most 4 decimals: 15 digits at most, storable
+            if kept == value:  # the usual amount: no digit tuple to build (a cash batch binds 100,000 a 1x)
+                return kept
+        if type(value) is Decimal:  # checked first (a cash batch binds tens of thousands)
             amount = value
         elif isinstance(value, bool) or not isinstance(value, Decimal | int):
             raise AmountNotStorable(f"amounts are stored from Decimal, not {type(value).__name__}: {value!r}")
@@ -82,6 +86,8 @@ class ExactNumeric(TypeDecorator[Decimal]):
             )
         return amount.quantize(STORED_SCALE)
 
+
+_PLAIN_AMOUNT = Decimal(10**11)  # below it, 4 decimals make 15 significant digits at most (core.money.storable)
 
 # Money and quantities: NUMERIC(19, 4), returned as Decimal on every backend, refused when not kept exactly.
 MoneyColumn = Annotated[Decimal, mapped_column(ExactNumeric())]

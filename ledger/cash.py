@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from o2c.core.collector import CASH_BATCH, batch_collector
 from o2c.core.db import insert_rows, insert_with_ids, is_postgres, membership
 from o2c.core.events import Event
 from o2c.core.money import decimal_str, quantize
@@ -134,6 +135,11 @@ def post_payments(
     """Post many payments at once (a lockbox or bank file): every rule checked per application, the invoices
     locked in one query (id order, so concurrent posters never deadlock), the rows written in a few statements.
     A rule broken anywhere raises and the caller's transaction posts none of them."""
+    with batch_collector(CASH_BATCH):  # tens of thousands of short-lived rows and entries (core/collector.py)
+        return _post_payments(session, drafts, today)
+
+
+def _post_payments(session: Session, drafts: list[tuple[PaymentDraft, int | None]], today: date) -> list[PostedPayment]:
     posted: dict[int, PostedPayment] = {}
     todo: list[tuple[int, PaymentDraft, int | None]] = []
     done = _posted_by_source(session, {source for _, source in drafts if source is not None})

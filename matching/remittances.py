@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from o2c.core.collector import CASH_BATCH, batch_collector
 from o2c.core.errors import InvalidInput
 from o2c.core.money import decimal_str
 from o2c.extraction.schema import REMITTANCE_ADVICE, Extraction
@@ -142,6 +143,11 @@ def decide_remittances(
     indexes. The decisions are those of calling decide_remittance on each document in turn with nothing posted
     in between (each sees the state at the start of the batch; post_payments re-checks every application under
     row locks)."""
+    with batch_collector(CASH_BATCH):  # the batch's rows, indexes, decisions: short-lived (core/collector.py)
+        return _decide_batch(session, extractions, matching, ledger, cash_received)
+
+
+def _decide_batch(session, extractions, matching, ledger, cash_received) -> list[RemittanceDecision]:
     from_batch = [e.remittance for e in extractions if e.document_type == REMITTANCE_ADVICE and e.remittance]
     sources = _Sources(
         CustomerLookup(session),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from o2c.cli import documents
 from o2c.cli.demo import sample_documents
+from o2c.core.collector import INGEST_BATCH
 from tests.conftest import SHARED, shared_missing
 
 CHECK = SHARED / "contract" / "check.py"
@@ -161,7 +162,7 @@ def test_a_batch_collects_garbage_less_often_and_puts_the_collector_back():
     with documents.batch_collector():
         seen.append(gc.get_threshold())
         assert gc.get_freeze_count() > 0  # what existed before the batch is not walked again
-    assert seen == [documents.BATCH_GC_THRESHOLD] and gc.get_threshold() == before
+    assert seen == [INGEST_BATCH] and gc.get_threshold() == before
     try:
         with documents.batch_collector():
             raise RuntimeError("a batch that fails")
