@@ -183,11 +183,15 @@ def test_no_function_level_imports_of_our_packages():
 
 def test_late_loading_only_through_the_cli_registry():
     """The one allowed late load of our code: cli/registry.py loads commands by module path (see its docstring).
-    Nowhere else may import_module / __import__ load modules by name."""
+    Nowhere else may import_module / __import__ load modules by name; core/lazy.py's LazyModule loads a
+    third-party module at its first use (never ours: test below)."""
     offenders = []
     for path in _tracked_python():
         rel = path.relative_to(ROOT)
-        if rel.parts[0] in {"tests", "bench", "scripts", "migrations"} or rel == Path("cli/registry.py"):
+        if rel.parts[0] in {"tests", "bench", "scripts", "migrations"} or rel in (
+            Path("cli/registry.py"),
+            Path("core/lazy.py"),
+        ):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if (
@@ -197,6 +201,19 @@ def test_late_loading_only_through_the_cli_registry():
             ):
                 offenders.append(f"{rel}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_lazy_modules_are_third_party_only():
+    """LazyModule("name") names a third-party module as a string constant: never one of ours, which would jump the
+    road's import rules unseen."""
+    names = []
+    for path in _tracked_python():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "LazyModule":
+                assert node.args and isinstance(node.args[0], ast.Constant), f"{path}:{node.lineno}"
+                names.append(node.args[0].value)
+    assert "numpy" in names
+    assert not [n for n in names if n == "o2c" or n.startswith(("o2c.", "."))], names
 
 
 def test_registry_targets_follow_the_road():
