@@ -38,8 +38,9 @@ def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str, max_pi
         image = pdf_page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_pil()
     finally:
         pdf.close()
-    words = ocr_words(deskew(image, dpi) or image, dpi=dpi, languages=languages)
-    return Page(index + 1, float(width), float(height), words, OCR)
+    image = deskew(image, dpi) or image
+    words = ocr_words(image, dpi=dpi, languages=languages)
+    return Page(index + 1, float(width), float(height), words, OCR, image=image)
 
 
 def read_image_pages(content: bytes, *, max_pixels: int, max_pages: int, languages: str) -> list[Page]:
@@ -86,15 +87,16 @@ def _ocr_encoded(content: bytes, image: Image.Image, languages: str) -> Page:
         words = ocr_words(image, dpi=dpi, languages=languages, encoded=content)
     else:
         words = ocr_words(straight, dpi=dpi, languages=languages)
-    return Page(1, image.width * scale, image.height * scale, words, OCR)
+    return Page(1, image.width * scale, image.height * scale, words, OCR, image=straight or image)
 
 
 def _ocr_frame(image: Image.Image, number: int, languages: str) -> Page:
     dpi = _image_dpi(image)
     image = ImageOps.exif_transpose(image).convert("L")
-    words = ocr_words(deskew(image, dpi) or image, dpi=dpi, languages=languages)
+    image = deskew(image, dpi) or image
+    words = ocr_words(image, dpi=dpi, languages=languages)
     scale = POINTS_PER_INCH / dpi
-    return Page(number, image.width * scale, image.height * scale, words, OCR)
+    return Page(number, image.width * scale, image.height * scale, words, OCR, image=image)
 
 
 MAX_SKEW_DEGREES = 3.0  # a page fed crooked through a scanner; beyond this it is turned, not skewed
