@@ -34,6 +34,7 @@ REREAD_FIELDS = ("order.po_number", "order.order_date", "remittance.payment_date
 AGREED_CONFIDENCE = 0.93  # the most agreement of two readings lifts a field to (bench-calibrated, see docstring)
 MIN_WORD_CONFIDENCE = 0.60  # below it Tesseract barely saw the word: two readings share its misreads (BHS5-2963)
 INK_LEVEL = 128  # grey below this is ink (a stroke), above it paper, grain or a light speck
+TOUCHING = 0.2  # of the box height: a gap narrower than a word space (about a third of it) is inside one word
 _EDGE = 1.0  # points of slack around a word box before ink beside it counts as unread
 SCALE = 2  # the crop is enlarged this much before it is read again
 _MARGIN = 0.25  # of the box's height, around the box, so no glyph edge is cut off
@@ -67,17 +68,21 @@ def second_reading(page: Page, where: dict) -> str | None:
 
 def stands_alone(page: Page, box: list[float]) -> bool:
     """True when nothing the field could run on into lies beside its box on its line: no word within a box height
-    to its right, no word with a digit within that to its left (a letters-only label may stand there), and no
-    ink within that distance on either side that no word of the page reading accounts for (glyphs Tesseract
-    dropped: '450635' read of '4506351425')."""
+    to its right, no word with a digit within that to its left and none closer than a word space (a letters-only
+    label may stand a space before it), and no ink within that distance on either side that no word of the page
+    reading accounts for (glyphs Tesseract dropped: '450635' read of '4506351425')."""
     x0, top, x1, bottom = box
     reach = bottom - top
     beside = [w for w in page.words if min(w.bottom, bottom) - max(w.top, top) > 0.5 * min(w.height, reach)]
     for w in beside:
         if w.x0 >= x1 - 0.5 and w.x0 - x1 < reach:
             return False
-        if w.x1 <= x0 + 0.5 and x0 - w.x1 < reach and any(c.isdigit() for c in w.text):
-            return False
+        if (
+            w.x1 <= x0 + 0.5
+            and x0 - w.x1 < reach
+            and (any(c.isdigit() for c in w.text) or x0 - w.x1 < TOUCHING * reach)
+        ):
+            return False  # a code before it, or letters closer than a word space ('EFT' of 'EFT18606522')
     image: Image.Image = page.image
     scale = image.width / page.width
     left = max(0, int((x0 - reach) * scale))
