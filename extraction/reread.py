@@ -35,6 +35,7 @@ AGREED_CONFIDENCE = 0.93  # the most agreement of two readings lifts a field to 
 MIN_WORD_CONFIDENCE = 0.60  # below it Tesseract barely saw the word: two readings share its misreads (BHS5-2963)
 INK_LEVEL = 128  # grey below this is ink (a stroke), above it paper, grain or a light speck
 TOUCHING = 0.2  # of the box height: a gap narrower than a word space (about a third of it) is inside one word
+_STOPS = ".,;:'`\""  # marks a speck beside a value is read as
 _EDGE = 1.0  # points of slack around a word box before ink beside it counts as unread
 SCALE = 2  # the crop is enlarged this much before it is read again
 _MARGIN = 0.25  # of the box's height, around the box, so no glyph edge is cut off
@@ -146,8 +147,9 @@ def _tesseract_line(image: Image.Image, *, dpi: int) -> str | None:
 
 
 def same_text(second: str, first: str) -> bool:
-    """Both readings spell the same characters (spaces aside, and the rule and speck marks OCR strips off)."""
-    return bool(first) and _letters(second) == _letters(first)
+    """Both readings spell the same characters: spaces and rule marks aside, and a speck or stop mark at either end
+    of the second reading ('23/06/2026.'), never of the first (the field's value keeps what the first one read)."""
+    return bool(first) and _letters(second).strip(_STOPS) == _letters(first)
 
 
 def _letters(text: str) -> str:

@@ -92,3 +92,12 @@ def test_a_field_read_short_of_its_ink_or_beside_a_digit_word_is_not_read_again(
     assert not reread.stands_alone(crowded, [word.x0, word.top, word.x1, word.bottom])
     shaky = {"bbox": [word.x0, word.top, word.x1, word.bottom], "ocr_confidence": 0.5, "text": PO}
     assert reread.second_reading(page, shaky) is None  # Tesseract barely saw it: both readings share misreads
+
+
+def test_readings_agree_on_letters_and_digits_not_on_a_speck_or_stop_the_second_reading_adds():
+    assert reread.same_text("23/06/2026.", "23/06/2026")  # a speck after the date read as a full stop
+    assert not reread.same_text("Micro shaft 7mm", "Micro shaft 7mm.")  # the value itself holds the speck
+    assert reread.same_text("PO - 4512", "PO-4512")
+    assert not reread.same_text("PO-4S12", "PO-4512")
+    assert not reread.same_text("2026-0612", "2026-06-12")  # a separator inside is a character of its own
+    assert not reread.same_text("4512", "")
