@@ -397,7 +397,7 @@ def pipeline_report(cases: list[Case], postings: dict, split: dict[str, list[str
         print(f"  not posted ({show}): {result['ALL'][show]['reasons']}")
     for g, c, p in rows:
         if g == show and (p.wrong or p.status != "posted"):
-            print(f"  {c.name}: {p.status} {','.join(p.reasons)} {p.wrong or ''}")
+            print(f"  {c.name}: {p.status} {','.join(p.reasons)} {p.wrong or ''} {' '.join(p.fields)}".rstrip())
     return result
 
 

@@ -38,6 +38,7 @@ from o2c.ledger.models import (
 from o2c.pipeline import documents as pipeline_documents
 from o2c.pipeline.documents import build_context
 from o2c.pipeline.door import ingest
+from o2c.review.models import ExceptionItem
 
 CHANNEL = "bench-generated"
 BUSINESS_DATE = date(2026, 12, 31)
@@ -62,6 +63,7 @@ class Posting:
     status: str  # posted | exception | rejected | ... (the door's outcome)
     reasons: tuple[str, ...]
     wrong: str | None  # what differs from the truth when it posted
+    fields: tuple[str, ...] = ()  # the fields an exception holds at low confidence (why it was not touchless)
 
 
 class Ledger:
@@ -137,11 +139,21 @@ class Ledger:
         posted = [o for o in wanted if o.get("status") == "posted"]
         if not posted:
             first = wanted[0]
-            return Posting(first.get("status", "?"), tuple(first.get("reasons") or ()), None)
+            return Posting(first.get("status", "?"), tuple(first.get("reasons") or ()), None, self._unsure(first))
         wrong = [w for o in posted if (w := self._compare(o, truth))]
         if len(posted) > 1:
             wrong.append(f"{len(posted)} postings for one document")
         return Posting("posted", (), "; ".join(wrong) or None)
+
+    def _unsure(self, outcome: dict) -> tuple[str, ...]:
+        with unit_of_work(self.ctx.session_factory) as session:
+            item = session.scalar(
+                select(ExceptionItem)
+                .where(ExceptionItem.document_id == outcome.get("document_id"))
+                .order_by(ExceptionItem.id.desc())
+            )
+            evidence = item.evidence if item is not None else []
+        return tuple(f"{e.get('field')}@{e.get('confidence')}" for e in evidence if e.get("reason") == "low_confidence")
 
     def _compare(self, outcome: dict, truth: dict) -> str | None:
         with unit_of_work(self.ctx.session_factory) as session:

@@ -37,6 +37,8 @@ class Evidence:
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     derived: set[str] = field(default_factory=set)  # computed from other fields: never evidence for them
+    # path -> (confidence as capped by its lowest OCR word confidence, confidence without that cap)
+    word_capped: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def for_pages(cls, pages: list[Page], part: str | None = None) -> Evidence:
@@ -57,15 +59,20 @@ class Evidence:
         text: str | None = None,
     ) -> None:
         """Record a field read from words (or derived, when words is None) with a base confidence."""
-        conf = base
+        conf = uncapped = base
         if words:
             if page is not None and self.page_sources.get(page) == OCR:
                 conf -= OCR_PENALTY
                 lowest = min(w.confidence for w in words)
+                uncapped = conf
                 if lowest < LOW_WORD_CONFIDENCE:
                     conf = min(conf, 0.5 + 0.4 * lowest)
             self.provenance[path] = self._where(words, page, text)
         self.confidence[path] = round(max(0.0, min(conf, 0.99)), 4)
+        if conf < uncapped:  # what the field had before its shaky words capped it (a second reading may lift it)
+            self.word_capped[path] = (self.confidence[path], round(min(uncapped, 0.99), 4))
+        else:
+            self.word_capped.pop(path, None)
 
     def missing(self, path: str, why: str) -> None:
         """A required field that could not be read: zero confidence and a warning."""

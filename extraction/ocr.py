@@ -45,8 +45,9 @@ def ocr_pdf_page(content: bytes, index: int, *, dpi: int, languages: str, max_pi
         image = pdf_page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_pil()
     finally:
         pdf.close()
-    words = ocr_words(prepared(image, dpi) or image, dpi=dpi, languages=languages)
-    return Page(index + 1, float(width), float(height), words, OCR)
+    image = prepared(image, dpi) or image
+    words = ocr_words(image, dpi=dpi, languages=languages)
+    return _ocr_page(index + 1, float(width), float(height), words, image)
 
 
 def read_image_pages(content: bytes, *, max_pixels: int, max_pages: int, languages: str) -> list[Page]:
@@ -93,15 +94,26 @@ def _ocr_encoded(content: bytes, image: Image.Image, languages: str) -> Page:
         words = ocr_words(image, dpi=dpi, languages=languages, encoded=content)
     else:
         words = ocr_words(page, dpi=dpi, languages=languages)
-    return Page(1, image.width * scale, image.height * scale, words, OCR)
+    return _ocr_page(1, image.width * scale, image.height * scale, words, page or image)
 
 
 def _ocr_frame(image: Image.Image, number: int, languages: str) -> Page:
     dpi = _image_dpi(image)
     image = ImageOps.exif_transpose(image).convert("L")
-    words = ocr_words(prepared(image, dpi) or image, dpi=dpi, languages=languages)
+    image = prepared(image, dpi) or image
+    words = ocr_words(image, dpi=dpi, languages=languages)
     scale = POINTS_PER_INCH / dpi
-    return Page(number, image.width * scale, image.height * scale, words, OCR)
+    return _ocr_page(number, image.width * scale, image.height * scale, words, image)
+
+
+# the pages whose image is kept for a second reading of a doubtful header field (extraction/reread.py): a
+# document's header is on its first page, a continuation page repeats it at most; every page's image kept would
+# hold 8 MB a 300 dpi page (400 MB for 50 scanned pages) until the extraction ends
+IMAGE_KEPT_PAGES = 2
+
+
+def _ocr_page(number: int, width: float, height: float, words: list[Word], image: Image.Image) -> Page:
+    return Page(number, width, height, words, OCR, image=image if number <= IMAGE_KEPT_PAGES else None)
 
 
 MAX_SKEW_DEGREES = 3.0  # a page fed crooked through a scanner; beyond this it is turned, not skewed

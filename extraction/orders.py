@@ -142,6 +142,9 @@ def extract_order(
     return order
 
 
+# a known customer's part number read where our SKU belongs: its letters are master data's, but the SKU it stands
+# for is not printed (often our SKU's own cell was misread beside it), so it stays under the posting threshold
+PART_NUMBER_CONFIDENCE = 0.85
 SEQUENCED_DATE = 0.9  # the day/month order only 'delivery is not before the order' decided
 
 
@@ -300,8 +303,11 @@ def _ground_skus(order: ExtractedOrder, evidence: Evidence, grounding: Grounding
                 and (ocr_read or not any(c.islower() for c in line.sku))  # OCR confuses 'v' and 'V'
                 else line.sku
             )
-            # our SKU, or a part number master data maps to one for this customer (matching resolves it)
-            evidence.confidence[path] = max(evidence.confidence[path], 0.97)
+            if grounding.known_sku(line.sku):
+                evidence.confidence[path] = max(evidence.confidence[path], 0.97)
+            else:  # a customer's part number: our SKU only through master data's cross-reference for this
+                # customer, which matching checks against the line's price (matching.price_evidence)
+                evidence.confidence[path] = PART_NUMBER_CONFIDENCE
             continue
         folded = grounding.folded_code(line.sku)
         if folded and agrees(line.quantity, line.unit_price, line.amount):

@@ -16,6 +16,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Any
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
@@ -62,6 +63,8 @@ class Page:
     tables: list[list[list[str | None]]] = field(default_factory=list)
     blank: bool = False  # the page draws nothing at all (no glyph, image or path): there is nothing to OCR
     reader: str | None = None  # for a text layer: "pdfium" (our own word arithmetic) or "pdfplumber" (fallback)
+    # an OCR'd page: the grey image Tesseract read (straightened), so a doubtful field can be read a second time
+    image: Any = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:

@@ -18,6 +18,7 @@ from o2c.extraction.layout import all_lines
 from o2c.extraction.orders import extract_order
 from o2c.extraction.pages import OCR, Page, needs_ocr, read_text_layer, text_page
 from o2c.extraction.remittances import extract_remittance
+from o2c.extraction.reread import confirm_by_second_reading
 from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extraction
 from o2c.extraction.structured import missing_header_note, read_structured, reconcile_with_visible
 from o2c.intake.sniff import BAI2, CAMT, MT940, sniff_media_type
@@ -146,6 +147,7 @@ def extract_pages(
     if not any(w for p in pages for w in p.words):
         evidence.warnings.append("no text could be read")
     respell_ocr_names(extraction, evidence, grounding)
+    confirm_by_second_reading(evidence, pages)
     return _finish(extraction, evidence, verdict.confidence)
 
 

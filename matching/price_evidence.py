@@ -231,6 +231,33 @@ def sku_by_price(
     return ties[0][1] if len(ties) == 1 and ties[0][0] <= 1 else None
 
 
+def part_number_ties(
+    session: Session,
+    extraction: Extraction,
+    index: int,
+    sku: str,
+    *,
+    customer_id: str,
+    on_date: date,
+    policy: MatchingPolicy,
+) -> bool:
+    """True when the SKU a customer's part number maps to (master data's cross-reference) is confirmed by its
+    price: master price x printed quantity = printed amount (a surely read unit price must be that price) and
+    the lines sum to the printed total, the evidence sku_by_price asks of a misread code. The part number's own
+    reading vouches for nothing: another product of this customer would have to tie the line to the cent too."""
+    order = extraction.order
+    if order is None or index >= len(order.lines):
+        return False
+    line = order.lines[index]
+    path = f"order.lines[{index}]"
+    if not all(_printed(extraction, f"{path}.{cell}") for cell in ("sku", "quantity", "amount")):
+        return False
+    if line.amount is None or not _sums_to_printed_total(extraction, unread=index):
+        return False
+    draft = DraftLine(sku, line.description, line.quantity, line.uom, line.unit_price, line.amount)
+    return _by_price(session, extraction, draft, path, customer_id, on_date, policy) is not None
+
+
 def _near_products(session: Session, read: str) -> list[Product]:
     """Products whose code key is about as long as the read one (read only for a code nothing else knows)."""
     length = func.length(Product.sku_key)

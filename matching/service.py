@@ -19,6 +19,7 @@ from o2c.ledger.policy import LedgerPolicy
 from o2c.ledger.references import po_key
 from o2c.matching.customers import resolve_customer
 from o2c.matching.decisions import (
+    LOW_CONFIDENCE,
     ORDER_REQUIRED_FIELDS,
     UNKNOWN_CUSTOMER,
     UNKNOWN_PRODUCT,
@@ -34,7 +35,7 @@ from o2c.matching.decisions import (
     sender_domain,
 )
 from o2c.matching.policy import MatchingPolicy
-from o2c.matching.price_evidence import confirm_by_master_prices, sku_by_price
+from o2c.matching.price_evidence import confirm_by_master_prices, part_number_ties, sku_by_price
 from o2c.matching.products import ProductMatch, resolve_product
 from o2c.matching.remittances import decide_remittance
 
@@ -88,6 +89,23 @@ def decide_order(
     lookups.prefetch_products(session, {(line.sku or "").strip() for line in order.lines})
     for index, line in enumerate(order.lines):
         product = resolve_product(session, customer_id=customer.customer_id, sku=line.sku, description=line.description)
+        sku_path = f"order.lines[{index}].sku"
+        if (
+            product.sku is not None
+            and customer.customer_id
+            and (product.rule or "").startswith("customer_part_number")
+            and decision.flagged(LOW_CONFIDENCE, sku_path)
+            and part_number_ties(
+                session,
+                extraction,
+                index,
+                product.sku,
+                customer_id=customer.customer_id,
+                on_date=order.order_date or today or date.today(),
+                policy=matching,
+            )
+        ):  # master data's cross-reference names the SKU and its price ties the line: the part number is confirmed
+            clear_low_confidence(decision, {sku_path})
         if product.sku is None:
             near = sku_by_price(
                 session,

@@ -50,6 +50,20 @@ def test_our_sku_not_the_customers_part_number_beside_it_and_wrapped_description
     assert e.confidence["order.lines[0].sku"] >= 0.97
 
 
+def test_a_customers_part_number_where_our_sku_is_unreadable_stays_under_the_posting_threshold():
+    """Our SKU misread ('PK-7O3S9' is no known code): the part number beside it is master data's, but the SKU it
+    stands for is not on the page, so it is not taken at 0.9 (matching confirms it by the line's price)."""
+    header = "Su codigo   Nuestro     Bezeichnung          Stk    Cena      Razem"
+    rows = [
+        (166, "2033-80260  BRG-6204    Ball bearing         100    4.10      410.00"),
+        (192, "2033-02944  PK-7O3S9X   Spring clip          10     2.50      25.00"),
+    ]
+    (e,) = extract_document(_po(rows, header, total="Total 435.00"), filename="po.pdf", grounding=GROUND)
+    assert e.confidence["order.lines[0].sku"] >= 0.97
+    assert e.order.lines[1].sku == "2033-02944"
+    assert e.confidence["order.lines[1].sku"] < 0.9
+
+
 def test_description_printed_before_the_code_in_a_row_read_by_arithmetic():
     header = "Pos  Bezeichnung       Codice     Su ref      Stk    Cena       Razem"
     rows = [(166, "1    Sealed pulley     ZW-054-B   2015-61938  25     1,837.96   45,949.00")]

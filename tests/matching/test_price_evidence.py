@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from o2c.extraction.schema import PURCHASE_ORDER, ExtractedOrder, Extraction, OrderLine
 from o2c.ledger.masterdata import import_master_data
+from o2c.ledger.models import CustomerPartNumber
 from o2c.ledger.orders import post_order
 from o2c.ledger.policy import LedgerPolicy
 from o2c.matching.policy import MatchingPolicy
@@ -212,3 +213,27 @@ def test_a_misread_sku_is_not_named_when_the_lines_miss_the_printed_total(seeded
 def test_a_code_two_edits_from_any_sku_is_not_guessed(seeded):
     decision = decide(seeded, scanned_po([misread("BRG-6AA4"), bolt()]))
     assert "unknown_product" in decision.reasons
+
+
+# ---- a customer's part number read where our SKU belongs (extraction leaves it under 0.9) ----
+
+
+def _acme_part_number(session, number="AC-77812", sku="BRG-6204"):
+    session.add(CustomerPartNumber(customer_id="C-1001", part_number=number, sku=sku, provenance="test"))
+    session.flush()
+
+
+def test_a_part_number_whose_mapped_skus_price_ties_the_line_posts_as_that_sku(seeded):
+    _acme_part_number(seeded)
+    line = misread("AC-77812")
+    decision = decide(seeded, scanned_po([line, bolt()], low={"order.lines[0].sku"}))
+    assert decision.reasons == [] and decision.draft.lines[0].sku == "BRG-6204"
+
+
+def test_a_part_number_whose_mapped_sku_costs_otherwise_stays_low_confidence(seeded):
+    _acme_part_number(seeded)
+    line = misread("AC-77812", amount="500.00", price="5.00")  # BRG-6204 costs Acme 4.10 at 100: not this line
+    decision = decide(seeded, scanned_po([line, bolt()], total="510.00", low={"order.lines[0].sku"}))
+    assert "low_confidence" in decision.reasons and not decision.postable
+    missed_total = decide(seeded, scanned_po([misread("AC-77812"), bolt()], total="430.00", low={"order.lines[0].sku"}))
+    assert "low_confidence" in missed_total.reasons
