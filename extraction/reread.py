@@ -5,14 +5,17 @@ Tesseract reads a whole page once (`extraction.ocr`, `--psm 4`, a 3×3 mean at 2
 words it was unsure of keeps a low confidence (`Evidence.record`: under 0.9 below a word confidence of 0.9), and
 a PO number or an order date read that way sends the document to review although it was, most of the time, read
 right. Here the field's box (page points → image pixels, a small margin) is cut from the very image Tesseract
-read, enlarged 2× without the mean, and read as one line of text (`--psm 7`): the same glyphs seen at another
-scale, threshold and segmentation. Where that reading spells exactly what the page reading spelled (spaces
-aside), the field takes back the confidence its words' low confidence took from it, at most AGREED_CONFIDENCE.
+read (straightened, and averaged at 200 dpi and over: `ocr.prepared`), enlarged 2× and read as one line of text
+(`--psm 7`): the same glyphs seen at another scale, threshold and segmentation. Only the first
+`ocr.IMAGE_KEPT_PAGES` pages keep their image for this (a header's fields are on them).
+Where that reading spells exactly what the page reading spelled (spaces aside), the field takes back the
+confidence its words' low confidence took from it, at most AGREED_CONFIDENCE.
 Any difference, an empty reading or a missing engine changes nothing.
 
 How far agreement may lift a field is measured, not assumed: on the tuned families' scans (`bench.generalization
 --tuned-only --channels scan,emailed_scan`), of the fields raised to 0.9 or more this way, the share that is right
-must be at least 99 % (`python -m bench.reread`; README, "Extraction quality").
+must be at least 99 % (`python -m bench.reread`; README, "Extraction quality"; on the image as straightened and
+averaged in one pass, 2026-12-06, seeds 1–2: 27 of 27 agreed fields right).
 """
 
 from __future__ import annotations
