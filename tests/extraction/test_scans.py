@@ -128,6 +128,20 @@ def test_tesseract_gets_the_prepared_page_uncompressed(monkeypatch):
     assert seen == [("TIFF", "raw", "L", expected)]
 
 
+def test_only_the_first_pages_keep_their_image_for_a_second_reading(monkeypatch):
+    """A long scan does not hold every page's image until the extraction ends (8 MB a 300 dpi page): the pages a
+    header's doubtful fields are re-read from keep it, the rest drop it once read."""
+    frames = [_page(_order_pdf(), 150) for _ in range(ocr.IMAGE_KEPT_PAGES + 1)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:], dpi=(150, 150))
+    empty = {k: [] for k in ("text", "conf", "block_num", "par_num", "line_num", "left", "top", "width", "height")}
+    monkeypatch.setattr(ocr._pytesseract(), "image_to_data", lambda *_a, **_kw: empty)
+    pages = ocr.read_image_pages(buf.getvalue(), max_pixels=60_000_000, max_pages=5, languages="eng")
+    assert [p.number for p in pages] == list(range(1, ocr.IMAGE_KEPT_PAGES + 2))
+    assert all(p.image is not None for p in pages[: ocr.IMAGE_KEPT_PAGES])
+    assert pages[-1].image is None
+
+
 def test_a_skewed_scanned_table_reads_every_row():
     """A 2° tilt puts a row's right-hand cells a line lower than its left: straightened, every row reads."""
     page = _page(_order_pdf(), 200).rotate(2.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
