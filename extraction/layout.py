@@ -160,6 +160,7 @@ def _unaccented(key: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+_ORDINAL_READINGS = ("2", "o")  # what Tesseract makes of a printed 'º' / '°' besides dropping it
 MAX_LABEL_WORDS = 5  # the most words one label spans
 _MAX_STEPS = 4_096  # keys a LabelSet remembers (a long-running worker sees many words; then it stops adding)
 
@@ -187,6 +188,12 @@ class LabelSet:
             if bare != label and len(bare) >= 4:
                 self._index.setdefault(bare, (name, label))
                 self._index.setdefault(bare + "#", (name, label))
+        for label, name, _ in self.keys:  # or reads the underlined ordinal 'º' as '2' or 'o' ('N2 FACTURA')
+            for glyph in _ORDINAL_READINGS if re.search("[º°]", label) else ():
+                misread = _unaccented(re.sub("[º°]", glyph, label))
+                if len(misread) >= 4:
+                    self._index.setdefault(misread, (name, label))
+                    self._index.setdefault(misread + "#", (name, label))
         self._prefixes = {key[:end] for key in self._index for end in range(1, len(key) + 1)}
         self._steps: dict[str, tuple[str | None, bool]] = {}  # match_at's verdict per key (_step)
 
