@@ -236,7 +236,10 @@ class LabelSet:
         """What match_at learns from a key: the label it is (its index key, accents lost if need be) or None, and
         whether a longer label could start with it. Worked out once per key: documents repeat their words."""
         probe = key if key in self._index else fold_accents(key)  # OCR may lose accents the label has
-        step = (probe if probe in self._index else None, key in self._prefixes or fold_accents(key) in self._prefixes)
+        if probe not in self._index:  # or print a degree sign for the ordinal ('N.°FACTURA' for 'N.º factura')
+            probe = _unaccented(key)
+        more = key in self._prefixes or fold_accents(key) in self._prefixes or _unaccented(key) in self._prefixes
+        step = (probe if probe in self._index else None, more)
         if len(self._steps) < _MAX_STEPS:
             self._steps[key] = step
         return step

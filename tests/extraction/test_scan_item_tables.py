@@ -1,6 +1,6 @@
-"""Issue 9, a scanned remittance's item table: an ordinal sign OCR reads as '2' ('N2 FACTURA' for 'N.º FACTURA')
-still names the invoice column, and a row whose paid amount OCR garbled does not end a table whose rows print one
-number each."""
+"""Issue 9, a scanned remittance's item table: an ordinal sign OCR reads as '2' ('N2 FACTURA' for 'N.º
+FACTURA') or prints glued as a degree sign ('N.°FACTURA') still names the invoice column, and a row whose paid
+amount OCR garbled does not end a table whose rows print one number each."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def _lines(rows: list[str], *, width: float = 5.4) -> list:
     return group_lines(Page(1, 612, 792, words))
 
 
-def test_an_ordinal_sign_read_as_2_or_o_still_names_the_column():
-    for printed in ("N2 FACTURA", "No FACTURA", "N. FACTURA"):
+def test_an_ordinal_sign_read_as_2_or_o_or_a_degree_sign_still_names_the_column():
+    for printed in ("N2 FACTURA", "No FACTURA", "N. FACTURA", "N.°FACTURA"):
         (line,) = _lines([f"{printed}      FECHA FACTURA      IMPORTE PAGADO"])
         names = [c.name for c in find_header(line, ITEM_COLUMNS)]
         assert names == ["invoice_number", "_ignored", "amount_paid"], printed
@@ -64,3 +64,16 @@ def test_a_scanned_remittance_with_a_spanish_header_reads_its_items_and_stays_in
     assert len(paid) >= 3
     assert e.remittance.amount == D("31412.60")
     assert e.confidence["remittance.amount"] < 0.9
+
+
+def test_a_scanned_remittance_whose_invoice_label_ocr_glued_to_a_degree_sign_sums_and_is_confident():
+    """The emailed scan of another never-seen family (seed 777) prints 'N.º FACTURA', read 'N.°FACTURA': its
+    items were not read, so nothing confirmed the payment amount. Read, they sum to it and vouch for it."""
+    (fam,) = [f for f in fresh_families(36, 777) if f.id == "fresh-remit-25"]
+    (case,) = build_cases(1, 1, scans=True, fams=[fam], channels=frozenset({"emailed_scan"}))
+    (e,) = extract_document(case.content, filename=case.name, grounding=GROUNDING)
+    paid = [(item.invoice_number, item.amount_paid) for item in e.remittance.items]
+    assert paid == [("90391617", D("12020.90")), ("90906936", D("16343.74"))]
+    assert e.remittance.amount == D("28364.64")
+    assert e.confidence["remittance.amount"] >= 0.9
+    assert all(e.confidence[f"remittance.items[{i}].amount_paid"] >= 0.9 for i in range(2))
