@@ -160,6 +160,7 @@ def _unaccented(key: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+_ORDINAL_READINGS = ("2", "o")  # what Tesseract makes of a printed 'º' / '°' besides dropping it
 MAX_LABEL_WORDS = 5  # the most words one label spans
 _MAX_STEPS = 4_096  # keys a LabelSet remembers (a long-running worker sees many words; then it stops adding)
 
@@ -187,6 +188,12 @@ class LabelSet:
             if bare != label and len(bare) >= 4:
                 self._index.setdefault(bare, (name, label))
                 self._index.setdefault(bare + "#", (name, label))
+        for label, name, _ in self.keys:  # or reads the underlined ordinal 'º' as '2' or 'o' ('N2 FACTURA')
+            for glyph in _ORDINAL_READINGS if re.search("[º°]", label) else ():
+                misread = _unaccented(re.sub("[º°]", glyph, label))
+                if len(misread) >= 4:
+                    self._index.setdefault(misread, (name, label))
+                    self._index.setdefault(misread + "#", (name, label))
         self._prefixes = {key[:end] for key in self._index for end in range(1, len(key) + 1)}
         self._steps: dict[str, tuple[str | None, bool]] = {}  # match_at's verdict per key (_step)
 
@@ -229,7 +236,10 @@ class LabelSet:
         """What match_at learns from a key: the label it is (its index key, accents lost if need be) or None, and
         whether a longer label could start with it. Worked out once per key: documents repeat their words."""
         probe = key if key in self._index else fold_accents(key)  # OCR may lose accents the label has
-        step = (probe if probe in self._index else None, key in self._prefixes or fold_accents(key) in self._prefixes)
+        if probe not in self._index:  # or print a degree sign for the ordinal ('N.°FACTURA' for 'N.º factura')
+            probe = _unaccented(key)
+        more = key in self._prefixes or fold_accents(key) in self._prefixes or _unaccented(key) in self._prefixes
+        step = (probe if probe in self._index else None, more)
         if len(self._steps) < _MAX_STEPS:
             self._steps[key] = step
         return step

@@ -273,14 +273,15 @@ def _row_follows(
     *,
     reach: int = 30,
 ) -> bool:
-    """Whether a full row (the required columns and one more number) follows on this page before a break."""
+    """Whether a full row (the required columns and one more number) follows on this page before a break: an
+    order's row a quantity and another number, a remittance's an invoice number and a number (its paid amount)."""
     previous = lines[li]
     for below in lines[li + 1 : li + 1 + reach]:
         if below.page != previous.page or below.top - previous.bottom > 3 * below.height or _is_stop(below, stop):
             return False
         cells = assign(below, table.columns)
         numeric = _numeric(cells, decimal_comma)
-        if _has_required(cells, numeric, required) and len(numeric) >= 2:
+        if _has_required(cells, numeric, required) and set(numeric) - required:
             return True
         previous = below
     return False
