@@ -60,7 +60,7 @@ def _reused_message_id(session: Session, channel: str, source_key: str) -> str |
 _BY_SHA256 = select(Document).where(Document.sha256 == bindparam("sha256"))  # built once: every arrival asks
 # a receipt is written once and never read back in the receiving transaction: one Core insert (statement built
 # once, column defaults as the ORM fills them), no ORM object and flush of its own
-_INSERT_RECEIPT = Receipt.__table__.insert()
+_INSERT_RECEIPT = Receipt.__table__.insert().returning(Receipt.__table__.c.id)
 
 
 def receive_document(
@@ -117,7 +117,7 @@ def receive_document(
                 "is_duplicate": is_duplicate,
             },
         )
-        .inserted_primary_key[0]
+        .scalar_one()
     )
     if reused is not None:
         record_event(

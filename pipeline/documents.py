@@ -19,7 +19,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from o2c.core.db import insert_with_ids, unit_of_work
+from o2c.core.db import unit_of_work
 from o2c.core.errors import (
     ConfigurationError,
     Conflict,
@@ -190,8 +190,9 @@ def extract_step(ctx: PipelineContext, document_id: int, stored: StoredFile | No
                     "status": BusinessDocumentStatus.EXTRACTED,
                 }
             )
-        # written once here and read back by the decide step in its own transaction: Core rows, no ORM objects
-        ids = insert_with_ids(session, _EXTRACTIONS, rows)
+        # written once here and read back by the decide step in its own transaction: Core rows, no ORM objects;
+        # one INSERT ... RETURNING for all parts, ids in part order
+        ids = list(session.connection().execute(_INSERT_EXTRACTIONS, rows).scalars())
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
         crash_point("extract.before_commit")
     return ids  # (committed: in part order)
@@ -199,6 +200,7 @@ def extract_step(ctx: PipelineContext, document_id: int, stored: StoredFile | No
 
 _DOCUMENTS = Document.__table__
 _EXTRACTIONS = ExtractionRecord.__table__
+_INSERT_EXTRACTIONS = _EXTRACTIONS.insert().returning(_EXTRACTIONS.c.id, sort_by_parameter_order=True)
 # The statements every document runs, built once (building a statement and its cache key costs the ORM more
 # than SQLite takes to run it); values come in as parameters.
 _MOVE = (
