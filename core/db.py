@@ -19,6 +19,7 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Numeric,
+    Select,
     String,
     Table,
     any_,
@@ -275,7 +276,7 @@ def insert_with_ids(session: Session, table: Table, rows: Sequence[MutableMappin
         series = func.generate_series(1, len(rows)).table_valued("n")
         ids = sorted(session.scalars(select(func.nextval(sequence)).select_from(series)))
     else:
-        top: int = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+        top: int = session.scalar(_largest_id(table)) or 0
         ids = list(range(top + 1, top + 1 + len(rows)))
     for row, ident in zip(rows, ids, strict=True):
         row["id"] = ident
@@ -284,6 +285,15 @@ def insert_with_ids(session: Session, table: Table, rows: Sequence[MutableMappin
 
 
 _CHUNK_ROWS = 10_000
+_LARGEST_ID: dict[Table, Select] = {}  # by the table object (two metadata may share a name)
+
+
+def _largest_id(table: Table) -> Select:
+    """SELECT the table's largest id (0 when empty), built once per table: every inserting transaction asks."""
+    stmt = _LARGEST_ID.get(table)
+    if stmt is None:
+        stmt = _LARGEST_ID[table] = select(func.coalesce(func.max(table.c.id), 0))
+    return stmt
 
 
 def _column_values(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Column, list]]:

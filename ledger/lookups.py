@@ -103,6 +103,16 @@ def contract_prices(session: Session, customer_id: str, sku: str) -> list[Contra
 
 
 _CHUNK = 500  # keys per IN (...)
+# built once (every order prefetches): the keys come in as an expanding parameter
+_PRODUCTS = select(Product).where(Product.sku.in_(bindparam("skus", expanding=True)))
+_CONTRACT_PRICES = (
+    select(ContractPrice)
+    .where(
+        ContractPrice.customer_id == bindparam("customer_id"),
+        ContractPrice.sku.in_(bindparam("skus", expanding=True)),
+    )
+    .order_by(ContractPrice.id)
+)
 
 
 def prefetch_products(session: Session, skus) -> None:
@@ -110,7 +120,7 @@ def prefetch_products(session: Session, skus) -> None:
     wanted = sorted({s for s in skus if s} - {key[1] for key in _memo(session) if key[0] == "product"})
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        found = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(chunk)))}
+        found = {p.sku: p for p in session.scalars(_PRODUCTS, {"skus": chunk})}
         _memo(session).update({("product", sku): found.get(sku) for sku in chunk})
 
 
@@ -121,10 +131,6 @@ def prefetch_contract_prices(session: Session, customer_id: str, skus) -> None:
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         rows: dict[str, list[ContractPrice]] = {sku: [] for sku in chunk}
-        for row in session.scalars(
-            select(ContractPrice)
-            .where(ContractPrice.customer_id == customer_id, ContractPrice.sku.in_(chunk))
-            .order_by(ContractPrice.id)
-        ):
+        for row in session.scalars(_CONTRACT_PRICES, {"customer_id": customer_id, "skus": chunk}):
             rows[row.sku].append(row)
         _memo(session).update({("contract", customer_id, sku): found for sku, found in rows.items()})

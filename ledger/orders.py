@@ -149,6 +149,15 @@ _OPEN_AR = select(func.sum(Invoice.open_amount)).where(
 )
 _ORDER_OF_SOURCE = select(Order).where(Order.source_extraction_id == bindparam("source_extraction_id"))
 _INVOICE_OF_ORDER = select(Invoice.invoice_number).where(Invoice.order_id == bindparam("order_id"))
+# the order a PO was posted as before: by its key, or (a PO number without one) where the key is NULL
+_ORIGINAL_ORDER = select(Order.id, Order.total).where(
+    Order.customer_id == bindparam("customer_id"),
+    (Order.po_key == bindparam("po_key")) | (Order.po_number == bindparam("po_number")),
+)
+_ORIGINAL_ORDER_UNKEYED = select(Order.id, Order.total).where(
+    Order.customer_id == bindparam("customer_id"),
+    Order.po_key.is_(None) | (Order.po_number == bindparam("po_number")),
+)
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer | None:
@@ -251,11 +260,10 @@ def _validate_order(session: Session, draft: OrderDraft, policy: LedgerPolicy, *
     if not draft.po_number:
         issues.append(Issue(MISSING_FIELD, {"field": "order.po_number", "read": None, "rule": "PO number required"}))
     else:
+        key = po_key(draft.po_number) or None
         original = session.execute(
-            select(Order.id, Order.total).where(
-                Order.customer_id == customer.customer_id,
-                (Order.po_key == (po_key(draft.po_number) or None)) | (Order.po_number == draft.po_number),
-            )
+            _ORIGINAL_ORDER if key is not None else _ORIGINAL_ORDER_UNKEYED,
+            {"customer_id": customer.customer_id, "po_key": key, "po_number": draft.po_number},
         ).first()
         if original is not None:
             issues.append(

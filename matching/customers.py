@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from o2c.core.db import membership
@@ -16,6 +16,9 @@ from o2c.ledger.models import Customer, CustomerAlias
 from o2c.ledger.names import alias_key, domain_key, legal_name, simple_name
 from o2c.matching.policy import MatchingPolicy
 
+# built once (every order and advice asks); values come in as parameters
+_CUSTOMER = select(Customer).where(Customer.customer_id == bindparam("customer_id"))
+_ALIASES = select(CustomerAlias).where(CustomerAlias.alias_key.in_(bindparam("keys", expanding=True)))
 _AGREEMENT = 85  # fuzzy score at which a name or an address read agrees with master data
 
 __all__ = ["CustomerMatch", "CustomerLookup", "customer_keys", "resolve_customer", "legal_name", "simple_name"]
@@ -69,9 +72,7 @@ class CustomerLookup:
     def customer(self, customer_id: str) -> Customer | Row | None:
         """The customer with exactly this id."""
         if customer_id not in self._customers:
-            self._customers[customer_id] = self.session.scalar(
-                select(Customer).where(Customer.customer_id == customer_id)
-            )
+            self._customers[customer_id] = self.session.scalar(_CUSTOMER, {"customer_id": customer_id})
         return self._customers[customer_id]
 
     def by_id(self, hint: str) -> str | None:
@@ -87,7 +88,7 @@ class CustomerLookup:
         missing = [k for k in keys if k not in self._aliases]
         if missing:
             self._aliases.update(dict.fromkeys(missing))
-            for row in self.session.scalars(select(CustomerAlias).where(CustomerAlias.alias_key.in_(missing))):
+            for row in self.session.scalars(_ALIASES, {"keys": missing}):
                 self._aliases[row.alias_key] = row
         return sorted((a for k in set(keys) if (a := self._aliases[k]) is not None), key=lambda a: a.id)
 

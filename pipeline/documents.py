@@ -174,30 +174,33 @@ def extract_step(ctx: PipelineContext, document_id: int, stored: StoredFile | No
         # received -> extracted (a transient error of an earlier try is history: events keep it)
         if not _move_document(session, document_id, DocumentStatus.RECEIVED, DocumentStatus.EXTRACTED):
             return None  # another worker stored them first
-        records = []
+        rows = []
         for index, extraction in enumerate(extractions):
             payload = extraction.to_contract()
-            records.append(
-                ExtractionRecord(
-                    document_id=document_id,
-                    part_index=index,
-                    source=extraction.source,
-                    document_type=extraction.document_type,
-                    extractor_version=EXTRACTOR_VERSION,
-                    payload=payload,
-                    confidence=payload["confidence"],
-                    min_confidence=extraction.min_confidence(),
-                    status=BusinessDocumentStatus.EXTRACTED,
-                )
+            rows.append(
+                {
+                    "document_id": document_id,
+                    "part_index": index,
+                    "source": extraction.source,
+                    "document_type": extraction.document_type,
+                    "extractor_version": EXTRACTOR_VERSION,
+                    "payload": payload,
+                    "confidence": payload["confidence"],
+                    "min_confidence": extraction.min_confidence(),
+                    "status": BusinessDocumentStatus.EXTRACTED,
+                }
             )
-        session.add_all(records)
-        session.flush()
+        # written once here and read back by the decide step in its own transaction: Core rows, no ORM objects;
+        # one INSERT ... RETURNING for all parts, ids in part order
+        ids = list(session.connection().execute(_INSERT_EXTRACTIONS, rows).scalars())
         record_event(session, "document.extracted", "document", document_id, parts=len(extractions))
         crash_point("extract.before_commit")
-    return [record.id for record in records]  # (committed: ids the flush assigned)
+    return ids  # (committed: in part order)
 
 
 _DOCUMENTS = Document.__table__
+_EXTRACTIONS = ExtractionRecord.__table__
+_INSERT_EXTRACTIONS = _EXTRACTIONS.insert().returning(_EXTRACTIONS.c.id, sort_by_parameter_order=True)
 # The statements every document runs, built once (building a statement and its cache key costs the ORM more
 # than SQLite takes to run it); values come in as parameters.
 _MOVE = (
