@@ -23,7 +23,7 @@ from o2c.extraction.schema import OTHER, PURCHASE_ORDER, REMITTANCE_ADVICE, Extr
 from o2c.extraction.structured import missing_header_note, read_structured, reconcile_with_visible
 from o2c.intake.sniff import BAI2, CAMT, MT940, sniff_media_type
 
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"  # 1.3: second readings in provenance, a customer part number where the SKU belongs at 0.85
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}
 _TEXT_TYPES = {"text/plain", "text/html", "text/csv"}
 _BANK_STATEMENTS = {BAI2, CAMT, MT940}
